@@ -1,0 +1,77 @@
+// Flat config. The boundary rules (what may import what, DESIGN.md §2) are exported on their own
+// so that tests/unit/lint-boundaries.test.ts can prove they catch a forbidden import.
+import js from '@eslint/js';
+import importX from 'eslint-plugin-import-x';
+import tseslint from 'typescript-eslint';
+
+const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'child_process', 'net', 'tls', 'http', 'https', 'crypto'];
+
+const restrict = (paths, patterns = []) => ({
+  'no-restricted-imports': ['error', { paths, patterns }],
+});
+const electron = { name: 'electron', message: 'Only main/shell and main/preload may import electron.' };
+
+/** Import fences between folders; no type information needed. */
+export const boundaryConfig = [
+  {
+    files: ['**/*.{ts,tsx}'],
+    languageOptions: { parser: tseslint.parser },
+    plugins: { 'import-x': importX },
+    rules: {
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          basePath: import.meta.dirname,
+          zones: [
+            { target: './shared', from: ['./main', './renderer', './agent'], message: 'shared/ imports only shared/ and zod.' },
+            { target: './shared', from: './shared/node', except: [], message: 'shared/ (pure) must not import shared/node.' },
+            { target: './main/core', from: ['./main/shell', './main/preload', './renderer', './agent'], message: 'main/core is pure Node: no shell, renderer or agent code.' },
+            { target: './main/shell', from: ['./renderer', './agent'], message: 'main/shell talks to the master only through main/core/master.ts.' },
+            { target: './renderer', from: ['./main', './agent', './shared/node'], message: 'renderer reaches the master only through the bridge.' },
+            { target: './agent', from: ['./main', './renderer'], message: 'agent never imports the master or the UI.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['shared/**/*.ts'],
+    ignores: ['shared/node/**'],
+    rules: restrict([electron], [{ group: nodeBuiltins, message: 'shared/ has no Node: put node code in shared/node.' }]),
+  },
+  { files: ['shared/node/**/*.ts', 'main/core/**/*.ts', 'main/cli.ts', 'agent/**/*.ts'], rules: restrict([electron]) },
+  {
+    files: ['renderer/**/*.{ts,tsx}'],
+    rules: restrict([electron], [{ group: nodeBuiltins, message: 'renderer never imports Node modules.' }]),
+  },
+];
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'out/**', 'dist/**', 'bin/**', 'eslint.config.mjs', 'renderer/dist/**', 'test-results/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/only-throw-error': 'off',
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      'max-lines': ['warn', { max: 400, skipBlankLines: true, skipComments: true }],
+    },
+  },
+  {
+    files: ['tests/**/*.{ts,tsx}', 'bench/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      'max-lines': 'off',
+    },
+  },
+  ...boundaryConfig,
+);

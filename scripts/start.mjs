@@ -1,0 +1,3 @@
+// Placeholder until its issue lands (see the issue tracker).
+console.error('decnet: `npm run start` is not built yet');
+process.exit(1);

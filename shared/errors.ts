@@ -1,0 +1,79 @@
+/**
+ * The one error-code registry. Every boundary (IPC, console RPC, agent API, swarm listener)
+ * speaks these codes; each code carries the HTTP status it maps to.
+ */
+export const errorCodes = {
+  INVALID_INPUT: { status: 400 },
+  UNAUTHENTICATED: { status: 401 },
+  FORBIDDEN: { status: 403 },
+  NOT_FOUND: { status: 404 },
+  CONFLICT: { status: 409 },
+  PAYLOAD_TOO_LARGE: { status: 413 },
+  RATE_LIMITED: { status: 429 },
+  INTERNAL: { status: 500 },
+  AGENT_UNREACHABLE: { status: 502 },
+  FINGERPRINT_MISMATCH: { status: 502 },
+  TIMEOUT: { status: 504 },
+} as const;
+
+export type ErrorCode = keyof typeof errorCodes;
+
+/** The serialisable error that crosses every boundary. */
+export type ErrorShape = { code: ErrorCode; message: string; details?: unknown };
+
+/** The envelope every IPC command and console RPC resolves to; never a rejection. */
+export type Result<T> = { ok: true; value: T } | { ok: false; error: ErrorShape };
+
+/** Error thrown inside master core and agent; its message is safe to show to the analyst. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly details: unknown;
+
+  constructor(code: ErrorCode, message: string, details?: unknown, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AppError';
+    this.code = code;
+    this.details = details;
+  }
+
+  /** HTTP status for this error's code. */
+  get status(): number {
+    return errorCodes[this.code].status;
+  }
+
+  toShape(): ErrorShape {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+
+  static fromShape(shape: ErrorShape): AppError {
+    return new AppError(shape.code, shape.message, shape.details);
+  }
+}
+
+/** True when `value` names a code of the registry. */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(errorCodes, value);
+}
+
+/** AppError passes through; anything else becomes INTERNAL (its stack stays in the local log). */
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new AppError('INTERNAL', message || 'Internal error', undefined, { cause: err });
+}
+
+export function ok<T>(value: T): Result<T> {
+  return { ok: true, value };
+}
+
+export function fail(err: unknown): Result<never> {
+  return { ok: false, error: toAppError(err).toShape() };
+}
+
+/** Unwraps a Result, throwing the AppError it carries. */
+export function unwrap<T>(result: Result<T>): T {
+  if (result.ok) return result.value;
+  throw AppError.fromShape(result.error);
+}

@@ -1,0 +1,119 @@
+import { z } from 'zod';
+import { archetypeNames } from '../catalog/archetypes';
+import { distroNames } from '../catalog/distros';
+import { serviceNames } from '../catalog/services';
+import { DeckyConfig, DeckyName, HostUuid, ServiceConfig, ServiceNameSchema } from '../domain/decky';
+import { AttackerEvent } from '../domain/events';
+import { HostAddress, HostName, HostSummary } from '../domain/host';
+import { LifecycleRow } from '../domain/lifecycle';
+import { HydratedTopology, TopologyDecky, TopologyEdge, TopologyLan } from '../domain/topology';
+import { TopologyState } from '../protocol/agent-api';
+
+const Void = z.strictObject({});
+const Iso = z.iso.datetime({ offset: true });
+
+export const DeployPlanRequest = z.strictObject({
+  hostUuid: HostUuid.optional(),
+  count: z.number().int().min(1).max(500).optional(),
+  archetype: z.enum(archetypeNames).optional(),
+  services: z.array(ServiceNameSchema).min(1).max(serviceNames.length).optional(),
+  distro: z.enum(distroNames).optional(),
+  namePrefix: DeckyName.optional(),
+  serviceConfig: ServiceConfig.optional(),
+  /** Explicit names and addresses; when given, `count` is their number. */
+  deckies: z.array(z.strictObject({ name: DeckyName, ip: z.ipv4().optional() })).max(500).optional(),
+});
+
+export const DeckyView = z.strictObject({
+  config: DeckyConfig,
+  hostName: z.string().nullable(),
+  state: z.enum(['pending', 'running', 'degraded', 'stopped', 'failed', 'unknown']),
+  services: z.record(z.string(), z.string()),
+  updatedAt: Iso,
+});
+
+export const TopologyDraft = z.strictObject({
+  name: z.string().min(1).max(128),
+  lans: z.array(TopologyLan).max(256),
+  deckies: z.array(TopologyDecky).max(1024),
+  edges: z.array(TopologyEdge).max(4096),
+});
+
+export const TopologyListItem = z.strictObject({
+  id: z.string(),
+  name: z.string(),
+  targetHostUuid: HostUuid.nullable(),
+  status: z.string(),
+  versionHash: z.string(),
+  appliedHash: z.string().nullable(),
+  deckyCount: z.number().int(),
+  lanCount: z.number().int(),
+});
+
+export const SettingsView = z.strictObject({
+  dataDir: z.string(),
+  apiListen: z.string().nullable(),
+  swarmListen: z.string(),
+  caFingerprint: z.string(),
+  caExpiresAt: Iso,
+  publicBinding: z.strictObject({ ok: z.boolean(), messages: z.array(z.string()) }),
+  version: z.string(),
+});
+
+/** Renderer → main request/response. Key = channel name (`<domain>.<verb>`). */
+export const ipcCommands = {
+  'hosts.list': { input: Void, output: z.array(HostSummary) },
+  'hosts.enroll': {
+    input: z.strictObject({ name: HostName, address: HostAddress.optional(), replace: z.boolean().optional(), ttlMinutes: z.number().int().min(1).max(1440).optional() }),
+    output: z.strictObject({ hostUuid: HostUuid, token: z.string(), command: z.string(), expiresAt: Iso }),
+  },
+  'hosts.exportBundle': {
+    input: z.strictObject({ name: HostName, address: HostAddress, replace: z.boolean().optional() }),
+    output: z.strictObject({ hostUuid: HostUuid, fileName: z.string(), bundleBase64: z.string(), command: z.string() }),
+  },
+  'hosts.check': { input: z.strictObject({ hostUuid: HostUuid }), output: z.strictObject({ reachable: z.boolean(), version: z.string().nullable(), error: z.string().nullable() }) },
+  'hosts.decommission': { input: z.strictObject({ hostUuid: HostUuid }), output: z.strictObject({ wiped: z.boolean(), failedRows: z.number().int() }) },
+  'deckies.list': { input: Void, output: z.array(DeckyView) },
+  'deckies.plan': { input: DeployPlanRequest, output: z.strictObject({ deckies: z.array(DeckyConfig), warnings: z.array(z.string()) }) },
+  'deckies.deploy': { input: DeployPlanRequest, output: z.strictObject({ lifecycleIds: z.array(z.uuid()), deckies: z.array(DeckyName) }) },
+  'deckies.mutate': {
+    input: z.strictObject({ deckyName: DeckyName, services: z.array(ServiceNameSchema).min(1), dryRun: z.boolean().optional() }),
+    output: z.union([
+      z.strictObject({ lifecycleId: z.uuid() }),
+      z.strictObject({ dryRun: z.literal(true), deckyName: DeckyName, before: z.array(ServiceNameSchema), after: z.array(ServiceNameSchema) }),
+    ]),
+  },
+  'deckies.teardown': { input: z.strictObject({ deckyName: DeckyName }), output: z.strictObject({ lifecycleId: z.uuid() }) },
+  'lifecycle.get': { input: z.strictObject({ ids: z.array(z.uuid()).max(1000) }), output: z.strictObject({ rows: z.array(LifecycleRow) }) },
+  'lifecycle.recent': { input: z.strictObject({ limit: z.number().int().min(1).max(1000).optional() }), output: z.strictObject({ rows: z.array(LifecycleRow) }) },
+  'topologies.list': { input: Void, output: z.array(TopologyListItem) },
+  'topologies.get': { input: z.strictObject({ topologyId: z.string() }), output: HydratedTopology },
+  'topologies.create': { input: TopologyDraft, output: TopologyListItem },
+  'topologies.delete': { input: z.strictObject({ topologyId: z.string() }), output: z.strictObject({ deleted: z.boolean() }) },
+  'topologies.apply': { input: z.strictObject({ topologyId: z.string(), hostUuid: HostUuid }), output: z.strictObject({ versionHash: z.string() }) },
+  'topologies.teardown': { input: z.strictObject({ topologyId: z.string() }), output: z.strictObject({ tornDown: z.boolean() }) },
+  'topologies.state': { input: z.strictObject({ topologyId: z.string() }), output: TopologyState.extend({ expectedHash: z.string() }) },
+  'events.list': {
+    input: z.strictObject({ since: Iso.optional(), limit: z.number().int().min(1).max(5000).optional(), decky: z.string().max(63).optional(), service: ServiceNameSchema.optional() }),
+    output: z.strictObject({ events: z.array(AttackerEvent), total: z.number().int() }),
+  },
+  'catalog.get': {
+    input: Void,
+    output: z.strictObject({
+      services: z.array(z.strictObject({ name: z.string(), label: z.string(), ports: z.array(z.string()), personaKeys: z.array(z.string()) })),
+      archetypes: z.array(z.strictObject({ name: z.string(), label: z.string(), services: z.array(z.string()), nmapOs: z.string() })),
+      distros: z.array(z.strictObject({ name: z.string(), label: z.string() })),
+    }),
+  },
+  'settings.get': { input: Void, output: SettingsView },
+} as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
+
+/** Main → renderer pushes. Key = channel name (`<domain>.<pastTense>`). */
+export const ipcEvents = {
+  'hosts.changed': z.strictObject({ hostUuids: z.array(HostUuid) }),
+  'deckies.changed': z.strictObject({ deckyNames: z.array(z.string()) }),
+  'lifecycle.changed': z.strictObject({ rows: z.array(LifecycleRow) }),
+  'topologies.changed': z.strictObject({ topologyIds: z.array(z.string()) }),
+  'events.captured': z.strictObject({ count: z.number().int(), latest: Iso }),
+  'security.alerted': z.strictObject({ kind: z.string(), message: z.string(), hostUuid: HostUuid.nullable(), at: Iso }),
+} as const satisfies Record<string, z.ZodType>;
