@@ -1,7 +1,7 @@
 // Flat config. The boundary rules (what may import what, DESIGN.md §2) are exported on their own
 // so that tests/unit/lint-boundaries.test.ts can prove they catch a forbidden import.
 import js from '@eslint/js';
-import importX from 'eslint-plugin-import-x';
+import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
 const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'child_process', 'net', 'tls', 'http', 'https', 'crypto'];
@@ -17,6 +17,7 @@ export const boundaryConfig = [
     files: ['**/*.{ts,tsx}'],
     languageOptions: { parser: tseslint.parser },
     plugins: { 'import-x': importX },
+    settings: { 'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.tsx', '.js', '.mjs'] })] },
     rules: {
       'import-x/no-restricted-paths': [
         'error',

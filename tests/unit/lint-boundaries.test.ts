@@ -1,0 +1,35 @@
+import { ESLint } from 'eslint';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+// The boundary rules from eslint.config.mjs, applied to probe sources at the paths they would live.
+const root = join(import.meta.dirname, '..', '..');
+
+async function lint(relPath: string, code: string): Promise<string[]> {
+  const { boundaryConfig } = (await import('../../eslint.config.mjs')) as { boundaryConfig: ESLint.Options['overrideConfig'] };
+  const eslint = new ESLint({ cwd: root, overrideConfigFile: true, overrideConfig: boundaryConfig });
+  const [result] = await eslint.lintText(code, { filePath: join(root, relPath) });
+  return (result?.messages ?? []).map((m) => `${m.ruleId ?? 'fatal'}: ${m.message}`);
+}
+
+describe('import boundaries (DESIGN.md §2)', () => {
+  it('refuses electron in main/core', async () => {
+    const msgs = await lint('main/core/probe.ts', "import { app } from 'electron';\nexport const x = app;\n");
+    expect(msgs.join('\n')).toMatch(/no-restricted-imports.*Only main\/shell and main\/preload may import electron/);
+  });
+
+  it('refuses node modules in renderer and in pure shared', async () => {
+    expect((await lint('renderer/src/probe.ts', "import { readFile } from 'node:fs';\nexport const r = readFile;\n")).join('\n')).toMatch(/renderer never imports Node/);
+    expect((await lint('shared/probe.ts', "import { createHash } from 'node:crypto';\nexport const h = createHash;\n")).join('\n')).toMatch(/shared\/ has no Node/);
+  });
+
+  it('refuses main/ from the renderer and the agent', async () => {
+    expect((await lint('renderer/src/probe.ts', "import { x } from '../../shared/node/logger';\nexport const y = x;\n")).join('\n')).toMatch(/no-restricted-paths/);
+    expect((await lint('agent/probe.ts', "import x from '../main/core/tsconfig.json';\nexport const y = x;\n")).join('\n')).toMatch(/agent never imports the master/);
+  });
+
+  it('allows what the design allows', async () => {
+    expect(await lint('main/core/probe.ts', "import { readFile } from 'node:fs';\nimport { z } from 'zod';\nexport const a = [readFile, z];\n")).toEqual([]);
+    expect(await lint('main/shell/probe.ts', "import { app } from 'electron';\nexport const a = app;\n")).toEqual([]);
+  });
+});
