@@ -42,7 +42,7 @@ export function serveRoutes<T extends RouteTable, Ctx>(opts: RouteServerOptions<
         : new AppError('NOT_FOUND', `no route ${path}`);
     }
     const [name, r] = found;
-    const ctx = await opts.authorize(req, name as keyof T & string);
+    const ctx = await opts.authorize(req, name);
     const raw = r.method === 'GET' ? {} : await readJson(req, opts.bodyLimit);
     const parsed = r.input.safeParse(raw);
     if (!parsed.success) throw new AppError('INVALID_INPUT', describeZodError(parsed.error));
