@@ -1,0 +1,62 @@
+// reflect-metadata must be evaluated before @peculiar/x509 (its tsyringe dependency throws otherwise).
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
+import { createPrivateKey, createPublicKey, webcrypto, X509Certificate } from 'node:crypto';
+import { AppError } from '../errors';
+
+/** ECDSA P-256 with SHA-256 for every key and signature (cheap keygen, ~7 ms per issued certificate). */
+export const EC_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+
+/** The WebCrypto provider @peculiar/x509 must use; passed explicitly so no global is mutated. */
+export const nodeCrypto = webcrypto;
+export type CryptoKey = webcrypto.CryptoKey;
+export type CryptoKeyPair = webcrypto.CryptoKeyPair;
+
+export function generateKeyPair(): Promise<CryptoKeyPair> {
+  return nodeCrypto.subtle.generateKey(EC_ALGORITHM, true, ['sign', 'verify']);
+}
+
+export async function exportPrivateKeyPem(key: CryptoKey): Promise<string> {
+  return x509.PemConverter.encode(await nodeCrypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY');
+}
+
+export function importPrivateKeyPem(pem: string): Promise<CryptoKey> {
+  const der = createPrivateKey(pem).export({ type: 'pkcs8', format: 'der' });
+  return nodeCrypto.subtle.importKey('pkcs8', der, EC_ALGORITHM, false, ['sign']);
+}
+
+/** A PKCS#10 request for `cn`; the CA decides every SAN, so the request carries none. */
+export async function createCsrPem(keys: CryptoKeyPair, cn: string): Promise<string> {
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create(
+    { name: [{ CN: [cn] }], keys, signingAlgorithm: EC_ALGORITHM },
+    nodeCrypto,
+  );
+  return csr.toString('pem');
+}
+
+/** True when the private key PEM belongs to the certificate. */
+export function keyMatchesCert(keyPem: string, certPem: string): boolean {
+  const fromKey = createPublicKey(createPrivateKey(keyPem)).export({ type: 'spki', format: 'der' });
+  const fromCert = new X509Certificate(certPem).publicKey.export({ type: 'spki', format: 'der' });
+  return fromKey.equals(fromCert);
+}
+
+/** True when `certPem` was signed by `caPem` (signature and issuer name; validity is checked by TLS). */
+export function chainsTo(certPem: string, caPem: string): boolean {
+  try {
+    const cert = new X509Certificate(certPem);
+    const ca = new X509Certificate(caPem);
+    return cert.checkIssued(ca) && cert.verify(ca.publicKey);
+  } catch {
+    return false;
+  }
+}
+
+/** Parses a PEM certificate or throws a one-line INVALID_INPUT naming `what`. */
+export function parseCertPem(pem: string, what: string): X509Certificate {
+  try {
+    return new X509Certificate(pem);
+  } catch (err) {
+    throw new AppError('INVALID_INPUT', `${what} is not a valid PEM certificate`, undefined, { cause: err });
+  }
+}
