@@ -1,0 +1,150 @@
+import { access, constants, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { NetworkDriver } from '../shared/domain/decky';
+import type { Logger } from '../shared/node/logger';
+import type { RouteClient } from '../shared/node/route-client';
+import { AppError, toAppError } from '../shared/errors';
+import type { SwarmApi } from '../shared/protocol/swarm-api';
+import type { Clock } from './clock';
+import { createDeltaReporter } from './deltas';
+import { openEventSpool } from './event-spool';
+import { createFleet } from './fleet';
+import { createHeartbeat } from './heartbeat';
+import { type AgentIdentity, loadIdentity } from './identity';
+import { openOutbox } from './outbox';
+import { launchReaper } from './reaper';
+import { createAgentHandlers } from './routes';
+import type { RuntimeFactory, RuntimeName } from './runtime/types';
+import { createAgentServer } from './server';
+import { createStateStore, readState } from './state';
+import { createTaskQueue } from './task-queue';
+import { createTopologyManager } from './topology';
+import { AGENT_PROTOCOL, AGENT_VERSION } from './version';
+
+export type AgentConfig = Readonly<{
+  identityDir: string;
+  stateDir: string;
+  listen: Readonly<{ host: string; port: number }>;
+  runtime: RuntimeName;
+  network: NetworkDriver;
+  /** DECNET_HEARTBEAT_INTERVAL_S, default 30. */
+  heartbeatIntervalS: number;
+  /** DECNET_INSTALL_ROOT, default "/": the prefix of every path the reaper wipes. */
+  installRoot: string;
+}>;
+
+/** The two master calls the agent makes; `close` releases its connections on stop. */
+export type MasterCalls = Pick<RouteClient<SwarmApi>, 'heartbeat' | 'events'> & Readonly<{ close?: () => Promise<void> }>;
+
+export type AgentDeps = Readonly<{
+  runtime: RuntimeFactory;
+  clock: Clock;
+  log: Logger;
+  masterClient: (identity: AgentIdentity) => MasterCalls;
+}>;
+
+export type Agent = Readonly<{
+  /** Opens the stores and starts serving; never starts, stops or re-applies a decky. */
+  start: () => Promise<{ host: string; port: number }>;
+  stop: () => Promise<void>;
+  /** Settles once a self-destruct has torn everything down and launched the reaper. */
+  selfDestructed: Promise<void>;
+}>;
+
+/** The composition root of the worker agent: every collaborator is built here, none is global. */
+export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
+  const { clock, log } = deps;
+  let stopFns: Array<() => Promise<void>> = [];
+  let destructing = false;
+  let markDestructed: () => void = () => undefined;
+  const selfDestructed = new Promise<void>((resolve) => (markDestructed = resolve));
+
+  const start: Agent['start'] = async () => {
+    await ensureWritableDir(config.stateDir);
+    const identity = await loadIdentity(config.identityDir);
+    // A corrupt state refuses the start with a clear message instead of being silently replaced.
+    const statePath = join(config.stateDir, 'state.json');
+    await readState(statePath);
+    const master = deps.masterClient(identity);
+    const outbox = await openOutbox(config.stateDir, log.child({ part: 'outbox' }));
+    const spool = await openEventSpool({
+      stateDir: config.stateDir,
+      upload: (events) => master.events({ events: [...events] }),
+      clock,
+      log: log.child({ part: 'events' }),
+    });
+    const runtime = deps.runtime({ network: config.network, dataDir: join(config.stateDir, 'deckies'), onEvent: spool.add, clock, log: log.child({ part: 'runtime' }) });
+    const state = createStateStore(config.stateDir);
+    const queue = createTaskQueue();
+    const topology = createTopologyManager({
+      stateDir: config.stateDir,
+      runtime,
+      fleetDeckyNames: async () => new Set(((await state.load())?.deckies ?? []).map((d) => d.name)),
+      clock,
+      log: log.child({ part: 'topology' }),
+    });
+    // Built before the heartbeat that needs its status(); the reporter only pushes once the loop exists.
+    let push: () => void = () => undefined;
+    const fleet = createFleet({ state, runtime, queue, report: createDeltaReporter({ outbox, push: () => push(), clock, log }), clock, log: log.child({ part: 'fleet' }) });
+    const heartbeat = createHeartbeat({
+      intervalMs: config.heartbeatIntervalS * 1000,
+      snapshot: async () => ({ hostUuid: identity.hostUuid, agentVersion: AGENT_VERSION, protocol: AGENT_PROTOCOL, status: await fleet.status(), topology: await topology.report() }),
+      send: (body) => master.heartbeat(body),
+      outbox,
+      clock,
+      log: log.child({ part: 'heartbeat' }),
+    });
+    push = heartbeat.push;
+
+    const selfDestruct = (): void => {
+      if (destructing) return;
+      destructing = true;
+      void (async () => {
+        log.warn('self-destruct requested: tearing down every decky and topology');
+        await fleet.wipe().catch((err: unknown) => log.error('fleet teardown failed during self-destruct', { err: toAppError(err).message }));
+        await topology.teardown().catch((err: unknown) => log.error('topology teardown failed during self-destruct', { err: toAppError(err).message }));
+        await runtime.down().catch(() => undefined);
+        try {
+          const { scriptPath, via } = await launchReaper({ installRoot: config.installRoot, agentPid: process.pid });
+          log.warn('reaper launched; the agent exits now', { scriptPath, via });
+        } catch (err) {
+          log.critical('cannot launch the reaper', { err: toAppError(err).message });
+        }
+        markDestructed();
+      })();
+    };
+
+    const server = createAgentServer({
+      identity,
+      listen: config.listen,
+      handlers: createAgentHandlers({ fleet, topology, selfDestruct, log }),
+      log: log.child({ part: 'server' }),
+    });
+    await server.start();
+    heartbeat.start();
+    spool.start();
+    stopFns = [() => server.stop(), () => heartbeat.stop(), () => spool.stop(), () => runtime.close(), () => master.close?.() ?? Promise.resolve()];
+    const address = server.address();
+    log.info('agent started', { version: AGENT_VERSION, hostUuid: identity.hostUuid, listen: address, runtime: config.runtime, network: config.network });
+    return address;
+  };
+
+  return {
+    start,
+    stop: async () => {
+      const fns = stopFns;
+      stopFns = [];
+      for (const fn of fns) await fn().catch((err: unknown) => log.warn('error while stopping', { err: toAppError(err).message }));
+    },
+    selfDestructed,
+  };
+}
+
+async function ensureWritableDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await access(dir, constants.R_OK | constants.W_OK | constants.X_OK);
+  } catch (err) {
+    throw new AppError('INTERNAL', `state directory ${dir} is not usable: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}

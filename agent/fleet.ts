@@ -1,0 +1,114 @@
+import type { z } from 'zod';
+import type { AgentStatus, DeckyRuntimeState } from '../shared/domain/agent-status';
+import { DeckyConfig, describeZodError } from '../shared/domain/decky';
+import type { Logger } from '../shared/node/logger';
+import { AppError, toAppError } from '../shared/errors';
+import type { DeployRequest, MutateRequest } from '../shared/protocol/agent-api';
+import type { Clock } from './clock';
+import type { DeltaReporter } from './deltas';
+import type { Runtime } from './runtime/types';
+import type { StateStore } from './state';
+import type { TaskQueue } from './task-queue';
+
+export type Fleet = Readonly<{
+  /** Checks that a decky can run on this worker (dry run), without any side effect. */
+  checkDeploy: (decky: DeckyConfig) => void;
+  /** Queues one deploy task per decky; returns the names at once. */
+  deploy: (req: z.output<typeof DeployRequest>) => string[];
+  /** Checks a mutate against the recorded state without any side effect. */
+  checkMutate: (req: z.output<typeof MutateRequest>) => Promise<DeckyConfig>;
+  mutate: (req: z.output<typeof MutateRequest>) => void;
+  teardown: (req: { deckyId?: string | undefined; lifecycleId?: string | undefined }) => Promise<string[]>;
+  status: () => Promise<AgentStatus>;
+  /** Stops every fleet decky and clears the state (self-destruct). */
+  wipe: () => Promise<void>;
+}>;
+
+/**
+ * The fleet deckies the master deployed here. Requests return at once; the work runs on the task
+ * queue, one task per decky, and each task ends with exactly one lifecycle delta.
+ */
+export function createFleet(opts: { state: StateStore; runtime: Runtime; queue: TaskQueue; report: DeltaReporter; clock: Clock; log: Logger }): Fleet {
+  const { state, runtime, queue, report, log } = opts;
+
+  const checkMutate: Fleet['checkMutate'] = async (req) => {
+    const current = await state.load();
+    if (!current || current.deckies.length === 0) throw new AppError('NOT_FOUND', 'no active deployment on this worker');
+    const old = current.deckies.find((d) => d.name === req.deckyId);
+    if (!old) throw new AppError('NOT_FOUND', `decky '${req.deckyId}' not found in worker state`);
+    // Persona settings of services that go away go with them; the rest is kept.
+    const serviceConfig = Object.fromEntries(Object.entries(old.serviceConfig).filter(([svc]) => (req.services as string[]).includes(svc)));
+    const parsed = DeckyConfig.safeParse({ ...old, services: req.services, serviceConfig, lastMutated: opts.clock.now().getTime() });
+    if (!parsed.success) throw new AppError('INVALID_INPUT', `mutate of ${req.deckyId}: ${describeZodError(parsed.error)}`);
+    runtime.validate(parsed.data);
+    return parsed.data;
+  };
+
+  return {
+    deploy: (req) => {
+      req.config.deckies.forEach((d) => runtime.validate(d));
+      const names = req.config.deckies.map((d) => d.name);
+      for (const decky of req.config.deckies) {
+        const lifecycleId = req.lifecycleIds?.[decky.name];
+        void queue.run(decky.name, async () => {
+          try {
+            await runtime.up(decky);
+            await state.update((s) => ({ ...s, deckies: [...s.deckies.filter((d) => d.name !== decky.name), decky] }));
+            await report({ deckyName: decky.name, operation: 'deploy', lifecycleId });
+          } catch (err) {
+            log.warn('deploy failed', { decky: decky.name, err: toAppError(err).message });
+            await report({ deckyName: decky.name, operation: 'deploy', lifecycleId, error: err });
+          }
+        });
+      }
+      return names;
+    },
+    checkDeploy: (decky) => runtime.validate(decky),
+    checkMutate,
+    mutate: (req) => {
+      void queue.run(req.deckyId, async () => {
+        let old: DeckyConfig | undefined;
+        try {
+          const next = await checkMutate(req);
+          old = (await state.load())?.deckies.find((d) => d.name === req.deckyId);
+          await runtime.up(next);
+          // State follows the runtime: a failed mutate leaves the old services recorded (unlike the original, its §13.17).
+          await state.update((s) => ({ ...s, deckies: s.deckies.map((d) => (d.name === next.name ? next : d)) }));
+          await report({ deckyName: req.deckyId, operation: 'mutate', lifecycleId: req.lifecycleId });
+        } catch (err) {
+          log.warn('mutate failed', { decky: req.deckyId, err: toAppError(err).message });
+          if (old) await runtime.up(old).catch((e: unknown) => log.error('cannot restore the decky after a failed mutate', { decky: req.deckyId, err: toAppError(e).message }));
+          await report({ deckyName: req.deckyId, operation: 'mutate', lifecycleId: req.lifecycleId, error: err });
+        }
+      });
+    },
+    teardown: async (req) => {
+      const names = req.deckyId !== undefined ? [req.deckyId] : ((await state.load())?.deckies.map((d) => d.name) ?? []);
+      for (const name of names) {
+        void queue.run(name, async () => {
+          try {
+            // Runtime AND state: no ghost decky is left to be reported back (the original's §13.7).
+            await runtime.down(name);
+            await state.update((s) => ({ ...s, deckies: s.deckies.filter((d) => d.name !== name) }));
+            await report({ deckyName: name, operation: 'teardown', lifecycleId: req.lifecycleId });
+          } catch (err) {
+            await report({ deckyName: name, operation: 'teardown', lifecycleId: req.lifecycleId, error: err });
+          }
+        });
+      }
+      return names;
+    },
+    status: async () => {
+      const deckies = (await state.load())?.deckies ?? [];
+      const rt = runtime.status();
+      const stopped = (d: DeckyConfig): DeckyRuntimeState => ({ running: false, restarts: 0, services: Object.fromEntries(d.services.map((s) => [s, 'stopped' as const])) });
+      return { deployed: deckies.length > 0, deckies, runtime: Object.fromEntries(deckies.map((d) => [d.name, rt[d.name] ?? stopped(d)])) };
+    },
+    wipe: async () => {
+      await queue.idle();
+      const deckies = (await state.load())?.deckies ?? [];
+      for (const d of deckies) await runtime.down(d.name).catch((err: unknown) => log.warn('teardown failed during self-destruct', { decky: d.name, err: toAppError(err).message }));
+      await state.update((s) => ({ ...s, deckies: [] }));
+    },
+  };
+}
