@@ -1,0 +1,88 @@
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { AppError } from '../shared/errors';
+import type { Logger } from '../shared/node/logger';
+import { serveRoutes } from '../shared/node/route-server';
+import { peerIdentity, serverTlsOptions, type PeerIdentity, type TlsIdentity } from '../shared/node/tls';
+import { AGENT_BODY_LIMIT, agentApi, type AgentApi } from '../shared/protocol/agent-api';
+import type { RouteHandlers } from '../shared/protocol/route';
+
+/** The caller of an agent route: always the master, as its certificate says. */
+export type PeerCtx = PeerIdentity & Readonly<{ role: 'master' }>;
+
+export type AgentServerOptions = Readonly<{
+  identity: TlsIdentity;
+  listen: Readonly<{ host: string; port: number }>;
+  handlers: RouteHandlers<AgentApi, PeerCtx>;
+  log: Logger;
+}>;
+
+export type AgentServer = Readonly<{
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  address(): { host: string; port: number };
+}>;
+
+/**
+ * The agent's HTTPS API. TLS admits only certificates from our CA; on top of that every route
+ * requires role master, because every worker certificate is also a valid client certificate and
+ * one compromised worker must not drive the others (the original's flaw, behaviour §13.3).
+ */
+export function createAgentServer(opts: AgentServerOptions): AgentServer {
+  const log = opts.log.child({ component: 'agent-server' });
+  let server: Server | null = null;
+
+  const authorize = (req: { socket: unknown }, routeName: string): PeerCtx => {
+    const socket = req.socket as TLSSocket;
+    const peer = peerIdentity(socket);
+    if (!peer || !socket.authorized) throw new AppError('UNAUTHENTICATED', 'a client certificate from this DECNET CA is required');
+    if (peer.role !== 'master') {
+      throw new AppError('FORBIDDEN', `certificate role ${peer.role ?? 'none'} (${peer.cn ?? '?'}) may not call ${routeName}: master only`);
+    }
+    return { ...peer, role: 'master' };
+  };
+
+  return {
+    async start() {
+      if (server) return;
+      const srv = createServer(
+        serverTlsOptions({ ...opts.identity, requireClientCert: true }),
+        serveRoutes({
+          table: agentApi,
+          handlers: opts.handlers,
+          authorize,
+          bodyLimit: AGENT_BODY_LIMIT,
+          onError: (err, req) => {
+            const level = err.status >= 500 || err.code === 'FORBIDDEN' ? 'warn' : 'debug';
+            log[level]('agent request failed', { path: req.url, code: err.code, message: err.message });
+          },
+        }),
+      );
+      srv.on('tlsClientError', (err, socket) => log.warn('TLS handshake refused', { error: err.message, remote: socket.remoteAddress }));
+      await new Promise<void>((resolve, reject) => {
+        srv.once('error', reject);
+        srv.listen(opts.listen.port, opts.listen.host, () => {
+          srv.off('error', reject);
+          resolve();
+        });
+      }).catch((err: unknown) => {
+        throw new AppError('INTERNAL', `agent cannot listen on ${opts.listen.host}:${opts.listen.port}: ${(err as Error).message}`, undefined, { cause: err });
+      });
+      server = srv;
+      log.info('agent API listening', this.address());
+    },
+    async stop() {
+      const srv = server;
+      if (!srv) return;
+      server = null;
+      const closed = new Promise<void>((resolve) => srv.close(() => resolve()));
+      srv.closeAllConnections();
+      await closed;
+    },
+    address() {
+      const a = server?.address() as AddressInfo | null | undefined;
+      return { host: a?.address ?? opts.listen.host, port: a?.port ?? opts.listen.port };
+    },
+  };
+}

@@ -1,0 +1,137 @@
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { AppError } from '../../../shared/errors';
+import type { Logger } from '../../../shared/node/logger';
+import { serveRoutes } from '../../../shared/node/route-server';
+import { peerIdentity, serverTlsOptions, type PeerIdentity } from '../../../shared/node/tls';
+import type { RouteHandlers, RouteInput, RouteOutput } from '../../../shared/protocol/route';
+import { swarmApi, type SwarmApi } from '../../../shared/protocol/swarm-api';
+import type { CertificateAuthority } from '../ca';
+import type { Enrollment, HostRegistry } from '../enrollment';
+
+/** Event batches of up to 5000 events with their data; far above what a heartbeat needs. */
+export const SWARM_BODY_LIMIT = 16 * 1024 * 1024;
+
+type SwarmCtx = Readonly<{ worker: PeerIdentity & { hostUuid: string }; remoteAddress: string | undefined }> | Readonly<{ worker: null; remoteAddress: string | undefined }>;
+
+export type SwarmHandlers = Readonly<{
+  heartbeat(hostUuid: string, body: RouteInput<SwarmApi['heartbeat']>): Promise<RouteOutput<SwarmApi['heartbeat']>>;
+  events(hostUuid: string, body: RouteInput<SwarmApi['events']>): Promise<RouteOutput<SwarmApi['events']>>;
+}>;
+
+export type SwarmListenerOptions = Readonly<{
+  host: string;
+  port: number;
+  ca: CertificateAuthority;
+  registry: HostRegistry;
+  enrollment: Enrollment;
+  handlers: SwarmHandlers;
+  log: Logger;
+  /** Names workers dial the listener by (DECNET_SWARM_ADVERTISE); loopback names are always added. */
+  advertise?: readonly string[];
+}>;
+
+export type SwarmListener = Readonly<{
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  address(): { host: string; port: number };
+}>;
+
+/** Routes open to anyone: the CA certificate is public and enroll is authorised by its token. */
+const openRoutes = new Set<keyof SwarmApi>(['caCert', 'enroll']);
+
+/**
+ * The master's swarm listener. TLS asks every client for a certificate but admits those without one,
+ * because enrollment happens before the worker has any; every other route then demands a worker
+ * certificate from our CA whose fingerprint is enrolled and not revoked.
+ */
+export function createSwarmListener(opts: SwarmListenerOptions): SwarmListener {
+  const log = opts.log.child({ component: 'swarm-listener' });
+  let server: Server | null = null;
+
+  const authorize = async (req: IncomingMessage, routeName: keyof SwarmApi): Promise<SwarmCtx> => {
+    const socket = req.socket as TLSSocket;
+    const remoteAddress = socket.remoteAddress;
+    if (openRoutes.has(routeName)) return { worker: null, remoteAddress };
+    const peer = peerIdentity(socket);
+    const path = swarmApi[routeName].path;
+    if (!peer) throw new AppError('FORBIDDEN', `${path} requires a worker client certificate`);
+    if (!socket.authorized) {
+      throw new AppError('FORBIDDEN', `client certificate was refused: ${String(socket.authorizationError ?? 'not issued by this DECNET CA')}`);
+    }
+    if (peer.role !== 'worker' || !peer.hostUuid) throw new AppError('FORBIDDEN', `certificate role ${peer.role ?? 'none'} may not call ${path}`);
+    const host = await opts.registry.get(peer.hostUuid);
+    if (!host || host.revoked || host.fingerprint !== peer.fingerprint || !(await opts.registry.isActiveFingerprint(peer.fingerprint))) {
+      throw new AppError('FORBIDDEN', `certificate ${peer.fingerprint.slice(0, 16)}… is not enrolled or was revoked`);
+    }
+    return { worker: { ...peer, hostUuid: peer.hostUuid }, remoteAddress };
+  };
+
+  const workerOf = (ctx: SwarmCtx, bodyHost?: string): string => {
+    if (!ctx.worker) throw new AppError('FORBIDDEN', 'worker certificate required');
+    if (bodyHost !== undefined && bodyHost !== ctx.worker.hostUuid) {
+      throw new AppError('FORBIDDEN', `heartbeat names host ${bodyHost} but certificate is for ${ctx.worker.hostUuid}`);
+    }
+    return ctx.worker.hostUuid;
+  };
+
+  const handlers: RouteHandlers<SwarmApi, SwarmCtx> = {
+    caCert: () => Promise.resolve({ caPem: opts.ca.caInfo().pem }),
+    enroll: (input, ctx) => opts.enrollment.enroll(input, { remoteAddress: ctx.remoteAddress }),
+    heartbeat: (input, ctx) => opts.handlers.heartbeat(workerOf(ctx, input.hostUuid), input),
+    events: (input, ctx) => opts.handlers.events(workerOf(ctx), input),
+  };
+
+  return {
+    async start() {
+      if (server) return;
+      const names = ['127.0.0.1', 'localhost', ...(opts.advertise ?? [])];
+      if (!isWildcard(opts.host)) names.push(opts.host);
+      const identity = await opts.ca.ensureSwarmServerCert([...new Set(names)]);
+      const srv = createServer(
+        serverTlsOptions({ ...identity, requireClientCert: false }),
+        serveRoutes({
+          table: swarmApi,
+          handlers,
+          authorize,
+          bodyLimit: SWARM_BODY_LIMIT,
+          onError: (err, req) => {
+            if (err.status >= 500 || err.code === 'FORBIDDEN' || err.code === 'UNAUTHENTICATED') {
+              log.warn('swarm request refused', { path: req.url, code: err.code, message: err.message, remote: req.socket.remoteAddress });
+            }
+          },
+        }),
+      );
+      srv.on('tlsClientError', (err, socket) => log.warn('TLS handshake refused', { error: err.message, remote: socket.remoteAddress }));
+      await new Promise<void>((resolve, reject) => {
+        srv.once('error', reject);
+        srv.listen(opts.port, opts.host, () => {
+          srv.off('error', reject);
+          resolve();
+        });
+      }).catch((err: unknown) => {
+        throw new AppError('INTERNAL', `swarm listener cannot listen on ${opts.host}:${opts.port}: ${(err as Error).message}`, undefined, { cause: err });
+      });
+      server = srv;
+      log.info('swarm listener started', this.address());
+    },
+    async stop() {
+      const srv = server;
+      if (!srv) return;
+      server = null;
+      const closed = new Promise<void>((resolve) => srv.close(() => resolve()));
+      srv.closeAllConnections();
+      await closed;
+    },
+    address() {
+      const a = server?.address() as AddressInfo | null | undefined;
+      return { host: a?.address ?? opts.host, port: a?.port ?? opts.port };
+    },
+  };
+}
+
+function isWildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '';
+}
