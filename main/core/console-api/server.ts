@@ -1,0 +1,144 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { z } from 'zod';
+import { AppError, errorCodes, toAppError } from '../../../shared/errors';
+import type { CommandHandlers } from '../../../shared/ipc/types';
+import type { Logger } from '../../../shared/node/logger';
+import { readJson, sendJson } from '../../../shared/node/route-server';
+import { invokeCommand } from '../dispatch';
+import type { MasterEventBus } from '../events';
+import { passwordMatches, type Sessions } from './auth';
+import type { RateLimiter } from './rate-limiter';
+import { openSse } from './sse';
+import { serveStatic } from './static-files';
+
+const BODY_LIMIT = 4 * 1024 * 1024;
+const Login = z.strictObject({ username: z.literal('admin', { error: 'username must be "admin"' }), password: z.string().min(1).max(1024) });
+
+export type ConsoleApiOptions = Readonly<{
+  host: string;
+  port: number;
+  handlers: CommandHandlers;
+  events: MasterEventBus;
+  sessions: Sessions;
+  adminPassword: string;
+  loginLimiter: RateLimiter;
+  rpcLimiter: RateLimiter;
+  corsOrigins: readonly string[];
+  staticDir: string;
+  log: Logger;
+}>;
+
+export type ConsoleApi = Readonly<{ url: string; port: number; close(): Promise<void> }>;
+
+/**
+ * The headless console API (DESIGN §9): login, RPC over the same handlers as IPC, SSE of the
+ * contract events, and the renderer build. Errors use the registry's status and the Result envelope.
+ */
+export async function startConsoleApi(opts: ConsoleApiOptions): Promise<ConsoleApi> {
+  const { log } = opts;
+  const streams = new Set<ServerResponse>();
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      const e = toAppError(err);
+      if (e.code === 'INTERNAL') log.error('console api error', { err, url: req.url });
+      sendJson(res, e.status, { ok: false, error: e.toShape() });
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://console.invalid');
+    const path = url.pathname;
+    applyCors(req, res);
+    res.setHeader('x-content-type-options', 'nosniff');
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204).end();
+      return;
+    }
+    if (!path.startsWith('/api/')) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw new AppError('NOT_FOUND', `no route ${req.method ?? ''} ${path}`);
+      return serveStatic(opts.staticDir, path, res);
+    }
+    const peer = req.socket.remoteAddress ?? 'unknown';
+    if (path === '/api/v1/auth/login' && req.method === 'POST') return login(req, res, peer);
+    if (path === '/api/v1/events' && req.method === 'GET') {
+      opts.sessions.check(bearer(req) ?? url.searchParams.get('token'));
+      return void streams.add(openSse(req, res, opts.events, () => streams.delete(res)));
+    }
+    const m = /^\/api\/v1\/rpc\/([A-Za-z]+\.[A-Za-z]+)$/.exec(path);
+    if (m && req.method === 'POST') {
+      opts.sessions.check(bearer(req));
+      limit(opts.rpcLimiter, peer, 'too many RPC calls');
+      requireJson(req);
+      const input = await readJson(req, BODY_LIMIT);
+      const result = await invokeCommand(opts.handlers, m[1]!, input, log);
+      return sendJson(res, result.ok ? 200 : errorCodes[result.error.code].status, result);
+    }
+    throw new AppError('NOT_FOUND', `no route ${req.method ?? ''} ${path}`);
+  }
+
+  async function login(req: IncomingMessage, res: ServerResponse, peer: string): Promise<void> {
+    limit(opts.loginLimiter, peer, 'too many login attempts');
+    requireJson(req);
+    const body = Login.safeParse(await readJson(req, 16 * 1024));
+    if (!body.success) throw new AppError('INVALID_INPUT', 'login needs {"username":"admin","password":"…"}');
+    if (!passwordMatches(body.data.password, opts.adminPassword)) {
+      log.warn('console login failed', { peer });
+      throw new AppError('UNAUTHENTICATED', 'wrong username or password');
+    }
+    const { token, expiresAt } = opts.sessions.issue();
+    log.info('console login', { peer });
+    sendJson(res, 200, { token, expiresAt: new Date(expiresAt).toISOString() });
+  }
+
+  function limit(limiter: RateLimiter, key: string, what: string): void {
+    const r = limiter.take(key);
+    if (!r.ok) throw new AppError('RATE_LIMITED', `${what}; retry in ${Math.ceil(r.retryAfterMs / 1000)} s`, { retryAfterMs: r.retryAfterMs });
+  }
+
+  function applyCors(req: IncomingMessage, res: ServerResponse): void {
+    const origin = req.headers.origin;
+    if (!origin || !opts.corsOrigins.includes(origin)) return;
+    res.setHeader('access-control-allow-origin', origin);
+    res.setHeader('vary', 'Origin');
+    res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
+    res.setHeader('access-control-allow-headers', 'authorization, content-type');
+    res.setHeader('access-control-max-age', '600');
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const hostForUrl = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  return {
+    url: `http://${hostForUrl}:${port}`,
+    port,
+    async close() {
+      for (const s of streams) s.end();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+function bearer(req: IncomingMessage): string | null {
+  const h = req.headers.authorization;
+  if (!h) return null;
+  const m = /^Bearer\s+(\S+)$/i.exec(h);
+  return m?.[1] ?? null;
+}
+
+/** JSON only (a form post from another origin must not reach a handler). */
+function requireJson(req: IncomingMessage): void {
+  const len = Number(req.headers['content-length'] ?? 0);
+  const chunked = req.headers['transfer-encoding'] !== undefined;
+  if ((len > 0 || chunked) && !(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/json')) {
+    throw new AppError('INVALID_INPUT', 'request body must be application/json');
+  }
+}

@@ -1,0 +1,109 @@
+import type { z } from 'zod';
+import { archetypes } from '../../../shared/catalog/archetypes';
+import { distros } from '../../../shared/catalog/distros';
+import type { ServiceName } from '../../../shared/catalog/services';
+import { DeckyConfig, describeZodError } from '../../../shared/domain/decky';
+import type { DeployPlanRequest } from '../../../shared/ipc/contract';
+import { AppError } from '../../../shared/errors';
+import { createIpAllocator } from './ip-pool';
+
+export type PlanRequest = z.output<typeof DeployPlanRequest>;
+
+/** A host the planner may place deckies on. `local` = the embedded agent (deckies get hostUuid null). */
+export type PlanHost = Readonly<{ uuid: string; name: string; local: boolean; deckyCount: number }>;
+
+export type FleetEntry = Readonly<{ name: string; ip: string; hostName: string | null }>;
+
+export type PlannedDecky = Readonly<{ config: DeckyConfig; placedOn: string }>;
+export type Plan = Readonly<{ deckies: PlannedDecky[]; warnings: string[] }>;
+
+/**
+ * Turns a wizard request into validated DeckyConfigs with names and IPs unique across the fleet.
+ * Explicit names/IPs that collide with the fleet are CONFLICT (409); a bad request is INVALID_INPUT.
+ * `targets` is the explicit host (one entry) or the live hosts to spread over, in order of preference.
+ */
+export function planDeploy(req: PlanRequest, fleet: readonly FleetEntry[], targets: readonly PlanHost[]): Plan {
+  const warnings: string[] = [];
+  if (targets.length === 0) {
+    throw new AppError('CONFLICT', 'no live host to deploy to: enroll a worker (Hosts page) or start the master with its local agent');
+  }
+  const services = resolveServices(req);
+  const archetype = req.archetype ? archetypes[req.archetype] : undefined;
+  const distro = req.distro ?? archetype?.distros[0] ?? 'debian';
+  const nmapOs = archetype?.nmapOs ?? distros[distro].nmapOs;
+  if (req.deckies && req.count !== undefined && req.count !== req.deckies.length) {
+    throw new AppError('INVALID_INPUT', `count is ${req.count} but ${req.deckies.length} deckies are named; give one or make them agree`);
+  }
+  const count = req.deckies?.length ?? req.count ?? 1;
+
+  const byName = new Map(fleet.map((f) => [f.name, f]));
+  const byIp = new Map(fleet.map((f) => [f.ip, f]));
+  const where = (f: FleetEntry) => (f.hostName ? ` on host ${f.hostName}` : '');
+  const names = new Set<string>();
+  const ips = new Set<string>();
+  for (const d of req.deckies ?? []) {
+    const clashName = byName.get(d.name);
+    if (clashName) throw new AppError('CONFLICT', `decky name "${d.name}" is already in the fleet${where(clashName)}; choose another name or tear it down first`);
+    if (names.has(d.name)) throw new AppError('INVALID_INPUT', `decky name "${d.name}" appears twice in the request`);
+    names.add(d.name);
+    if (!d.ip) continue;
+    const clashIp = byIp.get(d.ip);
+    if (clashIp) throw new AppError('CONFLICT', `IP ${d.ip} is already used by decky "${clashIp.name}"${where(clashIp)}`);
+    if (ips.has(d.ip)) throw new AppError('INVALID_INPUT', `IP ${d.ip} appears twice in the request`);
+    ips.add(d.ip);
+    if (!d.ip.startsWith('127.')) warnings.push(`${d.name}: ${d.ip} is outside 127.0.0.0/8; the loopback network driver can only bind loopback addresses`);
+  }
+
+  const takenIps = new Set([...byIp.keys(), ...ips]);
+  const nextIp = createIpAllocator(takenIps);
+  const prefix = req.namePrefix ?? (req.archetype ? req.archetype.replace(/[^a-z0-9-]/g, '') : 'decky');
+  let seq = 1;
+  const nextName = (): string => {
+    for (;; seq++) {
+      const candidate = `${prefix}-${String(seq).padStart(2, '0')}`.slice(0, 63);
+      if (!byName.has(candidate) && !names.has(candidate)) {
+        names.add(candidate);
+        seq++;
+        return candidate;
+      }
+    }
+  };
+
+  // Spread: each decky goes to the target with the fewest deckies so far (ties: given order).
+  const load = targets.map((t) => ({ host: t, n: t.deckyCount }));
+  const pickHost = (): PlanHost => {
+    let best = load[0]!;
+    for (const l of load) if (l.n < best.n) best = l;
+    best.n++;
+    return best.host;
+  };
+
+  const deckies: PlannedDecky[] = [];
+  for (let i = 0; i < count; i++) {
+    const explicit = req.deckies?.[i];
+    const name = explicit?.name ?? nextName();
+    const ip = explicit?.ip ?? nextIp();
+    if (!ip) throw new AppError('CONFLICT', 'the loopback address pool 127.77.0.0/16 is exhausted');
+    const host = pickHost();
+    const parsed = DeckyConfig.safeParse({
+      name,
+      ip,
+      hostname: name,
+      services,
+      distro,
+      ...(req.archetype ? { archetype: req.archetype } : {}),
+      nmapOs,
+      hostUuid: host.local ? null : host.uuid,
+      serviceConfig: req.serviceConfig ?? {},
+    });
+    if (!parsed.success) throw new AppError('INVALID_INPUT', `decky ${name}: ${describeZodError(parsed.error)}`);
+    deckies.push({ config: parsed.data, placedOn: host.uuid });
+  }
+  return { deckies, warnings };
+}
+
+function resolveServices(req: PlanRequest): ServiceName[] {
+  if (req.services) return [...req.services];
+  if (req.archetype) return [...archetypes[req.archetype].services];
+  throw new AppError('INVALID_INPUT', 'choose an archetype or a list of services for the deckies');
+}

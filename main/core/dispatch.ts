@@ -1,0 +1,29 @@
+import { describeZodError } from '../../shared/domain/decky';
+import { AppError, fail, ok, toAppError, type Result } from '../../shared/errors';
+import { ipcCommands } from '../../shared/ipc/contract';
+import type { Command, CommandHandlers } from '../../shared/ipc/types';
+import type { Logger } from '../../shared/node/logger';
+
+export function isCommand(name: string): name is Command {
+  return Object.hasOwn(ipcCommands, name);
+}
+
+/**
+ * The one entry point for IPC and console RPC: validates the input against the contract, runs the
+ * handler and resolves to a Result (never rejects). Unexpected errors are logged here with their
+ * stack; only the message crosses the boundary.
+ */
+export async function invokeCommand(handlers: CommandHandlers, command: string, input: unknown, log: Logger): Promise<Result<unknown>> {
+  if (!isCommand(command)) return fail(new AppError('NOT_FOUND', `unknown command "${command}"`));
+  const parsed = ipcCommands[command].input.safeParse(input ?? {});
+  if (!parsed.success) return fail(new AppError('INVALID_INPUT', `${command}: ${describeZodError(parsed.error)}`));
+  try {
+    const handler = handlers[command] as (args: unknown) => Promise<unknown>;
+    return ok(await handler(parsed.data));
+  } catch (err) {
+    const e = toAppError(err);
+    if (e.code === 'INTERNAL') log.error('command failed', { command, err, stack: err instanceof Error ? err.stack : undefined });
+    else log.debug('command refused', { command, code: e.code, message: e.message });
+    return fail(e);
+  }
+}

@@ -1,0 +1,94 @@
+import type { Db } from './db';
+import type { HostRecord } from './schema';
+
+type Seen = { heartbeatAt?: string; eventsAt?: string; agentVersion?: string };
+
+export type HostsRepo = ReturnType<typeof createHostsRepo>;
+
+/**
+ * Hosts and revoked fingerprints. Last-seen times change on every heartbeat, so they live in
+ * memory and reach the document only through `flushSeen()` (periodic), keeping store writes
+ * independent of the heartbeat rate.
+ */
+export function createHostsRepo(db: Db) {
+  const seen = new Map<string, Seen>();
+  const revoked = new Set(db.data().revokedFingerprints);
+
+  const overlay = (h: HostRecord): HostRecord => {
+    const s = seen.get(h.uuid);
+    if (!s) return { ...h };
+    return {
+      ...h,
+      lastHeartbeatAt: s.heartbeatAt ?? h.lastHeartbeatAt,
+      lastEventsAt: s.eventsAt ?? h.lastEventsAt,
+      agentVersion: s.agentVersion ?? h.agentVersion,
+    };
+  };
+
+  return {
+    list: (): HostRecord[] => db.data().hosts.map(overlay),
+    get(uuid: string): HostRecord | undefined {
+      const h = db.data().hosts.find((x) => x.uuid === uuid);
+      return h && overlay(h);
+    },
+    byFingerprint(fp: string): HostRecord | undefined {
+      const h = db.data().hosts.find((x) => x.fingerprint === fp);
+      return h && overlay(h);
+    },
+    local(): HostRecord | undefined {
+      const h = db.data().hosts.find((x) => x.local);
+      return h && overlay(h);
+    },
+    add(rec: HostRecord): void {
+      db.data().hosts = db.data().hosts.filter((h) => h.uuid !== rec.uuid);
+      db.data().hosts.push({ ...rec });
+      db.commit();
+    },
+    update(uuid: string, patch: Partial<Omit<HostRecord, 'uuid'>>): HostRecord | undefined {
+      const h = db.data().hosts.find((x) => x.uuid === uuid);
+      if (!h) return undefined;
+      Object.assign(h, patch);
+      db.commit();
+      return overlay(h);
+    },
+    remove(uuid: string): HostRecord | undefined {
+      const h = db.data().hosts.find((x) => x.uuid === uuid);
+      if (!h) return undefined;
+      db.data().hosts = db.data().hosts.filter((x) => x.uuid !== uuid);
+      seen.delete(uuid);
+      db.commit();
+      return h;
+    },
+    revoke(fingerprint: string): void {
+      if (revoked.has(fingerprint)) return;
+      revoked.add(fingerprint);
+      db.data().revokedFingerprints.push(fingerprint);
+      db.commit();
+    },
+    isRevoked: (fingerprint: string): boolean => revoked.has(fingerprint),
+    markSeen(uuid: string, kind: 'heartbeat' | 'events', at: string, agentVersion?: string): void {
+      const s = seen.get(uuid) ?? {};
+      if (kind === 'heartbeat') s.heartbeatAt = at;
+      else s.eventsAt = at;
+      if (agentVersion) s.agentVersion = agentVersion;
+      seen.set(uuid, s);
+    },
+    /** Copies in-memory last-seen times into the document; one commit however many hosts. */
+    flushSeen(): void {
+      if (seen.size === 0) return;
+      let changed = false;
+      for (const h of db.data().hosts) {
+        const s = seen.get(h.uuid);
+        if (!s) continue;
+        const next = overlay(h);
+        if (next.lastHeartbeatAt !== h.lastHeartbeatAt || next.lastEventsAt !== h.lastEventsAt || next.agentVersion !== h.agentVersion) {
+          h.lastHeartbeatAt = next.lastHeartbeatAt;
+          h.lastEventsAt = next.lastEventsAt;
+          h.agentVersion = next.agentVersion;
+          changed = true;
+        }
+      }
+      if (changed) db.commit();
+    },
+  };
+}

@@ -1,0 +1,100 @@
+import type { DeckyConfig } from '../../../shared/domain/decky';
+import type { TopologyReport } from '../../../shared/domain/agent-status';
+import type { LifecycleRow } from '../../../shared/domain/lifecycle';
+import type { HydratedTopology } from '../../../shared/domain/topology';
+
+export const SCHEMA_VERSION = 1;
+
+/** One enrolled worker (or the embedded local agent, `local: true`). Never holds key material. */
+export type HostRecord = {
+  uuid: string;
+  name: string;
+  address: string | null;
+  agentPort: number;
+  fingerprint: string | null;
+  certExpiresAt: string | null;
+  enrolledAt: string;
+  local: boolean;
+  lastHeartbeatAt: string | null;
+  lastEventsAt: string | null;
+  agentVersion: string | null;
+  topology: TopologyReport | null;
+};
+
+export const deckyStates = ['pending', 'running', 'degraded', 'stopped', 'failed', 'unknown'] as const;
+export type DeckyState = (typeof deckyStates)[number];
+
+/**
+ * The master's view of one decky. `config.hostUuid` is null for master-resident (unihost) deckies;
+ * `placedOn` is the host that actually runs it (the local agent's uuid for those).
+ */
+export type DeckyRecord = {
+  config: DeckyConfig;
+  placedOn: string | null;
+  state: DeckyState;
+  services: Record<string, string>;
+  lastError: string | null;
+  updatedAt: string;
+};
+
+export type TopologyRecord = {
+  hydrated: HydratedTopology;
+  /** Hash the target host last reported (heartbeat) or acknowledged (apply). */
+  appliedHash: string | null;
+  lastError: string | null;
+  /** Expected hash for which a resync was already attempted: at most one resync per drift. */
+  resyncedForHash: string | null;
+};
+
+/** Opaque records owned by the enrollment module (join tokens); the store only keeps them. */
+export type TokenRecord = { id: string; expiresAt: string } & Record<string, unknown>;
+
+export type DbData = {
+  schemaVersion: number;
+  hosts: HostRecord[];
+  deckies: DeckyRecord[];
+  lifecycle: LifecycleRow[];
+  topologies: TopologyRecord[];
+  settings: Record<string, unknown>;
+  joinTokens: TokenRecord[];
+  revokedFingerprints: string[];
+};
+
+export function emptyDb(): DbData {
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    hosts: [],
+    deckies: [],
+    lifecycle: [],
+    topologies: [],
+    settings: {},
+    joinTokens: [],
+    revokedFingerprints: [],
+  };
+}
+
+type Migration = (data: Record<string, unknown>) => Record<string, unknown>;
+
+/**
+ * `migrations[n]` upgrades a document at version n to n+1. Version 0 is any document written
+ * before `schemaVersion` existed (or a partial one): fill every missing collection.
+ */
+const migrations: Record<number, Migration> = {
+  0: (d) => ({ ...emptyDb(), ...d, schemaVersion: 1 }),
+};
+
+export function migrate(raw: unknown): DbData {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return emptyDb();
+  let doc = raw as Record<string, unknown>;
+  let version = typeof doc.schemaVersion === 'number' ? doc.schemaVersion : 0;
+  if (version > SCHEMA_VERSION) {
+    throw new Error(`the store was written by a newer DECNET (schema ${version}, this build knows ${SCHEMA_VERSION}); refusing to downgrade it`);
+  }
+  while (version < SCHEMA_VERSION) {
+    const step = migrations[version];
+    if (!step) throw new Error(`no store migration from schema ${version}`);
+    doc = step(doc);
+    version = doc.schemaVersion as number;
+  }
+  return doc as DbData;
+}

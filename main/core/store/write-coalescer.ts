@@ -1,0 +1,41 @@
+/**
+ * Serialises writes of a whole document: at most one write in flight and one pending. Any number
+ * of requests made while a write runs collapse into the single pending write, which snapshots the
+ * data when it starts, so write cost does not grow with the request rate (heartbeats).
+ */
+export type WriteCoalescer = Readonly<{
+  /** Resolves once a write that started after this call has finished. */
+  request(): Promise<void>;
+  /** Waits for everything requested so far. */
+  idle(): Promise<void>;
+}>;
+
+export function createWriteCoalescer(write: () => Promise<void>): WriteCoalescer {
+  let inFlight: Promise<void> | undefined;
+  let pending: Promise<void> | undefined;
+
+  const start = (): Promise<void> => {
+    const p: Promise<void> = write().finally(() => {
+      if (inFlight === p) inFlight = undefined;
+    });
+    inFlight = p;
+    return p;
+  };
+
+  return {
+    request() {
+      if (pending) return pending;
+      if (!inFlight) return start();
+      pending = inFlight
+        .catch(() => undefined)
+        .then(() => {
+          pending = undefined;
+          return start();
+        });
+      return pending;
+    },
+    async idle() {
+      while (pending ?? inFlight) await (pending ?? inFlight)?.catch(() => undefined);
+    },
+  };
+}
