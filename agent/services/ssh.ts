@@ -1,0 +1,128 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type net from 'node:net';
+import ssh2 from 'ssh2';
+import { writeFileAtomic } from '../../shared/node/atomic-file';
+import { deckyHostname, personaString } from './persona';
+import { serveAuthenticated } from './ssh-session';
+import { listenTcp, type ConnectionMeta } from './tcp-listener';
+import type { RunningService, ServiceContext, ServiceModule } from './types';
+
+/** OpenSSH-like bounds: MaxAuthTries 6, LoginGraceTime 120 s; idle sessions are dropped too. */
+export const sshLimits = { maxAuthTries: 6, loginGraceMs: 120_000, idleMs: 600_000 } as const;
+
+const authMethods: ssh2.AuthenticationType[] = ['password', 'keyboard-interactive'];
+
+/**
+ * The decky's host key, created once and kept under its data dir: a key that changed on every
+ * restart would be an obvious tell (and a "REMOTE HOST IDENTIFICATION HAS CHANGED" for returning
+ * attackers).
+ */
+export async function loadOrCreateHostKey(dataDir: string): Promise<string> {
+  const path = join(dataDir, 'ssh', 'ssh_host_ed25519_key');
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'root@localhost' });
+  await writeFileAtomic(path, pair.private, 0o600);
+  await writeFileAtomic(`${path}.pub`, pair.public + '\n', 0o644);
+  return pair.private;
+}
+
+/** Persona `users`: `root:toor,admin:admin123` → user → password (the first colon splits). */
+export function parseUsers(spec: string): Map<string, string> {
+  const users = new Map<string, string>();
+  for (const entry of spec.split(',')) {
+    const at = entry.indexOf(':');
+    if (at <= 0) continue;
+    users.set(entry.slice(0, at).trim(), entry.slice(at + 1));
+  }
+  return users;
+}
+
+async function start(ctx: ServiceContext): Promise<RunningService> {
+  const hostKey = await loadOrCreateHostKey(ctx.dataDir);
+  const ident = personaString(ctx.persona, 'version', 'OpenSSH_9.2p1 Debian-2+deb12u3');
+  const users = parseUsers(personaString(ctx.persona, 'users', ''));
+  const kernel = personaString(ctx.persona, 'kernel', '6.1.0-26-amd64');
+  const hostname = deckyHostname(ctx.decky);
+  // ssh2 reports a connection by remote address/port; this finds the listener's socket and meta.
+  const conns = new Map<string, { meta: ConnectionMeta; socket: net.Socket; identified: boolean }>();
+  const key = (ip: string | undefined, port: number | undefined) => `${ip ?? ''}|${port ?? 0}`;
+
+  const server = new ssh2.Server({ hostKeys: [hostKey], ident }, (client, info) => {
+    const conn = conns.get(key(info.ip, info.port));
+    if (conn) conn.identified = true;
+    const src = conn?.meta.src ?? info.ip;
+    const session = conn?.meta.session ?? '';
+    const clientIdent = info.header.identRaw.slice(0, 255);
+    let failures = 0;
+    let user = 'root';
+    client.on('error', (err: Error & { level?: string }) => {
+      if (err.level === 'client-socket' || err.level === 'client-timeout') return;
+      ctx.capture({ src, kind: 'malformed', data: { session, reason: err.message.slice(0, 200), level: err.level ?? 'unknown' } });
+    });
+    client.on('authentication', (auth) => {
+      const base = { session, method: auth.method, username: auth.username.slice(0, 256), clientIdent };
+      const decide = (password: string | undefined) => {
+        const ok = password !== undefined && users.has(auth.username) && users.get(auth.username) === password;
+        ctx.capture({ src, kind: 'auth', data: { ...base, ...(password !== undefined ? { password: password.slice(0, 1024) } : {}), success: ok } });
+        if (ok) {
+          user = auth.username;
+          return auth.accept();
+        }
+        failures += 1;
+        auth.reject(authMethods);
+        // `none` is how every client opens authentication: not a failure in OpenSSH's count.
+        if (failures > sshLimits.maxAuthTries) client.end();
+      };
+      switch (auth.method) {
+        case 'password':
+          return decide(auth.password);
+        case 'keyboard-interactive':
+          return auth.prompt([{ prompt: 'Password: ', echo: false }], (answers) => decide(answers[0] ?? ''));
+        case 'publickey': {
+          const fingerprint = 'SHA256:' + createHash('sha256').update(auth.key.data).digest('base64').replace(/=+$/, '');
+          ctx.capture({ src, kind: 'auth', data: { ...base, keyAlgo: auth.key.algo, keyFingerprint: fingerprint, signed: auth.signature !== undefined, success: false } });
+          failures += 1;
+          auth.reject(authMethods);
+          if (failures > sshLimits.maxAuthTries) client.end();
+          return;
+        }
+        case 'none':
+          ctx.capture({ src, kind: 'auth', data: { ...base, success: false } });
+          return auth.reject(authMethods);
+        default:
+          ctx.capture({ src, kind: 'auth', data: { ...base, success: false } });
+          failures += 1;
+          return auth.reject(authMethods);
+      }
+    });
+    client.on('ready', () => {
+      conn?.socket.setTimeout(sshLimits.idleMs);
+      serveAuthenticated(client, { src, session, identity: { user, hostname, kernel }, capture: ctx.capture, end: () => client.end() });
+    });
+  });
+
+  const onSocket = (socket: net.Socket, meta: ConnectionMeta) => {
+    const k = key(socket.remoteAddress, socket.remotePort);
+    const entry = { meta, socket, identified: false };
+    conns.set(k, entry);
+    // Inactivity bound; LoginGraceTime-like before authentication, longer once logged in.
+    socket.setTimeout(sshLimits.loginGraceMs, () => socket.destroy());
+    socket.once('close', () => {
+      conns.delete(k);
+      // Bytes arrived but ssh2 never saw an identification string: not an SSH client.
+      if (!entry.identified && socket.bytesRead > 0) ctx.capture({ src: meta.src, kind: 'malformed', data: { session: meta.session, reason: 'no valid SSH identification string', bytes: socket.bytesRead } });
+    });
+    server.injectSocket(socket);
+  };
+
+  const listener = await listenTcp({ host: ctx.host, port: ctx.port(22), capture: ctx.capture, log: ctx.log, onConnection: onSocket });
+  return { bound: [listener.bound], close: listener.close };
+}
+
+export const sshService: ServiceModule = { name: 'ssh', start };
