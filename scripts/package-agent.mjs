@@ -1,3 +1,64 @@
-// Placeholder until its issue lands (see the issue tracker).
-console.error('decnet: `npm run package-agent` is not built yet');
-process.exit(1);
+// Builds dist/decnet-agent-<version>-linux-<arch>.tar.gz: the agent bundled by esbuild (all npm
+// dependencies inlined, no source maps), install/uninstall scripts, the systemd unit, a default
+// config and SHA256SUMS. Nothing from tests/, no dev dependencies, no keys.
+import { build } from 'esbuild';
+import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { execFileSync } from 'node:child_process';
+
+const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+const arch = { x64: 'x64', arm64: 'arm64' }[process.arch] ?? process.arch;
+const name = `decnet-agent-${pkg.version}`;
+const stage = join('dist', 'stage', name);
+rmSync(join('dist', 'stage'), { recursive: true, force: true });
+mkdirSync(join(stage, 'lib'), { recursive: true });
+
+// ESM bundle: CommonJS dependencies (ssh2) still call require(), so give them one. ssh2's native
+// crypto addon is optional and stays out; it falls back to its pure-JS implementation.
+const banner = "import { createRequire as __decnetCreateRequire } from 'node:module'; const require = __decnetCreateRequire(import.meta.url);";
+await build({
+  entryPoints: { cli: 'agent/cli.ts', 'decky-host': 'agent/decky-host.ts' },
+  outdir: join(stage, 'lib'),
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  external: ['*.node', 'cpu-features'],
+  banner: { js: banner },
+  legalComments: 'eof',
+  minify: true,
+  logLevel: 'warning',
+});
+writeFileSync(join(stage, 'lib', 'package.json'), '{ "type": "module" }\n');
+
+mkdirSync(join(stage, 'bin'));
+copyFileSync('assets/agent/decnet-agent.sh', join(stage, 'bin', 'decnet-agent'));
+chmodSync(join(stage, 'bin', 'decnet-agent'), 0o755);
+for (const f of ['install.sh', 'uninstall.sh']) {
+  copyFileSync(join('assets/agent', f), join(stage, f));
+  chmodSync(join(stage, f), 0o755);
+}
+mkdirSync(join(stage, 'systemd'));
+copyFileSync('assets/agent/decnet-agent.service', join(stage, 'systemd', 'decnet-agent.service'));
+mkdirSync(join(stage, 'etc'));
+copyFileSync('assets/agent/agent.env', join(stage, 'etc', 'agent.env'));
+writeFileSync(join(stage, 'VERSION'), `${pkg.version}\n`);
+
+const files = [];
+const walk = (dir) => {
+  for (const e of readdirSync(dir)) {
+    const p = join(dir, e);
+    if (statSync(p).isDirectory()) walk(p);
+    else files.push(relative(stage, p));
+  }
+};
+walk(stage);
+const sums = files.sort().map((f) => `${createHash('sha256').update(readFileSync(join(stage, f))).digest('hex')}  ${f}`);
+writeFileSync(join(stage, 'SHA256SUMS'), sums.join('\n') + '\n');
+
+const out = join('dist', `${name}-linux-${arch}.tar.gz`);
+execFileSync('tar', ['-czf', out, '--owner=0', '--group=0', '-C', join('dist', 'stage'), name]);
+rmSync(join('dist', 'stage'), { recursive: true, force: true });
+const size = statSync(out).size;
+console.log(`${out} (${(size / 1024).toFixed(0)} KiB, ${files.length + 1} files)`);
