@@ -1,12 +1,32 @@
-// Bundles the two Node entry points (master CLI, agent CLI) into out/. Dependencies stay external
-// in a repo build; the agent tarball (scripts/package-agent.mjs) bundles them.
+// Builds out/: the master CLI and the agent (ESM, npm dependencies left external in a repo build;
+// the agent tarball, scripts/package-agent.mjs, bundles them), the Electron main (ESM) and
+// preload (CJS: sandboxed preloads cannot load ESM), and the renderer with Vite.
 import { build } from 'esbuild';
+import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 
-const common = { bundle: true, platform: 'node', target: 'node20', format: 'esm', packages: 'external', sourcemap: 'linked', logLevel: 'warning' };
+const node = { bundle: true, platform: 'node', target: 'node20', format: 'esm', packages: 'external', sourcemap: 'linked', logLevel: 'warning' };
 const entries = [
-  { entryPoints: ['agent/cli.ts'], outfile: 'out/agent/cli.js' },
-  { entryPoints: ['agent/decky-host.ts'], outfile: 'out/agent/decky-host.js' },
-  { entryPoints: ['main/cli.ts'], outfile: 'out/main/cli.js' },
+  { ...node, entryPoints: ['agent/cli.ts'], outfile: 'out/agent/cli.js' },
+  { ...node, entryPoints: ['agent/decky-host.ts'], outfile: 'out/agent/decky-host.js' },
+  { ...node, entryPoints: ['main/cli.ts'], outfile: 'out/main/cli.js' },
+  { ...node, entryPoints: ['main/shell/main.ts'], outfile: 'out/electron/main.js' },
+  {
+    entryPoints: ['main/preload/index.ts'],
+    outfile: 'out/electron/preload.cjs',
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    external: ['electron'],
+    logLevel: 'warning',
+  },
 ];
-const { existsSync } = await import('node:fs');
-await Promise.all(entries.filter((e) => existsSync(e.entryPoints[0])).map((e) => build({ ...common, ...e })));
+await Promise.all(entries.filter((e) => existsSync(e.entryPoints[0])).map((e) => build(e)));
+
+const skipRenderer = process.argv.includes('--no-renderer');
+if (!skipRenderer && existsSync('renderer/vite.config.ts')) {
+  const vite = createRequire(import.meta.url).resolve('vite/bin/vite.js');
+  execFileSync(process.execPath, [vite, 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn'], { stdio: 'inherit' });
+}
