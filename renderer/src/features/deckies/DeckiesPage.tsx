@@ -1,0 +1,134 @@
+import { useDeferredValue, useMemo } from 'react';
+import type { CommandOutput } from '../../../../shared/ipc/types';
+import { useCommand } from '../../api/use-command';
+import { StateBadge } from '../../components/Badge';
+import { EmptyState } from '../../components/EmptyState';
+import { ErrorNotice } from '../../components/ErrorNotice';
+import { Icon } from '../../components/Icon';
+import { PageHeader } from '../../components/PageHeader';
+import { ServiceChips } from '../../components/ServiceChips';
+import { type Column, VirtualTable } from '../../components/VirtualTable';
+import { formatRelative, formatTimestamp } from '../../lib/time';
+import { useNow } from '../../lib/use-now';
+import { useFiltersStore } from '../../stores/filters-store';
+import { useUiStore } from '../../stores/ui-store';
+
+type Decky = CommandOutput<'deckies.list'>[number];
+
+const deckyStates = ['running', 'pending', 'degraded', 'failed', 'stopped', 'unknown'] as const;
+
+/** `lastMutated` is epoch seconds (as the agent writes it); tolerate milliseconds too. */
+function mutatedAt(v: number | undefined): string | null {
+  if (v === undefined) return null;
+  return new Date(v < 1e12 ? v * 1000 : v).toISOString();
+}
+
+function Actions({ name }: { name: string }) {
+  const openDialog = useUiStore((s) => s.openDialog);
+  return (
+    <div className="row-buttons">
+      <button type="button" className="btn btn-sm btn-ghost" onClick={() => openDialog({ kind: 'mutate', deckyName: name })}>
+        Mutate
+      </button>
+      <button type="button" className="btn btn-sm btn-danger-ghost" onClick={() => openDialog({ kind: 'teardown', deckyName: name })}>
+        Teardown
+      </button>
+    </div>
+  );
+}
+
+/** The fleet, every host at once, in a virtualised table; deploy, mutate and tear down from here. */
+export function DeckiesPage() {
+  const deckies = useCommand('deckies.list', {});
+  const openDialog = useUiStore((s) => s.openDialog);
+  const { deckySearch, deckyState, set } = useFiltersStore();
+  const search = useDeferredValue(deckySearch.trim().toLowerCase());
+  const now = useNow(30_000);
+  const all = deckies.data ?? [];
+
+  const rows = useMemo(
+    () =>
+      all.filter(
+        (d) =>
+          (!deckyState || d.state === deckyState) &&
+          (!search || d.config.name.includes(search) || d.config.ip.startsWith(search) || (d.hostName ?? 'local').toLowerCase().includes(search) || d.config.services.some((s) => s === search)),
+      ),
+    [all, search, deckyState],
+  );
+
+  const counts = useMemo(() => {
+    const c: Record<string, number> = {};
+    for (const d of all) c[d.state] = (c[d.state] ?? 0) + 1;
+    return c;
+  }, [all]);
+
+  const columns: Column<Decky>[] = [
+    { key: 'name', header: 'Name', width: 'minmax(150px, 1.2fr)', render: (d) => <span className="mono strong">{d.config.name}</span> },
+    { key: 'host', header: 'Host', width: 'minmax(110px, 0.9fr)', render: (d) => d.hostName ?? <span className="tag">local</span> },
+    { key: 'ip', header: 'IP', width: '130px', render: (d) => <span className="mono">{d.config.ip}</span> },
+    { key: 'services', header: 'Services', width: 'minmax(200px, 2fr)', render: (d) => <ServiceChips services={d.config.services} max={4} /> },
+    { key: 'state', header: 'State', width: '120px', render: (d) => <StateBadge state={d.state} /> },
+    {
+      key: 'mutated',
+      header: 'Last mutated',
+      width: '130px',
+      render: (d) => {
+        const at = mutatedAt(d.config.lastMutated);
+        return at ? <span title={formatTimestamp(at)}>{formatRelative(at, now)}</span> : <span className="muted">never</span>;
+      },
+    },
+    { key: 'actions', header: '', width: '190px', align: 'end', render: (d) => <Actions name={d.config.name} /> },
+  ];
+
+  const deploy = (
+    <button type="button" className="btn btn-primary" onClick={() => openDialog({ kind: 'deploy' })}>
+      <Icon name="plus" /> Deploy deckies
+    </button>
+  );
+
+  return (
+    <section className="page page-fill">
+      <PageHeader
+        title="Deckies"
+        summary={
+          <>
+            <span>{all.length} deployed</span>
+            {deckyStates
+              .filter((s) => counts[s])
+              .map((s) => (
+                <span key={s}>
+                  <span className="sep">·</span>
+                  <span className={s === 'running' ? 'text-ok' : s === 'failed' ? 'text-bad' : s === 'degraded' ? 'text-warn' : undefined}>
+                    {counts[s]} {s}
+                  </span>
+                </span>
+              ))}
+          </>
+        }
+        actions={deploy}
+      />
+      <div className="toolbar">
+        <input className="search" type="search" placeholder="Filter by name, IP prefix, host or service" aria-label="Filter deckies" value={deckySearch} onChange={(e) => set({ deckySearch: e.target.value })} />
+        <select aria-label="State" value={deckyState} onChange={(e) => set({ deckyState: e.target.value })}>
+          <option value="">All states</option>
+          {deckyStates.map((s) => (
+            <option key={s} value={s}>
+              {s}
+            </option>
+          ))}
+        </select>
+        {(deckySearch || deckyState) && <span className="muted small">{rows.length} shown</span>}
+      </div>
+      {deckies.error && <ErrorNotice error={deckies.error} onRetry={() => void deckies.refetch()} />}
+      {deckies.isPending ? (
+        <div className="loading">Loading deckies…</div>
+      ) : all.length === 0 ? (
+        <EmptyState icon="deckies" title="No deckies yet" action={deploy}>
+          Deckies are the fake machines attackers find. Deploy a few on a live host to start capturing interactions.
+        </EmptyState>
+      ) : (
+        <VirtualTable label="Deckies" rows={rows} columns={columns} rowKey={(d) => d.config.name} empty={<div className="muted">No decky matches the filter.</div>} />
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,164 @@
+import { type FormEvent, useState } from 'react';
+import type { CommandOutput } from '../../../../shared/ipc/types';
+import { useCommand, useCommandMutation } from '../../api/use-command';
+import { Dialog } from '../../components/Dialog';
+import { ErrorNotice } from '../../components/ErrorNotice';
+import { ServiceChips } from '../../components/ServiceChips';
+import { useOperationsStore } from '../../stores/operations-store';
+import { type DeployDraft, draftToRequest, emptyDraft } from './deploy-draft';
+import { PersonaStep, ProfileStep, TargetStep } from './DeploySteps';
+import { LifecycleProgress } from './LifecycleProgress';
+
+const steps = ['Target', 'Profile', 'Persona', 'Preview'] as const;
+
+function PlanTable({ plan, hostNames }: { plan: CommandOutput<'deckies.plan'>; hostNames: Map<string, string> }) {
+  return (
+    <div className="table-wrap table-wrap-short">
+      <table className="table table-dense">
+        <thead>
+          <tr>
+            <th>Name</th>
+            <th>IP</th>
+            <th>Host</th>
+            <th>Services</th>
+            <th>Distro</th>
+          </tr>
+        </thead>
+        <tbody>
+          {plan.deckies.map((d) => (
+            <tr key={d.name}>
+              <td className="mono strong">{d.name}</td>
+              <td className="mono">{d.ip}</td>
+              <td>{d.hostUuid ? (hostNames.get(d.hostUuid) ?? d.hostUuid.slice(0, 8)) : 'local'}</td>
+              <td>
+                <ServiceChips services={d.services} />
+              </td>
+              <td>{d.distro}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/**
+ * Deploy wizard: target → profile → persona → preview (`deckies.plan`, no side effect) → deploy.
+ * `deckies.deploy` returns lifecycle ids at once; progress then streams in without blocking, and
+ * the dialog may be closed at any time (the operations tray keeps tracking).
+ */
+export function DeployWizard({ onClose }: { onClose: () => void }) {
+  const [draft, setDraft] = useState<DeployDraft>(emptyDraft);
+  const [step, setStep] = useState(0);
+  const [lifecycleIds, setLifecycleIds] = useState<string[] | null>(null);
+  const catalog = useCommand('catalog.get', {}, { staleTime: Infinity });
+  const hosts = useCommand('hosts.list', {});
+  const plan = useCommandMutation('deckies.plan');
+  const deploy = useCommandMutation('deckies.deploy', ['deckies.list']);
+  const track = useOperationsStore((s) => s.track);
+
+  const archetypeServices = catalog.data?.archetypes.find((a) => a.name === draft.archetype)?.services ?? [];
+  const chosen = draft.mode === 'archetype' ? archetypeServices : draft.services;
+  const { request, errors } = draftToRequest(draft, archetypeServices);
+  const hostNames = new Map((hosts.data ?? []).map((h) => [h.uuid, h.name]));
+  const update = (patch: Partial<DeployDraft>): void => {
+    setDraft((d) => ({ ...d, ...patch }));
+    plan.reset(); // any edit invalidates the preview
+  };
+
+  const canNext = step === 1 ? (draft.mode === 'archetype' ? draft.archetype !== '' : draft.services.length > 0) : true;
+
+  const submit = (e: FormEvent): void => {
+    e.preventDefault();
+    if (step < 2) {
+      if (canNext) setStep(step + 1);
+    } else if (step === 2) {
+      if (!request) return;
+      setStep(3);
+      plan.mutate(request);
+    } else if (plan.data && request && !deploy.isPending) {
+      // Deploy exactly the previewed names and addresses: a collision since the preview is a 409, not a surprise.
+      const { count: _count, ...rest } = request;
+      deploy.mutate(
+        { ...rest, deckies: plan.data.deckies.map((d) => ({ name: d.name, ip: d.ip })) },
+        {
+          onSuccess: (res) => {
+            track(`Deploy ${res.deckies.length} ${res.deckies.length === 1 ? 'decky' : 'deckies'}`, res.lifecycleIds);
+            setLifecycleIds(res.lifecycleIds);
+          },
+        },
+      );
+    }
+  };
+
+  if (lifecycleIds) {
+    return (
+      <Dialog title="Deploying" subtitle="You can close this window; progress stays in the Operations tray." onClose={onClose} wide footer={<button type="button" className="btn btn-primary" onClick={onClose}>Close</button>}>
+        <LifecycleProgress ids={lifecycleIds} />
+      </Dialog>
+    );
+  }
+
+  return (
+    <Dialog title="Deploy deckies" onClose={onClose} wide>
+      <ol className="stepper" aria-label="Steps">
+        {steps.map((s, i) => (
+          <li key={s} className={i === step ? 'current' : i < step ? 'done' : undefined} aria-current={i === step ? 'step' : undefined}>
+            <span className="step-num">{i + 1}</span>
+            {s}
+          </li>
+        ))}
+      </ol>
+      <form className="stack" onSubmit={submit}>
+        {step === 0 && <TargetStep draft={draft} update={update} />}
+        {step === 1 && <ProfileStep draft={draft} update={update} />}
+        {step === 2 && <PersonaStep draft={draft} update={update} chosen={chosen} />}
+        {step === 3 && (
+          <div className="stack">
+            {plan.isPending && <div className="loading">Planning names and addresses…</div>}
+            {plan.error && <ErrorNotice error={plan.error} onRetry={() => request && plan.mutate(request)} />}
+            {plan.data && (
+              <>
+                <div className="muted">
+                  {plan.data.deckies.length} {plan.data.deckies.length === 1 ? 'decky' : 'deckies'} will be deployed:
+                </div>
+                {plan.data.warnings.map((w) => (
+                  <div key={w} className="notice notice-warn">
+                    {w}
+                  </div>
+                ))}
+                <PlanTable plan={plan.data} hostNames={hostNames} />
+              </>
+            )}
+          </div>
+        )}
+        {step >= 2 && errors.length > 0 && (
+          <div className="notice notice-bad" role="alert">
+            {errors.join('; ')}
+          </div>
+        )}
+        {deploy.error && <ErrorNotice error={deploy.error} />}
+        <div className="dialog-inline-foot">
+          <button type="button" className="btn btn-ghost" onClick={step === 0 ? onClose : () => setStep(step - 1)}>
+            {step === 0 ? 'Cancel' : 'Back'}
+          </button>
+          {step < 2 && (
+            <button type="submit" className="btn btn-primary" disabled={!canNext}>
+              Next
+            </button>
+          )}
+          {step === 2 && (
+            <button type="submit" className="btn btn-primary" disabled={!request}>
+              Preview
+            </button>
+          )}
+          {step === 3 && (
+            <button type="submit" className="btn btn-primary" disabled={!plan.data || deploy.isPending}>
+              {deploy.isPending ? 'Deploying…' : `Deploy ${plan.data?.deckies.length ?? ''}`}
+            </button>
+          )}
+        </div>
+      </form>
+    </Dialog>
+  );
+}

@@ -1,0 +1,79 @@
+import { useCommand } from '../../api/use-command';
+import { ErrorNotice } from '../../components/ErrorNotice';
+import { Icon } from '../../components/Icon';
+import { PageHeader } from '../../components/PageHeader';
+import { formatRelative, formatTimestamp } from '../../lib/time';
+import { useNow } from '../../lib/use-now';
+
+/** Where the console keeps its data, what it listens on, and whether that binding is safe. */
+export function SettingsPage() {
+  const settings = useCommand('settings.get', {});
+  const now = useNow(60_000);
+  const s = settings.data;
+
+  return (
+    <section className="page">
+      <PageHeader title="Settings" summary="Read-only: change these with the master's environment and restart it." />
+      {settings.error && <ErrorNotice error={settings.error} onRetry={() => void settings.refetch()} />}
+      {settings.isPending && <div className="loading">Loading settings…</div>}
+      {s && (
+        <div className="cards">
+          <div className="card">
+            <h3>Public binding check</h3>
+            {s.publicBinding.ok ? (
+              <div className="notice notice-ok">
+                <Icon name="check" />
+                <div>The console API binding is safe.</div>
+              </div>
+            ) : (
+              <div className="notice notice-bad" role="alert">
+                <Icon name="alert" />
+                <ul className="plain">
+                  {s.publicBinding.messages.map((m) => (
+                    <li key={m}>{m}</li>
+                  ))}
+                </ul>
+              </div>
+            )}
+            {s.publicBinding.ok && s.publicBinding.messages.length > 0 && (
+              <ul className="plain muted small">
+                {s.publicBinding.messages.map((m) => (
+                  <li key={m}>{m}</li>
+                ))}
+              </ul>
+            )}
+          </div>
+          <div className="card">
+            <h3>Listeners</h3>
+            <dl className="kv-list">
+              <dt>Console API</dt>
+              <dd className="mono">{s.apiListen ?? <span className="muted">off (desktop IPC only)</span>}</dd>
+              <dt>Swarm listener</dt>
+              <dd className="mono">{s.swarmListen}</dd>
+            </dl>
+          </div>
+          <div className="card">
+            <h3>Certificate authority</h3>
+            <dl className="kv-list">
+              <dt>Fingerprint</dt>
+              <dd className="mono break">{s.caFingerprint}</dd>
+              <dt>Expires</dt>
+              <dd>
+                {formatTimestamp(s.caExpiresAt)} <span className="muted">({formatRelative(s.caExpiresAt, now)})</span>
+              </dd>
+            </dl>
+          </div>
+          <div className="card">
+            <h3>Console</h3>
+            <dl className="kv-list">
+              <dt>Data directory</dt>
+              <dd className="mono break">{s.dataDir}</dd>
+              <dt>Version</dt>
+              <dd className="mono">{s.version}</dd>
+            </dl>
+          </div>
+        </div>
+      )}
+    </section>
+  );
+}
