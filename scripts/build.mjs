@@ -3,8 +3,6 @@
 // preload (CJS: sandboxed preloads cannot load ESM), and the renderer with Vite.
 import { build } from 'esbuild';
 import { existsSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 
 const node = { bundle: true, platform: 'node', target: 'node20', format: 'esm', packages: 'external', sourcemap: 'linked', logLevel: 'warning' };
 const entries = [
@@ -27,6 +25,6 @@ await Promise.all(entries.filter((e) => existsSync(e.entryPoints[0])).map((e) =>
 
 const skipRenderer = process.argv.includes('--no-renderer');
 if (!skipRenderer && existsSync('renderer/vite.config.ts')) {
-  const vite = createRequire(import.meta.url).resolve('vite/bin/vite.js');
-  execFileSync(process.execPath, [vite, 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn'], { stdio: 'inherit' });
+  const { build: viteBuild } = await import('vite');
+  await viteBuild({ configFile: 'renderer/vite.config.ts', logLevel: 'warn' });
 }
