@@ -8,4 +8,4 @@ root=${root%/}
 : "${DECNET_AGENT_DIR:=$root/etc/decnet/agent}"
 : "${DECNET_STATE_DIR:=$root/var/lib/decnet}"
 export DECNET_AGENT_DIR DECNET_STATE_DIR
-exec node "$here/../lib/cli.mjs" "$@"
+exec node "$here/../lib/cli.js" "$@"
