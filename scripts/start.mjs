@@ -1,3 +1,28 @@
-// Placeholder until its issue lands (see the issue tracker).
-console.error('decnet: `npm run start` is not built yet');
-process.exit(1);
+// `npm start`: builds, then opens the desktop console where Electron can run. Where it cannot (no
+// Electron binary, or no display) it runs the same console headless — the master with its
+// embedded local agent, and the web UI on http://127.0.0.1:8000 — and says so in one line.
+import { spawn, execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+
+execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+
+const reason = electronUnavailable();
+const child = reason
+  ? (console.log(`Electron is not available here (${reason}): starting the console headless.`),
+    spawn(process.execPath, ['out/main/cli.js', 'serve', ...process.argv.slice(2)], { stdio: 'inherit' }))
+  : spawn(createRequire(import.meta.url)('electron'), ['.'], { stdio: 'inherit' });
+
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 0 : 1)));
+
+function electronUnavailable() {
+  let binary;
+  try {
+    binary = createRequire(import.meta.url)('electron');
+  } catch {
+    return 'the Electron binary is not installed';
+  }
+  if (typeof binary !== 'string') return 'the Electron binary is not installed';
+  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return 'no display';
+  return null;
+}
