@@ -66,7 +66,8 @@ async function run(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   };
   const log = createLogger({ level: logLevel(env['DECNET_LOG_LEVEL']), bindings: { app: 'decnet-agent' } });
   const agent = createAgent(config, {
-    runtime: (ctx) => createNativeRuntime(ctx),
+    // DECNET_DECKY_HOST swaps the decky host bundle (packaging layouts, tests with a stub host).
+    runtime: (ctx) => createNativeRuntime(ctx, env['DECNET_DECKY_HOST'] ? { hostScript: env['DECNET_DECKY_HOST'] } : {}),
     clock: systemClock,
     log,
     masterClient: (identity) => createMasterClient(identity, identity.masterUrl),
