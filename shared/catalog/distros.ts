@@ -14,6 +14,18 @@ export type DistroDef = Readonly<{
   mysqlVersion: string;
   postgresVersion: string;
   redisVersion: string;
+  /** MongoDB server version a decky of this distro announces (buildInfo, hello). */
+  mongodbVersion: string;
+  /** SQL Server version (major.minor.build) in the TDS PRELOGIN answer. */
+  mssqlVersion: string;
+  /** What follows the host name in the SMTP greeting: Postfix as the distro packages it. */
+  smtpGreeting: string;
+  /** Dovecot's login-greeting name (distro patches add the vendor in brackets). */
+  dovecotName: string;
+  /** Docker Engine version a host of this distro typically runs (its own package or docker-ce). */
+  dockerVersion: string;
+  /** Mosquitto broker version the distro ships. */
+  mosquittoVersion: string;
 }>;
 
 export const distros = {
@@ -27,6 +39,12 @@ export const distros = {
     mysqlVersion: '10.11.6-MariaDB-0+deb12u1',
     postgresVersion: '15.8 (Debian 15.8-0+deb12u1)',
     redisVersion: '7.0.15',
+    mongodbVersion: '7.0.14',
+    mssqlVersion: '15.0.2000',
+    smtpGreeting: 'ESMTP Postfix (Debian/GNU)',
+    dovecotName: 'Dovecot (Debian)',
+    dockerVersion: '20.10.24+dfsg1',
+    mosquittoVersion: '2.0.11',
   },
   ubuntu22: {
     label: 'Ubuntu 22.04 LTS',
@@ -38,6 +56,12 @@ export const distros = {
     mysqlVersion: '8.0.39-0ubuntu0.22.04.1',
     postgresVersion: '14.13 (Ubuntu 14.13-0ubuntu0.22.04.1)',
     redisVersion: '6.0.16',
+    mongodbVersion: '6.0.16',
+    mssqlVersion: '15.0.4385',
+    smtpGreeting: 'ESMTP Postfix (Ubuntu)',
+    dovecotName: 'Dovecot (Ubuntu)',
+    dockerVersion: '24.0.7',
+    mosquittoVersion: '2.0.11',
   },
   ubuntu20: {
     label: 'Ubuntu 20.04 LTS',
@@ -49,6 +73,12 @@ export const distros = {
     mysqlVersion: '8.0.39-0ubuntu0.20.04.1',
     postgresVersion: '12.20 (Ubuntu 12.20-0ubuntu0.20.04.1)',
     redisVersion: '5.0.7',
+    mongodbVersion: '5.0.28',
+    mssqlVersion: '15.0.2000',
+    smtpGreeting: 'ESMTP Postfix (Ubuntu)',
+    dovecotName: 'Dovecot (Ubuntu)',
+    dockerVersion: '24.0.7',
+    mosquittoVersion: '1.6.9',
   },
   rocky9: {
     label: 'Rocky Linux 9',
@@ -60,6 +90,12 @@ export const distros = {
     mysqlVersion: '8.0.36',
     postgresVersion: '13.14',
     redisVersion: '6.2.7',
+    mongodbVersion: '6.0.16',
+    mssqlVersion: '15.0.4385',
+    smtpGreeting: 'ESMTP Postfix',
+    dovecotName: 'Dovecot',
+    dockerVersion: '26.1.3',
+    mosquittoVersion: '2.0.18',
   },
   centos7: {
     label: 'CentOS 7',
@@ -71,6 +107,12 @@ export const distros = {
     mysqlVersion: '5.5.68-MariaDB',
     postgresVersion: '9.2.24',
     redisVersion: '3.2.12',
+    mongodbVersion: '4.4.29',
+    mssqlVersion: '15.0.2000',
+    smtpGreeting: 'ESMTP Postfix',
+    dovecotName: 'Dovecot',
+    dockerVersion: '20.10.21',
+    mosquittoVersion: '1.6.10',
   },
   alpine: {
     label: 'Alpine Linux 3.19',
@@ -82,6 +124,12 @@ export const distros = {
     mysqlVersion: '10.11.8-MariaDB',
     postgresVersion: '16.4',
     redisVersion: '7.2.4',
+    mongodbVersion: '6.0.16',
+    mssqlVersion: '15.0.2000',
+    smtpGreeting: 'ESMTP Postfix',
+    dovecotName: 'Dovecot',
+    dockerVersion: '25.0.5',
+    mosquittoVersion: '2.0.18',
   },
   fedora: {
     label: 'Fedora 39',
@@ -93,6 +141,12 @@ export const distros = {
     mysqlVersion: '8.0.39',
     postgresVersion: '15.8',
     redisVersion: '7.2.6',
+    mongodbVersion: '7.0.14',
+    mssqlVersion: '15.0.2000',
+    smtpGreeting: 'ESMTP Postfix',
+    dovecotName: 'Dovecot',
+    dockerVersion: '24.0.5',
+    mosquittoVersion: '2.0.18',
   },
   kali: {
     label: 'Kali Linux (rolling)',
@@ -104,6 +158,12 @@ export const distros = {
     mysqlVersion: '11.4.3-MariaDB-1',
     postgresVersion: '17.0 (Debian 17.0-1)',
     redisVersion: '7.0.15',
+    mongodbVersion: '7.0.14',
+    mssqlVersion: '15.0.2000',
+    smtpGreeting: 'ESMTP Postfix (Debian/GNU)',
+    dovecotName: 'Dovecot (Debian)',
+    dockerVersion: '26.1.5+dfsg1',
+    mosquittoVersion: '2.0.20',
   },
   arch: {
     label: 'Arch Linux',
@@ -115,6 +175,12 @@ export const distros = {
     mysqlVersion: '11.5.2-MariaDB',
     postgresVersion: '16.4',
     redisVersion: '7.2.6',
+    mongodbVersion: '7.0.14',
+    mssqlVersion: '15.0.2000',
+    smtpGreeting: 'ESMTP Postfix',
+    dovecotName: 'Dovecot',
+    dockerVersion: '27.3.1',
+    mosquittoVersion: '2.0.20',
   },
 } as const satisfies Record<string, DistroDef>;
 

@@ -1,0 +1,123 @@
+import type net from 'node:net';
+import tls from 'node:tls';
+import { createLineReader } from './line-reader';
+import type { ConnectionMeta } from './tcp-listener';
+import type { ServiceContext } from './types';
+
+/**
+ * The socket side shared by the line-oriented mail protocols (SMTP, IMAP, POP3): bounded line
+ * reading, idle timeout, implicit TLS (993/995) and in-band STARTTLS upgrades, and hang-up that
+ * cannot leave a half-open socket behind. The protocol logic stays in pure per-protocol modules.
+ */
+export type LineConn = {
+  send: (text: string) => void;
+  /** Sends `text` (when given) and closes; later input is ignored. */
+  hangUp: (text?: string) => void;
+  /** Switches to TLS after the current line; input pipelined behind it is discarded (RFC 3207 §4). */
+  startTls: () => void;
+  readonly tls: boolean;
+  readonly closed: boolean;
+};
+
+export type LineSessionOptions = Readonly<{
+  ctx: ServiceContext;
+  meta: ConnectionMeta;
+  /** Greeting sent on connect (after the handshake when `implicitTls`). */
+  greeting: string | null;
+  maxLineBytes: number;
+  idleMs: number;
+  /** Sent before closing an idle connection. */
+  idleReply: string;
+  /** Sent before closing a connection whose line overflowed. */
+  overflowReply: string;
+  secureContext: tls.SecureContext | null;
+  implicitTls: boolean;
+  onLine: (line: string, conn: LineConn) => void;
+}>;
+
+export function serveLineSession(socket: net.Socket, opts: LineSessionOptions): void {
+  const { ctx, meta } = opts;
+  let stream: net.Socket = socket;
+  let reader = createLineReader({ maxLineBytes: opts.maxLineBytes });
+  let closed = false;
+  let secure = false;
+  let upgradePending = false;
+
+  const conn: LineConn = {
+    send: (text) => {
+      if (!closed && stream.writable) stream.write(text + '\r\n');
+    },
+    hangUp: (text) => {
+      if (closed) return;
+      if (text) conn.send(text);
+      closed = true;
+      stream.end();
+      // A peer that never closes its side must not keep the socket half-open.
+      setTimeout(() => socket.destroy(), 5_000).unref();
+    },
+    startTls: () => {
+      upgradePending = true;
+    },
+    get tls() {
+      return secure;
+    },
+    get closed() {
+      return closed;
+    },
+  };
+
+  const onData = (chunk: Buffer) => {
+    if (closed) return;
+    const { lines, overflow } = reader.push(chunk);
+    for (const line of lines) {
+      if (closed) return;
+      try {
+        opts.onLine(line, conn);
+      } catch (err) {
+        ctx.log.error('line handler failed', { service: ctx.service, err });
+        return conn.hangUp();
+      }
+      if (upgradePending) return upgrade();
+    }
+    if (overflow) {
+      ctx.capture({ src: meta.src, kind: 'malformed', data: { session: meta.session, reason: `line longer than ${opts.maxLineBytes} bytes` } });
+      conn.hangUp(opts.overflowReply);
+    }
+  };
+
+  const wrap = (raw: net.Socket): tls.TLSSocket => {
+    const t = new tls.TLSSocket(raw, { isServer: true, secureContext: opts.secureContext ?? undefined });
+    t.on('error', (err) => {
+      ctx.log.debug('tls error', { src: meta.src, err });
+      socket.destroy();
+    });
+    return t;
+  };
+
+  const upgrade = () => {
+    upgradePending = false;
+    stream.removeListener('data', onData);
+    reader = createLineReader({ maxLineBytes: opts.maxLineBytes });
+    const t = wrap(socket);
+    t.once('secure', () => {
+      secure = true;
+      ctx.capture({ src: meta.src, kind: 'command', data: { session: meta.session, verb: 'TLS', protocol: t.getProtocol() ?? '', cipher: t.getCipher().name } });
+    });
+    stream = t;
+    t.on('data', onData);
+  };
+
+  socket.setTimeout(opts.idleMs, () => conn.hangUp(opts.idleReply));
+  if (opts.implicitTls && opts.secureContext) {
+    const t = wrap(socket);
+    stream = t;
+    t.once('secure', () => {
+      secure = true;
+      if (opts.greeting) conn.send(opts.greeting);
+    });
+    t.on('data', onData);
+    return;
+  }
+  if (opts.greeting) conn.send(opts.greeting);
+  socket.on('data', onData);
+}
