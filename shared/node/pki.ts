@@ -7,22 +7,26 @@ import { AppError } from '../errors';
 /** ECDSA P-256 with SHA-256 for every key and signature (cheap keygen, ~7 ms per issued certificate). */
 export const EC_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
-/** The WebCrypto provider @peculiar/x509 must use; passed explicitly so no global is mutated. */
-export const nodeCrypto = webcrypto;
+/**
+ * The WebCrypto provider handed to @peculiar/x509 explicitly, so no global is mutated. Typed as
+ * x509's own parameter type because Node's and the DOM's Crypto declarations differ.
+ */
+export const nodeCrypto = webcrypto as unknown as X509Crypto;
+type X509Crypto = NonNullable<Parameters<typeof x509.Pkcs10CertificateRequestGenerator.create>[1]>;
 export type CryptoKey = webcrypto.CryptoKey;
 export type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
 export function generateKeyPair(): Promise<CryptoKeyPair> {
-  return nodeCrypto.subtle.generateKey(EC_ALGORITHM, true, ['sign', 'verify']);
+  return webcrypto.subtle.generateKey(EC_ALGORITHM, true, ['sign', 'verify']);
 }
 
 export async function exportPrivateKeyPem(key: CryptoKey): Promise<string> {
-  return x509.PemConverter.encode(await nodeCrypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY');
+  return x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY');
 }
 
 export function importPrivateKeyPem(pem: string): Promise<CryptoKey> {
   const der = createPrivateKey(pem).export({ type: 'pkcs8', format: 'der' });
-  return nodeCrypto.subtle.importKey('pkcs8', der, EC_ALGORITHM, false, ['sign']);
+  return webcrypto.subtle.importKey('pkcs8', der, EC_ALGORITHM, false, ['sign']);
 }
 
 /** A PKCS#10 request for `cn`; the CA decides every SAN, so the request carries none. */
