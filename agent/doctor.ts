@@ -1,0 +1,103 @@
+import { execFile } from 'node:child_process';
+import { constants, existsSync } from 'node:fs';
+import { access, mkdir, stat } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { toAppError } from '../shared/errors';
+import { identityFiles, loadIdentity, type AgentIdentity } from './identity';
+import { createMasterClient } from './master-client';
+
+const run = promisify(execFile);
+
+export type DoctorCheck = Readonly<{ name: string; ok: boolean; detail: string; fatal: boolean }>;
+
+export type DoctorOptions = Readonly<{
+  identityDir: string;
+  stateDir: string;
+  listen: { host: string; port: number };
+  runtime: string;
+  network: string;
+}>;
+
+/**
+ * Checks what `decnet-agent run` needs, in the order an operator would fix them: identity files and
+ * their permissions, the state dir, the listen port, the master's reachability over mTLS, and the
+ * runtime's prerequisites. Each check is one plain sentence; nothing is changed on the host.
+ */
+export async function runDoctor(opts: DoctorOptions): Promise<DoctorCheck[]> {
+  const checks: DoctorCheck[] = [];
+  const add = (name: string, ok: boolean, detail: string, fatal = true): void => void checks.push({ name, ok, detail, fatal });
+
+  let identity: AgentIdentity | null = null;
+  try {
+    identity = await loadIdentity(opts.identityDir);
+    const days = Math.floor((identity.certExpiresAt.getTime() - Date.now()) / 86_400_000);
+    add('identity', days >= 0, days >= 0 ? `${identity.name} (host ${identity.hostUuid}), certificate valid for ${days} more days` : `the worker certificate expired on ${identity.certExpiresAt.toISOString()}; re-enroll this host`);
+  } catch (err) {
+    add('identity', false, toAppError(err).message);
+  }
+  const keyPath = join(opts.identityDir, identityFiles.key);
+  if (existsSync(keyPath)) {
+    const mode = (await stat(keyPath)).mode & 0o777;
+    add('key permissions', (mode & 0o077) === 0, (mode & 0o077) === 0 ? `${keyPath} is private (mode ${mode.toString(8)})` : `${keyPath} is readable by others (mode ${mode.toString(8)}); run chmod 600 ${keyPath}`);
+  }
+
+  try {
+    await mkdir(opts.stateDir, { recursive: true });
+    await access(opts.stateDir, constants.W_OK);
+    add('state dir', true, `${opts.stateDir} is writable`);
+  } catch (err) {
+    add('state dir', false, `${opts.stateDir} is not writable (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+
+  const portFree = await canListen(opts.listen.host, opts.listen.port);
+  add('listen port', portFree, portFree ? `${opts.listen.host}:${opts.listen.port} is free` : `${opts.listen.host}:${opts.listen.port} is in use (is the agent already running?)`, false);
+
+  if (identity) {
+    const client = createMasterClient(identity, identity.masterUrl);
+    try {
+      await client.caCert({}, { timeoutMs: 5000 });
+      add('master', true, `${identity.masterUrl} answers and presents a certificate from our CA`);
+    } catch (err) {
+      add('master', false, `${identity.masterUrl}: ${toAppError(err).message}`, false);
+    } finally {
+      await client.close();
+    }
+  }
+
+  add('node', Number(process.versions.node.split('.')[0]) >= 20, `Node.js ${process.versions.node}`);
+  if (opts.runtime === 'docker') {
+    const docker = await tryRun('docker', ['info', '--format', '{{.ServerVersion}}']);
+    add('docker', docker.ok, docker.ok ? `docker engine ${docker.out}` : `the docker runtime needs a running Docker engine (${docker.out})`);
+  }
+  if (opts.network === 'macvlan' || opts.network === 'ipvlan') {
+    const root = process.getuid?.() === 0;
+    const netns = await tryRun('ip', ['netns', 'list']);
+    add('network namespaces', root && netns.ok, root && netns.ok ? 'ip netns works and the agent runs as root' : `the ${opts.network} driver needs root and iproute2 (${root ? netns.out : 'not running as root'})`);
+  }
+  return checks;
+}
+
+async function canListen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen({ host, port, exclusive: true }, () => srv.close(() => resolve(true)));
+  });
+}
+
+async function tryRun(cmd: string, args: string[]): Promise<{ ok: boolean; out: string }> {
+  try {
+    const { stdout } = await run(cmd, args, { timeout: 5000 });
+    return { ok: true, out: stdout.trim().split('\n')[0] ?? '' };
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { stderr?: string };
+    return { ok: false, out: e.code === 'ENOENT' ? `${cmd} is not installed` : (e.stderr?.trim().split('\n')[0] ?? e.message) };
+  }
+}
+
+/** One line per check, `ok`/`WARN`/`FAIL` first, for the terminal. */
+export function formatDoctor(checks: readonly DoctorCheck[]): string {
+  return checks.map((c) => `${c.ok ? 'ok  ' : c.fatal ? 'FAIL' : 'WARN'}  ${c.name.padEnd(18)} ${c.detail}`).join('\n');
+}
