@@ -18,10 +18,6 @@ export type DistroDef = Readonly<{
   mongodbVersion: string;
   /** SQL Server version (major.minor.build) in the TDS PRELOGIN answer. */
   mssqlVersion: string;
-  /** MongoDB server version a decky of this distro announces (buildInfo, hello). */
-  mongodbVersion: string;
-  /** SQL Server version (major.minor.build) in the TDS PRELOGIN answer. */
-  mssqlVersion: string;
   /** What follows the host name in the SMTP greeting: Postfix as the distro packages it. */
   smtpGreeting: string;
   /** Dovecot's login-greeting name (distro patches add the vendor in brackets). */
@@ -45,8 +41,6 @@ export const distros = {
     redisVersion: '7.0.15',
     mongodbVersion: '7.0.14',
     mssqlVersion: '15.0.2000',
-    mongodbVersion: '7.0.14',
-    mssqlVersion: '15.0.2000',
     smtpGreeting: 'ESMTP Postfix (Debian/GNU)',
     dovecotName: 'Dovecot (Debian)',
     dockerVersion: '20.10.24+dfsg1',
@@ -62,8 +56,6 @@ export const distros = {
     mysqlVersion: '8.0.39-0ubuntu0.22.04.1',
     postgresVersion: '14.13 (Ubuntu 14.13-0ubuntu0.22.04.1)',
     redisVersion: '6.0.16',
-    mongodbVersion: '6.0.16',
-    mssqlVersion: '15.0.4385',
     mongodbVersion: '6.0.16',
     mssqlVersion: '15.0.4385',
     smtpGreeting: 'ESMTP Postfix (Ubuntu)',
@@ -83,8 +75,6 @@ export const distros = {
     redisVersion: '5.0.7',
     mongodbVersion: '5.0.28',
     mssqlVersion: '15.0.2000',
-    mongodbVersion: '5.0.28',
-    mssqlVersion: '15.0.2000',
     smtpGreeting: 'ESMTP Postfix (Ubuntu)',
     dovecotName: 'Dovecot (Ubuntu)',
     dockerVersion: '24.0.7',
@@ -100,8 +90,6 @@ export const distros = {
     mysqlVersion: '8.0.36',
     postgresVersion: '13.14',
     redisVersion: '6.2.7',
-    mongodbVersion: '6.0.16',
-    mssqlVersion: '15.0.4385',
     mongodbVersion: '6.0.16',
     mssqlVersion: '15.0.4385',
     smtpGreeting: 'ESMTP Postfix',
@@ -121,8 +109,6 @@ export const distros = {
     redisVersion: '3.2.12',
     mongodbVersion: '4.4.29',
     mssqlVersion: '15.0.2000',
-    mongodbVersion: '4.4.29',
-    mssqlVersion: '15.0.2000',
     smtpGreeting: 'ESMTP Postfix',
     dovecotName: 'Dovecot',
     dockerVersion: '20.10.21',
@@ -138,8 +124,6 @@ export const distros = {
     mysqlVersion: '10.11.8-MariaDB',
     postgresVersion: '16.4',
     redisVersion: '7.2.4',
-    mongodbVersion: '6.0.16',
-    mssqlVersion: '15.0.2000',
     mongodbVersion: '6.0.16',
     mssqlVersion: '15.0.2000',
     smtpGreeting: 'ESMTP Postfix',
@@ -159,8 +143,6 @@ export const distros = {
     redisVersion: '7.2.6',
     mongodbVersion: '7.0.14',
     mssqlVersion: '15.0.2000',
-    mongodbVersion: '7.0.14',
-    mssqlVersion: '15.0.2000',
     smtpGreeting: 'ESMTP Postfix',
     dovecotName: 'Dovecot',
     dockerVersion: '24.0.5',
@@ -178,8 +160,6 @@ export const distros = {
     redisVersion: '7.0.15',
     mongodbVersion: '7.0.14',
     mssqlVersion: '15.0.2000',
-    mongodbVersion: '7.0.14',
-    mssqlVersion: '15.0.2000',
     smtpGreeting: 'ESMTP Postfix (Debian/GNU)',
     dovecotName: 'Dovecot (Debian)',
     dockerVersion: '26.1.5+dfsg1',
@@ -195,8 +175,6 @@ export const distros = {
     mysqlVersion: '11.5.2-MariaDB',
     postgresVersion: '16.4',
     redisVersion: '7.2.6',
-    mongodbVersion: '7.0.14',
-    mssqlVersion: '15.0.2000',
     mongodbVersion: '7.0.14',
     mssqlVersion: '15.0.2000',
     smtpGreeting: 'ESMTP Postfix',
