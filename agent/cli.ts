@@ -1,6 +1,4 @@
-import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { networkDrivers, type NetworkDriver } from '../shared/domain/decky';
 import { createLogger, type LogLevel } from '../shared/node/logger';
@@ -8,6 +6,7 @@ import { AppError, toAppError } from '../shared/errors';
 import { AGENT_DEFAULT_PORT } from '../shared/protocol/agent-api';
 import { type AgentConfig, createAgent } from './agent';
 import { systemClock } from './clock';
+import { formatDoctor, runDoctor } from './doctor';
 import { enrollWithBundle, enrollWithToken } from './enroll';
 import { createMasterClient } from './master-client';
 import { createNativeRuntime } from './runtime/native';
@@ -19,10 +18,18 @@ const USAGE = `usage:
   decnet-agent enroll --master URL --token T [--dir DIR] [--name N] [--address A]...
   decnet-agent enroll --bundle FILE [--dir DIR]
   decnet-agent run [--dir DIR] [--state-dir DIR] [--listen HOST:PORT] [--runtime native|docker] [--network loopback|macvlan|ipvlan]
-  decnet-agent doctor [--dir DIR]`;
+  decnet-agent doctor [--dir DIR] [--state-dir DIR] [--listen HOST:PORT]`;
 
 const DEFAULT_IDENTITY_DIR = '/etc/decnet/agent';
 const DEFAULT_STATE_DIR = '/var/lib/decnet';
+
+const runOptions = {
+  dir: { type: 'string' },
+  'state-dir': { type: 'string' },
+  listen: { type: 'string' },
+  runtime: { type: 'string' },
+  network: { type: 'string' },
+} as const;
 
 /** Entry point; every failure ends as one clear line on stderr and exit code 1, never a stack trace. */
 async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -39,17 +46,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
 }
 
 async function run(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      dir: { type: 'string' },
-      'state-dir': { type: 'string' },
-      listen: { type: 'string' },
-      runtime: { type: 'string' },
-      network: { type: 'string' },
-    },
-    strict: true,
-  });
+  const { values } = parseArgs({ args, options: { ...runOptions }, strict: true });
   const runtime = oneOf<RuntimeName>('--runtime', values.runtime ?? env['DECNET_AGENT_RUNTIME'] ?? 'native', runtimeNames);
   const network = oneOf<NetworkDriver>('--network', values.network ?? env['DECNET_AGENT_NETWORK'] ?? 'loopback', networkDrivers);
   if (runtime === 'docker') throw new AppError('INVALID_INPUT', 'the docker runtime is not available yet; run with --runtime native');
@@ -109,18 +106,18 @@ async function enroll(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return 0;
 }
 
-/** A short self-check of what `run` needs: identity files present. */
-function doctor(args: string[], env: NodeJS.ProcessEnv): number {
-  const { values } = parseArgs({ args, options: { dir: { type: 'string' } }, strict: true });
-  const dir = values.dir ?? env['DECNET_AGENT_DIR'] ?? DEFAULT_IDENTITY_DIR;
-  let ok = true;
-  for (const f of ['ca.crt', 'worker.crt', 'worker.key', 'agent.json']) {
-    const present = existsSync(join(dir, f));
-    ok &&= present;
-    process.stdout.write(`${present ? 'ok  ' : 'MISSING'} ${join(dir, f)}\n`);
-  }
-  process.stdout.write(ok ? 'identity looks complete\n' : `identity incomplete: run \`decnet-agent enroll\` first\n`);
-  return ok ? 0 : 1;
+/** Read-only checks of what `run` needs (agent/doctor.ts); exit 1 when a fatal check fails. */
+async function doctor(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const { values } = parseArgs({ args, options: { ...runOptions }, strict: true });
+  const checks = await runDoctor({
+    identityDir: values.dir ?? env['DECNET_AGENT_DIR'] ?? DEFAULT_IDENTITY_DIR,
+    stateDir: values['state-dir'] ?? env['DECNET_STATE_DIR'] ?? DEFAULT_STATE_DIR,
+    listen: parseListen(values.listen ?? env['DECNET_AGENT_LISTEN'] ?? `0.0.0.0:${AGENT_DEFAULT_PORT}`),
+    runtime: values.runtime ?? 'native',
+    network: values.network ?? 'loopback',
+  });
+  process.stdout.write(formatDoctor(checks) + '\n');
+  return checks.some((c) => c.fatal && !c.ok) ? 1 : 0;
 }
 
 function parseListen(value: string): { host: string; port: number } {

@@ -23,6 +23,8 @@ const ChildMessage = z.discriminatedUnion('type', [
     errors: z.record(z.string(), z.string()).default({}),
   }),
   z.object({ type: z.literal('event'), event: AttackerEvent }),
+  z.object({ type: z.literal('stopped') }),
+  z.object({ type: z.literal('fatal'), message: z.string() }),
 ]);
 
 export type DeckyProcessOptions = Readonly<{
@@ -121,6 +123,12 @@ export class DeckyProcess {
         const msg = parsed.data;
         if (msg.type === 'event') {
           this.opts.onEvent(msg.event);
+          return;
+        }
+        if (msg.type === 'stopped') return;
+        if (msg.type === 'fatal') {
+          this.lastError = msg.message;
+          settle(new AppError('INTERNAL', `decky ${decky.name} (${decky.ip}) could not start: ${msg.message}`));
           return;
         }
         this.services = { ...this.services, ...msg.services };
