@@ -15,6 +15,11 @@ export type LineConn = {
   hangUp: (text?: string) => void;
   /** Switches to TLS after the current line; input pipelined behind it is discarded (RFC 3207 §4). */
   startTls: () => void;
+  /**
+   * Holds every later reply back for `ms` (order preserved): Dovecot's auth_failure_delay, the
+   * pause that makes brute forcing slow and whose absence is a honeypot tell.
+   */
+  delay: (ms: number) => void;
   readonly tls: boolean;
   readonly closed: boolean;
 };
@@ -42,22 +47,40 @@ export function serveLineSession(socket: net.Socket, opts: LineSessionOptions): 
   let closed = false;
   let secure = false;
   let upgradePending = false;
+  // Output actions wait here while a delay runs; otherwise they run at once (STARTTLS relies on
+  // its reply reaching the raw socket synchronously before the TLS wrap).
+  const queue: Array<() => void> = [];
+  let waiting = false;
+  const run = (fn: () => void) => (waiting ? queue.push(fn) : fn());
+  const write = (text: string) => {
+    if (stream.writable) stream.write(text + '\r\n');
+  };
 
   const conn: LineConn = {
     send: (text) => {
-      if (!closed && stream.writable) stream.write(text + '\r\n');
+      if (!closed) run(() => write(text));
     },
     hangUp: (text) => {
       if (closed) return;
-      if (text) conn.send(text);
       closed = true;
-      stream.end();
-      // A peer that never closes its side must not keep the socket half-open.
-      setTimeout(() => socket.destroy(), 5_000).unref();
+      run(() => {
+        if (text) write(text);
+        stream.end();
+        // A peer that never closes its side must not keep the socket half-open.
+        setTimeout(() => socket.destroy(), 5_000).unref();
+      });
     },
     startTls: () => {
       upgradePending = true;
     },
+    delay: (ms) =>
+      run(() => {
+        waiting = true;
+        setTimeout(() => {
+          waiting = false;
+          while (!waiting && queue.length) queue.shift()?.();
+        }, ms).unref();
+      }),
     get tls() {
       return secure;
     },
@@ -77,7 +100,11 @@ export function serveLineSession(socket: net.Socket, opts: LineSessionOptions): 
         ctx.log.error('line handler failed', { service: ctx.service, err });
         return conn.hangUp();
       }
-      if (upgradePending) return upgrade();
+      if (upgradePending) {
+        upgradePending = false;
+        stream.removeListener('data', onData);
+        return run(upgrade);
+      }
     }
     if (overflow) {
       ctx.capture({ src: meta.src, kind: 'malformed', data: { session: meta.session, reason: `line longer than ${opts.maxLineBytes} bytes` } });
@@ -95,8 +122,7 @@ export function serveLineSession(socket: net.Socket, opts: LineSessionOptions): 
   };
 
   const upgrade = () => {
-    upgradePending = false;
-    stream.removeListener('data', onData);
+    if (closed || socket.destroyed) return;
     reader = createLineReader({ maxLineBytes: opts.maxLineBytes });
     const t = wrap(socket);
     t.once('secure', () => {

@@ -3,7 +3,9 @@ import { distros } from '../../shared/catalog/distros';
 import { deckyHostname, personaString } from './persona';
 import { newSmtpState, smtpLimits, smtpLine, type SmtpConfig } from './smtp-session';
 import { serveLineSession } from './line-session';
-import { listenTcp, type TcpListener } from './tcp-listener';
+import type net from 'node:net';
+import { listenAll } from './mail-common';
+import type { ConnectionMeta } from './tcp-listener';
 import { personaCert } from './tls-cert';
 import type { RunningService, ServiceContext, ServiceModule } from './types';
 
@@ -28,53 +30,40 @@ export function createSmtpModule(name: 'smtp' | 'smtp_relay', relay: boolean): S
     const secureContext = tls.createSecureContext({ key: pair.key, cert: pair.cert });
     const cfg: SmtpConfig = { hostname, relay, startTls: true };
 
-    const listeners: TcpListener[] = [];
-    try {
-      for (const catalogPort of [25, 587]) {
-        listeners.push(
-          await listenTcp({
-            host: ctx.host,
-            port: ctx.port(catalogPort),
-            capture: ctx.capture,
-            log: ctx.log,
-            onConnection: (socket, meta) => {
-              let st = newSmtpState();
-              let commands = 0;
-              serveLineSession(socket, {
-                ctx,
-                meta,
-                greeting,
-                maxLineBytes: smtpLimits.maxLineBytes,
-                idleMs: smtpLimits.idleMs,
-                idleReply: `421 4.4.2 ${hostname} Error: timeout exceeded`,
-                overflowReply: `421 4.4.2 ${hostname} Error: line too long`,
-                secureContext,
-                implicitTls: false,
-                onLine: (line, conn) => {
-                  if (!st.inData && (commands += 1) > smtpLimits.maxCommands) {
-                    ctx.capture({ src: meta.src, kind: 'malformed', data: { session: meta.session, reason: `more than ${smtpLimits.maxCommands} commands` } });
-                    return conn.hangUp(`421 4.7.0 ${hostname} Error: too many errors`);
-                  }
-                  const step = smtpLine(line, st, cfg);
-                  for (const ev of step.events) ctx.capture({ src: meta.src, kind: ev.kind, data: { session: meta.session, port: catalogPort, ...ev.data } });
-                  const last = step.replies.length - 1;
-                  step.replies.forEach((r, i) => (i === last && step.close ? conn.hangUp(r) : conn.send(r)));
-                  if (step.startTls) {
-                    // RFC 3207: the session starts over (no HELO, no transaction) once TLS is up.
-                    st = newSmtpState(true);
-                    conn.startTls();
-                  }
-                },
-              });
-            },
-          }),
-        );
-      }
-    } catch (err) {
-      await Promise.all(listeners.map((l) => l.close()));
-      throw err;
-    }
-    return { bound: listeners.map((l) => l.bound), close: async () => void (await Promise.all(listeners.map((l) => l.close()))) };
+    const handler = (catalogPort: number) => ({
+      catalogPort,
+      onConnection: (socket: net.Socket, meta: ConnectionMeta) => {
+        let st = newSmtpState();
+        let commands = 0;
+        serveLineSession(socket, {
+          ctx,
+          meta,
+          greeting,
+          maxLineBytes: smtpLimits.maxLineBytes,
+          idleMs: smtpLimits.idleMs,
+          idleReply: `421 4.4.2 ${hostname} Error: timeout exceeded`,
+          overflowReply: `421 4.4.2 ${hostname} Error: line too long`,
+          secureContext,
+          implicitTls: false,
+          onLine: (line, conn) => {
+            if (!st.inData && (commands += 1) > smtpLimits.maxCommands) {
+              ctx.capture({ src: meta.src, kind: 'malformed', data: { session: meta.session, reason: `more than ${smtpLimits.maxCommands} commands` } });
+              return conn.hangUp(`421 4.7.0 ${hostname} Error: too many errors`);
+            }
+            const step = smtpLine(line, st, cfg);
+            for (const ev of step.events) ctx.capture({ src: meta.src, kind: ev.kind, data: { session: meta.session, port: catalogPort, ...ev.data } });
+            const last = step.replies.length - 1;
+            step.replies.forEach((r, i) => (i === last && step.close ? conn.hangUp(r) : conn.send(r)));
+            if (step.startTls) {
+              // RFC 3207: the session starts over (no HELO, no transaction) once TLS is up.
+              st = newSmtpState(true);
+              conn.startTls();
+            }
+          },
+        });
+      },
+    });
+    return listenAll(ctx, [handler(25), handler(587)]);
   };
   return { name, start };
 }

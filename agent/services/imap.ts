@@ -1,0 +1,53 @@
+import { dovecotGreeting, listenAll, mailSecureContext } from './mail-common';
+import { imapGreeting, imapLimits, imapLine, newImapState, type ImapConfig } from './imap-session';
+import type net from 'node:net';
+import { serveLineSession } from './line-session';
+import type { ConnectionMeta } from './tcp-listener';
+import type { RunningService, ServiceContext, ServiceModule } from './types';
+
+/** IMAP on 143 (STARTTLS) and 993 (implicit TLS), answering like Dovecot's imap-login. */
+async function start(ctx: ServiceContext): Promise<RunningService> {
+  const cfg: ImapConfig = { greetingText: dovecotGreeting(ctx), startTls: true };
+  const secureContext = await mailSecureContext(ctx);
+  const handler = (catalogPort: number, implicitTls: boolean) => ({
+    catalogPort,
+    onConnection: (socket: net.Socket, meta: ConnectionMeta) => {
+      let st = newImapState(implicitTls);
+      let commands = 0;
+      serveLineSession(socket, {
+        ctx,
+        meta,
+        greeting: imapGreeting(cfg, st),
+        maxLineBytes: imapLimits.maxLineBytes,
+        idleMs: imapLimits.idleMs,
+        idleReply: '* BYE Disconnected for inactivity.',
+        overflowReply: '* BYE Input buffer full, aborting',
+        secureContext,
+        implicitTls,
+        onLine: (line, conn) => {
+          if ((commands += 1) > imapLimits.maxCommands) {
+            ctx.capture({ src: meta.src, kind: 'malformed', data: { session: meta.session, reason: `more than ${imapLimits.maxCommands} commands` } });
+            return conn.hangUp('* BYE Too many invalid IMAP commands.');
+          }
+          const step = imapLine(line, st, cfg);
+          for (const ev of step.events) ctx.capture({ src: meta.src, kind: ev.kind, data: { session: meta.session, port: catalogPort, ...ev.data } });
+          const replies = [...step.replies];
+          const closeAfter = step.close ? replies.pop() : undefined;
+          for (const r of replies) conn.send(r);
+          if (step.delayed.length) {
+            conn.delay(imapLimits.authFailureDelayMs);
+            for (const r of step.delayed) conn.send(r);
+          }
+          if (step.close) return conn.hangUp(closeAfter);
+          if (step.startTls) {
+            st = newImapState(true);
+            conn.startTls();
+          }
+        },
+      });
+    },
+  });
+  return listenAll(ctx, [handler(143, false), handler(993, true)]);
+}
+
+export const imapService: ServiceModule = { name: 'imap', start };
