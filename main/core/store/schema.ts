@@ -35,6 +35,8 @@ export type DeckyRecord = {
   services: Record<string, string>;
   lastError: string | null;
   updatedAt: string;
+  /** A mutate in flight: its services are committed to `config` only when the delta says succeeded. */
+  pendingMutation?: { lifecycleId: string; services: DeckyConfig['services'] } | null;
 };
 
 export type TopologyRecord = {

@@ -20,7 +20,7 @@ export async function openStore(opts: Readonly<{ adapter: Adapter<DbData>; clock
     fleet: createFleetRepo(db),
     lifecycle: createLifecycleRepo(db, now),
     topologies: createTopologyRepo(db),
-    tokens: createTokenRepo(db, () => opts.clock.now()),
+    tokens: createTokenRepo(db),
     settings: createSettingsRepo(db),
     writes: () => db.writes(),
     /** Flushes in-memory last-seen times and waits for the pending write. */

@@ -1,0 +1,84 @@
+import { archetypes } from '../../shared/catalog/archetypes';
+import { distros } from '../../shared/catalog/distros';
+import { services } from '../../shared/catalog/services';
+import type { CommandHandlers } from '../../shared/ipc/types';
+import type { CaInfo } from './ca';
+import type { DeployService } from './deploy/deploy-service';
+import type { EventLog } from './events/event-log';
+import type { HostService } from './hosts/host-service';
+import type { LifecycleService } from './lifecycle/lifecycle-service';
+import type { createMutator } from './mutate/mutator';
+import type { BindingCheck } from './public-binding';
+import type { Store } from './store/store';
+import type { TopologyService } from './topology/topology-service';
+import { MASTER_VERSION } from './version';
+
+export type CommandDeps = Readonly<{
+  store: Store;
+  hosts: HostService;
+  deploy: DeployService;
+  mutator: ReturnType<typeof createMutator>;
+  lifecycle: LifecycleService;
+  topologies: TopologyService;
+  eventLog: EventLog;
+  caInfo: () => CaInfo;
+  settings: () => { dataDir: string; apiListen: string | null; swarmListen: string; publicBinding: BindingCheck };
+}>;
+
+const catalog = {
+  services: Object.entries(services).map(([name, s]) => ({
+    name,
+    label: s.label,
+    ports: s.ports.map((p) => `${p.port}/${p.proto}`),
+    personaKeys: Object.keys(s.persona),
+  })),
+  archetypes: Object.entries(archetypes).map(([name, a]) => ({ name, label: a.label, services: [...a.services], nmapOs: a.nmapOs })),
+  distros: Object.entries(distros).map(([name, d]) => ({ name, label: d.label })),
+};
+
+/**
+ * The one implementation of every contract command, shared by the Electron IPC bridge and the
+ * console RPC API (both validate input with the contract before calling in).
+ */
+export function createCommandHandlers(d: CommandDeps): CommandHandlers {
+  const hostNames = () => new Map(d.store.hosts.list().map((h) => [h.uuid, h.name]));
+  return {
+    'hosts.list': () => Promise.resolve(d.hosts.list()),
+    'hosts.enroll': (a) => d.hosts.enroll(a),
+    'hosts.exportBundle': (a) => d.hosts.exportBundle(a),
+    'hosts.check': (a) => d.hosts.check(a.hostUuid),
+    'hosts.decommission': (a) => d.hosts.decommission(a.hostUuid),
+    'deckies.list': () => {
+      const names = hostNames();
+      return Promise.resolve(
+        d.store.fleet.list().map((r) => ({
+          config: r.config,
+          hostName: r.placedOn ? (names.get(r.placedOn) ?? null) : null,
+          state: r.state,
+          services: r.services,
+          updatedAt: r.updatedAt,
+        })),
+      );
+    },
+    'deckies.plan': (a) => Promise.resolve(d.deploy.plan(a)),
+    'deckies.deploy': (a) => Promise.resolve(d.deploy.deploy(a)),
+    'deckies.mutate': (a) => d.mutator.mutate(a),
+    'deckies.teardown': (a) => Promise.resolve(d.deploy.teardown(a.deckyName)),
+    'lifecycle.get': (a) => Promise.resolve({ rows: d.lifecycle.get(a.ids) }),
+    'lifecycle.recent': (a) => Promise.resolve({ rows: d.lifecycle.recent(a.limit ?? 100) }),
+    'topologies.list': () => Promise.resolve(d.topologies.list()),
+    'topologies.get': (a) => Promise.resolve(d.topologies.get(a.topologyId)),
+    'topologies.create': (a) => Promise.resolve(d.topologies.create(a)),
+    'topologies.delete': (a) => Promise.resolve(d.topologies.delete(a.topologyId)),
+    'topologies.apply': (a) => d.topologies.apply(a.topologyId, a.hostUuid),
+    'topologies.teardown': (a) => d.topologies.teardown(a.topologyId),
+    'topologies.state': (a) => d.topologies.state(a.topologyId),
+    'events.list': (a) => Promise.resolve(d.eventLog.list(a)),
+    'catalog.get': () => Promise.resolve(catalog),
+    'settings.get': () => {
+      const s = d.settings();
+      const ca = d.caInfo();
+      return Promise.resolve({ ...s, caFingerprint: ca.fingerprint, caExpiresAt: ca.expiresAt.toISOString(), version: MASTER_VERSION });
+    },
+  };
+}

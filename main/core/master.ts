@@ -1,0 +1,173 @@
+import type { Adapter } from 'lowdb';
+import { join } from 'node:path';
+import { AppError } from '../../shared/errors';
+import type { CommandHandlers } from '../../shared/ipc/types';
+import { createLogger, type Logger } from '../../shared/node/logger';
+import { createAgentClient } from './agent-client';
+import { createAgentPool, type AgentClientFactory } from './agents/agent-pool';
+import { openCertificateAuthority, type CertificateAuthority } from './ca';
+import { systemClock, type Clock } from './clock';
+import { createCommandHandlers } from './commands';
+import type { MasterConfig } from './config';
+import { startConsoleApi, type ConsoleApi } from './console-api/server';
+import { createConsoleAuth } from './console-api/setup';
+import { createDeployService } from './deploy/deploy-service';
+import { createEnrollment } from './enrollment';
+import { openEventLog } from './events/event-log';
+import { createEventBus, type MasterEventBus } from './events';
+import { createFleetView } from './fleet/fleet-view';
+import { createSwarmHandlers } from './heartbeat/heartbeat-handler';
+import { createHostService } from './hosts/host-service';
+import { storeHostRegistry, storeJoinTokens } from './hosts/registry-adapter';
+import { createLifecycleService } from './lifecycle/lifecycle-service';
+import { createLocalAgent, type LocalAgent } from './local-agent/local-agent';
+import { createMutator } from './mutate/mutator';
+import { validatePublicBinding, type BindingCheck } from './public-binding';
+import { jsonFileAdapter } from './store/json-adapter';
+import type { DbData } from './store/schema';
+import { openStore, type Store } from './store/store';
+import { createSwarmListener } from './swarm';
+import { createTopologyService } from './topology/topology-service';
+
+export type MasterOptions = MasterConfig &
+  Readonly<{
+    /** out/agent/cli.js, for the embedded local agent. */
+    agentCliPath?: string;
+    /** out/renderer, served by the console API at `/`. */
+    staticDir?: string;
+    /** Start the headless console API (the Electron shell uses IPC instead). */
+    consoleApi?: boolean;
+  }>;
+
+export type MasterDeps = Readonly<{
+  adapter?: Adapter<DbData>;
+  clock?: Clock;
+  log?: Logger;
+  agentClientFactory?: AgentClientFactory;
+  /** Runs dispatch work after a command has answered. */
+  defer?: (fn: () => Promise<void>) => void;
+}>;
+
+export type MasterStarted = Readonly<{
+  swarm: { host: string; port: number; url: string };
+  api: { url: string; passwordSource: 'env' | 'file' | 'generated'; passwordPath: string | null } | null;
+  localAgent: { hostUuid: string | null; pid: number | null } | null;
+}>;
+
+export type Master = Readonly<{
+  handlers: CommandHandlers;
+  events: MasterEventBus;
+  store: Store;
+  ca: CertificateAuthority;
+  start(): Promise<MasterStarted>;
+  stop(): Promise<void>;
+  /** Runs the lifecycle sweep now (tests, and the CLI after a clock jump). */
+  sweep(): number;
+}>;
+
+/**
+ * The only composition root of the master (style anchors §3.4): opens the store, the CA and the
+ * event log, wires every service, and returns the command handlers plus start/stop. Everything
+ * that touches the world comes through `deps`; there are no module-level singletons.
+ */
+export async function createMaster(config: MasterOptions, deps: MasterDeps = {}): Promise<Master> {
+  const clock = deps.clock ?? systemClock;
+  const log = (deps.log ?? createLogger({ level: config.logLevel })).child({ app: 'decnet-master' });
+  const defer = deps.defer ?? ((fn) => void setImmediate(() => void fn().catch((err: unknown) => log.error('deferred work failed', { err }))));
+  const events = createEventBus((err) => log.error('event listener failed', { err }));
+  const store = await openStore({ adapter: deps.adapter ?? jsonFileAdapter<DbData>(join(config.dataDir, 'master.json')), clock, log });
+  const ca = await openCertificateAuthority({ dataDir: config.dataDir, clock: () => new Date(clock.now()), log });
+  const identity = await ca.ensureMasterIdentity();
+  const eventLog = await openEventLog({ dir: join(config.dataDir, 'events'), ...config.events, log });
+  const hostsChanged = (uuid: string) => events.emit('hosts.changed', { hostUuids: [uuid] });
+  const registry = storeHostRegistry(store, { agentPort: config.agentPort, onChange: hostsChanged });
+  const enrollment = createEnrollment({ ca, tokens: storeJoinTokens(store), registry, clock: () => new Date(clock.now()), log });
+  const factory = deps.agentClientFactory ?? ((host, id) => createAgentClient({ identity: id, host, verifyHostname: config.verifyHostname }));
+  const agents = createAgentPool({ factory, identity: () => identity, log });
+  const lifecycle = createLifecycleService({ store, events, clock, log, deadlineMs: config.lifecycleDeadlineMs, sweepEveryMs: config.sweepEveryMs });
+  const fleet = createFleetView({ store, events, now: () => new Date(clock.now()).toISOString(), log });
+  lifecycle.onSettled((row) => fleet.settle(row));
+
+  let swarmUrl = '';
+  const masterUrl = () => swarmUrl;
+  const svc = { store, lifecycle, agents, events, clock, log, defer };
+  const hosts = createHostService({ ...svc, enrollment, heartbeatIntervalMs: config.heartbeatIntervalMs, selfDestructTimeoutMs: config.selfDestructTimeoutMs, masterUrl });
+  const deploy = createDeployService({ ...svc, heartbeatIntervalMs: config.heartbeatIntervalMs });
+  const mutator = createMutator(svc);
+  const topologies = createTopologyService(svc);
+  const swarmHandlers = createSwarmHandlers({ store, lifecycle, fleet, eventLog, events, clock, heartbeatIntervalMs: config.heartbeatIntervalMs, onTopologyReport: (h, r) => topologies.onReport(h, r), log });
+  const listener = createSwarmListener({ host: config.swarm.host, port: config.swarm.port, ca, registry, enrollment, handlers: swarmHandlers, log, advertise: config.swarm.advertise });
+
+  let binding: BindingCheck = { ok: true, messages: [] };
+  let api: ConsoleApi | null = null;
+  let localAgent: LocalAgent | null = null;
+  let flushTimer: unknown = null;
+
+  const handlers = createCommandHandlers({
+    store,
+    hosts,
+    deploy,
+    mutator,
+    lifecycle,
+    topologies,
+    eventLog,
+    caInfo: () => ca.caInfo(),
+    settings: () => ({
+      dataDir: config.dataDir,
+      apiListen: api ? api.url : null,
+      swarmListen: `${listener.address().host}:${listener.address().port}`,
+      publicBinding: binding,
+    }),
+  });
+
+  return {
+    handlers,
+    events,
+    store,
+    ca,
+    sweep: () => lifecycle.sweep(),
+    async start() {
+      if (config.consoleApi) {
+        binding = validatePublicBinding(config.env, log);
+        if (!binding.ok) throw new AppError('INVALID_INPUT', `refusing to start the console API: ${binding.messages.join('; ')}`);
+      }
+      await listener.start();
+      const addr = listener.address();
+      swarmUrl = `https://${config.swarm.advertise[0] ?? '127.0.0.1'}:${addr.port}`;
+      lifecycle.sweep();
+      lifecycle.start();
+      hosts.start(Math.max(1000, Math.floor(config.heartbeatIntervalMs / 2)));
+      flushTimer = clock.setInterval(() => store.hosts.flushSeen(), Math.max(1000, config.heartbeatIntervalMs));
+      let apiInfo: MasterStarted['api'] = null;
+      if (config.consoleApi) {
+        const auth = await createConsoleAuth(config, clock);
+        api = await startConsoleApi({ ...auth, host: config.api.host, port: config.api.port, handlers, events, corsOrigins: config.api.corsOrigins, staticDir: config.staticDir ?? join(process.cwd(), 'out', 'renderer'), log });
+        apiInfo = { url: api.url, passwordSource: auth.password.source, passwordPath: auth.password.path };
+      }
+      if (config.localAgent) {
+        localAgent = createLocalAgent({ dataDir: config.dataDir, cliPath: config.agentCliPath ?? join(process.cwd(), 'out', 'agent', 'cli.js'), ca, store, masterUrl: () => `https://127.0.0.1:${addr.port}`, heartbeatIntervalS: config.heartbeatIntervalMs / 1000, log, onChange: hostsChanged });
+        await localAgent.start();
+      }
+      return {
+        swarm: { host: addr.host, port: addr.port, url: swarmUrl },
+        api: apiInfo,
+        localAgent: localAgent ? { hostUuid: localAgent.hostUuid(), pid: localAgent.pid() } : null,
+      };
+    },
+    async stop() {
+      // Reverse order of start: accept nothing new, then persist what is in memory.
+      await localAgent?.stop();
+      localAgent = null;
+      await api?.close();
+      api = null;
+      if (flushTimer !== null) clock.clearInterval(flushTimer);
+      flushTimer = null;
+      hosts.stop();
+      lifecycle.stop();
+      await listener.stop();
+      await agents.closeAll();
+      await eventLog.close();
+      await store.flush();
+    },
+  };
+}
