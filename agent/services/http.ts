@@ -1,4 +1,5 @@
 import http from 'node:http';
+import https from 'node:https';
 import type net from 'node:net';
 import { errorPage, flavourOf, loginPage } from './http-pages';
 import { personaString } from './persona';
@@ -58,19 +59,26 @@ export function extractCredentials(body: string, contentType: string, authorizat
   return Object.keys(found).length ? found : null;
 }
 
-async function start(ctx: ServiceContext): Promise<RunningService> {
+/** Where the web persona listens; `tls` makes it the HTTPS service (same pages, same capture). */
+export type HttpServeOptions = Readonly<{ catalogPort: number; tls?: Readonly<{ key: string; cert: string }> }>;
+
+export async function serveHttp(ctx: ServiceContext, opts: HttpServeOptions): Promise<RunningService> {
   const serverName = personaString(ctx.persona, 'server', 'Apache/2.4.62 (Debian)');
   const title = personaString(ctx.persona, 'title', 'Sign in');
   const poweredBy = personaString(ctx.persona, 'poweredBy', '');
   const flavour = flavourOf(serverName);
-  const port = ctx.port(80);
-  const metas = new WeakMap<net.Socket, ConnectionMeta>();
+  const port = ctx.port(opts.catalogPort);
+  // Keyed by peer address and port rather than socket object: under TLS the request's socket is
+  // the TLSSocket wrapping the raw one the listener saw.
+  const metas = new Map<string, ConnectionMeta>();
+  const peerKey = (s: net.Socket) => `${s.remoteAddress ?? ''}|${s.remotePort ?? 0}`;
 
-  const server = http.createServer({
+  const serverOptions = {
     maxHeaderSize: httpLimits.maxHeaderBytes,
     headersTimeout: httpLimits.headersTimeoutMs,
     requestTimeout: httpLimits.requestTimeoutMs,
-  });
+  };
+  const server = opts.tls ? https.createServer({ ...serverOptions, key: opts.tls.key, cert: opts.tls.cert }) : http.createServer(serverOptions);
   server.maxRequestsPerSocket = httpLimits.maxRequestsPerSocket;
   server.timeout = httpLimits.idleMs;
 
@@ -87,7 +95,7 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
   };
 
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const meta = metas.get(req.socket);
+    const meta = metas.get(peerKey(req.socket));
     const src = meta?.src ?? req.socket.remoteAddress ?? 'unknown';
     const method = (req.method ?? 'GET').slice(0, 32);
     const rawPath = (req.url ?? '/').slice(0, httpLimits.maxPathChars);
@@ -157,7 +165,7 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
   };
 
   server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
-    const meta = metas.get(socket);
+    const meta = metas.get(peerKey(socket));
     if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
     ctx.capture({ src: meta?.src ?? socket.remoteAddress ?? 'unknown', kind: 'malformed', data: { session: meta?.session ?? '', reason: err.code ?? err.message.slice(0, 200) } });
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
@@ -172,9 +180,13 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
     capture: ctx.capture,
     log: ctx.log,
     server,
-    onConnection: (socket, meta) => metas.set(socket, meta),
+    onConnection: (socket, meta) => {
+      const key = peerKey(socket);
+      metas.set(key, meta);
+      socket.once('close', () => metas.delete(key));
+    },
   });
   return { bound: [listener.bound], close: listener.close };
 }
 
-export const httpService: ServiceModule = { name: 'http', start };
+export const httpService: ServiceModule = { name: 'http', start: (ctx) => serveHttp(ctx, { catalogPort: 80 }) };
