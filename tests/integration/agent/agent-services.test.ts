@@ -93,7 +93,7 @@ describe('native runtime with real services and real clients', () => {
     process.kill(pid, 'SIGKILL');
     const rt = await eventually(
       async () => {
-        const s = (await api.call('GET', '/status')).body.runtime['web-01'];
+        const s = (await api.call('GET', '/status')).body.runtime['web-01'] as { restarts: number; running: boolean; services: unknown };
         return s.restarts === 1 && s.running ? s : undefined;
       },
       { what: 'decky restarted', timeoutMs: 20_000 },
