@@ -38,10 +38,9 @@ function crlf(text: string): string {
 
 /** Printable rendering of subnegotiation bytes (terminal type, environment) for the record. */
 function printable(data: Buffer): string {
-  return data
-    .toString('latin1')
-    .replace(/[\x00-\x1f\x7f-\xff]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
-    .slice(0, 512);
+  let out = '';
+  for (const b of data) out += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`;
+  return out.slice(0, 512);
 }
 
 async function start(ctx: ServiceContext): Promise<RunningService> {

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { DeckyConfig, ServiceNameSchema } from '../shared/domain/decky';
+import { AttackerEvent } from '../shared/domain/events';
+
+/**
+ * IPC protocol between the native runtime (parent) and one decky's host process (child,
+ * `node out/agent/decky-host.js`, spawned with stdio ['ignore','inherit','inherit','ipc']).
+ *
+ *   parent → child  {type:'start', decky, dataDir, portMap?}   once, first message
+ *   child  → parent {type:'ready', services:{svc:'running'|'failed'}, errors:{svc:msg}, bound}
+ *   child  → parent {type:'event', event: AttackerEvent}       each captured interaction
+ *   parent → child  {type:'stop'}                               child closes services,
+ *   child  → parent {type:'stopped'}                            … says so, exits 0
+ *   child  → parent {type:'fatal', message}                     unusable start; child exits 1
+ *
+ * The child exits on its own when the IPC channel disconnects (parent gone).
+ */
+
+/** Catalogue port (as a string key, JSON objects have string keys) → port actually bound. */
+export const PortMap = z.record(z.string().regex(/^\d{1,5}$/, 'portMap keys are catalogue port numbers'), z.number().int().min(0).max(65535));
+
+export const StartMessage = z.strictObject({
+  type: z.literal('start'),
+  decky: DeckyConfig,
+  /** This decky's persistent data directory (SSH host key…), created if missing. */
+  dataDir: z.string().min(1),
+  portMap: PortMap.optional(),
+});
+export type StartMessage = z.output<typeof StartMessage>;
+export type StartMessageInput = z.input<typeof StartMessage>;
+
+export const StopMessage = z.strictObject({ type: z.literal('stop') });
+export type StopMessage = z.output<typeof StopMessage>;
+
+export const ParentMessage = z.discriminatedUnion('type', [StartMessage, StopMessage]);
+export type ParentMessage = z.output<typeof ParentMessage>;
+
+export const serviceStates = ['running', 'failed'] as const;
+export const ServiceRunState = z.enum(serviceStates);
+export type ServiceRunState = z.output<typeof ServiceRunState>;
+
+export const ReadyMessage = z.strictObject({
+  type: z.literal('ready'),
+  services: z.partialRecord(ServiceNameSchema, ServiceRunState),
+  /** One line per failed service, e.g. "port 22 on 127.0.1.5 is in use" or "not implemented". */
+  errors: z.partialRecord(ServiceNameSchema, z.string()),
+  /** Ports each running service bound, `22/tcp` style. */
+  bound: z.partialRecord(ServiceNameSchema, z.array(z.string())).optional(),
+});
+export type ReadyMessage = z.output<typeof ReadyMessage>;
+
+export const EventMessage = z.strictObject({ type: z.literal('event'), event: AttackerEvent });
+export type EventMessage = z.output<typeof EventMessage>;
+
+export const StoppedMessage = z.strictObject({ type: z.literal('stopped') });
+export type StoppedMessage = z.output<typeof StoppedMessage>;
+
+export const FatalMessage = z.strictObject({ type: z.literal('fatal'), message: z.string() });
+export type FatalMessage = z.output<typeof FatalMessage>;
+
+export const ChildMessage = z.discriminatedUnion('type', [ReadyMessage, EventMessage, StoppedMessage, FatalMessage]);
+export type ChildMessage = z.output<typeof ChildMessage>;
+
+/** The error text for a service the agent has no module for yet. */
+export const notImplemented = 'not implemented';

@@ -1,0 +1,145 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ChildMessage, type ReadyMessage, type StartMessageInput } from '../../../agent/decky-host-protocol';
+import { serviceModules } from '../../../agent/services/registry';
+import { findPortClash, serviceNames, type ServiceName } from '../../../shared/catalog/services';
+import type { AttackerEvent } from '../../../shared/domain/events';
+import { eventually } from '../../helpers/eventually';
+import { makeTmpDir } from '../../helpers/tmp-dir';
+import { connectRaw, run } from './service-harness';
+
+/** The built entry (tests/helpers/global-setup.ts runs scripts/build.mjs first). */
+const entry = join(import.meta.dirname, '../../../out/agent/decky-host.js');
+
+type Host = {
+  child: ChildProcess;
+  messages: ChildMessage[];
+  events: () => AttackerEvent[];
+  ready: () => Promise<ReadyMessage>;
+  exit: Promise<number | null>;
+};
+
+function spawnHost(): Host {
+  const child = fork(entry, [], { stdio: ['ignore', 'inherit', 'pipe', 'ipc'], env: { ...process.env, DECNET_LOG_LEVEL: 'warn' } });
+  const messages: ChildMessage[] = [];
+  // Every message must satisfy the published schema, so the runtime side can rely on it.
+  child.on('message', (raw) => messages.push(ChildMessage.parse(raw)));
+  child.stderr?.resume();
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    child,
+    messages,
+    exit,
+    events: () => messages.flatMap((m) => (m.type === 'event' ? [m.event] : [])),
+    ready: () => eventually(() => messages.find((m): m is ReadyMessage => m.type === 'ready'), { what: 'ready message', timeoutMs: 20_000 }),
+  };
+}
+
+const four: ServiceName[] = ['ssh', 'http', 'ftp', 'telnet'];
+/** A catalogue service nobody has implemented yet (other engineers keep adding modules), if any. */
+const unimplemented = serviceNames.find((n) => !serviceModules[n] && !findPortClash([...four, n]));
+
+function startMessage(ip: string, dataDir: string, services: StartMessageInput['decky']['services']): StartMessageInput {
+  return { type: 'start', dataDir, decky: { name: 'decky-it', ip, hostname: 'files-02', distro: 'debian', services, serviceConfig: {} } };
+}
+
+describe('decky-host process', () => {
+  let tmp: { dir: string; remove: () => Promise<void> };
+  let host: Host | null = null;
+  beforeEach(async () => {
+    tmp = await makeTmpDir('decnet-host-test-');
+  });
+  afterEach(async () => {
+    if (host && host.child.exitCode === null) {
+      host.child.kill('SIGKILL');
+      await host.exit;
+    }
+    host = null;
+    await tmp.remove();
+  });
+
+  it('runs ssh, http, ftp and telnet on the decky IP and forwards events over IPC', async () => {
+    const ip = '127.0.14.1';
+    host = spawnHost();
+    host.child.send(startMessage(ip, tmp.dir, unimplemented ? [...four, unimplemented] : four));
+    const ready = await host.ready();
+    expect(ready.services).toEqual({ ssh: 'running', http: 'running', ftp: 'running', telnet: 'running', ...(unimplemented ? { [unimplemented]: 'failed' } : {}) });
+    expect(ready.errors).toEqual(unimplemented ? { [unimplemented]: 'not implemented' } : {});
+    expect(ready.bound).toMatchObject({ ssh: ['22/tcp'], http: ['80/tcp'], ftp: ['21/tcp'], telnet: ['23/tcp'] });
+
+    await run('curl', ['-s', '-o', '/dev/null', '-d', 'username=eve&password=pw', `http://${ip}/login`]);
+    const ftp = await connectRaw(ip, 21);
+    await eventually(() => ftp.text().startsWith('220 (vsFTPd 3.0.3)'));
+    ftp.send('USER mallory\r\nPASS hunter2\r\n');
+    await eventually(() => ftp.text().includes('530 Login incorrect.'));
+    ftp.socket.destroy();
+    const ssh = await connectRaw(ip, 22);
+    await eventually(() => ssh.text().startsWith('SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n'));
+    ssh.socket.destroy();
+    const telnet = await connectRaw(ip, 23);
+    await eventually(() => telnet.received().length >= 12);
+    telnet.socket.destroy();
+
+    const events = await eventually(() => {
+      const e = host!.events();
+      const has = (service: string, kind: string) => e.some((x) => x.service === service && x.kind === kind);
+      return has('http', 'request') && has('ftp', 'auth') && has('ssh', 'connect') && has('telnet', 'connect') ? e : undefined;
+    }, { what: 'events from every service' });
+    const ftpAuth = events.find((e) => e.service === 'ftp' && e.kind === 'auth')!;
+    expect(ftpAuth).toMatchObject({ decky: 'decky-it', src: '127.0.0.1', data: { username: 'mallory', password: 'hunter2' } });
+    expect(ftpAuth.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(Number.isNaN(Date.parse(ftpAuth.ts))).toBe(false);
+    expect(events.find((e) => e.service === 'http' && e.kind === 'request')?.data.credentials).toEqual({ username: 'eve', password: 'pw' });
+
+    host.child.send({ type: 'stop' });
+    expect(await host.exit).toBe(0);
+    expect(host.messages.some((m) => m.type === 'stopped')).toBe(true);
+    // Ports are released: a fresh listener can take them.
+    const probe = net.createServer();
+    await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(22, ip, resolve));
+    await new Promise((resolve) => probe.close(resolve));
+  });
+
+  it('reports a port already in use as that service failing, the others running', async () => {
+    const ip = '127.0.14.2';
+    const squatter = net.createServer();
+    await new Promise<void>((resolve) => squatter.listen(21, ip, resolve));
+    try {
+      host = spawnHost();
+      host.child.send(startMessage(ip, tmp.dir, ['ftp', 'http']));
+      const ready = await host.ready();
+      expect(ready.services).toEqual({ ftp: 'failed', http: 'running' });
+      expect(ready.errors).toEqual({ ftp: `port 21 on ${ip} is in use` });
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
+  });
+
+  it('honours the port map', async () => {
+    const ip = '127.0.14.3';
+    host = spawnHost();
+    host.child.send({ ...startMessage(ip, tmp.dir, ['http']), portMap: { '80': 18080 } });
+    const ready = await host.ready();
+    expect(ready.bound).toEqual({ http: ['18080/tcp'] });
+    const r = await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', `http://${ip}:18080/`]);
+    expect(r.stdout).toBe('200');
+  });
+
+  it('answers a bad start message with fatal and exits 1', async () => {
+    host = spawnHost();
+    host.child.send({ type: 'start', decky: { name: 'BAD NAME' }, dataDir: tmp.dir });
+    expect(await host.exit).toBe(1);
+    const fatal = host.messages.find((m) => m.type === 'fatal');
+    expect(fatal?.type === 'fatal' && fatal.message).toMatch(/bad start message/);
+  });
+
+  it('exits when the parent disconnects', async () => {
+    host = spawnHost();
+    host.child.send(startMessage('127.0.14.4', tmp.dir, ['telnet']));
+    await host.ready();
+    host.child.disconnect();
+    expect(await host.exit).toBe(0);
+  });
+});
