@@ -1,0 +1,99 @@
+// PKI throughput: certificates issued per second, and join-token enrollments per second end to end
+// over the real swarm listener on 127.0.0.1 (sequential and 8 concurrent). Not a test.
+// Run: node --import tsx bench/pki.bench.ts [--certs N] [--enrollments N]
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { enrollWithToken } from '../agent/enroll';
+import { openCertificateAuthority, type CertificateAuthority } from '../main/core/ca';
+import { createEnrollment, createHostRegistry, createJoinTokenStore } from '../main/core/enrollment';
+import { createSwarmListener } from '../main/core/swarm';
+import { silentLogger } from '../shared/node/logger';
+import { createCsrPem, generateKeyPair } from '../shared/node/pki';
+
+type Row = { what: string; n: number; ms: number };
+
+async function timed(what: string, n: number, fn: () => Promise<unknown>): Promise<Row> {
+  const t0 = performance.now();
+  await fn();
+  return { what, n, ms: performance.now() - t0 };
+}
+
+async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+  const queue = [...items];
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await fn(item);
+    }),
+  );
+}
+
+async function certBench(ca: CertificateAuthority, n: number): Promise<Row[]> {
+  const csrs = await Promise.all(Array.from({ length: n }, async (_, i) => createCsrPem(await generateKeyPair(), `w${i}`)));
+  return [
+    await timed('issue worker identity (P-256 keygen + sign)', n, async () => {
+      for (let i = 0; i < n; i++) await ca.issueWorkerBundleIdentity({ hostUuid: randomUUID(), name: `b${i}`, addresses: ['10.0.0.1'] });
+    }),
+    await timed('sign worker CSR (verify CSR + sign)', n, async () => {
+      for (const [i, csr] of csrs.entries()) await ca.signWorkerCsr(csr, { hostUuid: randomUUID(), name: `w${i}`, addresses: ['10.0.0.1'] });
+    }),
+  ];
+}
+
+async function enrollBench(dataDir: string, workDir: string, n: number): Promise<Row[]> {
+  const ca = await openCertificateAuthority({ dataDir });
+  const registry = createHostRegistry({ path: join(dataDir, 'hosts.json') });
+  const enrollment = createEnrollment({ ca, tokens: createJoinTokenStore({ path: join(dataDir, 'tokens.json') }), registry });
+  const listener = createSwarmListener({
+    host: '127.0.0.1',
+    port: 0,
+    ca,
+    registry,
+    enrollment,
+    log: silentLogger,
+    handlers: { heartbeat: () => Promise.resolve({ ackedDeltaIds: [] }), events: () => Promise.resolve({ ackedIds: [] }) },
+  });
+  await listener.start();
+  const master = `https://127.0.0.1:${listener.address().port}`;
+  let seq = 0;
+  const enrollOne = async () => {
+    const name = `bench-${seq++}`;
+    const { token } = await enrollment.issueJoinToken({ name });
+    await enrollWithToken({ master, token, dir: join(workDir, name), name, addresses: ['127.0.0.1'] });
+  };
+  try {
+    const rows = [
+      await timed('enroll end to end, sequential', n, async () => {
+        for (let i = 0; i < n; i++) await enrollOne();
+      }),
+      await timed('enroll end to end, concurrency 8', n, () => pool(Array.from({ length: n }, (_, i) => i), 8, enrollOne)),
+    ];
+    const hosts = await registry.list();
+    if (hosts.length !== 2 * n) throw new Error(`expected ${2 * n} enrolled hosts, registry has ${hosts.length}`);
+    return rows;
+  } finally {
+    await listener.stop();
+  }
+}
+
+const { values } = parseArgs({ options: { certs: { type: 'string', default: '200' }, enrollments: { type: 'string', default: '40' } } });
+const root = await mkdtemp(join(tmpdir(), 'decnet-pki-bench-'));
+try {
+  const ca = await openCertificateAuthority({ dataDir: join(root, 'cert-bench') });
+  await ca.issueWorkerBundleIdentity({ hostUuid: randomUUID(), name: 'warmup', addresses: [] });
+  const rows = [
+    ...(await certBench(ca, Number(values.certs))),
+    ...(await enrollBench(join(root, 'master'), join(root, 'workers'), Number(values.enrollments))),
+  ];
+  const w = Math.max(...rows.map((r) => r.what.length));
+  process.stdout.write(`${'operation'.padEnd(w)}  ${'n'.padStart(5)}  ${'total ms'.padStart(9)}  ${'ms/op'.padStart(7)}  ${'ops/s'.padStart(7)}\n`);
+  for (const r of rows) {
+    process.stdout.write(
+      `${r.what.padEnd(w)}  ${String(r.n).padStart(5)}  ${r.ms.toFixed(0).padStart(9)}  ${(r.ms / r.n).toFixed(2).padStart(7)}  ${((r.n * 1000) / r.ms).toFixed(1).padStart(7)}\n`,
+    );
+  }
+} finally {
+  await rm(root, { recursive: true, force: true });
+}
