@@ -6,8 +6,6 @@ import { AppError, toAppError } from '../shared/errors';
 import { AGENT_DEFAULT_PORT } from '../shared/protocol/agent-api';
 import { type AgentConfig, createAgent } from './agent';
 import { systemClock } from './clock';
-import { formatDoctor, runDoctor } from './doctor';
-import { enrollWithBundle, enrollWithToken } from './enroll';
 import { createMasterClient } from './master-client';
 import { createNativeRuntime } from './runtime/native';
 import { runtimeNames, type RuntimeName } from './runtime/types';
@@ -95,6 +93,8 @@ async function enroll(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
     strict: true,
   });
   const dir = values.dir ?? env['DECNET_AGENT_DIR'] ?? DEFAULT_IDENTITY_DIR;
+  // Loaded on demand: the X.509 stack costs most of the CLI's start-up and only enroll needs it.
+  const { enrollWithBundle, enrollWithToken } = await import('./enroll');
   if (values.bundle) {
     const id = await enrollWithBundle({ bundle: values.bundle, dir });
     process.stdout.write(`enrolled from bundle as ${id.name} (host ${id.hostUuid}); identity in ${dir}\n`);
@@ -109,6 +109,7 @@ async function enroll(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
 /** Read-only checks of what `run` needs (agent/doctor.ts); exit 1 when a fatal check fails. */
 async function doctor(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { values } = parseArgs({ args, options: { ...runOptions }, strict: true });
+  const { formatDoctor, runDoctor } = await import('./doctor');
   const checks = await runDoctor({
     identityDir: values.dir ?? env['DECNET_AGENT_DIR'] ?? DEFAULT_IDENTITY_DIR,
     stateDir: values['state-dir'] ?? env['DECNET_STATE_DIR'] ?? DEFAULT_STATE_DIR,
