@@ -121,14 +121,20 @@ function createHttpBridge(): DecnetBridge {
   };
 }
 
+/** Set by the Electron preload (contextBridge); absent in a plain browser. */
+function preloadBridge(): DecnetBridge | undefined {
+  return typeof window === 'undefined' ? undefined : (window as Window & { decnet?: DecnetBridge }).decnet;
+}
+
 let active: DecnetBridge | null = null;
 let browserMode = false;
 
 /** The bridge in use; `window.decnet` wins when the preload installed it. */
 export function getBridge(): DecnetBridge {
   if (!active) {
-    browserMode = typeof window === 'undefined' || !window.decnet;
-    active = window.decnet ?? createHttpBridge();
+    const preload = preloadBridge();
+    browserMode = !preload;
+    active = preload ?? createHttpBridge();
   }
   return active;
 }

@@ -26,7 +26,7 @@ export function Dialog({ title, subtitle, onClose, children, footer, wide = fals
       return;
     }
     if (e.key !== 'Tab' || !ref.current) return;
-    const items = [...ref.current.querySelectorAll<HTMLElement>(FOCUSABLE)];
+    const items = Array.from(ref.current.querySelectorAll<HTMLElement>(FOCUSABLE));
     const first = items[0];
     const last = items[items.length - 1];
     if (!first || !last) return;

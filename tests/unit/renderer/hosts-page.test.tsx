@@ -1,0 +1,78 @@
+// @vitest-environment jsdom
+import { cleanup, fireEvent, screen, within } from '@testing-library/react';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createFakeBridge, makeHost } from '../../fixtures/fake-bridge';
+import { renderApp } from '../../helpers/render-app';
+
+afterEach(cleanup);
+
+describe('Hosts page', () => {
+  it('shows each host with its liveness, the local marker and a shortened fingerprint', async () => {
+    const fp = '0123456789abcdef'.repeat(4);
+    const bridge = createFakeBridge({
+      hosts: [
+        makeHost({ name: 'master-local', local: true, address: '127.0.0.1', liveness: 'online', fingerprint: fp }),
+        makeHost({ name: 'worker-02', liveness: 'suspect' }),
+        makeHost({ name: 'worker-03', liveness: 'offline' }),
+        makeHost({ name: 'worker-04', liveness: 'never', lastHeartbeatAt: null, address: null, agentVersion: null }),
+      ],
+    });
+    renderApp(bridge, 'hosts');
+
+    const local = (await screen.findByText('master-local')).closest('tr')!;
+    expect(within(local).getByText('local')).toBeTruthy();
+    expect(within(local).getByText('online')).toBeTruthy();
+    expect(within(local).getByText(/heartbeat .* ago/)).toBeTruthy();
+    expect(within(local).getByTitle(new RegExp(fp)).textContent).toBe('0123456789abcdef…');
+    expect(within(local).getByRole('button', { name: 'Decommission' }).hasAttribute('disabled')).toBe(true);
+
+    expect(within(screen.getByText('worker-02').closest('tr')!).getByText('suspect')).toBeTruthy();
+    expect(within(screen.getByText('worker-03').closest('tr')!).getByText('offline')).toBeTruthy();
+    const never = screen.getByText('worker-04').closest('tr')!;
+    expect(within(never).getByText('never')).toBeTruthy();
+    expect(within(never).getByText('no heartbeat yet')).toBeTruthy();
+    expect(within(never).getByText('waiting for first connect')).toBeTruthy();
+
+    // The counter the original got wrong (its §13.14): online is counted from the master's liveness.
+    expect(screen.getByText('4 enrolled')).toBeTruthy();
+    expect(screen.getByText('1 online')).toBeTruthy();
+  });
+
+  it('refreshes when the master pushes hosts.changed', async () => {
+    const bridge = createFakeBridge({ hosts: [makeHost({ name: 'worker-01', liveness: 'online' })] });
+    renderApp(bridge, 'hosts');
+    await screen.findByText('worker-01');
+    bridge.state.hosts = [{ ...bridge.state.hosts[0]!, liveness: 'offline' }];
+    bridge.emit('hosts.changed', { hostUuids: [bridge.state.hosts[0]!.uuid] });
+    expect(await within(screen.getByText('worker-01').closest('tr')!).findByText('offline')).toBeTruthy();
+  });
+
+  it('shows the check result inline and asks for the host name before decommissioning', async () => {
+    const bridge = createFakeBridge({ hosts: [makeHost({ name: 'worker-09', liveness: 'offline' })] });
+    renderApp(bridge, 'hosts');
+    const row = (await screen.findByText('worker-09')).closest('tr')!;
+    fireEvent.click(within(row).getByRole('button', { name: /Check/ }));
+    expect(await within(row).findByText(/Unreachable: connect ECONNREFUSED/)).toBeTruthy();
+
+    fireEvent.click(within(row).getByRole('button', { name: 'Decommission' }));
+    fireEvent.click(await screen.findByRole('button', { name: 'Continue' }));
+    const confirm = screen.getByRole('button', { name: 'Decommission host' });
+    expect(confirm.hasAttribute('disabled')).toBe(true);
+    fireEvent.change(screen.getByLabelText(/Type "worker-09"/), { target: { value: 'worker-09' } });
+    fireEvent.click(confirm);
+    expect(await screen.findByText('worker-09 decommissioned')).toBeTruthy();
+    expect(bridge.calls.some((c) => c.command === 'hosts.decommission')).toBe(true);
+  });
+
+  it('enrolls a host and shows the join command with a countdown; Escape closes the dialog', async () => {
+    const bridge = createFakeBridge();
+    renderApp(bridge, 'hosts');
+    fireEvent.click((await screen.findAllByRole('button', { name: /Enroll host/ }))[0]!);
+    fireEvent.change(screen.getByLabelText('Host name'), { target: { value: 'worker-05' } });
+    fireEvent.submit(screen.getByLabelText('Host name').closest('form')!);
+    expect(await screen.findByText(/decnet-agent enroll --master/)).toBeTruthy();
+    expect(screen.getByText(/Expires in/).textContent).toMatch(/1[45]:\d\d/);
+    fireEvent.keyDown(screen.getByRole('dialog'), { key: 'Escape' });
+    expect(screen.queryByRole('dialog')).toBeNull();
+  });
+});
