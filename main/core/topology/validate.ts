@@ -109,7 +109,13 @@ export function topologyIssues(d: Draft): TopologyIssue[] {
     for (const set of edgesOf.values()) for (const a of set) for (const b of set) if (a !== b) adj.set(a, (adj.get(a) ?? new Set()).add(b));
     const seen = new Set([dmz[0]!.id]);
     const queue = [dmz[0]!.id];
-    while (queue.length) for (const n of adj.get(queue.shift()!) ?? []) if (!seen.has(n)) (seen.add(n), queue.push(n));
+    while (queue.length) {
+      for (const n of adj.get(queue.shift()!) ?? []) {
+        if (seen.has(n)) continue;
+        seen.add(n);
+        queue.push(n);
+      }
+    }
     for (const lan of d.lans) if (!seen.has(lan.id)) add('DMZ_ORPHAN', `LAN ${lan.name} cannot be reached from the DMZ (no decky bridges it)`);
   }
   return issues;

@@ -1,0 +1,76 @@
+import type { Adapter } from 'lowdb';
+import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../../../shared/node/logger';
+import { openDb } from '../../../main/core/store/db';
+import { migrate, SCHEMA_VERSION, type DbData } from '../../../main/core/store/schema';
+import { createWriteCoalescer } from '../../../main/core/store/write-coalescer';
+import { fakeClock, memoryStore } from './helpers';
+
+/** An adapter whose writes finish only when the test releases them. */
+function gatedAdapter(initial: unknown = null) {
+  const writes: string[] = [];
+  const gates: Array<() => void> = [];
+  const adapter: Adapter<DbData> = {
+    read: () => Promise.resolve(initial as DbData | null),
+    write: (data) => {
+      writes.push(JSON.stringify(data));
+      return new Promise<void>((r) => gates.push(r));
+    },
+  };
+  return { adapter, writes, release: () => gates.splice(0).forEach((g) => g()) };
+}
+
+describe('write coalescing', () => {
+  it('keeps at most one write in flight and one pending, however many commits', async () => {
+    const g = gatedAdapter();
+    const db = await openDb(g.adapter, silentLogger);
+    g.release(); // the migration write of an empty store
+    await db.flush();
+    const base = g.writes.length;
+    for (let i = 0; i < 1000; i++) {
+      db.data().settings[`k${i}`] = i;
+      db.commit();
+    }
+    expect(g.writes.length - base).toBe(1); // one started, the other 999 collapsed into one pending
+    g.release();
+    await new Promise((r) => setImmediate(r));
+    expect(g.writes.length - base).toBe(2);
+    g.release();
+    await db.flush();
+    // The pending write snapshotted the data when it started: it holds all 1000 keys.
+    expect(Object.keys((JSON.parse(g.writes.at(-1)!) as DbData).settings)).toHaveLength(1000);
+  });
+
+  it('a failed write does not wedge the queue', async () => {
+    let n = 0;
+    const c = createWriteCoalescer(() => (++n === 1 ? Promise.reject(new Error('disk full')) : Promise.resolve()));
+    await expect(c.request()).rejects.toThrow('disk full');
+    await c.request();
+    expect(n).toBe(2);
+  });
+});
+
+describe('schema', () => {
+  it('migrates a document without schemaVersion and refuses a newer one', () => {
+    const m = migrate({ hosts: [{ uuid: 'x' }] });
+    expect(m.schemaVersion).toBe(SCHEMA_VERSION);
+    expect(m.hosts).toHaveLength(1);
+    expect(m.lifecycle).toEqual([]);
+    expect(() => migrate({ schemaVersion: SCHEMA_VERSION + 1 })).toThrow(/newer DECNET/);
+  });
+});
+
+describe('last-seen times', () => {
+  it('stay in memory until flushed, then cost one write', async () => {
+    const clock = fakeClock();
+    const store = await memoryStore(clock);
+    store.hosts.add({ uuid: 'h1', name: 'w1', address: '127.0.0.2', agentPort: 8765, fingerprint: 'a'.repeat(64), certExpiresAt: null, enrolledAt: new Date(0).toISOString(), local: false, lastHeartbeatAt: null, lastEventsAt: null, agentVersion: null, topology: null });
+    await store.flush();
+    const before = store.writes();
+    for (let i = 0; i < 100; i++) store.hosts.markSeen('h1', 'heartbeat', new Date(clock.now() + i).toISOString());
+    expect(store.writes()).toBe(before);
+    expect(store.hosts.get('h1')?.lastHeartbeatAt).toBe(new Date(clock.now() + 99).toISOString());
+    await store.flush();
+    expect(store.writes()).toBe(before + 1);
+  });
+});
