@@ -14,22 +14,36 @@ export const sshLimits = { maxAuthTries: 6, loginGraceMs: 120_000, idleMs: 600_0
 
 const authMethods: ssh2.AuthenticationType[] = ['password', 'keyboard-interactive'];
 
+type KeyPair = Readonly<{ private: string; public: string }>;
+type KeyGen = (cb: (err: Error | null, pair: KeyPair) => void) => void;
+
+/** The three host keys a stock OpenSSH install generates (nmap's ssh-hostkey lists all of them). */
+const hostKeyKinds: ReadonlyArray<Readonly<{ file: string; generate: KeyGen }>> = [
+  { file: 'ssh_host_rsa_key', generate: (cb) => ssh2.utils.generateKeyPair('rsa', { bits: 3072 }, cb) },
+  { file: 'ssh_host_ecdsa_key', generate: (cb) => ssh2.utils.generateKeyPair('ecdsa', { bits: 256 }, cb) },
+  { file: 'ssh_host_ed25519_key', generate: (cb) => ssh2.utils.generateKeyPair('ed25519', cb) },
+];
+
 /**
- * The decky's host key, created once and kept under its data dir: a key that changed on every
+ * The decky's host keys, created once and kept under its data dir: a key that changed on every
  * restart would be an obvious tell (and a "REMOTE HOST IDENTIFICATION HAS CHANGED" for returning
  * attackers).
  */
-export async function loadOrCreateHostKey(dataDir: string): Promise<string> {
-  const path = join(dataDir, 'ssh', 'ssh_host_ed25519_key');
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'root@localhost' });
-  await writeFileAtomic(path, pair.private, 0o600);
-  await writeFileAtomic(`${path}.pub`, pair.public + '\n', 0o644);
-  return pair.private;
+export async function loadOrCreateHostKeys(dataDir: string): Promise<string[]> {
+  return Promise.all(
+    hostKeyKinds.map(async ({ file, generate }) => {
+      const path = join(dataDir, 'ssh', file);
+      try {
+        return await readFile(path, 'utf8');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+      const pair = await new Promise<KeyPair>((resolve, reject) => generate((err, p) => (err ? reject(err) : resolve(p))));
+      await writeFileAtomic(path, pair.private, 0o600);
+      await writeFileAtomic(`${path}.pub`, pair.public + '\n', 0o644);
+      return pair.private;
+    }),
+  );
 }
 
 /** Persona `users`: `root:toor,admin:admin123` → user → password (the first colon splits). */
@@ -44,7 +58,7 @@ export function parseUsers(spec: string): Map<string, string> {
 }
 
 async function start(ctx: ServiceContext): Promise<RunningService> {
-  const hostKey = await loadOrCreateHostKey(ctx.dataDir);
+  const hostKeys = await loadOrCreateHostKeys(ctx.dataDir);
   const ident = personaString(ctx.persona, 'version', 'OpenSSH_9.2p1 Debian-2+deb12u3');
   const users = parseUsers(personaString(ctx.persona, 'users', ''));
   const kernel = personaString(ctx.persona, 'kernel', '6.1.0-26-amd64');
@@ -53,7 +67,7 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
   const conns = new Map<string, { meta: ConnectionMeta; socket: net.Socket; identified: boolean }>();
   const key = (ip: string | undefined, port: number | undefined) => `${ip ?? ''}|${port ?? 0}`;
 
-  const server = new ssh2.Server({ hostKeys: [hostKey], ident }, (client, info) => {
+  const server = new ssh2.Server({ hostKeys, ident }, (client, info) => {
     const conn = conns.get(key(info.ip, info.port));
     if (conn) conn.identified = true;
     const src = conn?.meta.src ?? info.ip;
