@@ -29,6 +29,11 @@ import { openStore, type Store } from './store/store';
 import { createSwarmListener } from './swarm';
 import { createTopologyService } from './topology/topology-service';
 
+// The shell and the CLI reach the core only through this entry.
+export { loadConfig, type ConfigOverrides, type MasterConfig } from './config';
+export { invokeCommand } from './dispatch';
+export type { MasterEventBus, MasterEvents } from './events';
+
 export type MasterOptions = MasterConfig &
   Readonly<{
     /** out/agent/cli.js, for the embedded local agent. */
