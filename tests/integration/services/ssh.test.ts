@@ -56,6 +56,14 @@ describe('ssh honeypot with the OpenSSH client', () => {
     expect(h.ofKind('connect').length).toBeGreaterThan(0);
   });
 
+  it('captures keyboard-interactive answers too', async () => {
+    const flags = sshFlags.map((f) => (f === 'PreferredAuthentications=password' ? 'PreferredAuthentications=keyboard-interactive' : f));
+    const r = await run('ssh', [...flags, `oracle@${ip}`, 'id'], { env: sshEnv('wrongpass') });
+    expect(r.code).toBe(255);
+    const auth = await eventually(() => h.ofKind('auth').find((a) => a.data.method === 'keyboard-interactive' && a.data.username === 'oracle'));
+    expect(auth.data).toMatchObject({ password: 'wrongpass', success: false });
+  });
+
   it('lets a persona user into the fake shell and records exec commands', async () => {
     const r = await run('ssh', [...sshFlags, `root@${ip}`, 'uname -a; id; whoami; pwd'], { env: sshEnv('toor') });
     expect(r.code).toBe(0);
