@@ -11,6 +11,7 @@ export const EC_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256
  * The WebCrypto provider handed to @peculiar/x509 explicitly, so no global is mutated. Typed as
  * x509's own parameter type because Node's and the DOM's Crypto declarations differ.
  */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- x509 names the DOM `Crypto`, which is absent from Node-only projects
 export const nodeCrypto = webcrypto as unknown as X509Crypto;
 type X509Crypto = NonNullable<Parameters<typeof x509.Pkcs10CertificateRequestGenerator.create>[1]>;
 export type CryptoKey = webcrypto.CryptoKey;

@@ -132,7 +132,8 @@ function checkServer(opts: ClientTlsOptions, host: string, cert: PeerCertificate
   if (opts.pin !== undefined && actual !== opts.pin.toLowerCase()) return new FingerprintMismatchError(name, opts.pin, actual);
   if (opts.verifyHostname) {
     const err = defaultCheckServerIdentity(host, cert);
-    if (err) return new AppError('FORBIDDEN', `certificate of ${name} does not name ${host}: ${err.message}`, undefined, { cause: err });
+    // A TLS verification failure, not a refusal by the peer: reported like any failed connection.
+    if (err) return new AppError('AGENT_UNREACHABLE', `certificate of ${name} does not name ${host}: ${err.message}`, undefined, { cause: err });
   }
   if (opts.requireRole) {
     const role = cert.raw ? certIdentity(cert.raw).role : null;

@@ -66,6 +66,8 @@ export function createEnrollment(opts: EnrollmentOptions): Enrollment {
       }
       const existing = o.name ? await takeName(o.name, o.replace ?? false) : null;
       const now = clock();
+      // Housekeeping: spent tokens stay a day so a reuse still gets "already used", then go.
+      await tokens.prune(new Date(now.getTime() - MAX_TOKEN_TTL_MS).toISOString());
       const secret = randomBytes(32).toString('base64url');
       const hostUuid = o.hostUuid ?? existing?.uuid ?? randomUUID();
       const expiresAt = new Date(now.getTime() + ttlMs);

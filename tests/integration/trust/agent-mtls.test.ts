@@ -110,7 +110,7 @@ describe('agent API over mTLS', () => {
     const strict = clientFor(worker, agent.port, { env: { DECNET_VERIFY_HOSTNAME: 'true' } });
     const err = (await strict.health().catch((e: unknown) => e)) as AppError;
     expect(err).toBeInstanceOf(AppError);
-    expect(err.message).toMatch(/does not name 127\.0\.0\.1/);
+    expect(err).toMatchObject({ code: 'AGENT_UNREACHABLE', message: expect.stringMatching(/does not name 127\.0\.0\.1/) });
     expect(agent.calls).toHaveLength(0);
     await expect(clientFor(worker, agent.port, { env: {} }).health()).resolves.toMatchObject({ status: 'ok' });
     // An explicit option wins over the environment.
