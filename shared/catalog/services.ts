@@ -77,7 +77,7 @@ export const services = {
   mongodb: { label: 'MongoDB', ports: tcp(27017), persona: { version } },
   redis: { label: 'Redis', ports: tcp(6379), persona: { version, password: { type: 'secret', help: 'requirepass (empty: none)' } } },
   elasticsearch: { label: 'Elasticsearch', ports: tcp(9200), persona: { version, clusterName: { type: 'string', help: 'cluster_name' } } },
-  mqtt: { label: 'MQTT', ports: tcp(1883), persona: { version } },
+  mqtt: { label: 'MQTT', ports: tcp(1883), persona: { version, anonymous: { type: 'bool', help: 'Accept clients without valid credentials (allow_anonymous)' } } },
   snmp: { label: 'SNMP', ports: udp(161), persona: { sysDescr: { type: 'string', help: 'sysDescr.0' }, community: { type: 'secret', help: 'Read community accepted' } } },
   sip: { label: 'SIP', ports: [...udp(5060), ...tcp(5060)], persona: { userAgent: { type: 'string', help: 'Server / User-Agent header' } } },
   k8s: { label: 'Kubernetes API', ports: tcp(6443, 8080), persona: { version } },
