@@ -14,9 +14,16 @@ const stage = join('dist', 'stage', name);
 rmSync(join('dist', 'stage'), { recursive: true, force: true });
 mkdirSync(join(stage, 'lib'), { recursive: true });
 
-// ESM bundle: CommonJS dependencies (ssh2) still call require(), so give them one. ssh2's native
+// ESM bundle: CommonJS dependencies (ssh2) still use require() and __dirname, so give them both. ssh2's native
 // crypto addon is optional and stays out; it falls back to its pure-JS implementation.
-const banner = "import { createRequire as __decnetCreateRequire } from 'node:module'; const require = __decnetCreateRequire(import.meta.url);";
+const banner = [
+  "import { createRequire as __decnetCreateRequire } from 'node:module';",
+  "import { fileURLToPath as __decnetFileURLToPath } from 'node:url';",
+  "import { dirname as __decnetDirname } from 'node:path';",
+  'const require = __decnetCreateRequire(import.meta.url);',
+  'const __filename = __decnetFileURLToPath(import.meta.url);',
+  'const __dirname = __decnetDirname(__filename);',
+].join(' ');
 await build({
   entryPoints: { cli: 'agent/cli.ts', 'decky-host': 'agent/decky-host.ts' },
   outdir: join(stage, 'lib'),
