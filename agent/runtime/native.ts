@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type { DeckyRuntimeState } from '../../shared/domain/agent-status';
@@ -19,9 +20,12 @@ export function isLoopbackIp(ip: string): boolean {
  * with the same config is a no-op (a deploy never restarts what it does not change, unlike the
  * original's full-shard restart, its §13.16); a changed config replaces the child.
  */
-export function createNativeRuntime(ctx: RuntimeContext, opts: { hostScript?: string } = {}): Runtime {
+export function createNativeRuntime(ctx: RuntimeContext, opts: { hostScript?: string; maxConcurrentStarts?: number } = {}): Runtime {
   const hostScript = opts.hostScript ?? defaultDeckyHostScript();
   const procs = new Map<string, DeckyProcess>();
+  // Starting a decky host is CPU-bound (module load, first-run host keys): a 100-decky deploy that
+  // starts everything at once makes every start slow enough to miss its ready deadline.
+  const startSlot = createLimiter(opts.maxConcurrentStarts ?? Math.max(2, availableParallelism()));
 
   const validate = (decky: DeckyConfig): void => {
     if (ctx.network === 'loopback' && !isLoopbackIp(decky.ip)) {
@@ -57,7 +61,7 @@ export function createNativeRuntime(ctx: RuntimeContext, opts: { hostScript?: st
       });
       procs.set(decky.name, p);
       try {
-        await p.start();
+        await startSlot(() => p.start());
       } catch (err) {
         if (procs.get(decky.name) === p) procs.delete(decky.name);
         throw err;
@@ -75,6 +79,22 @@ export function createNativeRuntime(ctx: RuntimeContext, opts: { hostScript?: st
     close: async () => {
       await Promise.all([...procs.keys()].map((n) => stopOne(n)));
     },
+  };
+}
+
+/** Runs at most `n` of the given tasks at a time, in call order. */
+function createLimiter(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async (fn) => {
+    if (active >= n) await new Promise<void>((resolve) => waiting.push(resolve));
+    active++;
+    try {
+      return await fn();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
   };
 }
 

@@ -53,7 +53,7 @@ export type Receiver = {
   start: () => Promise<void>;
 };
 
-export async function startReceiver(pki: Pki, timeline: string[] = []): Promise<Receiver> {
+export async function startReceiver(pki: Pki, timeline: string[] = [], opts: { onDelta?: (deckyName: string, status: string) => void } = {}): Promise<Receiver> {
   const heartbeats: HeartbeatBody[] = [];
   const events: AttackerEvent[] = [];
   const listener = serveRoutes({
@@ -70,7 +70,10 @@ export async function startReceiver(pki: Pki, timeline: string[] = []): Promise<
       heartbeat: (body, peer) => {
         if (body.hostUuid !== peer.hostUuid) throw new AppError('FORBIDDEN', 'heartbeat names another host');
         heartbeats.push(body);
-        for (const d of body.lifecycle) timeline.push(`delta:${d.deckyName}:${d.operation}:${d.status}`);
+        for (const d of body.lifecycle) {
+          timeline.push(`delta:${d.deckyName}:${d.operation}:${d.status}`);
+          opts.onDelta?.(d.deckyName, d.status);
+        }
         return Promise.resolve({ ackedDeltaIds: body.lifecycle.map((d) => d.deltaId) });
       },
       events: (body) => {

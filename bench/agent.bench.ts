@@ -1,0 +1,92 @@
+// Worker agent benchmarks (not a test): `node --import tsx bench/agent.bench.ts [deckies]`.
+// 1. Deploy ack latency (request → 202) against deploy duration (request → delta at the master),
+//    one decky (ssh+http, real decky host) per request, sequentially.
+// 2. Native runtime density: one /deploy of N deckies (default 100) with ssh+http on 127.x
+//    addresses: time until every delta arrived, memory per decky host, agent memory.
+import { execFileSync } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import { eventually } from '../tests/helpers/eventually';
+import { makeTmpDir } from '../tests/helpers/tmp-dir';
+import { agentCaller, createPki, deckyConfig, deployBody, paths, startAgentProcess, startReceiver } from '../tests/integration/agent/harness';
+
+const density = Number(process.argv[2] ?? 100);
+const latencyRuns = 40;
+
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+};
+const ms = (x: number): string => `${x.toFixed(1)} ms`;
+
+/** RSS in MiB of `pid` and of its direct children. */
+async function rss(pid: number): Promise<{ self: number; children: number[] }> {
+  const kib = async (p: number | string): Promise<number> => Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${p}/status`, 'utf8').catch(() => ''))?.[1] ?? 0);
+  const children: number[] = [];
+  for (const e of await readdir('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    const stat = await readFile(`/proc/${e}/stat`, 'utf8').catch(() => '');
+    if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) children.push((await kib(e)) / 1024);
+  }
+  return { self: (await kib(pid)) / 1024, children };
+}
+
+execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+const tmp = await makeTmpDir('decnet-agent-bench-');
+const arrived = new Map<string, number>();
+try {
+  const p = paths(tmp.dir);
+  const pki = await createPki(p.ca);
+  const receiver = await startReceiver(pki, [], { onDelta: (name) => arrived.set(name, performance.now()) });
+  const { writeWorker } = await import('../tests/integration/agent/harness');
+  const worker = await writeWorker(pki, p.identity, receiver.url);
+  const agent = await startAgentProcess({ identityDir: p.identity, stateDir: p.state, env: { DECNET_HEARTBEAT_INTERVAL_S: '3600' } });
+  const api = agentCaller(pki, worker.fingerprint, agent.port);
+
+  // 1. ack latency vs duration
+  const acks: number[] = [];
+  const durations: number[] = [];
+  for (let i = 0; i < latencyRuns; i++) {
+    const name = `lat-${i}`;
+    const t0 = performance.now();
+    const res = await api.call('POST', '/deploy', deployBody([deckyConfig(name, `127.92.0.${i + 1}`)]));
+    acks.push(performance.now() - t0);
+    if (res.status !== 202) throw new Error(`deploy answered ${res.status}`);
+    await eventually(() => arrived.has(name), { timeoutMs: 30_000, intervalMs: 2 });
+    durations.push(arrived.get(name)! - t0);
+  }
+  await api.call('POST', '/teardown', {});
+  await eventually(async () => (await api.call('GET', '/status')).body.deployed === false, { timeoutMs: 60_000 });
+
+  // 2. density
+  const base = await rss(agent.child.pid!);
+  const names = Array.from({ length: density }, (_, i) => `dense-${i}`);
+  const t0 = performance.now();
+  const res = await api.call('POST', '/deploy', deployBody(names.map((n, i) => deckyConfig(n, `127.93.${Math.floor(i / 250)}.${(i % 250) + 1}`))));
+  const ack = performance.now() - t0;
+  if (res.status !== 202) throw new Error(`deploy answered ${res.status}: ${JSON.stringify(res.body)}`);
+  await eventually(() => names.every((n) => arrived.has(n)), { timeoutMs: 300_000, intervalMs: 20 });
+  const upAll = Math.max(...names.map((n) => arrived.get(n)!)) - t0;
+  const status = (await api.call('GET', '/status')).body;
+  const running = names.filter((n) => status.runtime[n]?.running).length;
+  const mem = await rss(agent.child.pid!);
+  const hosts = mem.children;
+  const perDecky = hosts.reduce((a, b) => a + b, 0) / Math.max(1, hosts.length);
+
+  console.log('| measure | value |');
+  console.log('|---|---|');
+  console.log(`| deploy ack (request → 202), ${latencyRuns} runs | p50 ${ms(pct(acks, 50))}, p99 ${ms(pct(acks, 99))} |`);
+  console.log(`| deploy duration (request → delta at master) | p50 ${ms(pct(durations, 50))}, p99 ${ms(pct(durations, 99))} |`);
+  console.log(`| ${density} deckies (ssh+http) in one /deploy: ack | ${ms(ack)} |`);
+  console.log(`| ${density} deckies: all deltas at the master | ${(upAll / 1000).toFixed(2)} s (${running}/${density} running) |`);
+  console.log(`| RSS per decky host (mean of ${hosts.length}) | ${perDecky.toFixed(1)} MiB |`);
+  console.log(`| agent RSS idle → with ${density} deckies | ${base.self.toFixed(1)} → ${mem.self.toFixed(1)} MiB |`);
+
+  await api.call('POST', '/teardown', {});
+  await eventually(async () => (await api.call('GET', '/status')).body.deployed === false, { timeoutMs: 120_000 });
+  await api.close();
+  await agent.kill('SIGTERM');
+  await receiver.stop();
+} finally {
+  await tmp.remove();
+}
