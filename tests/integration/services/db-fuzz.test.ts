@@ -45,7 +45,7 @@ function login7(): Buffer {
   const slots = [36, 40, 44, 48, 52, 56, 60, 64, 68];
   fields.forEach((f, i) => {
     const b = Buffer.from(f, 'utf16le');
-    fixed.writeUInt16LE(off, slots[i]!);
+    fixed.writeUInt16LE(off, slots[i]);
     fixed.writeUInt16LE(f.length, slots[i]! + 2);
     data.push(b);
     off += b.length;
