@@ -51,6 +51,8 @@ export type MasterDeps = Readonly<{
   agentClientFactory?: AgentClientFactory;
   /** Runs dispatch work after a command has answered. */
   defer?: (fn: () => Promise<void>) => void;
+  /** Metrics hook: how long each heartbeat took to handle (the benchmark reads it). */
+  observeHeartbeat?: (ms: number) => void;
 }>;
 
 export type MasterStarted = Readonly<{
@@ -101,7 +103,21 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
   const mutator = createMutator(svc);
   const topologies = createTopologyService(svc);
   const swarmHandlers = createSwarmHandlers({ store, lifecycle, fleet, eventLog, events, clock, heartbeatIntervalMs: config.heartbeatIntervalMs, onTopologyReport: (h, r) => topologies.onReport(h, r), log });
-  const listener = createSwarmListener({ host: config.swarm.host, port: config.swarm.port, ca, registry, enrollment, handlers: swarmHandlers, log, advertise: config.swarm.advertise });
+  const observe = deps.observeHeartbeat;
+  const timedHandlers = observe
+    ? {
+        ...swarmHandlers,
+        heartbeat: async (uuid: string, body: Parameters<typeof swarmHandlers.heartbeat>[1]) => {
+          const t0 = performance.now();
+          try {
+            return await swarmHandlers.heartbeat(uuid, body);
+          } finally {
+            observe(performance.now() - t0);
+          }
+        },
+      }
+    : swarmHandlers;
+  const listener = createSwarmListener({ host: config.swarm.host, port: config.swarm.port, ca, registry, enrollment, handlers: timedHandlers, log, advertise: config.swarm.advertise });
 
   let binding: BindingCheck = { ok: true, messages: [] };
   let api: ConsoleApi | null = null;

@@ -29,7 +29,7 @@ export function createDeployService(deps: Deps) {
   const { store, lifecycle, events, log } = deps;
 
   const usable = (h: HostRecord) => h.fingerprint !== null && !store.hosts.isRevoked(h.fingerprint);
-  const toPlanHost = (h: HostRecord): PlanHost => ({ uuid: h.uuid, name: h.name, local: h.local, deckyCount: store.fleet.onHost(h.uuid).length });
+  const toPlanHost = (h: HostRecord): PlanHost => ({ uuid: h.uuid, name: h.name, local: h.local, deckyCount: store.fleet.countOn(h.uuid) });
 
   /** The explicit host, or the live workers; the local agent only when no worker is live. */
   const targets = (req: PlanRequest): PlanHost[] => {

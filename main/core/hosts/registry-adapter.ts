@@ -54,11 +54,7 @@ export function storeHostRegistry(store: Store, opts: Readonly<{ agentPort: numb
       opts.onChange(uuid);
       return Promise.resolve(true);
     },
-    isActiveFingerprint(fp) {
-      const f = fp.toLowerCase();
-      if (store.hosts.isRevoked(f)) return Promise.resolve(false);
-      return Promise.resolve(store.hosts.list().some((h) => h.fingerprint === f));
-    },
+    isActiveFingerprint: (fp) => Promise.resolve(store.hosts.hasActiveFingerprint(fp.toLowerCase())),
   };
 }
 

@@ -6,7 +6,17 @@ export type FleetRepo = ReturnType<typeof createFleetRepo>;
 /** The master's decky records, keyed by name (a global key: names are unique across the fleet). */
 export function createFleetRepo(db: Db) {
   const index = new Map<string, DeckyRecord>();
-  for (const d of db.data().deckies) index.set(d.config.name, d);
+  // Heartbeats ask "which deckies are on this host" each time: keep that answer indexed too.
+  const byHost = new Map<string, Set<string>>();
+  const place = (name: string, from: string | null, to: string | null) => {
+    if (from === to) return;
+    if (from) byHost.get(from)?.delete(name);
+    if (to) byHost.set(to, (byHost.get(to) ?? new Set()).add(name));
+  };
+  for (const d of db.data().deckies) {
+    index.set(d.config.name, d);
+    place(d.config.name, null, d.placedOn);
+  }
 
   const copy = (d: DeckyRecord): DeckyRecord => ({ ...d, config: { ...d.config }, services: { ...d.services } });
 
@@ -18,11 +28,14 @@ export function createFleetRepo(db: Db) {
     },
     upsert(rec: DeckyRecord): void {
       const existing = index.get(rec.config.name);
-      if (existing) Object.assign(existing, rec);
-      else {
+      if (existing) {
+        place(rec.config.name, existing.placedOn, rec.placedOn);
+        Object.assign(existing, rec);
+      } else {
         const stored = { ...rec };
         db.data().deckies.push(stored);
         index.set(rec.config.name, stored);
+        place(rec.config.name, null, rec.placedOn);
       }
       db.commit();
     },
@@ -33,6 +46,7 @@ export function createFleetRepo(db: Db) {
       let changed = false;
       for (const [k, v] of Object.entries(patch) as [keyof DeckyRecord, unknown][]) {
         if (JSON.stringify(d[k]) !== JSON.stringify(v)) {
+          if (k === 'placedOn') place(name, d.placedOn, v as string | null);
           (d as Record<string, unknown>)[k] = v;
           changed = true;
         }
@@ -41,11 +55,15 @@ export function createFleetRepo(db: Db) {
       return changed;
     },
     remove(name: string): boolean {
-      if (!index.delete(name)) return false;
+      const d = index.get(name);
+      if (!d) return false;
+      index.delete(name);
+      place(name, d.placedOn, null);
       db.data().deckies = db.data().deckies.filter((d) => d.config.name !== name);
       db.commit();
       return true;
     },
-    onHost: (placedOn: string): DeckyRecord[] => db.data().deckies.filter((d) => d.placedOn === placedOn).map(copy),
+    onHost: (placedOn: string): DeckyRecord[] => [...(byHost.get(placedOn) ?? [])].map((n) => copy(index.get(n)!)),
+    countOn: (placedOn: string): number => byHost.get(placedOn)?.size ?? 0,
   };
 }

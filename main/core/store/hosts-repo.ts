@@ -15,9 +15,14 @@ export function createHostsRepo(db: Db) {
   const revoked = new Set(db.data().revokedFingerprints);
   // Heartbeats look hosts up by uuid at high rate: keep an index instead of scanning the array.
   const byUuid = new Map<string, HostRecord>();
+  const byFingerprint = new Map<string, string>();
   const reindex = () => {
     byUuid.clear();
-    for (const h of db.data().hosts) byUuid.set(h.uuid, h);
+    byFingerprint.clear();
+    for (const h of db.data().hosts) {
+      byUuid.set(h.uuid, h);
+      if (h.fingerprint) byFingerprint.set(h.fingerprint, h.uuid);
+    }
   };
   reindex();
 
@@ -43,15 +48,24 @@ export function createHostsRepo(db: Db) {
       return h && overlay(h);
     },
     add(rec: HostRecord): void {
-      db.data().hosts = db.data().hosts.filter((h) => h.uuid !== rec.uuid);
-      db.data().hosts.push({ ...rec });
-      reindex();
+      const stored = { ...rec };
+      if (byUuid.has(rec.uuid)) {
+        db.data().hosts = db.data().hosts.map((h) => (h.uuid === rec.uuid ? stored : h));
+        reindex();
+      } else {
+        db.data().hosts.push(stored);
+        byUuid.set(stored.uuid, stored);
+        if (stored.fingerprint) byFingerprint.set(stored.fingerprint, stored.uuid);
+      }
       db.commit();
     },
+    /** True when an enrolled host holds this certificate and it was not revoked (hot path of the listener). */
+    hasActiveFingerprint: (fingerprint: string): boolean => byFingerprint.has(fingerprint) && !revoked.has(fingerprint),
     update(uuid: string, patch: Partial<Omit<HostRecord, 'uuid'>>): HostRecord | undefined {
       const h = byUuid.get(uuid);
       if (!h) return undefined;
       Object.assign(h, patch);
+      if (patch.fingerprint !== undefined) reindex();
       db.commit();
       return overlay(h);
     },
