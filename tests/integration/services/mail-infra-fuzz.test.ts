@@ -94,7 +94,8 @@ const targets: Target[] = [
       const c = await connectRaw(ip, 1883);
       try {
         c.socket.write(mqttConnect);
-        await c.waitFor(/^\x20\x02\x00\x00$/);
+        // CONNACK accepted: 0x20 0x02 0x00 0x00 (latin1 text of the raw bytes).
+        await c.waitFor(new RegExp(`^${String.fromCharCode(0x20, 0x02, 0, 0)}$`));
         return true;
       } finally {
         c.close();
