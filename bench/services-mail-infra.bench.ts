@@ -1,0 +1,87 @@
+// Mail and infrastructure honeypot throughput (not a test): `node --import tsx bench/services-mail-infra.bench.ts [seconds]`.
+// For each service one decky-side listener on 127.31.3.x absorbs complete connections (connect,
+// greeting or first request, the service's answer, close) from 16 parallel clients for a bounded
+// time; prints connections per second, latency percentiles and captured events.
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import tls from 'node:tls';
+import { dockerApiService } from '../agent/services/docker-api';
+import { elasticsearchService } from '../agent/services/elasticsearch';
+import { httpsService } from '../agent/services/https';
+import { imapService } from '../agent/services/imap';
+import { k8sService } from '../agent/services/k8s';
+import { mqttService } from '../agent/services/mqtt';
+import { pop3Service } from '../agent/services/pop3';
+import { smtpService } from '../agent/services/smtp';
+import { smtpRelayService } from '../agent/services/smtp-relay';
+import type { ServiceModule } from '../agent/services/types';
+import { startService } from '../tests/integration/services/service-harness';
+
+const seconds = Number(process.argv[2] ?? 3);
+const parallel = 16;
+const maxAttempts = 50_000;
+
+type Case = Readonly<{ name: string; module: ServiceModule; port: number; tls?: boolean; send?: Buffer; until: (got: string) => boolean; what: string }>;
+
+const get = (path: string) => Buffer.from(`GET ${path} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n`);
+const cases: Case[] = [
+  { name: 'smtp', module: smtpService, port: 25, send: Buffer.from('EHLO bench\r\nQUIT\r\n'), until: (g) => g.includes('221 2.0.0 Bye'), what: 'greeting, EHLO, QUIT' },
+  { name: 'smtp_relay', module: smtpRelayService, port: 25, send: Buffer.from('EHLO bench\r\nQUIT\r\n'), until: (g) => g.includes('221 2.0.0 Bye'), what: 'greeting, EHLO, QUIT' },
+  { name: 'imap', module: imapService, port: 143, send: Buffer.from('a LOGOUT\r\n'), until: (g) => g.includes('a OK Logout completed.'), what: 'greeting, LOGOUT' },
+  { name: 'pop3', module: pop3Service, port: 110, send: Buffer.from('QUIT\r\n'), until: (g) => g.includes('+OK Logging out'), what: 'greeting, QUIT' },
+  { name: 'https', module: httpsService, port: 443, tls: true, send: get('/'), until: (g) => g.includes('</html>'), what: 'TLS handshake, GET /' },
+  { name: 'elasticsearch', module: elasticsearchService, port: 9200, send: get('/'), until: (g) => g.includes('You Know, for Search'), what: 'GET /' },
+  { name: 'k8s', module: k8sService, port: 8080, send: get('/version'), until: (g) => g.includes('"platform"'), what: 'GET /version' },
+  { name: 'docker_api', module: dockerApiService, port: 2375, send: get('/_ping'), until: (g) => g.endsWith('OK'), what: 'GET /_ping' },
+  {
+    name: 'mqtt', module: mqttService, port: 1883,
+    send: Buffer.from([0x10, 0x18, 0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x04, 0xc2, 0x00, 0x3c, 0x00, 0x02, 0x69, 0x64, 0x00, 0x01, 0x75, 0x00, 0x01, 0x70, 0x00, 0x00, 0x00, 0x00]),
+    until: (g) => g.length >= 4, what: 'CONNECT with credentials, CONNACK refusal',
+  },
+];
+
+function attempt(host: string, c: Case): Promise<number> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const s: net.Socket = c.tls ? tls.connect({ host, port: c.port, rejectUnauthorized: false }) : net.connect({ host, port: c.port });
+    let got = '';
+    s.once(c.tls ? 'secureConnect' : 'connect', () => {
+      if (c.send) s.write(c.send);
+    });
+    s.on('data', (d: Buffer) => {
+      got += d.toString('latin1');
+      if (c.until(got)) {
+        s.destroy();
+        resolve(performance.now() - t0);
+      }
+    });
+    s.on('error', reject);
+    s.setTimeout(5_000, () => reject(new Error(`timeout on ${c.name}`)));
+  });
+}
+
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
+const rows: Record<string, string | number>[] = [];
+
+for (const [i, c] of cases.entries()) {
+  const ip = `127.31.3.${i + 1}`;
+  const h = await startService(c.module, { ip, distro: 'debian', services: [c.module.name] });
+  const latencies: number[] = [];
+  const deadline = performance.now() + seconds * 1000;
+  const t0 = performance.now();
+  const worker = async () => {
+    while (performance.now() < deadline && latencies.length < maxAttempts) latencies.push(await attempt(ip, c));
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+  const elapsed = (performance.now() - t0) / 1000;
+  rows.push({
+    service: c.name,
+    exchange: c.what,
+    'conn/s': Math.round(latencies.length / elapsed),
+    'p50 ms': Number(pct(latencies, 50).toFixed(2)),
+    'p99 ms': Number(pct(latencies, 99).toFixed(2)),
+    captured: h.captures.length,
+  });
+  await h.stop();
+}
+console.table(rows);
