@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { ProtocolError } from './binary-session';
 
 /** MySQL client/server protocol pieces (protocol v10), pure so that they can be unit tested. */
@@ -78,8 +78,8 @@ export function readMysqlPacket(buf: Buffer): { seq: number; payload: Buffer; si
 
 /** 20 scramble bytes as the server makes them: printable-ish, never NUL. */
 export function newScramble(): Buffer {
-  const b = Buffer.alloc(20);
-  for (let i = 0; i < b.length; i++) b[i] = randomInt(1, 128);
+  const b = randomBytes(20);
+  for (let i = 0; i < b.length; i++) b[i] = (b[i]! % 127) + 1;
   return b;
 }
 

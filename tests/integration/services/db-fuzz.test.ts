@@ -3,13 +3,13 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ldapService } from '../../../agent/services/ldap';
 import { mongodbService } from '../../../agent/services/mongodb';
-import { encodeBson } from '../../../agent/services/mongodb-bson';
 import { mssqlService } from '../../../agent/services/mssql';
 import { mysqlService } from '../../../agent/services/mysql';
 import { postgresService } from '../../../agent/services/postgres';
 import { redisService } from '../../../agent/services/redis';
 import type { ServiceModule } from '../../../agent/services/types';
 import { eventually } from '../../helpers/eventually';
+import { hex, login7, mysqlLogin, opMsg, pgStartup } from './db-messages';
 import { connectRaw, startService, type ServiceHarness } from './service-harness';
 
 /**
@@ -18,53 +18,6 @@ import { connectRaw, startService, type ServiceHarness } from './service-harness
  */
 const inputsPerService = 10_000;
 const concurrency = 24;
-
-const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
-
-function mysqlLogin(): Buffer {
-  const p = Buffer.concat([hex('8da6bf01 00000001 2d'), Buffer.alloc(23), Buffer.from('root\0'), Buffer.from([20]), Buffer.alloc(20, 7), Buffer.from('mysql\0mysql_native_password\0')]);
-  const h = Buffer.alloc(4);
-  h.writeUIntLE(p.length, 0, 3);
-  h[3] = 1;
-  return Buffer.concat([h, p]);
-}
-
-function pgStartup(): Buffer {
-  const body = Buffer.from('user\0bob\0database\0db\0\0');
-  const h = Buffer.alloc(8);
-  h.writeInt32BE(8 + body.length, 0);
-  h.writeInt32BE(196608, 4);
-  return Buffer.concat([h, body, hex('700000000a7077000000')]);
-}
-
-function login7(): Buffer {
-  const fields = ['host', 'sa', 'pw', 'app', 'srv', '', 'lib', 'us_english', 'master'];
-  const fixed = Buffer.alloc(94);
-  let off = 94;
-  const data: Buffer[] = [];
-  const slots = [36, 40, 44, 48, 52, 56, 60, 64, 68];
-  fields.forEach((f, i) => {
-    const b = Buffer.from(f, 'utf16le');
-    fixed.writeUInt16LE(off, slots[i]);
-    fixed.writeUInt16LE(f.length, slots[i]! + 2);
-    data.push(b);
-    off += b.length;
-  });
-  fixed.writeUInt32LE(off, 0);
-  fixed.writeUInt32LE(0x74000004, 4);
-  const payload = Buffer.concat([fixed, ...data]);
-  const h = hex('1001000000000100');
-  h.writeUInt16BE(payload.length + 8, 2);
-  return Buffer.concat([h, payload]);
-}
-
-function opMsg(doc: Record<string, unknown>): Buffer {
-  const body = Buffer.concat([Buffer.alloc(4), Buffer.from([0]), encodeBson(doc)]);
-  const h = Buffer.alloc(16);
-  h.writeInt32LE(16 + body.length, 0);
-  h.writeInt32LE(2013, 12);
-  return Buffer.concat([h, body]);
-}
 
 type Target = Readonly<{
   name: string;
@@ -103,7 +56,7 @@ const targets: Target[] = [
   },
   {
     name: 'ldap', module: ldapService, ip: '127.32.9.6', port: 389,
-    seeds: [hex('3024020101602002010304117569643d612c64633d6578616d706c658008736563726574'), hex('302b020102632604000a01000a0100020100020100010100870b6f626a656374436c61737330020400')],
+    seeds: [hex('3022020101601d02010304107569643d612c64633d6578616d706c658006736563726574'), hex('3025020102632004000a01000a0100020100020100010100870b6f626a656374436c6173733000')],
     check: (ip) => expectReply(ip, 389, hex('300c020101600702010304008000'), (b) => b.length >= 14 && b.includes(hex('0a0100'))),
   },
 ];
