@@ -1,3 +1,5 @@
+// Must stay the first import: schemas are built while the imports below are evaluated.
+import './zod-csp';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app/App';

@@ -8,7 +8,7 @@ import { EventsPage } from '../features/events/EventsPage';
 import { HostsPage } from '../features/hosts/HostsPage';
 import { SettingsPage } from '../features/settings/SettingsPage';
 import { TopologiesPage } from '../features/topologies/TopologiesPage';
-import { useUiStore } from '../stores/ui-store';
+import { pageFromHash, useUiStore } from '../stores/ui-store';
 import { DialogHost } from './DialogHost';
 import { LoginScreen } from './LoginScreen';
 import { Nav } from './Nav';
@@ -24,6 +24,16 @@ function LiveUpdates() {
 
 function CurrentPage() {
   const page = useUiStore((s) => s.page);
+  const setPage = useUiStore((s) => s.setPage);
+  useEffect(() => {
+    // Back/forward and typed URLs change only the hash.
+    const onHash = (): void => {
+      const next = pageFromHash();
+      if (next !== useUiStore.getState().page) setPage(next);
+    };
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, [setPage]);
   switch (page) {
     case 'hosts':
       return <HostsPage />;

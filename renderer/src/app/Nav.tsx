@@ -21,7 +21,7 @@ export function Nav() {
   const online = hosts.data?.filter((h) => h.liveness === 'online').length ?? 0;
   const counters: Partial<Record<Page, string>> = {
     hosts: hosts.data ? `${online}/${hosts.data.length}` : '',
-    deckies: deckies.data ? String(deckies.data.length) : '',
+    deckies: deckies.data ? deckies.data.length.toLocaleString() : '',
   };
 
   return (

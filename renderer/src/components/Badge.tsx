@@ -32,9 +32,10 @@ const stateTones: Record<string, BadgeTone> = {
 };
 
 /** The badge for any state word the master uses (host liveness, decky state, lifecycle status). */
-export function StateBadge({ state, title }: { state: string; title?: string }) {
-  const tone = stateTones[state] ?? 'muted';
-  const live = state === 'pending' || state === 'running' || state === 'deploying' || state === 'tearing_down';
+export function StateBadge({ state, title, inProgress = false }: { state: string; title?: string; inProgress?: boolean }) {
+  // A lifecycle row "running" is work in progress (blue, pulsing), unlike a decky that is up (green).
+  const tone = inProgress ? 'info' : (stateTones[state] ?? 'muted');
+  const live = inProgress || state === 'pending' || state === 'deploying' || state === 'tearing_down';
   return (
     <Badge tone={tone} dot pulse={live && tone === 'info'} title={title}>
       {state.replace('_', ' ')}

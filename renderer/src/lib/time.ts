@@ -5,7 +5,15 @@ export function formatRelative(iso: string | null | undefined, now: number): str
   if (Number.isNaN(t)) return '—';
   const diff = Math.round((now - t) / 1000);
   const abs = Math.abs(diff);
-  const text = abs < 5 ? 'just now' : abs < 60 ? `${abs} s` : abs < 3600 ? `${Math.floor(abs / 60)} min` : abs < 86_400 ? `${Math.floor(abs / 3600)} h` : `${Math.floor(abs / 86_400)} d`;
+  const day = 86_400;
+  const text =
+    abs < 5 ? 'just now'
+    : abs < 60 ? `${abs} s`
+    : abs < 3600 ? `${Math.floor(abs / 60)} min`
+    : abs < day ? `${Math.floor(abs / 3600)} h`
+    : abs < 60 * day ? `${Math.floor(abs / day)} d`
+    : abs < 730 * day ? `${Math.floor(abs / (30 * day))} months`
+    : `${Math.floor(abs / (365 * day))} years`;
   if (text === 'just now') return text;
   return diff >= 0 ? `${text} ago` : `in ${text}`;
 }

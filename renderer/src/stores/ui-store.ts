@@ -3,7 +3,8 @@ import { create } from 'zustand';
 export const pages = ['hosts', 'deckies', 'topologies', 'events', 'settings'] as const;
 export type Page = (typeof pages)[number];
 
-function pageFromHash(): Page {
+/** The page named in `#/<page>`, hosts by default. */
+export function pageFromHash(): Page {
   const hash = typeof location === 'undefined' ? '' : location.hash.replace(/^#\/?/, '');
   return (pages as readonly string[]).includes(hash) ? (hash as Page) : 'hosts';
 }
@@ -32,7 +33,7 @@ export const useUiStore = create<UiState>((set) => ({
   dialog: null,
   setPage: (page) => {
     // The hash keeps the page across reloads and lets the browser's back button work.
-    if (typeof history !== 'undefined') history.replaceState(null, '', `#/${page}`);
+    if (typeof history !== 'undefined' && location.hash !== `#/${page}`) history.pushState(null, '', `#/${page}`);
     set({ page, dialog: null });
   },
   openDialog: (dialog) => set({ dialog }),

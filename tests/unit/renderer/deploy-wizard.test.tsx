@@ -41,7 +41,7 @@ describe('Deploy wizard', () => {
     await screen.findByRole('list', { name: 'Per-decky progress' });
     const deploy = bridge.calls.find((c) => c.command === 'deckies.deploy')!;
     // What was previewed is what gets deployed: names and addresses are pinned.
-    expect(deploy.input).toMatchObject({ deckies: [{ name: 'decky-01', ip: '10.0.0.110' }, { name: 'decky-02', ip: '10.0.0.111' }] });
+    expect(deploy.input).toMatchObject({ deckies: [{ name: 'decky-01', ip: '10.0.0.10' }, { name: 'decky-02', ip: '10.0.0.11' }] });
     expect(await within(await findRow('decky-01')).findByText('pending')).toBeTruthy();
 
     const [id1, id2] = [...bridge.state.lifecycle.keys()];

@@ -64,7 +64,7 @@ export function DeckiesPage() {
 
   const columns: Column<Decky>[] = [
     { key: 'name', header: 'Name', width: 'minmax(150px, 1.2fr)', render: (d) => <span className="mono strong">{d.config.name}</span> },
-    { key: 'host', header: 'Host', width: 'minmax(110px, 0.9fr)', render: (d) => d.hostName ?? <span className="tag">local</span> },
+    { key: 'host', header: 'Host', width: 'minmax(140px, 1fr)', render: (d) => d.hostName ?? <span className="tag">local</span> },
     { key: 'ip', header: 'IP', width: '130px', render: (d) => <span className="mono">{d.config.ip}</span> },
     { key: 'services', header: 'Services', width: 'minmax(200px, 2fr)', render: (d) => <ServiceChips services={d.config.services} max={4} /> },
     { key: 'state', header: 'State', width: '120px', render: (d) => <StateBadge state={d.state} /> },
@@ -92,14 +92,14 @@ export function DeckiesPage() {
         title="Deckies"
         summary={
           <>
-            <span>{all.length} deployed</span>
+            <span>{all.length.toLocaleString()} deployed</span>
             {deckyStates
               .filter((s) => counts[s])
               .map((s) => (
                 <span key={s}>
                   <span className="sep">·</span>
                   <span className={s === 'running' ? 'text-ok' : s === 'failed' ? 'text-bad' : s === 'degraded' ? 'text-warn' : undefined}>
-                    {counts[s]} {s}
+                    {counts[s]?.toLocaleString()} {s}
                   </span>
                 </span>
               ))}
@@ -117,7 +117,7 @@ export function DeckiesPage() {
             </option>
           ))}
         </select>
-        {(deckySearch || deckyState) && <span className="muted small">{rows.length} shown</span>}
+        {(deckySearch || deckyState) && <span className="muted small">{rows.length.toLocaleString()} shown</span>}
       </div>
       {deckies.error && <ErrorNotice error={deckies.error} onRetry={() => void deckies.refetch()} />}
       {deckies.isPending ? (

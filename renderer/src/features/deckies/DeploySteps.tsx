@@ -2,6 +2,7 @@ import { services as serviceCatalog, isServiceName } from '../../../../shared/ca
 import { useCommand } from '../../api/use-command';
 import { StateBadge } from '../../components/Badge';
 import { Field } from '../../components/Field';
+import { Icon } from '../../components/Icon';
 import type { DeployDraft } from './deploy-draft';
 import { ServicePicker } from './ServicePicker';
 
@@ -88,8 +89,12 @@ export function PersonaStep({ draft, update, chosen }: StepProps & { chosen: rea
       </Field>
       <p className="muted small">Persona settings are optional; empty fields keep the distro's defaults.</p>
       {withKeys.map((svc) => (
-        <fieldset key={svc} className="persona">
-          <legend>{serviceCatalog[svc].label}</legend>
+        <details key={svc} className="persona" open={withKeys.length === 1 || Object.values(draft.persona[svc] ?? {}).some(Boolean)}>
+          <summary>
+            <Icon name="chevron" size={14} />
+            {serviceCatalog[svc].label}
+            <span className="muted small">{Object.keys(serviceCatalog[svc].persona).join(' · ')}</span>
+          </summary>
           <div className="grid-2">
             {Object.entries(serviceCatalog[svc].persona as Record<string, { type: string; help: string }>).map(([key, def]) => {
               const id = `persona-${svc}-${key}`;
@@ -109,7 +114,7 @@ export function PersonaStep({ draft, update, chosen }: StepProps & { chosen: rea
               );
             })}
           </div>
-        </fieldset>
+        </details>
       ))}
     </div>
   );

@@ -45,7 +45,7 @@ export function LifecycleProgress({ ids, maxRows }: { ids: readonly string[]; ma
           <li key={id} className="progress-row" data-status={row?.status ?? 'pending'}>
             <span className="mono progress-name">{row?.deckyName ?? 'waiting for the master…'}</span>
             <span className="muted small">{row?.operation}</span>
-            <StateBadge state={row?.status ?? 'pending'} />
+            <StateBadge state={row?.status ?? 'pending'} inProgress={row?.status === 'running'} />
             {row?.error && <div className="progress-error">{row.error}</div>}
           </li>
         ))}

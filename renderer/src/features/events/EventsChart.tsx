@@ -38,13 +38,13 @@ export function EventsChart({ data }: { data: Buckets }) {
                 .filter((s) => b.counts[s])
                 .map((s) => `\n${s}: ${b.counts[s]}`)
                 .join('')}`}</title>
-              {services.map((s, si) => {
+              {services.map((s) => {
                 const n = b.counts[s] ?? 0;
                 if (!n) return null;
                 const top = y(acc + n);
                 const h = y(acc) - top;
                 acc += n;
-                return <rect key={s} x={x} y={top} width={barW} height={Math.max(h, 1)} fill={serviceColor(si)} rx={1.5} />;
+                return <rect key={s} x={x} y={top} width={barW} height={Math.max(h, 1)} fill={serviceColor(s)} rx={1.5} />;
               })}
               {i % labelEvery === 0 && (
                 <text x={x + barW / 2} y={H - 8} textAnchor="middle" className="chart-label">
@@ -57,9 +57,9 @@ export function EventsChart({ data }: { data: Buckets }) {
       </svg>
       <figcaption className="legend">
         {services.length === 0 && <span className="muted small">No events in this window.</span>}
-        {services.map((s, i) => (
+        {services.map((s) => (
           <span key={s} className="legend-item">
-            <span className="legend-swatch" style={{ background: serviceColor(i) }} />
+            <span className="legend-swatch" style={{ background: serviceColor(s) }} />
             {s}
             <span className="muted">{buckets.reduce((n, b) => n + (b.counts[s] ?? 0), 0)}</span>
           </span>

@@ -27,11 +27,10 @@ export function EventsPage() {
   const now = useNow(60_000);
   const list = useMemo(() => events.data?.events ?? [], [events.data]);
   const chart = useMemo(() => bucketEvents(list, now), [list, now]);
-  const colorOf = new Map(chart.services.map((s, i) => [s, serviceColor(i)]));
   const deckyNames = useMemo(() => (deckies.data ?? []).map((d) => d.config.name).sort(), [deckies.data]);
 
   const columns: Column<AttackerEvent>[] = [
-    { key: 'ts', header: 'Time', width: '170px', render: (e) => <span className="mono">{formatTimestamp(e.ts)}</span> },
+    { key: 'ts', header: 'Time', width: '200px', render: (e) => <span className="mono">{formatTimestamp(e.ts)}</span> },
     { key: 'decky', header: 'Decky', width: 'minmax(120px, 1fr)', render: (e) => <span className="mono strong">{e.decky}</span> },
     {
       key: 'service',
@@ -39,7 +38,7 @@ export function EventsPage() {
       width: '120px',
       render: (e) => (
         <span className="chip">
-          <span className="legend-swatch" style={{ background: colorOf.get(e.service) ?? '#8b949e' }} />
+          <span className="legend-swatch" style={{ background: serviceColor(e.service) }} />
           {e.service}
         </span>
       ),

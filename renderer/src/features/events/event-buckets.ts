@@ -1,3 +1,4 @@
+import { type ServiceName, serviceNames } from '../../../../shared/catalog/services';
 import type { AttackerEvent } from '../../../../shared/domain/events';
 
 const MIN = 60_000;
@@ -39,11 +40,12 @@ export function niceCeil(max: number): number {
   return ([1, 2, 2.5, 5, 10].map((m) => m * p).find((v) => v >= max) ?? 10 * p);
 }
 
-const palette = ['#4f9cff', '#f2a93b', '#3ecf8e', '#e5534b', '#a371f7', '#39c5cf', '#f778ba', '#d4c35a', '#8b949e', '#ff8a50'] as const;
+const palette = ['#4f9cff', '#f2a93b', '#3ecf8e', '#e5534b', '#a371f7', '#39c5cf', '#f778ba', '#d4c35a', '#8b949e', '#ff8a50', '#7ee787', '#c297ff'] as const;
 
-/** A stable colour per service, by its position in the legend. */
-export function serviceColor(index: number): string {
-  return palette[index % palette.length]!;
+/** A colour per service that stays the same whatever the filter (keyed by catalogue order). */
+export function serviceColor(service: string): string {
+  const i = serviceNames.indexOf(service as ServiceName);
+  return palette[(i < 0 ? 0 : i) % palette.length]!;
 }
 
 /** One line that tells the analyst what the attacker did: credentials, request line or command. */

@@ -33,7 +33,7 @@ export function TopologyDetails({ topology }: { topology: Item }) {
               </option>
             ))}
           </select>
-          <button type="button" className="btn btn-primary btn-sm" disabled={!hostUuid || apply.isPending} onClick={() => apply.mutate({ topologyId: topology.id, hostUuid })}>
+          <button type="button" className="btn btn-primary" disabled={!hostUuid || apply.isPending} onClick={() => apply.mutate({ topologyId: topology.id, hostUuid })}>
             {apply.isPending ? 'Applying…' : 'Apply'}
           </button>
         </div>
