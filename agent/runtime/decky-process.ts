@@ -1,11 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { z } from 'zod';
 import type { DeckyRuntimeState } from '../../shared/domain/agent-status';
 import type { DeckyConfig } from '../../shared/domain/decky';
-import { AttackerEvent } from '../../shared/domain/events';
 import type { Logger } from '../../shared/node/logger';
 import { AppError } from '../../shared/errors';
 import type { Clock } from '../clock';
+import { ChildMessage, type StartMessage } from '../decky-host-protocol';
 import type { EventSink } from './types';
 
 const READY_TIMEOUT_MS = 30_000;
@@ -14,18 +13,6 @@ const BACKOFF_MIN_MS = 250;
 const BACKOFF_MAX_MS = 30_000;
 /** A child that stayed up this long is healthy again: its next crash restarts at the minimum delay. */
 const STABLE_MS = 60_000;
-
-/** Messages a decky host sends on its IPC channel (the subset the supervisor acts on). */
-const ChildMessage = z.discriminatedUnion('type', [
-  z.object({
-    type: z.literal('ready'),
-    services: z.record(z.string(), z.enum(['running', 'failed'])),
-    errors: z.record(z.string(), z.string()).default({}),
-  }),
-  z.object({ type: z.literal('event'), event: AttackerEvent }),
-  z.object({ type: z.literal('stopped') }),
-  z.object({ type: z.literal('fatal'), message: z.string() }),
-]);
 
 export type DeckyProcessOptions = Readonly<{
   decky: DeckyConfig;
@@ -132,7 +119,7 @@ export class DeckyProcess {
           return;
         }
         this.services = { ...this.services, ...msg.services };
-        const failed = Object.entries(msg.errors).map(([svc, e]) => `${svc}: ${e}`);
+        const failed = Object.entries(msg.errors).map(([svc, e]) => `${svc}: ${e ?? 'failed'}`);
         const failedNames = Object.entries(msg.services).filter(([, s]) => s === 'failed');
         if (failed.length || failedNames.length) {
           settle(new AppError('INTERNAL', `decky ${decky.name} (${decky.ip}) could not start: ${failed.join('; ') || failedNames.map(([n]) => `${n} failed`).join('; ')}`));
@@ -154,7 +141,8 @@ export class DeckyProcess {
         // ready child is this supervisor's to restart.
         if (ready && !this.stopping) this.onCrash(code, signal);
       });
-      child.send({ type: 'start', decky, dataDir: this.opts.dataDir }, (err) => {
+      const start: StartMessage = { type: 'start', decky, dataDir: this.opts.dataDir };
+      child.send(start, (err) => {
         if (err) settle(new AppError('INTERNAL', `cannot talk to the host process of decky ${decky.name}: ${err.message}`));
       });
     });
