@@ -107,10 +107,13 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
         try {
           const { scriptPath, via } = await launchReaper({ installRoot: config.installRoot, agentPid: process.pid });
           log.warn('reaper launched; the agent exits now', { scriptPath, via });
+          markDestructed();
         } catch (err) {
-          log.critical('cannot launch the reaper', { err: toAppError(err).message });
+          // Staying up (with nothing deployed) lets the master see the host and retry; exiting
+          // would leave the install in place with no agent to ask.
+          destructing = false;
+          log.critical('cannot launch the reaper; the agent keeps running', { err: toAppError(err).message });
         }
-        markDestructed();
       })();
     };
 

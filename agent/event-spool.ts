@@ -66,8 +66,12 @@ export async function openEventSpool(opts: {
     return flushing.then(() => kick());
   };
 
-  const kick = (): void => {
-    if (!running) return;
+  // While backing off after a failed upload, new events wait for the retry timer instead of
+  // hammering an unreachable master once per flush.
+  let backingOff = false;
+  const kick = (fromTimer = false): void => {
+    if (!running || (backingOff && !fromTimer)) return;
+    backingOff = false;
     if (uploading) {
       again = true;
       return;
@@ -92,7 +96,8 @@ export async function openEventSpool(opts: {
       } catch (err) {
         opts.log.warn('event upload failed; will retry', { pending: store.size(), retryMs, err: toAppError(err).message });
         retryTimer?.();
-        retryTimer = opts.clock.setTimer(() => kick(), retryMs);
+        backingOff = true;
+        retryTimer = opts.clock.setTimer(() => kick(true), retryMs);
         retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
         return;
       }
@@ -109,7 +114,7 @@ export async function openEventSpool(opts: {
     pendingCount: () => store.size() + buffer.length,
     start: () => {
       running = true;
-      kick();
+      kick(true);
     },
     stop: async () => {
       running = false;
