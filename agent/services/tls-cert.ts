@@ -5,6 +5,7 @@ import { createHash, randomBytes, randomInt, webcrypto, X509Certificate } from '
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../shared/node/atomic-file';
+import { nodeCrypto } from '../../shared/node/pki';
 
 export type PersonaCert = Readonly<{ key: string; cert: string }>;
 
@@ -54,7 +55,7 @@ export async function createPersonaCert(spec: CertSpec, now = Date.now()): Promi
       keys,
       extensions: [new x509.SubjectAlternativeNameExtension(altNames)],
     },
-    webcrypto,
+    nodeCrypto,
   );
   const key = x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY');
   return { key, cert: cert.toString('pem') };
