@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgentClient } from '../../../main/core/agent-client';
 import { AppError } from '../../../shared/errors';
+import type { CommandInput } from '../../../shared/ipc/types';
 import { makeTmpDir } from '../../helpers/tmp-dir';
 import { eventually } from '../../helpers/eventually';
 import { freePort, loopbackBlock, startAgent, startMaster, STUB_HOST, type TestAgent, type TestMaster } from './harness';
@@ -28,15 +29,15 @@ afterAll(async () => {
   await tmp?.remove();
 });
 
-const draft = () => ({
+const draft = (): CommandInput<'topologies.create'> => ({
   name: 'maze-1',
   lans: [
     { id: 'dmz', name: 'dmz', subnet: dmzSubnet, isDmz: true },
     { id: 'core', name: 'core', subnet: coreSubnet, isDmz: false },
   ],
   deckies: [
-    { uuid: 'gw', name: 'maze-gw', services: ['ssh' as const], ipsByLan: { dmz: ip(10), core: ip(129) } },
-    { uuid: 'db', name: 'maze-db', services: ['mysql' as const], ipsByLan: { core: ip(140) } },
+    { uuid: 'gw', name: 'maze-gw', services: ['ssh'], ipsByLan: { dmz: ip(10), core: ip(129) } },
+    { uuid: 'db', name: 'maze-db', services: ['mysql'], ipsByLan: { core: ip(140) } },
   ],
   edges: [
     { id: 'e1', deckyUuid: 'gw', lanId: 'dmz' },
