@@ -14,6 +14,7 @@ import { createConsoleAuth } from './console-api/setup';
 import { createDeployService } from './deploy/deploy-service';
 import { createEnrollment } from './enrollment';
 import { openEventLog } from './events/event-log';
+import { createSyslogForwarder } from './events/syslog-forwarder';
 import { createEventBus, type MasterEventBus } from './events';
 import { createFleetView } from './fleet/fleet-view';
 import { createSwarmHandlers } from './heartbeat/heartbeat-handler';
@@ -102,7 +103,8 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
   const deploy = createDeployService({ ...svc, heartbeatIntervalMs: config.heartbeatIntervalMs });
   const mutator = createMutator(svc);
   const topologies = createTopologyService(svc);
-  const swarmHandlers = createSwarmHandlers({ store, lifecycle, fleet, eventLog, events, clock, heartbeatIntervalMs: config.heartbeatIntervalMs, onTopologyReport: (h, r) => topologies.onReport(h, r), log });
+  const syslog = config.logTarget ? createSyslogForwarder({ target: config.logTarget, log }) : null;
+  const swarmHandlers = createSwarmHandlers({ store, lifecycle, fleet, eventLog, events, clock, heartbeatIntervalMs: config.heartbeatIntervalMs, onTopologyReport: (h, r) => topologies.onReport(h, r), onEventsStored: syslog ? (evs) => syslog.send(evs) : undefined, log });
   const observe = deps.observeHeartbeat;
   const timedHandlers = observe
     ? {
@@ -187,6 +189,7 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
       lifecycle.stop();
       await listener.stop();
       await agents.closeAll();
+      await syslog?.stop();
       await eventLog.close();
       await store.flush();
     },

@@ -27,6 +27,8 @@ export function createSwarmHandlers(opts: Readonly<{
   clock: Clock;
   heartbeatIntervalMs: number;
   onTopologyReport: TopologyReportSink;
+  /** Newly stored attacker events (syslog forwarding). */
+  onEventsStored?: (events: AttackerEvent[]) => void;
   log: Logger;
 }>) {
   const { store, events, log } = opts;
@@ -69,6 +71,8 @@ export function createSwarmHandlers(opts: Readonly<{
       const at = iso(opts.clock.now());
       store.hosts.markSeen(hostUuid, 'events', at);
       if (stored.length > 0) {
+        const fresh = new Set(stored);
+        opts.onEventsStored?.(body.events.filter((e) => fresh.has(e.id)));
         const latest = body.events.reduce((m, e) => (e.ts > m ? e.ts : m), body.events[0]!.ts);
         events.emit('events.captured', { count: stored.length, latest: new Date(latest).toISOString() });
       }

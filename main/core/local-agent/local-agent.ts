@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -54,7 +55,7 @@ export function createLocalAgent(opts: LocalAgentOptions): LocalAgent {
         return { hostUuid: existing.uuid, port };
       }
     }
-    const hostUuid = existing?.uuid ?? crypto.randomUUID();
+    const hostUuid = existing?.uuid ?? randomUUID();
     const id = await opts.ca.issueWorkerBundleIdentity({ hostUuid, name: LOCAL_AGENT_NAME, addresses: ['127.0.0.1', 'localhost'] });
     await writeFileAtomic(join(dir, 'worker.key'), id.keyPem, 0o600);
     await writeFileAtomic(join(dir, 'ca.crt'), id.caPem, 0o644);
