@@ -37,9 +37,8 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
     };
     const send = (b: Buffer, port = meta.srcPort) => sock.send(b, port, src);
     if (req.op === 'RRQ') {
-      send(errorPacket(tftpError.fileNotFound, 'File not found'));
-      // Linger briefly so that a retransmitted RRQ's answer still comes from this TID.
-      setTimeout(finish, 200).unref();
+      // tftpd-hpa's child also exits right after its ERROR; a retransmitted RRQ is a new request.
+      sock.send(errorPacket(tftpError.fileNotFound, 'File not found'), meta.srcPort, src, () => finish());
       return;
     }
     const hash = createHash('sha256');
