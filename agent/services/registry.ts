@@ -1,6 +1,15 @@
 import type { ServiceName } from '../../shared/catalog/services';
+import { dockerApiService } from './docker-api';
+import { elasticsearchService } from './elasticsearch';
 import { ftpService } from './ftp';
 import { httpService } from './http';
+import { httpsService } from './https';
+import { imapService } from './imap';
+import { k8sService } from './k8s';
+import { mqttService } from './mqtt';
+import { pop3Service } from './pop3';
+import { smtpService } from './smtp';
+import { smtpRelayService } from './smtp-relay';
 import { ldapService } from './ldap';
 import { mongodbService } from './mongodb';
 import { mssqlService } from './mssql';
@@ -25,6 +34,15 @@ export const serviceModules: Readonly<Partial<Record<ServiceName, ServiceModule>
   mongodb: mongodbService,
   redis: redisService,
   ldap: ldapService,
+  smtp: smtpService,
+  smtp_relay: smtpRelayService,
+  imap: imapService,
+  pop3: pop3Service,
+  https: httpsService,
+  elasticsearch: elasticsearchService,
+  k8s: k8sService,
+  docker_api: dockerApiService,
+  mqtt: mqttService,
 });
 
 export function serviceModuleFor(name: ServiceName): ServiceModule | undefined {

@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest';
 const root = join(import.meta.dirname, '..', '..');
 
 async function lint(relPath: string, code: string): Promise<string[]> {
-  const { boundaryConfig } = (await import('../../eslint.config.mjs')) as { boundaryConfig: ESLint.Options['overrideConfig'] };
+  // A computed specifier: the config is plain JS without type declarations.
+  const configModule: string = '../../eslint.config.mjs';
+  const { boundaryConfig } = (await import(configModule)) as { boundaryConfig: ESLint.Options['overrideConfig'] };
   const eslint = new ESLint({ cwd: root, overrideConfigFile: true, overrideConfig: boundaryConfig });
   const [result] = await eslint.lintText(code, { filePath: join(root, relPath) });
   return (result?.messages ?? []).map((m) => `${m.ruleId ?? 'fatal'}: ${m.message}`);
