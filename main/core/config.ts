@@ -1,4 +1,4 @@
-import { homedir } from 'node:os';
+import { homedir, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../../shared/errors';
@@ -125,8 +125,14 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}): MasterCon
   };
 }
 
-/** Workers dial these names: the bind host when it is specific, else loopback and localhost. */
+/**
+ * Workers dial these names (the first one goes into enroll commands): the bind host when it is
+ * specific, else this machine's first external IPv4 address, then loopback.
+ */
 function defaultAdvertise(host: string): string[] {
-  if (host === '0.0.0.0' || host === '::') return ['127.0.0.1', 'localhost'];
-  return [host];
+  if (host !== '0.0.0.0' && host !== '::') return [host];
+  const external = Object.values(networkInterfaces())
+    .flat()
+    .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+  return [...(external ? [external] : []), '127.0.0.1', 'localhost'];
 }
