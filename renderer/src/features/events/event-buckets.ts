@@ -53,9 +53,10 @@ export function summarize(data: Record<string, unknown>): string {
   const s = (k: string): string | null => (typeof data[k] === 'string' || typeof data[k] === 'number' ? String(data[k]) : null);
   const user = s('username') ?? s('user') ?? s('login');
   const pass = s('password') ?? s('pass');
+  // A command typed in a session carries its user too: show the command, not "root : ?".
+  if (s('command') && pass === null) return `${user !== null ? `${user} ` : ''}$ ${s('command')}`;
   if (user !== null || pass !== null) return `${user ?? '?'} : ${pass ?? '?'}`;
   if (s('method') && s('path')) return `${s('method')} ${s('path')}`;
-  if (s('command')) return `$ ${s('command')}`;
   if (s('query')) return s('query')!;
   return Object.entries(data)
     .slice(0, 3)
