@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type dgram from 'node:dgram';
-import { ackPacket, errorPacket, parseRequest, tftpError, tftpOp, type TftpRequest } from './tftp-proto';
+import { ackPacket, errorPacket, parseRequest, tftpError, TftpError, tftpOp, type TftpRequest } from './tftp-proto';
 import { listenUdp, openEphemeralUdp, type DatagramMeta } from './udp-listener';
 import type { RunningService, ServiceContext, ServiceModule } from './types';
 
@@ -101,8 +101,8 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
     const { src, session } = meta;
     const opcode = msg.length >= 2 ? msg.readUInt16BE(0) : -1;
     if (opcode !== tftpOp.rrq && opcode !== tftpOp.wrq) {
+      // tftpd-hpa ignores anything but RRQ/WRQ on its port; an answer here would only help fingerprinting.
       ctx.capture({ src, kind: 'malformed', data: { session, reason: `opcode ${opcode} sent to the server port`, bytes: msg.length } });
-      if (opcode >= 3 && opcode <= 6) reply(errorPacket(tftpError.illegalOperation, 'Illegal TFTP operation'));
       return;
     }
     let req: TftpRequest;
@@ -110,7 +110,7 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
       req = parseRequest(msg);
     } catch (err) {
       ctx.capture({ src, kind: 'malformed', data: { session, reason: err instanceof Error ? err.message : String(err) } });
-      reply(errorPacket(tftpError.illegalOperation, 'Illegal TFTP operation'));
+      if (err instanceof TftpError && err.reply) reply(errorPacket(err.reply.code, err.reply.text));
       return;
     }
     ctx.capture({ src, kind: 'request', data: { session, op: req.op, filename: req.filename, mode: req.mode, options: req.options } });

@@ -46,9 +46,10 @@ describe('tftp service', () => {
     expect(r.stdout + r.stderr).toMatch(/File not found/i);
   });
 
-  it('refuses non-request opcodes on port 69 with "Illegal TFTP operation"', async () => {
-    const reply = await udpExchange(ip, 69, Buffer.from([0, 4, 0, 1]));
-    expect(reply?.readUInt16BE(0)).toBe(5);
+  it('ignores non-request opcodes on port 69 like tftpd-hpa, and names a bad mode', async () => {
+    expect(await udpExchange(ip, 69, Buffer.from([0, 4, 0, 1]), 300)).toBeNull();
+    const reply = await udpExchange(ip, 69, Buffer.from('\0\x01a.txt\0binary\0', 'latin1'));
     expect(reply?.readUInt16BE(2)).toBe(4);
+    expect(reply?.subarray(4).toString('latin1')).toBe('Unknown mode\0');
   });
 });
