@@ -71,6 +71,8 @@ export type Master = Readonly<{
   stop(): Promise<void>;
   /** Runs the lifecycle sweep now (tests, and the CLI after a clock jump). */
   sweep(): number;
+  /** The embedded local agent's process, when it runs. */
+  localAgent(): { hostUuid: string | null; pid: number | null } | null;
 }>;
 
 /**
@@ -149,6 +151,7 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
     store,
     ca,
     sweep: () => lifecycle.sweep(),
+    localAgent: () => (localAgent ? { hostUuid: localAgent.hostUuid(), pid: localAgent.pid() } : null),
     async start() {
       if (config.consoleApi) {
         binding = validatePublicBinding(config.env, log);

@@ -107,6 +107,18 @@ describe('console RPC API', () => {
     await eventually(async () => (await m.call('deckies.list', {})).find((d) => d.config.name === 'resident-1')?.config.services.join() === 'http,telnet');
   });
 
+  it('restarts the local agent when it dies', async () => {
+    const before = m.master.localAgent()!;
+    expect(before.pid).not.toBeNull();
+    process.kill(before.pid!, 'SIGKILL');
+    const after = await eventually(() => {
+      const now = m.master.localAgent()!;
+      return now.pid !== null && now.pid !== before.pid ? now : undefined;
+    }, { timeoutMs: 15_000, what: 'local agent restarted' });
+    expect(after.hostUuid).toBe(before.hostUuid);
+    await eventually(async () => (await m.call('hosts.list', {})).find((h) => h.local)?.liveness === 'online', { timeoutMs: 15_000 });
+  });
+
   it('rate-limits login per peer (10 a minute)', async () => {
     const codes: number[] = [];
     for (let i = 0; i < 12; i++) codes.push((await post('/api/v1/auth/login', { username: 'admin', password: 'wrong-password' })).status);
