@@ -1,4 +1,13 @@
 import type { ServiceName } from '../../shared/catalog/services';
+import { conpotService } from './conpot';
+import { dnsService } from './dns';
+import { llmnrService } from './llmnr';
+import { rdpService } from './rdp';
+import { sipService } from './sip';
+import { smbService } from './smb';
+import { snmpService } from './snmp';
+import { tftpService } from './tftp';
+import { vncService } from './vnc';
 import { dockerApiService } from './docker-api';
 import { elasticsearchService } from './elasticsearch';
 import { ftpService } from './ftp';
@@ -22,7 +31,7 @@ import type { ServiceModule } from './types';
 
 export { personaFor, deckyHostname, type Persona } from './persona';
 
-/** The honeypot services implemented so far; a decky service missing here is reported 'not implemented'. */
+/** Every catalogue service's honeypot; tests/unit/agent/services/registry.test.ts keeps it complete. */
 export const serviceModules: Readonly<Partial<Record<ServiceName, ServiceModule>>> = Object.freeze({
   ssh: sshService,
   http: httpService,
@@ -43,6 +52,15 @@ export const serviceModules: Readonly<Partial<Record<ServiceName, ServiceModule>
   k8s: k8sService,
   docker_api: dockerApiService,
   mqtt: mqttService,
+  smb: smbService,
+  rdp: rdpService,
+  vnc: vncService,
+  tftp: tftpService,
+  snmp: snmpService,
+  llmnr: llmnrService,
+  dns: dnsService,
+  sip: sipService,
+  conpot: conpotService,
 });
 
 export function serviceModuleFor(name: ServiceName): ServiceModule | undefined {
