@@ -30,7 +30,11 @@ export async function loadIdentity(dir: string): Promise<AgentIdentity> {
       throw new AppError('INTERNAL', `cannot read ${path}: ${code ?? (err as Error).message}`, undefined, { cause: err });
     }
   };
-  const [caPem, certPem, keyPem, metaText] = await Promise.all(Object.values(identityFiles).map(read)) as [string, string, string, string];
+  // Sequential on purpose: the operator is told about the first missing file, always the same one.
+  const caPem = await read(identityFiles.ca);
+  const certPem = await read(identityFiles.cert);
+  const keyPem = await read(identityFiles.key);
+  const metaText = await read(identityFiles.meta);
   let metaRaw: unknown;
   try {
     metaRaw = JSON.parse(metaText);
