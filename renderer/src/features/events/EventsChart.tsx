@@ -14,7 +14,7 @@ export function EventsChart({ data }: { data: Buckets }) {
   const slot = plotW / Math.max(1, buckets.length);
   const barW = Math.max(2, slot * 0.72);
   const y = (v: number): number => PAD.top + plotH - (v / yMax) * plotH;
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => Math.round(f * yMax));
+  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => f * yMax);
   const labelEvery = Math.ceil(buckets.length / 8);
   const dayScale = width >= 24 * 60 * 60_000;
 

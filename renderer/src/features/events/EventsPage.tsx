@@ -45,7 +45,7 @@ export function EventsPage() {
     },
     { key: 'src', header: 'Source', width: '140px', render: (e) => <span className="mono">{e.src}</span> },
     { key: 'kind', header: 'Kind', width: '120px', render: (e) => e.kind },
-    { key: 'data', header: 'Credentials / request', width: 'minmax(220px, 2.4fr)', render: (e) => <span className="mono ellipsis" title={JSON.stringify(e.data, null, 2)}>{summarize(e.data)}</span> },
+    { key: 'data', header: 'Credentials / request', width: 'minmax(220px, 2.4fr)', render: (e) => <span className="mono ellipsis" title={JSON.stringify(e.data, null, 2)}>{summarize(e.kind, e.data)}</span> },
   ];
 
   const filtered = Boolean(eventDecky || eventService);

@@ -34,10 +34,12 @@ export function bucketEvents(events: readonly Pick<AttackerEvent, 'ts' | 'servic
 }
 
 /** Upper bound for the y axis: 1, 2 or 5 times a power of ten, at least `max`. */
+/** Axis maximum split into four whole, round steps (1, 2 or 5 × 10^n each): 10 → 0 5 10 15 20. */
 export function niceCeil(max: number): number {
-  if (max <= 4) return 4;
-  const p = 10 ** Math.floor(Math.log10(max));
-  return ([1, 2, 2.5, 5, 10].map((m) => m * p).find((v) => v >= max) ?? 10 * p);
+  const raw = Math.max(1, max) / 4;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => Math.max(1, m * p)).find((v) => v >= raw) ?? 10 * p;
+  return step * 4;
 }
 
 const palette = ['#4f9cff', '#f2a93b', '#3ecf8e', '#e5534b', '#a371f7', '#39c5cf', '#f778ba', '#d4c35a', '#8b949e', '#ff8a50', '#7ee787', '#c297ff'] as const;
@@ -49,13 +51,13 @@ export function serviceColor(service: string): string {
 }
 
 /** One line that tells the analyst what the attacker did: credentials, request line or command. */
-export function summarize(data: Record<string, unknown>): string {
+export function summarize(kind: string, data: Record<string, unknown>): string {
   const s = (k: string): string | null => (typeof data[k] === 'string' || typeof data[k] === 'number' ? String(data[k]) : null);
   const user = s('username') ?? s('user') ?? s('login');
   const pass = s('password') ?? s('pass');
-  // A command typed in a session carries its user too: show the command, not "root : ?".
-  if (s('command') && pass === null) return `${user !== null ? `${user} ` : ''}$ ${s('command')}`;
-  if (user !== null || pass !== null) return `${user ?? '?'} : ${pass ?? '?'}`;
+  // The kind decides the shape: a session command carries its user too, and is not a login.
+  if (kind === 'auth') return `${user ?? '?'} : ${pass ?? (s('method') ? `(${s('method')})` : '?')}`;
+  if (s('command')) return `${user !== null ? `${user} ` : ''}$ ${s('command')}`;
   if (s('method') && s('path')) return `${s('method')} ${s('path')}`;
   if (s('query')) return s('query')!;
   return Object.entries(data)
