@@ -2,8 +2,11 @@
 // certificate from the real CA, speaking the real heartbeat protocol over real mTLS to the real swarm
 // listener of a real master (a child process, so its RSS is its own). Not a test.
 // Run: node --import tsx bench/master.bench.ts [--hosts 1000,10000] [--deckies 10] [--seconds 15] [--concurrency 128] [--fresh]
+// BENCH_SERVER_KEEPALIVE_S=65 makes the listener keep idle connections 65 s (experiment, see serve()).
 // Certificates are issued once into <tmp>/decnet-master-bench/ and reused by later runs (--fresh re-issues).
 import { fork } from 'node:child_process';
+import https from 'node:https';
+import { syncBuiltinESMExports } from 'node:module';
 import { randomUUID } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -33,6 +36,19 @@ else await main();
 
 // ---------------------------------------------------------------- master side (child process)
 async function serve(dataDir: string): Promise<void> {
+  const keepAliveS = Number(process.env.BENCH_SERVER_KEEPALIVE_S ?? 0);
+  if (keepAliveS > 0) {
+    // Experiment only: what the listener would absorb if it kept idle connections longer than the
+    // heartbeat interval (Node's default is 5 s, so every 30 s beat costs a fresh mTLS handshake).
+    const orig = https.createServer;
+    (https as { createServer: unknown }).createServer = (...args: Parameters<typeof orig>) => {
+      const srv = orig(...args);
+      srv.keepAliveTimeout = keepAliveS * 1000;
+      srv.headersTimeout = keepAliveS * 1000 + 1000;
+      return srv;
+    };
+    syncBuiltinESMExports();
+  }
   const config = loadConfig({ DECNET_SWARM_HOST: '127.0.0.1', DECNET_SWARM_PORT: '0', DECNET_HEARTBEAT_INTERVAL_S: '30' }, { dataDir, localAgent: false });
   let durations: number[] = [];
   const master = await createMaster({ ...config, consoleApi: false }, { log: silentLogger, observeHeartbeat: (ms) => void durations.push(ms) });
@@ -86,11 +102,13 @@ async function scenario(n: number, deckiesPerHost: number, phaseMs: number, conc
     child.once('exit', (code) => reject(new Error(`master exited (${code})`)));
   });
   const url = `https://127.0.0.1:${port}/swarm/heartbeat`;
+  const serverKeepAliveS = Number(process.env.BENCH_SERVER_KEEPALIVE_S ?? 0);
+  const clientKeepAliveMs = serverKeepAliveS > 0 ? (serverKeepAliveS - 1) * 1000 : 4_000;
   // Each host has its own certificate, so its own dispatcher with one keep-alive connection. The
   // client gives up idle connections (4 s) before Node's server does (5 s), avoiding the reuse race.
   // One prebuilt SecureContext per host, as a long-lived agent has: no PEM parsing per handshake.
   const hosts = ids.map((id, i) => ({
-    dispatcher: new Agent({ connect: { ...clientTlsOptions({ caPem }), secureContext: createSecureContext({ ca: caPem, cert: id.certPem, key: id.keyPem }) }, connections: 1, keepAliveTimeout: 4_000 }),
+    dispatcher: new Agent({ connect: { ...clientTlsOptions({ caPem }), secureContext: createSecureContext({ ca: caPem, cert: id.certPem, key: id.keyPem }) }, connections: 1, keepAliveTimeout: clientKeepAliveMs }),
     body: JSON.stringify(heartbeat(id.hostUuid, i, deckiesPerHost)),
   }));
   let failures = 0;
