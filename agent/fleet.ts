@@ -10,6 +10,9 @@ import type { Runtime } from './runtime/types';
 import type { StateStore } from './state';
 import type { TaskQueue } from './task-queue';
 
+/** How long self-destruct lets queued deploys/mutates finish before it tears down regardless. */
+export const WIPE_WAIT_MS = 10_000;
+
 export type Fleet = Readonly<{
   /** Checks that a decky can run on this worker (dry run), without any side effect. */
   checkDeploy: (decky: DeckyConfig) => void;
@@ -105,7 +108,14 @@ export function createFleet(opts: { state: StateStore; runtime: Runtime; queue: 
       return { deployed: deckies.length > 0, deckies, runtime: Object.fromEntries(deckies.map((d) => [d.name, rt[d.name] ?? stopped(d)])) };
     },
     wipe: async () => {
-      await queue.idle();
+      // A hung deploy must not block a decommission: wait a bounded time, then tear down anyway.
+      let timer: NodeJS.Timeout | undefined;
+      const waited = await Promise.race([
+        queue.idle().then(() => true),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), WIPE_WAIT_MS))),
+      ]);
+      clearTimeout(timer);
+      if (!waited) log.warn('self-destruct proceeds while tasks are still running', { pending: queue.pending() });
       const deckies = (await state.load())?.deckies ?? [];
       for (const d of deckies) await runtime.down(d.name).catch((err: unknown) => log.warn('teardown failed during self-destruct', { decky: d.name, err: toAppError(err).message }));
       await state.update((s) => ({ ...s, deckies: [] }));
