@@ -121,7 +121,7 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
         },
       }
     : swarmHandlers;
-  const listener = createSwarmListener({ host: config.swarm.host, port: config.swarm.port, ca, registry, enrollment, handlers: timedHandlers, log, advertise: config.swarm.advertise });
+  const listener = createSwarmListener({ host: config.swarm.host, port: config.swarm.port, ca, registry, enrollment, handlers: timedHandlers, log, advertise: config.swarm.advertise, keepAliveMs: 2 * config.heartbeatIntervalMs + 5_000 });
 
   let binding: BindingCheck = { ok: true, messages: [] };
   let api: ConsoleApi | null = null;

@@ -31,6 +31,8 @@ export type SwarmListenerOptions = Readonly<{
   log: Logger;
   /** Names workers dial the listener by (DECNET_SWARM_ADVERTISE); loopback names are always added. */
   advertise?: readonly string[];
+  /** Idle keep-alive of worker connections; the master passes 2 × heartbeat interval + 5 s. */
+  keepAliveMs?: number;
 }>;
 
 export type SwarmListener = Readonly<{
@@ -50,12 +52,19 @@ const openRoutes = new Set<keyof SwarmApi>(['caCert', 'enroll']);
 export function createSwarmListener(opts: SwarmListenerOptions): SwarmListener {
   const log = opts.log.child({ component: 'swarm-listener' });
   let server: Server | null = null;
+  // Workers keep their connection open between heartbeats; parse each certificate once per socket.
+  // Enrollment and revocation are still checked on every request below.
+  const peers = new WeakMap<TLSSocket, PeerIdentity | null>();
+  const peerOf = (socket: TLSSocket): PeerIdentity | null => {
+    if (!peers.has(socket)) peers.set(socket, peerIdentity(socket));
+    return peers.get(socket) ?? null;
+  };
 
   const authorize = async (req: IncomingMessage, routeName: keyof SwarmApi): Promise<SwarmCtx> => {
     const socket = req.socket as TLSSocket;
     const remoteAddress = socket.remoteAddress;
     if (openRoutes.has(routeName)) return { worker: null, remoteAddress };
-    const peer = peerIdentity(socket);
+    const peer = peerOf(socket);
     const path = swarmApi[routeName].path;
     if (!peer) throw new AppError('FORBIDDEN', `${path} requires a worker client certificate`);
     if (!socket.authorized) {
@@ -104,6 +113,12 @@ export function createSwarmListener(opts: SwarmListenerOptions): SwarmListener {
           },
         }),
       );
+      // Outlive the heartbeat interval so a worker reuses its TLS session instead of paying a full
+      // mTLS handshake per beat (the handshake, not the handler, bounds heartbeats/s).
+      if (opts.keepAliveMs) {
+        srv.keepAliveTimeout = opts.keepAliveMs;
+        srv.headersTimeout = opts.keepAliveMs + 5_000;
+      }
       srv.on('tlsClientError', (err, socket) => log.warn('TLS handshake refused', { error: err.message, remote: socket.remoteAddress }));
       await new Promise<void>((resolve, reject) => {
         srv.once('error', reject);
