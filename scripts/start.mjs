@@ -9,7 +9,11 @@ execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
 const reason = electronUnavailable();
 const child = reason
   ? (console.log(`Electron is not available here (${reason}): starting the console headless.`),
-    spawn(process.execPath, ['out/main/cli.js', 'serve', ...process.argv.slice(2)], { stdio: 'inherit' }))
+    // Quiet by default: the console prints its URL and the admin password's location itself.
+    spawn(process.execPath, ['out/main/cli.js', 'serve', ...process.argv.slice(2)], {
+      stdio: 'inherit',
+      env: { DECNET_LOG_LEVEL: 'warn', ...process.env },
+    }))
   : spawn(createRequire(import.meta.url)('electron'), ['.'], { stdio: 'inherit' });
 
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
