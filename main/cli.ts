@@ -42,7 +42,7 @@ async function main(argv: string[]): Promise<number> {
   });
   const log = createLogger({ level: config.logLevel });
   const master = await createMaster(
-    { ...config, consoleApi: true, agentCliPath: join(outDir, 'agent', 'cli.js'), staticDir: join(outDir, 'renderer') },
+    { ...config, consoleApi: true, agentCliPath: join(outDir, 'agent', 'cli.js'), staticDir: join(outDir, 'renderer'), agentPackageDir: join(outDir, '..', 'dist') },
     { log },
   );
   const started = await master.start();

@@ -11,6 +11,7 @@ import type { createMutator } from './mutate/mutator';
 import type { BindingCheck } from './public-binding';
 import type { Store } from './store/store';
 import type { TopologyService } from './topology/topology-service';
+import { readAgentPackage } from './hosts/agent-package';
 import { MASTER_VERSION } from './version';
 
 export type CommandDeps = Readonly<{
@@ -22,6 +23,8 @@ export type CommandDeps = Readonly<{
   topologies: TopologyService;
   eventLog: EventLog;
   caInfo: () => CaInfo;
+  /** Where `npm run package:agent` leaves the worker tarball. */
+  agentPackageDir: string;
   settings: () => { dataDir: string; apiListen: string | null; swarmListen: string; publicBinding: BindingCheck };
 }>;
 
@@ -46,6 +49,7 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
     'hosts.list': () => Promise.resolve(d.hosts.list()),
     'hosts.enroll': (a) => d.hosts.enroll(a),
     'hosts.exportBundle': (a) => d.hosts.exportBundle(a),
+    'hosts.agentPackage': () => readAgentPackage(d.agentPackageDir),
     'hosts.check': (a) => d.hosts.check(a.hostUuid),
     'hosts.decommission': (a) => d.hosts.decommission(a.hostUuid),
     'deckies.list': () => {

@@ -41,6 +41,8 @@ export type MasterOptions = MasterConfig &
     agentCliPath?: string;
     /** out/renderer, served by the console API at `/`. */
     staticDir?: string;
+    /** dist/, where `npm run package:agent` writes the worker tarball the console hands out. */
+    agentPackageDir?: string;
     /** Start the headless console API (the Electron shell uses IPC instead). */
     consoleApi?: boolean;
   }>;
@@ -137,6 +139,7 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
     topologies,
     eventLog,
     caInfo: () => ca.caInfo(),
+    agentPackageDir: config.agentPackageDir ?? join(process.cwd(), 'dist'),
     settings: () => ({
       dataDir: config.dataDir,
       apiListen: api ? api.url : null,

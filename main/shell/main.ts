@@ -32,7 +32,7 @@ function isTrustedSender(event: IpcMainInvokeEvent): boolean {
 
 async function boot(): Promise<void> {
   const config = loadConfig(process.env, { dataDir: process.env['DECNET_DATA_DIR'] ?? join(app.getPath('userData'), 'data') });
-  master = await createMaster({ ...config, consoleApi: false, agentCliPath: join(outDir, 'agent', 'cli.js') }, { log: logger });
+  master = await createMaster({ ...config, consoleApi: false, agentCliPath: join(outDir, 'agent', 'cli.js'), agentPackageDir: join(outDir, '..', 'dist') }, { log: logger });
   await master.start();
   disposeIpc = registerIpc({ ipcMain, handlers: master.handlers, isTrustedSender, log: logger });
   window = createMainWindow(outDir);

@@ -71,6 +71,10 @@ export const ipcCommands = {
     input: z.strictObject({ name: HostName, address: HostAddress, replace: z.boolean().optional() }),
     output: z.strictObject({ hostUuid: HostUuid, fileName: z.string(), bundleBase64: z.string(), command: z.string() }),
   },
+  'hosts.agentPackage': {
+    input: Void,
+    output: z.strictObject({ fileName: z.string(), packageBase64: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), command: z.string() }),
+  },
   'hosts.check': { input: z.strictObject({ hostUuid: HostUuid }), output: z.strictObject({ reachable: z.boolean(), version: z.string().nullable(), error: z.string().nullable() }) },
   'hosts.decommission': { input: z.strictObject({ hostUuid: HostUuid }), output: z.strictObject({ wiped: z.boolean(), failedRows: z.number().int() }) },
   'deckies.list': { input: Void, output: z.array(DeckyView) },

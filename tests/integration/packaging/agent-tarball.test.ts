@@ -1,7 +1,8 @@
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../helpers/eventually';
@@ -52,6 +53,10 @@ describe('install, enroll, deploy, decommission from the tarball', () => {
     master = await startMaster({ dataDir: join(tmp.dir, 'master'), agentPort });
     const enrolled = await master.call('hosts.enroll', { name: 'pkg-worker', address: agentIp });
     expect(enrolled.command).toContain('decnet-agent enroll');
+    // The console hands out this very tarball next to the enroll line.
+    const pkg = await master.call('hosts.agentPackage', {});
+    expect(pkg.fileName).toBe(basename(tarball));
+    expect(pkg.sha256).toBe(createHash('sha256').update(await readFile(tarball)).digest('hex'));
 
     const env = { ...process.env, DECNET_INSTALL_ROOT: root };
     const install = await run(join(pkgDir, 'install.sh'), ['--master', master.started.swarm.url, '--token', enrolled.token, '--name', 'pkg-worker', '--address', agentIp], { env });

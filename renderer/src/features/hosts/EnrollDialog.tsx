@@ -42,6 +42,25 @@ function JoinResult({ command, expiresAt, hostUuid }: { command: string; expires
   );
 }
 
+/** The worker tarball, saved next to the bundle so the enroll line needs nothing from the internet. */
+function AgentPackage() {
+  const pkg = useCommandMutation('hosts.agentPackage', []);
+  return (
+    <div className="stack">
+      <p className="muted">
+        The worker needs the agent installed first. Save the agent package, copy it to the worker, unpack and install it; then run the command above.
+      </p>
+      {pkg.data && <CodeBox text={pkg.data.command} />}
+      {pkg.error && <ErrorNotice error={pkg.error} />}
+      <div>
+        <button type="button" className="btn" disabled={pkg.isPending} onClick={() => pkg.mutate({}, { onSuccess: (p) => downloadBase64(p.fileName, p.packageBase64) })}>
+          <Icon name="download" /> {pkg.isPending ? 'Preparing…' : 'Save agent package'}
+        </button>
+      </div>
+    </div>
+  );
+}
+
 /** Enrollment wizard: a join command (default) or an offline bundle for air-gapped workers. */
 export function EnrollDialog({ onClose }: { onClose: () => void }) {
   const [tab, setTab] = useState<Tab>('join');
@@ -101,6 +120,7 @@ export function EnrollDialog({ onClose }: { onClose: () => void }) {
               </div>
             </>
           ) : null}
+          <AgentPackage />
           <div className="dialog-inline-foot">
             <button type="button" className="btn btn-ghost" onClick={reset}>
               Enroll another
