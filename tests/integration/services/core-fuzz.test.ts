@@ -1,5 +1,3 @@
-import net from 'node:net';
-import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ftpService } from '../../../agent/services/ftp';
 import { httpService } from '../../../agent/services/http';
@@ -7,6 +5,7 @@ import { sshService } from '../../../agent/services/ssh';
 import { telnetService } from '../../../agent/services/telnet';
 import type { ServiceModule } from '../../../agent/services/types';
 import { connectRaw } from './mail-infra-helpers';
+import { blastAll, mutatedInputs } from './fuzz-helpers';
 import { startService, type ServiceHarness } from './service-harness';
 
 /**
@@ -65,40 +64,6 @@ const targets: Target[] = [
   },
 ];
 
-/** Random bytes, or 1-4 valid messages concatenated then truncated, bit-flipped or padded, or a flood. */
-function inputs(seeds: Buffer[], seed: number): Buffer[] {
-  const mutated = fc
-    .tuple(fc.array(fc.constantFrom(...seeds), { minLength: 1, maxLength: 4 }), fc.double({ min: 0, max: 1, noNaN: true }), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }), fc.uint8Array({ maxLength: 16 }))
-    .map(([parts, cut, flips, tail]) => {
-      const whole = Buffer.concat(parts);
-      const out = Buffer.from(whole.subarray(0, Math.max(1, Math.round(whole.length * cut))));
-      for (const [at, v] of flips) if (out.length) out[at % out.length] = v;
-      return Buffer.concat([out, Buffer.from(tail)]);
-    });
-  const huge = fc.integer({ min: 10_000, max: 300_000 }).map((n) => Buffer.alloc(n, 0x41));
-  const arb = fc.oneof({ weight: 3, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 512 }).map((u) => Buffer.from(u)) }, { weight: 6, arbitrary: mutated }, { weight: 1, arbitrary: huge });
-  return fc.sample(arb, { numRuns: inputsPerService, seed });
-}
-
-function blast(ip: string, port: number, batch: Buffer[]): Promise<void> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: ip, port });
-    const done = () => {
-      clearTimeout(timer);
-      s.destroy();
-      resolve();
-    };
-    const timer = setTimeout(done, 2_000);
-    s.on('error', done);
-    s.on('close', done);
-    s.on('data', () => undefined);
-    s.once('connect', () => {
-      for (const chunk of batch) if (!s.destroyed) s.write(chunk);
-      s.end();
-    });
-  });
-}
-
 describe('ssh, http, ftp and telnet survive fuzzing', () => {
   const running = new Map<string, ServiceHarness>();
   beforeAll(async () => {
@@ -111,17 +76,7 @@ describe('ssh, http, ftp and telnet survive fuzzing', () => {
   for (const [i, t] of targets.entries()) {
     it(`${t.module.name}: ${inputsPerService} random/mutated inputs, then a valid client still works`, async () => {
       const heapBefore = process.memoryUsage().heapUsed;
-      const all = inputs(t.seeds, 7100 + i);
-      const batches: Buffer[][] = [];
-      for (let k = 0; k < all.length; k += inputsPerConnection) batches.push(all.slice(k, k + inputsPerConnection));
-      let next = 0;
-      const worker = async () => {
-        while (next < batches.length) {
-          const n = next++;
-          await blast(t.ip, t.port, batches[n] ?? []);
-        }
-      };
-      await Promise.all(Array.from({ length: concurrency }, worker));
+      await blastAll(t.ip, [t.port], mutatedInputs(t.seeds, 7100 + i, inputsPerService), { perConnection: inputsPerConnection, concurrency });
       expect(await t.probe(t.ip)).toBe(true);
       const h = running.get(t.module.name)!;
       expect(h.captures.length).toBeGreaterThan(0);

@@ -1,6 +1,4 @@
 import https from 'node:https';
-import net from 'node:net';
-import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerApiService } from '../../../agent/services/docker-api';
 import { elasticsearchService } from '../../../agent/services/elasticsearch';
@@ -13,6 +11,7 @@ import { smtpService } from '../../../agent/services/smtp';
 import { smtpRelayService } from '../../../agent/services/smtp-relay';
 import type { ServiceModule } from '../../../agent/services/types';
 import { connectRaw } from './mail-infra-helpers';
+import { blastAll, mutatedInputs } from './fuzz-helpers';
 import { startService, type ServiceHarness } from './service-harness';
 
 /**
@@ -104,40 +103,6 @@ const targets: Target[] = [
   },
 ];
 
-/** Random bytes, or 1-4 valid messages concatenated then truncated, bit-flipped or padded. */
-function inputs(seeds: Buffer[], seed: number): Buffer[] {
-  const mutated = fc
-    .tuple(fc.array(fc.constantFrom(...seeds), { minLength: 1, maxLength: 4 }), fc.double({ min: 0, max: 1, noNaN: true }), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }), fc.uint8Array({ maxLength: 16 }))
-    .map(([parts, cut, flips, tail]) => {
-      const whole = Buffer.concat(parts);
-      const out = Buffer.from(whole.subarray(0, Math.max(1, Math.round(whole.length * cut))));
-      for (const [at, v] of flips) if (out.length) out[at % out.length] = v;
-      return Buffer.concat([out, Buffer.from(tail)]);
-    });
-  const huge = fc.integer({ min: 10_000, max: 300_000 }).map((n) => Buffer.alloc(n, 0x41));
-  const arb = fc.oneof({ weight: 3, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 512 }).map((u) => Buffer.from(u)) }, { weight: 6, arbitrary: mutated }, { weight: 1, arbitrary: huge });
-  return fc.sample(arb, { numRuns: inputsPerService, seed });
-}
-
-function blast(ip: string, port: number, batch: Buffer[]): Promise<void> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: ip, port });
-    const done = () => {
-      clearTimeout(timer);
-      s.destroy();
-      resolve();
-    };
-    const timer = setTimeout(done, 2_000);
-    s.on('error', done);
-    s.on('close', done);
-    s.on('data', () => undefined);
-    s.once('connect', () => {
-      for (const chunk of batch) if (!s.destroyed) s.write(chunk);
-      s.end();
-    });
-  });
-}
-
 describe('mail and infrastructure services survive fuzzing', () => {
   const running = new Map<string, ServiceHarness>();
   beforeAll(async () => {
@@ -150,17 +115,7 @@ describe('mail and infrastructure services survive fuzzing', () => {
   for (const [i, t] of targets.entries()) {
     it(`${t.name}: ${inputsPerService} random/mutated inputs, then a valid client still works`, async () => {
       const heapBefore = process.memoryUsage().heapUsed;
-      const all = inputs(t.seeds, 4242 + i);
-      const batches: Buffer[][] = [];
-      for (let k = 0; k < all.length; k += inputsPerConnection) batches.push(all.slice(k, k + inputsPerConnection));
-      let next = 0;
-      const worker = async () => {
-        while (next < batches.length) {
-          const n = next++;
-          await blast(t.ip, t.ports[n % t.ports.length] as number, batches[n] ?? []);
-        }
-      };
-      await Promise.all(Array.from({ length: concurrency }, worker));
+      await blastAll(t.ip, t.ports, mutatedInputs(t.seeds, 4242 + i, inputsPerService), { perConnection: inputsPerConnection, concurrency });
       expect(await t.probe(t.ip)).toBe(true);
       const h = running.get(t.name);
       expect(h?.captures.length).toBeGreaterThan(0);
