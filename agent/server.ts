@@ -7,6 +7,7 @@ import { serveRoutes } from '../shared/node/route-server';
 import { peerIdentity, serverTlsOptions, type PeerIdentity, type TlsIdentity } from '../shared/node/tls';
 import { AGENT_BODY_LIMIT, agentApi, type AgentApi } from '../shared/protocol/agent-api';
 import type { RouteHandlers } from '../shared/protocol/route';
+import { closeServer, listenOn } from '../shared/node/server-lifecycle';
 
 /** The caller of an agent route: always the master, as its certificate says. */
 export type PeerCtx = PeerIdentity & Readonly<{ role: 'master' }>;
@@ -60,15 +61,7 @@ export function createAgentServer(opts: AgentServerOptions): AgentServer {
         }),
       );
       srv.on('tlsClientError', (err, socket) => log.warn('TLS handshake refused', { error: err.message, remote: socket.remoteAddress }));
-      await new Promise<void>((resolve, reject) => {
-        srv.once('error', reject);
-        srv.listen(opts.listen.port, opts.listen.host, () => {
-          srv.off('error', reject);
-          resolve();
-        });
-      }).catch((err: unknown) => {
-        throw new AppError('INTERNAL', `agent cannot listen on ${opts.listen.host}:${opts.listen.port}: ${(err as Error).message}`, undefined, { cause: err });
-      });
+      await listenOn(srv, opts.listen.host, opts.listen.port, 'agent API');
       server = srv;
       log.info('agent API listening', this.address());
     },
@@ -76,9 +69,7 @@ export function createAgentServer(opts: AgentServerOptions): AgentServer {
       const srv = server;
       if (!srv) return;
       server = null;
-      const closed = new Promise<void>((resolve) => srv.close(() => resolve()));
-      srv.closeAllConnections();
-      await closed;
+      await closeServer(srv);
     },
     address() {
       const a = server?.address() as AddressInfo | null | undefined;

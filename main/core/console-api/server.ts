@@ -11,6 +11,7 @@ import { passwordMatches, type Sessions } from './auth';
 import type { RateLimiter } from './rate-limiter';
 import { openSse } from './sse';
 import { serveStatic } from './static-files';
+import { closeServer, listenOn } from '../../../shared/node/server-lifecycle';
 
 const BODY_LIMIT = 4 * 1024 * 1024;
 const Login = z.strictObject({ username: z.literal('admin', { error: 'username must be "admin"' }), password: z.string().min(1).max(1024) });
@@ -107,13 +108,7 @@ export async function startConsoleApi(opts: ConsoleApiOptions): Promise<ConsoleA
     res.setHeader('access-control-max-age', '600');
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listenOn(server, opts.host, opts.port, 'console API');
   const port = (server.address() as AddressInfo).port;
   const hostForUrl = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   return {
@@ -121,8 +116,7 @@ export async function startConsoleApi(opts: ConsoleApiOptions): Promise<ConsoleA
     port,
     async close() {
       for (const s of streams) s.end();
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
+      await closeServer(server);
     },
   };
 }

@@ -10,6 +10,7 @@ import type { RouteHandlers, RouteInput, RouteOutput } from '../../../shared/pro
 import { swarmApi, type SwarmApi } from '../../../shared/protocol/swarm-api';
 import type { CertificateAuthority } from '../ca';
 import type { Enrollment, HostRegistry } from '../enrollment';
+import { closeServer, listenOn } from '../../../shared/node/server-lifecycle';
 
 /** Event batches of up to 5000 events with their data; far above what a heartbeat needs. */
 export const SWARM_BODY_LIMIT = 16 * 1024 * 1024;
@@ -120,15 +121,7 @@ export function createSwarmListener(opts: SwarmListenerOptions): SwarmListener {
         srv.headersTimeout = opts.keepAliveMs + 5_000;
       }
       srv.on('tlsClientError', (err, socket) => log.warn('TLS handshake refused', { error: err.message, remote: socket.remoteAddress }));
-      await new Promise<void>((resolve, reject) => {
-        srv.once('error', reject);
-        srv.listen(opts.port, opts.host, () => {
-          srv.off('error', reject);
-          resolve();
-        });
-      }).catch((err: unknown) => {
-        throw new AppError('INTERNAL', `swarm listener cannot listen on ${opts.host}:${opts.port}: ${(err as Error).message}`, undefined, { cause: err });
-      });
+      await listenOn(srv, opts.host, opts.port, 'swarm listener');
       server = srv;
       log.info('swarm listener started', this.address());
     },
@@ -136,9 +129,7 @@ export function createSwarmListener(opts: SwarmListenerOptions): SwarmListener {
       const srv = server;
       if (!srv) return;
       server = null;
-      const closed = new Promise<void>((resolve) => srv.close(() => resolve()));
-      srv.closeAllConnections();
-      await closed;
+      await closeServer(srv);
     },
     address() {
       const a = server?.address() as AddressInfo | null | undefined;
