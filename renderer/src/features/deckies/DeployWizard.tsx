@@ -50,7 +50,7 @@ function PlanTable({ plan, hostNames }: { plan: CommandOutput<'deckies.plan'>; h
 export function DeployWizard({ onClose }: { onClose: () => void }) {
   const [draft, setDraft] = useState<DeployDraft>(emptyDraft);
   const [step, setStep] = useState(0);
-  const [lifecycleIds, setLifecycleIds] = useState<string[] | null>(null);
+  const [deployed, setDeployed] = useState<{ ids: string[]; names: Record<string, string> } | null>(null);
   const catalog = useCommand('catalog.get', {}, { staleTime: Infinity });
   const hosts = useCommand('hosts.list', {});
   const plan = useCommandMutation('deckies.plan');
@@ -83,18 +83,20 @@ export function DeployWizard({ onClose }: { onClose: () => void }) {
         { ...rest, deckies: plan.data.deckies.map((d) => ({ name: d.name, ip: d.ip })) },
         {
           onSuccess: (res) => {
-            track(`Deploy ${res.deckies.length} ${res.deckies.length === 1 ? 'decky' : 'deckies'}`, res.lifecycleIds);
-            setLifecycleIds(res.lifecycleIds);
+            // The master answers ids and names in the same order.
+            const names = Object.fromEntries(res.lifecycleIds.map((id, i) => [id, res.deckies[i] ?? '']));
+            track(`Deploy ${res.deckies.length} ${res.deckies.length === 1 ? 'decky' : 'deckies'}`, res.lifecycleIds, names);
+            setDeployed({ ids: res.lifecycleIds, names });
           },
         },
       );
     }
   };
 
-  if (lifecycleIds) {
+  if (deployed) {
     return (
       <Dialog title="Deploying" subtitle="You can close this window; progress stays in the Operations tray." onClose={onClose} wide footer={<button type="button" className="btn btn-primary" onClick={onClose}>Close</button>}>
-        <LifecycleProgress ids={lifecycleIds} />
+        <LifecycleProgress ids={deployed.ids} names={deployed.names} />
       </Dialog>
     );
   }

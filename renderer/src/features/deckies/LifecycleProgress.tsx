@@ -25,7 +25,7 @@ export function TallyBar({ t }: { t: LifecycleTally }) {
 }
 
 /** Per-decky progress of an operation: pending → running → succeeded, or failed with its error. */
-export function LifecycleProgress({ ids, maxRows }: { ids: readonly string[]; maxRows?: number }) {
+export function LifecycleProgress({ ids, names, maxRows }: { ids: readonly string[]; names?: Readonly<Record<string, string>>; maxRows?: number }) {
   const { query, rows, tally: t } = useLifecycleRows(ids);
   const byId = new Map(rows.map((r) => [r.id, r]));
   // Failures first: they are what the analyst has to act on.
@@ -43,7 +43,7 @@ export function LifecycleProgress({ ids, maxRows }: { ids: readonly string[]; ma
       <ul className="progress-list" aria-label="Per-decky progress">
         {shown.map(({ id, row }) => (
           <li key={id} className="progress-row" data-status={row?.status ?? 'pending'}>
-            <span className="mono progress-name">{row?.deckyName ?? 'waiting for the master…'}</span>
+            <span className="mono progress-name">{row?.deckyName ?? names?.[id] ?? 'waiting for the master…'}</span>
             <span className="muted small">{row?.operation}</span>
             <StateBadge state={row?.status ?? 'pending'} inProgress={row?.status === 'running'} />
             {row?.error && <div className="progress-error">{row.error}</div>}

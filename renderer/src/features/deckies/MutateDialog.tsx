@@ -50,7 +50,7 @@ export function MutateDialog({ deckyName, onClose }: { deckyName: string; onClos
       {
         onSuccess: (res) => {
           if (!('lifecycleId' in res)) return;
-          track(`Mutate ${deckyName}`, [res.lifecycleId]);
+          track(`Mutate ${deckyName}`, [res.lifecycleId], { [res.lifecycleId]: deckyName });
           setLifecycleId(res.lifecycleId);
         },
       },
@@ -60,7 +60,7 @@ export function MutateDialog({ deckyName, onClose }: { deckyName: string; onClos
   if (lifecycleId) {
     return (
       <Dialog title={`Mutating ${deckyName}`} onClose={onClose} footer={<button type="button" className="btn btn-primary" onClick={onClose}>Close</button>}>
-        <LifecycleProgress ids={[lifecycleId]} />
+        <LifecycleProgress ids={[lifecycleId]} names={{ [lifecycleId]: deckyName }} />
       </Dialog>
     );
   }

@@ -21,7 +21,7 @@ function TrayItem({ op }: { op: TrackedOperation }) {
           </button>
         )}
       </div>
-      {open ? <LifecycleProgress ids={op.lifecycleIds} maxRows={50} /> : <TallyBar t={t} />}
+      {open ? <LifecycleProgress ids={op.lifecycleIds} names={op.names} maxRows={50} /> : <TallyBar t={t} />}
     </div>
   );
 }

@@ -13,7 +13,7 @@ export function TeardownDialog({ deckyName, onClose }: { deckyName: string; onCl
       { deckyName },
       {
         onSuccess: (res) => {
-          track(`Teardown ${deckyName}`, [res.lifecycleId]);
+          track(`Teardown ${deckyName}`, [res.lifecycleId], { [res.lifecycleId]: deckyName });
           onClose();
         },
       },
