@@ -59,10 +59,16 @@ async function run(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
     heartbeatIntervalS: interval,
     installRoot: env['DECNET_INSTALL_ROOT'] || '/',
   };
+  const perProcess = deckiesPerProcess(env['DECNET_DECKIES_PER_PROCESS']);
   const log = createLogger({ level: logLevel(env['DECNET_LOG_LEVEL']), bindings: { app: 'decnet-agent' } });
   const agent = createAgent(config, {
-    // DECNET_DECKY_HOST swaps the decky host bundle (packaging layouts, tests with a stub host).
-    runtime: (ctx) => createNativeRuntime(ctx, env['DECNET_DECKY_HOST'] ? { hostScript: env['DECNET_DECKY_HOST'] } : {}),
+    // DECNET_DECKY_HOST swaps the decky host bundle (packaging layouts, tests with a stub host);
+    // DECNET_DECKIES_PER_PROCESS trades isolation (1) for memory (default 16 per host process).
+    runtime: (ctx) =>
+      createNativeRuntime(ctx, {
+        ...(env['DECNET_DECKY_HOST'] ? { hostScript: env['DECNET_DECKY_HOST'] } : {}),
+        ...(perProcess === undefined ? {} : { deckiesPerProcess: perProcess }),
+      }),
     clock: systemClock,
     log,
     masterClient: (identity) => createMasterClient(identity, identity.masterUrl),
@@ -131,6 +137,13 @@ function parseListen(value: string): { host: string; port: number } {
 function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
   if (!(allowed as readonly string[]).includes(value)) throw new AppError('INVALID_INPUT', `${flag} must be one of ${allowed.join(', ')} (got "${value}")`);
   return value as T;
+}
+
+function deckiesPerProcess(v: string | undefined): number | undefined {
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new AppError('INVALID_INPUT', `DECNET_DECKIES_PER_PROCESS must be a whole number of at least 1 (got "${v}")`);
+  return n;
 }
 
 function logLevel(v: string | undefined): LogLevel {

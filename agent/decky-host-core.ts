@@ -31,7 +31,7 @@ export async function startDecky(msg: StartMessage, opts: StartDeckyOptions): Pr
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
 
   const running = new Map<ServiceName, RunningService>();
-  const ready: ReadyMessage = { type: 'ready', services: {}, errors: {}, bound: {} };
+  const ready: ReadyMessage = { type: 'ready', name: decky.name, services: {}, errors: {}, bound: {} };
 
   await Promise.all(
     decky.services.map(async (service) => {

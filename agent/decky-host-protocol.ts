@@ -3,17 +3,23 @@ import { DeckyConfig, ServiceNameSchema } from '../shared/domain/decky';
 import { AttackerEvent } from '../shared/domain/events';
 
 /**
- * IPC protocol between the native runtime (parent) and one decky's host process (child,
- * `node out/agent/decky-host.js`, spawned with stdio ['ignore','inherit','inherit','ipc']).
+ * IPC protocol (v2) between the native runtime (parent) and a decky host process (child,
+ * `node out/agent/decky-host.js`, spawned with stdio ['ignore','inherit','inherit','ipc']). One
+ * child hosts several deckies so they share the Node baseline (~70 MiB per process).
  *
- *   parent → child  {type:'start', decky, dataDir, portMap?}   once, first message
- *   child  → parent {type:'ready', services:{svc:'running'|'failed'}, errors:{svc:msg}, bound}
- *   child  → parent {type:'event', event: AttackerEvent}       each captured interaction
- *   parent → child  {type:'stop'}                               child closes services,
- *   child  → parent {type:'stopped'}                            … says so, exits 0
- *   child  → parent {type:'fatal', message}                     unusable start; child exits 1
+ *   parent → child  {type:'start', decky, dataDir, portMap?}   one per decky; a second start for
+ *                                                               a hosted name replaces that decky
+ *   child  → parent {type:'ready', name, services:{svc:'running'|'failed'}, errors:{svc:msg}, bound}
+ *   child  → parent {type:'event', event: AttackerEvent}       each captured interaction (event.decky)
+ *   parent → child  {type:'stop', name}                         child closes that decky's services,
+ *   child  → parent {type:'stopped', name}                      … and says so (also for unknown names)
+ *   parent → child  {type:'stop'}                               child closes every decky, replies
+ *   child  → parent {type:'stopped', name} …, {type:'stopped'}  per decky then once bare, exits 0
+ *   child  → parent {type:'fatal', message}                     unusable first message; child exits 1
  *
- * The child exits on its own when the IPC channel disconnects (parent gone).
+ * A decky whose start throws (data dir unusable…) is answered with a 'ready' listing every service
+ * failed, so one bad decky never takes its neighbours down. The child exits on its own when the IPC
+ * channel disconnects (parent gone).
  */
 
 /** Catalogue port (as a string key, JSON objects have string keys) → port actually bound. */
@@ -29,7 +35,7 @@ export const StartMessage = z.strictObject({
 export type StartMessage = z.output<typeof StartMessage>;
 export type StartMessageInput = z.input<typeof StartMessage>;
 
-export const StopMessage = z.strictObject({ type: z.literal('stop') });
+export const StopMessage = z.strictObject({ type: z.literal('stop'), name: z.string().min(1).optional() });
 export type StopMessage = z.output<typeof StopMessage>;
 
 export const ParentMessage = z.discriminatedUnion('type', [StartMessage, StopMessage]);
@@ -41,6 +47,8 @@ export type ServiceRunState = z.output<typeof ServiceRunState>;
 
 export const ReadyMessage = z.strictObject({
   type: z.literal('ready'),
+  /** The decky this answers (the start message's decky.name). */
+  name: z.string().min(1),
   services: z.partialRecord(ServiceNameSchema, ServiceRunState),
   /** One line per failed service, e.g. "port 22 on 127.0.1.5 is in use" or "not implemented". */
   errors: z.partialRecord(ServiceNameSchema, z.string()),
@@ -52,7 +60,8 @@ export type ReadyMessage = z.output<typeof ReadyMessage>;
 export const EventMessage = z.strictObject({ type: z.literal('event'), event: AttackerEvent });
 export type EventMessage = z.output<typeof EventMessage>;
 
-export const StoppedMessage = z.strictObject({ type: z.literal('stopped') });
+/** With a name: that decky is stopped; without: every decky is, and the child exits. */
+export const StoppedMessage = z.strictObject({ type: z.literal('stopped'), name: z.string().min(1).optional() });
 export type StoppedMessage = z.output<typeof StoppedMessage>;
 
 export const FatalMessage = z.strictObject({ type: z.literal('fatal'), message: z.string() });

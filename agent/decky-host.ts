@@ -1,12 +1,13 @@
 /**
- * Entry of ONE decky's host process (native runtime). Speaks the protocol in
- * decky-host-protocol.ts over the IPC channel; logs JSON lines on stderr.
+ * Entry of a decky host process (native runtime): hosts one or several deckies, each started by
+ * decky-host-core exactly as if it were alone. Speaks the protocol in decky-host-protocol.ts over
+ * the IPC channel; logs JSON lines on stderr.
  */
 import { createLogger, type LogLevel } from '../shared/node/logger';
 import { describeZodError } from '../shared/domain/decky';
 import type { AttackerEvent } from '../shared/domain/events';
 import { startDecky, type RunningDecky } from './decky-host-core';
-import { ParentMessage, type ChildMessage } from './decky-host-protocol';
+import { ParentMessage, type ChildMessage, type ReadyMessage, type StartMessage } from './decky-host-protocol';
 
 /** Events queued on the IPC channel beyond which new ones are dropped (a slow or stuck parent). */
 const maxPendingSends = 5_000;
@@ -39,13 +40,58 @@ function main(): void {
     send({ type: 'event', event });
   };
 
-  let decky: RunningDecky | null = null;
-  let starting = false;
+  const deckies = new Map<string, RunningDecky>();
+  // Operations on one decky run in order (a replace is stop-then-start, a stop waits for a start
+  // still binding its ports); different deckies proceed independently.
+  const queues = new Map<string, Promise<void>>();
+  const enqueue = (name: string, op: () => Promise<void>): Promise<void> => {
+    const next = (queues.get(name) ?? Promise.resolve()).then(op).catch((err: unknown) => log.error('decky operation failed', { decky: name, err }));
+    queues.set(name, next);
+    void next.then(() => {
+      if (queues.get(name) === next) queues.delete(name);
+    });
+    return next;
+  };
+  let received = false;
   let exiting = false;
+
+  const stopDecky = async (name: string): Promise<void> => {
+    const running = deckies.get(name);
+    deckies.delete(name);
+    await running?.stop();
+  };
+
+  const start = (msg: StartMessage): Promise<void> =>
+    enqueue(msg.decky.name, async () => {
+      await stopDecky(msg.decky.name);
+      if (exiting) return;
+      const deckyLog = log.child({ decky: msg.decky.name, ip: msg.decky.ip });
+      let ready: ReadyMessage;
+      try {
+        const running = await startDecky(msg, { log: deckyLog, emit });
+        deckies.set(msg.decky.name, running);
+        ready = running.ready;
+        deckyLog.info('decky ready', { services: ready.services, errors: ready.errors });
+      } catch (err) {
+        // Only this decky is unusable (e.g. its data dir): report its services failed, keep the rest.
+        const message = (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? 'failed';
+        deckyLog.error('decky failed to start', { error: message });
+        ready = { type: 'ready', name: msg.decky.name, services: {}, errors: {} };
+        for (const s of msg.decky.services) {
+          ready.services[s] = 'failed';
+          ready.errors[s] = message;
+        }
+      }
+      if (exiting) return stopDecky(msg.decky.name);
+      send(ready);
+    });
+
   const shutdown = async (code: number, tell: boolean) => {
     if (exiting) return;
     exiting = true;
-    await decky?.stop();
+    const names = new Set([...deckies.keys(), ...queues.keys()]);
+    await Promise.all([...names].map((name) => enqueue(name, () => stopDecky(name))));
+    if (tell) for (const name of names) send({ type: 'stopped', name });
     if (tell) send({ type: 'stopped' }, () => process.exit(code));
     else process.exit(code);
   };
@@ -54,33 +100,26 @@ function main(): void {
     const parsed = ParentMessage.safeParse(raw);
     if (!parsed.success) {
       log.error('bad message from parent', { error: describeZodError(parsed.error) });
-      if (!decky && !starting) send({ type: 'fatal', message: `bad start message: ${describeZodError(parsed.error)}` }, () => process.exit(1));
+      // A first message that makes no sense means parent and child disagree on the protocol.
+      if (!received) send({ type: 'fatal', message: `bad start message: ${describeZodError(parsed.error)}` }, () => process.exit(1));
       return;
     }
+    received = true;
     const msg = parsed.data;
-    if (msg.type === 'stop') return void shutdown(0, true);
-    if (decky || starting) return log.warn('ignoring a second start message');
-    starting = true;
-    const deckyLog = log.child({ decky: msg.decky.name, ip: msg.decky.ip });
-    startDecky(msg, { log: deckyLog, emit })
-      .then((running) => {
-        decky = running;
-        deckyLog.info('decky ready', { services: running.ready.services, errors: running.ready.errors });
-        if (exiting) return void running.stop();
-        send(running.ready);
-      })
-      .catch((err: unknown) => {
-        const message = err instanceof Error ? err.message : String(err);
-        deckyLog.error('decky failed to start', { error: message });
-        send({ type: 'fatal', message }, () => process.exit(1));
-      });
+    if (msg.type === 'start') return void start(msg);
+    if (msg.name === undefined) return void shutdown(0, true);
+    const name = msg.name;
+    void enqueue(name, async () => {
+      await stopDecky(name);
+      send({ type: 'stopped', name });
+    });
   });
 
   // The parent is gone: nobody would receive events, and a supervisor will start us again.
   process.on('disconnect', () => void shutdown(0, false));
   process.on('SIGTERM', () => void shutdown(0, true));
   process.on('SIGINT', () => void shutdown(0, true));
-  // Last line of defence: one connection's bug must not take every service of the decky down.
+  // Last line of defence: one connection's bug must not take every decky of this process down.
   process.on('uncaughtException', (err) => log.error('uncaught exception (kept running)', { err, stack: err.stack }));
   process.on('unhandledRejection', (reason) => log.error('unhandled rejection (kept running)', { err: reason }));
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { DeckyRuntimeState } from '../../shared/domain/agent-status';
 import type { DeckyConfig } from '../../shared/domain/decky';
 import { AppError } from '../../shared/errors';
-import { DeckyProcess } from './decky-process';
+import { HostProcess } from './host-process';
 import type { Runtime, RuntimeContext } from './types';
 
 /** The decky host bundle sits next to the running agent bundle (out/agent/). */
@@ -15,15 +15,27 @@ export function isLoopbackIp(ip: string): boolean {
   return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(ip);
 }
 
+/** Deckies one host process carries by default: amortises its ~70 MiB baseline (1 = one process per decky). */
+export const defaultDeckiesPerProcess = 16;
+
+export type NativeRuntimeOptions = { hostScript?: string; maxConcurrentStarts?: number; deckiesPerProcess?: number };
+
+/** The native runtime plus what tests and benches need to see its process layout. */
+export type NativeRuntime = Runtime & Readonly<{ hostPid: (name: string) => number | undefined }>;
+
 /**
- * Deckies as supervised child processes, each bound to its own address. `up` on a running decky
- * with the same config is a no-op (a deploy never restarts what it does not change, unlike the
- * original's full-shard restart, its §13.16); a changed config replaces the child.
+ * Deckies hosted by a pool of supervised child processes, each decky bound to its own address.
+ * `up` on a running decky with the same config is a no-op (a deploy never restarts what it does
+ * not change, unlike the original's full-shard restart, its §13.16); a changed config replaces it.
  */
-export function createNativeRuntime(ctx: RuntimeContext, opts: { hostScript?: string; maxConcurrentStarts?: number } = {}): Runtime {
+export function createNativeRuntime(ctx: RuntimeContext, opts: NativeRuntimeOptions = {}): NativeRuntime {
   const hostScript = opts.hostScript ?? defaultDeckyHostScript();
-  const procs = new Map<string, DeckyProcess>();
-  // Starting a decky host is CPU-bound (module load, first-run host keys): a 100-decky deploy that
+  const perProcess = Math.max(1, opts.deckiesPerProcess ?? defaultDeckiesPerProcess);
+  const hosts = new Set<HostProcess>();
+  const where = new Map<string, HostProcess>();
+  /** The latest `up` per name, so a `down` while an `up` waits for a start slot cancels it. */
+  const latest = new Map<string, object>();
+  // Starting deckies is CPU-bound (module load, first-run host keys): a 100-decky deploy that
   // starts everything at once makes every start slow enough to miss its ready deadline.
   const startSlot = createLimiter(opts.maxConcurrentStarts ?? Math.max(2, availableParallelism()));
 
@@ -36,49 +48,67 @@ export function createNativeRuntime(ctx: RuntimeContext, opts: { hostScript?: st
     }
   };
 
-  const stopOne = async (name: string): Promise<void> => {
-    const p = procs.get(name);
-    if (!p) return;
-    procs.delete(name);
-    await p.stop();
+  /** A process with room, or a new one: fills processes before opening another. */
+  const place = (): HostProcess => {
+    for (const h of hosts) if (h.accepting && h.size < perProcess) return h;
+    const h: HostProcess = new HostProcess({ hostScript, onEvent: ctx.onEvent, clock: ctx.clock, log: ctx.log.child({ component: 'decky-host-supervisor' }), onGone: () => hosts.delete(h) });
+    hosts.add(h);
+    return h;
   };
+
+  const stopOne = async (name: string): Promise<void> => {
+    const h = where.get(name);
+    if (!h) return;
+    where.delete(name);
+    await h.remove(name);
+  };
+
+  const allNames = () => new Set([...where.keys(), ...latest.keys()]);
 
   return {
     name: 'native',
     validate,
     up: async (decky) => {
       validate(decky);
-      const current = procs.get(decky.name);
-      if (current && sameConfig(current.decky, decky) && current.status().running) return;
+      const current = where.get(decky.name);
+      const config = current?.config(decky.name);
+      if (current && config && sameConfig(config, decky) && current.status(decky.name)?.running) return;
+      const token = {};
+      latest.set(decky.name, token);
       await stopOne(decky.name);
-      const p = new DeckyProcess({
-        decky,
-        hostScript,
-        dataDir: join(ctx.dataDir, decky.name),
-        onEvent: ctx.onEvent,
-        clock: ctx.clock,
-        log: ctx.log.child({ decky: decky.name }),
+      await startSlot(async () => {
+        if (latest.get(decky.name) !== token) throw new AppError('INTERNAL', `decky ${decky.name} was stopped or replaced before it started`);
+        const h = place();
+        where.set(decky.name, h);
+        try {
+          await h.add(decky, join(ctx.dataDir, decky.name));
+        } catch (err) {
+          if (where.get(decky.name) === h) where.delete(decky.name);
+          throw err;
+        } finally {
+          if (latest.get(decky.name) === token) latest.delete(decky.name);
+        }
       });
-      procs.set(decky.name, p);
-      try {
-        await startSlot(() => p.start());
-      } catch (err) {
-        if (procs.get(decky.name) === p) procs.delete(decky.name);
-        throw err;
-      }
     },
     down: async (name) => {
-      const names = name === undefined ? [...procs.keys()] : [name];
+      const names = name === undefined ? [...allNames()] : [name];
+      for (const n of names) latest.delete(n);
       await Promise.all(names.map((n) => stopOne(n)));
     },
     status: () => {
       const out: Record<string, DeckyRuntimeState> = {};
-      for (const [name, p] of procs) out[name] = p.status();
+      for (const [name, h] of where) {
+        const s = h.status(name);
+        if (s) out[name] = s;
+      }
       return out;
     },
     close: async () => {
-      await Promise.all([...procs.keys()].map((n) => stopOne(n)));
+      latest.clear();
+      where.clear();
+      await Promise.all([...hosts].map((h) => h.close()));
     },
+    hostPid: (name) => where.get(name)?.pid,
   };
 }
 

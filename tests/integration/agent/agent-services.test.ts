@@ -88,33 +88,41 @@ describe('native runtime with real services and real clients', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
-  it('restarts a crashed decky host and reports the restart', async () => {
-    const pid = await deckyHostPid(agent.child.pid!, 'web-01');
-    process.kill(pid, 'SIGKILL');
-    const rt = await eventually(
+  it('hosts both deckies in one process; killing it restarts both, each counting one restart', async () => {
+    const pids = await deckyHostPids(agent.child.pid!);
+    expect(pids).toHaveLength(1);
+    process.kill(pids[0]!, 'SIGKILL');
+    const runtime = await eventually(
       async () => {
-        const s = (await api.call('GET', '/status')).body.runtime['web-01'] as { restarts: number; running: boolean; services: unknown };
-        return s.restarts === 1 && s.running ? s : undefined;
+        const rt = (await api.call('GET', '/status')).body.runtime as Record<string, { restarts: number; running: boolean; services: unknown }>;
+        return deckies.every((d) => rt[d.name]?.restarts === 1 && rt[d.name]?.running) ? rt : undefined;
       },
-      { what: 'decky restarted', timeoutMs: 20_000 },
+      { what: 'both deckies restarted', timeoutMs: 20_000 },
     );
-    expect(rt.services).toEqual({ ssh: 'running', http: 'running', ftp: 'running', telnet: 'running' });
-    expect((await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', `http://127.91.0.10/`])).out).toBe('200');
+    for (const d of deckies) {
+      expect(runtime[d.name]?.services).toEqual({ ssh: 'running', http: 'running', ftp: 'running', telnet: 'running' });
+      expect((await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', `http://${d.ip}/`])).out).toBe('200');
+      expect((await run('ssh-keyscan', ['-T', '5', '-t', 'ed25519', d.ip])).out).toContain('ssh-ed25519');
+    }
+    const after = await deckyHostPids(agent.child.pid!);
+    expect(after).toHaveLength(1);
+    expect(after[0]).not.toBe(pids[0]);
   });
 });
 
-/** The pid of the agent's child that hosts `decky` (its environment names it). */
-async function deckyHostPid(agentPid: number, decky: string): Promise<number> {
+/** Pids of the agent's decky host children (node processes running decky-host.js). */
+async function deckyHostPids(agentPid: number): Promise<number[]> {
   const { readdir, readFile } = await import('node:fs/promises');
+  const out: number[] = [];
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
     const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
     if (ppid !== agentPid) continue;
-    const environ = await readFile(`/proc/${entry}/environ`, 'utf8').catch(() => '');
-    if (environ.split('\0').includes(`DECNET_DECKY=${decky}`)) return Number(entry);
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes('decky-host')) out.push(Number(entry));
   }
-  throw new Error(`no decky host for ${decky} under pid ${agentPid}`);
+  return out;
 }
 
 /** One login attempt with the real telnet client, then hang up. */

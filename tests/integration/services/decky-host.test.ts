@@ -17,7 +17,7 @@ type Host = {
   child: ChildProcess;
   messages: ChildMessage[];
   events: () => AttackerEvent[];
-  ready: () => Promise<ReadyMessage>;
+  ready: (name?: string) => Promise<ReadyMessage>;
   exit: Promise<number | null>;
 };
 
@@ -33,7 +33,8 @@ function spawnHost(): Host {
     messages,
     exit,
     events: () => messages.flatMap((m) => (m.type === 'event' ? [m.event] : [])),
-    ready: () => eventually(() => messages.find((m): m is ReadyMessage => m.type === 'ready'), { what: 'ready message', timeoutMs: 20_000 }),
+    ready: (name = 'decky-it') =>
+      eventually(() => messages.find((m): m is ReadyMessage => m.type === 'ready' && m.name === name), { what: `ready message of ${name}`, timeoutMs: 20_000 }),
   };
 }
 
@@ -41,8 +42,8 @@ const four: ServiceName[] = ['ssh', 'http', 'ftp', 'telnet'];
 /** A catalogue service nobody has implemented yet (other engineers keep adding modules), if any. */
 const unimplemented = serviceNames.find((n) => !serviceModules[n] && !findPortClash([...four, n]));
 
-function startMessage(ip: string, dataDir: string, services: StartMessageInput['decky']['services']): StartMessageInput {
-  return { type: 'start', dataDir, decky: { name: 'decky-it', ip, hostname: 'files-02', distro: 'debian', services, serviceConfig: {} } };
+function startMessage(ip: string, dataDir: string, services: StartMessageInput['decky']['services'], name = 'decky-it'): StartMessageInput {
+  return { type: 'start', dataDir, decky: { name, ip, hostname: 'files-02', distro: 'debian', services, serviceConfig: {} } };
 }
 
 describe('decky-host process', () => {
@@ -95,7 +96,7 @@ describe('decky-host process', () => {
 
     host.child.send({ type: 'stop' });
     expect(await host.exit).toBe(0);
-    expect(host.messages.some((m) => m.type === 'stopped')).toBe(true);
+    expect(host.messages.filter((m) => m.type === 'stopped')).toEqual([{ type: 'stopped', name: 'decky-it' }, { type: 'stopped' }]);
     // Ports are released: a fresh listener can take them.
     const probe = net.createServer();
     await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(22, ip, resolve));
@@ -125,6 +126,33 @@ describe('decky-host process', () => {
     expect(ready.bound).toEqual({ http: ['18080/tcp'] });
     const r = await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', `http://${ip}:18080/`]);
     expect(r.stdout).toBe('200');
+  });
+
+  it('hosts several deckies, stops one by name and replaces one on a second start', async () => {
+    host = spawnHost();
+    host.child.send(startMessage('127.0.14.5', join(tmp.dir, 'a'), ['http'], 'decky-a'));
+    host.child.send(startMessage('127.0.14.6', join(tmp.dir, 'b'), ['http'], 'decky-b'));
+    expect((await host.ready('decky-a')).services).toEqual({ http: 'running' });
+    expect((await host.ready('decky-b')).services).toEqual({ http: 'running' });
+    const code = async (url: string) => (await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '5', url])).stdout;
+    expect(await code('http://127.0.14.5/')).toBe('200');
+
+    host.child.send({ type: 'stop', name: 'decky-a' });
+    await eventually(() => host!.messages.some((m) => m.type === 'stopped' && m.name === 'decky-a'), { what: 'decky-a stopped' });
+    expect(await code('http://127.0.14.5/')).toBe('000');
+    expect(await code('http://127.0.14.6/')).toBe('200');
+
+    // Replacing decky-b moves it to another address; the old one is released.
+    const before = host.messages.length;
+    host.child.send(startMessage('127.0.14.7', join(tmp.dir, 'b'), ['http'], 'decky-b'));
+    await eventually(() => host!.messages.slice(before).some((m) => m.type === 'ready' && m.name === 'decky-b'), { what: 'decky-b ready again' });
+    expect(await code('http://127.0.14.7/')).toBe('200');
+    expect(await code('http://127.0.14.6/')).toBe('000');
+    expect(host.child.exitCode).toBeNull();
+
+    host.child.send({ type: 'stop' });
+    expect(await host.exit).toBe(0);
+    expect(host.messages.slice(-2)).toEqual([{ type: 'stopped', name: 'decky-b' }, { type: 'stopped' }]);
   });
 
   it('answers a bad start message with fatal and exits 1', async () => {
