@@ -9,7 +9,8 @@ import type { RunningService, ServiceContext, ServiceModule } from './types';
  * Bounds: vsftpd's max_login_fails (3), its idle_session_timeout (300 s), a 512-byte command line
  * and a per-connection command cap.
  */
-export const ftpLimits = { maxLineBytes: 512, idleMs: 300_000, maxCommands: 200, maxLoginFails: 3 } as const;
+/** `failedLoginDelayMs`: vsftpd's delay_failed_login (1 s) before "530 Login incorrect." */
+export const ftpLimits = { maxLineBytes: 512, idleMs: 300_000, maxCommands: 200, maxLoginFails: 3, failedLoginDelayMs: 1_000 } as const;
 
 /** vsftpd's verbs: these get "530 Please login" before login; anything else is "500 Unknown command." */
 const knownVerbs = new Set('ABOR ACCT ALLO APPE AUTH CDUP CWD DELE EPRT EPSV FEAT HELP LIST MDTM MKD MLSD MODE NLST NOOP OPTS PASS PASV PBSZ PORT PROT PWD QUIT REIN REST RETR RMD RNFR RNTO SITE SIZE SMNT STAT STOR STOU STRU SYST TYPE USER XCUP XCWD XMKD XPWD XRMD'.split(' '));
@@ -115,9 +116,13 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
     socket.setTimeout(ftpLimits.idleMs, () => hangUp('421 Timeout.'));
     send(banner);
 
-    socket.on('data', (chunk: Buffer) => {
-      const { lines: got, overflow } = lines.push(chunk);
-      for (const line of got) {
+    // Commands are answered in order; a failed login holds the queue for vsftpd's delay, so a
+    // pipelining client sees the same pause a real server gives it.
+    const queue: string[] = [];
+    let waiting = false;
+    const drain = (): void => {
+      while (!waiting && queue.length > 0) {
+        const line = queue.shift()!;
         if (socket.destroyed || !socket.writable) return;
         commands += 1;
         if (commands > ftpLimits.maxCommands) {
@@ -130,9 +135,27 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
           anonymous,
           onAuth: (username, password, ok) => ctx.capture({ src, kind: 'auth', data: { session, method: 'password', username, password, success: ok } }),
         });
-        if (answer.close) return hangUp(answer.reply ?? undefined);
-        if (answer.reply) send(answer.reply);
+        const reply = answer.reply;
+        if (reply?.startsWith('530 Login incorrect')) {
+          waiting = true;
+          setTimeout(() => {
+            waiting = false;
+            if (answer.close) return hangUp(reply);
+            send(reply);
+            drain();
+          }, ftpLimits.failedLoginDelayMs).unref();
+          return;
+        }
+        if (answer.close) return hangUp(reply ?? undefined);
+        if (reply) send(reply);
       }
+    };
+
+    socket.on('data', (chunk: Buffer) => {
+      const { lines: got, overflow } = lines.push(chunk);
+      // Bounded: the connection hangs up after maxCommands, so more than that is never queued.
+      queue.push(...got.slice(0, Math.max(0, ftpLimits.maxCommands + 1 - queue.length)));
+      drain();
       if (overflow) {
         ctx.capture({ src, kind: 'malformed', data: { session, reason: `command line longer than ${ftpLimits.maxLineBytes} bytes` } });
         hangUp('500 Input line too long.');

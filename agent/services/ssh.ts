@@ -10,7 +10,11 @@ import { listenTcp, type ConnectionMeta } from './tcp-listener';
 import type { RunningService, ServiceContext, ServiceModule } from './types';
 
 /** OpenSSH-like bounds: MaxAuthTries 6, LoginGraceTime 120 s; idle sessions are dropped too. */
-export const sshLimits = { maxAuthTries: 6, loginGraceMs: 120_000, idleMs: 600_000 } as const;
+/**
+ * `authFailureDelayMs`: Debian's sshd answers a wrong password only after pam_unix's ~2 s delay; an
+ * instant "Permission denied" is a honeypot tell (and free speed for brute forcers).
+ */
+export const sshLimits = { maxAuthTries: 6, loginGraceMs: 120_000, idleMs: 600_000, authFailureDelayMs: 2_000 } as const;
 
 const authMethods: ssh2.AuthenticationType[] = ['password', 'keyboard-interactive'];
 
@@ -89,9 +93,16 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
           return auth.accept();
         }
         failures += 1;
-        auth.reject(authMethods);
-        // `none` is how every client opens authentication: not a failure in OpenSSH's count.
-        if (failures > sshLimits.maxAuthTries) client.end();
+        const tooMany = failures > sshLimits.maxAuthTries;
+        setTimeout(() => {
+          try {
+            auth.reject(authMethods);
+            // `none` is how every client opens authentication: not a failure in OpenSSH's count.
+            if (tooMany) client.end();
+          } catch {
+            // the client hung up during the delay
+          }
+        }, sshLimits.authFailureDelayMs).unref();
       };
       switch (auth.method) {
         case 'password':

@@ -16,6 +16,8 @@ export const telnetLimits = {
   negotiationWaitMs: 8_000,
   maxTelnetEvents: 500,
   maxSubnegotiation: 512,
+  /** login(1)'s FAIL_DELAY from Debian's login.defs: "Login incorrect" comes 3 s after the password. */
+  failDelayMs: 3_000,
 } as const;
 
 /**
@@ -52,7 +54,8 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
     const iac = createIacParser({ maxSubnegotiation: telnetLimits.maxSubnegotiation });
     const client: { terminal?: string; environ?: string } = {};
     const answered = new Set<string>();
-    let phase: 'negotiating' | 'user' | 'password' | 'done' = 'negotiating';
+    // 'failing': inside login's FAIL_DELAY, where typed input is dropped as login does.
+    let phase: 'negotiating' | 'user' | 'password' | 'failing' | 'done' = 'negotiating';
     let echo = true;
     let line: number[] = [];
     let lastWasCr = false;
@@ -113,9 +116,13 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
       if (phase !== 'password') return;
       attempts += 1;
       ctx.capture({ src, kind: 'auth', data: { session, method: 'password', username, password: text, attempt: attempts, success: false, ...client } });
-      if (attempts >= telnetLimits.maxAttempts) return hangUp('\nLogin incorrect\n');
-      phase = 'user';
-      write(crlf(`\nLogin incorrect\n${prompt}`));
+      phase = 'failing';
+      setTimeout(() => {
+        if (phase !== 'failing') return;
+        if (attempts >= telnetLimits.maxAttempts) return hangUp('\nLogin incorrect\n');
+        phase = 'user';
+        write(crlf(`\nLogin incorrect\n${prompt}`));
+      }, telnetLimits.failDelayMs).unref();
     };
 
     const onByte = (byte: number) => {
