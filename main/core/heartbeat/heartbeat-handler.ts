@@ -41,7 +41,7 @@ export function createSwarmHandlers(opts: Readonly<{
   };
 
   return {
-    heartbeat(hostUuid: string, body: HeartbeatBody): Promise<{ ackedDeltaIds: string[] }> {
+    async heartbeat(hostUuid: string, body: HeartbeatBody): Promise<{ ackedDeltaIds: string[] }> {
       const host = hostOf(hostUuid);
       const now = opts.clock.now();
       const before = livenessOf(host.lastHeartbeatAt, now, opts.heartbeatIntervalMs);
@@ -62,7 +62,10 @@ export function createSwarmHandlers(opts: Readonly<{
       if (JSON.stringify(host.topology) !== JSON.stringify(body.topology)) store.hosts.update(hostUuid, { topology: body.topology });
       opts.onTopologyReport(host, body.topology);
       if (before !== 'online') events.emit('hosts.changed', { hostUuids: [hostUuid] });
-      return Promise.resolve({ ackedDeltaIds: acked });
+      // An ack makes the agent drop the delta from its outbox, so the row change it carried must be
+      // on disk first. Only heartbeats with deltas wait; concurrent ones share the coalesced write.
+      if (acked.length > 0) await store.flush();
+      return { ackedDeltaIds: acked };
     },
 
     async events(hostUuid: string, body: { events: AttackerEvent[] }): Promise<{ ackedIds: string[] }> {

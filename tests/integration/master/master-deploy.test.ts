@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTmpDir } from '../../helpers/tmp-dir';
 import { eventually } from '../../helpers/eventually';
@@ -90,6 +92,20 @@ describe('deploy over two real agents', () => {
     expect((await m.call('lifecycle.get', { ids: [row!.id] })).rows[0]).toEqual(row);
   });
 
+  it('a delta is on disk before it is acked (the agent drops acked deltas from its outbox)', async () => {
+    const res = await m.call('deckies.deploy', { hostUuid: a1.hostUuid, services: ['http'], deckies: [{ name: 'durable-1', ip: ip(41) }] });
+    const id = res.lifecycleIds[0]!;
+    const topology = { topologyId: null, appliedVersionHash: null, appliedAt: null, lastError: null };
+    const delta = { deltaId: randomUUID(), lifecycleId: id, deckyName: 'durable-1', operation: 'deploy', status: 'failed', error: 'synthetic', completedAt: new Date().toISOString() };
+    const hb = await asWorker(m, a1, '/swarm/heartbeat', { hostUuid: a1.hostUuid, agentVersion: 'test', protocol: 1, status: { deployed: false, deckies: [], runtime: {} }, topology, lifecycle: [delta] });
+    expect(hb).toEqual({ status: 200, body: { ackedDeltaIds: [delta.deltaId] } });
+    // Read the store file right after the ack: whichever delta sealed the row is already durable.
+    const onDisk = findById(JSON.parse(await readFile(join(tmp.dir, 'master', 'master.json'), 'utf8')), id) as { status?: string } | null;
+    const inMemory = (await m.call('lifecycle.get', { ids: [id] })).rows[0]!;
+    expect(['succeeded', 'failed']).toContain(inMemory.status);
+    expect(onDisk?.status).toBe(inMemory.status);
+  });
+
   it('a heartbeat naming another host is refused', async () => {
     const body = { hostUuid: a2.hostUuid, agentVersion: 't', protocol: 1, status: { deployed: false, deckies: [], runtime: {} }, topology: { topologyId: null, appliedVersionHash: null, appliedAt: null, lastError: null }, lifecycle: [] };
     expect((await asWorker(m, a1, '/swarm/heartbeat', body)).status).toBe(403);
@@ -119,3 +135,20 @@ describe('deploy over two real agents', () => {
     await eventually(async () => !(await m.call('deckies.list', {})).some((d) => d.config.name === 'web-3'));
   });
 });
+
+/** The object with `id` anywhere inside a parsed JSON document. */
+function findById(doc: unknown, id: string): unknown {
+  if (Array.isArray(doc)) {
+    for (const v of doc) {
+      const hit = findById(v, id);
+      if (hit) return hit;
+    }
+  } else if (doc && typeof doc === 'object') {
+    if ((doc as { id?: unknown }).id === id) return doc;
+    for (const v of Object.values(doc)) {
+      const hit = findById(v, id);
+      if (hit) return hit;
+    }
+  }
+  return null;
+}
