@@ -69,6 +69,7 @@ try {
   const upAll = Math.max(...names.map((n) => arrived.get(n)!)) - t0;
   const status = (await api.call('GET', '/status')).body;
   const running = names.filter((n) => status.runtime[n]?.running).length;
+  for (const n of names.filter((x) => !status.runtime[x]?.running)) console.log(`not running: ${n}: ${status.runtime[n]?.error ?? 'no runtime entry'}`);
   const mem = await rss(agent.child.pid!);
   const hosts = mem.children;
   const perDecky = hosts.reduce((a, b) => a + b, 0) / Math.max(1, hosts.length);
@@ -79,7 +80,7 @@ try {
   console.log(`| deploy duration (request → delta at master) | p50 ${ms(pct(durations, 50))}, p99 ${ms(pct(durations, 99))} |`);
   console.log(`| ${density} deckies (ssh+http) in one /deploy: ack | ${ms(ack)} |`);
   console.log(`| ${density} deckies: all deltas at the master | ${(upAll / 1000).toFixed(2)} s (${running}/${density} running) |`);
-  console.log(`| RSS per decky host (mean of ${hosts.length}) | ${perDecky.toFixed(1)} MiB |`);
+  console.log(`| RSS per decky host process (mean of ${hosts.length}) | ${perDecky.toFixed(1)} MiB (${((perDecky * hosts.length) / density).toFixed(1)} MiB per decky) |`);
   console.log(`| agent RSS idle → with ${density} deckies | ${base.self.toFixed(1)} → ${mem.self.toFixed(1)} MiB |`);
 
   await api.call('POST', '/teardown', {});
