@@ -2,6 +2,7 @@ import { appendFile, open, readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../shared/node/atomic-file';
 import type { Logger } from '../shared/node/logger';
 import { AppError } from '../shared/errors';
+import { createSerial } from './serial';
 
 export type DurableLogOptions<T> = Readonly<{
   path: string;
@@ -32,12 +33,7 @@ export async function openDurableLog<T>(opts: DurableLogOptions<T>): Promise<Dur
   // A torn tail would glue itself to the next append: rewrite the file without it first.
   if (torn) await writeFileAtomic(opts.path, items.map((i) => JSON.stringify(i) + '\n').join(''));
   // Every file operation runs on this chain so an append never interleaves with a rewrite.
-  let chain: Promise<unknown> = Promise.resolve();
-  const serial = <R>(fn: () => Promise<R>): Promise<R> => {
-    const next = chain.then(fn, fn);
-    chain = next.catch(() => undefined);
-    return next;
-  };
+  const serial = createSerial();
 
   return {
     append: (batch) =>

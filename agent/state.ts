@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { DeckyConfig, describeZodError } from '../shared/domain/decky';
 import { writeFileAtomic } from '../shared/node/atomic-file';
 import { AppError } from '../shared/errors';
+import { createSerial } from './serial';
 
 export const STATE_FILE = 'state.json';
 
@@ -30,12 +31,7 @@ export type StateStore = Readonly<{
 
 export function createStateStore(stateDir: string): StateStore {
   const path = join(stateDir, STATE_FILE);
-  let chain: Promise<unknown> = Promise.resolve();
-  const serial = <R>(fn: () => Promise<R>): Promise<R> => {
-    const next = chain.then(fn, fn);
-    chain = next.catch(() => undefined);
-    return next;
-  };
+  const serial = createSerial();
   return {
     path,
     load: () => serial(() => readState(path)),

@@ -11,6 +11,7 @@ import type { TopologyState } from '../shared/protocol/agent-api';
 import type { Clock } from './clock';
 import type { Runtime } from './runtime/types';
 import { validateTopology } from './topology-validate';
+import { createSerial } from './serial';
 
 export const TOPOLOGY_FILE = 'topology.json';
 const MAX_ERROR = 2000;
@@ -49,12 +50,7 @@ export function createTopologyManager(opts: {
   log: Logger;
 }): TopologyManager {
   const path = join(opts.stateDir, TOPOLOGY_FILE);
-  let chain: Promise<unknown> = Promise.resolve();
-  const serial = <R>(fn: () => Promise<R>): Promise<R> => {
-    const next = chain.then(fn, fn);
-    chain = next.catch(() => undefined);
-    return next;
-  };
+  const serial = createSerial();
   const load = async (): Promise<TopologyRecord> => {
     const raw = await readJsonFile(path);
     if (raw === null) return emptyRecord;
