@@ -8,10 +8,11 @@ import { readdir, readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { eventually } from '../tests/helpers/eventually';
 import { makeTmpDir } from '../tests/helpers/tmp-dir';
+import { percentile, record, size } from './lib/results';
 import { agentCaller, createPki, deckyConfig, deployBody, paths, startAgentProcess, startReceiver } from '../tests/integration/agent/harness';
 
-const density = Number(process.argv[2] ?? 100);
-const latencyRuns = 40;
+const density = Number(process.argv[2] ?? size(100, 3));
+const latencyRuns = size(40, 3);
 
 const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -34,13 +35,15 @@ async function rss(pid: number): Promise<{ self: number; children: number[] }> {
 execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
 const tmp = await makeTmpDir('decnet-agent-bench-');
 const arrived = new Map<string, number>();
+// Killed in `finally` too: a bench that throws must not leave an agent (and its deckies) behind.
+let agent: Awaited<ReturnType<typeof startAgentProcess>> | undefined;
 try {
   const p = paths(tmp.dir);
   const pki = await createPki(p.ca);
   const receiver = await startReceiver(pki, [], { onDelta: (name) => arrived.set(name, performance.now()) });
   const { writeWorker } = await import('../tests/integration/agent/harness');
   const worker = await writeWorker(pki, p.identity, receiver.url);
-  const agent = await startAgentProcess({ identityDir: p.identity, stateDir: p.state, env: { DECNET_HEARTBEAT_INTERVAL_S: '3600' } });
+  agent = await startAgentProcess({ identityDir: p.identity, stateDir: p.state, env: { DECNET_HEARTBEAT_INTERVAL_S: '3600' } });
   const api = agentCaller(pki, worker.fingerprint, agent.port);
 
   // 1. ack latency vs duration
@@ -69,6 +72,8 @@ try {
   const upAll = Math.max(...names.map((n) => arrived.get(n)!)) - t0;
   const status = (await api.call('GET', '/status')).body;
   const running = names.filter((n) => status.runtime[n]?.running).length;
+  for (const d of receiver.heartbeats.flatMap((h) => h.lifecycle).filter((x) => x.status === 'failed' && names.includes(x.deckyName)))
+    console.log(`failed: ${d.deckyName}: ${d.error ?? 'no error text'}`);
   for (const n of names.filter((x) => !status.runtime[x]?.running)) console.log(`not running: ${n}: ${status.runtime[n]?.error ?? 'no runtime entry'}`);
   const mem = await rss(agent.child.pid!);
   const hosts = mem.children;
@@ -82,12 +87,20 @@ try {
   console.log(`| ${density} deckies: all deltas at the master | ${(upAll / 1000).toFixed(2)} s (${running}/${density} running) |`);
   console.log(`| RSS per decky host process (mean of ${hosts.length}) | ${perDecky.toFixed(1)} MiB (${((perDecky * hosts.length) / density).toFixed(1)} MiB per decky) |`);
   console.log(`| agent RSS idle → with ${density} deckies | ${base.self.toFixed(1)} → ${mem.self.toFixed(1)} MiB |`);
+  const one = 'one decky (ssh+http) per /deploy, sequential';
+  record({ name: 'agent.deploy-ack', workload: `${one}, ${latencyRuns} runs`, unit: 'ms', median: percentile(acks, 50), p99: percentile(acks, 99) });
+  record({ name: 'agent.deploy-duration', workload: `${one}: request → delta at the master`, unit: 'ms', median: percentile(durations, 50), p99: percentile(durations, 99) });
+  record({ name: 'agent.bulk-deploy-ack', workload: `${density} deckies in one /deploy`, unit: 'ms', median: ack });
+  record({ name: 'agent.bulk-deploy-all-up', workload: `${density} deckies in one /deploy, ${running} running`, unit: 's', median: upAll / 1000, throughput: density / (upAll / 1000) });
+  record({ name: 'agent.rss-per-decky', workload: `${density} deckies (ssh+http), ${hosts.length} host processes`, unit: 'MiB', median: (perDecky * hosts.length) / density, peakRssMiB: mem.self + hosts.reduce((a, b) => a + b, 0) });
 
   await api.call('POST', '/teardown', {});
   await eventually(async () => (await api.call('GET', '/status')).body.deployed === false, { timeoutMs: 120_000 });
   await api.close();
   await agent.kill('SIGTERM');
+  agent = undefined;
   await receiver.stop();
 } finally {
+  await agent?.kill('SIGKILL');
   await tmp.remove();
 }

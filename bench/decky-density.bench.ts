@@ -11,9 +11,10 @@ import { createNativeRuntime } from '../agent/runtime/native';
 import { archetypes } from '../shared/catalog/archetypes';
 import { DeckyConfig } from '../shared/domain/decky';
 import { createLogger } from '../shared/node/logger';
+import { record, size } from './lib/results';
 
-const deckyCount = Number(process.env.DECNET_BENCH_DECKIES ?? 32);
-const layouts = [1, 16];
+const deckyCount = Number(process.env.DECNET_BENCH_DECKIES ?? size(32, 2));
+const layouts = [1, size(16, 2)];
 // The host processes inherit this environment; per-decky "ready" lines would bury the table.
 process.env.DECNET_LOG_LEVEL ??= 'warn';
 
@@ -41,7 +42,7 @@ async function measure(perProcess: number, round: number): Promise<{ processes: 
     await Promise.all(deckies.map((d) => rt.up(d)));
     const upMs = Date.now() - started;
     // Let start-up garbage settle before sampling (bounded wait, not a timing assertion).
-    await new Promise((r) => setTimeout(r, 2000));
+    await new Promise((r) => setTimeout(r, size(2000, 100)));
     const pids = new Set(deckies.map((d) => rt.hostPid(d.name)).filter((p): p is number => p !== undefined));
     const totalMiB = [...pids].reduce((sum, pid) => sum + rssMiB(pid), 0);
     return { processes: pids.size, totalMiB, upMs };
@@ -56,5 +57,6 @@ console.log('| deckies/process | processes | total RSS MiB | RSS MiB/decky | bri
 console.log('|-----------------|-----------|---------------|---------------|------------');
 for (const [round, n] of layouts.entries()) {
   const r = await measure(n, round);
+  record({ name: `density.per-process-${n}`, workload: `${deckyCount} idle linux-server deckies (ssh+http), ${n} per host process`, unit: 'MiB', median: r.totalMiB / deckyCount, peakRssMiB: r.totalMiB, throughput: deckyCount / (r.upMs / 1000) });
   console.log(`| ${String(n).padStart(15)} | ${String(r.processes).padStart(9)} | ${r.totalMiB.toFixed(0).padStart(13)} | ${(r.totalMiB / deckyCount).toFixed(1).padStart(13)} | ${String(r.upMs).padStart(10)}`);
 }

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { archetypes, type ArchetypeName } from '../shared/catalog/archetypes';
+import { record, size, smoke } from './lib/results';
 
 execFileSync(process.execPath, ['scripts/build.mjs', '--no-renderer'], { stdio: 'inherit' });
 const dataRoot = mkdtempSync(join(tmpdir(), 'decnet-mem-'));
@@ -37,7 +38,7 @@ async function measure(name: ArchetypeName, index: number): Promise<{ ms: number
     });
     const ms = Date.now() - started;
     // Let start-up garbage settle before sampling (bounded wait, not a timing assertion).
-    await new Promise((r) => setTimeout(r, 1500));
+    await new Promise((r) => setTimeout(r, size(1500, 100)));
     const running = Object.values(ready.services).filter((s) => s === 'running').length;
     return { ms, rss: rssMiB(child.pid!), running, failed: Object.entries(ready.errors).map(([k, v]) => `${k}: ${v}`) };
   } finally {
@@ -47,10 +48,11 @@ async function measure(name: ArchetypeName, index: number): Promise<{ ms: number
 
 const rows: string[] = [];
 let total = 0;
-const names = Object.keys(archetypes) as ArchetypeName[];
+const names = (Object.keys(archetypes) as ArchetypeName[]).slice(0, smoke ? 1 : undefined);
 for (const [i, name] of names.entries()) {
   const r = await measure(name, i);
   total += r.rss;
+  record({ name: `decky-memory.${name}`, workload: `one idle ${name} decky, its ${archetypes[name].services.length} services in one host process`, unit: 'MiB', median: r.rss, peakRssMiB: r.rss });
   rows.push(`| ${name.padEnd(20)} | ${String(archetypes[name].services.length).padStart(8)} | ${String(r.running).padStart(7)} | ${r.rss.toFixed(1).padStart(8)} | ${String(r.ms).padStart(8)} | ${r.failed.join('; ')}`);
 }
 rmSync(dataRoot, { recursive: true, force: true });

@@ -25,6 +25,7 @@ import { systemClock } from '../main/core/clock';
 import type { HeartbeatBody } from '../shared/domain/agent-status';
 import { silentLogger } from '../shared/node/logger';
 import { clientTlsOptions } from '../shared/node/tls';
+import { record, smoke } from './lib/results';
 
 type Identity = { hostUuid: string; name: string; certPem: string; keyPem: string; fingerprint: string; expiresAt: string };
 type Stats = { count: number; p50: number; p99: number; max: number; rssMb: number; heapMb: number; storeWrites: number };
@@ -70,7 +71,7 @@ async function serve(dataDir: string): Promise<void> {
 // ---------------------------------------------------------------- simulator side
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { hosts: { type: 'string', default: '1000,10000' }, deckies: { type: 'string', default: '10' }, seconds: { type: 'string', default: '15' }, concurrency: { type: 'string', default: '128' }, fresh: { type: 'boolean', default: false } },
+    options: { hosts: { type: 'string', default: smoke ? '4' : '1000,10000' }, deckies: { type: 'string', default: '10' }, seconds: { type: 'string', default: smoke ? '1' : '15' }, concurrency: { type: 'string', default: smoke ? '4' : '128' }, fresh: { type: 'boolean', default: false } },
   });
   const rows: string[][] = [];
   for (const n of values.hosts.split(',').map(Number)) {
@@ -135,6 +136,8 @@ async function scenario(n: number, deckiesPerHost: number, phaseMs: number, conc
     lat.sort((a, b) => a - b);
     log(`  ${phase}: ${rate.toFixed(0)} hb/s, client p99 ${pct(lat, 0.99).toFixed(1)} ms, handler p99 ${s.p99.toFixed(2)} ms, RSS ${s.rssMb.toFixed(0)} MB, failures ${failures}`);
     failures = 0;
+    const key = phase.startsWith('first') ? 'first-beat' : phase.startsWith('saturation') ? 'saturation' : 'nominal';
+    record({ name: `master.${n}-hosts.${key}`, workload: `${n} simulated workers × ${deckiesPerHost} deckies, real mTLS: ${phase}; median/p99 = client latency, handler p99 ${s.p99.toFixed(2)} ms`, unit: 'ms', median: pct(lat, 0.5), p99: pct(lat, 0.99), throughput: rate, peakRssMiB: s.rssMb });
     rows.push([String(n), phase, rate.toFixed(0), pct(lat, 0.5).toFixed(1), pct(lat, 0.99).toFixed(1), s.p50.toFixed(2), s.p99.toFixed(2), s.max.toFixed(1), s.rssMb.toFixed(0), s.heapMb.toFixed(0), String(s.storeWrites)]);
   };
 

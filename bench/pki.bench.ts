@@ -12,6 +12,7 @@ import { createEnrollment, createHostRegistry, createJoinTokenStore } from '../m
 import { createSwarmListener } from '../main/core/swarm';
 import { silentLogger } from '../shared/node/logger';
 import { createCsrPem, generateKeyPair } from '../shared/node/pki';
+import { record, smoke } from './lib/results';
 
 type Row = { what: string; n: number; ms: number };
 
@@ -78,7 +79,7 @@ async function enrollBench(dataDir: string, workDir: string, n: number): Promise
   }
 }
 
-const { values } = parseArgs({ options: { certs: { type: 'string', default: '200' }, enrollments: { type: 'string', default: '40' } } });
+const { values } = parseArgs({ options: { certs: { type: 'string', default: smoke ? '3' : '200' }, enrollments: { type: 'string', default: smoke ? '2' : '40' } } });
 const root = await mkdtemp(join(tmpdir(), 'decnet-pki-bench-'));
 try {
   const ca = await openCertificateAuthority({ dataDir: join(root, 'cert-bench') });
@@ -90,6 +91,8 @@ try {
   const w = Math.max(...rows.map((r) => r.what.length));
   process.stdout.write(`${'operation'.padEnd(w)}  ${'n'.padStart(5)}  ${'total ms'.padStart(9)}  ${'ms/op'.padStart(7)}  ${'ops/s'.padStart(7)}\n`);
   for (const r of rows) {
+    const name = `pki.${r.what.replace(/\(.*?\)/g, '').trim().replace(/[^a-z0-9]+/gi, '-').toLowerCase()}`;
+    record({ name, workload: `${r.n} × ${r.what}`, unit: 'ms', median: r.ms / r.n, throughput: (r.n * 1000) / r.ms });
     process.stdout.write(
       `${r.what.padEnd(w)}  ${String(r.n).padStart(5)}  ${r.ms.toFixed(0).padStart(9)}  ${(r.ms / r.n).toFixed(2).padStart(7)}  ${((r.n * 1000) / r.ms).toFixed(1).padStart(7)}\n`,
     );

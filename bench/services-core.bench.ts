@@ -10,8 +10,9 @@ import { sshService } from '../agent/services/ssh';
 import { telnetService } from '../agent/services/telnet';
 import type { ServiceModule } from '../agent/services/types';
 import { startService } from '../tests/integration/services/service-harness';
+import { percentile, record, size } from './lib/results';
 
-const seconds = Number(process.argv[2] ?? 3);
+const seconds = Number(process.argv[2] ?? size(3, 0.3));
 const parallel = 16;
 const maxConnections = 50_000;
 
@@ -64,5 +65,6 @@ for (const [i, c] of cases.entries()) {
   const elapsed = (performance.now() - t0) / 1000;
   await h.stop();
   lat.sort((a, b) => a - b);
+  record({ name: `services.${c.module.name}`, workload: `${c.what}, ${parallel} clients`, unit: 'ms', median: percentile(lat, 50), p99: percentile(lat, 99), throughput: lat.length / elapsed });
   console.log(`| ${c.module.name} | ${c.what} | ${Math.round(lat.length / elapsed)} | ${pct(lat, 50).toFixed(1)} | ${pct(lat, 99).toFixed(1)} |`);
 }

@@ -13,8 +13,9 @@ import { redisService } from '../agent/services/redis';
 import type { ServiceModule } from '../agent/services/types';
 import { hex, login7, mysqlLogin, opMsg, pgStartup } from '../tests/integration/services/db-messages';
 import { startService } from '../tests/integration/services/service-harness';
+import { percentile, record, size } from './lib/results';
 
-const seconds = Number(process.argv[2] ?? 3);
+const seconds = Number(process.argv[2] ?? size(3, 0.3));
 const parallel = 16;
 const maxAttempts = 50_000;
 
@@ -78,6 +79,7 @@ for (const [i, c] of cases.entries()) {
   };
   await Promise.all(Array.from({ length: parallel }, worker));
   const elapsed = (performance.now() - t0) / 1000;
+  record({ name: `services.${c.name}.login`, workload: `login attempts, ${parallel} clients`, unit: 'ms', median: percentile(latencies, 50), p99: percentile(latencies, 99), throughput: latencies.length / elapsed });
   rows.push({
     service: c.name,
     'logins/s': Math.round(latencies.length / elapsed),

@@ -19,8 +19,9 @@ import type { ServiceModule } from '../agent/services/types';
 import { udpLimits } from '../agent/services/udp-listener';
 import { vncService } from '../agent/services/vnc';
 import { startService } from '../tests/integration/services/service-harness';
+import { percentile, record, size } from './lib/results';
 
-const seconds = Number(process.argv[2] ?? 3);
+const seconds = Number(process.argv[2] ?? size(3, 0.3));
 const parallel = 16;
 const maxAttempts = 50_000;
 
@@ -129,6 +130,7 @@ for (const [i, c] of cases.entries()) {
     }),
   );
   const elapsed = (performance.now() - t0) / 1000;
+  record({ name: `services.${c.name}`, workload: `${c.what}, ${parallel} clients`, unit: 'ms', median: percentile(latencies, 50), p99: percentile(latencies, 99), throughput: latencies.length / elapsed });
   rows.push({
     service: c.name,
     exchange: c.what,

@@ -16,8 +16,9 @@ import { smtpService } from '../agent/services/smtp';
 import { smtpRelayService } from '../agent/services/smtp-relay';
 import type { ServiceModule } from '../agent/services/types';
 import { startService } from '../tests/integration/services/service-harness';
+import { percentile, record, size } from './lib/results';
 
-const seconds = Number(process.argv[2] ?? 3);
+const seconds = Number(process.argv[2] ?? size(3, 0.3));
 const parallel = 16;
 const maxAttempts = 50_000;
 
@@ -74,6 +75,7 @@ for (const [i, c] of cases.entries()) {
   };
   await Promise.all(Array.from({ length: parallel }, worker));
   const elapsed = (performance.now() - t0) / 1000;
+  record({ name: `services.${c.name}`, workload: `${c.what}, ${parallel} clients`, unit: 'ms', median: percentile(latencies, 50), p99: percentile(latencies, 99), throughput: latencies.length / elapsed });
   rows.push({
     service: c.name,
     exchange: c.what,
