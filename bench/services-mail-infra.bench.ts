@@ -22,7 +22,7 @@ const seconds = Number(process.argv[2] ?? size(3, 0.3));
 const parallel = 16;
 const maxAttempts = 50_000;
 
-type Case = Readonly<{ name: string; module: ServiceModule; port: number; tls?: boolean; send?: Buffer; until: (got: string) => boolean; what: string }>;
+type Case = Readonly<{ name: string; module: ServiceModule; port: number; tls?: boolean; resume?: boolean; send?: Buffer; until: (got: string) => boolean; what: string }>;
 
 const get = (path: string) => Buffer.from(`GET ${path} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n`);
 const cases: Case[] = [
@@ -31,6 +31,9 @@ const cases: Case[] = [
   { name: 'imap', module: imapService, port: 143, send: Buffer.from('a LOGOUT\r\n'), until: (g) => g.includes('a OK Logout completed.'), what: 'greeting, LOGOUT' },
   { name: 'pop3', module: pop3Service, port: 110, send: Buffer.from('QUIT\r\n'), until: (g) => g.includes('+OK Logging out'), what: 'greeting, QUIT' },
   { name: 'https', module: httpsService, port: 443, tls: true, send: get('/'), until: (g) => g.includes('</html>'), what: 'TLS handshake, GET /' },
+  // A returning client offers the ticket it was given, as browsers and scanners do: the abbreviated
+  // handshake skips the RSA signature that bounds the full one.
+  { name: 'https-resumed', module: httpsService, port: 443, tls: true, resume: true, send: get('/'), until: (g) => g.includes('</html>'), what: 'resumed TLS handshake (session ticket), GET /' },
   { name: 'elasticsearch', module: elasticsearchService, port: 9200, send: get('/'), until: (g) => g.includes('You Know, for Search'), what: 'GET /' },
   { name: 'k8s', module: k8sService, port: 8080, send: get('/version'), until: (g) => g.includes('"platform"'), what: 'GET /version' },
   { name: 'docker_api', module: dockerApiService, port: 2375, send: get('/_ping'), until: (g) => g.endsWith('OK'), what: 'GET /_ping' },
@@ -41,10 +44,15 @@ const cases: Case[] = [
   },
 ];
 
+let ticket: Buffer | undefined;
+let reused = 0;
 function attempt(host: string, c: Case): Promise<number> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
-    const s: net.Socket = c.tls ? tls.connect({ host, port: c.port, rejectUnauthorized: false }) : net.connect({ host, port: c.port });
+    const s: net.Socket = c.tls
+      ? tls.connect({ host, port: c.port, rejectUnauthorized: false, ...(c.resume && ticket ? { session: ticket } : {}) })
+      : net.connect({ host, port: c.port });
+    if (c.resume) s.on('session', (session: Buffer) => (ticket = session));
     let got = '';
     s.once(c.tls ? 'secureConnect' : 'connect', () => {
       if (c.send) s.write(c.send);
@@ -52,6 +60,7 @@ function attempt(host: string, c: Case): Promise<number> {
     s.on('data', (d: Buffer) => {
       got += d.toString('latin1');
       if (c.until(got)) {
+        if (s instanceof tls.TLSSocket && s.isSessionReused()) reused++;
         s.destroy();
         resolve(performance.now() - t0);
       }
@@ -70,6 +79,7 @@ for (const [i, c] of cases.entries()) {
   const latencies: number[] = [];
   const deadline = performance.now() + seconds * 1000;
   const t0 = performance.now();
+  reused = 0;
   const worker = async () => {
     while (performance.now() < deadline && latencies.length < maxAttempts) latencies.push(await attempt(ip, c));
   };
@@ -83,6 +93,7 @@ for (const [i, c] of cases.entries()) {
     'p50 ms': Number(pct(latencies, 50).toFixed(2)),
     'p99 ms': Number(pct(latencies, 99).toFixed(2)),
     captured: h.captures.length,
+    ...(c.tls ? { 'TLS resumed': reused } : {}),
   });
   await h.stop();
 }
