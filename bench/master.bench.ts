@@ -19,7 +19,6 @@ import { openCertificateAuthority } from '../main/core/ca';
 import { loadConfig } from '../main/core/config';
 import { createMaster } from '../main/core/master';
 import { jsonFileAdapter } from '../main/core/store/json-adapter';
-import type { DbData } from '../main/core/store/schema';
 import { openStore } from '../main/core/store/store';
 import { systemClock } from '../main/core/clock';
 import type { HeartbeatBody } from '../shared/domain/agent-status';
@@ -91,7 +90,7 @@ async function scenario(n: number, deckiesPerHost: number, phaseMs: number, conc
 
   const dataDir = await mkdtemp(join(tmpdir(), 'decnet-master-bench-run-'));
   await cp(join(cache, 'ca'), join(dataDir, 'ca'), { recursive: true });
-  const store = await openStore({ adapter: jsonFileAdapter<DbData>(join(dataDir, 'master.json')), clock: systemClock, log: silentLogger });
+  const store = await openStore({ adapter: jsonFileAdapter(join(dataDir, 'master.json')), clock: systemClock, log: silentLogger });
   for (const id of ids) {
     store.hosts.add({ uuid: id.hostUuid, name: id.name, address: '127.0.0.1', agentPort: 8765, fingerprint: id.fingerprint, certExpiresAt: id.expiresAt, enrolledAt: new Date().toISOString(), local: false, lastHeartbeatAt: null, lastEventsAt: null, agentVersion: null, topology: null });
   }

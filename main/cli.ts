@@ -5,10 +5,12 @@ import { toAppError } from '../shared/errors';
 import { createLogger } from '../shared/node/logger';
 import { loadConfig } from './core/config';
 import { createMaster } from './core/master';
+import { checkStore, restoreStore, type StoreCheck } from './core/store/store-file';
 import { MASTER_VERSION } from './core/version';
 
 const USAGE = `usage:
   decnet-master serve [--data DIR] [--no-local-agent] [--api-port N] [--swarm-port N]
+  decnet-master store check|restore [--data DIR]
   decnet-master --version`;
 
 // Bundled to out/main/cli.js: the agent build and the renderer live beside it in out/.
@@ -20,6 +22,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`decnet-master ${MASTER_VERSION}\n`);
     return 0;
   }
+  if (cmd === 'store') return storeCommand(rest);
   if (cmd !== 'serve') {
     process.stderr.write(`${cmd && cmd !== '--help' && cmd !== 'help' ? `decnet-master: unknown command "${cmd}"\n` : ''}${USAGE}\n`);
     return cmd === '--help' || cmd === 'help' ? 0 : 1;
@@ -58,6 +61,27 @@ async function main(argv: string[]): Promise<number> {
   });
   await master.stop();
   return 0;
+}
+
+/** `store check` validates master.json and its last good copy; `store restore` puts the copy back (master stopped). */
+async function storeCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { data: { type: 'string' } }, allowPositionals: true, strict: true });
+  const sub = positionals[0];
+  if (sub !== 'check' && sub !== 'restore') {
+    process.stderr.write(`decnet-master store: expected check or restore\n${USAGE}\n`);
+    return 1;
+  }
+  const dataDir = loadConfig(process.env, values.data ? { dataDir: values.data } : {}).dataDir;
+  const line = (c: StoreCheck) =>
+    `${c.path}: ${c.ok ? `ok (${c.message}, ${c.hosts} hosts, ${c.deckies} deckies, ${c.lifecycle} lifecycle rows)` : `UNUSABLE: ${c.message}`}\n`;
+  if (sub === 'check') {
+    const { store, backup } = await checkStore(dataDir);
+    process.stdout.write(line(store) + line(backup));
+    return store.ok ? 0 : 2;
+  }
+  const { restored, keptAs } = await restoreStore(dataDir);
+  process.stdout.write(`restored ${restored.path} from its last good copy${keptAs ? ` (the refused file is kept as ${keptAs})` : ''}\n${line(restored)}`);
+  return restored.ok ? 0 : 2;
 }
 
 main(process.argv.slice(2)).then(

@@ -11,6 +11,8 @@ export const errorCodes = {
   PAYLOAD_TOO_LARGE: { status: 413 },
   RATE_LIMITED: { status: 429 },
   INTERNAL: { status: 500 },
+  /** The master could not persist a change (disk full, read-only data dir): nothing was acknowledged. */
+  STORE_UNAVAILABLE: { status: 503 },
   AGENT_UNREACHABLE: { status: 502 },
   FINGERPRINT_MISMATCH: { status: 502 },
   TIMEOUT: { status: 504 },

@@ -1,6 +1,7 @@
 import { archetypes } from '../../shared/catalog/archetypes';
 import { distros } from '../../shared/catalog/distros';
 import { services } from '../../shared/catalog/services';
+import type { SettingsView } from '../../shared/ipc/contract';
 import type { CommandHandlers } from '../../shared/ipc/types';
 import type { CaInfo } from './ca';
 import type { DeployService } from './deploy/deploy-service';
@@ -8,7 +9,6 @@ import type { EventLog } from './events/event-log';
 import type { HostService } from './hosts/host-service';
 import type { LifecycleService } from './lifecycle/lifecycle-service';
 import type { createMutator } from './mutate/mutator';
-import type { BindingCheck } from './public-binding';
 import type { Store } from './store/store';
 import type { TopologyService } from './topology/topology-service';
 import { readAgentPackage } from './hosts/agent-package';
@@ -25,7 +25,7 @@ export type CommandDeps = Readonly<{
   caInfo: () => CaInfo;
   /** Where `npm run package:agent` leaves the worker tarball. */
   agentPackageDir: string;
-  settings: () => { dataDir: string; apiListen: string | null; swarmListen: string; publicBinding: BindingCheck };
+  settings: () => Pick<SettingsView, 'dataDir' | 'apiListen' | 'swarmListen' | 'publicBinding' | 'store' | 'trust'>;
 }>;
 
 const catalog = {

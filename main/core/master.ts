@@ -24,6 +24,7 @@ import { createLifecycleService } from './lifecycle/lifecycle-service';
 import { createLocalAgent, type LocalAgent } from './local-agent/local-agent';
 import { createMutator } from './mutate/mutator';
 import { validatePublicBinding, type BindingCheck } from './public-binding';
+import { durableHandlers } from './store/durable-commands';
 import { jsonFileAdapter } from './store/json-adapter';
 import type { DbData } from './store/schema';
 import { openStore, type Store } from './store/store';
@@ -85,9 +86,11 @@ export type Master = Readonly<{
 export async function createMaster(config: MasterOptions, deps: MasterDeps = {}): Promise<Master> {
   const clock = deps.clock ?? systemClock;
   const log = (deps.log ?? createLogger({ level: config.logLevel })).child({ app: 'decnet-master' });
-  const defer = deps.defer ?? ((fn) => void setImmediate(() => void fn().catch((err: unknown) => log.error('deferred work failed', { err }))));
   const events = createEventBus((err) => log.error('event listener failed', { err }));
-  const store = await openStore({ adapter: deps.adapter ?? jsonFileAdapter<DbData>(join(config.dataDir, 'master.json')), clock, log });
+  const store = await openStore({ adapter: deps.adapter ?? jsonFileAdapter(join(config.dataDir, 'master.json')), clock, log });
+  // Dispatch to an agent only once the rows it carries are on disk: a job the master forgot after a
+  // crash must never run on a worker. When the store cannot be written the job is not sent.
+  const defer = deps.defer ?? ((fn) => void setImmediate(() => void store.flush().then(fn).catch((err: unknown) => log.error('deferred work failed', { err }))));
   const ca = await openCertificateAuthority({ dataDir: config.dataDir, clock: () => new Date(clock.now()), log });
   const identity = await ca.ensureMasterIdentity();
   const eventLog = await openEventLog({ dir: join(config.dataDir, 'events'), ...config.events, log });
@@ -130,7 +133,7 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
   let localAgent: LocalAgent | null = null;
   let flushTimer: unknown = null;
 
-  const handlers = createCommandHandlers({
+  const handlers = durableHandlers(createCommandHandlers({
     store,
     hosts,
     deploy,
@@ -145,8 +148,10 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
       apiListen: api ? api.url : null,
       swarmListen: `${listener.address().host}:${listener.address().port}`,
       publicBinding: binding,
+      store: store.health(),
+      trust: { refusedEvents: Object.entries(swarmHandlers.refusals()).map(([hostUuid, c]) => ({ hostUuid, ...c })) },
     }),
-  });
+  }), store);
 
   return {
     handlers,

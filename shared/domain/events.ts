@@ -10,5 +10,7 @@ export const AttackerEvent = z.strictObject({
   src: z.string().max(64),
   kind: z.string().min(1).max(64),
   data: z.record(z.string(), z.unknown()),
+  /** The uuid of the worker that uploaded it, set by the master from the client certificate (never trusted from a body). */
+  host: z.uuid().optional(),
 });
 export type AttackerEvent = z.output<typeof AttackerEvent>;

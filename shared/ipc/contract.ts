@@ -58,7 +58,14 @@ export const SettingsView = z.strictObject({
   caExpiresAt: Iso,
   publicBinding: z.strictObject({ ok: z.boolean(), messages: z.array(z.string()) }),
   version: z.string(),
+  /** Whether the store is on disk: a failed write makes every write command answer STORE_UNAVAILABLE. */
+  store: z.strictObject({ ok: z.boolean(), lastError: z.string().nullable(), lastWriteAt: Iso.nullable(), failedWrites: z.number().int() }),
+  /** Events refused per host because they named a decky not placed on it (impersonation or stale). */
+  trust: z.strictObject({
+    refusedEvents: z.array(z.strictObject({ hostUuid: HostUuid, unknownDecky: z.number().int(), foreignDecky: z.number().int() })),
+  }),
 });
+export type SettingsView = z.output<typeof SettingsView>;
 
 /** Renderer → main request/response. Key = channel name (`<domain>.<verb>`). */
 export const ipcCommands = {

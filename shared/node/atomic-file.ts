@@ -14,9 +14,13 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
   try {
     await fh.writeFile(data);
     await fh.sync();
-  } finally {
-    await fh.close();
+  } catch (err) {
+    // ENOSPC and friends: leave no partial temp file behind (they would fill the disk further).
+    await fh.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw err;
   }
+  await fh.close();
   try {
     await rename(tmp, path);
   } catch (err) {

@@ -21,15 +21,24 @@ const SEGMENT_RE = /^events-(\d{8})\.jsonl$/;
  * in-memory ring of the latest `ringSize` events for the console. Kept out of lowdb because the
  * event volume is unbounded and lowdb rewrites its whole document on every write.
  */
-export async function openEventLog(opts: Readonly<{ dir: string; segmentBytes: number; ringSize: number; log: Logger }>): Promise<EventLog> {
+export async function openEventLog(
+  opts: Readonly<{ dir: string; segmentBytes: number; ringSize: number; log: Logger }>,
+): Promise<EventLog> {
   await mkdir(opts.dir, { recursive: true, mode: 0o700 });
   const segments = (await readdir(opts.dir)).filter((f) => SEGMENT_RE.test(f)).sort();
   let seq = segments.length ? Number(SEGMENT_RE.exec(segments[segments.length - 1]!)![1]) : 1;
-  const ring: AttackerEvent[] = [];
+  // The ring is shared fairly between hosts: trimming evicts from the host holding the most events,
+  // so one flooding host (or a compromised one) cannot push the others' events out of the console.
+  const rings = new Map<string, Array<{ seq: number; e: AttackerEvent }>>();
+  let total = 0;
+  let nextSeq = 0;
   const ids = new Set<string>();
+  // Dedup is per host: a host must not be able to pre-empt another host's event ids.
+  const key = (e: AttackerEvent) => `${e.host ?? ''}|${e.id}`;
+  const warm: AttackerEvent[] = [];
 
   // Warm the ring from the newest segments so a restart shows the same recent events.
-  for (let i = segments.length - 1; i >= 0 && ring.length < opts.ringSize; i--) {
+  for (let i = segments.length - 1; i >= 0 && warm.length < opts.ringSize; i--) {
     const lines = (await readFile(join(opts.dir, segments[i]!), 'utf8')).split('\n');
     const batch: AttackerEvent[] = [];
     for (const line of lines) {
@@ -37,9 +46,29 @@ export async function openEventLog(opts: Readonly<{ dir: string; segmentBytes: n
       const parsed = AttackerEvent.safeParse(safeJson(line));
       if (parsed.success) batch.push(parsed.data);
     }
-    ring.unshift(...batch.slice(Math.max(0, batch.length - (opts.ringSize - ring.length))));
+    warm.unshift(...batch.slice(Math.max(0, batch.length - (opts.ringSize - warm.length))));
   }
-  for (const e of ring) ids.add(e.id);
+  const remember = (events: AttackerEvent[]) => {
+    for (const e of events) {
+      const h = e.host ?? '';
+      let r = rings.get(h);
+      if (!r) rings.set(h, (r = []));
+      r.push({ seq: nextSeq++, e });
+      ids.add(key(e));
+      total++;
+    }
+    if (total <= opts.ringSize * 1.25) return;
+    while (total > opts.ringSize) {
+      let largest: Array<{ seq: number; e: AttackerEvent }> | undefined;
+      for (const r of rings.values()) if (!largest || r.length > largest.length) largest = r;
+      // An eighth of the largest host's share at a time keeps the trim cheap; the loop re-picks the largest.
+      const drop = Math.max(1, Math.min(total - opts.ringSize, Math.ceil(largest!.length / 8)));
+      for (const { e } of largest!.splice(0, drop)) ids.delete(key(e));
+      total -= drop;
+    }
+    for (const [h, r] of rings) if (r.length === 0) rings.delete(h);
+  };
+  remember(warm);
 
   let fh: FileHandle | null = null;
   let size = 0;
@@ -49,7 +78,10 @@ export async function openEventLog(opts: Readonly<{ dir: string; segmentBytes: n
   const ensureOpen = async (): Promise<FileHandle> => {
     if (fh) return fh;
     const p = path();
-    size = await stat(p).then((s) => s.size, () => 0);
+    size = await stat(p).then(
+      (s) => s.size,
+      () => 0,
+    );
     fh = await open(p, 'a', 0o600);
     return fh;
   };
@@ -62,22 +94,13 @@ export async function openEventLog(opts: Readonly<{ dir: string; segmentBytes: n
     opts.log.info('event segment rotated', { segment: path() });
   };
 
-  const remember = (events: AttackerEvent[]) => {
-    for (const e of events) {
-      ring.push(e);
-      ids.add(e.id);
-    }
-    if (ring.length > opts.ringSize * 1.25) {
-      for (const e of ring.splice(0, ring.length - opts.ringSize)) ids.delete(e.id);
-    }
-  };
-
   const doAppend = async (events: readonly AttackerEvent[]) => {
     const fresh: AttackerEvent[] = [];
     const seen = new Set<string>();
     for (const e of events) {
-      if (ids.has(e.id) || seen.has(e.id)) continue; // a re-sent batch after a lost ack
-      seen.add(e.id);
+      const k = key(e);
+      if (ids.has(k) || seen.has(k)) continue; // a re-sent batch after a lost ack
+      seen.add(k);
       fresh.push(e);
     }
     if (fresh.length > 0) {
@@ -89,7 +112,9 @@ export async function openEventLog(opts: Readonly<{ dir: string; segmentBytes: n
         await handle.appendFile(text);
         await handle.datasync();
       } catch (err) {
-        throw new AppError('INTERNAL', `cannot append events to ${path()}: ${(err as Error).message}`, undefined, { cause: err });
+        throw new AppError('INTERNAL', `cannot append events to ${path()}: ${(err as Error).message}`, undefined, {
+          cause: err,
+        });
       }
       size += bytes;
       remember(fresh);
@@ -105,15 +130,18 @@ export async function openEventLog(opts: Readonly<{ dir: string; segmentBytes: n
     },
     list(q) {
       const since = q.since ? Date.parse(q.since) : null;
-      const matching: AttackerEvent[] = [];
-      for (let i = ring.length - 1; i >= 0; i--) {
-        const e = ring[i]!;
-        if (q.decky && e.decky !== q.decky) continue;
-        if (q.service && e.service !== q.service) continue;
-        if (since !== null && Date.parse(e.ts) < since) continue;
-        matching.push(e);
+      const matching: Array<{ seq: number; e: AttackerEvent }> = [];
+      for (const r of rings.values()) {
+        for (const item of r) {
+          const e = item.e;
+          if (q.decky && e.decky !== q.decky) continue;
+          if (q.service && e.service !== q.service) continue;
+          if (since !== null && Date.parse(e.ts) < since) continue;
+          matching.push(item);
+        }
       }
-      return { events: matching.slice(0, q.limit ?? 500), total: matching.length };
+      matching.sort((a, b) => b.seq - a.seq);
+      return { events: matching.slice(0, q.limit ?? 500).map((m) => m.e), total: matching.length };
     },
     async close() {
       await tail;

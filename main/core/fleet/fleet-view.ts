@@ -9,7 +9,9 @@ import type { Store } from '../store/store';
  * Keeps the master's decky records in step with what happened: lifecycle outcomes (a mutate's new
  * services are committed only when its delta says succeeded) and the view each heartbeat reports.
  */
-export function createFleetView(opts: Readonly<{ store: Store; events: MasterEventBus; now: () => string; log: Logger }>) {
+export function createFleetView(
+  opts: Readonly<{ store: Store; events: MasterEventBus; now: () => string; log: Logger }>,
+) {
   const { store, events } = opts;
   const changed = (names: string[]) => {
     if (names.length > 0) events.emit('deckies.changed', { deckyNames: names });
@@ -25,7 +27,8 @@ export function createFleetView(opts: Readonly<{ store: Store; events: MasterEve
       switch (row.operation) {
         case 'deploy':
           if (ok) {
-            if (rec.state === 'pending') store.fleet.patch(rec.config.name, { state: 'running', lastError: null, updatedAt: at });
+            if (rec.state === 'pending')
+              store.fleet.patch(rec.config.name, { state: 'running', lastError: null, updatedAt: at });
           } else if (rec.state === 'pending') {
             // The deploy never happened: free the name and the IP for a retry.
             store.fleet.remove(rec.config.name);
@@ -35,7 +38,9 @@ export function createFleetView(opts: Readonly<{ store: Store; events: MasterEve
           const pending = rec.pendingMutation;
           if (!pending || pending.lifecycleId !== row.id) break;
           if (ok) {
-            const serviceConfig = Object.fromEntries(Object.entries(rec.config.serviceConfig).filter(([s]) => (pending.services as string[]).includes(s)));
+            const serviceConfig = Object.fromEntries(
+              Object.entries(rec.config.serviceConfig).filter(([s]) => (pending.services as string[]).includes(s)),
+            );
             store.fleet.patch(rec.config.name, {
               config: { ...rec.config, services: pending.services, serviceConfig, lastMutated: Date.parse(at) },
               pendingMutation: null,
@@ -56,21 +61,34 @@ export function createFleetView(opts: Readonly<{ store: Store; events: MasterEve
     /**
      * Upserts the deckies a host reports: running or degraded from `status.runtime` (a heartbeat never
      * says failed). A decky of this host that the agent no longer reports becomes `stopped`, unless
-     * its deploy is still pending.
+     * its deploy is still pending. A decky placed on another host is never re-homed by a claim:
+     * it is left unchanged and its name returned, so the caller can raise the alert.
      */
-    applyStatus(host: HostRecord, status: AgentStatus): void {
+    applyStatus(host: HostRecord, status: AgentStatus): string[] {
       const at = opts.now();
       const names: string[] = [];
+      const conflicts: string[] = [];
       const reported = new Set<string>();
       for (const d of status.deckies) {
+        const existing = store.fleet.get(d.name);
+        if (existing?.placedOn && existing.placedOn !== host.uuid) {
+          conflicts.push(d.name);
+          continue;
+        }
         reported.add(d.name);
         const rt = status.runtime[d.name];
         const state = rt?.running ? 'running' : 'degraded';
         const services: Record<string, string> = rt ? { ...rt.services } : {};
-        const existing = store.fleet.get(d.name);
         const config = { ...d, hostUuid: host.local ? null : host.uuid };
         if (!existing) {
-          store.fleet.upsert({ config, placedOn: host.uuid, state, services, lastError: rt?.error ?? null, updatedAt: at });
+          store.fleet.upsert({
+            config,
+            placedOn: host.uuid,
+            state,
+            services,
+            lastError: rt?.error ?? null,
+            updatedAt: at,
+          });
           names.push(d.name);
           continue;
         }
@@ -84,10 +102,15 @@ export function createFleetView(opts: Readonly<{ store: Store; events: MasterEve
       }
       for (const rec of store.fleet.onHost(host.uuid)) {
         if (reported.has(rec.config.name) || rec.state === 'pending' || rec.state === 'stopped') continue;
-        store.fleet.patch(rec.config.name, { state: 'stopped', lastError: `${host.name} no longer reports this decky`, updatedAt: at });
+        store.fleet.patch(rec.config.name, {
+          state: 'stopped',
+          lastError: `${host.name} no longer reports this decky`,
+          updatedAt: at,
+        });
         names.push(rec.config.name);
       }
       changed(names);
+      return conflicts;
     },
   };
 }

@@ -85,12 +85,24 @@ const migrations: Record<number, Migration> = {
   0: (d) => ({ ...emptyDb(), ...d, schemaVersion: 1 }),
 };
 
+/**
+ * Upgrades a document to the current schema. Only a document that looks like a DECNET store is
+ * upgraded: `null`, an array or `{}` is refused (opening it as empty would silently drop every host).
+ */
 export function migrate(raw: unknown): DbData {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return emptyDb();
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new Error(
+      `the document is ${raw === null ? 'null' : Array.isArray(raw) ? 'an array' : `a ${typeof raw}`}, not a DECNET store`,
+    );
+  }
   let doc = raw as Record<string, unknown>;
+  if (typeof doc.schemaVersion !== 'number' && !Array.isArray(doc.hosts))
+    throw new Error('the document has neither schemaVersion nor hosts; it is not a DECNET store');
   let version = typeof doc.schemaVersion === 'number' ? doc.schemaVersion : 0;
   if (version > SCHEMA_VERSION) {
-    throw new Error(`the store was written by a newer DECNET (schema ${version}, this build knows ${SCHEMA_VERSION}); refusing to downgrade it`);
+    throw new Error(
+      `the store was written by a newer DECNET (schema ${version}, this build knows ${SCHEMA_VERSION}); refusing to downgrade it`,
+    );
   }
   while (version < SCHEMA_VERSION) {
     const step = migrations[version];

@@ -23,6 +23,7 @@ export async function openStore(opts: Readonly<{ adapter: Adapter<DbData>; clock
     tokens: createTokenRepo(db),
     settings: createSettingsRepo(db),
     writes: () => db.writes(),
+    health: () => db.health(),
     /** Flushes in-memory last-seen times and waits for the pending write. */
     async flush(): Promise<void> {
       hosts.flushSeen();

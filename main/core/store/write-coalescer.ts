@@ -4,20 +4,34 @@
  * data when it starts, so write cost does not grow with the request rate (heartbeats).
  */
 export type WriteCoalescer = Readonly<{
-  /** Resolves once a write that started after this call has finished. */
+  /** Resolves once a write that started after this call has finished; rejects when that write failed. */
   request(): Promise<void>;
-  /** Waits for everything requested so far. */
+  /**
+   * Waits for everything requested so far and rejects with the error of the last write when it
+   * failed: the document in memory is then not on disk, so nothing may be acknowledged.
+   */
   idle(): Promise<void>;
 }>;
 
 export function createWriteCoalescer(write: () => Promise<void>): WriteCoalescer {
   let inFlight: Promise<void> | undefined;
   let pending: Promise<void> | undefined;
+  let lastError: unknown = null;
 
   const start = (): Promise<void> => {
-    const p: Promise<void> = write().finally(() => {
-      if (inFlight === p) inFlight = undefined;
-    });
+    const p: Promise<void> = write()
+      .then(
+        () => {
+          lastError = null;
+        },
+        (err: unknown) => {
+          lastError = err ?? new Error('store write failed');
+          throw err;
+        },
+      )
+      .finally(() => {
+        if (inFlight === p) inFlight = undefined;
+      });
     inFlight = p;
     return p;
   };
@@ -36,6 +50,7 @@ export function createWriteCoalescer(write: () => Promise<void>): WriteCoalescer
     },
     async idle() {
       while (pending ?? inFlight) await (pending ?? inFlight)?.catch(() => undefined);
+      if (lastError !== null) throw lastError;
     },
   };
 }

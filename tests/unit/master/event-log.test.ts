@@ -44,4 +44,20 @@ describe('event log', () => {
     expect((await reopened.append([batch[39]!])).stored).toEqual([]);
     await reopened.close();
   });
+
+  it("shares the ring fairly: a flooding host cannot evict another host's events", async () => {
+    const tmp = await makeTmpDir();
+    cleanup = tmp.remove;
+    const log = await openEventLog({ dir: tmp.dir, segmentBytes: 1 << 20, ringSize: 100, log: silentLogger });
+    const [a, b] = [randomUUID(), randomUUID()];
+    const real = Array.from({ length: 30 }, (_, i) => ({ ...ev(i, 'real'), host: b }));
+    await log.append(real);
+    for (let round = 0; round < 5; round++)
+      await log.append(Array.from({ length: 200 }, (_, i) => ({ ...ev(i, 'flood'), host: a })));
+    expect(log.list({ decky: 'real', limit: 1000 }).total).toBe(30);
+    expect(log.list({ limit: 1000 }).total).toBeLessThanOrEqual(125);
+    // The same id from another host is a different event (no pre-empting another host's ids).
+    expect((await log.append([{ ...real[0]!, host: a }])).stored).toEqual([real[0]!.id]);
+    await log.close();
+  });
 });

@@ -44,6 +44,39 @@ export function SettingsPage() {
             )}
           </div>
           <div className="card">
+            <h3>Store</h3>
+            {s.store.ok ? (
+              <div className="notice notice-ok">
+                <Icon name="check" />
+                <div>
+                  Every change is on disk
+                  {s.store.lastWriteAt && (
+                    <span className="muted"> (last write {formatRelative(s.store.lastWriteAt, now)})</span>
+                  )}
+                  .
+                </div>
+              </div>
+            ) : (
+              <div className="notice notice-bad" role="alert">
+                <Icon name="alert" />
+                <div>
+                  The store cannot be written: {s.store.lastError}. Changes are refused and workers keep their reports
+                  until a write succeeds ({s.store.failedWrites} failed writes).
+                </div>
+              </div>
+            )}
+            {s.trust.refusedEvents.length > 0 && (
+              <ul className="plain muted small">
+                {s.trust.refusedEvents.map((r) => (
+                  <li key={r.hostUuid}>
+                    Events refused from host <span className="mono">{r.hostUuid}</span>: {r.foreignDecky} naming another
+                    host&apos;s decky, {r.unknownDecky} naming an unknown decky
+                  </li>
+                ))}
+              </ul>
+            )}
+          </div>
+          <div className="card">
             <h3>Listeners</h3>
             <dl className="kv-list">
               <dt>Console API</dt>
