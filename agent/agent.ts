@@ -20,6 +20,11 @@ import { createStateStore, readState } from './state';
 import { createTaskQueue } from './task-queue';
 import { createTopologyManager } from './topology';
 import { AGENT_PROTOCOL, AGENT_VERSION } from './version';
+import { arpingProbe, type AddressProbe } from './network/arp-probe';
+import { createDeckyNetwork, type DeckyNetwork } from './network/decky-network';
+import { detectHostNetwork } from './network/host-network';
+import { defaultRange, parseRange } from './network/relocalise';
+import type { HostNetworkReport } from '../shared/domain/agent-status';
 
 export type AgentConfig = Readonly<{
   identityDir: string;
@@ -31,6 +36,10 @@ export type AgentConfig = Readonly<{
   heartbeatIntervalS: number;
   /** DECNET_INSTALL_ROOT, default "/": the prefix of every path the reaper wipes. */
   installRoot: string;
+  /** DECNET_AGENT_PARENT: parent interface of the macvlan/ipvlan links (default: the default route's). */
+  parentInterface?: string;
+  /** DECNET_AGENT_DECKY_RANGE: addresses deckies may take (default: the parent's whole subnet). */
+  deckyRange?: string;
 }>;
 
 /** The two master calls the agent makes; `close` releases its connections on stop. */
@@ -41,6 +50,8 @@ export type AgentDeps = Readonly<{
   clock: Clock;
   log: Logger;
   masterClient: (identity: AgentIdentity) => MasterCalls;
+  /** Duplicate-address probe of the macvlan/ipvlan drivers (arping -D by default; tests inject one). */
+  probe?: AddressProbe;
 }>;
 
 export type Agent = Readonly<{
@@ -73,7 +84,8 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       clock,
       log: log.child({ part: 'events' }),
     });
-    const runtime = deps.runtime({ network: config.network, dataDir: join(config.stateDir, 'deckies'), onEvent: spool.add, clock, log: log.child({ part: 'runtime' }) });
+    const deckyNetwork = config.network === 'loopback' ? undefined : await openDeckyNetwork(config, deps);
+    const runtime = deps.runtime({ network: config.network, ...(deckyNetwork ? { deckyNetwork } : {}), dataDir: join(config.stateDir, 'deckies'), onEvent: spool.add, clock, log: log.child({ part: 'runtime' }) });
     const state = createStateStore(config.stateDir);
     const queue = createTaskQueue();
     const topology = createTopologyManager({
@@ -85,10 +97,19 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     });
     // Built before the heartbeat that needs its status(); the reporter only pushes once the loop exists.
     let push: () => void = () => undefined;
+    // The real port (a `:0` listen picks one): reported so the master dials this worker on it.
+    let listenPort = () => 0;
     const fleet = createFleet({ state, runtime, queue, report: createDeltaReporter({ outbox, push: () => push(), clock, log }), clock, log: log.child({ part: 'fleet' }) });
     const heartbeat = createHeartbeat({
       intervalMs: config.heartbeatIntervalS * 1000,
-      snapshot: async () => ({ hostUuid: identity.hostUuid, agentVersion: AGENT_VERSION, protocol: AGENT_PROTOCOL, status: await fleet.status(), topology: await topology.report() }),
+      snapshot: async () => ({
+        hostUuid: identity.hostUuid,
+        agentVersion: AGENT_VERSION,
+        protocol: AGENT_PROTOCOL,
+        status: await fleet.status(),
+        topology: await topology.report(),
+        network: networkReport(config, deckyNetwork, listenPort),
+      }),
       send: (body) => master.heartbeat(body),
       outbox,
       clock,
@@ -124,6 +145,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       log: log.child({ part: 'server' }),
     });
     await server.start();
+    listenPort = () => server.address().port;
     heartbeat.start();
     spool.start();
     stopFns = [() => server.stop(), () => heartbeat.stop(), () => spool.stop(), () => runtime.close(), () => master.close?.() ?? Promise.resolve()];
@@ -150,4 +172,28 @@ async function ensureWritableDir(dir: string): Promise<void> {
   } catch (err) {
     throw new AppError('INTERNAL', `state directory ${dir} is not usable: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
+}
+
+/** Detects the LAN the deckies attach to; a worker without one refuses to start with the fix in one line. */
+async function openDeckyNetwork(config: AgentConfig, deps: AgentDeps): Promise<DeckyNetwork> {
+  const driver = config.network === 'ipvlan' ? 'ipvlan' : 'macvlan';
+  let host;
+  try {
+    host = await detectHostNetwork(config.parentInterface);
+  } catch (err) {
+    throw new AppError('INVALID_INPUT', `the ${driver} driver cannot start: ${(err as Error).message}`);
+  }
+  const range = config.deckyRange ? parseRange(config.deckyRange) : defaultRange(host);
+  deps.log.info('decky network', { driver, interface: host.interface, subnet: host.subnet, gateway: host.gateway ?? null });
+  return createDeckyNetwork({ driver, host, range, probe: deps.probe ?? arpingProbe, log: deps.log.child({ part: 'network' }) });
+}
+
+/** What the heartbeat reports of this worker's network: the master plans and dials from it. */
+function networkReport(config: AgentConfig, net: DeckyNetwork | undefined, listenPort: () => number): HostNetworkReport {
+  const port = listenPort();
+  return {
+    driver: config.network,
+    ...(port > 0 ? { listenPort: port } : {}),
+    ...(net ? { interface: net.host.interface, address: net.host.address, subnet: net.host.subnet, ...(net.host.gateway ? { gateway: net.host.gateway } : {}) } : {}),
+  };
 }

@@ -16,7 +16,8 @@ const USAGE = `usage:
   decnet-agent enroll --master URL --token T [--dir DIR] [--name N] [--address A]...
   decnet-agent enroll --bundle FILE [--dir DIR]
   decnet-agent run [--dir DIR] [--state-dir DIR] [--listen HOST:PORT] [--runtime native|docker] [--network loopback|macvlan|ipvlan]
-  decnet-agent doctor [--dir DIR] [--state-dir DIR] [--listen HOST:PORT]`;
+                   [--parent IFACE] [--decky-range FIRST-LAST|CIDR]
+  decnet-agent doctor [--dir DIR] [--state-dir DIR] [--listen HOST:PORT] [--network D] [--parent IFACE]`;
 
 const DEFAULT_IDENTITY_DIR = '/etc/decnet/agent';
 const DEFAULT_STATE_DIR = '/var/lib/decnet';
@@ -27,6 +28,8 @@ const runOptions = {
   listen: { type: 'string' },
   runtime: { type: 'string' },
   network: { type: 'string' },
+  parent: { type: 'string' },
+  'decky-range': { type: 'string' },
 } as const;
 
 /** Entry point; every failure ends as one clear line on stderr and exit code 1, never a stack trace. */
@@ -58,6 +61,8 @@ async function run(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
     network,
     heartbeatIntervalS: interval,
     installRoot: env['DECNET_INSTALL_ROOT'] || '/',
+    ...optional('parentInterface', values.parent ?? env['DECNET_AGENT_PARENT']),
+    ...optional('deckyRange', values['decky-range'] ?? env['DECNET_AGENT_DECKY_RANGE']),
   };
   const perProcess = deckiesPerProcess(env['DECNET_DECKIES_PER_PROCESS']);
   const log = createLogger({ level: logLevel(env['DECNET_LOG_LEVEL']), bindings: { app: 'decnet-agent' } });
@@ -121,7 +126,8 @@ async function doctor(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
     stateDir: values['state-dir'] ?? env['DECNET_STATE_DIR'] ?? DEFAULT_STATE_DIR,
     listen: parseListen(values.listen ?? env['DECNET_AGENT_LISTEN'] ?? `0.0.0.0:${AGENT_DEFAULT_PORT}`),
     runtime: values.runtime ?? 'native',
-    network: values.network ?? 'loopback',
+    network: values.network ?? env['DECNET_AGENT_NETWORK'] ?? 'loopback',
+    ...optional('parent', values.parent ?? env['DECNET_AGENT_PARENT']),
   });
   process.stdout.write(formatDoctor(checks) + '\n');
   return checks.some((c) => c.fatal && !c.ok) ? 1 : 0;
@@ -132,6 +138,11 @@ function parseListen(value: string): { host: string; port: number } {
   const port = Number(m?.[2]);
   if (!m || port < 0 || port > 65535) throw new AppError('INVALID_INPUT', `--listen must be HOST:PORT (got "${value}")`);
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
+}
+
+/** `{ key: value }` for a set, non-empty value; nothing otherwise (exactOptionalPropertyTypes). */
+function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
+  return value ? ({ [key]: value } as Record<K, string>) : {};
 }
 
 function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {

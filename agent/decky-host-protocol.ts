@@ -7,7 +7,7 @@ import { AttackerEvent } from '../shared/domain/events';
  * `node out/agent/decky-host.js`, spawned with stdio ['ignore','inherit','inherit','ipc']). One
  * child hosts several deckies so they share the Node baseline (~70 MiB per process).
  *
- *   parent → child  {type:'start', decky, dataDir, portMap?}   one per decky; a second start for
+ *   parent → child  {type:'start', decky, dataDir, portMap?, netns?}  one per decky; a second start for
  *                                                               a hosted name replaces that decky
  *   child  → parent {type:'ready', name, services:{svc:'running'|'failed'}, errors:{svc:msg}, bound}
  *   child  → parent {type:'event', event: AttackerEvent}       each captured interaction (event.decky)
@@ -31,6 +31,8 @@ export const StartMessage = z.strictObject({
   /** This decky's persistent data directory (SSH host key…), created if missing. */
   dataDir: z.string().min(1),
   portMap: PortMap.optional(),
+  /** The decky's network namespace (macvlan/ipvlan drivers): its sockets are created there by a binder. */
+  netns: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'netns must be a namespace name').optional(),
 });
 export type StartMessage = z.output<typeof StartMessage>;
 export type StartMessageInput = z.input<typeof StartMessage>;

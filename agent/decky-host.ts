@@ -6,8 +6,14 @@
 import { createLogger, type LogLevel } from '../shared/node/logger';
 import { describeZodError } from '../shared/domain/decky';
 import type { AttackerEvent } from '../shared/domain/events';
+import { fileURLToPath } from 'node:url';
 import { startDecky, type RunningDecky } from './decky-host-core';
+import { openBinder } from './network/binder-client';
+import { setSocketSource } from './services/socket-source';
 import { ParentMessage, type ChildMessage, type ReadyMessage, type StartMessage } from './decky-host-protocol';
+
+/** The binder bundle sits next to this one (out/agent/); DECNET_NETNS_BINDER overrides it. */
+const binderScript = () => process.env.DECNET_NETNS_BINDER ?? fileURLToPath(new URL('./netns-binder.js', import.meta.url));
 
 /** Events queued on the IPC channel beyond which new ones are dropped (a slow or stuck parent). */
 const maxPendingSends = 5_000;
@@ -67,8 +73,15 @@ function main(): void {
       if (exiting) return;
       const deckyLog = log.child({ decky: msg.decky.name, ip: msg.decky.ip });
       let ready: ReadyMessage;
+      // In its own namespace, the decky's sockets are bound there by a short-lived binder.
+      const binder = msg.netns ? openBinder(msg.netns, binderScript()) : undefined;
+      if (binder) setSocketSource(msg.decky.ip, binder);
       try {
-        const running = await startDecky(msg, { log: deckyLog, emit });
+        const running = await startDecky(msg, { log: deckyLog, emit }).finally(() => {
+          if (!binder) return;
+          setSocketSource(msg.decky.ip, undefined);
+          binder.close();
+        });
         deckies.set(msg.decky.name, running);
         ready = running.ready;
         deckyLog.info('decky ready', { services: ready.services, errors: ready.errors });

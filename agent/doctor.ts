@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { toAppError } from '../shared/errors';
 import { identityFiles, loadIdentity, type AgentIdentity } from './identity';
 import { createMasterClient } from './master-client';
+import { networkDoctorChecks } from './network/doctor-checks';
 
 const run = promisify(execFile);
 
@@ -18,6 +19,8 @@ export type DoctorOptions = Readonly<{
   listen: { host: string; port: number };
   runtime: string;
   network: string;
+  /** DECNET_AGENT_PARENT, when the operator named the parent interface. */
+  parent?: string;
 }>;
 
 /**
@@ -71,11 +74,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorCheck[]> {
     const docker = await tryRun('docker', ['info', '--format', '{{.ServerVersion}}']);
     add('docker', docker.ok, docker.ok ? `docker engine ${docker.out}` : `the docker runtime needs a running Docker engine (${docker.out})`);
   }
-  if (opts.network === 'macvlan' || opts.network === 'ipvlan') {
-    const root = process.getuid?.() === 0;
-    const netns = await tryRun('ip', ['netns', 'list']);
-    add('network namespaces', root && netns.ok, root && netns.ok ? 'ip netns works and the agent runs as root' : `the ${opts.network} driver needs root and iproute2 (${root ? netns.out : 'not running as root'})`);
-  }
+  if (opts.network === 'macvlan' || opts.network === 'ipvlan') checks.push(...(await networkDoctorChecks(opts.network, opts.parent)));
   return checks;
 }
 

@@ -16,9 +16,13 @@ const STABLE_MS = 60_000;
 
 type ServiceState = DeckyRuntimeState['services'][string];
 
+/** How a decky's sockets are obtained: in the host process's namespace, or in its own (`netns`). */
+export type SlotNetwork = Readonly<{ netns?: string }>;
+
 type Slot = {
   decky: DeckyConfig;
   dataDir: string;
+  network: SlotNetwork;
   services: Record<string, ServiceState>;
   restarts: number;
   lastError: string | undefined;
@@ -82,9 +86,9 @@ export class HostProcess {
   }
 
   /** Starts a decky here; resolves when every service listens, rejects (leaving nothing of it running) otherwise. */
-  async add(decky: DeckyConfig, dataDir: string): Promise<void> {
+  async add(decky: DeckyConfig, dataDir: string, network: SlotNetwork = {}): Promise<void> {
     if (!this.accepting) throw new AppError('INTERNAL', `decky ${decky.name}: its host process is shutting down`);
-    const slot: Slot = { decky, dataDir, services: Object.fromEntries(decky.services.map((s) => [s, 'stopped' as const])), restarts: 0, lastError: undefined, supervised: false, settle: null, backoffMs: BACKOFF_MIN_MS, cancelRetry: null };
+    const slot: Slot = { decky, dataDir, network, services: Object.fromEntries(decky.services.map((s) => [s, 'stopped' as const])), restarts: 0, lastError: undefined, supervised: false, settle: null, backoffMs: BACKOFF_MIN_MS, cancelRetry: null };
     this.slots.set(decky.name, slot);
     if (!this.child) this.spawnChild();
     try {
@@ -173,7 +177,7 @@ export class HostProcess {
       };
       const child = this.child;
       if (!child) return slot.settle(new AppError('INTERNAL', `decky ${decky.name}: its host process is not running`));
-      child.send({ type: 'start', decky, dataDir: slot.dataDir } satisfies ParentMessage, (err) => {
+      child.send({ type: 'start', decky, dataDir: slot.dataDir, ...slot.network } satisfies ParentMessage, (err) => {
         if (err) slot.settle?.(new AppError('INTERNAL', `cannot talk to the host process of decky ${decky.name}: ${err.message}`));
       });
     });

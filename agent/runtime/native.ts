@@ -43,10 +43,13 @@ export function createNativeRuntime(ctx: RuntimeContext, opts: NativeRuntimeOpti
     if (ctx.network === 'loopback' && !isLoopbackIp(decky.ip)) {
       throw new AppError('INVALID_INPUT', `decky ${decky.name}: ip ${decky.ip} is not in 127.0.0.0/8, which the loopback network driver requires`);
     }
-    if (ctx.network !== 'loopback') {
-      throw new AppError('INVALID_INPUT', `the ${ctx.network} network driver is not available in the native runtime yet; run the agent with --network loopback`);
+    if (ctx.network !== 'loopback' && !ctx.deckyNetwork) {
+      throw new AppError('INVALID_INPUT', `the ${ctx.network} network driver has no parent interface configured; run the agent with --parent IFACE`);
     }
   };
+  const net = ctx.network === 'loopback' ? undefined : ctx.deckyNetwork;
+  /** The config each decky was asked for (its address may differ once re-localised). */
+  const requested = new Map<string, DeckyConfig>();
 
   /** A process with room, or a new one: fills processes before opening another. */
   const place = (): HostProcess => {
@@ -60,7 +63,9 @@ export function createNativeRuntime(ctx: RuntimeContext, opts: NativeRuntimeOpti
     const h = where.get(name);
     if (!h) return;
     where.delete(name);
+    requested.delete(name);
     await h.remove(name);
+    await net?.detach(name);
   };
 
   const allNames = () => new Set([...where.keys(), ...latest.keys()]);
@@ -71,19 +76,30 @@ export function createNativeRuntime(ctx: RuntimeContext, opts: NativeRuntimeOpti
     up: async (decky) => {
       validate(decky);
       const current = where.get(decky.name);
-      const config = current?.config(decky.name);
+      const config = requested.get(decky.name) ?? current?.config(decky.name);
       if (current && config && sameConfig(config, decky) && current.status(decky.name)?.running) return;
       const token = {};
       latest.set(decky.name, token);
       await stopOne(decky.name);
+      // Namespace, LAN address (re-localised and ARP-probed: I/O-bound, so outside the start slots)
+      // and sysctls before any service binds.
+      const attached = net ? await net.attach(decky) : undefined;
       await startSlot(async () => {
-        if (latest.get(decky.name) !== token) throw new AppError('INTERNAL', `decky ${decky.name} was stopped or replaced before it started`);
+        if (latest.get(decky.name) !== token) {
+          if (attached) await net?.detach(decky.name);
+          throw new AppError('INTERNAL', `decky ${decky.name} was stopped or replaced before it started`);
+        }
         const h = place();
         where.set(decky.name, h);
+        requested.set(decky.name, decky);
         try {
-          await h.add(decky, join(ctx.dataDir, decky.name));
+          await h.add(attached ? { ...decky, ip: attached.ip } : decky, join(ctx.dataDir, decky.name), attached ? { netns: attached.ns } : {});
         } catch (err) {
-          if (where.get(decky.name) === h) where.delete(decky.name);
+          if (where.get(decky.name) === h) {
+            where.delete(decky.name);
+            requested.delete(decky.name);
+          }
+          await net?.detach(decky.name);
           throw err;
         } finally {
           if (latest.get(decky.name) === token) latest.delete(decky.name);
@@ -99,14 +115,18 @@ export function createNativeRuntime(ctx: RuntimeContext, opts: NativeRuntimeOpti
       const out: Record<string, DeckyRuntimeState> = {};
       for (const [name, h] of where) {
         const s = h.status(name);
-        if (s) out[name] = s;
+        const ip = net?.addressOf(name);
+        if (s) out[name] = ip ? { ...s, ip } : s;
       }
       return out;
     },
     close: async () => {
       latest.clear();
+      const names = [...where.keys()];
       where.clear();
+      requested.clear();
       await Promise.all([...hosts].map((h) => h.close()));
+      if (net) for (const n of names) await net.detach(n);
     },
     hostPid: (name) => where.get(name)?.pid,
   };

@@ -3,6 +3,7 @@ import type { DeckyRuntimeState } from '../../shared/domain/agent-status';
 import type { AttackerEvent } from '../../shared/domain/events';
 import type { Logger } from '../../shared/node/logger';
 import type { Clock } from '../clock';
+import type { DeckyNetwork } from '../network/decky-network';
 
 export const runtimeNames = ['native', 'docker'] as const;
 export type RuntimeName = (typeof runtimeNames)[number];
@@ -30,6 +31,8 @@ export type Runtime = Readonly<{
 
 export type RuntimeContext = Readonly<{
   network: NetworkDriver;
+  /** The namespaces and LAN addresses of the macvlan/ipvlan drivers (absent for loopback). */
+  deckyNetwork?: DeckyNetwork;
   /** Per-decky persistent data (host keys, certificates) lives under this directory. */
   dataDir: string;
   onEvent: EventSink;

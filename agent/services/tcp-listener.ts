@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../shared/node/logger';
+import { socketSourceFor } from './socket-source';
 import type { CapturedInteraction } from './types';
 
 /**
@@ -114,10 +115,14 @@ export async function listenTcp(opts: TcpListenOptions): Promise<TcpListener> {
     }
   });
 
+  // A decky in its own namespace gets its listening socket from there (socket-source.ts).
+  const source = socketSourceFor(opts.host);
+  const prebound = source ? await source.tcp(opts.host, opts.port) : undefined;
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => reject(new Error(describeListenError(err, opts.host, opts.port)));
     server.once('error', onError);
-    server.listen({ host: opts.host, port: opts.port, exclusive: true }, () => {
+    const target = prebound ?? { host: opts.host, port: opts.port, exclusive: true };
+    server.listen(target, () => {
       server.off('error', onError);
       resolve();
     });

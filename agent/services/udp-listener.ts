@@ -2,6 +2,7 @@ import dgram from 'node:dgram';
 import { isIP } from 'node:net';
 import type { Logger } from '../../shared/node/logger';
 import { describeListenError, newSessionId } from './tcp-listener';
+import { socketSourceFor } from './socket-source';
 import type { CapturedInteraction } from './types';
 
 /**
@@ -72,7 +73,9 @@ export async function listenUdp(opts: UdpListenOptions): Promise<UdpListener> {
   let totalWindowStart = Date.now();
   let totalInWindow = 0;
   let boundPort = opts.port;
-  const socket = dgram.createSocket({ type: isIP(opts.host) === 6 ? 'udp6' : 'udp4', reuseAddr: false });
+  // A decky in its own namespace gets its bound socket from there (socket-source.ts).
+  const source = socketSourceFor(opts.host);
+  const socket = source ? await source.udp(opts.host, opts.port) : dgram.createSocket({ type: isIP(opts.host) === 6 ? 'udp6' : 'udp4', reuseAddr: false });
 
   const admit = (src: string, now: number): SourceState | null => {
     if (now - totalWindowStart >= 1_000) {
@@ -126,14 +129,16 @@ export async function listenUdp(opts: UdpListenOptions): Promise<UdpListener> {
     }
   });
 
-  await new Promise<void>((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException) => reject(new Error(describeListenError(err, opts.host, opts.port).replace(/port (\d+)/, 'port $1/udp')));
-    socket.once('error', onError);
-    socket.bind({ address: opts.host, port: opts.port, exclusive: true }, () => {
-      socket.off('error', onError);
-      resolve();
+  if (!source) {
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException) => reject(new Error(describeListenError(err, opts.host, opts.port).replace(/port (\d+)/, 'port $1/udp')));
+      socket.once('error', onError);
+      socket.bind({ address: opts.host, port: opts.port, exclusive: true }, () => {
+        socket.off('error', onError);
+        resolve();
+      });
     });
-  });
+  }
   socket.on('error', (err) => opts.log.error('udp socket error', { port: boundPort, err }));
   boundPort = socket.address().port;
   if (!isLoopbackAddress(opts.host)) {
@@ -166,6 +171,12 @@ export async function listenUdp(opts: UdpListenOptions): Promise<UdpListener> {
  * RFC 1350 prescribes). The caller owns it and must close it.
  */
 export async function openEphemeralUdp(host: string, log: Logger): Promise<dgram.Socket> {
+  const source = socketSourceFor(host);
+  if (source) {
+    const bound = await source.udp(host, 0);
+    bound.on('error', (err) => log.debug('ephemeral udp socket error', { err }));
+    return bound;
+  }
   const socket = dgram.createSocket(isIP(host) === 6 ? 'udp6' : 'udp4');
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);

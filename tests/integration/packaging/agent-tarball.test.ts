@@ -30,7 +30,7 @@ describe('agent tarball contents', () => {
   it('holds the bundle, scripts, unit, config and checksums, and nothing else', async () => {
     const { stdout } = await run('tar', ['-tzf', tarball]);
     const files = stdout.split('\n').filter((f) => f && !f.endsWith('/')).map((f) => f.replace(/^[^/]+\//, '')).sort();
-    expect(files).toEqual(['SHA256SUMS', 'VERSION', 'bin/decnet-agent', 'etc/agent.env', 'install.sh', 'lib/cli.js', 'lib/decky-host.js', 'lib/package.json', 'systemd/decnet-agent.service', 'uninstall.sh']);
+    expect(files).toEqual(['SHA256SUMS', 'VERSION', 'bin/decnet-agent', 'etc/agent.env', 'install.sh', 'lib/cli.js', 'lib/decky-host.js', 'lib/netns-binder.js', 'lib/package.json', 'systemd/decnet-agent.service', 'uninstall.sh']);
     const bundle = await readFile(join(pkgDir, 'lib', 'cli.js'), 'utf8');
     expect(bundle).not.toMatch(/sourceMappingURL/);
     expect(bundle).not.toMatch(/BEGIN (EC |RSA )?PRIVATE KEY-----\n[A-Za-z0-9+/]/);
