@@ -3,6 +3,7 @@ import { distros } from '../../shared/catalog/distros';
 import { services } from '../../shared/catalog/services';
 import type { SettingsView } from '../../shared/ipc/contract';
 import type { CommandHandlers } from '../../shared/ipc/types';
+import type { AlertEngine } from './alerts/alert-engine';
 import type { CaInfo } from './ca';
 import type { DeployService } from './deploy/deploy-service';
 import type { EventLog } from './events/event-log';
@@ -22,6 +23,7 @@ export type CommandDeps = Readonly<{
   lifecycle: LifecycleService;
   topologies: TopologyService;
   eventLog: EventLog;
+  alerts: AlertEngine;
   caInfo: () => CaInfo;
   /** Where `npm run package:agent` leaves the worker tarball. */
   agentPackageDir: string;
@@ -79,6 +81,14 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
     'topologies.state': (a) => d.topologies.state(a.topologyId),
     'events.list': (a) => Promise.resolve(d.eventLog.list(a)),
     'catalog.get': () => Promise.resolve(catalog),
+    'alerts.get': () => Promise.resolve(d.alerts.config()),
+    'alerts.configure': async (a) => {
+      await d.alerts.configure(a);
+      return { saved: true as const };
+    },
+    'alerts.test': (a) => d.alerts.test(a.channelId),
+    'incidents.list': (a) => Promise.resolve({ incidents: d.alerts.incidents(a) }),
+    'incidents.update': (a) => d.alerts.setIncidentState(a.id, a.state),
     'settings.get': () => {
       const s = d.settings();
       const ca = d.caInfo();

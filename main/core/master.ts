@@ -7,6 +7,8 @@ import { createAgentClient } from './agent-client';
 import { createAgentPool, type AgentClientFactory } from './agents/agent-pool';
 import { openCertificateAuthority, type CertificateAuthority } from './ca';
 import { systemClock, type Clock } from './clock';
+import { createAlertEngine } from './alerts/alert-engine';
+import { undiciPost, type WebhookPost } from './alerts/webhook';
 import { createCommandHandlers } from './commands';
 import type { MasterConfig } from './config';
 import { startConsoleApi, type ConsoleApi } from './console-api/server';
@@ -57,6 +59,8 @@ export type MasterDeps = Readonly<{
   defer?: (fn: () => Promise<void>) => void;
   /** Metrics hook: how long each heartbeat took to handle (the benchmark reads it). */
   observeHeartbeat?: (ms: number) => void;
+  /** How alert webhooks are POSTed (default: undici); a unit test injects a recorder. */
+  webhookPost?: WebhookPost;
 }>;
 
 export type MasterStarted = Readonly<{
@@ -106,12 +110,14 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
   let swarmUrl = '';
   const masterUrl = () => swarmUrl;
   const svc = { store, lifecycle, agents, events, clock, log, defer };
-  const hosts = createHostService({ ...svc, enrollment, heartbeatIntervalMs: config.heartbeatIntervalMs, selfDestructTimeoutMs: config.selfDestructTimeoutMs, masterUrl });
+  const alerts = await createAlertEngine({ path: join(config.dataDir, 'alerts.json'), clock, log, post: deps.webhookPost ?? undiciPost, onChanged: (ids) => events.emit('incidents.changed', { incidentIds: ids }) });
+  events.on('security.alerted', (a) => void alerts.certMismatch(a.hostUuid, a.message));
+  const hosts = createHostService({ ...svc, enrollment, heartbeatIntervalMs: config.heartbeatIntervalMs, selfDestructTimeoutMs: config.selfDestructTimeoutMs, masterUrl, onOffline: (h) => void alerts.hostOffline(h.uuid, h.name) });
   const deploy = createDeployService({ ...svc, heartbeatIntervalMs: config.heartbeatIntervalMs });
   const mutator = createMutator(svc);
   const topologies = createTopologyService(svc);
   const syslog = config.logTarget ? createSyslogForwarder({ target: config.logTarget, log }) : null;
-  const swarmHandlers = createSwarmHandlers({ store, lifecycle, fleet, eventLog, events, clock, heartbeatIntervalMs: config.heartbeatIntervalMs, onTopologyReport: (h, r) => topologies.onReport(h, r), onEventsStored: syslog ? (evs) => syslog.send(evs) : undefined, log });
+  const swarmHandlers = createSwarmHandlers({ store, lifecycle, fleet, eventLog, events, clock, heartbeatIntervalMs: config.heartbeatIntervalMs, onTopologyReport: (h, r) => topologies.onReport(h, r), onEventsStored: (evs) => (syslog?.send(evs), void alerts.ingest(evs)), log });
   const observe = deps.observeHeartbeat;
   const timedHandlers = observe
     ? {
@@ -141,6 +147,7 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
     lifecycle,
     topologies,
     eventLog,
+    alerts,
     caInfo: () => ca.caInfo(),
     agentPackageDir: config.agentPackageDir ?? join(process.cwd(), 'dist'),
     settings: () => ({
@@ -170,6 +177,7 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
       swarmUrl = `https://${config.swarm.advertise[0] ?? '127.0.0.1'}:${addr.port}`;
       lifecycle.sweep();
       lifecycle.start();
+      alerts.start();
       hosts.start(Math.max(1000, Math.floor(config.heartbeatIntervalMs / 2)));
       flushTimer = clock.setInterval(() => store.hosts.flushSeen(), Math.max(1000, config.heartbeatIntervalMs));
       let apiInfo: MasterStarted['api'] = null;
@@ -201,6 +209,7 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
       await listener.stop();
       await agents.closeAll();
       await syslog?.stop();
+      await alerts.stop();
       await eventLog.close();
       await store.flush();
     },

@@ -3,6 +3,7 @@ import { archetypeNames } from '../catalog/archetypes';
 import { distroNames } from '../catalog/distros';
 import { serviceNames } from '../catalog/services';
 import { DeckyConfig, DeckyName, HostUuid, ServiceConfig, ServiceNameSchema } from '../domain/decky';
+import { AlertRule, ChannelStatus, Incident, incidentStates, WebhookChannel } from '../domain/alerts';
 import { AttackerEvent } from '../domain/events';
 import { HostAddress, HostName, HostSummary } from '../domain/host';
 import { LifecycleRow } from '../domain/lifecycle';
@@ -117,6 +118,20 @@ export const ipcCommands = {
     }),
   },
   'settings.get': { input: Void, output: SettingsView },
+  'alerts.get': {
+    input: Void,
+    output: z.strictObject({ rules: z.array(AlertRule), channels: z.array(WebhookChannel), status: z.record(z.string(), ChannelStatus) }),
+  },
+  'alerts.configure': {
+    input: z.strictObject({ rules: z.array(AlertRule).max(16).optional(), channels: z.array(WebhookChannel).max(16).optional() }),
+    output: z.strictObject({ saved: z.literal(true) }),
+  },
+  'alerts.test': { input: z.strictObject({ channelId: z.string().min(1).max(64) }), output: z.strictObject({ ok: z.boolean(), error: z.string().nullable() }) },
+  'incidents.list': {
+    input: z.strictObject({ state: z.enum(incidentStates).optional(), limit: z.number().int().min(1).max(5000).optional() }),
+    output: z.strictObject({ incidents: z.array(Incident) }),
+  },
+  'incidents.update': { input: z.strictObject({ id: z.uuid(), state: z.enum(['acknowledged', 'closed']) }), output: Incident },
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 /** Main → renderer pushes. Key = channel name (`<domain>.<pastTense>`). */
@@ -126,5 +141,6 @@ export const ipcEvents = {
   'lifecycle.changed': z.strictObject({ rows: z.array(LifecycleRow) }),
   'topologies.changed': z.strictObject({ topologyIds: z.array(z.string()) }),
   'events.captured': z.strictObject({ count: z.number().int(), latest: Iso }),
+  'incidents.changed': z.strictObject({ incidentIds: z.array(z.uuid()) }),
   'security.alerted': z.strictObject({ kind: z.string(), message: z.string(), hostUuid: HostUuid.nullable(), at: Iso }),
 } as const satisfies Record<string, z.ZodType>;

@@ -22,6 +22,8 @@ type Deps = Readonly<{
   selfDestructTimeoutMs: number;
   /** `https://host:port` workers dial, for the enroll command line. */
   masterUrl: () => string;
+  /** Called once per online → offline transition (the host-offline alert rule). */
+  onOffline?: (host: Readonly<{ uuid: string; name: string }>) => void;
 }>;
 
 /** hosts.* commands plus the liveness tick that reports online → suspect → offline transitions. */
@@ -130,7 +132,10 @@ export function createHostService(deps: Deps) {
         lastLiveness.set(h.uuid, l);
         if (before !== undefined && before !== l) {
           changed.push(h.uuid);
-          if (l === 'offline') log.warn('host went offline', { host: h.uuid, name: h.name, lastHeartbeatAt: h.lastHeartbeatAt });
+          if (l === 'offline') {
+            log.warn('host went offline', { host: h.uuid, name: h.name, lastHeartbeatAt: h.lastHeartbeatAt });
+            deps.onOffline?.(h);
+          }
         }
       }
       if (changed.length) events.emit('hosts.changed', { hostUuids: changed });

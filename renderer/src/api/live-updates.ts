@@ -8,6 +8,7 @@ export const invalidationsByEvent = {
   'lifecycle.changed': ['lifecycle.get', 'lifecycle.recent', 'deckies.list'],
   'events.captured': ['events.list'],
   'topologies.changed': ['topologies.list', 'topologies.state'],
+  'incidents.changed': ['incidents.list'],
   'security.alerted': [],
 } as const satisfies Record<EventName, readonly Command[]>;
 

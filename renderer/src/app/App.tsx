@@ -5,6 +5,7 @@ import { startLiveUpdates } from '../api/live-updates';
 import { DeckiesPage } from '../features/deckies/DeckiesPage';
 import { ProgressTray } from '../features/deckies/ProgressTray';
 import { EventsPage } from '../features/events/EventsPage';
+import { IncidentsPage } from '../features/incidents/IncidentsPage';
 import { HostsPage } from '../features/hosts/HostsPage';
 import { SettingsPage } from '../features/settings/SettingsPage';
 import { TopologiesPage } from '../features/topologies/TopologiesPage';
@@ -43,6 +44,8 @@ function CurrentPage() {
       return <TopologiesPage />;
     case 'events':
       return <EventsPage />;
+    case 'incidents':
+      return <IncidentsPage />;
     case 'settings':
       return <SettingsPage />;
   }

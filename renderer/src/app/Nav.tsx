@@ -8,6 +8,7 @@ const items: readonly { page: Page; label: string; icon: IconName }[] = [
   { page: 'deckies', label: 'Deckies', icon: 'deckies' },
   { page: 'topologies', label: 'Topologies', icon: 'topologies' },
   { page: 'events', label: 'Events', icon: 'events' },
+  { page: 'incidents', label: 'Incidents', icon: 'alert' },
   { page: 'settings', label: 'Settings', icon: 'settings' },
 ];
 
@@ -18,10 +19,12 @@ export function Nav() {
   const hosts = useCommand('hosts.list', {});
   const deckies = useCommand('deckies.list', {});
   const settings = useCommand('settings.get', {});
+  const incidents = useCommand('incidents.list', { state: 'open' });
   const online = hosts.data?.filter((h) => h.liveness === 'online').length ?? 0;
   const counters: Partial<Record<Page, string>> = {
     hosts: hosts.data ? `${online}/${hosts.data.length}` : '',
     deckies: deckies.data ? deckies.data.length.toLocaleString() : '',
+    incidents: incidents.data?.incidents.length ? incidents.data.incidents.length.toLocaleString() : '',
   };
 
   return (
