@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { networkOf } from '../../shared/domain/ip-range';
 import { ip } from './ip-command';
 
 /** The worker's LAN as the agent sees it: what it reports and what deckies attach to. */
@@ -16,18 +17,6 @@ export type HostNetwork = Readonly<{
 
 const Routes = z.array(z.looseObject({ dst: z.string(), dev: z.string().optional(), gateway: z.string().optional() }));
 const Addrs = z.array(z.looseObject({ ifname: z.string(), addr_info: z.array(z.looseObject({ family: z.string(), local: z.string(), prefixlen: z.number() })).default([]) }));
-
-export function ipToInt(a: string): number {
-  const p = a.split('.').map(Number);
-  return (((p[0]! << 24) >>> 0) + (p[1]! << 16) + (p[2]! << 8) + p[3]!) >>> 0;
-}
-export function intToIp(n: number): string {
-  return [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
-export function networkOf(address: string, prefixLen: number): string {
-  const mask = prefixLen === 0 ? 0 : (~0 << (32 - prefixLen)) >>> 0;
-  return `${intToIp((ipToInt(address) & mask) >>> 0)}/${prefixLen}`;
-}
 
 /**
  * Reads the interface of the default route (or `parent` when the operator named one), its first

@@ -68,7 +68,8 @@ export function createFleetView(opts: Readonly<{ store: Store; events: MasterEve
         const state = rt?.running ? 'running' : 'degraded';
         const services: Record<string, string> = rt ? { ...rt.services } : {};
         const existing = store.fleet.get(d.name);
-        const config = { ...d, hostUuid: host.local ? null : host.uuid };
+        // A re-localised decky (macvlan/ipvlan worker on another subnet) shows the address it really has.
+        const config = { ...d, ...(rt?.ip ? { ip: rt.ip } : {}), hostUuid: host.local ? null : host.uuid };
         if (!existing) {
           store.fleet.upsert({ config, placedOn: host.uuid, state, services, lastError: rt?.error ?? null, updatedAt: at });
           names.push(d.name);

@@ -142,6 +142,31 @@ describe.skipIf(unavailable !== null)('macvlan deckies on a namespace LAN', () =
     expect(curl.out).toMatch(/^[2-4]\d\d$/);
   }, 60_000);
 
+  it('plans from the reported subnet, re-localises a plan for another subnet and shows the new address', async () => {
+    const hosts = await m.call('hosts.list', {});
+    const me = hosts.find((h) => h.uuid === hostUuid)!;
+    expect(me.network?.reported).toMatchObject({ driver: 'macvlan', interface: 'lan0', address: lab.workerLanIp, subnet: '198.51.100.0/24', gateway: '198.51.100.1' });
+    expect(me.agentPort).toBe(me.network?.reported?.listenPort);
+    const planned = await m.call('deckies.deploy', { hostUuid, services: ['http'], deckies: [{ name: `pln-t${pid}` }] });
+    const moved = await m.call('deckies.deploy', { hostUuid, services: ['http'], deckies: [{ name: `mov-t${pid}`, ip: '127.77.9.9' }] });
+    const rows = await settled(m, [...planned.lifecycleIds, ...moved.lifecycleIds], 30_000);
+    expect(rows.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
+    const list = await eventually(async () => {
+      const l = await m.call('deckies.list', {});
+      const mv = l.find((d) => d.config.name === `mov-t${pid}`);
+      return mv && mv.config.ip !== '127.77.9.9' ? l : undefined;
+    }, { what: 're-localised address shown', timeoutMs: 20_000 });
+    const ips = new Map(list.map((d) => [d.config.name, d.config.ip]));
+    for (const n of [`pln-t${pid}`, `mov-t${pid}`]) {
+      const a = ips.get(n)!;
+      expect(a).toMatch(/^198\.51\.100\.\d+$/);
+      expect([lab.workerLanIp, '198.51.100.1', lab.clientIp, ...deckies.map((d) => d.ip)]).not.toContain(a);
+      const curl = await inNs(lab.client, 'curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '-m', '10', `http://${a}/`]);
+      expect(curl.out, n).toMatch(/^[2-4]\d\d$/);
+    }
+    expect(ips.get(`pln-t${pid}`)).not.toBe(ips.get(`mov-t${pid}`));
+  }, 90_000);
+
   it('teardown removes the decky namespace and its shim route', async () => {
     const d = deckies[1]!;
     const { lifecycleId } = await m.call('deckies.teardown', { deckyName: d.name });
