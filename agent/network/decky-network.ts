@@ -18,7 +18,13 @@ export type DeckyNetwork = Readonly<{
   addressOf: (name: string) => string | undefined;
 }>;
 
-export type DeckyNetworkOptions = Readonly<{ driver: L2Driver; host: HostNetwork; range: IpRange; probe: AddressProbe; log: Logger }>;
+export type DeckyNetworkOptions = Readonly<{
+  driver: L2Driver;
+  host: HostNetwork;
+  range: IpRange;
+  probe: AddressProbe;
+  log: Logger;
+}>;
 
 export function createDeckyNetwork(o: DeckyNetworkOptions): DeckyNetwork {
   const addresses = new Map<string, string>();
@@ -51,13 +57,30 @@ export function createDeckyNetwork(o: DeckyNetworkOptions): DeckyNetwork {
         return true;
       };
       try {
-        const ip = await chooseAddress({ decky: decky.name, wanted: decky.ip, net: o.host, range: o.range, inUse, probe: o.probe, claim });
+        const ip = await chooseAddress({
+          decky: decky.name,
+          wanted: decky.ip,
+          net: o.host,
+          range: o.range,
+          inUse,
+          probe: o.probe,
+          claim,
+        });
         for (const a of mine) claimed.delete(a);
         mine.clear();
         addresses.set(decky.name, ip);
-        if (ip !== decky.ip) o.log.info('decky re-localised', { decky: decky.name, planned: decky.ip, ip, subnet: o.host.subnet });
+        if (ip !== decky.ip)
+          o.log.info('decky re-localised', { decky: decky.name, planned: decky.ip, ip, subnet: o.host.subnet });
         const ns = namespaceFor(decky.name);
-        await createDeckyNamespace({ ns, driver: o.driver, parent: o.host.interface, ip, prefixLen: o.host.prefixLen, ...(o.host.gateway ? { gateway: o.host.gateway } : {}), os: decky.nmapOs });
+        await createDeckyNamespace({
+          ns,
+          driver: o.driver,
+          parent: o.host.interface,
+          ip,
+          prefixLen: o.host.prefixLen,
+          ...(o.host.gateway ? { gateway: o.host.gateway } : {}),
+          os: decky.nmapOs,
+        });
         if (o.driver === 'macvlan') {
           await addShimRoute(o.host.interface, ip, o.host.address);
           shimmed.add(decky.name);

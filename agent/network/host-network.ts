@@ -16,7 +16,12 @@ export type HostNetwork = Readonly<{
 }>;
 
 const Routes = z.array(z.looseObject({ dst: z.string(), dev: z.string().optional(), gateway: z.string().optional() }));
-const Addrs = z.array(z.looseObject({ ifname: z.string(), addr_info: z.array(z.looseObject({ family: z.string(), local: z.string(), prefixlen: z.number() })).default([]) }));
+const Addrs = z.array(
+  z.looseObject({
+    ifname: z.string(),
+    addr_info: z.array(z.looseObject({ family: z.string(), local: z.string(), prefixlen: z.number() })).default([]),
+  }),
+);
 
 /**
  * Reads the interface of the default route (or `parent` when the operator named one), its first
@@ -26,7 +31,10 @@ export async function detectHostNetwork(parent?: string): Promise<HostNetwork> {
   const routes = Routes.parse(JSON.parse((await ip('-j', '-4', 'route', 'show', 'default')) || '[]'));
   const def = routes.find((r) => r.dst === 'default' && r.dev);
   const dev = parent ?? def?.dev;
-  if (!dev) throw new Error('no default route to find the LAN interface on; name the parent interface with --parent IFACE (DECNET_AGENT_PARENT)');
+  if (!dev)
+    throw new Error(
+      'no default route to find the LAN interface on; name the parent interface with --parent IFACE (DECNET_AGENT_PARENT)',
+    );
   let raw: string;
   try {
     raw = await ip('-j', '-4', 'addr', 'show', 'dev', dev);
@@ -36,5 +44,11 @@ export async function detectHostNetwork(parent?: string): Promise<HostNetwork> {
   const info = Addrs.parse(JSON.parse(raw || '[]'))[0]?.addr_info.find((a) => a.family === 'inet');
   if (!info) throw new Error(`parent interface ${dev} has no IPv4 address; give it one or name another with --parent`);
   const gateway = def && def.dev === dev ? def.gateway : undefined;
-  return { interface: dev, address: info.local, prefixLen: info.prefixlen, subnet: networkOf(info.local, info.prefixlen), ...(gateway ? { gateway } : {}) };
+  return {
+    interface: dev,
+    address: info.local,
+    prefixLen: info.prefixlen,
+    subnet: networkOf(info.local, info.prefixlen),
+    ...(gateway ? { gateway } : {}),
+  };
 }

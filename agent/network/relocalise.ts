@@ -45,7 +45,10 @@ export async function chooseAddress(req: AddressRequest): Promise<string> {
   const w = ipToInt(req.wanted);
   if (w >= range.first && w <= range.last && !reserved(req.wanted) && claim(req.wanted)) {
     if (await req.probe(net.interface, req.wanted)) {
-      throw new AppError('CONFLICT', `decky ${req.decky}: ${req.wanted} is already in use on the LAN (a host answered ARP on ${net.interface}); choose another address`);
+      throw new AppError(
+        'CONFLICT',
+        `decky ${req.decky}: ${req.wanted} is already in use on the LAN (a host answered ARP on ${net.interface}); choose another address`,
+      );
     }
     return req.wanted;
   }
@@ -57,5 +60,8 @@ export async function chooseAddress(req: AddressRequest): Promise<string> {
     if (!(await req.probe(net.interface, candidate))) return candidate;
   }
   const span = `${intToIp(range.first)}-${intToIp(range.last)}`;
-  throw new AppError('CONFLICT', `decky ${req.decky}: no free address left in ${span} on ${net.interface} (${probes >= MAX_PROBES ? `${MAX_PROBES} probed addresses answered ARP` : 'range exhausted'})`);
+  throw new AppError(
+    'CONFLICT',
+    `decky ${req.decky}: no free address left in ${span} on ${net.interface} (${probes >= MAX_PROBES ? `${MAX_PROBES} probed addresses answered ARP` : 'range exhausted'})`,
+  );
 }

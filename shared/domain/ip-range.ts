@@ -37,7 +37,8 @@ export function tryParseRange(text: string): IpRange | undefined {
     return first <= last ? { first, last } : undefined;
   }
   const cidr = /^([\d.]+)\/(\d{1,2})$/.exec(text);
-  if (cidr && valid(cidr[1]!) && Number(cidr[2]) >= 8 && Number(cidr[2]) <= 30) return hostsOf(cidr[1]!, Number(cidr[2]));
+  if (cidr && valid(cidr[1]!) && Number(cidr[2]) >= 8 && Number(cidr[2]) <= 30)
+    return hostsOf(cidr[1]!, Number(cidr[2]));
   return undefined;
 }
 

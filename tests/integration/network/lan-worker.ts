@@ -67,8 +67,8 @@ export async function startLanWorker(lab: Lab, dir: string, driver: 'macvlan' | 
     },
   );
   let out = '';
-  agent.stdout!.on('data', (b: Buffer) => (out += b.toString()));
-  agent.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+  agent.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  agent.stderr.on('data', (b: Buffer) => (out += b.toString()));
   const exited = new Promise((r) => agent.once('exit', r));
   const stop = async () => {
     if (agent.exitCode === null && agent.signalCode === null) {

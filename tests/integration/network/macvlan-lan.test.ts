@@ -230,14 +230,27 @@ describe.skipIf(unavailable !== null)('macvlan deckies on a namespace LAN', () =
 
   it('decnet-agent doctor checks the parent interface, the kernel driver and CAP_NET_ADMIN, each with its fix', async () => {
     const doctor = (network: string) =>
-      inNs(lab.worker, process.execPath, [AGENT_CLI, 'doctor', '--dir', join(tmp.dir, 'identity'), '--state-dir', join(tmp.dir, 'state'), '--listen', '127.0.0.1:0', '--network', network]);
+      inNs(lab.worker, process.execPath, [
+        AGENT_CLI,
+        'doctor',
+        '--dir',
+        join(tmp.dir, 'identity'),
+        '--state-dir',
+        join(tmp.dir, 'state'),
+        '--listen',
+        '127.0.0.1:0',
+        '--network',
+        network,
+      ]);
     const mac = await doctor('macvlan');
     expect(mac.out).toMatch(/ok +CAP_NET_ADMIN/);
     expect(mac.out).toMatch(/ok +parent interface +lan0 198\.51\.100\.2\/24 via 198\.51\.100\.1/);
     expect(mac.out).toMatch(/ok +kernel macvlan +the kernel creates macvlan links on lan0/);
     const ipv = await doctor('ipvlan');
     // Either the kernel has ipvlan, or the failure names the fix.
-    expect(ipv.out).toMatch(/ok +kernel ipvlan|FAIL +kernel ipvlan +cannot create a ipvlan link on lan0 .*modprobe ipvlan/);
+    expect(ipv.out).toMatch(
+      /ok +kernel ipvlan|FAIL +kernel ipvlan +cannot create a ipvlan link on lan0 .*modprobe ipvlan/,
+    );
     expect((await inNs(lab.worker, 'ip', ['-j', 'link'])).out).not.toContain('dnchk');
   }, 60_000);
 
