@@ -28,12 +28,15 @@ function rssMiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 }
 
+// One data dir for every round: host keys are generated once (the warm-up round), so the rounds
+// compare the drivers rather than key generation.
+const dataDir = process.argv.includes('--in-worker') ? mkdtempSync(join(tmpdir(), 'decnet-netbench-')) : '';
+
 async function measure(
   driver: NetworkDriver,
   n: number,
   round: number,
 ): Promise<{ upMs: number; perDeckyMiB: number; processes: number }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'decnet-netbench-'));
   const log = createLogger({ level: 'critical' });
   const deckyNetwork =
     driver === 'macvlan'
@@ -93,6 +96,7 @@ if (process.argv.includes('--in-worker')) {
       );
     }
   }
+  rmSync(dataDir, { recursive: true, force: true });
 } else {
   execFileSync(process.execPath, ['scripts/build.mjs', '--no-renderer'], { stdio: 'inherit' });
   const w = `dnb-w-${process.pid}`;
