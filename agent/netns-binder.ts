@@ -18,7 +18,11 @@ function reply(msg: BinderReply, handle?: net.Server | dgram.Socket, done?: () =
 function bind(req: Extract<BinderRequest, { type: 'bind' }>): void {
   const fail = (err: NodeJS.ErrnoException) => {
     const message = describeListenError(err, req.host, req.port);
-    reply({ type: 'error', id: req.id, message: req.proto === 'udp' ? message.replace(/port (\d+)/, 'port $1/udp') : message });
+    reply({
+      type: 'error',
+      id: req.id,
+      message: req.proto === 'udp' ? message.replace(/port (\d+)/, 'port $1/udp') : message,
+    });
   };
   if (req.proto === 'tcp') {
     const server = net.createServer();
@@ -26,7 +30,9 @@ function bind(req: Extract<BinderRequest, { type: 'bind' }>): void {
     server.listen({ host: req.host, port: req.port, exclusive: true }, () => {
       const a = server.address();
       // Closing our copy after the send leaves the parent's duplicate listening.
-      reply({ type: 'bound', id: req.id, port: typeof a === 'object' && a ? a.port : req.port }, server, () => server.close());
+      reply({ type: 'bound', id: req.id, port: typeof a === 'object' && a ? a.port : req.port }, server, () =>
+        server.close(),
+      );
     });
     return;
   }

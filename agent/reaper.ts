@@ -69,6 +69,11 @@ if [ -z "$PREFIX" ] && [ -d /run/systemd/system ] && command -v systemctl >/dev/
     systemctl disable "$unit" 2>/dev/null || true
   done
 fi
+# Network state is host-wide too: every decky namespace (decnet-*) and the worker's shim link.
+if [ -z "$PREFIX" ] && command -v ip >/dev/null 2>&1; then
+  for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep '^decnet-' || true); do ip netns del "$ns" 2>/dev/null || true; done
+  ip link del decnet-shim 2>/dev/null || true
+fi
 # Refuse to follow a symlinked parent out of the root (checked again here: the tree may have changed).
 for p in opt etc etc/systemd etc/systemd/system var var/lib var/lib/decnet usr usr/local usr/local/bin; do
   if [ -n "$PREFIX" ] && [ -L "$PREFIX/$p" ]; then log "refusing: $PREFIX/$p is a symlink"; exit 4; fi

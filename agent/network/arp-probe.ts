@@ -11,5 +11,7 @@ export const arpingProbe: AddressProbe = async (iface, address) => {
   const r = await runCommand('arping', ['-D', '-q', '-c', '1', '-w', '1', '-I', iface, address], 5_000);
   if (r.code === 0) return false;
   if (r.code === 1) return true;
-  throw new Error(`cannot probe ${address} on ${iface} with arping (${r.stderr.trim().split('\n')[0] || `exit ${r.code}`}); install it: apt-get install arping`);
+  throw new Error(
+    `cannot probe ${address} on ${iface} with arping (${r.stderr.trim().split('\n')[0] || `exit ${r.code}`}); install it: apt-get install arping`,
+  );
 };

@@ -13,7 +13,9 @@ export type Binder = SocketSource & Readonly<{ close: () => void }>;
  * enter a namespace; an `ip netns exec` failure surfaces as the first request's error.
  */
 export function openBinder(ns: string, binderScript: string): Binder {
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, binderScript], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, binderScript], {
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
   let stderr = '';
   child.stderr?.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-500)));
   let nextId = 0;
@@ -25,7 +27,9 @@ export function openBinder(ns: string, binderScript: string): Binder {
     pending.clear();
   };
   child.once('error', (err) => failAll(`cannot start the namespace binder in ${ns}: ${err.message}`));
-  child.once('exit', (code) => failAll(`the namespace binder in ${ns} exited (code ${code})${stderr ? `: ${stderr.trim().split('\n')[0]}` : ''}`));
+  child.once('exit', (code) =>
+    failAll(`the namespace binder in ${ns} exited (code ${code})${stderr ? `: ${stderr.trim().split('\n')[0]}` : ''}`),
+  );
   child.on('message', (raw, handle) => {
     const parsed = BinderReply.safeParse(raw);
     if (!parsed.success) return;
@@ -43,7 +47,11 @@ export function openBinder(ns: string, binderScript: string): Binder {
       const id = nextId++;
       const timer = setTimeout(() => {
         pending.delete(id);
-        reject(new Error(`the namespace binder in ${ns} did not bind ${host}:${port}/${proto} within ${BIND_TIMEOUT_MS / 1000} s`));
+        reject(
+          new Error(
+            `the namespace binder in ${ns} did not bind ${host}:${port}/${proto} within ${BIND_TIMEOUT_MS / 1000} s`,
+          ),
+        );
       }, BIND_TIMEOUT_MS);
       pending.set(id, {
         resolve: (h) => {
@@ -64,7 +72,8 @@ export function openBinder(ns: string, binderScript: string): Binder {
     tcp: (host, port) => request<net.Server>('tcp', host, port),
     udp: (host, port) => request<dgram.Socket>('udp', host, port),
     close: () => {
-      if (child.connected) child.send({ type: 'exit' } satisfies BinderRequest, () => child.connected && child.disconnect());
+      if (child.connected)
+        child.send({ type: 'exit' } satisfies BinderRequest, () => child.connected && child.disconnect());
       else if (child.exitCode === null) child.kill();
     },
   };

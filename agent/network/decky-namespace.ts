@@ -17,7 +17,15 @@ function tempLinkName(ns: string): string {
   return `dn${createHash('sha256').update(ns).digest('hex').slice(0, 10)}`;
 }
 
-export type DeckyLink = Readonly<{ ns: string; driver: L2Driver; parent: string; ip: string; prefixLen: number; gateway?: string; os: NmapOs }>;
+export type DeckyLink = Readonly<{
+  ns: string;
+  driver: L2Driver;
+  parent: string;
+  ip: string;
+  prefixLen: number;
+  gateway?: string;
+  os: NmapOs;
+}>;
 
 /**
  * Creates the decky's namespace with one macvlan (bridge mode: siblings, and the shim, reach each
@@ -41,7 +49,8 @@ export async function createDeckyNamespace(link: DeckyLink): Promise<void> {
     if (link.gateway) await ip('-n', link.ns, 'route', 'add', 'default', 'via', link.gateway, 'dev', 'eth0');
     const args = Object.entries(sysctlsFor(link.os)).map(([k, v]) => `${k}=${v}`);
     const r = await runCommand('ip', ['netns', 'exec', link.ns, 'sysctl', '-q', '-w', ...args]);
-    if (r.code !== 0) throw new Error(`cannot apply the ${link.os} sysctls in ${link.ns}: ${r.stderr.trim().split('\n')[0]}`);
+    if (r.code !== 0)
+      throw new Error(`cannot apply the ${link.os} sysctls in ${link.ns}: ${r.stderr.trim().split('\n')[0]}`);
   } catch (err) {
     await runCommand('ip', ['link', 'del', tmp]);
     await destroyDeckyNamespace(link.ns);

@@ -18,20 +18,31 @@ export type DeckyNetwork = Readonly<{
   addressOf: (name: string) => string | undefined;
 }>;
 
-export type DeckyNetworkOptions = Readonly<{ driver: L2Driver; host: HostNetwork; range: IpRange; probe: AddressProbe; log: Logger }>;
+export type DeckyNetworkOptions = Readonly<{
+  driver: L2Driver;
+  host: HostNetwork;
+  range: IpRange;
+  probe: AddressProbe;
+  log: Logger;
+}>;
 
 export function createDeckyNetwork(o: DeckyNetworkOptions): DeckyNetwork {
   const addresses = new Map<string, string>();
   const shimmed = new Set<string>();
+  /** Attaches in flight (a shim they may be creating must not be removed under them). */
+  let attaching = 0;
   /** Addresses being probed by an attach in flight. */
   const claimed = new Set<string>();
 
   const detach = async (name: string): Promise<void> => {
     const address = addresses.get(name);
     addresses.delete(name);
-    if (address && shimmed.delete(name)) await removeShimRoute(address);
+    const hadShim = address !== undefined && shimmed.delete(name);
+    if (hadShim) await removeShimRoute(address);
     await destroyDeckyNamespace(namespaceFor(name));
-    if (shimmed.size === 0 && o.driver === 'macvlan') await removeShim();
+    // Only the last shimmed decky's own teardown removes the shim (never an attach's clean-up pass,
+    // which could race a concurrent attach that just created it).
+    if (hadShim && shimmed.size === 0 && attaching === 0) await removeShim();
   };
 
   return {
@@ -41,6 +52,7 @@ export function createDeckyNetwork(o: DeckyNetworkOptions): DeckyNetwork {
     detach,
     attach: async (decky) => {
       await detach(decky.name);
+      attaching++;
       const inUse = new Set(addresses.values());
       // Candidates are claimed before their probe so concurrent attaches never pick the same address.
       const mine = new Set<string>();
@@ -51,13 +63,30 @@ export function createDeckyNetwork(o: DeckyNetworkOptions): DeckyNetwork {
         return true;
       };
       try {
-        const ip = await chooseAddress({ decky: decky.name, wanted: decky.ip, net: o.host, range: o.range, inUse, probe: o.probe, claim });
+        const ip = await chooseAddress({
+          decky: decky.name,
+          wanted: decky.ip,
+          net: o.host,
+          range: o.range,
+          inUse,
+          probe: o.probe,
+          claim,
+        });
         for (const a of mine) claimed.delete(a);
         mine.clear();
         addresses.set(decky.name, ip);
-        if (ip !== decky.ip) o.log.info('decky re-localised', { decky: decky.name, planned: decky.ip, ip, subnet: o.host.subnet });
+        if (ip !== decky.ip)
+          o.log.info('decky re-localised', { decky: decky.name, planned: decky.ip, ip, subnet: o.host.subnet });
         const ns = namespaceFor(decky.name);
-        await createDeckyNamespace({ ns, driver: o.driver, parent: o.host.interface, ip, prefixLen: o.host.prefixLen, ...(o.host.gateway ? { gateway: o.host.gateway } : {}), os: decky.nmapOs });
+        await createDeckyNamespace({
+          ns,
+          driver: o.driver,
+          parent: o.host.interface,
+          ip,
+          prefixLen: o.host.prefixLen,
+          ...(o.host.gateway ? { gateway: o.host.gateway } : {}),
+          os: decky.nmapOs,
+        });
         if (o.driver === 'macvlan') {
           await addShimRoute(o.host.interface, ip, o.host.address);
           shimmed.add(decky.name);
@@ -65,8 +94,12 @@ export function createDeckyNetwork(o: DeckyNetworkOptions): DeckyNetwork {
         return { ns, ip };
       } catch (err) {
         for (const a of mine) claimed.delete(a);
+        attaching--;
         await detach(decky.name);
+        attaching++;
         throw err;
+      } finally {
+        attaching--;
       }
     },
   };

@@ -20,16 +20,33 @@ export async function hasNetAdmin(): Promise<boolean> {
  */
 export async function networkDoctorChecks(driver: 'macvlan' | 'ipvlan', parent?: string): Promise<NetworkCheck[]> {
   const checks: NetworkCheck[] = [];
-  const add = (name: string, ok: boolean, detail: string, fatal = true) => void checks.push({ name, ok, detail, fatal });
+  const add = (name: string, ok: boolean, detail: string, fatal = true) =>
+    void checks.push({ name, ok, detail, fatal });
   const admin = await hasNetAdmin();
-  add('CAP_NET_ADMIN', admin, admin ? 'the agent may create namespaces and links' : `the ${driver} driver needs CAP_NET_ADMIN: run the agent as root (the shipped systemd unit does)`);
+  add(
+    'CAP_NET_ADMIN',
+    admin,
+    admin
+      ? 'the agent may create namespaces and links'
+      : `the ${driver} driver needs CAP_NET_ADMIN: run the agent as root (the shipped systemd unit does)`,
+  );
   const netns = await runCommand('ip', ['netns', 'list']);
-  add('network namespaces', netns.code === 0, netns.code === 0 ? 'ip netns works' : `ip netns failed (${netns.stderr.trim().split('\n')[0]}); install iproute2: apt-get install iproute2`);
+  add(
+    'network namespaces',
+    netns.code === 0,
+    netns.code === 0
+      ? 'ip netns works'
+      : `ip netns failed (${netns.stderr.trim().split('\n')[0]}); install iproute2: apt-get install iproute2`,
+  );
   let iface: string | undefined;
   try {
     const host = await detectHostNetwork(parent);
     iface = host.interface;
-    add('parent interface', true, `${host.interface} ${host.address}/${host.prefixLen}${host.gateway ? ` via ${host.gateway}` : ''}; deckies take addresses in ${host.subnet}`);
+    add(
+      'parent interface',
+      true,
+      `${host.interface} ${host.address}/${host.prefixLen}${host.gateway ? ` via ${host.gateway}` : ''}; deckies take addresses in ${host.subnet}`,
+    );
   } catch (err) {
     add('parent interface', false, `${(err as Error).message}; set DECNET_AGENT_PARENT in /etc/decnet/agent.env`);
   }
@@ -38,11 +55,27 @@ export async function networkDoctorChecks(driver: 'macvlan' | 'ipvlan', parent?:
     const kind = driver === 'macvlan' ? ['type', 'macvlan', 'mode', 'bridge'] : ['type', 'ipvlan', 'mode', 'l2'];
     const r = await runCommand('ip', ['link', 'add', 'link', iface, 'name', probe, ...kind]);
     await runCommand('ip', ['link', 'del', probe]);
-    const fix = driver === 'ipvlan' ? 'load it (modprobe ipvlan) or use DECNET_AGENT_NETWORK=macvlan' : 'load it (modprobe macvlan) or use DECNET_AGENT_NETWORK=ipvlan (e.g. on Wi-Fi)';
-    add(`kernel ${driver}`, r.code === 0, r.code === 0 ? `the kernel creates ${driver} links on ${iface}` : `cannot create a ${driver} link on ${iface} (${r.stderr.trim().split('\n')[0]}); ${fix}`);
+    const fix =
+      driver === 'ipvlan'
+        ? 'load it (modprobe ipvlan) or use DECNET_AGENT_NETWORK=macvlan'
+        : 'load it (modprobe macvlan) or use DECNET_AGENT_NETWORK=ipvlan (e.g. on Wi-Fi)';
+    add(
+      `kernel ${driver}`,
+      r.code === 0,
+      r.code === 0
+        ? `the kernel creates ${driver} links on ${iface}`
+        : `cannot create a ${driver} link on ${iface} (${r.stderr.trim().split('\n')[0]}); ${fix}`,
+    );
   }
   const arping = await runCommand('arping', ['-V']);
   const iputils = arping.code === 0 && /iputils/.test(arping.stdout + arping.stderr);
-  add('arping', iputils, iputils ? 'iputils arping probes decky addresses before they are taken' : 'iputils arping is missing: apt-get install iputils-arping', false);
+  add(
+    'arping',
+    iputils,
+    iputils
+      ? 'iputils arping probes decky addresses before they are taken'
+      : 'iputils arping is missing: apt-get install iputils-arping',
+    false,
+  );
   return checks;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { networkOf } from '../../shared/domain/ip-range';
 import { ip } from './ip-command';
 
 /** The worker's LAN as the agent sees it: what it reports and what deckies attach to. */
@@ -15,19 +16,12 @@ export type HostNetwork = Readonly<{
 }>;
 
 const Routes = z.array(z.looseObject({ dst: z.string(), dev: z.string().optional(), gateway: z.string().optional() }));
-const Addrs = z.array(z.looseObject({ ifname: z.string(), addr_info: z.array(z.looseObject({ family: z.string(), local: z.string(), prefixlen: z.number() })).default([]) }));
-
-export function ipToInt(a: string): number {
-  const p = a.split('.').map(Number);
-  return (((p[0]! << 24) >>> 0) + (p[1]! << 16) + (p[2]! << 8) + p[3]!) >>> 0;
-}
-export function intToIp(n: number): string {
-  return [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
-export function networkOf(address: string, prefixLen: number): string {
-  const mask = prefixLen === 0 ? 0 : (~0 << (32 - prefixLen)) >>> 0;
-  return `${intToIp((ipToInt(address) & mask) >>> 0)}/${prefixLen}`;
-}
+const Addrs = z.array(
+  z.looseObject({
+    ifname: z.string(),
+    addr_info: z.array(z.looseObject({ family: z.string(), local: z.string(), prefixlen: z.number() })).default([]),
+  }),
+);
 
 /**
  * Reads the interface of the default route (or `parent` when the operator named one), its first
@@ -37,7 +31,10 @@ export async function detectHostNetwork(parent?: string): Promise<HostNetwork> {
   const routes = Routes.parse(JSON.parse((await ip('-j', '-4', 'route', 'show', 'default')) || '[]'));
   const def = routes.find((r) => r.dst === 'default' && r.dev);
   const dev = parent ?? def?.dev;
-  if (!dev) throw new Error('no default route to find the LAN interface on; name the parent interface with --parent IFACE (DECNET_AGENT_PARENT)');
+  if (!dev)
+    throw new Error(
+      'no default route to find the LAN interface on; name the parent interface with --parent IFACE (DECNET_AGENT_PARENT)',
+    );
   let raw: string;
   try {
     raw = await ip('-j', '-4', 'addr', 'show', 'dev', dev);
@@ -47,5 +44,11 @@ export async function detectHostNetwork(parent?: string): Promise<HostNetwork> {
   const info = Addrs.parse(JSON.parse(raw || '[]'))[0]?.addr_info.find((a) => a.family === 'inet');
   if (!info) throw new Error(`parent interface ${dev} has no IPv4 address; give it one or name another with --parent`);
   const gateway = def && def.dev === dev ? def.gateway : undefined;
-  return { interface: dev, address: info.local, prefixLen: info.prefixlen, subnet: networkOf(info.local, info.prefixlen), ...(gateway ? { gateway } : {}) };
+  return {
+    interface: dev,
+    address: info.local,
+    prefixLen: info.prefixlen,
+    subnet: networkOf(info.local, info.prefixlen),
+    ...(gateway ? { gateway } : {}),
+  };
 }

@@ -10,12 +10,31 @@ export const SHIM_NAME = 'decnet-shim';
  * ipvlan children cannot be reached this way; the shim is macvlan-only (as in the original).
  */
 export async function addShimRoute(parent: string, deckyIp: string, workerAddress: string): Promise<void> {
-  const exists = await runCommand('ip', ['link', 'show', SHIM_NAME]);
-  if (exists.code !== 0) {
-    await ip('link', 'add', 'link', parent, 'name', SHIM_NAME, 'type', 'macvlan', 'mode', 'bridge');
-    await ip('link', 'set', SHIM_NAME, 'up');
-  }
+  // Deckies attach concurrently: one creation at a time, and one that lost the race is fine.
+  ensuring = ensuring.catch(() => undefined).then(() => ensureShim(parent));
+  await ensuring;
   await ip('route', 'replace', `${deckyIp}/32`, 'dev', SHIM_NAME, 'src', workerAddress);
+}
+
+let ensuring: Promise<void> = Promise.resolve();
+
+async function ensureShim(parent: string): Promise<void> {
+  if ((await runCommand('ip', ['link', 'show', SHIM_NAME])).code === 0) return;
+  const r = await runCommand('ip', [
+    'link',
+    'add',
+    'link',
+    parent,
+    'name',
+    SHIM_NAME,
+    'type',
+    'macvlan',
+    'mode',
+    'bridge',
+  ]);
+  if (r.code !== 0 && !/File exists/.test(r.stderr))
+    throw new Error(`cannot create the host shim ${SHIM_NAME} on ${parent}: ${r.stderr.trim().split('\n')[0]}`);
+  await ip('link', 'set', SHIM_NAME, 'up');
 }
 
 export async function removeShimRoute(deckyIp: string): Promise<void> {

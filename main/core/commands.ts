@@ -53,6 +53,7 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
     'hosts.exportBundle': (a) => d.hosts.exportBundle(a),
     'hosts.agentPackage': () => readAgentPackage(d.agentPackageDir),
     'hosts.check': (a) => d.hosts.check(a.hostUuid),
+    'hosts.setNetwork': (a) => Promise.resolve(d.hosts.setNetwork(a.hostUuid, a.settings)),
     'hosts.decommission': (a) => d.hosts.decommission(a.hostUuid),
     'deckies.list': () => {
       const names = hostNames();

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { HostUuid } from './decky';
+import { HostNetworkReport } from './agent-status';
+import { HostUuid, NetworkDriver } from './decky';
+import { rangeHint, tryParseRange } from './ip-range';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -17,6 +19,22 @@ export const HostAddress = z
   .max(253)
   .regex(/^[A-Za-z0-9.:-]+$/, 'address must be an IP address or a DNS name');
 
+/**
+ * What the operator chose for a worker's deckies (Hosts page, `hosts.setNetwork`); anything left
+ * out defaults to what the agent reports: its driver, the interface of its default route, and
+ * the whole subnet of that interface.
+ */
+export const HostNetworkSettings = z.strictObject({
+  driver: NetworkDriver.optional(),
+  interface: z.string().regex(/^[A-Za-z0-9_.:-]{1,15}$/, 'interface must be a Linux interface name (1-15 characters)').optional(),
+  deckyRange: z.string().refine((t) => tryParseRange(t) !== undefined, `decky range must be ${rangeHint}`).optional(),
+});
+export type HostNetworkSettings = z.output<typeof HostNetworkSettings>;
+
+/** A host's network: what its agent last reported (null before its first heartbeat) and the operator's settings. */
+export const HostNetwork = z.strictObject({ reported: HostNetworkReport.nullable(), settings: HostNetworkSettings });
+export type HostNetwork = z.output<typeof HostNetwork>;
+
 /** What the console shows per enrolled worker; never contains key material. */
 export const HostSummary = z.strictObject({
   uuid: HostUuid,
@@ -32,5 +50,6 @@ export const HostSummary = z.strictObject({
   local: z.boolean(),
   enrolledAt: z.iso.datetime({ offset: true }),
   certExpiresAt: z.iso.datetime({ offset: true }).nullable(),
+  network: HostNetwork.optional(),
 });
 export type HostSummary = z.output<typeof HostSummary>;

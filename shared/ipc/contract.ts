@@ -5,7 +5,7 @@ import { serviceNames } from '../catalog/services';
 import { DeckyConfig, DeckyName, HostUuid, ServiceConfig, ServiceNameSchema } from '../domain/decky';
 import { AlertRule, ChannelStatus, Incident, incidentStates, WebhookChannel } from '../domain/alerts';
 import { AttackerEvent } from '../domain/events';
-import { HostAddress, HostName, HostSummary } from '../domain/host';
+import { HostAddress, HostName, HostNetworkSettings, HostSummary } from '../domain/host';
 import { LifecycleRow } from '../domain/lifecycle';
 import { HydratedTopology, TopologyDecky, TopologyEdge, TopologyLan } from '../domain/topology';
 import { TopologyState } from '../protocol/agent-api';
@@ -84,6 +84,7 @@ export const ipcCommands = {
     output: z.strictObject({ fileName: z.string(), packageBase64: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), command: z.string() }),
   },
   'hosts.check': { input: z.strictObject({ hostUuid: HostUuid }), output: z.strictObject({ reachable: z.boolean(), version: z.string().nullable(), error: z.string().nullable() }) },
+  'hosts.setNetwork': { input: z.strictObject({ hostUuid: HostUuid, settings: HostNetworkSettings }), output: HostSummary },
   'hosts.decommission': { input: z.strictObject({ hostUuid: HostUuid }), output: z.strictObject({ wiped: z.boolean(), failedRows: z.number().int() }) },
   'deckies.list': { input: Void, output: z.array(DeckyView) },
   'deckies.plan': { input: DeployPlanRequest, output: z.strictObject({ deckies: z.array(DeckyConfig), warnings: z.array(z.string()) }) },

@@ -1,3 +1,5 @@
+import type { NetworkConfig } from '../../../shared/domain/decky';
+import { hostsOf, tryParseRange } from '../../../shared/domain/ip-range';
 import { AppError } from '../../../shared/errors';
 import type { Logger } from '../../../shared/node/logger';
 import type { AgentPool } from '../agents/agent-pool';
@@ -29,7 +31,10 @@ export function createDeployService(deps: Deps) {
   const { store, lifecycle, events, log } = deps;
 
   const usable = (h: HostRecord) => h.fingerprint !== null && !store.hosts.isRevoked(h.fingerprint);
-  const toPlanHost = (h: HostRecord): PlanHost => ({ uuid: h.uuid, name: h.name, local: h.local, deckyCount: store.fleet.countOn(h.uuid) });
+  const toPlanHost = (h: HostRecord): PlanHost => {
+    const lan = lanOf(h);
+    return { uuid: h.uuid, name: h.name, local: h.local, deckyCount: store.fleet.countOn(h.uuid), ...(lan ? { lan } : {}) };
+  };
 
   /** The explicit host, or the live workers; the local agent only when no worker is live. */
   const targets = (req: PlanRequest): PlanHost[] => {
@@ -55,7 +60,7 @@ export function createDeployService(deps: Deps) {
     try {
       const client = deps.agents.for(host);
       await client.deploy({
-        config: { mode: host.local ? 'unihost' : 'swarm', network: { driver: 'loopback' }, deckies: planned.map((p) => p.config) },
+        config: { mode: host.local ? 'unihost' : 'swarm', network: networkConfigOf(host), deckies: planned.map((p) => p.config) },
         lifecycleIds: Object.fromEntries(planned.map((p) => [p.config.name, rowIds.get(p.config.name)!])),
       });
       lifecycle.markRunning(ids);
@@ -117,4 +122,25 @@ export function createDeployService(deps: Deps) {
       return { lifecycleId: row!.id };
     },
   };
+}
+
+/**
+ * The decky pool of a worker whose agent reported a LAN driver: the operator's range, else the
+ * reported subnet; never the worker's own address or its gateway. Loopback hosts have none.
+ */
+export function lanOf(h: HostRecord): PlanHost['lan'] {
+  const reported = h.network?.reported;
+  const driver = h.network?.settings.driver ?? reported?.driver;
+  if (h.local || !reported || driver === undefined || driver === 'loopback') return undefined;
+  const set = h.network?.settings.deckyRange;
+  const range = set ? tryParseRange(set) : reported.subnet ? hostsOf(reported.subnet.split('/')[0]!, Number(reported.subnet.split('/')[1])) : undefined;
+  if (!range) return undefined;
+  return { range, exclude: [reported.address, reported.gateway].filter((a): a is string => a !== undefined) };
+}
+
+function networkConfigOf(h: HostRecord): NetworkConfig {
+  const reported = h.network?.reported;
+  const driver = h.network?.settings.driver ?? reported?.driver ?? 'loopback';
+  const iface = h.network?.settings.interface ?? reported?.interface;
+  return { driver, ...(iface && driver !== 'loopback' ? { interface: iface } : {}), ...(reported?.subnet && driver !== 'loopback' ? { subnet: reported.subnet } : {}), ...(reported?.gateway && driver !== 'loopback' ? { gateway: reported.gateway } : {}) };
 }

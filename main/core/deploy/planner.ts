@@ -5,12 +5,20 @@ import type { ServiceName } from '../../../shared/catalog/services';
 import { DeckyConfig, describeZodError } from '../../../shared/domain/decky';
 import type { DeployPlanRequest } from '../../../shared/ipc/contract';
 import { AppError } from '../../../shared/errors';
-import { createIpAllocator } from './ip-pool';
+import { intToIp, rangeText, type IpRange } from '../../../shared/domain/ip-range';
+import { createIpAllocator, LOOPBACK_POOL } from './ip-pool';
 
 export type PlanRequest = z.output<typeof DeployPlanRequest>;
 
 /** A host the planner may place deckies on. `local` = the embedded agent (deckies get hostUuid null). */
-export type PlanHost = Readonly<{ uuid: string; name: string; local: boolean; deckyCount: number }>;
+export type PlanHost = Readonly<{
+  uuid: string;
+  name: string;
+  local: boolean;
+  deckyCount: number;
+  /** A worker on the LAN (macvlan/ipvlan): its decky range and the addresses never to hand out (its own, its gateway). */
+  lan?: Readonly<{ range: IpRange; exclude: readonly string[] }>;
+}>;
 
 export type FleetEntry = Readonly<{ name: string; ip: string; hostName: string | null }>;
 
@@ -51,11 +59,20 @@ export function planDeploy(req: PlanRequest, fleet: readonly FleetEntry[], targe
     if (clashIp) throw new AppError('CONFLICT', `IP ${d.ip} is already used by decky "${clashIp.name}"${where(clashIp)}`);
     if (ips.has(d.ip)) throw new AppError('INVALID_INPUT', `IP ${d.ip} appears twice in the request`);
     ips.add(d.ip);
-    if (!d.ip.startsWith('127.')) warnings.push(`${d.name}: ${d.ip} is outside 127.0.0.0/8; the loopback network driver can only bind loopback addresses`);
+    if (!d.ip.startsWith('127.') && targets.every((t) => !t.lan)) warnings.push(`${d.name}: ${d.ip} is outside 127.0.0.0/8; the loopback network driver can only bind loopback addresses`);
   }
 
-  const takenIps = new Set([...byIp.keys(), ...ips]);
-  const nextIp = createIpAllocator(takenIps);
+  // One allocator per address pool: the loopback pool, or each LAN worker's decky range.
+  const takenIps = new Set([...byIp.keys(), ...ips, ...targets.flatMap((t) => t.lan?.exclude ?? [])]);
+  const allocators = new Map<string, () => string | null>();
+  const nextIpOn = (host: PlanHost): string => {
+    const key = host.lan ? host.uuid : 'loopback';
+    let next = allocators.get(key);
+    if (!next) allocators.set(key, (next = createIpAllocator(takenIps, host.lan ? { base: host.lan.range.first, size: host.lan.range.last - host.lan.range.first + 1 } : LOOPBACK_POOL)));
+    const ip = next();
+    if (ip) return ip;
+    throw new AppError('CONFLICT', host.lan ? `the decky range ${rangeText(host.lan.range)} of host ${host.name} is exhausted; widen it on the Hosts page` : `the loopback address pool ${intToIp(LOOPBACK_POOL.base)}/16 is exhausted`);
+  };
   const prefix = req.namePrefix ?? (req.archetype ? req.archetype.replace(/[^a-z0-9-]/g, '') : 'decky');
   let seq = 1;
   const nextName = (): string => {
@@ -82,9 +99,8 @@ export function planDeploy(req: PlanRequest, fleet: readonly FleetEntry[], targe
   for (let i = 0; i < count; i++) {
     const explicit = req.deckies?.[i];
     const name = explicit?.name ?? nextName();
-    const ip = explicit?.ip ?? nextIp();
-    if (!ip) throw new AppError('CONFLICT', 'the loopback address pool 127.77.0.0/16 is exhausted');
     const host = pickHost();
+    const ip = explicit?.ip ?? nextIpOn(host);
     const parsed = DeckyConfig.safeParse({
       name,
       ip,

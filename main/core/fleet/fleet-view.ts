@@ -79,7 +79,8 @@ export function createFleetView(
         const rt = status.runtime[d.name];
         const state = rt?.running ? 'running' : 'degraded';
         const services: Record<string, string> = rt ? { ...rt.services } : {};
-        const config = { ...d, hostUuid: host.local ? null : host.uuid };
+        // A re-localised decky (macvlan/ipvlan worker on another subnet) shows the address it really has.
+        const config = { ...d, ...(rt?.ip ? { ip: rt.ip } : {}), hostUuid: host.local ? null : host.uuid };
         if (!existing) {
           store.fleet.upsert({
             config,

@@ -1,4 +1,4 @@
-import type { HeartbeatBody } from '../../../shared/domain/agent-status';
+import type { HeartbeatBody, HostNetworkReport } from '../../../shared/domain/agent-status';
 import type { AttackerEvent } from '../../../shared/domain/events';
 import { AppError } from '../../../shared/errors';
 import type { Logger } from '../../../shared/node/logger';
@@ -80,6 +80,16 @@ export function createSwarmHandlers(
     return host;
   };
 
+  /** Keeps what the agent reports of its LAN; its real listen port is where the master dials it from now on. */
+  const recordNetwork = (host: HostRecord, reported: HostNetworkReport): void => {
+    const patch: Partial<HostRecord> = {};
+    if (JSON.stringify(host.network?.reported ?? null) !== JSON.stringify(reported)) patch.network = { reported, settings: host.network?.settings ?? {} };
+    if (reported.listenPort && reported.listenPort !== host.agentPort && !host.local) patch.agentPort = reported.listenPort;
+    if (Object.keys(patch).length === 0) return;
+    store.hosts.update(host.uuid, patch);
+    events.emit('hosts.changed', { hostUuids: [host.uuid] });
+  };
+
   return {
     async heartbeat(hostUuid: string, body: HeartbeatBody): Promise<{ ackedDeltaIds: string[] }> {
       const host = hostOf(hostUuid);
@@ -108,6 +118,7 @@ export function createSwarmHandlers(
       }
       if (JSON.stringify(host.topology) !== JSON.stringify(body.topology))
         store.hosts.update(hostUuid, { topology: body.topology });
+      if (body.network) recordNetwork(host, body.network);
       opts.onTopologyReport(host, body.topology);
       if (before !== 'online') events.emit('hosts.changed', { hostUuids: [hostUuid] });
       // An ack makes the agent drop the delta from its outbox, so the row change it carried must be

@@ -1,4 +1,4 @@
-import type { HostLiveness, HostSummary } from '../../../shared/domain/host';
+import type { HostLiveness, HostNetworkSettings, HostSummary } from '../../../shared/domain/host';
 import { AppError, toAppError } from '../../../shared/errors';
 import type { Logger } from '../../../shared/node/logger';
 import type { AgentPool } from '../agents/agent-pool';
@@ -47,6 +47,7 @@ export function createHostService(deps: Deps) {
     local: h.local,
     enrolledAt: h.enrolledAt,
     certExpiresAt: h.certExpiresAt,
+    ...(h.network ? { network: h.network } : {}),
   });
 
   const need = (uuid: string): HostRecord => {
@@ -75,6 +76,15 @@ export function createHostService(deps: Deps) {
         command: `decnet-agent enroll --master ${deps.masterUrl()} --token ${issued.token} --name ${args.name}${address}`,
         expiresAt: issued.expiresAt.toISOString(),
       };
+    },
+
+    /** The operator's network settings for a worker's deckies (driver, parent interface, decky range). */
+    setNetwork(uuid: string, settings: HostNetworkSettings): HostSummary {
+      const host = need(uuid);
+      if (host.local && settings.driver && settings.driver !== 'loopback') throw new AppError('INVALID_INPUT', 'the embedded local agent runs deckies on loopback only');
+      const updated = store.hosts.update(uuid, { network: { reported: host.network?.reported ?? null, settings } })!;
+      events.emit('hosts.changed', { hostUuids: [uuid] });
+      return this.list().find((h) => h.uuid === uuid) ?? summary(updated, new Map());
     },
 
     async exportBundle(args: { name: string; address: string; replace?: boolean | undefined }) {

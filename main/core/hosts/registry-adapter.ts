@@ -42,6 +42,7 @@ export function storeHostRegistry(store: Store, opts: Readonly<{ agentPort: numb
         lastEventsAt: existing?.lastEventsAt ?? null,
         agentVersion: existing?.agentVersion ?? null,
         topology: existing?.topology ?? null,
+        ...(existing?.network ? { network: existing.network } : {}),
       });
       if (rec.revoked) store.hosts.revoke(rec.fingerprint.toLowerCase());
       opts.onChange(rec.uuid);

@@ -1,5 +1,6 @@
 import type { DeckyConfig } from '../../../shared/domain/decky';
 import type { TopologyReport } from '../../../shared/domain/agent-status';
+import type { HostNetwork } from '../../../shared/domain/host';
 import type { LifecycleRow } from '../../../shared/domain/lifecycle';
 import type { HydratedTopology } from '../../../shared/domain/topology';
 
@@ -19,6 +20,8 @@ export type HostRecord = {
   lastEventsAt: string | null;
   agentVersion: string | null;
   topology: TopologyReport | null;
+  /** Absent in stores written before agents reported their network. */
+  network?: HostNetwork;
 };
 
 export const deckyStates = ['pending', 'running', 'degraded', 'stopped', 'failed', 'unknown'] as const;

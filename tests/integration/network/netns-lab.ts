@@ -1,16 +1,33 @@
 import { execFile } from 'node:child_process';
 
 /** Result of a command: exit code and stdout+stderr, never a rejection. */
-export function sh(cmd: string, args: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<{ code: number; out: string }> {
+export function sh(
+  cmd: string,
+  args: string[],
+  opts: { env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { env: { ...process.env, ...opts.env }, timeout: opts.timeoutMs ?? 30_000, maxBuffer: 4 << 20 }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, out: String(stdout) + String(stderr) });
-    });
+    execFile(
+      cmd,
+      args,
+      { env: { ...process.env, ...opts.env }, timeout: opts.timeoutMs ?? 30_000, maxBuffer: 4 << 20 },
+      (err, stdout, stderr) => {
+        resolve({
+          code: err ? Number((err as { code?: unknown }).code ?? 1) : 0,
+          out: String(stdout) + String(stderr),
+        });
+      },
+    );
   });
 }
 
 /** Runs a command inside a namespace. */
-export function inNs(ns: string, cmd: string, args: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}) {
+export function inNs(
+  ns: string,
+  cmd: string,
+  args: string[],
+  opts: { env?: Record<string, string>; timeoutMs?: number } = {},
+) {
   return sh('ip', ['netns', 'exec', ns, cmd, ...args], opts);
 }
 
@@ -33,7 +50,16 @@ export async function netnsUnavailable(): Promise<string | null> {
  * pid) for the master. Every name carries the pid; `destroy` removes all of it and every decky
  * namespace whose name carries `tag`.
  */
-export type Lab = Readonly<{ worker: string; client: string; masterIp: string; workerCtlIp: string; workerLanIp: string; clientIp: string; tag: string; destroy: () => Promise<void> }>;
+export type Lab = Readonly<{
+  worker: string;
+  client: string;
+  masterIp: string;
+  workerCtlIp: string;
+  workerLanIp: string;
+  clientIp: string;
+  tag: string;
+  destroy: () => Promise<void>;
+}>;
 
 export async function createLab(): Promise<Lab> {
   const pid = process.pid;
@@ -57,7 +83,8 @@ export async function createLab(): Promise<Lab> {
       const list = await sh('ip', ['netns', 'list']);
       for (const line of list.out.split('\n')) {
         const name = line.split(' ')[0] ?? '';
-        if (name === worker || name === client || (name.startsWith('decnet-') && name.includes(tag))) await sh('ip', ['netns', 'del', name]);
+        if (name === worker || name === client || (name.startsWith('decnet-') && name.includes(tag)))
+          await sh('ip', ['netns', 'del', name]);
       }
     },
   };
@@ -69,7 +96,10 @@ export async function createLab(): Promise<Lab> {
     await must('ip', ['link', 'set', `dlc${pid}`, 'netns', client]);
     await must('ip', ['-n', worker, 'link', 'set', `dlw${pid}`, 'name', 'lan0']);
     await must('ip', ['-n', client, 'link', 'set', `dlc${pid}`, 'name', 'lan0']);
-    for (const [ns, addr] of [[worker, lab.workerLanIp], [client, lab.clientIp]] as const) {
+    for (const [ns, addr] of [
+      [worker, lab.workerLanIp],
+      [client, lab.clientIp],
+    ] as const) {
       await must('ip', ['-n', ns, 'addr', 'add', `${addr}/24`, 'dev', 'lan0']);
       await must('ip', ['-n', ns, 'link', 'set', 'lan0', 'up']);
       await must('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
@@ -86,4 +116,13 @@ export async function createLab(): Promise<Lab> {
     throw err;
   }
   return lab;
+}
+
+/** Why the kernel cannot create `driver` links on the lab's LAN, or null when it can. */
+export async function driverUnsupported(lab: Lab, driver: 'macvlan' | 'ipvlan'): Promise<string | null> {
+  const name = `dnp${process.pid % 100000}`;
+  const kind = driver === 'macvlan' ? ['type', 'macvlan', 'mode', 'bridge'] : ['type', 'ipvlan', 'mode', 'l2'];
+  const r = await inNs(lab.worker, 'ip', ['link', 'add', 'link', 'lan0', 'name', name, ...kind]);
+  await inNs(lab.worker, 'ip', ['link', 'del', name]);
+  return r.code === 0 ? null : `this kernel cannot create ${driver} links (${r.out.trim()})`;
 }
