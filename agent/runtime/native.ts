@@ -24,13 +24,7 @@ export const defaultDeckiesPerProcess = 16;
 export type NativeRuntimeOptions = { hostScript?: string; maxConcurrentStarts?: number; deckiesPerProcess?: number };
 
 /** The native runtime plus what tests and benches need to see its process layout. */
-export type NativeRuntime = Runtime &
-  Readonly<{
-    hostPid: (name: string) => number | undefined;
-    hostsDir: string;
-    attach: () => Promise<void>;
-    detach: () => Promise<void>;
-  }>;
+export type NativeRuntime = Runtime & Readonly<{ hostPid: (name: string) => number | undefined; hostsDir: string; attach: () => Promise<void>; detach: () => Promise<void> }>;
 
 /**
  * Deckies hosted by a pool of supervised child processes, each decky bound to its own address.
@@ -52,16 +46,10 @@ export function createNativeRuntime(ctx: RuntimeContext, opts: NativeRuntimeOpti
 
   const validate = (decky: DeckyConfig): void => {
     if (ctx.network === 'loopback' && !isLoopbackIp(decky.ip)) {
-      throw new AppError(
-        'INVALID_INPUT',
-        `decky ${decky.name}: ip ${decky.ip} is not in 127.0.0.0/8, which the loopback network driver requires`,
-      );
+      throw new AppError('INVALID_INPUT', `decky ${decky.name}: ip ${decky.ip} is not in 127.0.0.0/8, which the loopback network driver requires`);
     }
     if (ctx.network !== 'loopback') {
-      throw new AppError(
-        'INVALID_INPUT',
-        `the ${ctx.network} network driver is not available in the native runtime yet; run the agent with --network loopback`,
-      );
+      throw new AppError('INVALID_INPUT', `the ${ctx.network} network driver is not available in the native runtime yet; run the agent with --network loopback`);
     }
   };
 
@@ -73,15 +61,7 @@ export function createNativeRuntime(ctx: RuntimeContext, opts: NativeRuntimeOpti
     return h;
   };
 
-  const hostOptions = (onGone: () => void): HostProcessOptions => ({
-    hostScript,
-    hostsDir,
-    onEvent: ctx.onEvent,
-    flushEvents,
-    clock: ctx.clock,
-    log: ctx.log.child({ component: 'decky-host-supervisor' }),
-    onGone,
-  });
+  const hostOptions = (onGone: () => void): HostProcessOptions => ({ hostScript, hostsDir, onEvent: ctx.onEvent, flushEvents, clock: ctx.clock, log: ctx.log.child({ component: 'decky-host-supervisor' }), onGone });
 
   /** A host process that died while no agent watched: its spooled events still reach the master. */
   const salvage = async (entry: HostRegistryEntry): Promise<void> => {
@@ -96,41 +76,29 @@ export function createNativeRuntime(ctx: RuntimeContext, opts: NativeRuntimeOpti
     }
     await flushEvents();
     await removeHostFiles(hostsDir, entry.id);
-    ctx.log.warn('a decky host process died while no agent was attached; its deckies are stopped', {
-      pid: entry.pid,
-      deckies: entry.deckies,
-      salvagedEvents: n,
-    });
+    ctx.log.warn('a decky host process died while no agent was attached; its deckies are stopped', { pid: entry.pid, deckies: entry.deckies, salvagedEvents: n });
   };
 
+  /** Takes over the host processes a previous agent left running (agent start; nothing is restarted). */
   const attach = async (): Promise<void> => {
     const { entries, bad } = await readRegistry(hostsDir);
     for (const b of bad) ctx.log.warn('ignoring an unreadable decky host registry entry', b);
     for (const entry of entries) {
       if (!isAlive(entry.pid)) {
-        await salvage(entry).catch((err: unknown) =>
-          ctx.log.error('cannot salvage a dead decky host', { pid: entry.pid, err: toAppError(err).message }),
-        );
+        await salvage(entry).catch((err: unknown) => ctx.log.error('cannot salvage a dead decky host', { pid: entry.pid, err: toAppError(err).message }));
         continue;
       }
       try {
-        const h: HostProcess = await HostProcess.reattach(
-          hostOptions(() => hosts.delete(h)),
-          entry,
-        );
+        const h: HostProcess = await HostProcess.reattach(hostOptions(() => hosts.delete(h)), entry);
         hosts.add(h);
         for (const name of h.names()) {
-          if (where.has(name))
-            ctx.log.warn('two host processes claim one decky; keeping the first', { decky: name, pid: entry.pid });
+          if (where.has(name)) ctx.log.warn('two host processes claim one decky; keeping the first', { decky: name, pid: entry.pid });
           else where.set(name, h);
         }
         ctx.log.info('re-attached to a running decky host', { pid: entry.pid, deckies: h.names() });
       } catch (err) {
         // Alive but not answering as that host (a reused pid, or wedged): never kill what may not be ours.
-        ctx.log.warn('cannot re-attach to a decky host; leaving it alone', {
-          pid: entry.pid,
-          err: toAppError(err).message,
-        });
+        ctx.log.warn('cannot re-attach to a decky host; leaving it alone', { pid: entry.pid, err: toAppError(err).message });
       }
     }
   };
@@ -156,8 +124,7 @@ export function createNativeRuntime(ctx: RuntimeContext, opts: NativeRuntimeOpti
       latest.set(decky.name, token);
       await stopOne(decky.name);
       await startSlot(async () => {
-        if (latest.get(decky.name) !== token)
-          throw new AppError('INTERNAL', `decky ${decky.name} was stopped or replaced before it started`);
+        if (latest.get(decky.name) !== token) throw new AppError('INTERNAL', `decky ${decky.name} was stopped or replaced before it started`);
         const h = place();
         where.set(decky.name, h);
         try {
