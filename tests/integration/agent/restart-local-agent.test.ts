@@ -8,7 +8,7 @@ import { openCertificateAuthority } from '../../../main/core/ca';
 import { clientTlsOptions, fingerprintOfPem } from '../../../shared/node/tls';
 import { eventually } from '../../helpers/eventually';
 import { makeTmpDir } from '../../helpers/tmp-dir';
-import { deckyConfig, deployBody, killHostsByRegistry } from './harness';
+import { killHostsByRegistry } from './harness';
 import { startPoller } from './restart-poller';
 
 const MASTER_CLI = new URL('../../../out/main/cli.js', import.meta.url).pathname;
@@ -109,15 +109,32 @@ describe('console crash: the local agent deckies keep answering', () => {
       what: 'local agent API',
       timeoutMs: 20_000,
     });
-    expect(
-      (await call(port1, 'POST', '/deploy', deployBody([deckyConfig('local-rs', IP, ['ssh', 'http'])]))).status,
-    ).toBe(202);
+    // Deployed the way the console does it: the master plans it onto its local agent.
+    const consoleUrl = /console API: (http:\/\/127\.0\.0\.1:\d+)/.exec(first.output())![1]!;
+    const hostUuid = /local agent: host (\S+) /.exec(first.output())![1]!;
+    const rpc = async (path: string, body: unknown, token?: string) => {
+      const res = await request(`${consoleUrl}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify(body),
+      });
+      return { status: res.statusCode, body: (await res.body.json()) as { token?: string; value?: unknown } };
+    };
+    const { token } = (await rpc('/api/v1/auth/login', { username: 'admin', password: 'restart-test-pw' })).body;
+    const deployed = await rpc(
+      '/api/v1/rpc/deckies.deploy',
+      { hostUuid, services: ['ssh', 'http'], deckies: [{ name: 'local-rs', ip: IP }] },
+      token,
+    );
+    expect(deployed.status, JSON.stringify(deployed.body)).toBe(200);
     await eventually(async () => (await call(port1, 'GET', '/status')).body.runtime['local-rs']?.running, {
       what: 'local decky running',
       timeoutMs: 30_000,
     });
-    const [entry] = (await readRegistry(join(stateDir, 'hosts'))).entries;
-    expect(entry?.deckies).toEqual(['local-rs']);
+    const entry = await eventually(
+      async () => (await readRegistry(join(stateDir, 'hosts'))).entries.find((e) => e.deckies.includes('local-rs')),
+      { what: 'registry entry' },
+    );
 
     const poller = startPoller(IP);
     await eventually(() => poller.polls() >= 3, { what: 'first polls' });
@@ -161,7 +178,7 @@ describe('console crash: the local agent deckies keep answering', () => {
       restarts: 0,
       services: { ssh: 'running', http: 'running' },
     });
-    expect((await readRegistry(join(stateDir, 'hosts'))).entries.map((e) => e.pid)).toEqual([entry!.pid]);
+    expect((await readRegistry(join(stateDir, 'hosts'))).entries.map((e) => e.pid)).toEqual([entry.pid]);
 
     const downEvents = async () =>
       (await storedEvents(dataDir)).filter(
