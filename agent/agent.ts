@@ -43,7 +43,8 @@ export type AgentConfig = Readonly<{
 }>;
 
 /** The two master calls the agent makes; `close` releases its connections on stop. */
-export type MasterCalls = Pick<RouteClient<SwarmApi>, 'heartbeat' | 'events'> & Readonly<{ close?: () => Promise<void> }>;
+export type MasterCalls = Pick<RouteClient<SwarmApi>, 'heartbeat' | 'events'> &
+  Readonly<{ close?: () => Promise<void> }>;
 
 export type AgentDeps = Readonly<{
   runtime: RuntimeFactory;
@@ -57,7 +58,11 @@ export type AgentDeps = Readonly<{
 export type Agent = Readonly<{
   /** Opens the stores and starts serving; never starts, stops or re-applies a decky. */
   start: () => Promise<{ host: string; port: number }>;
-  stop: () => Promise<void>;
+  /**
+   * Stops the agent. Deckies keep running in their host processes for the next agent to re-attach
+   * to, unless `stopDeckies` (tests, the console's "stop local deckies on quit").
+   */
+  stop: (opts?: { stopDeckies?: boolean }) => Promise<void>;
   /** Settles once a self-destruct has torn everything down and launched the reaper. */
   selfDestructed: Promise<void>;
 }>;
@@ -65,7 +70,7 @@ export type Agent = Readonly<{
 /** The composition root of the worker agent: every collaborator is built here, none is global. */
 export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   const { clock, log } = deps;
-  let stopFns: Array<() => Promise<void>> = [];
+  let stopFns: Array<(o: { stopDeckies?: boolean }) => Promise<void>> = [];
   let destructing = false;
   let markDestructed: () => void = () => undefined;
   const selfDestructed = new Promise<void>((resolve) => (markDestructed = resolve));
@@ -85,7 +90,19 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       log: log.child({ part: 'events' }),
     });
     const deckyNetwork = config.network === 'loopback' ? undefined : await openDeckyNetwork(config, deps);
-    const runtime = deps.runtime({ network: config.network, ...(deckyNetwork ? { deckyNetwork } : {}), dataDir: join(config.stateDir, 'deckies'), onEvent: spool.add, clock, log: log.child({ part: 'runtime' }) });
+    const runtime = deps.runtime({
+      network: config.network,
+      ...(deckyNetwork ? { deckyNetwork } : {}),
+      dataDir: join(config.stateDir, 'deckies'),
+      hostsDir: join(config.stateDir, 'hosts'),
+      onEvent: spool.add,
+      flushEvents: spool.flush,
+      clock,
+      log: log.child({ part: 'runtime' }),
+    });
+    // Deckies a previous agent left running are taken over before anything reports status, so the
+    // first heartbeat already says `running` (re-attaching starts and stops nothing).
+    await runtime.attach?.();
     const state = createStateStore(config.stateDir);
     const queue = createTaskQueue();
     const topology = createTopologyManager({
@@ -99,7 +116,14 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     let push: () => void = () => undefined;
     // The real port (a `:0` listen picks one): reported so the master dials this worker on it.
     let listenPort = () => 0;
-    const fleet = createFleet({ state, runtime, queue, report: createDeltaReporter({ outbox, push: () => push(), clock, log }), clock, log: log.child({ part: 'fleet' }) });
+    const fleet = createFleet({
+      state,
+      runtime,
+      queue,
+      report: createDeltaReporter({ outbox, push: () => push(), clock, log }),
+      clock,
+      log: log.child({ part: 'fleet' }),
+    });
     const heartbeat = createHeartbeat({
       intervalMs: config.heartbeatIntervalS * 1000,
       snapshot: async () => ({
@@ -122,8 +146,16 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       destructing = true;
       void (async () => {
         log.warn('self-destruct requested: tearing down every decky and topology');
-        await fleet.wipe().catch((err: unknown) => log.error('fleet teardown failed during self-destruct', { err: toAppError(err).message }));
-        await topology.teardown().catch((err: unknown) => log.error('topology teardown failed during self-destruct', { err: toAppError(err).message }));
+        await fleet
+          .wipe()
+          .catch((err: unknown) =>
+            log.error('fleet teardown failed during self-destruct', { err: toAppError(err).message }),
+          );
+        await topology
+          .teardown()
+          .catch((err: unknown) =>
+            log.error('topology teardown failed during self-destruct', { err: toAppError(err).message }),
+          );
         await runtime.down().catch(() => undefined);
         try {
           const { scriptPath, via } = await launchReaper({ installRoot: config.installRoot, agentPid: process.pid });
@@ -148,18 +180,32 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     listenPort = () => server.address().port;
     heartbeat.start();
     spool.start();
-    stopFns = [() => server.stop(), () => heartbeat.stop(), () => spool.stop(), () => runtime.close(), () => master.close?.() ?? Promise.resolve()];
+    stopFns = [
+      () => server.stop(),
+      () => heartbeat.stop(),
+      // Before the spool stops: detaching acks the host processes' last events once they are on disk.
+      (o) => (o.stopDeckies || !runtime.detach ? runtime.close() : runtime.detach()),
+      () => spool.stop(),
+      () => master.close?.() ?? Promise.resolve(),
+    ];
     const address = server.address();
-    log.info('agent started', { version: AGENT_VERSION, hostUuid: identity.hostUuid, listen: address, runtime: config.runtime, network: config.network });
+    log.info('agent started', {
+      version: AGENT_VERSION,
+      hostUuid: identity.hostUuid,
+      listen: address,
+      runtime: config.runtime,
+      network: config.network,
+    });
     return address;
   };
 
   return {
     start,
-    stop: async () => {
+    stop: async (o = {}) => {
       const fns = stopFns;
       stopFns = [];
-      for (const fn of fns) await fn().catch((err: unknown) => log.warn('error while stopping', { err: toAppError(err).message }));
+      for (const fn of fns)
+        await fn(o).catch((err: unknown) => log.warn('error while stopping', { err: toAppError(err).message }));
     },
     selfDestructed,
   };
@@ -170,7 +216,10 @@ async function ensureWritableDir(dir: string): Promise<void> {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     await access(dir, constants.R_OK | constants.W_OK | constants.X_OK);
   } catch (err) {
-    throw new AppError('INTERNAL', `state directory ${dir} is not usable: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new AppError(
+      'INTERNAL',
+      `state directory ${dir} is not usable: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
 }
 

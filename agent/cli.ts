@@ -42,17 +42,32 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   if (cmd === 'run') return run(rest, env);
   if (cmd === 'enroll') return enroll(rest, env);
   if (cmd === 'doctor') return doctor(rest, env);
-  process.stderr.write(`${cmd && cmd !== '--help' && cmd !== 'help' ? `decnet-agent: unknown command "${cmd}"\n` : ''}${USAGE}\n`);
+  process.stderr.write(
+    `${cmd && cmd !== '--help' && cmd !== 'help' ? `decnet-agent: unknown command "${cmd}"\n` : ''}${USAGE}\n`,
+  );
   return cmd === '--help' || cmd === 'help' ? 0 : 1;
 }
 
 async function run(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { values } = parseArgs({ args, options: { ...runOptions }, strict: true });
-  const runtime = oneOf<RuntimeName>('--runtime', values.runtime ?? env['DECNET_AGENT_RUNTIME'] ?? 'native', runtimeNames);
-  const network = oneOf<NetworkDriver>('--network', values.network ?? env['DECNET_AGENT_NETWORK'] ?? 'loopback', networkDrivers);
-  if (runtime === 'docker') throw new AppError('INVALID_INPUT', 'the docker runtime is not available yet; run with --runtime native');
+  const runtime = oneOf<RuntimeName>(
+    '--runtime',
+    values.runtime ?? env['DECNET_AGENT_RUNTIME'] ?? 'native',
+    runtimeNames,
+  );
+  const network = oneOf<NetworkDriver>(
+    '--network',
+    values.network ?? env['DECNET_AGENT_NETWORK'] ?? 'loopback',
+    networkDrivers,
+  );
+  if (runtime === 'docker')
+    throw new AppError('INVALID_INPUT', 'the docker runtime is not available yet; run with --runtime native');
   const interval = Number(env['DECNET_HEARTBEAT_INTERVAL_S'] ?? 30);
-  if (!Number.isFinite(interval) || interval <= 0) throw new AppError('INVALID_INPUT', `DECNET_HEARTBEAT_INTERVAL_S must be a positive number of seconds (got "${env['DECNET_HEARTBEAT_INTERVAL_S']}")`);
+  if (!Number.isFinite(interval) || interval <= 0)
+    throw new AppError(
+      'INVALID_INPUT',
+      `DECNET_HEARTBEAT_INTERVAL_S must be a positive number of seconds (got "${env['DECNET_HEARTBEAT_INTERVAL_S']}")`,
+    );
   const config: AgentConfig = {
     identityDir: values.dir ?? env['DECNET_AGENT_DIR'] ?? DEFAULT_IDENTITY_DIR,
     stateDir: values['state-dir'] ?? env['DECNET_STATE_DIR'] ?? DEFAULT_STATE_DIR,
@@ -80,12 +95,15 @@ async function run(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   });
   const address = await agent.start();
   process.stdout.write(`decnet-agent ${AGENT_VERSION} listening on https://${address.host}:${address.port}\n`);
-  const outcome = await new Promise<'signal' | 'self-destruct'>((resolve) => {
+  // SIGTERM/SIGINT (systemctl stop/restart, an update) leave the deckies running for the next
+  // agent; SIGUSR2 stops them too (the console's "stop local deckies on quit").
+  const outcome = await new Promise<'signal' | 'stop-deckies' | 'self-destruct'>((resolve) => {
     process.once('SIGINT', () => resolve('signal'));
     process.once('SIGTERM', () => resolve('signal'));
+    process.once('SIGUSR2', () => resolve('stop-deckies'));
     void agent.selfDestructed.then(() => resolve('self-destruct'));
   });
-  await agent.stop();
+  await agent.stop({ stopDeckies: outcome === 'stop-deckies' });
   if (outcome === 'self-destruct') log.warn('agent exiting after self-destruct; the reaper finishes the wipe');
   return 0;
 }
@@ -111,8 +129,15 @@ async function enroll(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
     process.stdout.write(`enrolled from bundle as ${id.name} (host ${id.hostUuid}); identity in ${dir}\n`);
     return 0;
   }
-  if (!values.master || !values.token) throw new AppError('INVALID_INPUT', 'enroll needs --master URL and --token T, or --bundle FILE');
-  const id = await enrollWithToken({ master: values.master, token: values.token, dir, name: values.name ?? hostname(), addresses: values.address ?? [] });
+  if (!values.master || !values.token)
+    throw new AppError('INVALID_INPUT', 'enroll needs --master URL and --token T, or --bundle FILE');
+  const id = await enrollWithToken({
+    master: values.master,
+    token: values.token,
+    dir,
+    name: values.name ?? hostname(),
+    addresses: values.address ?? [],
+  });
   process.stdout.write(`enrolled as ${id.name} (host ${id.hostUuid}); identity in ${dir}\n`);
   return 0;
 }
@@ -136,7 +161,8 @@ async function doctor(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
 function parseListen(value: string): { host: string; port: number } {
   const m = /^(.+):(\d{1,5})$/.exec(value);
   const port = Number(m?.[2]);
-  if (!m || port < 0 || port > 65535) throw new AppError('INVALID_INPUT', `--listen must be HOST:PORT (got "${value}")`);
+  if (!m || port < 0 || port > 65535)
+    throw new AppError('INVALID_INPUT', `--listen must be HOST:PORT (got "${value}")`);
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
 }
 
@@ -146,14 +172,16 @@ function optional<K extends string>(key: K, value: string | undefined): Partial<
 }
 
 function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value)) throw new AppError('INVALID_INPUT', `${flag} must be one of ${allowed.join(', ')} (got "${value}")`);
+  if (!(allowed as readonly string[]).includes(value))
+    throw new AppError('INVALID_INPUT', `${flag} must be one of ${allowed.join(', ')} (got "${value}")`);
   return value as T;
 }
 
 function deckiesPerProcess(v: string | undefined): number | undefined {
   if (v === undefined || v === '') return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new AppError('INVALID_INPUT', `DECNET_DECKIES_PER_PROCESS must be a whole number of at least 1 (got "${v}")`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new AppError('INVALID_INPUT', `DECNET_DECKIES_PER_PROCESS must be a whole number of at least 1 (got "${v}")`);
   return n;
 }
 
@@ -165,7 +193,11 @@ main(process.argv.slice(2), process.env).then(
   (code) => process.exit(code),
   (err: unknown) => {
     const e = toAppError(err);
-    const message = (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? (err as Error).message : e.message;
+    const message =
+      (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||
+      (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+        ? (err as Error).message
+        : e.message;
     process.stderr.write(`decnet-agent: ${message}\n`);
     process.exit(1);
   },

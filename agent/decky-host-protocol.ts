@@ -3,9 +3,16 @@ import { DeckyConfig, ServiceNameSchema } from '../shared/domain/decky';
 import { AttackerEvent } from '../shared/domain/events';
 
 /**
- * IPC protocol (v2) between the native runtime (parent) and a decky host process (child,
- * `node out/agent/decky-host.js`, spawned with stdio ['ignore','inherit','inherit','ipc']). One
- * child hosts several deckies so they share the Node baseline (~70 MiB per process).
+ * Control protocol (v3) between the native runtime (parent) and a decky host process (child,
+ * `node out/agent/decky-host.js`, spawned detached in its own session). Messages are JSON lines
+ * on the child's control socket `<hosts>/<id>.sock` (decky-host-channel.ts), NOT a node IPC
+ * channel: the child must outlive the agent, and a restarted agent re-attaches through the socket.
+ * One child hosts several deckies so they share the Node baseline (~70 MiB per process).
+ *
+ *   child  → parent {type:'hello', id, pid, startedAt, deckies:[{start, ready}]}   first line of
+ *                                                               every connection: what it hosts
+ *   parent → child  {type:'ack', ids}                           events the agent has on disk: the
+ *                                                               child drops them from its spool
  *
  *   parent → child  {type:'start', decky, dataDir, portMap?, netns?}  one per decky; a second start for
  *                                                               a hosted name replaces that decky
@@ -18,12 +25,15 @@ import { AttackerEvent } from '../shared/domain/events';
  *   child  → parent {type:'fatal', message}                     unusable first message; child exits 1
  *
  * A decky whose start throws (data dir unusable…) is answered with a 'ready' listing every service
- * failed, so one bad decky never takes its neighbours down. The child exits on its own when the IPC
- * channel disconnects (parent gone).
+ * failed, so one bad decky never takes its neighbours down. The child keeps serving when the agent
+ * goes away: events wait in its spool (`<hosts>/<id>.events.jsonl`) until an agent acks them.
  */
 
 /** Catalogue port (as a string key, JSON objects have string keys) → port actually bound. */
-export const PortMap = z.record(z.string().regex(/^\d{1,5}$/, 'portMap keys are catalogue port numbers'), z.number().int().min(0).max(65535));
+export const PortMap = z.record(
+  z.string().regex(/^\d{1,5}$/, 'portMap keys are catalogue port numbers'),
+  z.number().int().min(0).max(65535),
+);
 
 export const StartMessage = z.strictObject({
   type: z.literal('start'),
@@ -40,7 +50,13 @@ export type StartMessageInput = z.input<typeof StartMessage>;
 export const StopMessage = z.strictObject({ type: z.literal('stop'), name: z.string().min(1).optional() });
 export type StopMessage = z.output<typeof StopMessage>;
 
-export const ParentMessage = z.discriminatedUnion('type', [StartMessage, StopMessage]);
+export const AckMessage = z.strictObject({
+  type: z.literal('ack'),
+  ids: z.array(z.string().min(1).max(64)).max(10_000),
+});
+export type AckMessage = z.output<typeof AckMessage>;
+
+export const ParentMessage = z.discriminatedUnion('type', [StartMessage, StopMessage, AckMessage]);
 export type ParentMessage = z.output<typeof ParentMessage>;
 
 export const serviceStates = ['running', 'failed'] as const;
@@ -69,7 +85,23 @@ export type StoppedMessage = z.output<typeof StoppedMessage>;
 export const FatalMessage = z.strictObject({ type: z.literal('fatal'), message: z.string() });
 export type FatalMessage = z.output<typeof FatalMessage>;
 
-export const ChildMessage = z.discriminatedUnion('type', [ReadyMessage, EventMessage, StoppedMessage, FatalMessage]);
+/** What a host process hosts, sent first on every connection so a restarted agent can adopt it. */
+export const HelloMessage = z.strictObject({
+  type: z.literal('hello'),
+  id: z.string().regex(/^[0-9a-f]{16}$/),
+  pid: z.number().int().positive(),
+  startedAt: z.string(),
+  deckies: z.array(z.strictObject({ start: StartMessage, ready: ReadyMessage.nullable() })).max(10_000),
+});
+export type HelloMessage = z.output<typeof HelloMessage>;
+
+export const ChildMessage = z.discriminatedUnion('type', [
+  HelloMessage,
+  ReadyMessage,
+  EventMessage,
+  StoppedMessage,
+  FatalMessage,
+]);
 export type ChildMessage = z.output<typeof ChildMessage>;
 
 /** The error text for a service the agent has no module for yet. */

@@ -62,6 +62,18 @@ while kill -0 "$AGENT_PID" 2>/dev/null; do
   sleep 0.1
 done
 log "agent pid $AGENT_PID has exited; wiping"
+# Decky host processes outlive the agent by design: stop any left, found by their registry entries.
+for f in "$PREFIX"/var/lib/decnet/hosts/*.json; do
+  [ -f "$f" ] || continue
+  pid=$(grep -o '"pid":[0-9]*' "$f" | head -n 1 | cut -d: -f2)
+  if [ -n "$pid" ] && grep -q decky-host "/proc/$pid/cmdline" 2>/dev/null; then
+    log "stopping decky host pid $pid"
+    kill -TERM "$pid" 2>/dev/null || true
+    j=0
+    while kill -0 "$pid" 2>/dev/null && [ "$j" -lt 50 ]; do j=$((j + 1)); sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+done
 # Units are host-wide: only a reaper for the real root may touch them, and never its own unit.
 if [ -z "$PREFIX" ] && [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
   for unit in $(systemctl list-units --all --plain --no-legend 'decnet-*' 2>/dev/null | awk '{print $1}' | grep -v '^decnet-reaper-' || true); do

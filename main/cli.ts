@@ -59,7 +59,11 @@ async function main(argv: string[]): Promise<number> {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
-  await master.stop();
+  // DECNET_LOCAL_DECKIES_ON_QUIT=keep leaves the local agent's deckies serving after a stop (a
+  // crash of this process always does; the next serve re-attaches to them).
+  const onQuit = process.env['DECNET_LOCAL_DECKIES_ON_QUIT'] ?? 'stop';
+  if (onQuit !== 'keep' && onQuit !== 'stop') process.stderr.write(`decnet-master: DECNET_LOCAL_DECKIES_ON_QUIT must be keep or stop (got "${onQuit}"); stopping them\n`);
+  await master.stop({ stopLocalDeckies: onQuit !== 'keep' });
   return 0;
 }
 

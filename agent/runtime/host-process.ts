@@ -1,14 +1,31 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import type { DeckyRuntimeState } from '../../shared/domain/agent-status';
 import type { DeckyConfig } from '../../shared/domain/decky';
 import type { Logger } from '../../shared/node/logger';
 import { AppError } from '../../shared/errors';
 import type { Clock } from '../clock';
-import { ChildMessage, type ParentMessage, type ReadyMessage } from '../decky-host-protocol';
+import {
+  connectControl,
+  hostFiles,
+  type HostRegistryEntry,
+  isAlive,
+  type LineChannel,
+  lineChannel,
+} from '../decky-host-channel';
+import { ChildMessage, HelloMessage, type ParentMessage, type ReadyMessage } from '../decky-host-protocol';
 import type { EventSink } from './types';
 
 const READY_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 5_000;
+/** How long a fresh host process may take to open its control socket. */
+const CONNECT_TIMEOUT_MS = 15_000;
+const DEATH_POLL_MS = 50;
+/** A host whose control socket closed but whose process lingers this long is wedged: it is killed. */
+const LINGER_MS = 2_000;
+const ACK_DELAY_MS = 20;
 const BACKOFF_MIN_MS = 250;
 const BACKOFF_MAX_MS = 30_000;
 /** A child that stayed up this long is healthy again: its next crash restarts at the minimum delay. */
@@ -18,6 +35,9 @@ type ServiceState = DeckyRuntimeState['services'][string];
 
 /** How a decky's sockets are obtained: in the host process's namespace, or in its own (`netns`). */
 export type SlotNetwork = Readonly<{ netns?: string }>;
+
+/** Channels opened by `reattach` before the HostProcess that will own them exists. */
+const pendingChannel = new Map<Socket, LineChannel>();
 
 type Slot = {
   decky: DeckyConfig;
@@ -36,20 +56,32 @@ type Slot = {
 
 export type HostProcessOptions = Readonly<{
   hostScript: string;
+  /** Where host processes keep their control socket, registry entry, event spool and log. */
+  hostsDir: string;
   onEvent: EventSink;
+  /** Resolves once every event passed to onEvent so far is on the agent's disk (then it is acked). */
+  flushEvents: () => Promise<void>;
   clock: Clock;
   log: Logger;
   /** Called once the process has exited for good (emptied, closed, or crashed with nothing to restart). */
   onGone: () => void;
 }>;
 
+/** The running host process this supervisor talks to, spawned by it or adopted from a previous agent. */
+type Attached = { id: string; pid: number; socket: Socket; channel: LineChannel; dead: boolean };
+
 /**
- * One supervised child process hosting several deckies. A decky's first start is reported to the
+ * One supervised host process hosting several deckies, in its own session so it outlives the
+ * agent; the agent talks to it over its control socket. A decky's first start is reported to the
  * caller (ready or its bind errors); a crash of the process restarts it with exponential backoff
- * and re-starts every decky it hosted, each counting the restart, never silently.
+ * and re-starts every decky it hosted, each counting the restart, never silently. `detach` lets go
+ * of it without stopping anything; `HostProcess.adopt` takes over one a previous agent left running.
  */
 export class HostProcess {
-  private child: ChildProcess | null = null;
+  private child: Attached | null = null;
+  private detached = false;
+  private unacked: string[] = [];
+  private ackTimer: (() => void) | null = null;
   private readonly slots = new Map<string, Slot>();
   private readonly stopWaiters = new Map<string, Array<() => void>>();
   private closing: Promise<void> | null = null;
@@ -74,6 +106,88 @@ export class HostProcess {
     return this.child?.pid;
   }
 
+  /**
+   * Takes over a host process a previous agent left running, found by its registry entry: its
+   * control socket must answer with a hello naming the same id and pid (a reused pid does not).
+   * Its deckies are supervised from now on as if this agent had started them; nothing is restarted.
+   */
+  static async reattach(opts: HostProcessOptions, entry: HostRegistryEntry, timeoutMs = 3_000): Promise<HostProcess> {
+    const socket = await connectControl(entry.socket, timeoutMs);
+    let deliver: (raw: unknown) => void = () => undefined;
+    const early: unknown[] = [];
+    const hello = await new Promise<HelloMessage>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`no hello on ${entry.socket} within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      deliver = (raw) => {
+        const first = HelloMessage.safeParse(raw);
+        if (!first.success) return void early.push(raw);
+        clearTimeout(timer);
+        deliver = (r) => void early.push(r);
+        resolve(first.data);
+      };
+      socket.once('close', () => reject(new Error(`${entry.socket} closed before its hello`)));
+      const channel = lineChannel(socket, { message: (raw) => deliver(raw), bad: (why) => reject(new Error(why)) });
+      pendingChannel.set(socket, channel);
+    }).catch((err: unknown) => {
+      socket.destroy();
+      throw err;
+    });
+    if (hello.id !== entry.id || hello.pid !== entry.pid) {
+      socket.destroy();
+      throw new Error(
+        `${entry.socket} answered as host ${hello.id} pid ${hello.pid}, not ${entry.id} pid ${entry.pid}`,
+      );
+    }
+    const h = new HostProcess(opts);
+    for (const { start, ready } of hello.deckies) {
+      const services: Record<string, ServiceState> = Object.fromEntries(
+        start.decky.services.map((s) => [s, ready ? (ready.services[s] ?? 'failed') : 'starting']),
+      );
+      h.slots.set(start.decky.name, {
+        decky: start.decky,
+        dataDir: start.dataDir,
+        // The start message the host kept names the decky's namespace: a crash restart binds there again.
+        network: start.netns ? { netns: start.netns } : {},
+        services,
+        restarts: 0,
+        lastError: undefined,
+        supervised: true,
+        settle: null,
+        backoffMs: BACKOFF_MIN_MS,
+        cancelRetry: null,
+      });
+    }
+    h.spawnedAt = Date.parse(hello.startedAt) || Date.now();
+    const channel = pendingChannel.get(socket)!;
+    pendingChannel.delete(socket);
+    h.attach(hello.id, hello.pid, socket, channel);
+    deliver = (raw) => {
+      if (h.child?.socket === socket) h.onMessage(raw);
+    };
+    for (const raw of early) h.onMessage(raw);
+    return h;
+  }
+
+  /** Names of the deckies hosted here. */
+  names(): string[] {
+    return [...this.slots.keys()];
+  }
+
+  /** Stops supervising and lets go of the host process, which keeps serving (agent stop/restart). */
+  async detach(): Promise<void> {
+    this.detached = true;
+    this.cancelRespawn?.();
+    this.cancelRespawn = null;
+    for (const slot of this.slots.values()) slot.cancelRetry?.();
+    await this.sendAcks();
+    const c = this.child;
+    this.child = null;
+    c?.socket.end();
+    this.markGone();
+  }
+
   config(name: string): DeckyConfig | undefined {
     return this.slots.get(name)?.decky;
   }
@@ -82,13 +196,29 @@ export class HostProcess {
     const s = this.slots.get(name);
     if (!s) return undefined;
     const running = this.child !== null && s.settle === null && Object.values(s.services).every((x) => x === 'running');
-    return { running, restarts: s.restarts, services: { ...s.services }, ...(s.lastError ? { error: s.lastError.slice(0, 2000) } : {}) };
+    return {
+      running,
+      restarts: s.restarts,
+      services: { ...s.services },
+      ...(s.lastError ? { error: s.lastError.slice(0, 2000) } : {}),
+    };
   }
 
   /** Starts a decky here; resolves when every service listens, rejects (leaving nothing of it running) otherwise. */
   async add(decky: DeckyConfig, dataDir: string, network: SlotNetwork = {}): Promise<void> {
     if (!this.accepting) throw new AppError('INTERNAL', `decky ${decky.name}: its host process is shutting down`);
-    const slot: Slot = { decky, dataDir, network, services: Object.fromEntries(decky.services.map((s) => [s, 'stopped' as const])), restarts: 0, lastError: undefined, supervised: false, settle: null, backoffMs: BACKOFF_MIN_MS, cancelRetry: null };
+    const slot: Slot = {
+      decky,
+      dataDir,
+      network,
+      services: Object.fromEntries(decky.services.map((s) => [s, 'stopped' as const])),
+      restarts: 0,
+      lastError: undefined,
+      supervised: false,
+      settle: null,
+      backoffMs: BACKOFF_MIN_MS,
+      cancelRetry: null,
+    };
     this.slots.set(decky.name, slot);
     if (!this.child) this.spawnChild();
     try {
@@ -108,11 +238,13 @@ export class HostProcess {
     slot.settle?.(new AppError('INTERNAL', `decky ${name} was stopped before it was ready`));
     if (this.slots.size === 0) return this.close();
     const child = this.child;
-    if (!child?.connected) return;
-    const stopped = new Promise<void>((resolve) => this.stopWaiters.set(name, [...(this.stopWaiters.get(name) ?? []), resolve]));
-    child.send({ type: 'stop', name } satisfies ParentMessage, () => undefined);
+    if (!child) return;
+    const stopped = new Promise<void>((resolve) =>
+      this.stopWaiters.set(name, [...(this.stopWaiters.get(name) ?? []), resolve]),
+    );
+    this.sendToChild({ type: 'stop', name });
     // A child that cannot stop one decky in time is wedged: killing it restarts its other deckies.
-    const cancel = this.opts.clock.setTimer(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+    const cancel = this.opts.clock.setTimer(() => kill(child.pid, 'SIGKILL'), STOP_GRACE_MS);
     await stopped;
     cancel();
   }
@@ -131,12 +263,10 @@ export class HostProcess {
       slot.settle?.(new AppError('INTERNAL', `decky ${name} was stopped before it was ready`));
     }
     const child = this.child;
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      if (child.connected) child.send({ type: 'stop' } satisfies ParentMessage, () => undefined);
-      else child.kill('SIGTERM');
-      const cancel = this.opts.clock.setTimer(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-      await exited;
+    if (child && !child.dead) {
+      if (!child.socket || !child.channel.send({ type: 'stop' } satisfies ParentMessage)) kill(child.pid, 'SIGTERM');
+      const cancel = this.opts.clock.setTimer(() => kill(child.pid, 'SIGKILL'), STOP_GRACE_MS);
+      await waitDeath(child.pid);
       cancel();
     }
     this.markGone();
@@ -149,15 +279,132 @@ export class HostProcess {
   }
 
   private spawnChild(): void {
-    const child = spawn(process.execPath, [this.opts.hostScript], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    this.child = child;
+    const id = randomBytes(8).toString('hex');
+    const files = hostFiles(this.opts.hostsDir, id);
     this.spawnedAt = Date.now();
-    child.on('message', (raw) => this.onMessage(raw));
-    child.once('error', (err) => {
-      // A process that never started emits no 'exit' of its own.
-      if (child.pid === undefined) this.onExit(child, null, null, `cannot start a decky host process: ${err.message}`);
+    let fd: number | undefined;
+    let pid: number | undefined;
+    try {
+      mkdirSync(this.opts.hostsDir, { recursive: true, mode: 0o700 });
+      // Its own log file and session: nothing of the agent (pipes, process group) ties it to us.
+      fd = openSync(files.log, 'a', 0o600);
+      const proc = spawn(process.execPath, [this.opts.hostScript], {
+        detached: true,
+        stdio: ['ignore', fd, fd],
+        env: { ...process.env, DECNET_HOST_ID: id, DECNET_HOSTS_DIR: this.opts.hostsDir },
+      });
+      proc.unref();
+      pid = proc.pid;
+      proc.once('error', (err) => this.log.error('cannot start a decky host process', { err: err.message }));
+    } catch (err) {
+      this.log.error('cannot start a decky host process', { err: (err as Error).message });
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+    const placeholder: Attached = {
+      id,
+      pid: pid ?? 0,
+      socket: null as unknown as Socket,
+      channel: { send: () => false, writable: () => false, close: () => undefined },
+      dead: pid === undefined,
+    };
+    this.child = placeholder;
+    if (pid === undefined)
+      return void queueMicrotask(() => this.onExit(placeholder, 'cannot start a decky host process'));
+    void this.connectSpawned(placeholder, files.socket);
+  }
+
+  /** Waits for a fresh host process to open its control socket, then attaches to it. */
+  private async connectSpawned(placeholder: Attached, path: string): Promise<void> {
+    const deadline = Date.now() + CONNECT_TIMEOUT_MS;
+    for (;;) {
+      if (this.child !== placeholder) return;
+      if (!isAlive(placeholder.pid))
+        return this.onExit(placeholder, 'decky host exited before opening its control socket');
+      try {
+        const socket = await connectControl(path, 1000);
+        if (this.child !== placeholder) return void socket.destroy();
+        return this.attach(placeholder.id, placeholder.pid, socket);
+      } catch {
+        if (Date.now() > deadline) {
+          kill(placeholder.pid, 'SIGKILL');
+          return this.onExit(
+            placeholder,
+            `decky host did not open its control socket within ${CONNECT_TIMEOUT_MS / 1000} s`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, DEATH_POLL_MS));
+      }
+    }
+  }
+
+  private attach(id: string, pid: number, socket: Socket, channel?: LineChannel): void {
+    const attached: Attached = { id, pid, socket, channel: null as unknown as LineChannel, dead: false };
+    // Requests queued while the socket was opening (starts of the first deckies) go out now.
+    const waiting = this.child && this.child.pid === pid ? this.queued : [];
+    this.queued = [];
+    attached.channel =
+      channel ??
+      lineChannel(socket, {
+        message: (raw) => {
+          if (this.child === attached) this.onMessage(raw);
+        },
+        bad: (why) => this.log.warn('dropping a decky host connection', { why }),
+      });
+    this.child = attached;
+    for (const msg of waiting) attached.channel.send(msg);
+    socket.once('close', () => {
+      if (this.child !== attached || this.detached) return;
+      void this.awaitExit(attached);
     });
-    child.once('exit', (code, signal) => this.onExit(child, code, signal));
+  }
+
+  /** The control socket closed under us: the process died, or is wedged and is killed. */
+  private async awaitExit(attached: Attached): Promise<void> {
+    const deadline = Date.now() + LINGER_MS;
+    while (isAlive(attached.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, DEATH_POLL_MS));
+    if (isAlive(attached.pid)) {
+      this.log.warn('decky host closed its control socket but still runs; killing it', { pid: attached.pid });
+      kill(attached.pid, 'SIGKILL');
+      await waitDeath(attached.pid);
+    }
+    this.onExit(attached, undefined);
+  }
+
+  private get log(): Logger {
+    return this.opts.log;
+  }
+
+  /** Messages for a host process whose socket is not open yet. */
+  private queued: ParentMessage[] = [];
+
+  private sendToChild(msg: ParentMessage): boolean {
+    const c = this.child;
+    if (!c || c.dead) return false;
+    if (!c.socket) {
+      this.queued.push(msg);
+      return true;
+    }
+    c.channel.send(msg);
+    return !c.socket.destroyed;
+  }
+
+  private queueAck(id: string): void {
+    this.unacked.push(id);
+    this.ackTimer ??= this.opts.clock.setTimer(() => void this.sendAcks(), ACK_DELAY_MS);
+  }
+
+  /** Acks events once the agent's own spool has them on disk: only then may the host forget them. */
+  private async sendAcks(): Promise<void> {
+    this.ackTimer?.();
+    this.ackTimer = null;
+    const ids = this.unacked;
+    this.unacked = [];
+    if (ids.length === 0) return;
+    await this.opts.flushEvents();
+    const c = this.child;
+    for (let i = 0; i < ids.length; i += 10_000)
+      c?.channel.send({ type: 'ack', ids: ids.slice(i, i + 10_000) } satisfies ParentMessage);
   }
 
   private requestStart(slot: Slot): Promise<void> {
@@ -165,7 +412,10 @@ export class HostProcess {
     for (const s of Object.keys(slot.services)) slot.services[s] = 'starting';
     return new Promise<void>((resolve, reject) => {
       const cancelTimeout = this.opts.clock.setTimer(
-        () => slot.settle?.(new AppError('INTERNAL', `decky ${decky.name} did not report ready within ${READY_TIMEOUT_MS / 1000} s`)),
+        () =>
+          slot.settle?.(
+            new AppError('INTERNAL', `decky ${decky.name} did not report ready within ${READY_TIMEOUT_MS / 1000} s`),
+          ),
         READY_TIMEOUT_MS,
       );
       slot.settle = (err) => {
@@ -175,11 +425,9 @@ export class HostProcess {
         slot.lastError = err.message;
         reject(err);
       };
-      const child = this.child;
-      if (!child) return slot.settle(new AppError('INTERNAL', `decky ${decky.name}: its host process is not running`));
-      child.send({ type: 'start', decky, dataDir: slot.dataDir, ...slot.network } satisfies ParentMessage, (err) => {
-        if (err) slot.settle?.(new AppError('INTERNAL', `cannot talk to the host process of decky ${decky.name}: ${err.message}`));
-      });
+      if (!this.sendToChild({ type: 'start', decky, dataDir: slot.dataDir, ...slot.network })) {
+        slot.settle(new AppError('INTERNAL', `decky ${decky.name}: its host process is not running`));
+      }
     });
   }
 
@@ -187,7 +435,11 @@ export class HostProcess {
     const parsed = ChildMessage.safeParse(raw);
     if (!parsed.success) return this.opts.log.warn('ignoring a malformed message from a decky host');
     const msg = parsed.data;
-    if (msg.type === 'event') return this.opts.onEvent(msg.event);
+    if (msg.type === 'hello') return;
+    if (msg.type === 'event') {
+      this.opts.onEvent(msg.event);
+      return this.queueAck(msg.event.id);
+    }
     if (msg.type === 'fatal') {
       this.opts.log.error('decky host reported a fatal error', { message: msg.message });
       for (const slot of this.slots.values()) slot.lastError = msg.message;
@@ -204,13 +456,23 @@ export class HostProcess {
 
   private onReady(msg: ReadyMessage): void {
     const slot = this.slots.get(msg.name);
-    if (!slot?.settle) return;
+    if (!slot) return;
+    // A decky that was still starting when the previous agent went away: its answer is news only.
+    if (!slot.settle) {
+      slot.services = { ...slot.services, ...msg.services };
+      return;
+    }
     const { decky } = slot;
     slot.services = { ...slot.services, ...msg.services };
     const failed = Object.entries(msg.errors).map(([svc, e]) => `${svc}: ${e ?? 'failed'}`);
     const failedNames = Object.entries(msg.services).filter(([, s]) => s === 'failed');
     if (failed.length || failedNames.length) {
-      slot.settle(new AppError('INTERNAL', `decky ${decky.name} (${decky.ip}) could not start: ${failed.join('; ') || failedNames.map(([n]) => `${n} failed`).join('; ')}`));
+      slot.settle(
+        new AppError(
+          'INTERNAL',
+          `decky ${decky.name} (${decky.ip}) could not start: ${failed.join('; ') || failedNames.map(([n]) => `${n} failed`).join('; ')}`,
+        ),
+      );
       return;
     }
     slot.lastError = undefined;
@@ -219,13 +481,17 @@ export class HostProcess {
     slot.settle();
   }
 
-  private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null, why?: string): void {
-    if (this.child !== child) return;
+  private onExit(child: Attached, why: string | undefined): void {
+    if (this.child !== child || this.detached) return;
+    child.dead = true;
     this.child = null;
+    this.queued = [];
+    const code = null;
+    const signal = 'exited';
     for (const resolve of [...this.stopWaiters.values()].flat()) resolve();
     this.stopWaiters.clear();
     if (this.closing) return;
-    const how = why ?? `decky host exited unexpectedly (${signal ?? `code ${code}`})`;
+    const how = why ?? 'decky host exited unexpectedly';
     const toRestart: Slot[] = [];
     for (const slot of [...this.slots.values()]) {
       for (const s of Object.keys(slot.services)) slot.services[s] = 'stopped';
@@ -233,7 +499,9 @@ export class HostProcess {
       slot.cancelRetry = null;
       // A decky that never became ready was reported to whoever started it (its add() removes it).
       if (!slot.supervised) {
-        slot.settle?.(new AppError('INTERNAL', `decky ${slot.decky.name} exited before it was ready (${signal ?? `code ${code}`})`));
+        slot.settle?.(
+          new AppError('INTERNAL', `decky ${slot.decky.name}: its host process exited before it was ready`),
+        );
         continue;
       }
       slot.settle?.(new AppError('INTERNAL', how));
@@ -248,7 +516,13 @@ export class HostProcess {
     if (Date.now() - this.spawnedAt > STABLE_MS) this.backoffMs = BACKOFF_MIN_MS;
     const delay = this.backoffMs;
     this.backoffMs = Math.min(this.backoffMs * 2, BACKOFF_MAX_MS);
-    this.opts.log.warn('decky host crashed; restarting', { code, signal, deckies: toRestart.map((s) => s.decky.name), inMs: delay });
+    this.opts.log.warn('decky host crashed; restarting', {
+      code,
+      signal,
+      pid: child.pid,
+      deckies: toRestart.map((s) => s.decky.name),
+      inMs: delay,
+    });
     this.cancelRespawn = this.opts.clock.setTimer(() => {
       this.cancelRespawn = null;
       if (this.closing) return;
@@ -266,7 +540,11 @@ export class HostProcess {
       if (this.child !== child || this.slots.get(slot.decky.name) !== slot || this.closing) return;
       slot.restarts += 1;
       slot.lastError = `${(err as Error).message}; restart ${slot.restarts}`;
-      this.opts.log.error('decky restart failed', { decky: slot.decky.name, err: (err as Error).message, inMs: slot.backoffMs });
+      this.opts.log.error('decky restart failed', {
+        decky: slot.decky.name,
+        err: (err as Error).message,
+        inMs: slot.backoffMs,
+      });
       const delay = slot.backoffMs;
       slot.backoffMs = Math.min(slot.backoffMs * 2, BACKOFF_MAX_MS);
       slot.cancelRetry = this.opts.clock.setTimer(() => {
@@ -275,4 +553,16 @@ export class HostProcess {
       }, delay);
     });
   }
+}
+
+function kill(pid: number, signal: NodeJS.Signals): void {
+  try {
+    if (pid > 0) process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+async function waitDeath(pid: number): Promise<void> {
+  while (pid > 0 && isAlive(pid)) await new Promise((r) => setTimeout(r, DEATH_POLL_MS));
 }

@@ -1,10 +1,13 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DeckyRuntimeState } from '../../shared/domain/agent-status';
 import type { DeckyConfig } from '../../shared/domain/decky';
-import { AppError } from '../../shared/errors';
-import { HostProcess } from './host-process';
+import { AttackerEvent } from '../../shared/domain/events';
+import { AppError, toAppError } from '../../shared/errors';
+import { hostFiles, type HostRegistryEntry, isAlive, readRegistry, removeHostFiles } from '../decky-host-channel';
+import { HostProcess, type HostProcessOptions } from './host-process';
 import type { Runtime, RuntimeContext } from './types';
 
 /** The decky host bundle sits next to the running agent bundle (out/agent/). */
@@ -21,7 +24,7 @@ export const defaultDeckiesPerProcess = 16;
 export type NativeRuntimeOptions = { hostScript?: string; maxConcurrentStarts?: number; deckiesPerProcess?: number };
 
 /** The native runtime plus what tests and benches need to see its process layout. */
-export type NativeRuntime = Runtime & Readonly<{ hostPid: (name: string) => number | undefined }>;
+export type NativeRuntime = Runtime & Readonly<{ hostPid: (name: string) => number | undefined; hostsDir: string; attach: () => Promise<void>; detach: () => Promise<void> }>;
 
 /**
  * Deckies hosted by a pool of supervised child processes, each decky bound to its own address.
@@ -31,6 +34,8 @@ export type NativeRuntime = Runtime & Readonly<{ hostPid: (name: string) => numb
 export function createNativeRuntime(ctx: RuntimeContext, opts: NativeRuntimeOptions = {}): NativeRuntime {
   const hostScript = opts.hostScript ?? defaultDeckyHostScript();
   const perProcess = Math.max(1, opts.deckiesPerProcess ?? defaultDeckiesPerProcess);
+  const hostsDir = ctx.hostsDir ?? join(ctx.dataDir, '.hosts');
+  const flushEvents = ctx.flushEvents ?? (() => Promise.resolve());
   const hosts = new Set<HostProcess>();
   const where = new Map<string, HostProcess>();
   /** The latest `up` per name, so a `down` while an `up` waits for a start slot cancels it. */
@@ -54,9 +59,51 @@ export function createNativeRuntime(ctx: RuntimeContext, opts: NativeRuntimeOpti
   /** A process with room, or a new one: fills processes before opening another. */
   const place = (): HostProcess => {
     for (const h of hosts) if (h.accepting && h.size < perProcess) return h;
-    const h: HostProcess = new HostProcess({ hostScript, onEvent: ctx.onEvent, clock: ctx.clock, log: ctx.log.child({ component: 'decky-host-supervisor' }), onGone: () => hosts.delete(h) });
+    const h: HostProcess = new HostProcess(hostOptions(() => hosts.delete(h)));
     hosts.add(h);
     return h;
+  };
+
+  const hostOptions = (onGone: () => void): HostProcessOptions => ({ hostScript, hostsDir, onEvent: ctx.onEvent, flushEvents, clock: ctx.clock, log: ctx.log.child({ component: 'decky-host-supervisor' }), onGone });
+
+  /** A host process that died while no agent watched: its spooled events still reach the master. */
+  const salvage = async (entry: HostRegistryEntry): Promise<void> => {
+    const text = await readFile(hostFiles(hostsDir, entry.id).spool, 'utf8').catch(() => '');
+    let n = 0;
+    for (const line of text.split('\n')) {
+      const parsed = line.trim() ? AttackerEvent.safeParse(safeJson(line)) : null;
+      if (parsed?.success) {
+        ctx.onEvent(parsed.data);
+        n++;
+      }
+    }
+    await flushEvents();
+    await removeHostFiles(hostsDir, entry.id);
+    ctx.log.warn('a decky host process died while no agent was attached; its deckies are stopped', { pid: entry.pid, deckies: entry.deckies, salvagedEvents: n });
+  };
+
+  /** Takes over the host processes a previous agent left running (agent start; nothing is restarted). */
+  const attach = async (): Promise<void> => {
+    const { entries, bad } = await readRegistry(hostsDir);
+    for (const b of bad) ctx.log.warn('ignoring an unreadable decky host registry entry', b);
+    for (const entry of entries) {
+      if (!isAlive(entry.pid)) {
+        await salvage(entry).catch((err: unknown) => ctx.log.error('cannot salvage a dead decky host', { pid: entry.pid, err: toAppError(err).message }));
+        continue;
+      }
+      try {
+        const h: HostProcess = await HostProcess.reattach(hostOptions(() => hosts.delete(h)), entry);
+        hosts.add(h);
+        for (const name of h.names()) {
+          if (where.has(name)) ctx.log.warn('two host processes claim one decky; keeping the first', { decky: name, pid: entry.pid });
+          else where.set(name, h);
+        }
+        ctx.log.info('re-attached to a running decky host', { pid: entry.pid, deckies: h.names() });
+      } catch (err) {
+        // Alive but not answering as that host (a reused pid, or wedged): never kill what may not be ours.
+        ctx.log.warn('cannot re-attach to a decky host; leaving it alone', { pid: entry.pid, err: toAppError(err).message });
+      }
+    }
   };
 
   const stopOne = async (name: string): Promise<void> => {
@@ -128,8 +175,23 @@ export function createNativeRuntime(ctx: RuntimeContext, opts: NativeRuntimeOpti
       await Promise.all([...hosts].map((h) => h.close()));
       if (net) for (const n of names) await net.detach(n);
     },
+    attach,
+    detach: async () => {
+      latest.clear();
+      where.clear();
+      await Promise.all([...hosts].map((h) => h.detach()));
+    },
     hostPid: (name) => where.get(name)?.pid,
+    hostsDir,
   };
+}
+
+function safeJson(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return null;
+  }
 }
 
 /** Runs at most `n` of the given tasks at a time, in call order. */

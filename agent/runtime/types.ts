@@ -25,8 +25,15 @@ export type Runtime = Readonly<{
   /** Stops one decky, or every decky when `name` is omitted; unknown names are a no-op. */
   down: (name?: string) => Promise<void>;
   status: () => Record<string, DeckyRuntimeState>;
-  /** Stops supervising and every child (agent shutdown). */
+  /** Stops supervising and every child (teardown of everything, `stop({ stopDeckies: true })`). */
   close: () => Promise<void>;
+  /**
+   * Takes over the deckies a previous agent left running (agent start). Re-attaching is not
+   * restarting: nothing is started, stopped or re-applied, so the boot invariant holds.
+   */
+  attach?: () => Promise<void>;
+  /** Stops supervising and leaves every decky running for the next agent (agent stop/restart). */
+  detach?: () => Promise<void>;
 }>;
 
 export type RuntimeContext = Readonly<{
@@ -35,7 +42,11 @@ export type RuntimeContext = Readonly<{
   deckyNetwork?: DeckyNetwork;
   /** Per-decky persistent data (host keys, certificates) lives under this directory. */
   dataDir: string;
+  /** Host processes' control sockets, registry entries and spools (default `<dataDir>/.hosts`). */
+  hostsDir?: string;
   onEvent: EventSink;
+  /** Resolves once every event given to onEvent is on disk; host processes drop them only then. */
+  flushEvents?: () => Promise<void>;
   clock: Clock;
   log: Logger;
 }>;

@@ -75,7 +75,11 @@ export type Master = Readonly<{
   store: Store;
   ca: CertificateAuthority;
   start(): Promise<MasterStarted>;
-  stop(): Promise<void>;
+  /**
+   * `stopLocalDeckies` (default true, a clean quit): also stop the embedded local agent's deckies;
+   * false leaves them serving for the next start (a crash always does).
+   */
+  stop(opts?: { stopLocalDeckies?: boolean }): Promise<void>;
   /** Runs the lifecycle sweep now (tests, and the CLI after a clock jump). */
   sweep(): number;
   /** The embedded local agent's process, when it runs. */
@@ -196,9 +200,10 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
         localAgent: localAgent ? { hostUuid: localAgent.hostUuid(), pid: localAgent.pid() } : null,
       };
     },
-    async stop() {
-      // Reverse order of start: accept nothing new, then persist what is in memory.
-      await localAgent?.stop();
+    async stop(opts: { stopLocalDeckies?: boolean } = {}) {
+      // Reverse order of start: accept nothing new, then persist what is in memory. The local
+      // agent's deckies stop with it unless the quit asked to keep them serving in the background.
+      await localAgent?.stop({ stopDeckies: opts.stopLocalDeckies ?? true });
       localAgent = null;
       await api?.close();
       api = null;

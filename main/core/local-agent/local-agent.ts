@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, unlink } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -27,12 +27,21 @@ export type LocalAgentOptions = Readonly<{
   onChange: (hostUuid: string) => void;
 }>;
 
-export type LocalAgent = Readonly<{ start(): Promise<void>; stop(): Promise<void>; pid(): number | null; hostUuid(): string | null }>;
+export type LocalAgent = Readonly<{
+  start(): Promise<void>;
+  /** Stops the agent; its deckies keep running (a later start re-attaches) unless `stopDeckies`. */
+  stop(opts?: { stopDeckies?: boolean }): Promise<void>;
+  pid(): number | null;
+  hostUuid(): string | null;
+}>;
 
 /**
  * The embedded local agent (unihost default): the real agent code as a supervised child process,
  * enrolled by the master itself (certificate straight from the CA, identity files in the agent's
  * own dir format), restarted with backoff when it dies. Its host record is `local: true`.
+ * Its deckies outlive it and the console like any worker's: a console that crashed left the agent
+ * (and its detached decky hosts) running; the next start replaces that agent (found by its pid
+ * file), and the new one re-attaches to the deckies, which never stop answering.
  */
 export function createLocalAgent(opts: LocalAgentOptions): LocalAgent {
   const dir = join(opts.dataDir, 'local-agent');
@@ -56,7 +65,11 @@ export function createLocalAgent(opts: LocalAgentOptions): LocalAgent {
       }
     }
     const hostUuid = existing?.uuid ?? randomUUID();
-    const id = await opts.ca.issueWorkerBundleIdentity({ hostUuid, name: LOCAL_AGENT_NAME, addresses: ['127.0.0.1', 'localhost'] });
+    const id = await opts.ca.issueWorkerBundleIdentity({
+      hostUuid,
+      name: LOCAL_AGENT_NAME,
+      addresses: ['127.0.0.1', 'localhost'],
+    });
     await writeFileAtomic(join(dir, 'worker.key'), id.keyPem, 0o600);
     await writeFileAtomic(join(dir, 'ca.crt'), id.caPem, 0o644);
     await writeFileAtomic(join(dir, 'worker.crt'), id.certPem, 0o644);
@@ -84,15 +97,49 @@ export function createLocalAgent(opts: LocalAgentOptions): LocalAgent {
 
   // The master URL can change between runs (swarm port 0 in tests): rewrite agent.json every start.
   const writeMeta = (hostUuid: string) =>
-    writeFileAtomic(join(dir, 'agent.json'), JSON.stringify({ hostUuid, masterUrl: opts.masterUrl(), name: LOCAL_AGENT_NAME }, null, 2) + '\n', 0o644);
+    writeFileAtomic(
+      join(dir, 'agent.json'),
+      JSON.stringify({ hostUuid, masterUrl: opts.masterUrl(), name: LOCAL_AGENT_NAME }, null, 2) + '\n',
+      0o644,
+    );
+
+  const pidFile = join(dir, 'agent.pid');
+
+  /** Stops a local agent a previous console left behind (crash, kill -9); its deckies stay up. */
+  const replacePrevious = async (): Promise<void> => {
+    const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
+    if (!Number.isInteger(pid) || pid <= 1) return;
+    // Only our own agent: a reused pid belongs to someone else.
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (!cmdline.includes(opts.cliPath) || !cmdline.includes(dir)) return;
+    log.warn('a local agent from a previous console run is still running; replacing it', { pid });
+    signal(pid, 'SIGTERM');
+    const deadline = Date.now() + 10_000;
+    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    if (alive(pid)) signal(pid, 'SIGKILL');
+    const killDeadline = Date.now() + 5_000;
+    while (alive(pid) && Date.now() < killDeadline) await new Promise((r) => setTimeout(r, 50));
+  };
 
   const launch = (port: number) => {
-    const args = [opts.cliPath, 'run', '--dir', dir, '--state-dir', join(dir, 'state'), '--listen', `127.0.0.1:${port}`, '--network', 'loopback'];
+    const args = [
+      opts.cliPath,
+      'run',
+      '--dir',
+      dir,
+      '--state-dir',
+      join(dir, 'state'),
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--network',
+      'loopback',
+    ];
     const proc = spawn(process.execPath, args, {
       env: { ...process.env, DECNET_HEARTBEAT_INTERVAL_S: String(opts.heartbeatIntervalS) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child = proc;
+    if (proc.pid) void writeFileAtomic(pidFile, `${proc.pid}\n`, 0o644).catch(() => undefined);
     const started = Date.now();
     for (const stream of [proc.stdout, proc.stderr]) {
       createInterface({ input: stream }).on('line', (line) => log.debug('local agent output', { line }));
@@ -114,22 +161,29 @@ export function createLocalAgent(opts: LocalAgentOptions): LocalAgent {
 
   return {
     async start() {
-      if (!existsSync(opts.cliPath)) throw new AppError('INTERNAL', `the agent build ${opts.cliPath} is missing (run npm run build, or start with --no-local-agent)`);
+      if (!existsSync(opts.cliPath))
+        throw new AppError(
+          'INTERNAL',
+          `the agent build ${opts.cliPath} is missing (run npm run build, or start with --no-local-agent)`,
+        );
       stopping = false;
+      await replacePrevious();
       const { hostUuid, port } = await ensureIdentity();
       uuid = hostUuid;
       launch(port);
     },
-    async stop() {
+    async stop(o = {}) {
       stopping = true;
       if (restartTimer) clearTimeout(restartTimer);
       const proc = child;
       if (!proc || proc.exitCode !== null) return;
       const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-      proc.kill('SIGTERM');
-      const killer = setTimeout(() => proc.kill('SIGKILL'), 5000);
+      // SIGTERM: the agent leaves its deckies running; SIGUSR2: it stops them first (agent/cli.ts).
+      proc.kill(o.stopDeckies ? 'SIGUSR2' : 'SIGTERM');
+      const killer = setTimeout(() => proc.kill('SIGKILL'), o.stopDeckies ? 20_000 : 5000);
       await exited;
       clearTimeout(killer);
+      await unlink(pidFile).catch(() => undefined);
     },
     pid: () => child?.pid ?? null,
     hostUuid: () => uuid,
@@ -154,4 +208,21 @@ function portFree(port: number): Promise<boolean> {
     srv.once('error', () => resolve(false));
     srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
+  }
 }

@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { Agent as UndiciAgent, request } from 'undici';
+import { readFile } from 'node:fs/promises';
+import { isAlive, readRegistry } from '../../../agent/decky-host-channel';
 import { writeIdentity } from '../../../agent/identity';
 import { openCertificateAuthority, type CertificateAuthority, type IssuedIdentity } from '../../../main/core/ca';
 import type { HeartbeatBody } from '../../../shared/domain/agent-status';
@@ -29,7 +31,11 @@ export async function createPki(dataDir: string): Promise<Pki> {
 }
 
 /** A worker identity from our CA written the way `decnet-agent enroll` writes it. */
-export async function writeWorker(pki: Pki, dir: string, masterUrl: string): Promise<{ hostUuid: string; fingerprint: string }> {
+export async function writeWorker(
+  pki: Pki,
+  dir: string,
+  masterUrl: string,
+): Promise<{ hostUuid: string; fingerprint: string }> {
   const hostUuid = randomUUID();
   const name = `w-${hostUuid.slice(0, 8)}`;
   const id = await pki.ca.issueWorkerBundleIdentity({ hostUuid, name, addresses: ['127.0.0.1'] });
@@ -53,7 +59,11 @@ export type Receiver = {
   start: () => Promise<void>;
 };
 
-export async function startReceiver(pki: Pki, timeline: string[] = [], opts: { onDelta?: (deckyName: string, status: string) => void } = {}): Promise<Receiver> {
+export async function startReceiver(
+  pki: Pki,
+  timeline: string[] = [],
+  opts: { onDelta?: (deckyName: string, status: string) => void } = {},
+): Promise<Receiver> {
   const heartbeats: HeartbeatBody[] = [];
   const events: AttackerEvent[] = [];
   const listener = serveRoutes({
@@ -117,15 +127,48 @@ export type AgentProcess = {
   port: number;
   output: () => string;
   exited: Promise<number | null>;
-  kill: (signal?: NodeJS.Signals) => Promise<void>;
+  /**
+   * Stops the agent, then kills its decky host processes by registry: they outlive the agent by
+   * design, and a leaked one would keep its ports busy for the rest of the run. `keepHosts` leaves
+   * them for a restarted agent (the test then reaps them itself, killHostsByRegistry).
+   */
+  kill: (signal?: NodeJS.Signals, opts?: { keepHosts?: boolean }) => Promise<void>;
 };
 
+/** Kills every decky host process registered under `<stateDir>/hosts` and waits until each is gone. */
+export async function killHostsByRegistry(stateDir: string): Promise<number> {
+  const { entries } = await readRegistry(join(stateDir, 'hosts'));
+  let killed = 0;
+  for (const e of entries) {
+    // Only what really is a decky host: a reused pid belongs to someone else.
+    const cmdline = await readFile(`/proc/${e.pid}/cmdline`, 'utf8').catch(() => '');
+    if (!/decky-host/.test(cmdline)) continue;
+    try {
+      process.kill(e.pid, 'SIGKILL');
+      killed++;
+    } catch {
+      continue;
+    }
+    await eventually(() => !isAlive(e.pid), { what: `decky host ${e.pid} gone`, timeoutMs: 10_000 });
+  }
+  return killed;
+}
+
 /** `node out/agent/cli.js run` on 127.0.0.1 with a free port. */
-export async function startAgentProcess(o: { identityDir: string; stateDir: string; env?: Record<string, string>; args?: string[] }): Promise<AgentProcess> {
-  const child = spawn(process.execPath, [CLI, 'run', '--dir', o.identityDir, '--state-dir', o.stateDir, '--listen', '127.0.0.1:0', ...(o.args ?? [])], {
-    env: { ...process.env, DECNET_LOG_LEVEL: 'warn', ...o.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+export async function startAgentProcess(o: {
+  identityDir: string;
+  stateDir: string;
+  env?: Record<string, string>;
+  args?: string[];
+}): Promise<AgentProcess> {
+  const child = spawn(
+    process.execPath,
+    [CLI, 'run', '--dir', o.identityDir, '--state-dir', o.stateDir, '--listen', '127.0.0.1:0', ...(o.args ?? [])],
+    {
+      env: { ...process.env, DECNET_LOG_LEVEL: 'warn', ...o.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   child.stdout.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr.on('data', (b: Buffer) => (out += b.toString()));
@@ -147,9 +190,10 @@ export async function startAgentProcess(o: { identityDir: string; stateDir: stri
     port,
     output: () => out,
     exited,
-    kill: async (signal = 'SIGKILL') => {
+    kill: async (signal = 'SIGKILL', opts = {}) => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;
+      if (!opts.keepHosts) await killHostsByRegistry(o.stateDir);
     },
   };
 }
@@ -157,7 +201,11 @@ export async function startAgentProcess(o: { identityDir: string; stateDir: stri
 /** The master's side of the agent API, raw: status codes are what these tests are about. */
 export function agentCaller(pki: Pki, workerFingerprint: string, port: number) {
   const dispatcher = new UndiciAgent({ connect: clientTlsOptions({ ...pki.master, pin: workerFingerprint }) });
-  const call = async (method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: Json }> => {
+  const call = async (
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: Json }> => {
     const res = await request(`https://127.0.0.1:${port}${path}`, {
       method,
       dispatcher,
@@ -170,9 +218,18 @@ export function agentCaller(pki: Pki, workerFingerprint: string, port: number) {
   return { call, close: () => dispatcher.close() };
 }
 
-export const deckyConfig = (name: string, ip: string, services: string[] = ['ssh', 'http']) => ({ name, ip, services, distro: 'debian' });
+export const deckyConfig = (name: string, ip: string, services: string[] = ['ssh', 'http']) => ({
+  name,
+  ip,
+  services,
+  distro: 'debian',
+});
 export const deployBody = (deckies: unknown[], lifecycleIds?: Record<string, string>) => ({
   config: { mode: 'swarm', network: { driver: 'loopback' }, deckies },
   ...(lifecycleIds ? { lifecycleIds } : {}),
 });
-export const paths = (root: string) => ({ identity: join(root, 'identity'), state: join(root, 'state'), ca: join(root, 'master') });
+export const paths = (root: string) => ({
+  identity: join(root, 'identity'),
+  state: join(root, 'state'),
+  ca: join(root, 'master'),
+});
