@@ -11,6 +11,7 @@ import { openEventSpool } from './event-spool';
 import { createFleet } from './fleet';
 import { createHeartbeat } from './heartbeat';
 import { type AgentIdentity, loadIdentity } from './identity';
+import { openJobJournal } from './job-journal';
 import { openOutbox } from './outbox';
 import { launchReaper } from './reaper';
 import { createAgentHandlers } from './routes';
@@ -85,7 +86,8 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     });
     // Built before the heartbeat that needs its status(); the reporter only pushes once the loop exists.
     let push: () => void = () => undefined;
-    const fleet = createFleet({ state, runtime, queue, report: createDeltaReporter({ outbox, push: () => push(), clock, log }), clock, log: log.child({ part: 'fleet' }) });
+    const journal = await openJobJournal(config.stateDir, () => clock.now(), log.child({ part: 'jobs' }));
+    const fleet = createFleet({ state, runtime, queue, report: createDeltaReporter({ outbox, push: () => push(), clock, log }), journal, clock, log: log.child({ part: 'fleet' }) });
     const heartbeat = createHeartbeat({
       intervalMs: config.heartbeatIntervalS * 1000,
       snapshot: async () => ({ hostUuid: identity.hostUuid, agentVersion: AGENT_VERSION, protocol: AGENT_PROTOCOL, status: await fleet.status(), topology: await topology.report() }),
@@ -95,6 +97,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       log: log.child({ part: 'heartbeat' }),
     });
     push = heartbeat.push;
+    await fleet.recover();
 
     const selfDestruct = (): void => {
       if (destructing) return;
