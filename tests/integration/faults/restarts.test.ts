@@ -78,8 +78,10 @@ async function world(defer?: (fn: () => Promise<void>) => void) {
           stdio: 'ignore',
         },
       );
-      cleanups.push(async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      cleanups.push(() => {
         if (child.exitCode === null) child.kill('SIGKILL');
+        return exited;
       });
     },
   };
