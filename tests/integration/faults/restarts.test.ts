@@ -146,15 +146,40 @@ describe('master death between its answer and the dispatch', () => {
     // The agent holds the job; re-send it exactly as a re-driving master would.
     const rec = (await w.m.call('deckies.list', {})).find((d) => d.config.name === 'twice-1')!;
     const host = w.m.master.store.hosts.get(w.a.hostUuid)!;
-    await w.m.master.agents
-      .for(host)
-      .deploy({
-        config: { mode: 'swarm', network: { driver: 'loopback' }, deckies: [rec.config] },
-        lifecycleIds: { 'twice-1': res.lifecycleIds[0] },
-      });
+    await w.m.master.agents.for(host).deploy({
+      config: { mode: 'swarm', network: { driver: 'loopback' }, deckies: [rec.config] },
+      lifecycleIds: { 'twice-1': res.lifecycleIds[0]! },
+    });
     await w.openGate();
     expect((await settled(w.m, res.lifecycleIds)).map((r) => r.status)).toEqual(['succeeded']);
     await eventually(async () => (await w.starts()).get('twice-1') === 1);
     expect((await w.starts()).get('twice-1')).toBe(1);
+  });
+});
+
+describe('a degraded decky', () => {
+  it('is redeployed by name and by "redeploy all degraded" on its host after its agent came back without it', async () => {
+    const w = await world();
+    await w.openGate();
+    const res = await w.m.call('deckies.deploy', {
+      services: ['ssh'],
+      deckies: [1, 2].map((i) => ({ name: `deg-${i}`, ip: w.ip(40 + i) })),
+    });
+    expect((await settled(w.m, res.lifecycleIds)).map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
+    await w.a.kill('SIGKILL');
+    w.restartAgent(); // the agent keeps the deckies in its state but does not start them by itself
+    const state = async (n: string) => (await w.m.call('deckies.list', {})).find((d) => d.config.name === n)?.state;
+    await eventually(async () => (await state('deg-1')) === 'degraded' && (await state('deg-2')) === 'degraded', {
+      timeoutMs: 15_000,
+      what: 'both degraded',
+    });
+    const one = await w.m.call('deckies.redeploy', { deckyName: 'deg-1' });
+    expect((await settled(w.m, one.lifecycleIds)).map((r) => r.status)).toEqual(['succeeded']);
+    await eventually(async () => (await state('deg-1')) === 'running', { what: 'deg-1 running' });
+    await expect(w.m.call('deckies.redeploy', { deckyName: 'deg-1' })).rejects.toThrow(/is running; only a degraded/);
+    const all = await w.m.call('deckies.redeploy', { hostUuid: w.a.hostUuid, degradedOnly: true });
+    expect(all.deckies).toEqual(['deg-2']);
+    expect((await settled(w.m, all.lifecycleIds)).map((r) => r.status)).toEqual(['succeeded']);
+    await eventually(async () => (await state('deg-2')) === 'running', { what: 'deg-2 running' });
   });
 });
