@@ -11,6 +11,7 @@ import { openEventSpool } from './event-spool';
 import { createFleet } from './fleet';
 import { createHeartbeat } from './heartbeat';
 import { type AgentIdentity, loadIdentity } from './identity';
+import { openJobJournal } from './job-journal';
 import { openOutbox } from './outbox';
 import { launchReaper } from './reaper';
 import { createAgentHandlers } from './routes';
@@ -116,11 +117,13 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     let push: () => void = () => undefined;
     // The real port (a `:0` listen picks one): reported so the master dials this worker on it.
     let listenPort = () => 0;
+    const journal = await openJobJournal(config.stateDir, () => clock.now(), log.child({ part: 'jobs' }));
     const fleet = createFleet({
       state,
       runtime,
       queue,
       report: createDeltaReporter({ outbox, push: () => push(), clock, log }),
+      journal,
       clock,
       log: log.child({ part: 'fleet' }),
     });
@@ -140,6 +143,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       log: log.child({ part: 'heartbeat' }),
     });
     push = heartbeat.push;
+    await fleet.recover();
 
     const selfDestruct = (): void => {
       if (destructing) return;

@@ -6,6 +6,7 @@ import { AppError, toAppError } from '../shared/errors';
 import type { DeployRequest, MutateRequest } from '../shared/protocol/agent-api';
 import type { Clock } from './clock';
 import type { DeltaReporter } from './deltas';
+import type { Job, JobJournal } from './job-journal';
 import type { Runtime } from './runtime/types';
 import type { StateStore } from './state';
 import type { TaskQueue } from './task-queue';
@@ -16,13 +17,21 @@ export const WIPE_WAIT_MS = 10_000;
 export type Fleet = Readonly<{
   /** Checks that a decky can run on this worker (dry run), without any side effect. */
   checkDeploy: (decky: DeckyConfig) => void;
-  /** Queues one deploy task per decky; returns the names at once. */
-  deploy: (req: z.output<typeof DeployRequest>) => string[];
+  /**
+   * Records one job per decky in the journal (on disk before the 202), then queues its task;
+   * a decky whose lifecycle id was already accepted is not queued again (a re-sent request).
+   */
+  deploy: (req: z.output<typeof DeployRequest>) => Promise<string[]>;
   /** Checks a mutate against the recorded state without any side effect. */
   checkMutate: (req: z.output<typeof MutateRequest>) => Promise<DeckyConfig>;
-  mutate: (req: z.output<typeof MutateRequest>) => void;
+  mutate: (req: z.output<typeof MutateRequest>) => Promise<void>;
   teardown: (req: { deckyId?: string | undefined; lifecycleId?: string | undefined }) => Promise<string[]>;
   status: () => Promise<AgentStatus>;
+  /**
+   * At start: closes every job the previous process accepted but never finished with a failed
+   * delta (it will never finish: the runtime of that process is gone), so no row waits for the sweep.
+   */
+  recover: () => Promise<number>;
   /** Stops every fleet decky and clears the state (self-destruct). */
   wipe: () => Promise<void>;
 }>;
@@ -31,8 +40,22 @@ export type Fleet = Readonly<{
  * The fleet deckies the master deployed here. Requests return at once; the work runs on the task
  * queue, one task per decky, and each task ends with exactly one lifecycle delta.
  */
-export function createFleet(opts: { state: StateStore; runtime: Runtime; queue: TaskQueue; report: DeltaReporter; clock: Clock; log: Logger }): Fleet {
-  const { state, runtime, queue, report, log } = opts;
+export function createFleet(opts: { state: StateStore; runtime: Runtime; queue: TaskQueue; report: DeltaReporter; journal: JobJournal; clock: Clock; log: Logger }): Fleet {
+  const { state, runtime, queue, journal, log } = opts;
+  // Every task ends with its delta in the outbox, then its job marked done in the journal.
+  const report: DeltaReporter = async (d) => {
+    await opts.report(d);
+    if (d.lifecycleId) await journal.done({ lifecycleId: d.lifecycleId, deckyName: d.deckyName, operation: d.operation }).catch((err: unknown) => log.error('cannot mark a job done in the journal', { err: toAppError(err).message }));
+  };
+  /** True when the job is new (or carries no lifecycle id, so cannot be recognised). */
+  const accept = async (operation: Job['operation'], lifecycleIdOf: (name: string) => string | undefined, names: readonly string[]) => {
+    const jobs = names.flatMap((deckyName) => {
+      const lifecycleId = lifecycleIdOf(deckyName);
+      return lifecycleId ? [{ lifecycleId, deckyName, operation }] : [];
+    });
+    const fresh = new Set((await journal.accept(jobs)).map((j) => j.deckyName));
+    return (name: string): boolean => lifecycleIdOf(name) === undefined || fresh.has(name);
+  };
 
   const checkMutate: Fleet['checkMutate'] = async (req) => {
     const current = await state.load();
@@ -48,11 +71,17 @@ export function createFleet(opts: { state: StateStore; runtime: Runtime; queue: 
   };
 
   return {
-    deploy: (req) => {
+    deploy: async (req) => {
       req.config.deckies.forEach((d) => runtime.validate(d));
       const names = req.config.deckies.map((d) => d.name);
+      const idOf = (name: string) => req.lifecycleIds?.[name];
+      const isNew = await accept('deploy', idOf, names);
       for (const decky of req.config.deckies) {
-        const lifecycleId = req.lifecycleIds?.[decky.name];
+        const lifecycleId = idOf(decky.name);
+        if (!isNew(decky.name)) {
+          log.info('deploy already accepted under this lifecycle id: not queued again', { decky: decky.name, lifecycleId });
+          continue;
+        }
         void queue.run(decky.name, async () => {
           try {
             await runtime.up(decky);
@@ -68,7 +97,9 @@ export function createFleet(opts: { state: StateStore; runtime: Runtime; queue: 
     },
     checkDeploy: (decky) => runtime.validate(decky),
     checkMutate,
-    mutate: (req) => {
+    mutate: async (req) => {
+      const isNew = await accept('mutate', () => req.lifecycleId, [req.deckyId]);
+      if (!isNew(req.deckyId)) return;
       void queue.run(req.deckyId, async () => {
         let old: DeckyConfig | undefined;
         try {
@@ -87,7 +118,9 @@ export function createFleet(opts: { state: StateStore; runtime: Runtime; queue: 
     },
     teardown: async (req) => {
       const names = req.deckyId !== undefined ? [req.deckyId] : ((await state.load())?.deckies.map((d) => d.name) ?? []);
+      const isNew = await accept('teardown', () => req.lifecycleId, names);
       for (const name of names) {
+        if (!isNew(name)) continue;
         void queue.run(name, async () => {
           try {
             // Runtime AND state: no ghost decky is left to be reported back (the original's §13.7).
@@ -100,6 +133,17 @@ export function createFleet(opts: { state: StateStore; runtime: Runtime; queue: 
         });
       }
       return names;
+    },
+    recover: async () => {
+      const jobs = journal.interrupted();
+      for (const job of jobs) {
+        // A deploy cut short leaves no decky behind: the master frees its name and address.
+        if (job.operation === 'deploy') await state.update((st) => ({ ...st, deckies: st.deckies.filter((d) => d.name !== job.deckyName) }));
+        const error = new AppError('INTERNAL', `interrupted: the agent restarted before the ${job.operation} of ${job.deckyName} finished; retry it`);
+        await report({ ...job, error });
+      }
+      if (jobs.length > 0) log.warn('jobs interrupted by the previous agent process closed as failed', { count: jobs.length });
+      return jobs.length;
     },
     status: async () => {
       const deckies = (await state.load())?.deckies ?? [];

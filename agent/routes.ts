@@ -28,14 +28,14 @@ export function createAgentHandlers(deps: RouteDeps): RouteHandlers<AgentApi, un
         req.config.deckies.forEach((d) => deps.fleet.checkDeploy(d));
         return Promise.resolve({ status: 200, body: { status: 'dry_run' as const, deckies: req.config.deckies.map((d) => d.name) } });
       }
-      return Promise.resolve({ status: 'accepted' as const, deckies: fleet.deploy(req) });
+      return fleet.deploy(req).then((deckies) => ({ status: 'accepted' as const, deckies }));
     },
     mutate: async (req) => {
       if (req.dryRun) {
         const next = await fleet.checkMutate(req);
         return { status: 200, body: { status: 'dry_run' as const, deckyId: req.deckyId, services: next.services } };
       }
-      fleet.mutate(req);
+      await fleet.mutate(req);
       return { status: 'accepted' as const, deckyId: req.deckyId, services: req.services };
     },
     teardown: async (req) => ({ status: 'accepted' as const, deckies: await fleet.teardown(req) }),

@@ -29,20 +29,54 @@ const hostKeyKinds: ReadonlyArray<Readonly<{ file: string; generate: KeyGen }>> 
 ];
 
 /**
+ * True when ssh2 can parse the private key and sign with it, and its public half verifies that
+ * signature. ssh2's ed25519 generator yields an unparseable key about once in 230 (a 31-byte public
+ * key); persisted, that key failed the decky's ssh on every start.
+ */
+export function isUsableHostKey(privatePem: string): boolean {
+  const key = ssh2.utils.parseKey(privatePem);
+  if (key instanceof Error || Array.isArray(key)) return false;
+  try {
+    const data = Buffer.from('decnet host key self-test');
+    const sig = key.sign(data);
+    if (sig instanceof Error) return false;
+    const pub = ssh2.utils.parseKey(key.getPublicSSH());
+    return !(pub instanceof Error) && !Array.isArray(pub) && pub.verify(data, sig) === true;
+  } catch {
+    return false;
+  }
+}
+
+const MAX_KEYGEN_ATTEMPTS = 8;
+
+/** Generates until the pair passes `isUsableHostKey` (a bad draw is rare; eight in a row is a bug). */
+export async function generateHostKey(generate: KeyGen): Promise<KeyPair> {
+  for (let i = 0; i < MAX_KEYGEN_ATTEMPTS; i++) {
+    const pair = await new Promise<KeyPair>((resolve, reject) => generate((err, p) => (err ? reject(err) : resolve(p))));
+    if (isUsableHostKey(pair.private)) return pair;
+  }
+  throw new Error(`cannot generate a usable ssh host key in ${MAX_KEYGEN_ATTEMPTS} attempts`);
+}
+
+export const sshHostKeyKinds = hostKeyKinds;
+
+/**
  * The decky's host keys, created once and kept under its data dir: a key that changed on every
  * restart would be an obvious tell (and a "REMOTE HOST IDENTIFICATION HAS CHANGED" for returning
- * attackers).
+ * attackers). A stored key that does not parse (a bad draw persisted by an older build, or damage)
+ * is replaced: a new key is a smaller tell than an ssh service that never starts.
  */
 export async function loadOrCreateHostKeys(dataDir: string): Promise<string[]> {
   return Promise.all(
     hostKeyKinds.map(async ({ file, generate }) => {
       const path = join(dataDir, 'ssh', file);
       try {
-        return await readFile(path, 'utf8');
+        const stored = await readFile(path, 'utf8');
+        if (isUsableHostKey(stored)) return stored;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       }
-      const pair = await new Promise<KeyPair>((resolve, reject) => generate((err, p) => (err ? reject(err) : resolve(p))));
+      const pair = await generateHostKey(generate);
       await writeFileAtomic(path, pair.private, 0o600);
       await writeFileAtomic(`${path}.pub`, pair.public + '\n', 0o644);
       return pair.private;

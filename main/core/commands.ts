@@ -71,6 +71,7 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
     'deckies.deploy': (a) => Promise.resolve(d.deploy.deploy(a)),
     'deckies.mutate': (a) => d.mutator.mutate(a),
     'deckies.teardown': (a) => Promise.resolve(d.deploy.teardown(a.deckyName)),
+    'deckies.redeploy': (a) => Promise.resolve(d.deploy.redeploy(a)),
     'lifecycle.get': (a) => Promise.resolve({ rows: d.lifecycle.get(a.ids) }),
     'lifecycle.recent': (a) => Promise.resolve({ rows: d.lifecycle.recent(a.limit ?? 100) }),
     'topologies.list': () => Promise.resolve(d.topologies.list()),

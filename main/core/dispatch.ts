@@ -15,7 +15,8 @@ export function isCommand(name: string): name is Command {
  */
 export async function invokeCommand(handlers: CommandHandlers, command: string, input: unknown, log: Logger): Promise<Result<unknown>> {
   if (!isCommand(command)) return fail(new AppError('NOT_FOUND', `unknown command "${command}"`));
-  const parsed = ipcCommands[command].input.safeParse(input ?? {});
+  // Only a missing body means "no arguments"; an explicit null is refused like any other non-object.
+  const parsed = ipcCommands[command].input.safeParse(input === undefined ? {} : input);
   if (!parsed.success) return fail(new AppError('INVALID_INPUT', `${command}: ${describeZodError(parsed.error)}`));
   try {
     const handler = handlers[command] as (args: unknown) => Promise<unknown>;

@@ -4,7 +4,7 @@ import { AppError } from '../../shared/errors';
 import type { CommandHandlers } from '../../shared/ipc/types';
 import { createLogger, type Logger } from '../../shared/node/logger';
 import { createAgentClient } from './agent-client';
-import { createAgentPool, type AgentClientFactory } from './agents/agent-pool';
+import { createAgentPool, type AgentClientFactory, type AgentPool } from './agents/agent-pool';
 import { openCertificateAuthority, type CertificateAuthority } from './ca';
 import { systemClock, type Clock } from './clock';
 import { createAlertEngine } from './alerts/alert-engine';
@@ -14,6 +14,7 @@ import type { MasterConfig } from './config';
 import { startConsoleApi, type ConsoleApi } from './console-api/server';
 import { createConsoleAuth } from './console-api/setup';
 import { createDeployService } from './deploy/deploy-service';
+import { redriveUndispatched } from './deploy/redrive';
 import { createEnrollment } from './enrollment';
 import { openEventLog } from './events/event-log';
 import { createSyslogForwarder } from './events/syslog-forwarder';
@@ -74,6 +75,8 @@ export type Master = Readonly<{
   events: MasterEventBus;
   store: Store;
   ca: CertificateAuthority;
+  /** The mTLS clients the master dials agents with (fault tests re-send a job through it). */
+  agents: AgentPool;
   start(): Promise<MasterStarted>;
   /**
    * `stopLocalDeckies` (default true, a clean quit): also stop the embedded local agent's deckies;
@@ -169,6 +172,7 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
     events,
     store,
     ca,
+    agents,
     sweep: () => lifecycle.sweep(),
     localAgent: () => (localAgent ? { hostUuid: localAgent.hostUuid(), pid: localAgent.pid() } : null),
     async start() {
@@ -182,6 +186,8 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
       lifecycle.sweep();
       lifecycle.start();
       alerts.start();
+      // Jobs answered before a crash but never seen dispatched: send them again (idempotent by lifecycle id).
+      defer(async () => void (await redriveUndispatched(svc)));
       hosts.start(Math.max(1000, Math.floor(config.heartbeatIntervalMs / 2)));
       flushTimer = clock.setInterval(() => store.hosts.flushSeen(), Math.max(1000, config.heartbeatIntervalMs));
       let apiInfo: MasterStarted['api'] = null;

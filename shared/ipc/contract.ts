@@ -97,6 +97,11 @@ export const ipcCommands = {
     ]),
   },
   'deckies.teardown': { input: z.strictObject({ deckyName: DeckyName }), output: z.strictObject({ lifecycleId: z.uuid() }) },
+  /** Re-sends the recorded config of deckies that are not running: one by name, or every degraded/stopped decky of a host. */
+  'deckies.redeploy': {
+    input: z.union([z.strictObject({ deckyName: DeckyName }), z.strictObject({ hostUuid: HostUuid, degradedOnly: z.literal(true) })]),
+    output: z.strictObject({ lifecycleIds: z.array(z.uuid()), deckies: z.array(z.string()) }),
+  },
   'lifecycle.get': { input: z.strictObject({ ids: z.array(z.uuid()).max(1000) }), output: z.strictObject({ rows: z.array(LifecycleRow) }) },
   'lifecycle.recent': { input: z.strictObject({ limit: z.number().int().min(1).max(1000).optional() }), output: z.strictObject({ rows: z.array(LifecycleRow) }) },
   'topologies.list': { input: Void, output: z.array(TopologyListItem) },

@@ -9,6 +9,8 @@ export type RouteServerOptions<T extends RouteTable, Ctx> = Readonly<{
   /** Derives the caller's identity (from its certificate) or throws AppError FORBIDDEN/UNAUTHENTICATED. */
   authorize: (req: IncomingMessage, routeName: keyof T & string) => Ctx | Promise<Ctx>;
   bodyLimit: number;
+  /** Tighter limits for some routes (enroll is unauthenticated: ~32 KB), checked before any parsing. */
+  routeBodyLimits?: Partial<Record<keyof T & string, number>>;
   onError?: (err: AppError, req: IncomingMessage) => void;
 }>;
 
@@ -43,7 +45,7 @@ export function serveRoutes<T extends RouteTable, Ctx>(opts: RouteServerOptions<
     }
     const [name, r] = found;
     const ctx = await opts.authorize(req, name);
-    const raw = r.method === 'GET' ? {} : await readJson(req, opts.bodyLimit);
+    const raw = r.method === 'GET' ? {} : await readJson(req, opts.routeBodyLimits?.[name as keyof T & string] ?? opts.bodyLimit);
     const parsed = r.input.safeParse(raw);
     if (!parsed.success) throw new AppError('INVALID_INPUT', describeZodError(parsed.error));
     const handler = opts.handlers[name] as (input: unknown, ctx: Ctx) => Promise<unknown>;

@@ -98,6 +98,44 @@ export function createDeployService(deps: Deps) {
       return { lifecycleIds: rows.map((r) => r.id), deckies: p.deckies.map((d) => d.config.name) };
     },
 
+    /**
+     * Re-sends the recorded config of deckies that are not running (degraded, stopped, failed) to
+     * the host they are placed on; a running or pending decky, or one with a job open, is refused.
+     */
+    redeploy(req: { deckyName: string } | { hostUuid: string; degradedOnly: true }): { lifecycleIds: string[]; deckies: string[] } {
+      const redeployable = ['degraded', 'stopped', 'failed', 'unknown'];
+      let recs;
+      if ('deckyName' in req) {
+        const rec = store.fleet.get(req.deckyName);
+        if (!rec) throw new AppError('NOT_FOUND', `no decky named ${req.deckyName}`);
+        if (!redeployable.includes(rec.state)) throw new AppError('CONFLICT', `${req.deckyName} is ${rec.state}; only a degraded, stopped or failed decky is redeployed`);
+        recs = [rec];
+      } else {
+        if (!store.hosts.get(req.hostUuid)) throw new AppError('NOT_FOUND', `no enrolled host ${req.hostUuid}`);
+        recs = store.fleet.onHost(req.hostUuid).filter((r) => redeployable.includes(r.state));
+      }
+      const busy = recs.filter((r) => r.pendingMutation || store.lifecycle.open().some((o) => o.deckyName === r.config.name));
+      if ('deckyName' in req && busy.length > 0) throw new AppError('CONFLICT', `a job of ${req.deckyName} is still open; wait for it to finish`);
+      recs = recs.filter((r) => !busy.includes(r));
+      if (recs.length === 0) return { lifecycleIds: [], deckies: [] };
+      const rows = lifecycle.create(recs.map((r) => ({ deckyName: r.config.name, hostUuid: r.config.hostUuid, operation: 'deploy' as const })));
+      const rowIds = new Map(rows.map((r) => [r.deckyName, r.id]));
+      const byHost = new Map<string, PlannedDecky[]>();
+      for (const r of recs) {
+        const uuid = r.placedOn ?? '';
+        byHost.set(uuid, [...(byHost.get(uuid) ?? []), { config: r.config, placedOn: uuid }]);
+      }
+      for (const [uuid, planned] of byHost) {
+        deps.defer(async () => {
+          const host = store.hosts.get(uuid);
+          if (!host) return void lifecycle.fail(planned.map((d) => rowIds.get(d.config.name)!), `host ${uuid} was removed before the redeploy was sent`);
+          await dispatch(host, planned, rowIds);
+        });
+      }
+      log.info('redeploy accepted', { deckies: recs.length });
+      return { lifecycleIds: rows.map((r) => r.id), deckies: recs.map((r) => r.config.name) };
+    },
+
     teardown(deckyName: string): { lifecycleId: string } {
       const rec = store.fleet.get(deckyName);
       if (!rec) throw new AppError('NOT_FOUND', `no decky named ${deckyName}`);

@@ -12,6 +12,7 @@ export const writeCommands = [
   'deckies.deploy',
   'deckies.mutate',
   'deckies.teardown',
+  'deckies.redeploy',
   'topologies.create',
   'topologies.delete',
   'topologies.apply',

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { AppError } from '../../../shared/errors';
 import type { Logger } from '../../../shared/node/logger';
@@ -11,9 +11,24 @@ import { swarmApi, type SwarmApi } from '../../../shared/protocol/swarm-api';
 import type { CertificateAuthority } from '../ca';
 import type { Enrollment, HostRegistry } from '../enrollment';
 import { closeServer, listenOn } from '../../../shared/node/server-lifecycle';
+import { createRateLimiter } from '../console-api/rate-limiter';
 
 /** Event batches of up to 5000 events with their data; far above what a heartbeat needs. */
 export const SWARM_BODY_LIMIT = 16 * 1024 * 1024;
+
+/**
+ * Bounds of the part anyone can reach. Enroll carries a CSR of at most 16 KiB, so 32 KiB is ample;
+ * everything else needs a worker certificate, but the TLS handshake and the headers come first.
+ */
+export const swarmBounds = {
+  enrollBodyBytes: 32 * 1024,
+  maxConnections: 2048,
+  maxConnectionsPerSource: 128,
+  handshakeTimeoutMs: 10_000,
+  requestTimeoutMs: 60_000,
+  /** Enroll attempts per source address per minute (a join token is guessed at this pace at best). */
+  enrollPerMinute: 20,
+} as const;
 
 type SwarmCtx = Readonly<{ worker: PeerIdentity & { hostUuid: string }; remoteAddress: string | undefined }> | Readonly<{ worker: null; remoteAddress: string | undefined }>;
 
@@ -61,6 +76,9 @@ export function createSwarmListener(opts: SwarmListenerOptions): SwarmListener {
     return peers.get(socket) ?? null;
   };
 
+  const enrollLimiter = createRateLimiter({ limit: swarmBounds.enrollPerMinute, windowMs: 60_000, now: () => Date.now() });
+  const perSource = new Map<string, number>();
+
   const authorize = async (req: IncomingMessage, routeName: keyof SwarmApi): Promise<SwarmCtx> => {
     const socket = req.socket as TLSSocket;
     const remoteAddress = socket.remoteAddress;
@@ -89,7 +107,11 @@ export function createSwarmListener(opts: SwarmListenerOptions): SwarmListener {
 
   const handlers: RouteHandlers<SwarmApi, SwarmCtx> = {
     caCert: () => Promise.resolve({ caPem: opts.ca.caInfo().pem }),
-    enroll: (input, ctx) => opts.enrollment.enroll(input, { remoteAddress: ctx.remoteAddress }),
+    enroll: (input, ctx) => {
+      const taken = enrollLimiter.take(ctx.remoteAddress ?? '?');
+      if (!taken.ok) throw new AppError('RATE_LIMITED', `too many enrollment attempts from ${ctx.remoteAddress ?? '?'}; retry in ${Math.ceil(taken.retryAfterMs / 1000)} s`);
+      return opts.enrollment.enroll(input, { remoteAddress: ctx.remoteAddress });
+    },
     heartbeat: (input, ctx) => opts.handlers.heartbeat(workerOf(ctx, input.hostUuid), input),
     events: (input, ctx) => opts.handlers.events(workerOf(ctx), input),
   };
@@ -101,12 +123,13 @@ export function createSwarmListener(opts: SwarmListenerOptions): SwarmListener {
       if (!isWildcard(opts.host)) names.push(opts.host);
       const identity = await opts.ca.ensureSwarmServerCert([...new Set(names)]);
       const srv = createServer(
-        serverTlsOptions({ ...identity, requireClientCert: false }),
+        { ...serverTlsOptions({ ...identity, requireClientCert: false }), handshakeTimeout: swarmBounds.handshakeTimeoutMs },
         serveRoutes({
           table: swarmApi,
           handlers,
           authorize,
           bodyLimit: SWARM_BODY_LIMIT,
+          routeBodyLimits: { enroll: swarmBounds.enrollBodyBytes },
           onError: (err, req) => {
             if (err.status >= 500 || err.code === 'FORBIDDEN' || err.code === 'UNAUTHENTICATED') {
               log.warn('swarm request refused', { path: req.url, code: err.code, message: err.message, remote: req.socket.remoteAddress });
@@ -120,6 +143,23 @@ export function createSwarmListener(opts: SwarmListenerOptions): SwarmListener {
         srv.keepAliveTimeout = opts.keepAliveMs;
         srv.headersTimeout = opts.keepAliveMs + 5_000;
       }
+      srv.maxConnections = swarmBounds.maxConnections;
+      srv.requestTimeout = swarmBounds.requestTimeoutMs;
+      // One source cannot hold every slot: count raw TCP connections per address before TLS.
+      srv.on('connection', (socket: Socket) => {
+        const key = socket.remoteAddress ?? '?';
+        const n = (perSource.get(key) ?? 0) + 1;
+        if (n > swarmBounds.maxConnectionsPerSource) {
+          socket.destroy();
+          return;
+        }
+        perSource.set(key, n);
+        socket.once('close', () => {
+          const left = (perSource.get(key) ?? 1) - 1;
+          if (left <= 0) perSource.delete(key);
+          else perSource.set(key, left);
+        });
+      });
       srv.on('tlsClientError', (err, socket) => log.warn('TLS handshake refused', { error: err.message, remote: socket.remoteAddress }));
       await listenOn(srv, opts.host, opts.port, 'swarm listener');
       server = srv;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Agent as UndiciAgent, request } from 'undici';
 import { loadConfig } from '../../../main/core/config';
-import { createMaster, type Master, type MasterStarted } from '../../../main/core/master';
+import { createMaster, type Master, type MasterDeps, type MasterStarted } from '../../../main/core/master';
 import { unwrap } from '../../../shared/errors';
 import type { Command, CommandInput, CommandOutput } from '../../../shared/ipc/types';
 import { createLogger, silentLogger } from '../../../shared/node/logger';
@@ -44,7 +44,7 @@ export type TestMaster = {
   stop(): Promise<void>;
 };
 
-export type MasterOpts = { dataDir: string; agentPort: number; swarmPort?: number; localAgent?: boolean; env?: Record<string, string> };
+export type MasterOpts = { dataDir: string; agentPort: number; swarmPort?: number; localAgent?: boolean; env?: Record<string, string>; defer?: MasterDeps['defer'] };
 
 /** A real master in this process: real store on disk, real CA, real swarm listener and console API. */
 export async function startMaster(o: MasterOpts): Promise<TestMaster> {
@@ -61,7 +61,7 @@ export async function startMaster(o: MasterOpts): Promise<TestMaster> {
     { dataDir: o.dataDir, apiPort: 0, swarmPort: o.swarmPort ?? 0, localAgent: o.localAgent ?? false },
   );
   const log = process.env.DECNET_TEST_LOG ? createLogger({ level: 'debug' }) : silentLogger;
-  const master = await createMaster({ ...config, consoleApi: true, agentCliPath: AGENT_CLI, staticDir: join(o.dataDir, 'no-ui') }, { log });
+  const master = await createMaster({ ...config, consoleApi: true, agentCliPath: AGENT_CLI, staticDir: join(o.dataDir, 'no-ui') }, { log, ...(o.defer ? { defer: o.defer } : {}) });
   const started = await master.start();
   return {
     master,

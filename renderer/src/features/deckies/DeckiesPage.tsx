@@ -1,6 +1,7 @@
 import { useDeferredValue, useMemo } from 'react';
 import type { CommandOutput } from '../../../../shared/ipc/types';
-import { useCommand } from '../../api/use-command';
+import { describeError } from '../../api/error-messages';
+import { useCommand, useCommandMutation } from '../../api/use-command';
 import { StateBadge } from '../../components/Badge';
 import { EmptyState } from '../../components/EmptyState';
 import { ErrorNotice } from '../../components/ErrorNotice';
@@ -11,6 +12,7 @@ import { type Column, VirtualTable } from '../../components/VirtualTable';
 import { formatRelative, formatTimestamp } from '../../lib/time';
 import { useNow } from '../../lib/use-now';
 import { useFiltersStore } from '../../stores/filters-store';
+import { useOperationsStore } from '../../stores/operations-store';
 import { useUiStore } from '../../stores/ui-store';
 
 type Decky = CommandOutput<'deckies.list'>[number];
@@ -23,10 +25,26 @@ function mutatedAt(v: number | undefined): string | null {
   return new Date(v < 1e12 ? v * 1000 : v).toISOString();
 }
 
-function Actions({ name }: { name: string }) {
+/** States a decky can be redeployed from (its recorded config is sent again to its host). */
+const redeployable = new Set<string>(['degraded', 'stopped', 'failed', 'unknown']);
+
+function Actions({ name, state }: { name: string; state: string }) {
   const openDialog = useUiStore((s) => s.openDialog);
+  const redeploy = useCommandMutation('deckies.redeploy', ['deckies.list']);
+  const track = useOperationsStore((s) => s.track);
   return (
     <div className="row-buttons">
+      {redeployable.has(state) && (
+        <button
+          type="button"
+          className="btn btn-sm btn-ghost"
+          disabled={redeploy.isPending}
+          title={redeploy.error ? describeError(redeploy.error).sentence : undefined}
+          onClick={() => redeploy.mutate({ deckyName: name }, { onSuccess: (res) => track(`Redeploy ${name}`, res.lifecycleIds, { [res.lifecycleIds[0] ?? '']: name }) })}
+        >
+          Redeploy
+        </button>
+      )}
       <button type="button" className="btn btn-sm btn-ghost" onClick={() => openDialog({ kind: 'mutate', deckyName: name })}>
         Mutate
       </button>
@@ -77,7 +95,7 @@ export function DeckiesPage() {
         return at ? <span title={formatTimestamp(at)}>{formatRelative(at, now)}</span> : <span className="muted">never</span>;
       },
     },
-    { key: 'actions', header: '', width: '190px', align: 'end', render: (d) => <Actions name={d.config.name} /> },
+    { key: 'actions', header: '', width: '190px', align: 'end', render: (d) => <Actions name={d.config.name} state={d.state} /> },
   ];
 
   const deploy = (

@@ -1,0 +1,108 @@
+import { connect as tcpConnect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { Agent as UndiciAgent, request } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import { swarmBounds } from '../../../main/core/swarm/swarm-listener';
+import { eventually } from '../../helpers/eventually';
+import { makeTmpDir } from '../../helpers/tmp-dir';
+import { freePort, startMaster, type TestMaster } from '../master/harness';
+
+// The swarm listener's unauthenticated part (enroll, the TLS handshake) against hostile clients:
+// oversized and streamed bodies, connection floods from one source, token guessing. Real listener.
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+});
+
+async function master(): Promise<TestMaster> {
+  const tmp = await makeTmpDir('decnet-hostile-bound-');
+  cleanups.push(tmp.remove);
+  const m = await startMaster({ dataDir: join(tmp.dir, 'master'), agentPort: await freePort() });
+  cleanups.push(() => m.stop());
+  return m;
+}
+
+const insecure = () => new UndiciAgent({ connect: { rejectUnauthorized: false }, connections: 64 });
+const enrollBody = (pad: number) =>
+  JSON.stringify({
+    token: `DECNET1-${'0'.repeat(64)}-${'A'.repeat(43)}`,
+    name: 'x',
+    addresses: [],
+    csrPem: 'C'.repeat(pad),
+  });
+
+describe('bounded unauthenticated surface', () => {
+  it('refuses an enroll body above 32 KiB with 413, declared or streamed, and 32 parallel 15 MB bodies barely move RSS', async () => {
+    const m = await master();
+    const dispatcher = insecure();
+    cleanups.push(() => dispatcher.close());
+    const url = `${m.started.swarm.url}/swarm/enroll`;
+    const big = await request(url, {
+      method: 'POST',
+      dispatcher,
+      headers: { 'content-type': 'application/json' },
+      body: enrollBody(40_000),
+    });
+    expect(big.statusCode).toBe(413);
+    expect(((await big.body.json()) as { error: { code: string } }).error.code).toBe('PAYLOAD_TOO_LARGE');
+    global.gc?.();
+    const before = process.memoryUsage().rss;
+    const chunk = Buffer.alloc(1024 * 1024, 0x41);
+    // eslint-disable-next-line @typescript-eslint/require-await -- undici wants an async iterable body
+    const streamed = async function* () {
+      yield Buffer.from('{"token":"');
+      for (let i = 0; i < 15; i++) yield chunk;
+    };
+    const results = await Promise.all(
+      Array.from({ length: 32 }, () =>
+        request(url, {
+          method: 'POST',
+          dispatcher,
+          headers: { 'content-type': 'application/json' },
+          body: streamed(),
+        }).then(
+          async (r) => (await r.body.dump(), r.statusCode),
+          () => 'reset',
+        ),
+      ),
+    );
+    for (const r of results) expect([413, 'reset']).toContain(r);
+    const grownMb = (process.memoryUsage().rss - before) / 2 ** 20;
+    // Before the limit this was ~670 MB (every body buffered and parsed); a generous bound.
+    expect(grownMb).toBeLessThan(200);
+  });
+
+  it('caps the connections one source may hold open', async () => {
+    const m = await master();
+    const sockets: Socket[] = [];
+    cleanups.push(() => Promise.resolve(sockets.forEach((s) => s.destroy())));
+    let closedByServer = 0;
+    for (let i = 0; i < swarmBounds.maxConnectionsPerSource + 20; i++) {
+      const s = tcpConnect({ host: '127.0.0.1', port: m.started.swarm.port });
+      s.on('error', () => undefined);
+      s.on('close', () => closedByServer++);
+      sockets.push(s);
+    }
+    await eventually(() => closedByServer >= 20, { what: 'connections above the per-source cap closed' });
+    expect(closedByServer).toBeLessThanOrEqual(25);
+  });
+
+  it('rate-limits enroll attempts per source: token guessing gets 429', async () => {
+    const m = await master();
+    const dispatcher = insecure();
+    cleanups.push(() => dispatcher.close());
+    const codes: number[] = [];
+    for (let i = 0; i < swarmBounds.enrollPerMinute + 5; i++) {
+      const r = await request(`${m.started.swarm.url}/swarm/enroll`, {
+        method: 'POST',
+        dispatcher,
+        headers: { 'content-type': 'application/json' },
+        body: enrollBody(100),
+      });
+      await r.body.dump();
+      codes.push(r.statusCode);
+    }
+    expect(codes.slice(0, swarmBounds.enrollPerMinute).every((c) => c !== 429)).toBe(true);
+    expect(codes.slice(swarmBounds.enrollPerMinute)).toEqual(Array(5).fill(429));
+  });
+});
