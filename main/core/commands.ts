@@ -1,6 +1,7 @@
 import { archetypes } from '../../shared/catalog/archetypes';
 import { distros } from '../../shared/catalog/distros';
 import { services } from '../../shared/catalog/services';
+import { AppError } from '../../shared/errors';
 import type { CommandHandlers } from '../../shared/ipc/types';
 import type { CaInfo } from './ca';
 import type { DeployService } from './deploy/deploy-service';
@@ -26,6 +27,8 @@ export type CommandDeps = Readonly<{
   /** Where `npm run package:agent` leaves the worker tarball. */
   agentPackageDir: string;
   settings: () => { dataDir: string; apiListen: string | null; swarmListen: string; publicBinding: BindingCheck };
+  /** The fleet default for scheduled mutation (Settings), minutes or null = off. */
+  mutateDefault: Readonly<{ get(): number | null; set(minutes: number | null): void }>;
 }>;
 
 const catalog = {
@@ -44,6 +47,10 @@ const catalog = {
  * console RPC API (both validate input with the contract before calling in).
  */
 export function createCommandHandlers(d: CommandDeps): CommandHandlers {
+  const settingsView = () => {
+    const ca = d.caInfo();
+    return { ...d.settings(), caFingerprint: ca.fingerprint, caExpiresAt: ca.expiresAt.toISOString(), version: MASTER_VERSION, mutateInterval: d.mutateDefault.get() };
+  };
   const hostNames = () => new Map(d.store.hosts.list().map((h) => [h.uuid, h.name]));
   return {
     'hosts.list': () => Promise.resolve(d.hosts.list()),
@@ -67,6 +74,13 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
     'deckies.plan': (a) => Promise.resolve(d.deploy.plan(a)),
     'deckies.deploy': (a) => Promise.resolve(d.deploy.deploy(a)),
     'deckies.mutate': (a) => d.mutator.mutate(a),
+    'deckies.setMutateInterval': (a) => {
+      const rec = d.store.fleet.get(a.deckyName);
+      if (!rec) throw new AppError('NOT_FOUND', `no decky named ${a.deckyName}`);
+      const { mutateInterval: _old, ...rest } = rec.config;
+      d.store.fleet.patch(a.deckyName, { config: a.mutateInterval === undefined ? rest : { ...rest, mutateInterval: a.mutateInterval } });
+      return Promise.resolve({ deckyName: a.deckyName, ...(a.mutateInterval === undefined ? {} : { mutateInterval: a.mutateInterval }) });
+    },
     'deckies.teardown': (a) => Promise.resolve(d.deploy.teardown(a.deckyName)),
     'lifecycle.get': (a) => Promise.resolve({ rows: d.lifecycle.get(a.ids) }),
     'lifecycle.recent': (a) => Promise.resolve({ rows: d.lifecycle.recent(a.limit ?? 100) }),
@@ -79,10 +93,10 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
     'topologies.state': (a) => d.topologies.state(a.topologyId),
     'events.list': (a) => Promise.resolve(d.eventLog.list(a)),
     'catalog.get': () => Promise.resolve(catalog),
-    'settings.get': () => {
-      const s = d.settings();
-      const ca = d.caInfo();
-      return Promise.resolve({ ...s, caFingerprint: ca.fingerprint, caExpiresAt: ca.expiresAt.toISOString(), version: MASTER_VERSION });
+    'settings.get': () => Promise.resolve(settingsView()),
+    'settings.setMutateInterval': (a) => {
+      d.mutateDefault.set(a.mutateInterval);
+      return Promise.resolve(settingsView());
     },
   };
 }

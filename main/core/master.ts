@@ -23,6 +23,7 @@ import { storeHostRegistry, storeJoinTokens } from './hosts/registry-adapter';
 import { createLifecycleService } from './lifecycle/lifecycle-service';
 import { createLocalAgent, type LocalAgent } from './local-agent/local-agent';
 import { createMutator } from './mutate/mutator';
+import { createMutationScheduler, type MutationScheduler, type Timers } from './mutate/scheduler';
 import { validatePublicBinding, type BindingCheck } from './public-binding';
 import { jsonFileAdapter } from './store/json-adapter';
 import type { DbData } from './store/schema';
@@ -54,6 +55,8 @@ export type MasterDeps = Readonly<{
   agentClientFactory?: AgentClientFactory;
   /** Runs dispatch work after a command has answered. */
   defer?: (fn: () => Promise<void>) => void;
+  /** One-shot timers for the mutation scheduler (tests drive it with a fake clock). */
+  timers?: Timers;
   /** Metrics hook: how long each heartbeat took to handle (the benchmark reads it). */
   observeHeartbeat?: (ms: number) => void;
 }>;
@@ -71,6 +74,8 @@ export type Master = Readonly<{
   ca: CertificateAuthority;
   start(): Promise<MasterStarted>;
   stop(): Promise<void>;
+  /** Runs one mutation-scheduler tick now (tests). */
+  mutateTick(): ReturnType<MutationScheduler['tick']>;
   /** Runs the lifecycle sweep now (tests, and the CLI after a clock jump). */
   sweep(): number;
   /** The embedded local agent's process, when it runs. */
@@ -107,6 +112,27 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
   const deploy = createDeployService({ ...svc, heartbeatIntervalMs: config.heartbeatIntervalMs });
   const mutator = createMutator(svc);
   const topologies = createTopologyService(svc);
+  const mutateDefault = {
+    get: (): number | null => {
+      const v = store.settings.get('mutateInterval');
+      return v === null || typeof v === 'number' ? v : config.mutate.defaultInterval;
+    },
+    set: (minutes: number | null) => {
+      store.settings.set('mutateInterval', minutes);
+      scheduler.wake();
+    },
+  };
+  const scheduler = createMutationScheduler({
+    store,
+    mutator,
+    clock,
+    ...(deps.timers ? { timers: deps.timers } : {}),
+    log,
+    unitMs: config.mutate.unitMs,
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    fleetDefault: mutateDefault.get,
+    retryResyncs: () => topologies.retryFailedResyncs(clock.now(), Math.max(60_000, 2 * config.heartbeatIntervalMs)),
+  });
   const syslog = config.logTarget ? createSyslogForwarder({ target: config.logTarget, log }) : null;
   const swarmHandlers = createSwarmHandlers({ store, lifecycle, fleet, eventLog, events, clock, heartbeatIntervalMs: config.heartbeatIntervalMs, onTopologyReport: (h, r) => topologies.onReport(h, r), onEventsStored: syslog ? (evs) => syslog.send(evs) : undefined, log });
   const observe = deps.observeHeartbeat;
@@ -138,6 +164,7 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
     lifecycle,
     topologies,
     eventLog,
+    mutateDefault,
     caInfo: () => ca.caInfo(),
     agentPackageDir: config.agentPackageDir ?? join(process.cwd(), 'dist'),
     settings: () => ({
@@ -154,6 +181,7 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
     store,
     ca,
     sweep: () => lifecycle.sweep(),
+    mutateTick: () => scheduler.tick(),
     localAgent: () => (localAgent ? { hostUuid: localAgent.hostUuid(), pid: localAgent.pid() } : null),
     async start() {
       if (config.consoleApi) {
@@ -166,6 +194,7 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
       lifecycle.sweep();
       lifecycle.start();
       hosts.start(Math.max(1000, Math.floor(config.heartbeatIntervalMs / 2)));
+      scheduler.start();
       flushTimer = clock.setInterval(() => store.hosts.flushSeen(), Math.max(1000, config.heartbeatIntervalMs));
       let apiInfo: MasterStarted['api'] = null;
       if (config.consoleApi) {
@@ -191,6 +220,7 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
       api = null;
       if (flushTimer !== null) clock.clearInterval(flushTimer);
       flushTimer = null;
+      scheduler.stop();
       hosts.stop();
       lifecycle.stop();
       await listener.stop();

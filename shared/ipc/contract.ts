@@ -2,10 +2,10 @@ import { z } from 'zod';
 import { archetypeNames } from '../catalog/archetypes';
 import { distroNames } from '../catalog/distros';
 import { serviceNames } from '../catalog/services';
-import { DeckyConfig, DeckyName, HostUuid, ServiceConfig, ServiceNameSchema } from '../domain/decky';
+import { DeckyConfig, DeckyName, HostUuid, MutateInterval, ServiceConfig, ServiceNameSchema } from '../domain/decky';
 import { AttackerEvent } from '../domain/events';
 import { HostAddress, HostName, HostSummary } from '../domain/host';
-import { LifecycleRow } from '../domain/lifecycle';
+import { LifecycleRow, LifecycleTrigger } from '../domain/lifecycle';
 import { HydratedTopology, TopologyDecky, TopologyEdge, TopologyLan } from '../domain/topology';
 import { TopologyState } from '../protocol/agent-api';
 
@@ -20,6 +20,8 @@ export const DeployPlanRequest = z.strictObject({
   distro: z.enum(distroNames).optional(),
   namePrefix: DeckyName.optional(),
   serviceConfig: ServiceConfig.optional(),
+  /** Minutes between scheduled mutations for these deckies; null = off; absent = the fleet default. */
+  mutateInterval: MutateInterval.nullable().optional(),
   /** Explicit names and addresses; when given, `count` is their number. */
   deckies: z.array(z.strictObject({ name: DeckyName, ip: z.ipv4().optional() })).max(500).optional(),
 });
@@ -58,6 +60,8 @@ export const SettingsView = z.strictObject({
   caExpiresAt: Iso,
   publicBinding: z.strictObject({ ok: z.boolean(), messages: z.array(z.string()) }),
   version: z.string(),
+  /** Fleet default for scheduled mutation, minutes; null = off. */
+  mutateInterval: MutateInterval.nullable(),
 });
 
 /** Renderer → main request/response. Key = channel name (`<domain>.<verb>`). */
@@ -87,6 +91,10 @@ export const ipcCommands = {
       z.strictObject({ dryRun: z.literal(true), deckyName: DeckyName, before: z.array(ServiceNameSchema), after: z.array(ServiceNameSchema) }),
     ]),
   },
+  'deckies.setMutateInterval': {
+    input: z.strictObject({ deckyName: DeckyName, mutateInterval: MutateInterval.nullable().optional() }),
+    output: z.strictObject({ deckyName: DeckyName, mutateInterval: MutateInterval.nullable().optional() }),
+  },
   'deckies.teardown': { input: z.strictObject({ deckyName: DeckyName }), output: z.strictObject({ lifecycleId: z.uuid() }) },
   'lifecycle.get': { input: z.strictObject({ ids: z.array(z.uuid()).max(1000) }), output: z.strictObject({ rows: z.array(LifecycleRow) }) },
   'lifecycle.recent': { input: z.strictObject({ limit: z.number().int().min(1).max(1000).optional() }), output: z.strictObject({ rows: z.array(LifecycleRow) }) },
@@ -110,12 +118,21 @@ export const ipcCommands = {
     }),
   },
   'settings.get': { input: Void, output: SettingsView },
+  'settings.setMutateInterval': { input: z.strictObject({ mutateInterval: MutateInterval.nullable() }), output: SettingsView },
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 /** Main → renderer pushes. Key = channel name (`<domain>.<pastTense>`). */
 export const ipcEvents = {
   'hosts.changed': z.strictObject({ hostUuids: z.array(HostUuid) }),
   'deckies.changed': z.strictObject({ deckyNames: z.array(z.string()) }),
+  'deckies.mutated': z.strictObject({
+    deckyName: DeckyName,
+    oldServices: z.array(ServiceNameSchema),
+    newServices: z.array(ServiceNameSchema),
+    trigger: LifecycleTrigger,
+    lifecycleId: z.uuid(),
+    at: Iso,
+  }),
   'lifecycle.changed': z.strictObject({ rows: z.array(LifecycleRow) }),
   'topologies.changed': z.strictObject({ topologyIds: z.array(z.string()) }),
   'events.captured': z.strictObject({ count: z.number().int(), latest: Iso }),

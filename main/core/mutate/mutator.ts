@@ -1,5 +1,6 @@
 import type { ServiceName } from '../../../shared/catalog/services';
 import { DeckyConfig, describeZodError } from '../../../shared/domain/decky';
+import type { LifecycleTrigger } from '../../../shared/domain/lifecycle';
 import { AppError } from '../../../shared/errors';
 import type { Logger } from '../../../shared/node/logger';
 import type { AgentPool } from '../agents/agent-pool';
@@ -42,7 +43,16 @@ export function createMutator(deps: Readonly<{
   };
 
   return {
-    async mutate(args: { deckyName: string; services: ServiceName[]; dryRun?: boolean | undefined }): Promise<MutateResult> {
+    /** Which host a decky's mutation goes to (the scheduler skips deckies whose host is offline). */
+    hostOf: (rec: { config: { name: string; hostUuid: string | null }; placedOn: string | null }): HostRecord | null => {
+      try {
+        return hostFor(rec.config.name, rec.config.hostUuid, rec.placedOn);
+      } catch {
+        return null;
+      }
+    },
+    async mutate(args: { deckyName: string; services: ServiceName[]; dryRun?: boolean | undefined; trigger?: LifecycleTrigger }): Promise<MutateResult> {
+      const trigger = args.trigger ?? 'operator';
       const rec = store.fleet.get(args.deckyName);
       if (!rec) throw new AppError('NOT_FOUND', `no decky named ${args.deckyName}`);
       if (rec.state === 'pending') throw new AppError('CONFLICT', `${args.deckyName} is still being deployed; mutate it once its deploy has finished`);
@@ -59,9 +69,9 @@ export function createMutator(deps: Readonly<{
         return { dryRun: true, deckyName: args.deckyName, before: [...rec.config.services], after: answer.services };
       }
 
-      const [row] = lifecycle.create([{ deckyName: args.deckyName, hostUuid: rec.config.hostUuid, operation: 'mutate' }]);
+      const [row] = lifecycle.create([{ deckyName: args.deckyName, hostUuid: rec.config.hostUuid, operation: 'mutate', trigger }]);
       const id = row!.id;
-      store.fleet.patch(args.deckyName, { pendingMutation: { lifecycleId: id, services: args.services } });
+      store.fleet.patch(args.deckyName, { pendingMutation: { lifecycleId: id, services: args.services, trigger } });
       deps.defer(async () => {
         try {
           await client.mutate(args.deckyName, args.services, { lifecycleId: id });

@@ -1,6 +1,6 @@
 import type { DeckyConfig } from '../../../shared/domain/decky';
 import type { TopologyReport } from '../../../shared/domain/agent-status';
-import type { LifecycleRow } from '../../../shared/domain/lifecycle';
+import type { LifecycleRow, LifecycleTrigger } from '../../../shared/domain/lifecycle';
 import type { HydratedTopology } from '../../../shared/domain/topology';
 
 export const SCHEMA_VERSION = 1;
@@ -36,7 +36,7 @@ export type DeckyRecord = {
   lastError: string | null;
   updatedAt: string;
   /** A mutate in flight: its services are committed to `config` only when the delta says succeeded. */
-  pendingMutation?: { lifecycleId: string; services: DeckyConfig['services'] } | null;
+  pendingMutation?: { lifecycleId: string; services: DeckyConfig['services']; trigger?: LifecycleTrigger } | null;
 };
 
 export type TopologyRecord = {
