@@ -93,6 +93,13 @@ export type MasterConfig = Readonly<{
 
 export type ConfigOverrides = Partial<{ dataDir: string; localAgent: boolean; apiPort: number; swarmPort: number }>;
 
+/** Every invalid knob, variable by variable (the CLI names the flag that set it instead). */
+export function configIssues(env: Env): Array<{ variable: string; message: string }> {
+  const parsed = EnvSchema.safeParse(env);
+  if (parsed.success) return [];
+  return parsed.error.issues.map((i) => ({ variable: String(i.path[0] ?? ''), message: i.message }));
+}
+
 /** Parses the environment; an invalid knob is an INVALID_INPUT naming every bad variable. */
 export function loadConfig(env: Env, overrides: ConfigOverrides = {}): MasterConfig {
   const parsed = EnvSchema.safeParse(env);
