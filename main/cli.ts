@@ -10,8 +10,6 @@ import { callConsole, DEFAULT_CONSOLE_URL, login, resolveConnection, tokenFilePa
 import { buildInput, UsageError, validateInput } from './cli/flags';
 import { formatHuman } from './cli/format';
 import { serveEnv, serveHelp, serveOptions } from './cli/serve-options';
-import { loadConfig } from './core/config';
-import { createMaster } from './core/master';
 import { MASTER_VERSION } from './core/version';
 
 // Bundled to out/main/cli.js: the agent build and the renderer live beside it in out/.
@@ -49,7 +47,9 @@ Logs in as admin and writes the session token to ${tokenFilePath({ ...process.en
 function mainHelp(): string {
   const width = 34;
   const local = Object.entries(localCommands).map(([n, c]) => `  ${n.padEnd(width)}${c.summary}`);
-  const remote = remoteSubcommands.map((s) => `  ${`${s.group} ${s.verb}`.padEnd(width)}${summaries[s.command] ?? s.command}`);
+  const remote = remoteSubcommands.map(
+    (s) => `  ${`${s.group} ${s.verb}`.padEnd(width)}${summaries[s.command] ?? s.command}`,
+  );
   return `usage: decnet-master <command> [options]
 
 commands:
@@ -75,7 +75,9 @@ function subHelp(s: RemoteSubcommand): string {
   const pos = s.positional ? ` [${s.positional.flag.toUpperCase()}]` : '';
   const flags = s.flags.map((f) => {
     const left = `  --${f.flag}${f.hint ? ` ${f.hint}` : ''}`;
-    const notes = [f.required ? 'required' : 'optional', f === s.positional ? 'or positional' : ''].filter(Boolean).join(', ');
+    const notes = [f.required ? 'required' : 'optional', f === s.positional ? 'or positional' : '']
+      .filter(Boolean)
+      .join(', ');
     return `${left.padEnd(40)}${notes}`;
   });
   return `usage: decnet-master ${s.group} ${s.verb}${pos} [options]
@@ -107,7 +109,13 @@ async function main(argv: string[]): Promise<number> {
   const sub = findSubcommand(cmd, verb);
   if (!sub) {
     if (verb === undefined && wantsHelp(rest)) return (out(groupHelp(cmd)), EXIT.ok);
-    if (verb === undefined) throw new UsageError(`${cmd} needs a subcommand: ${remoteSubcommands.filter((s) => s.group === cmd).map((s) => s.verb).join(', ')}`);
+    if (verb === undefined)
+      throw new UsageError(
+        `${cmd} needs a subcommand: ${remoteSubcommands
+          .filter((s) => s.group === cmd)
+          .map((s) => s.verb)
+          .join(', ')}`,
+      );
     throw new UsageError(`unknown subcommand "${cmd} ${verb}" (run decnet-master ${cmd} --help)`);
   }
   const args = verb === undefined ? rest : rest.slice(1);
@@ -124,10 +132,12 @@ async function remote(sub: RemoteSubcommand, args: string[]): Promise<number> {
   };
   for (const f of sub.flags) options[f.flag] = { type: f.kind === 'boolean' ? 'boolean' : 'string' };
   const { values, positionals } = parseArgs({ args, options, strict: true, allowPositionals: true });
-  if (positionals.length > (sub.positional ? 1 : 0)) throw new UsageError(`unexpected argument "${positionals.at(-1) ?? ''}"`);
+  if (positionals.length > (sub.positional ? 1 : 0))
+    throw new UsageError(`unexpected argument "${positionals.at(-1) ?? ''}"`);
   const v = values as Record<string, string | boolean | undefined>;
   if (sub.positional && positionals[0] !== undefined) {
-    if (v[sub.positional.flag] !== undefined) throw new UsageError(`give ${sub.positional.flag} once, as --${sub.positional.flag} or as the argument`);
+    if (v[sub.positional.flag] !== undefined)
+      throw new UsageError(`give ${sub.positional.flag} once, as --${sub.positional.flag} or as the argument`);
     v[sub.positional.flag] = positionals[0];
   }
   let base: unknown = {};
@@ -141,8 +151,14 @@ async function remote(sub: RemoteSubcommand, args: string[]): Promise<number> {
     if (!base || typeof base !== 'object' || Array.isArray(base)) throw new UsageError('--input must be a JSON object');
   }
   const input = validateInput(ipcCommands[sub.command].input, { ...(base as object), ...buildInput(sub.flags, v) });
-  const conn = await resolveConnection({ console: v['console'] as string | undefined, token: v['token'] as string | undefined }, process.env);
-  if (!conn.token) throw new UsageError(`no session token for ${conn.url}: run decnet-master login, or pass --token / DECNET_CONSOLE_TOKEN`);
+  const conn = await resolveConnection(
+    { console: v['console'] as string | undefined, token: v['token'] as string | undefined },
+    process.env,
+  );
+  if (!conn.token)
+    throw new UsageError(
+      `no session token for ${conn.url}: run decnet-master login, or pass --token / DECNET_CONSOLE_TOKEN`,
+    );
   const result = await callConsole(conn, sub.command, input);
   if (!result.ok) {
     process.stderr.write(`decnet-master: ${sub.group} ${sub.verb}: ${result.error.message} (${result.error.code})\n`);
@@ -154,12 +170,17 @@ async function remote(sub: RemoteSubcommand, args: string[]): Promise<number> {
 }
 
 async function loginCmd(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { console: { type: 'string' }, 'password-file': { type: 'string' } }, strict: true });
+  const { values } = parseArgs({
+    args,
+    options: { console: { type: 'string' }, 'password-file': { type: 'string' } },
+    strict: true,
+  });
   const url = (values.console ?? process.env['DECNET_CONSOLE_URL'] ?? DEFAULT_CONSOLE_URL).replace(/\/+$/, '');
   let password = process.env['DECNET_CONSOLE_PASSWORD'];
   if (values['password-file']) password = (await readFile(values['password-file'], 'utf8')).trim();
   if (password === undefined) password = (await readStdin(4096)).trim();
-  if (!password) throw new UsageError('login needs the admin password: --password-file FILE, DECNET_CONSOLE_PASSWORD, or on stdin');
+  if (!password)
+    throw new UsageError('login needs the admin password: --password-file FILE, DECNET_CONSOLE_PASSWORD, or on stdin');
   const saved = await login(url, password, process.env);
   out(`logged in to ${url}; token saved in ${saved.path} (expires ${saved.expiresAt})`);
   return EXIT.ok;
@@ -176,24 +197,39 @@ async function readStdin(limit: number): Promise<string> {
 }
 
 async function serve(args: string[]): Promise<number> {
-  const options = Object.fromEntries(serveOptions.map((o) => [o.flag, { type: o.value ? ('string' as const) : ('boolean' as const) }]));
+  const options = Object.fromEntries(
+    serveOptions.map((o) => [o.flag, { type: o.value ? ('string' as const) : ('boolean' as const) }]),
+  );
   const { values } = parseArgs({ args, options, strict: true });
   // Everything is validated before the CA, the store or any listener exists.
   const parsed = serveEnv(values, process.env);
   if ('error' in parsed) throw new UsageError(parsed.error);
+  // Loaded on demand: the master (X.509, store, listeners) is most of the start-up cost, and
+  // help or a console subcommand needs none of it.
+  const { createMaster, loadConfig } = await import('./core/master');
   const config = loadConfig(parsed.env);
   const log = createLogger({ level: config.logLevel });
   const master = await createMaster(
-    { ...config, consoleApi: true, agentCliPath: join(outDir, 'agent', 'cli.js'), staticDir: join(outDir, 'renderer'), agentPackageDir: join(outDir, '..', 'dist') },
+    {
+      ...config,
+      consoleApi: true,
+      agentCliPath: join(outDir, 'agent', 'cli.js'),
+      staticDir: join(outDir, 'renderer'),
+      agentPackageDir: join(outDir, '..', 'dist'),
+    },
     { log },
   );
   const started = await master.start();
   if (started.api) {
-    const where = started.api.passwordSource === 'env' ? 'from DECNET_ADMIN_PASSWORD' : `in ${started.api.passwordPath ?? '?'}`;
+    const where =
+      started.api.passwordSource === 'env' ? 'from DECNET_ADMIN_PASSWORD' : `in ${started.api.passwordPath ?? '?'}`;
     out(`console API: ${started.api.url} (user admin, password ${where})`);
   }
-  out(`swarm listener: https://${started.swarm.host}:${started.swarm.port} (workers enroll against ${started.swarm.url})`);
-  if (started.localAgent) out(`local agent: host ${started.localAgent.hostUuid ?? '?'} (pid ${started.localAgent.pid ?? '?'})`);
+  out(
+    `swarm listener: https://${started.swarm.host}:${started.swarm.port} (workers enroll against ${started.swarm.url})`,
+  );
+  if (started.localAgent)
+    out(`local agent: host ${started.localAgent.hostUuid ?? '?'} (pid ${started.localAgent.pid ?? '?'})`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());

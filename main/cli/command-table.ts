@@ -43,8 +43,9 @@ export const summaries: Partial<Record<Command, string>> = {
   'deckies.list': 'list deckies',
   'deckies.plan': 'show what a deploy would create (nothing changes)',
   'deckies.deploy': 'deploy deckies (202: follow with lifecycle get)',
-  'deckies.mutate': 'change a decky\'s services',
-  'deckies.setMutateInterval': 'set a decky\'s scheduled-mutation interval (minutes, off, or omit for the fleet default)',
+  'deckies.mutate': "change a decky's services",
+  'deckies.setMutateInterval':
+    "set a decky's scheduled-mutation interval (minutes, off, or omit for the fleet default)",
   'deckies.teardown': 'tear a decky down',
   'lifecycle.get': 'lifecycle rows by id',
   'lifecycle.recent': 'most recent lifecycle rows',

@@ -21,7 +21,10 @@ const TokenFile = z.object({ console: z.string(), token: z.string().min(1), expi
 export type Connection = Readonly<{ url: string; token: string | null }>;
 
 /** --console / DECNET_CONSOLE_URL / the login file's URL / default; token likewise. */
-export async function resolveConnection(flags: { console?: string | undefined; token?: string | undefined }, env: Env): Promise<Connection> {
+export async function resolveConnection(
+  flags: { console?: string | undefined; token?: string | undefined },
+  env: Env,
+): Promise<Connection> {
   const saved = await readTokenFile(tokenFilePath(env));
   const url = (flags.console ?? env['DECNET_CONSOLE_URL'] ?? saved?.console ?? DEFAULT_CONSOLE_URL).replace(/\/+$/, '');
   const token = flags.token ?? env['DECNET_CONSOLE_TOKEN'] ?? (saved && saved.console === url ? saved.token : null);
@@ -47,10 +50,14 @@ async function post(url: string, token: string | null, body: unknown): Promise<{
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
   } catch (err) {
-    throw new AppError('AGENT_UNREACHABLE', `cannot reach the console at ${new URL(url).origin}: ${(err as Error).cause ? String((err as { cause: unknown }).cause) : (err as Error).message}`);
+    throw new AppError(
+      'AGENT_UNREACHABLE',
+      `cannot reach the console at ${new URL(url).origin}: ${(err as Error).cause ? String((err as { cause: unknown }).cause) : (err as Error).message}`,
+    );
   }
   const len = Number(res.headers.get('content-length') ?? 0);
-  if (len > MAX_RESPONSE_BYTES) throw new AppError('PAYLOAD_TOO_LARGE', `console answer of ${len} bytes is over the limit`);
+  if (len > MAX_RESPONSE_BYTES)
+    throw new AppError('PAYLOAD_TOO_LARGE', `console answer of ${len} bytes is over the limit`);
   const text = await res.text();
   try {
     return { status: res.status, json: JSON.parse(text) as unknown };
@@ -63,7 +70,8 @@ async function post(url: string, token: string | null, body: unknown): Promise<{
 export async function callConsole(conn: Connection, command: string, input: unknown): Promise<Result<unknown>> {
   const { json } = await post(`${conn.url}/api/v1/rpc/${command}`, conn.token, input);
   const r = json as Result<unknown>;
-  if (typeof r !== 'object' || r === null || typeof (r as { ok?: unknown }).ok !== 'boolean') throw new AppError('INTERNAL', 'console answer is not a Result');
+  if (typeof r !== 'object' || r === null || typeof (r as { ok?: unknown }).ok !== 'boolean')
+    throw new AppError('INTERNAL', 'console answer is not a Result');
   return r;
 }
 

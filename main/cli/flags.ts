@@ -4,9 +4,22 @@ import { describeZodError } from '../../shared/domain/decky';
 /** How a command-line string becomes a value of one input field. */
 export type FlagKind = 'string' | 'number' | 'boolean' | 'list' | 'number-list' | 'json';
 
-export type DerivedFlag = Readonly<{ key: string; flag: string; kind: FlagKind; required: boolean; nullable: boolean; hint: string }>;
+export type DerivedFlag = Readonly<{
+  key: string;
+  flag: string;
+  kind: FlagKind;
+  required: boolean;
+  nullable: boolean;
+  hint: string;
+}>;
 
-type Def = { type: string; innerType?: z.ZodType; element?: z.ZodType; entries?: Record<string, string>; options?: z.ZodType[] };
+type Def = {
+  type: string;
+  innerType?: z.ZodType;
+  element?: z.ZodType;
+  entries?: Record<string, string>;
+  options?: z.ZodType[];
+};
 const defOf = (s: z.ZodType): Def => (s as unknown as { _zod: { def: Def } })._zod.def;
 
 export const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -49,14 +62,24 @@ export function flagsOf(input: z.ZodType): DerivedFlag[] {
   return Object.entries(shape).map(([key, schema]) => {
     const { inner, optional, nullable } = unwrap(schema);
     const { kind, hint } = kindOf(inner);
-    return { key, flag: kebab(key), kind, required: !optional, nullable, hint: nullable ? `${hint || 'VALUE'}|off` : hint };
+    return {
+      key,
+      flag: kebab(key),
+      kind,
+      required: !optional,
+      nullable,
+      hint: nullable ? `${hint || 'VALUE'}|off` : hint,
+    };
   });
 }
 
 export class UsageError extends Error {}
 
 /** Converts the raw strings to typed values; the contract schema then validates the whole input. */
-export function buildInput(flags: readonly DerivedFlag[], raw: Readonly<Record<string, string | boolean | undefined>>): Record<string, unknown> {
+export function buildInput(
+  flags: readonly DerivedFlag[],
+  raw: Readonly<Record<string, string | boolean | undefined>>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const f of flags) {
     const v = raw[f.flag];
@@ -68,7 +91,11 @@ export function buildInput(flags: readonly DerivedFlag[], raw: Readonly<Record<s
     const s = String(v);
     if (f.nullable && (s === 'off' || s === 'null')) out[f.key] = null;
     else if (f.kind === 'number') out[f.key] = s.trim() === '' ? NaN : Number(s);
-    else if (f.kind === 'list') out[f.key] = s.split(',').map((x) => x.trim()).filter(Boolean);
+    else if (f.kind === 'list')
+      out[f.key] = s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
     else if (f.kind === 'number-list') out[f.key] = s.split(',').map((x) => Number(x.trim()));
     else if (f.kind === 'json') {
       try {

@@ -8,12 +8,31 @@ type Env = Readonly<Record<string, string | undefined>>;
  */
 export const serveOptions = [
   { flag: 'data', env: 'DECNET_DATA_DIR', value: 'DIR', dflt: '~/.local/share/decnet', help: 'CA, store, event log' },
-  { flag: 'api-host', env: 'DECNET_API_HOST', value: 'HOST', dflt: '127.0.0.1', help: 'console API and web UI address' },
+  {
+    flag: 'api-host',
+    env: 'DECNET_API_HOST',
+    value: 'HOST',
+    dflt: '127.0.0.1',
+    help: 'console API and web UI address',
+  },
   { flag: 'api-port', env: 'DECNET_API_PORT', value: 'N', dflt: '8000', help: 'console API port (0 = any free port)' },
   { flag: 'swarm-host', env: 'DECNET_SWARM_HOST', value: 'HOST', dflt: '0.0.0.0', help: 'swarm listener address' },
   { flag: 'swarm-port', env: 'DECNET_SWARM_PORT', value: 'N', dflt: '8770', help: 'swarm listener port' },
-  { flag: 'no-local-agent', env: 'DECNET_LOCAL_AGENT', value: '', dflt: 'local agent on', help: 'do not run deckies on this machine', sets: 'false' },
-  { flag: 'mutate-interval', env: 'DECNET_MUTATE_INTERVAL_MIN', value: 'MIN', dflt: '30', help: 'fleet default mutation interval, 0 = off (Settings overrides it)' },
+  {
+    flag: 'no-local-agent',
+    env: 'DECNET_LOCAL_AGENT',
+    value: '',
+    dflt: 'local agent on',
+    help: 'do not run deckies on this machine',
+    sets: 'false',
+  },
+  {
+    flag: 'mutate-interval',
+    env: 'DECNET_MUTATE_INTERVAL_MIN',
+    value: 'MIN',
+    dflt: '30',
+    help: 'fleet default mutation interval, 0 = off (Settings overrides it)',
+  },
   { flag: 'log-level', env: 'DECNET_LOG_LEVEL', value: 'LEVEL', dflt: 'info', help: 'debug|info|warn|error|critical' },
 ] as const;
 
@@ -29,7 +48,10 @@ Every other DECNET_* variable in the README applies too.
 `;
 
 /** The environment `serve` runs with, or the one-line reason it must not start. */
-export function serveEnv(values: Readonly<Record<string, string | boolean | undefined>>, env: Env): { env: Env } | { error: string } {
+export function serveEnv(
+  values: Readonly<Record<string, string | boolean | undefined>>,
+  env: Env,
+): { env: Env } | { error: string } {
   const out: Record<string, string | undefined> = { ...env };
   const fromFlag = new Map<string, string>();
   for (const o of serveOptions) {
@@ -42,6 +64,10 @@ export function serveEnv(values: Readonly<Record<string, string | boolean | unde
   if (issues.length === 0) return { env: out };
   const first = issues[0]!;
   const flag = fromFlag.get(first.variable);
-  const message = flag ? first.message.replace(first.variable, flag) : first.message.includes(first.variable) ? first.message : `${first.variable}: ${first.message}`;
+  const message = flag
+    ? first.message.replace(first.variable, flag)
+    : first.message.includes(first.variable)
+      ? first.message
+      : `${first.variable}: ${first.message}`;
   return { error: message };
 }

@@ -30,18 +30,20 @@ export type TickReport = { mutated: string[]; skippedOffline: string[]; exhauste
  * through the same path as an operator (a lifecycle row with trigger `scheduled`, committed only
  * when its delta succeeds), and retries topology resyncs on the same tick.
  */
-export function createMutationScheduler(deps: Readonly<{
-  store: Store;
-  mutator: Pick<ReturnType<typeof createMutator>, 'mutate' | 'hostOf'>;
-  clock: Clock;
-  timers?: Timers;
-  log: Logger;
-  unitMs: number;
-  heartbeatIntervalMs: number;
-  fleetDefault: () => number | null;
-  retryResyncs?: () => void;
-  random?: () => number;
-}>) {
+export function createMutationScheduler(
+  deps: Readonly<{
+    store: Store;
+    mutator: Pick<ReturnType<typeof createMutator>, 'mutate' | 'hostOf'>;
+    clock: Clock;
+    timers?: Timers;
+    log: Logger;
+    unitMs: number;
+    heartbeatIntervalMs: number;
+    fleetDefault: () => number | null;
+    retryResyncs?: () => void;
+    random?: () => number;
+  }>,
+) {
   const timers = deps.timers ?? systemTimers;
   const { store, clock, log } = deps;
   // Deckies never mutated are timed from when this master first saw them: after a restart that
@@ -78,7 +80,8 @@ export function createMutationScheduler(deps: Readonly<{
       if (!services) {
         // Nothing new to draw (a one-service pool): wait a full interval instead of retrying hot.
         firstSeen.set(name, now);
-        if (rec.config.lastMutated !== undefined) store.fleet.patch(name, { config: { ...rec.config, lastMutated: now } });
+        if (rec.config.lastMutated !== undefined)
+          store.fleet.patch(name, { config: { ...rec.config, lastMutated: now } });
         report.exhausted.push(name);
         continue;
       }
@@ -92,7 +95,8 @@ export function createMutationScheduler(deps: Readonly<{
       }
     }
     for (const name of firstSeen.keys()) if (!seen.has(name)) firstSeen.delete(name);
-    if (report.skippedOffline.length > 0) report.nextInMs = Math.min(report.nextInMs, Math.max(1000, deps.heartbeatIntervalMs));
+    if (report.skippedOffline.length > 0)
+      report.nextInMs = Math.min(report.nextInMs, Math.max(1000, deps.heartbeatIntervalMs));
     try {
       deps.retryResyncs?.();
     } catch (err) {

@@ -25,7 +25,13 @@ describe('selection rule', () => {
     const r = rng(7);
     for (const [name, a] of Object.entries(archetypes)) {
       if (a.services.length < 2) continue;
-      const config = DeckyConfig.parse(makeDecky({ archetype: name as keyof typeof archetypes, services: [...a.services].slice(0, 2), nmapOs: a.nmapOs }));
+      const config = DeckyConfig.parse(
+        makeDecky({
+          archetype: name as keyof typeof archetypes,
+          services: [...a.services].slice(0, 2),
+          nmapOs: a.nmapOs,
+        }),
+      );
       for (let i = 0; i < 50; i++) {
         const next = pickNewServices(config, r);
         if (next === null) continue;
@@ -90,7 +96,20 @@ const UNIT = 1000;
 async function world() {
   const clock = fakeClock();
   const store = await memoryStore(clock);
-  const host: HostRecord = { uuid: '8d0f4f2e-4b7a-4a77-9a1e-5f0d2a1f0c01', name: 'w1', address: '127.0.0.1', agentPort: 8765, fingerprint: null, certExpiresAt: null, enrolledAt: new Date(clock.now()).toISOString(), local: false, lastHeartbeatAt: new Date(clock.now()).toISOString(), lastEventsAt: null, agentVersion: null, topology: null };
+  const host: HostRecord = {
+    uuid: '8d0f4f2e-4b7a-4a77-9a1e-5f0d2a1f0c01',
+    name: 'w1',
+    address: '127.0.0.1',
+    agentPort: 8765,
+    fingerprint: null,
+    certExpiresAt: null,
+    enrolledAt: new Date(clock.now()).toISOString(),
+    local: false,
+    lastHeartbeatAt: new Date(clock.now()).toISOString(),
+    lastEventsAt: null,
+    agentVersion: null,
+    topology: null,
+  };
   store.hosts.add(host);
   const calls: Array<{ deckyName: string; services: string[]; trigger?: string }> = [];
   const timers: Timers & { pending: Array<{ fn: () => void; ms: number }> } = {
@@ -112,7 +131,10 @@ async function world() {
     fleetDefault: () => 5,
     random: rng(11),
     mutator: {
-      hostOf: () => ({ ...host, lastHeartbeatAt: online ? new Date(clock.now()).toISOString() : new Date(0).toISOString() }),
+      hostOf: () => ({
+        ...host,
+        lastHeartbeatAt: online ? new Date(clock.now()).toISOString() : new Date(0).toISOString(),
+      }),
       mutate: (a) => {
         calls.push(a);
         // What the delta does on success: commit services and lastMutated.
@@ -123,7 +145,16 @@ async function world() {
     },
   });
   const add = (name: string, extra: Partial<Parameters<typeof makeDecky>[0]> = {}) =>
-    store.fleet.upsert({ config: DeckyConfig.parse(makeDecky({ name, archetype: 'web-server', services: ['http'], hostUuid: host.uuid, ...extra })), placedOn: host.uuid, state: 'running', services: {}, lastError: null, updatedAt: new Date(clock.now()).toISOString() });
+    store.fleet.upsert({
+      config: DeckyConfig.parse(
+        makeDecky({ name, archetype: 'web-server', services: ['http'], hostUuid: host.uuid, ...extra }),
+      ),
+      placedOn: host.uuid,
+      state: 'running',
+      services: {},
+      lastError: null,
+      updatedAt: new Date(clock.now()).toISOString(),
+    });
   return { clock, store, scheduler, calls, timers, add, setOnline: (v: boolean) => void (online = v) };
 }
 
