@@ -67,7 +67,7 @@ describe('scheduled mutation on a real agent', () => {
           const r = (await scheduledRows(name)).filter((x) => x.status === 'succeeded');
           return r.length >= 2 ? r : undefined;
         },
-        { timeoutMs: 60_000, what: `${name} mutated twice` },
+        { timeoutMs: 150_000, what: `${name} mutated twice` },
       );
       // Each row was closed by the agent's delta (a completion time, no error).
       for (const r of rows) expect(r).toMatchObject({ status: 'succeeded', error: null, hostUuid: agent.hostUuid });
@@ -108,7 +108,7 @@ describe('scheduled mutation on a real agent', () => {
       const open = (await scheduledRows(name))
         .filter((r) => r.status === 'pending' || r.status === 'running')
         .map((r) => r.id);
-      if (open.length) await settled(m, open, 30_000);
+      if (open.length) await settled(m, open, 90_000);
     }
     for (const [i, name] of names.entries()) {
       const d = await eventually(
@@ -116,7 +116,7 @@ describe('scheduled mutation on a real agent', () => {
           const x = (await m.call('deckies.list', {})).find((y) => y.config.name === name);
           return x && x.config.services.every((s) => x.services[s] === 'running') ? x : undefined;
         },
-        { timeoutMs: 30_000, what: `${name} services running` },
+        { timeoutMs: 90_000, what: `${name} services running` },
       );
       expect(d.config.mutateInterval).toBeNull();
       for (const s of d.config.services) {
@@ -125,5 +125,5 @@ describe('scheduled mutation on a real agent', () => {
         }
       }
     }
-  }, 240_000);
+  }, 590_000);
 });
