@@ -1,36 +1,58 @@
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { networkDrivers, type NetworkDriver } from '../shared/domain/decky';
-import { createLogger, type LogLevel } from '../shared/node/logger';
+import { createLogger } from '../shared/node/logger';
 import { AppError, toAppError } from '../shared/errors';
-import { AGENT_DEFAULT_PORT } from '../shared/protocol/agent-api';
 import { type AgentConfig, createAgent } from './agent';
 import { systemClock } from './clock';
+import { agentOptions, loadAgentConfig, optionsHelp } from './config';
 import { createMasterClient } from './master-client';
 import { createNativeRuntime } from './runtime/native';
-import { runtimeNames, type RuntimeName } from './runtime/types';
 import { AGENT_VERSION } from './version';
 
-const USAGE = `usage:
-  decnet-agent --version
-  decnet-agent enroll --master URL --token T [--dir DIR] [--name N] [--address A]...
-  decnet-agent enroll --bundle FILE [--dir DIR]
-  decnet-agent run [--dir DIR] [--state-dir DIR] [--listen HOST:PORT] [--runtime native|docker] [--network loopback|macvlan|ipvlan]
-                   [--parent IFACE] [--decky-range FIRST-LAST|CIDR]
-  decnet-agent doctor [--dir DIR] [--state-dir DIR] [--listen HOST:PORT] [--network D] [--parent IFACE]`;
+const USAGE = `usage: decnet-agent <command> [options]
+
+commands:
+  run       run the agent (API, heartbeats, deckies)
+  enroll    enroll this host with a master (token or offline bundle)
+  doctor    read-only checks of what run needs
+  version   print the version
+
+Run \`decnet-agent <command> --help\` for its options. Exit codes: 0 ok, 1 failed, 2 bad usage.`;
+
+const runHelp = (cmd: 'run' | 'doctor') => `usage: decnet-agent ${cmd} [options]
+
+${cmd === 'run' ? 'Runs the agent.' : 'Checks identity, state dir, listen address, runtime and network; changes nothing.'}
+
+options (each overrides the environment variable shown):
+${optionsHelp()}
+  -h, --help                        this help
+${
+  cmd === 'run'
+    ? `
+environment only: DECNET_HEARTBEAT_INTERVAL_S (30), DECNET_DECKIES_PER_PROCESS (16), DECNET_LOG_LEVEL (info),
+DECNET_INSTALL_ROOT (/)
+`
+    : ''
+}`;
+
+const enrollHelp = `usage: decnet-agent enroll --master URL --token T [--dir DIR] [--name N] [--address A]...
+       decnet-agent enroll --bundle FILE [--dir DIR]
+
+  --master URL     the master's swarm listener, https://HOST:8770
+  --token T        single-use join token from the console (DECNET1-…)
+  --bundle FILE    offline enrollment bundle instead of a token
+  --dir DIR        identity directory (default /etc/decnet/agent; env DECNET_AGENT_DIR)
+  --name N         host name (default: this machine's host name)
+  --address A      address the master dials (repeatable)
+  -h, --help       this help
+`;
+
+const runOptions = Object.fromEntries(agentOptions.map((o) => [o.flag, { type: 'string' as const }]));
 
 const DEFAULT_IDENTITY_DIR = '/etc/decnet/agent';
-const DEFAULT_STATE_DIR = '/var/lib/decnet';
 
-const runOptions = {
-  dir: { type: 'string' },
-  'state-dir': { type: 'string' },
-  listen: { type: 'string' },
-  runtime: { type: 'string' },
-  network: { type: 'string' },
-  parent: { type: 'string' },
-  'decky-range': { type: 'string' },
-} as const;
+class UsageError extends Error {}
+const wantsHelp = (args: readonly string[]) => args.includes('-h') || args.includes('--help');
 
 /** Entry point; every failure ends as one clear line on stderr and exit code 1, never a stack trace. */
 async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -39,48 +61,43 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     process.stdout.write(`decnet-agent ${AGENT_VERSION}\n`);
     return 0;
   }
+  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return cmd === undefined ? 2 : 0;
+  }
+  if ((cmd === 'run' || cmd === 'doctor') && wantsHelp(rest)) return (process.stdout.write(runHelp(cmd)), 0);
+  if (cmd === 'enroll' && wantsHelp(rest)) return (process.stdout.write(enrollHelp), 0);
   if (cmd === 'run') return run(rest, env);
   if (cmd === 'enroll') return enroll(rest, env);
   if (cmd === 'doctor') return doctor(rest, env);
-  process.stderr.write(
-    `${cmd && cmd !== '--help' && cmd !== 'help' ? `decnet-agent: unknown command "${cmd}"\n` : ''}${USAGE}\n`,
-  );
-  return cmd === '--help' || cmd === 'help' ? 0 : 1;
+  throw new UsageError(`unknown command "${cmd}" (run decnet-agent --help)`);
+}
+
+/** Flags and environment through agent/config.ts, before anything is created or bound. */
+function parseRunConfig(args: string[], env: NodeJS.ProcessEnv) {
+  const { values } = parseArgs({ args, options: runOptions, strict: true });
+  const parsed = loadAgentConfig(values, env);
+  if ('error' in parsed) throw new UsageError(parsed.error);
+  return parsed.config;
 }
 
 async function run(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const { values } = parseArgs({ args, options: { ...runOptions }, strict: true });
-  const runtime = oneOf<RuntimeName>(
-    '--runtime',
-    values.runtime ?? env['DECNET_AGENT_RUNTIME'] ?? 'native',
-    runtimeNames,
-  );
-  const network = oneOf<NetworkDriver>(
-    '--network',
-    values.network ?? env['DECNET_AGENT_NETWORK'] ?? 'loopback',
-    networkDrivers,
-  );
-  if (runtime === 'docker')
+  const c = parseRunConfig(args, env);
+  if (c.DECNET_AGENT_RUNTIME === 'docker')
     throw new AppError('INVALID_INPUT', 'the docker runtime is not available yet; run with --runtime native');
-  const interval = Number(env['DECNET_HEARTBEAT_INTERVAL_S'] ?? 30);
-  if (!Number.isFinite(interval) || interval <= 0)
-    throw new AppError(
-      'INVALID_INPUT',
-      `DECNET_HEARTBEAT_INTERVAL_S must be a positive number of seconds (got "${env['DECNET_HEARTBEAT_INTERVAL_S']}")`,
-    );
   const config: AgentConfig = {
-    identityDir: values.dir ?? env['DECNET_AGENT_DIR'] ?? DEFAULT_IDENTITY_DIR,
-    stateDir: values['state-dir'] ?? env['DECNET_STATE_DIR'] ?? DEFAULT_STATE_DIR,
-    listen: parseListen(values.listen ?? env['DECNET_AGENT_LISTEN'] ?? `0.0.0.0:${AGENT_DEFAULT_PORT}`),
-    runtime,
-    network,
-    heartbeatIntervalS: interval,
-    installRoot: env['DECNET_INSTALL_ROOT'] || '/',
-    ...optional('parentInterface', values.parent ?? env['DECNET_AGENT_PARENT']),
-    ...optional('deckyRange', values['decky-range'] ?? env['DECNET_AGENT_DECKY_RANGE']),
+    identityDir: c.DECNET_AGENT_DIR,
+    stateDir: c.DECNET_STATE_DIR,
+    listen: c.DECNET_AGENT_LISTEN,
+    runtime: c.DECNET_AGENT_RUNTIME,
+    network: c.DECNET_AGENT_NETWORK,
+    heartbeatIntervalS: c.DECNET_HEARTBEAT_INTERVAL_S,
+    installRoot: c.DECNET_INSTALL_ROOT || '/',
+    ...(c.DECNET_AGENT_PARENT ? { parentInterface: c.DECNET_AGENT_PARENT } : {}),
+    ...(c.DECNET_AGENT_DECKY_RANGE ? { deckyRange: c.DECNET_AGENT_DECKY_RANGE } : {}),
   };
-  const perProcess = deckiesPerProcess(env['DECNET_DECKIES_PER_PROCESS']);
-  const log = createLogger({ level: logLevel(env['DECNET_LOG_LEVEL']), bindings: { app: 'decnet-agent' } });
+  const perProcess = env['DECNET_DECKIES_PER_PROCESS'] ? c.DECNET_DECKIES_PER_PROCESS : undefined;
+  const log = createLogger({ level: c.DECNET_LOG_LEVEL, bindings: { app: 'decnet-agent' } });
   const agent = createAgent(config, {
     // DECNET_DECKY_HOST swaps the decky host bundle (packaging layouts, tests with a stub host);
     // DECNET_DECKIES_PER_PROCESS trades isolation (1) for memory (default 16 per host process).
@@ -95,15 +112,12 @@ async function run(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   });
   const address = await agent.start();
   process.stdout.write(`decnet-agent ${AGENT_VERSION} listening on https://${address.host}:${address.port}\n`);
-  // SIGTERM/SIGINT (systemctl stop/restart, an update) leave the deckies running for the next
-  // agent; SIGUSR2 stops them too (the console's "stop local deckies on quit").
-  const outcome = await new Promise<'signal' | 'stop-deckies' | 'self-destruct'>((resolve) => {
+  const outcome = await new Promise<'signal' | 'self-destruct'>((resolve) => {
     process.once('SIGINT', () => resolve('signal'));
     process.once('SIGTERM', () => resolve('signal'));
-    process.once('SIGUSR2', () => resolve('stop-deckies'));
     void agent.selfDestructed.then(() => resolve('self-destruct'));
   });
-  await agent.stop({ stopDeckies: outcome === 'stop-deckies' });
+  await agent.stop();
   if (outcome === 'self-destruct') log.warn('agent exiting after self-destruct; the reaper finishes the wipe');
   return 0;
 }
@@ -144,61 +158,26 @@ async function enroll(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
 
 /** Read-only checks of what `run` needs (agent/doctor.ts); exit 1 when a fatal check fails. */
 async function doctor(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const { values } = parseArgs({ args, options: { ...runOptions }, strict: true });
+  const c = parseRunConfig(args, env);
   const { formatDoctor, runDoctor } = await import('./doctor');
   const checks = await runDoctor({
-    identityDir: values.dir ?? env['DECNET_AGENT_DIR'] ?? DEFAULT_IDENTITY_DIR,
-    stateDir: values['state-dir'] ?? env['DECNET_STATE_DIR'] ?? DEFAULT_STATE_DIR,
-    listen: parseListen(values.listen ?? env['DECNET_AGENT_LISTEN'] ?? `0.0.0.0:${AGENT_DEFAULT_PORT}`),
-    runtime: values.runtime ?? 'native',
-    network: values.network ?? env['DECNET_AGENT_NETWORK'] ?? 'loopback',
-    ...optional('parent', values.parent ?? env['DECNET_AGENT_PARENT']),
+    identityDir: c.DECNET_AGENT_DIR,
+    stateDir: c.DECNET_STATE_DIR,
+    listen: c.DECNET_AGENT_LISTEN,
+    runtime: c.DECNET_AGENT_RUNTIME,
+    network: c.DECNET_AGENT_NETWORK,
+    ...(c.DECNET_AGENT_PARENT ? { parent: c.DECNET_AGENT_PARENT } : {}),
   });
   process.stdout.write(formatDoctor(checks) + '\n');
   return checks.some((c) => c.fatal && !c.ok) ? 1 : 0;
 }
 
-function parseListen(value: string): { host: string; port: number } {
-  const m = /^(.+):(\d{1,5})$/.exec(value);
-  const port = Number(m?.[2]);
-  if (!m || port < 0 || port > 65535)
-    throw new AppError('INVALID_INPUT', `--listen must be HOST:PORT (got "${value}")`);
-  return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
-}
-
-/** `{ key: value }` for a set, non-empty value; nothing otherwise (exactOptionalPropertyTypes). */
-function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
-  return value ? ({ [key]: value } as Record<K, string>) : {};
-}
-
-function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value))
-    throw new AppError('INVALID_INPUT', `${flag} must be one of ${allowed.join(', ')} (got "${value}")`);
-  return value as T;
-}
-
-function deckiesPerProcess(v: string | undefined): number | undefined {
-  if (v === undefined || v === '') return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1)
-    throw new AppError('INVALID_INPUT', `DECNET_DECKIES_PER_PROCESS must be a whole number of at least 1 (got "${v}")`);
-  return n;
-}
-
-function logLevel(v: string | undefined): LogLevel {
-  return v === 'debug' || v === 'warn' || v === 'error' || v === 'critical' ? v : 'info';
-}
-
 main(process.argv.slice(2), process.env).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    const e = toAppError(err);
-    const message =
-      (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||
-      (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
-        ? (err as Error).message
-        : e.message;
-    process.stderr.write(`decnet-agent: ${message}\n`);
-    process.exit(1);
+    const code = (err as { code?: string }).code;
+    const usage = err instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'));
+    process.stderr.write(`decnet-agent: ${usage ? (err as Error).message : toAppError(err).message}\n`);
+    process.exit(usage ? 2 : 1);
   },
 );

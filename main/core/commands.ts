@@ -2,6 +2,7 @@ import { archetypes } from '../../shared/catalog/archetypes';
 import { distros } from '../../shared/catalog/distros';
 import { services } from '../../shared/catalog/services';
 import type { SettingsView } from '../../shared/ipc/contract';
+import { AppError } from '../../shared/errors';
 import type { CommandHandlers } from '../../shared/ipc/types';
 import type { AlertEngine } from './alerts/alert-engine';
 import type { CaInfo } from './ca';
@@ -28,6 +29,8 @@ export type CommandDeps = Readonly<{
   /** Where `npm run package:agent` leaves the worker tarball. */
   agentPackageDir: string;
   settings: () => Pick<SettingsView, 'dataDir' | 'apiListen' | 'swarmListen' | 'publicBinding' | 'store' | 'trust'>;
+  /** The fleet default for scheduled mutation (Settings), minutes or null = off. */
+  mutateDefault: Readonly<{ get(): number | null; set(minutes: number | null): void }>;
 }>;
 
 const catalog = {
@@ -46,6 +49,10 @@ const catalog = {
  * console RPC API (both validate input with the contract before calling in).
  */
 export function createCommandHandlers(d: CommandDeps): CommandHandlers {
+  const settingsView = () => {
+    const ca = d.caInfo();
+    return { ...d.settings(), caFingerprint: ca.fingerprint, caExpiresAt: ca.expiresAt.toISOString(), version: MASTER_VERSION, mutateInterval: d.mutateDefault.get() };
+  };
   const hostNames = () => new Map(d.store.hosts.list().map((h) => [h.uuid, h.name]));
   return {
     'hosts.list': () => Promise.resolve(d.hosts.list()),
@@ -70,6 +77,13 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
     'deckies.plan': (a) => Promise.resolve(d.deploy.plan(a)),
     'deckies.deploy': (a) => Promise.resolve(d.deploy.deploy(a)),
     'deckies.mutate': (a) => d.mutator.mutate(a),
+    'deckies.setMutateInterval': (a) => {
+      const rec = d.store.fleet.get(a.deckyName);
+      if (!rec) throw new AppError('NOT_FOUND', `no decky named ${a.deckyName}`);
+      const { mutateInterval: _old, ...rest } = rec.config;
+      d.store.fleet.patch(a.deckyName, { config: a.mutateInterval === undefined ? rest : { ...rest, mutateInterval: a.mutateInterval } });
+      return Promise.resolve({ deckyName: a.deckyName, ...(a.mutateInterval === undefined ? {} : { mutateInterval: a.mutateInterval }) });
+    },
     'deckies.teardown': (a) => Promise.resolve(d.deploy.teardown(a.deckyName)),
     'deckies.redeploy': (a) => Promise.resolve(d.deploy.redeploy(a)),
     'lifecycle.get': (a) => Promise.resolve({ rows: d.lifecycle.get(a.ids) }),
@@ -91,10 +105,10 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
     'alerts.test': (a) => d.alerts.test(a.channelId),
     'incidents.list': (a) => Promise.resolve({ incidents: d.alerts.incidents(a) }),
     'incidents.update': (a) => d.alerts.setIncidentState(a.id, a.state),
-    'settings.get': () => {
-      const s = d.settings();
-      const ca = d.caInfo();
-      return Promise.resolve({ ...s, caFingerprint: ca.fingerprint, caExpiresAt: ca.expiresAt.toISOString(), version: MASTER_VERSION });
+    'settings.get': () => Promise.resolve(settingsView()),
+    'settings.setMutateInterval': (a) => {
+      d.mutateDefault.set(a.mutateInterval);
+      return Promise.resolve(settingsView());
     },
   };
 }

@@ -65,6 +65,10 @@ const EnvSchema = z.object({
   DECNET_EVENTS_SEGMENT_MB: int('DECNET_EVENTS_SEGMENT_MB', 16, 1, 4096),
   DECNET_LOCAL_AGENT: bool('DECNET_LOCAL_AGENT', true),
   DECNET_SELF_DESTRUCT_TIMEOUT_S: int('DECNET_SELF_DESTRUCT_TIMEOUT_S', 5, 1, 120),
+  /** Fleet default until Settings overrides it; 0 = off. */
+  DECNET_MUTATE_INTERVAL_MIN: int('DECNET_MUTATE_INTERVAL_MIN', 30, 0, 10080),
+  /** Test-only: the length of one "minute" of mutation interval, so a test runs in seconds. */
+  DECNET_MUTATE_UNIT_MS: int('DECNET_MUTATE_UNIT_MS', 60_000, 100, 60_000),
 });
 
 export type MasterConfig = Readonly<{
@@ -82,11 +86,19 @@ export type MasterConfig = Readonly<{
   events: Readonly<{ ringSize: number; segmentBytes: number }>;
   localAgent: boolean;
   selfDestructTimeoutMs: number;
+  mutate: Readonly<{ defaultInterval: number | null; unitMs: number }>;
   /** The raw environment, for validatePublicBinding. */
   env: Env;
 }>;
 
 export type ConfigOverrides = Partial<{ dataDir: string; localAgent: boolean; apiPort: number; swarmPort: number }>;
+
+/** Every invalid knob, variable by variable (the CLI names the flag that set it instead). */
+export function configIssues(env: Env): Array<{ variable: string; message: string }> {
+  const parsed = EnvSchema.safeParse(env);
+  if (parsed.success) return [];
+  return parsed.error.issues.map((i) => ({ variable: String(i.path[0] ?? ''), message: i.message }));
+}
 
 /** Parses the environment; an invalid knob is an INVALID_INPUT naming every bad variable. */
 export function loadConfig(env: Env, overrides: ConfigOverrides = {}): MasterConfig {
@@ -121,6 +133,7 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}): MasterCon
     events: { ringSize: e.DECNET_EVENTS_RING, segmentBytes: e.DECNET_EVENTS_SEGMENT_MB * 1024 * 1024 },
     localAgent: overrides.localAgent ?? e.DECNET_LOCAL_AGENT,
     selfDestructTimeoutMs: e.DECNET_SELF_DESTRUCT_TIMEOUT_S * 1000,
+    mutate: { defaultInterval: e.DECNET_MUTATE_INTERVAL_MIN === 0 ? null : e.DECNET_MUTATE_INTERVAL_MIN, unitMs: e.DECNET_MUTATE_UNIT_MS },
     env,
   };
 }

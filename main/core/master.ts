@@ -26,6 +26,7 @@ import { storeHostRegistry, storeJoinTokens } from './hosts/registry-adapter';
 import { createLifecycleService } from './lifecycle/lifecycle-service';
 import { createLocalAgent, type LocalAgent } from './local-agent/local-agent';
 import { createMutator } from './mutate/mutator';
+import { createMutationScheduler, type MutationScheduler, type Timers } from './mutate/scheduler';
 import { validatePublicBinding, type BindingCheck } from './public-binding';
 import { durableHandlers } from './store/durable-commands';
 import { jsonFileAdapter } from './store/json-adapter';
@@ -58,6 +59,8 @@ export type MasterDeps = Readonly<{
   agentClientFactory?: AgentClientFactory;
   /** Runs dispatch work after a command has answered. */
   defer?: (fn: () => Promise<void>) => void;
+  /** One-shot timers for the mutation scheduler (tests drive it with a fake clock). */
+  timers?: Timers;
   /** Metrics hook: how long each heartbeat took to handle (the benchmark reads it). */
   observeHeartbeat?: (ms: number) => void;
   /** How alert webhooks are POSTed (default: undici); a unit test injects a recorder. */
@@ -83,6 +86,8 @@ export type Master = Readonly<{
    * false leaves them serving for the next start (a crash always does).
    */
   stop(opts?: { stopLocalDeckies?: boolean }): Promise<void>;
+  /** Runs one mutation-scheduler tick now (tests). */
+  mutateTick(): ReturnType<MutationScheduler['tick']>;
   /** Runs the lifecycle sweep now (tests, and the CLI after a clock jump). */
   sweep(): number;
   /** The embedded local agent's process, when it runs. */
@@ -123,6 +128,27 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
   const deploy = createDeployService({ ...svc, heartbeatIntervalMs: config.heartbeatIntervalMs });
   const mutator = createMutator(svc);
   const topologies = createTopologyService(svc);
+  const mutateDefault = {
+    get: (): number | null => {
+      const v = store.settings.get('mutateInterval');
+      return v === null || typeof v === 'number' ? v : config.mutate.defaultInterval;
+    },
+    set: (minutes: number | null) => {
+      store.settings.set('mutateInterval', minutes);
+      scheduler.wake();
+    },
+  };
+  const scheduler = createMutationScheduler({
+    store,
+    mutator,
+    clock,
+    ...(deps.timers ? { timers: deps.timers } : {}),
+    log,
+    unitMs: config.mutate.unitMs,
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    fleetDefault: mutateDefault.get,
+    retryResyncs: () => topologies.retryFailedResyncs(clock.now(), Math.max(60_000, 2 * config.heartbeatIntervalMs)),
+  });
   const syslog = config.logTarget ? createSyslogForwarder({ target: config.logTarget, log }) : null;
   const swarmHandlers = createSwarmHandlers({ store, lifecycle, fleet, eventLog, events, clock, heartbeatIntervalMs: config.heartbeatIntervalMs, onTopologyReport: (h, r) => topologies.onReport(h, r), onEventsStored: (evs) => (syslog?.send(evs), void alerts.ingest(evs)), log });
   const observe = deps.observeHeartbeat;
@@ -155,6 +181,7 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
     topologies,
     eventLog,
     alerts,
+    mutateDefault,
     caInfo: () => ca.caInfo(),
     agentPackageDir: config.agentPackageDir ?? join(process.cwd(), 'dist'),
     settings: () => ({
@@ -174,6 +201,7 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
     ca,
     agents,
     sweep: () => lifecycle.sweep(),
+    mutateTick: () => scheduler.tick(),
     localAgent: () => (localAgent ? { hostUuid: localAgent.hostUuid(), pid: localAgent.pid() } : null),
     async start() {
       if (config.consoleApi) {
@@ -189,6 +217,7 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
       // Jobs answered before a crash but never seen dispatched: send them again (idempotent by lifecycle id).
       defer(async () => void (await redriveUndispatched(svc)));
       hosts.start(Math.max(1000, Math.floor(config.heartbeatIntervalMs / 2)));
+      scheduler.start();
       flushTimer = clock.setInterval(() => store.hosts.flushSeen(), Math.max(1000, config.heartbeatIntervalMs));
       let apiInfo: MasterStarted['api'] = null;
       if (config.consoleApi) {
@@ -215,6 +244,7 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
       api = null;
       if (flushTimer !== null) clock.clearInterval(flushTimer);
       flushTimer = null;
+      scheduler.stop();
       hosts.stop();
       lifecycle.stop();
       await listener.stop();

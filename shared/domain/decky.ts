@@ -23,6 +23,9 @@ export const PersonaValue = z.union([z.string().max(1024), z.number().int(), z.b
 /** Per-service persona settings: `{ ssh: { version: "OpenSSH_8.9p1 ..." } }`. */
 export const ServiceConfig = z.record(z.string(), z.record(z.string(), PersonaValue));
 
+/** Scheduled-mutation interval in minutes (the wizard offers 5-240; the record allows a week). */
+export const MutateInterval = z.number().int().min(1, 'mutate interval must be at least 1 minute').max(10080, 'mutate interval must be at most 10080 minutes (a week)');
+
 export const DeckyConfig = z
   .strictObject({
     name: DeckyName,
@@ -35,6 +38,8 @@ export const DeckyConfig = z
     hostUuid: HostUuid.nullable().default(null),
     serviceConfig: ServiceConfig.default({}),
     lastMutated: z.number().nonnegative().optional(),
+    /** Minutes between scheduled mutations; null = off; absent = the fleet default. */
+    mutateInterval: MutateInterval.nullable().optional(),
   })
   .superRefine((decky, ctx) => {
     if (new Set(decky.services).size !== decky.services.length) {

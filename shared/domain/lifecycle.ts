@@ -5,6 +5,11 @@ export const lifecycleOperations = ['deploy', 'mutate', 'teardown'] as const;
 export const LifecycleOperation = z.enum(lifecycleOperations);
 export type LifecycleOperation = z.output<typeof LifecycleOperation>;
 
+/** Who asked for the operation (the original's `decky_mutated` trigger tags). */
+export const lifecycleTriggers = ['operator', 'scheduled', 'creation', 'retirement'] as const;
+export const LifecycleTrigger = z.enum(lifecycleTriggers);
+export type LifecycleTrigger = z.output<typeof LifecycleTrigger>;
+
 export const lifecycleStatuses = ['pending', 'running', 'succeeded', 'failed'] as const;
 export const LifecycleStatus = z.enum(lifecycleStatuses);
 export type LifecycleStatus = z.output<typeof LifecycleStatus>;
@@ -21,6 +26,8 @@ export const LifecycleRow = z.strictObject({
   deckyName: DeckyName,
   hostUuid: HostUuid.nullable(),
   operation: LifecycleOperation,
+  /** Absent on rows written before triggers were recorded. */
+  trigger: LifecycleTrigger.optional(),
   status: LifecycleStatus,
   error: z.string().max(2000).nullable(),
   startedAt: IsoTime,

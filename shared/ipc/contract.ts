@@ -2,11 +2,11 @@ import { z } from 'zod';
 import { archetypeNames } from '../catalog/archetypes';
 import { distroNames } from '../catalog/distros';
 import { serviceNames } from '../catalog/services';
-import { DeckyConfig, DeckyName, HostUuid, ServiceConfig, ServiceNameSchema } from '../domain/decky';
+import { DeckyConfig, DeckyName, HostUuid, MutateInterval, ServiceConfig, ServiceNameSchema } from '../domain/decky';
 import { AlertRule, ChannelStatus, Incident, incidentStates, WebhookChannel } from '../domain/alerts';
 import { AttackerEvent } from '../domain/events';
 import { HostAddress, HostName, HostNetworkSettings, HostSummary } from '../domain/host';
-import { LifecycleRow } from '../domain/lifecycle';
+import { LifecycleRow, LifecycleTrigger } from '../domain/lifecycle';
 import { HydratedTopology, TopologyDecky, TopologyEdge, TopologyLan } from '../domain/topology';
 import { TopologyState } from '../protocol/agent-api';
 
@@ -21,6 +21,8 @@ export const DeployPlanRequest = z.strictObject({
   distro: z.enum(distroNames).optional(),
   namePrefix: DeckyName.optional(),
   serviceConfig: ServiceConfig.optional(),
+  /** Minutes between scheduled mutations for these deckies; null = off; absent = the fleet default. */
+  mutateInterval: MutateInterval.nullable().optional(),
   /** Explicit names and addresses; when given, `count` is their number. */
   deckies: z.array(z.strictObject({ name: DeckyName, ip: z.ipv4().optional() })).max(500).optional(),
 });
@@ -65,6 +67,8 @@ export const SettingsView = z.strictObject({
   trust: z.strictObject({
     refusedEvents: z.array(z.strictObject({ hostUuid: HostUuid, unknownDecky: z.number().int(), foreignDecky: z.number().int() })),
   }),
+  /** Fleet default for scheduled mutation, minutes; null = off. */
+  mutateInterval: MutateInterval.nullable(),
 });
 export type SettingsView = z.output<typeof SettingsView>;
 
@@ -95,6 +99,10 @@ export const ipcCommands = {
       z.strictObject({ lifecycleId: z.uuid() }),
       z.strictObject({ dryRun: z.literal(true), deckyName: DeckyName, before: z.array(ServiceNameSchema), after: z.array(ServiceNameSchema) }),
     ]),
+  },
+  'deckies.setMutateInterval': {
+    input: z.strictObject({ deckyName: DeckyName, mutateInterval: MutateInterval.nullable().optional() }),
+    output: z.strictObject({ deckyName: DeckyName, mutateInterval: MutateInterval.nullable().optional() }),
   },
   'deckies.teardown': { input: z.strictObject({ deckyName: DeckyName }), output: z.strictObject({ lifecycleId: z.uuid() }) },
   /** Re-sends the recorded config of deckies that are not running: one by name, or every degraded/stopped decky of a host. */
@@ -138,12 +146,21 @@ export const ipcCommands = {
     output: z.strictObject({ incidents: z.array(Incident) }),
   },
   'incidents.update': { input: z.strictObject({ id: z.uuid(), state: z.enum(['acknowledged', 'closed']) }), output: Incident },
+  'settings.setMutateInterval': { input: z.strictObject({ mutateInterval: MutateInterval.nullable() }), output: SettingsView },
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 /** Main → renderer pushes. Key = channel name (`<domain>.<pastTense>`). */
 export const ipcEvents = {
   'hosts.changed': z.strictObject({ hostUuids: z.array(HostUuid) }),
   'deckies.changed': z.strictObject({ deckyNames: z.array(z.string()) }),
+  'deckies.mutated': z.strictObject({
+    deckyName: DeckyName,
+    oldServices: z.array(ServiceNameSchema),
+    newServices: z.array(ServiceNameSchema),
+    trigger: LifecycleTrigger,
+    lifecycleId: z.uuid(),
+    at: Iso,
+  }),
   'lifecycle.changed': z.strictObject({ rows: z.array(LifecycleRow) }),
   'topologies.changed': z.strictObject({ topologyIds: z.array(z.string()) }),
   'events.captured': z.strictObject({ count: z.number().int(), latest: Iso }),

@@ -111,6 +111,7 @@ export function planDeploy(req: PlanRequest, fleet: readonly FleetEntry[], targe
       nmapOs,
       hostUuid: host.local ? null : host.uuid,
       serviceConfig: req.serviceConfig ?? {},
+      ...(req.mutateInterval !== undefined ? { mutateInterval: req.mutateInterval } : {}),
     });
     if (!parsed.success) throw new AppError('INVALID_INPUT', `decky ${name}: ${describeZodError(parsed.error)}`);
     deckies.push({ config: parsed.data, placedOn: host.uuid });

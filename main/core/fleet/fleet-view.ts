@@ -47,6 +47,8 @@ export function createFleetView(
               lastError: null,
               updatedAt: at,
             });
+            // The original's decky_mutated: only for a mutation that actually happened.
+            events.emit('deckies.mutated', { deckyName: rec.config.name, oldServices: [...rec.config.services], newServices: [...pending.services], trigger: pending.trigger ?? 'operator', lifecycleId: row.id, at });
           } else store.fleet.patch(rec.config.name, { pendingMutation: null, lastError: row.error, updatedAt: at });
           break;
         }

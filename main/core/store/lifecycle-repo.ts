@@ -6,13 +6,14 @@ import {
   type LifecycleOperation,
   type LifecycleRow,
   type LifecycleStatus,
+  type LifecycleTrigger,
 } from '../../../shared/domain/lifecycle';
 import type { Db } from './db';
 
 /** Terminal rows kept beyond this many are pruned oldest first; open rows are never pruned. */
 const KEEP_TERMINAL = 10_000;
 
-export type NewRow = Readonly<{ deckyName: string; hostUuid: string | null; operation: LifecycleOperation }>;
+export type NewRow = Readonly<{ deckyName: string; hostUuid: string | null; operation: LifecycleOperation; trigger?: LifecycleTrigger }>;
 
 const allowed: Record<LifecycleStatus, readonly LifecycleStatus[]> = {
   pending: ['running', 'succeeded', 'failed'],
@@ -35,6 +36,7 @@ export function createLifecycleRepo(db: Db, now: () => string) {
       deckyName: r.deckyName,
       hostUuid: r.hostUuid,
       operation: r.operation,
+      ...(r.trigger ? { trigger: r.trigger } : {}),
       status: 'pending' as const,
       error: null,
       startedAt: at,

@@ -1,7 +1,7 @@
 import type { DeckyConfig } from '../../../shared/domain/decky';
 import type { TopologyReport } from '../../../shared/domain/agent-status';
 import type { HostNetwork } from '../../../shared/domain/host';
-import type { LifecycleRow } from '../../../shared/domain/lifecycle';
+import type { LifecycleRow, LifecycleTrigger } from '../../../shared/domain/lifecycle';
 import type { HydratedTopology } from '../../../shared/domain/topology';
 
 export const SCHEMA_VERSION = 1;
@@ -39,7 +39,7 @@ export type DeckyRecord = {
   lastError: string | null;
   updatedAt: string;
   /** A mutate in flight: its services are committed to `config` only when the delta says succeeded. */
-  pendingMutation?: { lifecycleId: string; services: DeckyConfig['services'] } | null;
+  pendingMutation?: { lifecycleId: string; services: DeckyConfig['services']; trigger?: LifecycleTrigger } | null;
 };
 
 export type TopologyRecord = {

@@ -24,6 +24,7 @@ export function createTopologyService(deps: Readonly<{
 }>) {
   const { store, events, log } = deps;
   const resyncing = new Set<string>();
+  const rearmedAt = new Map<string, number>();
 
   const need = (id: string): TopologyRecord => {
     const t = store.topologies.get(id);
@@ -128,6 +129,21 @@ export function createTopologyService(deps: Readonly<{
      * differs from the expected one schedules one resync. `resyncedForHash` remembers that it was
      * tried for this expected hash, so a worker that keeps disagreeing is not re-pushed every beat.
      */
+    /**
+     * Called from the mutator's loop: a resync that failed is re-armed (at most once per
+     * `everyMs` per topology), so the next heartbeat that still shows drift pushes again instead
+     * of the topology staying degraded until an operator re-applies it.
+     */
+    retryFailedResyncs(now: number, everyMs: number): void {
+      for (const t of store.topologies.list()) {
+        const id = t.hydrated.topology.id;
+        if (t.resyncedForHash === null || resyncing.has(id) || !t.lastError?.startsWith('resync failed')) continue;
+        if (now - (rearmedAt.get(id) ?? 0) < everyMs) continue;
+        rearmedAt.set(id, now);
+        store.topologies.put({ ...t, resyncedForHash: null });
+      }
+    },
+
     onReport(host: HostRecord, report: TopologyReport): void {
       for (const t of store.topologies.list()) {
         const top = t.hydrated.topology;
