@@ -104,7 +104,7 @@ export function tokenizeImap(text: string): string[] | null {
 
 const authFailed = (tag: string) => `${tag} NO [AUTHENTICATIONFAILED] Authentication failed.`;
 /** ASTRING-CHAR except '+' (imap_parser_is_tag_char): printable ASCII minus SP ( ) { % * " \\. */
-const tagPattern = /^[^\x00-\x20\x7f-\uffff(){%*"\\+]+$/;
+const isTag = (tag: string) => tag.length > 0 && [...tag].every((c) => c > ' ' && c < '\x7f' && !'(){%*"\\+'.includes(c));
 const badCommand = (tag: string) => `${tag} BAD Error in IMAP command received by server.`;
 
 function authContinue(line: string, st: ImapState, step: ImapStep): void {
@@ -193,7 +193,7 @@ export function imapTagRejected(pending: Buffer, st: ImapState): boolean {
   // The tag ends at a space or at the CR of a CR LF still on its way.
   const end = pending.findIndex((b) => b === 0x20 || b === 0x0d);
   const tag = (end < 0 ? pending : pending.subarray(0, end)).toString('latin1');
-  return tag.length > 0 ? !tagPattern.test(tag) : end === 0 && pending[0] === 0x20;
+  return tag.length > 0 ? !isTag(tag) : end === 0 && pending[0] === 0x20;
 }
 
 /** The reply to a rejected unfinished line (see imapTagRejected). */
@@ -215,7 +215,7 @@ function imapCommand(text: string, st: ImapState, cfg: ImapConfig, step: ImapSte
   // a missing or unknown command gets a tagged BAD (nmap names Dovecot from `GET BAD ...`).
   const sp = text.indexOf(' ');
   const tag = sp < 0 ? text : text.slice(0, sp);
-  if (!tagPattern.test(tag)) return bad('* BAD Error in IMAP command received by server.');
+  if (!isTag(tag)) return bad('* BAD Error in IMAP command received by server.');
   const m = /^([A-Za-z]{1,32})(?: (.*))?$/s.exec(sp < 0 ? '' : text.slice(sp + 1));
   if (!m) return bad(badCommand(tag));
   const command = (m[1] as string).toUpperCase();
