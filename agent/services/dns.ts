@@ -26,6 +26,7 @@ export const bindVersions: Record<DistroName, string> = {
   fedora: '9.18.28',
   kali: '9.20.2-1-Debian',
   arch: '9.20.3',
+  windows: 'Microsoft DNS 10.0.20348 (4A8F2EB5)',
 };
 
 export type Zone = Readonly<{ origin: string; host: string; ip: string; serial: number }>;

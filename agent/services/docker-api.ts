@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { distros } from '../../shared/catalog/distros';
 import { dockerIdentity, dockerInfoBody, dockerVersionBody, summariseCreate, type DockerIdentity } from './docker-api-responses';
-import { goBadRequest, goResponse } from './go-http';
+import { goBadRequest, goProto, goResponse } from './go-http';
 import { requestCapture, serveMiniHttp, type MiniRequest, type MiniResponse } from './mini-http';
 import { deckyHostname, personaString } from './persona';
 import { listenTcp } from './tcp-listener';
@@ -119,7 +119,7 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
         badRequest: goBadRequest,
         handle: (req) => {
           ctx.capture({ src: meta.src, kind: 'request', data: { session: meta.session, ...requestCapture(req) } });
-          return dockerRoute(req, identity, (cmd) => ctx.capture({ src: meta.src, kind: 'command', data: { session: meta.session, ...cmd } }));
+          return goProto(req, dockerRoute(req, identity, (cmd) => ctx.capture({ src: meta.src, kind: 'command', data: { session: meta.session, ...cmd } })));
         },
       }),
   });

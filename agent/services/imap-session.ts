@@ -8,8 +8,8 @@ export const imapLimits = {
   /** imap-login's MAX_IMAP_LINE */
   maxLineBytes: 8192,
   maxLiteralBytes: 8192,
-  /** CLIENT_MAX_BAD_COMMANDS in imap-login */
-  maxBadCommands: 10,
+  /** CLIENT_MAX_BAD_COMMANDS in imap-login 2.3: the third bad command gets a BYE instead of a BAD */
+  maxBadCommands: 3,
   maxCommands: 200,
   /** CLIENT_LOGIN_IDLE_TIMEOUT_MSECS */
   idleMs: 60_000,
@@ -103,6 +103,8 @@ export function tokenizeImap(text: string): string[] | null {
 }
 
 const authFailed = (tag: string) => `${tag} NO [AUTHENTICATIONFAILED] Authentication failed.`;
+/** ASTRING-CHAR except '+' (imap_parser_is_tag_char): printable ASCII minus SP ( ) { % * " \\. */
+const isTag = (tag: string) => tag.length > 0 && [...tag].every((c) => c > ' ' && c < '\x7f' && !'(){%*"\\+'.includes(c));
 const badCommand = (tag: string) => `${tag} BAD Error in IMAP command received by server.`;
 
 function authContinue(line: string, st: ImapState, step: ImapStep): void {
@@ -181,22 +183,43 @@ export function imapLine(line: string, st: ImapState, cfg: ImapConfig): ImapStep
   return imapCommand(text, st, cfg, step);
 }
 
+/**
+ * imap-login rejects a tag as soon as it reads a byte that cannot be in one, before the end of the
+ * line (binary probes without a LF get their `* BAD` at once), then skips the rest of that line.
+ * True when `pending` (an unfinished line, not inside a literal) is such a line.
+ */
+export function imapTagRejected(pending: Buffer, st: ImapState): boolean {
+  if (st.partial || st.auth) return false;
+  // The tag ends at a space or at the CR of a CR LF still on its way.
+  const end = pending.findIndex((b) => b === 0x20 || b === 0x0d);
+  const tag = (end < 0 ? pending : pending.subarray(0, end)).toString('latin1');
+  return tag.length > 0 ? !isTag(tag) : end === 0 && pending[0] === 0x20;
+}
+
+/** The reply to a rejected unfinished line (see imapTagRejected). */
+export function imapRejectPartial(st: ImapState): ImapStep {
+  return imapCommand(' ', st, { greetingText: '', startTls: false }, { replies: [], events: [], delayed: [], close: false, startTls: false });
+}
+
 function imapCommand(text: string, st: ImapState, cfg: ImapConfig, step: ImapStep): ImapStep {
   const bad = (reply: string) => {
-    step.replies.push(reply);
     st.bad += 1;
     if (st.bad >= imapLimits.maxBadCommands) {
       step.replies.push('* BYE Too many invalid IMAP commands.');
       step.close = true;
-    }
+    } else step.replies.push(reply);
     return step;
   };
-  if (text.trim() === '') return step;
-  const m = /^([^\s(){%*"\\\]+]{1,64}) ([A-Za-z]{1,32})(?: (.*))?$/s.exec(text);
-  if (!m) return bad('* BAD Error in IMAP command received by server.');
-  const tag = m[1] as string;
-  const command = (m[2] as string).toUpperCase();
-  const rest = m[3] ?? '';
+  // As imap-login parses: the tag runs to the first space; a tag with a non tag-char (or an empty
+  // line) is answered untagged so an HTTP client never sees its own text echoed; a valid tag with
+  // a missing or unknown command gets a tagged BAD (nmap names Dovecot from `GET BAD ...`).
+  const sp = text.indexOf(' ');
+  const tag = sp < 0 ? text : text.slice(0, sp);
+  if (!isTag(tag)) return bad('* BAD Error in IMAP command received by server.');
+  const m = /^([A-Za-z]{1,32})(?: (.*))?$/s.exec(sp < 0 ? '' : text.slice(sp + 1));
+  if (!m) return bad(badCommand(tag));
+  const command = (m[1] as string).toUpperCase();
+  const rest = m[2] ?? '';
   const args = tokenizeImap(rest);
   if (command !== 'LOGIN' && command !== 'AUTHENTICATE') step.events.push({ kind: 'command', data: { tag: tag.slice(0, 64), verb: command, arg: rest.slice(0, 512) } });
   if (!args) return bad(badCommand(tag));

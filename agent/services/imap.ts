@@ -1,7 +1,16 @@
 import { dovecotGreeting, listenAll, mailSecureContext } from './mail-common';
-import { imapGreeting, imapLimits, imapLine, newImapState, type ImapConfig } from './imap-session';
+import {
+  imapGreeting,
+  imapLimits,
+  imapLine,
+  imapRejectPartial,
+  imapTagRejected,
+  newImapState,
+  type ImapConfig,
+  type ImapStep,
+} from './imap-session';
 import type net from 'node:net';
-import { serveLineSession } from './line-session';
+import { serveLineSession, type LineConn } from './line-session';
 import type { ConnectionMeta } from './tcp-listener';
 import type { RunningService, ServiceContext, ServiceModule } from './types';
 
@@ -14,6 +23,7 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
     onConnection: (socket: net.Socket, meta: ConnectionMeta) => {
       let st = newImapState(implicitTls);
       let commands = 0;
+      let skipLine = false;
       serveLineSession(socket, {
         ctx,
         meta,
@@ -24,27 +34,44 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
         overflowReply: '* BYE Input buffer full, aborting',
         secureContext,
         implicitTls,
+        onPartial: (pending, conn) => {
+          if (skipLine || !imapTagRejected(pending, st)) return;
+          skipLine = true;
+          answer(imapRejectPartial(st), conn);
+        },
         onLine: (line, conn) => {
+          if (skipLine) {
+            // The rest of a line already answered with `* BAD`.
+            skipLine = false;
+            return;
+          }
           if ((commands += 1) > imapLimits.maxCommands) {
-            ctx.capture({ src: meta.src, kind: 'malformed', data: { session: meta.session, reason: `more than ${imapLimits.maxCommands} commands` } });
+            ctx.capture({
+              src: meta.src,
+              kind: 'malformed',
+              data: { session: meta.session, reason: `more than ${imapLimits.maxCommands} commands` },
+            });
             return conn.hangUp('* BYE Too many invalid IMAP commands.');
           }
-          const step = imapLine(line, st, cfg);
-          for (const ev of step.events) ctx.capture({ src: meta.src, kind: ev.kind, data: { session: meta.session, port: catalogPort, ...ev.data } });
-          const replies = [...step.replies];
-          const closeAfter = step.close ? replies.pop() : undefined;
-          for (const r of replies) conn.send(r);
-          if (step.delayed.length) {
-            conn.delay(imapLimits.authFailureDelayMs);
-            for (const r of step.delayed) conn.send(r);
-          }
-          if (step.close) return conn.hangUp(closeAfter);
-          if (step.startTls) {
-            st = newImapState(true);
-            conn.startTls();
-          }
+          answer(imapLine(line, st, cfg), conn);
         },
       });
+      function answer(step: ImapStep, conn: LineConn): void {
+        for (const ev of step.events)
+          ctx.capture({ src: meta.src, kind: ev.kind, data: { session: meta.session, port: catalogPort, ...ev.data } });
+        const replies = [...step.replies];
+        const closeAfter = step.close ? replies.pop() : undefined;
+        for (const r of replies) conn.send(r);
+        if (step.delayed.length) {
+          conn.delay(imapLimits.authFailureDelayMs);
+          for (const r of step.delayed) conn.send(r);
+        }
+        if (step.close) return conn.hangUp(closeAfter);
+        if (step.startTls) {
+          st = newImapState(true);
+          conn.startTls();
+        }
+      }
     },
   });
   return listenAll(ctx, [handler(143, false), handler(993, true)]);

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type net from 'node:net';
 import tls from 'node:tls';
-import { goBadRequest, goResponse } from './go-http';
+import { goBadRequest, goProto, goResponse } from './go-http';
 import { defaultK8sVersion, k8sForbidden, k8sUnauthorized, k8sVersionJson } from './k8s-responses';
 import { listenAll } from './mail-common';
 import { requestCapture, serveMiniHttp, type MiniRequest, type MiniResponse } from './mini-http';
@@ -82,7 +82,7 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
           if (auth) ctx.capture({ src: meta.src, kind: 'auth', data: { session: meta.session, port: catalogPort, path: req.path.slice(0, 512), ...auth } });
           const exec = execCommand(req);
           if (exec) ctx.capture({ src: meta.src, kind: 'command', data: { session: meta.session, port: catalogPort, ...exec } });
-          return k8sRoute(req, persona);
+          return goProto(req, k8sRoute(req, persona));
         },
       });
     },

@@ -18,6 +18,8 @@ export type LineReader = Readonly<{
   push: (chunk: Uint8Array) => LinePush;
   /** Bytes waiting for their end of line (tests, and "idle with partial input" decisions). */
   pendingBytes: () => number;
+  /** The bytes themselves (a protocol that rejects a line before its end, as imap-login does). */
+  pending: () => Buffer;
 }>;
 
 const LF = 0x0a;
@@ -67,5 +69,5 @@ export function createLineReader(opts: LineReaderOptions): LineReader {
     return { lines, overflow: false };
   };
 
-  return { push, pendingBytes: () => pending.length };
+  return { push, pendingBytes: () => pending.length, pending: () => pending };
 }

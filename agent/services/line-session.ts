@@ -38,6 +38,8 @@ export type LineSessionOptions = Readonly<{
   secureContext: tls.SecureContext | null;
   implicitTls: boolean;
   onLine: (line: string, conn: LineConn) => void;
+  /** Called with the bytes of an unfinished line after each read (optional). */
+  onPartial?: (pending: Buffer, conn: LineConn) => void;
 }>;
 
 export function serveLineSession(socket: net.Socket, opts: LineSessionOptions): void {
@@ -108,8 +110,9 @@ export function serveLineSession(socket: net.Socket, opts: LineSessionOptions): 
     }
     if (overflow) {
       ctx.capture({ src: meta.src, kind: 'malformed', data: { session: meta.session, reason: `line longer than ${opts.maxLineBytes} bytes` } });
-      conn.hangUp(opts.overflowReply);
+      return conn.hangUp(opts.overflowReply);
     }
+    if (opts.onPartial && !closed && reader.pendingBytes() > 0) opts.onPartial(reader.pending(), conn);
   };
 
   const wrap = (raw: net.Socket): tls.TLSSocket => {

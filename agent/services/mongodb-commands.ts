@@ -25,6 +25,7 @@ const buildTarget: Record<DistroName, { distmod: string; openssl: string }> = {
   fedora: { distmod: 'rhel90', openssl: 'OpenSSL 3.1.4 24 Oct 2023' },
   kali: { distmod: 'debian12', openssl: 'OpenSSL 3.3.2 3 Sep 2024' },
   arch: { distmod: 'ubuntu2204', openssl: 'OpenSSL 3.4.0 22 Oct 2024' },
+  windows: { distmod: 'windows', openssl: 'Windows SChannel' },
 };
 
 export type MongoEnv = Readonly<{ version: string; distro: DistroName; connectionId: number; processId: ObjectId }>;

@@ -94,20 +94,19 @@ export type NtlmIdentity = Readonly<{
   dnsDomain: string;
   /** Windows version for the VERSION field: major, minor, build. */
   version: readonly [number, number, number];
-  challenge: Buffer;
 }>;
 
 /** Persona `domain` (`CORP` or `corp.example.com`, empty for a workgroup) → NetBIOS and DNS names. */
-export function ntlmIdentity(hostname: string, domainSetting: string, version: readonly [number, number, number], challenge: Buffer): NtlmIdentity {
+export function ntlmIdentity(hostname: string, domainSetting: string, version: readonly [number, number, number]): NtlmIdentity {
   const host = hostname.split('.')[0] ?? hostname;
   const computer = host.toUpperCase().slice(0, 15);
   const d = domainSetting.trim();
   if (d === '' || /^workgroup$/i.test(d)) {
-    return { computer, domain: computer, dnsComputer: host.toLowerCase(), dnsDomain: host.toLowerCase(), version, challenge };
+    return { computer, domain: computer, dnsComputer: host.toLowerCase(), dnsDomain: host.toLowerCase(), version };
   }
   const dnsDomain = d.includes('.') ? d.toLowerCase() : `${d.toLowerCase()}.local`;
   const netbios = (d.includes('.') ? (d.split('.')[0] ?? d) : d).toUpperCase().slice(0, 15);
-  return { computer, domain: netbios, dnsComputer: `${host.toLowerCase()}.${dnsDomain}`, dnsDomain, version, challenge };
+  return { computer, domain: netbios, dnsComputer: `${host.toLowerCase()}.${dnsDomain}`, dnsDomain, version };
 }
 
 function avPair(id: number, value: Buffer): Buffer {
@@ -124,7 +123,11 @@ function fileTime(ms: number): Buffer {
   return b;
 }
 
-export function buildChallenge(id: NtlmIdentity, clientFlags: number, now = Date.now()): Buffer {
+/**
+ * `challenge` is the 8-byte server challenge. Windows draws a fresh one for every authentication;
+ * a fixed one per host is a tell and would let precomputed (rainbow) tables crack captured hashes.
+ */
+export function buildChallenge(id: NtlmIdentity, clientFlags: number, challenge: Buffer, now = Date.now()): Buffer {
   const workgroup = id.domain === id.computer;
   const u = (s: string) => Buffer.from(s, 'utf16le');
   const targetName = u(id.domain);
@@ -147,7 +150,7 @@ export function buildChallenge(id: NtlmIdentity, clientFlags: number, now = Date
   head.writeUInt16LE(targetName.length, 14);
   head.writeUInt32LE(56, 16);
   head.writeUInt32LE(flags >>> 0, 20);
-  id.challenge.copy(head, 24, 0, 8);
+  challenge.copy(head, 24, 0, 8);
   head.writeUInt16LE(info.length, 40);
   head.writeUInt16LE(info.length, 42);
   head.writeUInt32LE(56 + targetName.length, 44);

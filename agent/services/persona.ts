@@ -26,6 +26,7 @@ function issueNet(distro: DistroName): string {
     fedora: `Fedora Linux 39 (Server Edition)\n${kernelLine}`,
     kali: 'Kali GNU/Linux Rolling',
     arch: 'Arch Linux',
+    windows: '',
   };
   return issues[distro];
 }

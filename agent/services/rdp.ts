@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import tls from 'node:tls';
 import type net from 'node:net';
 import { join } from 'node:path';
@@ -44,6 +45,7 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
       secure.setTimeout(rdpLimits.idleMs, () => secure.destroy());
       let pending: Buffer = Buffer.alloc(0);
       let challenged = false;
+      const challenge = randomBytes(8);
       let version = 2;
       secure.on('secure', () => ctx.capture({ src, kind: 'command', data: { session, command: 'TLS', protocol: secure.getProtocol(), cipher: secure.getCipher().name } }));
       secure.on('data', (chunk: Buffer) => {
@@ -72,11 +74,11 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
             if (ntlm.type === 1 && !challenged) {
               challenged = true;
               ctx.capture({ src, kind: 'command', data: { session, command: 'CREDSSP_NEGOTIATE', credsspVersion: req.version, workstation: ntlm.workstation, domain: ntlm.domain } });
-              secure.write(tsRequest(version, { negoToken: buildChallenge(identity, ntlm.flags) }));
+              secure.write(tsRequest(version, { negoToken: buildChallenge(identity, ntlm.flags, challenge) }));
               continue;
             }
             if (ntlm.type !== 3) return bad('unexpected NTLMSSP message', secure);
-            ctx.capture({ src, kind: 'auth', data: { session, method: 'credssp-ntlm', credsspVersion: req.version, ...describeAuthenticate(ntlm, identity.challenge), success: false } });
+            ctx.capture({ src, kind: 'auth', data: { session, method: 'credssp-ntlm', credsspVersion: req.version, ...describeAuthenticate(ntlm, challenge), success: false } });
             if (version >= 3) secure.write(tsRequest(version, { errorCode: STATUS_LOGON_FAILURE }));
             secure.end();
             return;

@@ -16,6 +16,7 @@ const gccByDistro: Record<DistroName, string> = {
   fedora: '13.2.1',
   kali: '14.2.0',
   arch: '14.2.1',
+  windows: '0.0.0',
 };
 
 export type RedisInfoInput = Readonly<{

@@ -25,6 +25,7 @@ const asteriskVersions: Record<DistroName, string> = {
   fedora: '18.24.2',
   kali: '20.9.3',
   arch: '21.5.0',
+  windows: '18.24.2',
 };
 
 const allow = 'INVITE, ACK, CANCEL, OPTIONS, BYE, REFER, SUBSCRIBE, NOTIFY, INFO, PUBLISH';

@@ -30,7 +30,9 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
   // Domain controllers require signing; members and workstations only enable it.
   const securityMode = ctx.decky.archetype === 'domain-controller' ? 0x03 : 0x01;
   const offered = smbDialects.filter((d) => d <= maxDialect);
-  let nextSession = deckyBytes(ctx.decky, 'smb-session-base', 8).readBigUInt64LE(0) & 0x0000_ffff_ffff_0000n;
+  // Windows hands out session ids from a counter whose start differs per boot: random per start, so
+  // neither two deckies nor two restarts of one decky share them.
+  let nextSession = randomBytes(8).readBigUInt64LE(0) & 0x0000_ffff_ffff_0000n;
 
   const onConnection = (netbios: boolean) => (socket: net.Socket, meta: ConnectionMeta) => {
     const { src, session } = meta;
@@ -40,6 +42,7 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
     let dialect = 0;
     let smbSession = 0n;
     let ntlmWorkstation = '';
+    let challenge = randomBytes(8);
     const reader = createFrameReader({
       headerBytes: 4,
       maxFrameBytes: smbLimits.maxFrameBytes,
@@ -110,18 +113,19 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
           const ntlm = parseNtlm(raw);
           if (ntlm.type === 1) {
             ntlmWorkstation = ntlm.workstation;
+            challenge = randomBytes(8);
             if (smbSession === 0n) {
               nextSession += 1n;
               smbSession = nextSession;
             }
-            send(h, smbStatus.moreProcessingRequired, sessionSetupBody(negTokenRespChallenge(buildChallenge(identity, ntlm.flags))), smbSession);
+            send(h, smbStatus.moreProcessingRequired, sessionSetupBody(negTokenRespChallenge(buildChallenge(identity, ntlm.flags, challenge))), smbSession);
             return;
           }
           fails += 1;
           ctx.capture({
             src,
             kind: 'auth',
-            data: { session, method: 'ntlmssp', dialect: dialectName(dialect), ...describeAuthenticate(ntlm, identity.challenge), negotiateWorkstation: ntlmWorkstation, success: false },
+            data: { session, method: 'ntlmssp', dialect: dialectName(dialect), ...describeAuthenticate(ntlm, challenge), negotiateWorkstation: ntlmWorkstation, success: false },
           });
           send(h, smbStatus.logonFailure, errorBody(), smbSession);
           smbSession = 0n;

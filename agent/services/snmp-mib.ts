@@ -14,6 +14,7 @@ const unameV: Record<DistroName, string> = {
   fedora: '#1 SMP PREEMPT_DYNAMIC Wed Oct 23 17:24:18 UTC 2024',
   kali: '#1 SMP PREEMPT_DYNAMIC Kali 6.11.2-1kali1 (2024-10-15)',
   arch: '#1 SMP PREEMPT_DYNAMIC Fri, 01 Nov 2024 03:30:41 +0000',
+  windows: '',
 };
 
 export type SystemGroup = Readonly<{ sysDescr: string; sysObjectID: string; sysContact: string; sysName: string; sysLocation: string; sysServices: number }>;
@@ -36,6 +37,11 @@ export function defaultSystemGroup(decky: DeckyConfig, hostname: string): System
     case 'industrial-control':
       return { sysDescr: 'Schneider Electric BMX P34 2020 Modicon M340 CPU', sysObjectID: '1.3.6.1.4.1.3833.1.7.255.10', sysContact: '', sysName: hostname, sysLocation: '', sysServices: 78 };
     default:
+      if (decky.distro === 'windows') {
+        // The Windows SNMP service's sysDescr and sysObjectID (1.3.6.1.4.1.311.1.1.3.1.1: workstation).
+        const build = distros.windows.kernel.split('.')[2] ?? '19045';
+        return { sysDescr: `Hardware: Intel64 Family 6 Model 85 Stepping 7 AT/AT COMPATIBLE - Software: Windows Version 6.3 (Build ${build} Multiprocessor Free)`, sysObjectID: '1.3.6.1.4.1.311.1.1.3.1.1', sysContact: '', sysName: hostname.toUpperCase(), sysLocation: '', sysServices: 76 };
+      }
       return {
         sysDescr: `Linux ${hostname} ${distros[decky.distro].kernel} ${unameV[decky.distro]} x86_64`,
         // NET-SNMP-TC::linux

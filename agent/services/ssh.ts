@@ -5,6 +5,7 @@ import type net from 'node:net';
 import ssh2 from 'ssh2';
 import { writeFileAtomic } from '../../shared/node/atomic-file';
 import { deckyHostname, personaString } from './persona';
+import { createSshOffer } from './ssh-kexinit';
 import { serveAuthenticated } from './ssh-session';
 import { listenTcp, type ConnectionMeta } from './tcp-listener';
 import type { RunningService, ServiceContext, ServiceModule } from './types';
@@ -105,7 +106,9 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
   const conns = new Map<string, { meta: ConnectionMeta; socket: net.Socket; identified: boolean }>();
   const key = (ip: string | undefined, port: number | undefined) => `${ip ?? ''}|${port ?? 0}`;
 
-  const server = new ssh2.Server({ hostKeys, ident }, (client, info) => {
+  const srvCfg: ssh2.ServerConfig = { hostKeys, ident };
+  const offer = createSshOffer(ident, hostKeys, srvCfg);
+  const server = new ssh2.Server(srvCfg, (client, info) => {
     const conn = conns.get(key(info.ip, info.port));
     if (conn) conn.identified = true;
     const src = conn?.meta.src ?? info.ip;
@@ -177,7 +180,7 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
       // Bytes arrived but ssh2 never saw an identification string: not an SSH client.
       if (!entry.identified && socket.bytesRead > 0) ctx.capture({ src: meta.src, kind: 'malformed', data: { session: meta.session, reason: 'no valid SSH identification string', bytes: socket.bytesRead } });
     });
-    server.injectSocket(socket);
+    offer.inject(server, socket);
   };
 
   const listener = await listenTcp({ host: ctx.host, port: ctx.port(22), capture: ctx.capture, log: ctx.log, onConnection: onSocket });

@@ -1,5 +1,4 @@
 import type { DeckyConfig } from '../../shared/domain/decky';
-import { deckyBytes } from './decky-seed';
 import { ntlmIdentity, type NtlmIdentity } from './ntlm';
 import { deckyHostname, personaString, type Persona } from './persona';
 
@@ -29,5 +28,5 @@ export function defaultDomain(decky: DeckyConfig): string {
 export function windowsNtlmIdentity(decky: DeckyConfig, persona: Persona, maxDialect = 0x0311): NtlmIdentity {
   const host = personaString(persona, 'hostname', deckyHostname(decky));
   const domain = personaString(persona, 'domain', defaultDomain(decky));
-  return ntlmIdentity(host, domain, windowsVersion(decky, maxDialect), deckyBytes(decky, 'ntlm-challenge', 8));
+  return ntlmIdentity(host, domain, windowsVersion(decky, maxDialect));
 }

@@ -12,9 +12,9 @@ export type ArchetypeDef = Readonly<{
 
 export const archetypes = {
   deaddeck: { label: 'Dead deck (SSH only)', services: ['ssh'], nmapOs: 'linux', distros: ['debian', 'ubuntu22'] },
-  'windows-workstation': { label: 'Windows workstation', services: ['smb', 'rdp'], nmapOs: 'windows', distros: ['debian', 'ubuntu22'] },
-  'windows-server': { label: 'Windows server', services: ['smb', 'rdp', 'ldap'], nmapOs: 'windows_server', distros: ['debian', 'ubuntu22'] },
-  'domain-controller': { label: 'Domain controller', services: ['ldap', 'smb', 'rdp', 'llmnr', 'dns'], nmapOs: 'windows_server', distros: ['debian', 'ubuntu22'] },
+  'windows-workstation': { label: 'Windows workstation', services: ['smb', 'rdp'], nmapOs: 'windows', distros: ['windows'] },
+  'windows-server': { label: 'Windows server', services: ['smb', 'rdp', 'ldap'], nmapOs: 'windows_server', distros: ['windows'] },
+  'domain-controller': { label: 'Domain controller', services: ['ldap', 'smb', 'rdp', 'llmnr', 'dns'], nmapOs: 'windows_server', distros: ['windows'] },
   'linux-server': { label: 'Linux server', services: ['ssh', 'http'], nmapOs: 'linux', distros: ['debian', 'ubuntu22', 'rocky9', 'fedora'] },
   'web-server': { label: 'Web server', services: ['http', 'https', 'ftp', 'ssh'], nmapOs: 'linux', distros: ['debian', 'ubuntu22', 'ubuntu20'] },
   'database-server': { label: 'Database server', services: ['mysql', 'postgres', 'redis', 'ssh'], nmapOs: 'linux', distros: ['debian', 'ubuntu22'] },
@@ -27,7 +27,7 @@ export const archetypes = {
   'monitoring-node': { label: 'Monitoring node', services: ['snmp', 'ssh', 'elasticsearch'], nmapOs: 'linux', distros: ['debian', 'rocky9'] },
   'devops-host': { label: 'DevOps host', services: ['docker_api', 'ssh', 'k8s'], nmapOs: 'linux', distros: ['ubuntu22', 'debian'] },
   'nosql-cluster': { label: 'NoSQL node', services: ['mongodb', 'redis', 'elasticsearch', 'ssh'], nmapOs: 'linux', distros: ['ubuntu22', 'debian'] },
-  'mssql-server': { label: 'SQL Server host', services: ['mssql', 'smb', 'rdp'], nmapOs: 'windows_server', distros: ['debian'] },
+  'mssql-server': { label: 'SQL Server host', services: ['mssql', 'smb', 'rdp'], nmapOs: 'windows_server', distros: ['windows'] },
   'remote-desktop': { label: 'Remote desktop box', services: ['vnc', 'ssh'], nmapOs: 'linux', distros: ['ubuntu22', 'debian'] },
 } as const satisfies Record<string, ArchetypeDef>;
 

@@ -182,6 +182,25 @@ export const distros = {
     dockerVersion: '27.3.1',
     mosquittoVersion: '2.0.20',
   },
+  // Not a Linux distro: the "distro" of the Windows archetypes, so their banners and versions come
+  // from Windows (IIS, the Microsoft FTP service, OpenSSH for Windows) instead of Debian's.
+  windows: {
+    label: 'Windows',
+    nmapOs: 'windows',
+    kernel: '10.0.19045',
+    sshVersion: 'OpenSSH_for_Windows_8.1',
+    httpServer: 'Microsoft-IIS/10.0',
+    ftpBanner: '220 Microsoft FTP Service',
+    mysqlVersion: '8.0.39',
+    postgresVersion: '16.4',
+    redisVersion: '5.0.14.1',
+    mongodbVersion: '7.0.14',
+    mssqlVersion: '15.0.2000',
+    smtpGreeting: 'Microsoft ESMTP MAIL Service ready',
+    dovecotName: 'Dovecot',
+    dockerVersion: '27.3.1',
+    mosquittoVersion: '2.0.18',
+  },
 } as const satisfies Record<string, DistroDef>;
 
 export type DistroName = keyof typeof distros;

@@ -72,7 +72,7 @@ export const services = {
   llmnr: { label: 'LLMNR/mDNS', ports: udp(5355, 5353), persona: { hostname } },
   dns: { label: 'DNS', ports: [...udp(53), ...tcp(53)], persona: { version } },
   mysql: { label: 'MySQL', ports: tcp(3306), persona: { version } },
-  postgres: { label: 'PostgreSQL', ports: tcp(5432), persona: { version } },
+  postgres: { label: 'PostgreSQL', ports: tcp(5432), persona: { version, auth: { type: 'string', help: "pg_hba method: 'password' (default) or 'md5' (salted challenge)" } } },
   mssql: { label: 'MS SQL Server', ports: tcp(1433), persona: { version, hostname } },
   mongodb: { label: 'MongoDB', ports: tcp(27017), persona: { version } },
   redis: { label: 'Redis', ports: tcp(6379), persona: { version, password: { type: 'secret', help: 'requirepass (empty: none)' } } },

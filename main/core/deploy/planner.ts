@@ -1,12 +1,12 @@
 import type { z } from 'zod';
 import { archetypes } from '../../../shared/catalog/archetypes';
-import { distros } from '../../../shared/catalog/distros';
 import type { ServiceName } from '../../../shared/catalog/services';
 import { DeckyConfig, describeZodError } from '../../../shared/domain/decky';
 import type { DeployPlanRequest } from '../../../shared/ipc/contract';
 import { AppError } from '../../../shared/errors';
 import { intToIp, rangeText, type IpRange } from '../../../shared/domain/ip-range';
 import { createIpAllocator, LOOPBACK_POOL } from './ip-pool';
+import { choosePersona } from './persona-consistency';
 
 export type PlanRequest = z.output<typeof DeployPlanRequest>;
 
@@ -36,9 +36,8 @@ export function planDeploy(req: PlanRequest, fleet: readonly FleetEntry[], targe
     throw new AppError('CONFLICT', 'no live host to deploy to: enroll a worker (Hosts page) or start the master with its local agent');
   }
   const services = resolveServices(req);
-  const archetype = req.archetype ? archetypes[req.archetype] : undefined;
-  const distro = req.distro ?? archetype?.distros[0] ?? 'debian';
-  const nmapOs = archetype?.nmapOs ?? distros[distro].nmapOs;
+  const { distro, nmapOs, warnings: personaWarnings } = choosePersona(req.archetype, req.distro, req.serviceConfig);
+  warnings.push(...personaWarnings);
   if (req.deckies && req.count !== undefined && req.count !== req.deckies.length) {
     throw new AppError('INVALID_INPUT', `count is ${req.count} but ${req.deckies.length} deckies are named; give one or make them agree`);
   }

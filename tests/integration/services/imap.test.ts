@@ -47,10 +47,10 @@ describe('imap honeypot (Dovecot persona)', () => {
     expect(auth.data).toMatchObject({ username: 'j"doe', password: 'p@ss wd' });
   });
 
-  it('closes after ten invalid commands and records an over-long line as malformed', async () => {
+  it('closes at the third invalid command (BYE instead of BAD) and records an over-long line as malformed', async () => {
     const c = await connectRaw(ip, 143);
     await c.waitFor(/ready\.\r\n/);
-    c.socket.write('junk\r\n'.repeat(10));
+    c.socket.write('junk\r\n'.repeat(3));
     await c.waitFor(/\* BYE Too many invalid IMAP commands\.\r\n/);
     c.close();
     const d = await connectRaw(ip, 143);
