@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { networkDrivers, type NetworkDriver } from '../shared/domain/decky';
 import { createLogger, type LogLevel } from '../shared/node/logger';
+import { nodeSpawnerForProcess } from '../shared/node/node-spawner';
 import { AppError, toAppError } from '../shared/errors';
 import { AGENT_DEFAULT_PORT } from '../shared/protocol/agent-api';
 import { type AgentConfig, createAgent } from './agent';
@@ -68,6 +69,7 @@ async function run(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
       createNativeRuntime(ctx, {
         ...(env['DECNET_DECKY_HOST'] ? { hostScript: env['DECNET_DECKY_HOST'] } : {}),
         ...(perProcess === undefined ? {} : { deckiesPerProcess: perProcess }),
+        spawnNode: nodeSpawnerForProcess(),
       }),
     clock: systemClock,
     log,

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { toAppError } from '../shared/errors';
 import { createLogger } from '../shared/node/logger';
 import { loadConfig } from './core/config';
-import { createMaster } from './core/master';
+import { acquireDataDirLock, createMaster } from './core/master';
 import { MASTER_VERSION } from './core/version';
 
 const USAGE = `usage:
@@ -41,6 +41,9 @@ async function main(argv: string[]): Promise<number> {
     ...(values['swarm-port'] ? { swarmPort: Number(values['swarm-port']) } : {}),
   });
   const log = createLogger({ level: config.logLevel });
+  // Before master.json or the CA is opened: a second master on this dir refuses with the owner's pid.
+  const lock = acquireDataDirLock(config.dataDir);
+  process.once('exit', () => lock.release());
   const master = await createMaster(
     { ...config, consoleApi: true, agentCliPath: join(outDir, 'agent', 'cli.js'), staticDir: join(outDir, 'renderer'), agentPackageDir: join(outDir, '..', 'dist') },
     { log },
@@ -57,6 +60,7 @@ async function main(argv: string[]): Promise<number> {
     process.once('SIGTERM', () => resolve());
   });
   await master.stop();
+  lock.release();
   return 0;
 }
 

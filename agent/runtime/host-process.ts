@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import type { DeckyRuntimeState } from '../../shared/domain/agent-status';
 import type { DeckyConfig } from '../../shared/domain/decky';
 import type { Logger } from '../../shared/node/logger';
+import { headlessNodeSpawner, type NodeSpawner } from '../../shared/node/node-spawner';
 import { AppError } from '../../shared/errors';
 import type { Clock } from '../clock';
 import { ChildMessage, type ParentMessage, type ReadyMessage } from '../decky-host-protocol';
@@ -32,6 +33,8 @@ type Slot = {
 
 export type HostProcessOptions = Readonly<{
   hostScript: string;
+  /** How to start a Node child here (Electron-as-Node inside the desktop app); default process.execPath. */
+  spawnNode?: NodeSpawner;
   onEvent: EventSink;
   clock: Clock;
   log: Logger;
@@ -145,7 +148,8 @@ export class HostProcess {
   }
 
   private spawnChild(): void {
-    const child = spawn(process.execPath, [this.opts.hostScript], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const spec = (this.opts.spawnNode ?? headlessNodeSpawner())(this.opts.hostScript, [], process.env);
+    const child = spawn(spec.command, spec.args, { env: spec.env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.child = child;
     this.spawnedAt = Date.now();
     child.on('message', (raw) => this.onMessage(raw));

@@ -5,6 +5,7 @@ import type { DeckyRuntimeState } from '../../shared/domain/agent-status';
 import type { DeckyConfig } from '../../shared/domain/decky';
 import { AppError } from '../../shared/errors';
 import { HostProcess } from './host-process';
+import type { NodeSpawner } from '../../shared/node/node-spawner';
 import type { Runtime, RuntimeContext } from './types';
 
 /** The decky host bundle sits next to the running agent bundle (out/agent/). */
@@ -18,7 +19,7 @@ export function isLoopbackIp(ip: string): boolean {
 /** Deckies one host process carries by default: amortises its ~70 MiB baseline (1 = one process per decky). */
 export const defaultDeckiesPerProcess = 16;
 
-export type NativeRuntimeOptions = { hostScript?: string; maxConcurrentStarts?: number; deckiesPerProcess?: number };
+export type NativeRuntimeOptions = { hostScript?: string; spawnNode?: NodeSpawner; maxConcurrentStarts?: number; deckiesPerProcess?: number };
 
 /** The native runtime plus what tests and benches need to see its process layout. */
 export type NativeRuntime = Runtime & Readonly<{ hostPid: (name: string) => number | undefined }>;
@@ -51,7 +52,7 @@ export function createNativeRuntime(ctx: RuntimeContext, opts: NativeRuntimeOpti
   /** A process with room, or a new one: fills processes before opening another. */
   const place = (): HostProcess => {
     for (const h of hosts) if (h.accepting && h.size < perProcess) return h;
-    const h: HostProcess = new HostProcess({ hostScript, onEvent: ctx.onEvent, clock: ctx.clock, log: ctx.log.child({ component: 'decky-host-supervisor' }), onGone: () => hosts.delete(h) });
+    const h: HostProcess = new HostProcess({ hostScript, spawnNode: opts.spawnNode, onEvent: ctx.onEvent, clock: ctx.clock, log: ctx.log.child({ component: 'decky-host-supervisor' }), onGone: () => hosts.delete(h) });
     hosts.add(h);
     return h;
   };

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { AppError } from '../../shared/errors';
 import type { CommandHandlers } from '../../shared/ipc/types';
 import { createLogger, type Logger } from '../../shared/node/logger';
+import type { NodeSpawner } from '../../shared/node/node-spawner';
 import { createAgentClient } from './agent-client';
 import { createAgentPool, type AgentClientFactory } from './agents/agent-pool';
 import { openCertificateAuthority, type CertificateAuthority } from './ca';
@@ -34,6 +35,7 @@ import { createTopologyService } from './topology/topology-service';
 export { loadConfig, type ConfigOverrides, type MasterConfig } from './config';
 export { invokeCommand } from './dispatch';
 export type { MasterEventBus, MasterEvents } from './events';
+export { acquireDataDirLock, type DataDirLock } from './data-dir-lock';
 
 export type MasterOptions = MasterConfig &
   Readonly<{
@@ -56,6 +58,8 @@ export type MasterDeps = Readonly<{
   defer?: (fn: () => Promise<void>) => void;
   /** Metrics hook: how long each heartbeat took to handle (the benchmark reads it). */
   observeHeartbeat?: (ms: number) => void;
+  /** How the local agent is started: process.execPath headless, Electron-as-Node in the desktop app. */
+  spawnNode?: NodeSpawner;
 }>;
 
 export type MasterStarted = Readonly<{
@@ -174,7 +178,7 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
         apiInfo = { url: api.url, passwordSource: auth.password.source, passwordPath: auth.password.path };
       }
       if (config.localAgent) {
-        localAgent = createLocalAgent({ dataDir: config.dataDir, cliPath: config.agentCliPath ?? join(process.cwd(), 'out', 'agent', 'cli.js'), ca, store, masterUrl: () => `https://127.0.0.1:${addr.port}`, heartbeatIntervalS: config.heartbeatIntervalMs / 1000, log, onChange: hostsChanged });
+        localAgent = createLocalAgent({ dataDir: config.dataDir, cliPath: config.agentCliPath ?? join(process.cwd(), 'out', 'agent', 'cli.js'), spawnNode: deps.spawnNode, ca, store, masterUrl: () => `https://127.0.0.1:${addr.port}`, heartbeatIntervalS: config.heartbeatIntervalMs / 1000, log, onChange: hostsChanged });
         await localAgent.start();
       }
       return {
