@@ -28,6 +28,9 @@ export type CommandDeps = Readonly<{
   settings: () => { dataDir: string; apiListen: string | null; swarmListen: string; publicBinding: BindingCheck };
 }>;
 
+/** Analyst settings kept in master.json (store.settings); read by the shell too. */
+export const CLOSE_TO_TRAY = 'closeToTray';
+
 const catalog = {
   services: Object.entries(services).map(([name, s]) => ({
     name,
@@ -44,6 +47,12 @@ const catalog = {
  * console RPC API (both validate input with the contract before calling in).
  */
 export function createCommandHandlers(d: CommandDeps): CommandHandlers {
+  const settingsView = () => {
+    const s = d.settings();
+    const ca = d.caInfo();
+    const closeToTray = d.store.settings.get(CLOSE_TO_TRAY) === true;
+    return { ...s, caFingerprint: ca.fingerprint, caExpiresAt: ca.expiresAt.toISOString(), version: MASTER_VERSION, closeToTray };
+  };
   const hostNames = () => new Map(d.store.hosts.list().map((h) => [h.uuid, h.name]));
   return {
     'hosts.list': () => Promise.resolve(d.hosts.list()),
@@ -79,10 +88,10 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
     'topologies.state': (a) => d.topologies.state(a.topologyId),
     'events.list': (a) => Promise.resolve(d.eventLog.list(a)),
     'catalog.get': () => Promise.resolve(catalog),
-    'settings.get': () => {
-      const s = d.settings();
-      const ca = d.caInfo();
-      return Promise.resolve({ ...s, caFingerprint: ca.fingerprint, caExpiresAt: ca.expiresAt.toISOString(), version: MASTER_VERSION });
+    'settings.get': () => Promise.resolve(settingsView()),
+    'settings.update': (a) => {
+      d.store.settings.set(CLOSE_TO_TRAY, a.closeToTray);
+      return Promise.resolve(settingsView());
     },
   };
 }

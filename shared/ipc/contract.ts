@@ -58,6 +58,8 @@ export const SettingsView = z.strictObject({
   caExpiresAt: Iso,
   publicBinding: z.strictObject({ ok: z.boolean(), messages: z.array(z.string()) }),
   version: z.string(),
+  /** Desktop only: closing the window keeps the master running in the tray (default: quit). */
+  closeToTray: z.boolean(),
 });
 
 /** Renderer → main request/response. Key = channel name (`<domain>.<verb>`). */
@@ -110,6 +112,7 @@ export const ipcCommands = {
     }),
   },
   'settings.get': { input: Void, output: SettingsView },
+  'settings.update': { input: z.strictObject({ closeToTray: z.boolean() }), output: SettingsView },
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 /** Main → renderer pushes. Key = channel name (`<domain>.<pastTense>`). */
