@@ -8,7 +8,7 @@ import { parse } from 'yaml';
 /** Scripts the desktop app starts as Electron-as-Node children: they must sit in app.asar.unpacked. */
 export const SPAWNED_SCRIPTS = ['out/agent/cli.js', 'out/agent/decky-host.js'];
 /** Bundles the app loads itself (main, preload, renderer) and the headless CLI. */
-export const REQUIRED_OUTPUTS = ['out/electron/main.js', 'out/electron/preload.cjs', 'out/main/cli.js', 'out/renderer/index.html', ...SPAWNED_SCRIPTS];
+export const REQUIRED_OUTPUTS = ['out/electron/main.js', 'out/electron/preload.cjs', 'out/electron/icon.png', 'out/main/cli.js', 'out/renderer/index.html', ...SPAWNED_SCRIPTS];
 
 export function loadBuilderConfig(root) {
   return parse(readFileSync(join(root, 'electron-builder.yml'), 'utf8'));

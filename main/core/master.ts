@@ -36,6 +36,7 @@ export { loadConfig, type ConfigOverrides, type MasterConfig } from './config';
 export { invokeCommand } from './dispatch';
 export type { MasterEventBus, MasterEvents } from './events';
 export { acquireDataDirLock, type DataDirLock } from './data-dir-lock';
+export { CLOSE_TO_TRAY } from './commands';
 
 export type MasterOptions = MasterConfig &
   Readonly<{

@@ -5,9 +5,11 @@ import type { WindowBounds } from './window-state';
  * The renderer is bundled and nothing remote is ever loaded, so the policy can be this tight. The
  * same string is the `<meta>` in renderer/index.html (file:// responses carry no headers, so the
  * meta is what applies in the window) and the header set on the session (tests keep them equal).
+ * frame-ancestors is ignored in a meta (Chromium warns), so it is in the header only.
  */
 export const CONSOLE_CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
+export const CONSOLE_CSP_HEADER = `${CONSOLE_CSP}; frame-ancestors 'none'`;
 
 /** The only permission the console asks for: native notifications for alerts. */
 export const ALLOWED_PERMISSIONS: ReadonlySet<string> = new Set(['notifications']);
