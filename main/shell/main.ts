@@ -1,4 +1,4 @@
-import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, Notification, screen, session, Tray, type IpcMainInvokeEvent } from 'electron';
+import { app, type BrowserWindow, dialog, ipcMain, Menu, nativeImage, Notification, screen, session, Tray, type IpcMainInvokeEvent } from 'electron';
 import log from 'electron-log/main.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

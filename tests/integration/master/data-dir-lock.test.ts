@@ -40,7 +40,7 @@ describe('decnet-master serve: one master per data dir', () => {
   });
 
   it('a stale lock of a dead pid is taken over by serve', async () => {
-    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
     writeFileSync(join(tmp.dir, 'master.lock'), `${dead}\n`);
     const m = spawn(process.execPath, args(tmp.dir), { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<number | null>((r) => m.once('exit', (code) => r(code)));

@@ -8,8 +8,8 @@ import { makeTmpDir } from '../../helpers/tmp-dir';
 /** The pid of a process that has exited (spawnSync waits for it). */
 function deadPid(): number {
   const r = spawnSync(process.execPath, ['-e', '0']);
-  expect(pidAlive(r.pid!)).toBe(false);
-  return r.pid!;
+  expect(pidAlive(r.pid)).toBe(false);
+  return r.pid;
 }
 
 describe('data dir lock', () => {

@@ -73,7 +73,7 @@ describe('Electron security checklist (testable items)', () => {
   });
 
   it('preload: exposes invoke and on only, no ipcRenderer, no Node', () => {
-    const bridge = createPreloadBridge({ invoke: () => Promise.resolve(), on: () => undefined as never, removeListener: () => undefined as never } as never);
+    const bridge = createPreloadBridge({ invoke: () => Promise.resolve(), on: () => undefined as never, removeListener: () => undefined as never });
     expect(Object.keys(bridge).sort()).toEqual(['invoke', 'on']);
     const preload = readFileSync(join(ROOT, 'main/preload/index.ts'), 'utf8');
     expect(preload.match(/exposeInMainWorld\(/g)).toHaveLength(1);
