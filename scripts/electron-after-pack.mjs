@@ -32,5 +32,8 @@ export function packagedBinaryPath(context) {
 
 export default async function afterPack(context, deps = { flipFuses }) {
   const darwin = context.electronPlatformName === 'darwin' || context.electronPlatformName === 'mas';
-  await deps.flipFuses(packagedBinaryPath(context), { ...fuseConfig, resetAdHocDarwinSignature: darwin && context.arch === 3 });
+  await deps.flipFuses(packagedBinaryPath(context), {
+    ...fuseConfig,
+    resetAdHocDarwinSignature: darwin && context.arch === 3,
+  });
 }

@@ -32,15 +32,23 @@ if (problems.length > 0) {
   process.exit(1);
 }
 if (checkOnly) {
-  console.log('npm run package --check: electron-builder.yml, its files and asarUnpack lists and the afterPack hook match out/');
+  console.log(
+    'npm run package --check: electron-builder.yml, its files and asarUnpack lists and the afterPack hook match out/',
+  );
   process.exit(0);
 }
 if (typeof electronPath !== 'string') {
-  console.error('npm run package: config checked against out/, but the Electron binary is not installed here (its download is disabled or unreachable); build desktop packages on a machine that can install Electron 41.7.1.');
+  console.error(
+    'npm run package: config checked against out/, but the Electron binary is not installed here (its download is disabled or unreachable); build desktop packages on a machine that can install Electron 41.7.1.',
+  );
   process.exit(1);
 }
 try {
-  execFileSync(process.execPath, [require.resolve('electron-builder/cli.js'), '--config', 'electron-builder.yml', ...builderArgs], { stdio: 'inherit' });
+  execFileSync(
+    process.execPath,
+    [require.resolve('electron-builder/cli.js'), '--config', 'electron-builder.yml', ...builderArgs],
+    { stdio: 'inherit' },
+  );
 } catch (err) {
   console.error(`npm run package: ${err.status ? `electron-builder exited with status ${err.status}` : err.message}`);
   process.exit(1);

@@ -13,7 +13,10 @@ const electronLevel = { debug: 'debug', info: 'info', warn: 'warn', error: 'erro
  * Applies DECNET_LOG_LEVEL to both transports, the log file path and size-based rotation. Takes
  * the electron-log instance so it runs against `electron-log/node` in tests, without Electron.
  */
-export function configureElectronLog(log: Pick<NodeLogger, 'transports'>, opts: { level: LogLevel; file: string; maxBytes?: number; archives?: number }): void {
+export function configureElectronLog(
+  log: Pick<NodeLogger, 'transports'>,
+  opts: { level: LogLevel; file: string; maxBytes?: number; archives?: number },
+): void {
   const file = log.transports.file;
   file.level = electronLevel[opts.level];
   log.transports.console.level = electronLevel[opts.level];
@@ -31,7 +34,10 @@ export function archiveLog(path: string, archives: number): void {
 }
 
 /** The core's Logger over electron-log: fields (and every child's bindings, e.g. `component`) go with each line. */
-export function electronLogger(log: Pick<NodeLogger, 'debug' | 'info' | 'warn' | 'error'>, bindings: Record<string, unknown> = {}): Logger {
+export function electronLogger(
+  log: Pick<NodeLogger, 'debug' | 'info' | 'warn' | 'error'>,
+  bindings: Record<string, unknown> = {},
+): Logger {
   const fields = (f?: Record<string, unknown>) => ({ ...bindings, ...f });
   return {
     debug: (m, f) => log.debug(m, fields(f)),

@@ -1,4 +1,16 @@
-import { app, type BrowserWindow, dialog, ipcMain, Menu, nativeImage, Notification, screen, session, Tray, type IpcMainInvokeEvent } from 'electron';
+import {
+  app,
+  type BrowserWindow,
+  dialog,
+  ipcMain,
+  Menu,
+  nativeImage,
+  Notification,
+  screen,
+  session,
+  Tray,
+  type IpcMainInvokeEvent,
+} from 'electron';
 import log from 'electron-log/main.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -6,7 +18,14 @@ import { fileURLToPath } from 'node:url';
 import { toAppError } from '../../shared/errors';
 import type { Logger } from '../../shared/node/logger';
 import { electronNodeSpawner } from '../../shared/node/node-spawner';
-import { acquireDataDirLock, CLOSE_TO_TRAY, createMaster, loadConfig, type DataDirLock, type Master } from '../core/master';
+import {
+  acquireDataDirLock,
+  CLOSE_TO_TRAY,
+  createMaster,
+  loadConfig,
+  type DataDirLock,
+  type Master,
+} from '../core/master';
 import { registerIpc, sendEvent } from './ipc';
 import { configureElectronLog, electronLogger } from './log-setup';
 import { aboutPanelOptions, buildMenuTemplate } from './menu';
@@ -72,19 +91,40 @@ function createTray(): Tray {
 }
 
 async function boot(): Promise<void> {
-  const config = loadConfig(process.env, { dataDir: process.env['DECNET_DATA_DIR'] ?? join(app.getPath('userData'), 'data') });
+  const config = loadConfig(process.env, {
+    dataDir: process.env['DECNET_DATA_DIR'] ?? join(app.getPath('userData'), 'data'),
+  });
   configureElectronLog(log, { level: config.logLevel, file: join(app.getPath('userData'), 'logs', 'main.log') });
   logger = electronLogger(log, { app: 'decnet-console' });
   lock = acquireDataDirLock(config.dataDir);
   hardenSession(session.defaultSession);
   // The local agent and its decky hosts are this binary as Node (the RunAsNode fuse stays on).
   const spawnNode = electronNodeSpawner(process.execPath);
-  master = await createMaster({ ...config, consoleApi: false, agentCliPath: join(outDir, 'agent', 'cli.js'), agentPackageDir: join(outDir, '..', 'dist') }, { log: logger, spawnNode });
+  master = await createMaster(
+    {
+      ...config,
+      consoleApi: false,
+      agentCliPath: join(outDir, 'agent', 'cli.js'),
+      agentPackageDir: join(outDir, '..', 'dist'),
+    },
+    { log: logger, spawnNode },
+  );
   await master.start();
   const m = master;
   disposeIpc = registerIpc({ ipcMain, handlers: m.handlers, isTrustedSender, log: logger });
-  app.setAboutPanelOptions(aboutPanelOptions({ appName: APP_NAME, version: app.getVersion(), caFingerprint: m.ca.caInfo().fingerprint }));
-  Menu.setApplicationMenu(Menu.buildFromTemplate(buildMenuTemplate({ appName: APP_NAME, isDev: !app.isPackaged, platform: process.platform, onAbout: () => app.showAboutPanel() })));
+  app.setAboutPanelOptions(
+    aboutPanelOptions({ appName: APP_NAME, version: app.getVersion(), caFingerprint: m.ca.caInfo().fingerprint }),
+  );
+  Menu.setApplicationMenu(
+    Menu.buildFromTemplate(
+      buildMenuTemplate({
+        appName: APP_NAME,
+        isDev: !app.isPackaged,
+        platform: process.platform,
+        onAbout: () => app.showAboutPanel(),
+      }),
+    ),
+  );
   m.events.onAny((event, payload) => {
     if (window) sendEvent(window.webContents, event, payload);
   });

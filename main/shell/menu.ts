@@ -11,10 +11,25 @@ export function buildMenuTemplate(o: MenuOptions): MenuItemConstructorOptions[] 
   const about: MenuItemConstructorOptions = { label: `About ${o.appName}`, click: o.onAbout };
   const appMenu: MenuItemConstructorOptions[] =
     o.platform === 'darwin'
-      ? [{ label: o.appName, submenu: [about, { type: 'separator' }, { role: 'hide' }, { role: 'hideOthers' }, { role: 'unhide' }, { type: 'separator' }, { role: 'quit' }] }]
+      ? [
+          {
+            label: o.appName,
+            submenu: [
+              about,
+              { type: 'separator' },
+              { role: 'hide' },
+              { role: 'hideOthers' },
+              { role: 'unhide' },
+              { type: 'separator' },
+              { role: 'quit' },
+            ],
+          },
+        ]
       : [{ label: 'File', submenu: [{ role: 'quit' }] }];
   const view: MenuItemConstructorOptions[] = [
-    ...(o.isDev ? ([{ role: 'reload' }, { role: 'forceReload' }, { role: 'toggleDevTools' }, { type: 'separator' }] as const) : []),
+    ...(o.isDev
+      ? ([{ role: 'reload' }, { role: 'forceReload' }, { role: 'toggleDevTools' }, { type: 'separator' }] as const)
+      : []),
     { role: 'resetZoom' },
     { role: 'zoomIn' },
     { role: 'zoomOut' },
@@ -23,7 +38,18 @@ export function buildMenuTemplate(o: MenuOptions): MenuItemConstructorOptions[] 
   ];
   return [
     ...appMenu,
-    { label: 'Edit', submenu: [{ role: 'undo' }, { role: 'redo' }, { type: 'separator' }, { role: 'cut' }, { role: 'copy' }, { role: 'paste' }, { role: 'selectAll' }] },
+    {
+      label: 'Edit',
+      submenu: [
+        { role: 'undo' },
+        { role: 'redo' },
+        { type: 'separator' },
+        { role: 'cut' },
+        { role: 'copy' },
+        { role: 'paste' },
+        { role: 'selectAll' },
+      ],
+    },
     { label: 'View', submenu: view },
     { role: 'windowMenu' },
     { role: 'help', submenu: o.platform === 'darwin' ? [] : [about] },
@@ -31,7 +57,11 @@ export function buildMenuTemplate(o: MenuOptions): MenuItemConstructorOptions[] 
 }
 
 /** The About panel names the version and the CA fingerprint workers pin. */
-export function aboutPanelOptions(o: { appName: string; version: string; caFingerprint: string }): AboutPanelOptionsOptions {
+export function aboutPanelOptions(o: {
+  appName: string;
+  version: string;
+  caFingerprint: string;
+}): AboutPanelOptionsOptions {
   return {
     applicationName: o.appName,
     applicationVersion: o.version,

@@ -20,10 +20,16 @@ export const allowPermission = (permission: string): boolean => ALLOWED_PERMISSI
 export const allowRequest = (url: string): boolean => /^(file|devtools|data|blob):/.test(url);
 
 /** Every window.open is denied; an https link is handed to the system browser instead. */
-export const windowOpenAction = (url: string): { action: 'deny'; openExternal: string | null } => ({ action: 'deny', openExternal: url.startsWith('https://') ? url : null });
+export const windowOpenAction = (url: string): { action: 'deny'; openExternal: string | null } => ({
+  action: 'deny',
+  openExternal: url.startsWith('https://') ? url : null,
+});
 
 /** The console window: sandboxed, isolated, no Node, no webview, remembered bounds. */
-export function buildWindowOptions(opts: { preload: string; bounds: WindowBounds | null }): BrowserWindowConstructorOptions {
+export function buildWindowOptions(opts: {
+  preload: string;
+  bounds: WindowBounds | null;
+}): BrowserWindowConstructorOptions {
   return {
     width: opts.bounds?.width ?? 1440,
     height: opts.bounds?.height ?? 900,

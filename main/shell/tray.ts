@@ -12,7 +12,12 @@ export function trayMenuTemplate(o: { onOpen: () => void; onQuit: () => void }):
   return [{ label: 'Open console', click: o.onOpen }, { type: 'separator' }, { label: 'Quit', click: o.onQuit }];
 }
 
-export type AlertCounter = Readonly<{ add(): void; seen(): void; count(): number; onChange(fn: (n: number) => void): void }>;
+export type AlertCounter = Readonly<{
+  add(): void;
+  seen(): void;
+  count(): number;
+  onChange(fn: (n: number) => void): void;
+}>;
 
 /**
  * The tray's count source until incidents exist (#19): `security.alerted` bus events since the
@@ -39,9 +44,14 @@ export function createAlertCounter(): AlertCounter {
 }
 
 /** Closing the window: hide to the tray only when the analyst chose it and we are not quitting. */
-export const closeAction = (o: { closeToTray: boolean; quitting: boolean }): 'hide' | 'close' => (o.closeToTray && !o.quitting ? 'hide' : 'close');
+export const closeAction = (o: { closeToTray: boolean; quitting: boolean }): 'hide' | 'close' =>
+  o.closeToTray && !o.quitting ? 'hide' : 'close';
 
 /** A native notification for a security alert: kind in the title, the message as the body. */
-export function alertNotification(a: { kind: string; message: string }): { title: string; body: string; urgency: 'critical' } {
+export function alertNotification(a: { kind: string; message: string }): {
+  title: string;
+  body: string;
+  urgency: 'critical';
+} {
   return { title: `DECNET alert: ${a.kind}`, body: a.message.slice(0, 500), urgency: 'critical' };
 }

@@ -40,7 +40,9 @@ export function windowStateStore(path: string, fs: StateFs) {
       const b = parsed.data;
       if (b.x === undefined || b.y === undefined) return b;
       const { x, y } = b;
-      const visible = displays.some((d) => x + 50 > d.x && x < d.x + d.width - 50 && y >= d.y && y < d.y + d.height - 50);
+      const visible = displays.some(
+        (d) => x + 50 > d.x && x < d.x + d.width - 50 && y >= d.y && y < d.y + d.height - 50,
+      );
       if (visible) return b;
       const { x: _x, y: _y, ...size } = b;
       return size;

@@ -1,7 +1,14 @@
 import type { MenuItemConstructorOptions } from 'electron';
 import { describe, expect, it } from 'vitest';
 import { aboutPanelOptions, buildMenuTemplate } from '../../../main/shell/menu';
-import { alertNotification, badgeCount, closeAction, createAlertCounter, trayMenuTemplate, trayTooltip } from '../../../main/shell/tray';
+import {
+  alertNotification,
+  badgeCount,
+  closeAction,
+  createAlertCounter,
+  trayMenuTemplate,
+  trayTooltip,
+} from '../../../main/shell/tray';
 import { windowStateStore } from '../../../main/shell/window-state';
 
 const roles = (items: MenuItemConstructorOptions[]): string[] =>
@@ -12,19 +19,25 @@ describe('application menu', () => {
 
   it('production: standard edit roles, no reload, no devtools', () => {
     const r = roles(buildMenuTemplate({ ...base, isDev: false }));
-    expect(r).toEqual(expect.arrayContaining(['undo', 'redo', 'cut', 'copy', 'paste', 'selectAll', 'quit', 'windowMenu']));
+    expect(r).toEqual(
+      expect.arrayContaining(['undo', 'redo', 'cut', 'copy', 'paste', 'selectAll', 'quit', 'windowMenu']),
+    );
     for (const bad of ['reload', 'forceReload', 'toggleDevTools']) expect(r).not.toContain(bad);
   });
 
   it('development: reload and devtools', () => {
-    expect(roles(buildMenuTemplate({ ...base, isDev: true }))).toEqual(expect.arrayContaining(['reload', 'forceReload', 'toggleDevTools']));
+    expect(roles(buildMenuTemplate({ ...base, isDev: true }))).toEqual(
+      expect.arrayContaining(['reload', 'forceReload', 'toggleDevTools']),
+    );
   });
 
   it('an About item calls onAbout on every platform', () => {
     for (const platform of ['linux', 'darwin', 'win32'] as const) {
       let called = 0;
       const find = (items: MenuItemConstructorOptions[]): MenuItemConstructorOptions | undefined =>
-        items.map((i) => (i.label?.startsWith('About') ? i : Array.isArray(i.submenu) ? find(i.submenu) : undefined)).find(Boolean);
+        items
+          .map((i) => (i.label?.startsWith('About') ? i : Array.isArray(i.submenu) ? find(i.submenu) : undefined))
+          .find(Boolean);
       const about = find(buildMenuTemplate({ ...base, platform, isDev: false, onAbout: () => called++ }));
       (about?.click as () => void)();
       expect(called, platform).toBe(1);
@@ -111,7 +124,13 @@ describe('window state store', () => {
   });
 
   it('ignores malformed, oversized or out-of-range files, and refuses to save nonsense', () => {
-    for (const bad of ['{', '[]', JSON.stringify({ width: 10, height: 10 }), JSON.stringify({ width: 1000, height: 700, extra: 1 }), ' '.repeat(5000)]) {
+    for (const bad of [
+      '{',
+      '[]',
+      JSON.stringify({ width: 10, height: 10 }),
+      JSON.stringify({ width: 1000, height: 700, extra: 1 }),
+      ' '.repeat(5000),
+    ]) {
       expect(windowStateStore('/s.json', memFs(bad).fs).load([display]), bad.slice(0, 20)).toBeNull();
     }
     const m = memFs();

@@ -33,7 +33,12 @@ describe('electron-log setup', () => {
 
   it('archives shift by one and the oldest is dropped', () => {
     const p = join(tmp.dir, 'a.log');
-    for (const [f, c] of [[p, 'current'], [join(tmp.dir, 'a.1.log'), 'one'], [join(tmp.dir, 'a.2.log'), 'two']] as const) writeFileSync(f, c);
+    for (const [f, c] of [
+      [p, 'current'],
+      [join(tmp.dir, 'a.1.log'), 'one'],
+      [join(tmp.dir, 'a.2.log'), 'two'],
+    ] as const)
+      writeFileSync(f, c);
     archiveLog(p, 2);
     expect(existsSync(p)).toBe(false);
     expect(readFileSync(join(tmp.dir, 'a.1.log'), 'utf8')).toBe('current');

@@ -14,7 +14,10 @@ export function SettingsPage() {
 
   return (
     <section className="page">
-      <PageHeader title="Settings" summary="Listeners and the CA come from the master's environment (change it and restart); the window behaviour is yours to set here." />
+      <PageHeader
+        title="Settings"
+        summary="Listeners and the CA come from the master's environment (change it and restart); the window behaviour is yours to set here."
+      />
       {settings.error && <ErrorNotice error={settings.error} onRetry={() => void settings.refetch()} />}
       {settings.isPending && <div className="loading">Loading settings…</div>}
       {s && (
