@@ -49,7 +49,7 @@ export const boundaryConfig = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'out/**', 'dist/**', 'eslint.config.mjs', 'renderer/dist/**', 'test-results/**'] },
+  { ignores: ['node_modules/**', 'out/**', 'dist/**', 'eslint.config.mjs', 'renderer/dist/**', 'test-results/**', 'scripts/*.d.mts'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../shared/node/logger';
+import { nodeSpawnerForProcess } from '../shared/node/node-spawner';
 import { AppError, toAppError } from '../shared/errors';
 import { type AgentConfig, createAgent } from './agent';
 import { systemClock } from './clock';
@@ -105,6 +106,7 @@ async function run(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
       createNativeRuntime(ctx, {
         ...(env['DECNET_DECKY_HOST'] ? { hostScript: env['DECNET_DECKY_HOST'] } : {}),
         ...(perProcess === undefined ? {} : { deckiesPerProcess: perProcess }),
+        spawnNode: nodeSpawnerForProcess(),
       }),
     clock: systemClock,
     log,

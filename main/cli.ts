@@ -216,9 +216,12 @@ async function serve(args: string[]): Promise<number> {
   if ('error' in parsed) throw new UsageError(parsed.error);
   // Loaded on demand: the master (X.509, store, listeners) is most of the start-up cost, and
   // help or a console subcommand needs none of it.
-  const { createMaster, loadConfig } = await import('./core/master');
+  const { acquireDataDirLock, createMaster } = await import('./core/master');
   const config = loadConfig(parsed.env);
   const log = createLogger({ level: config.logLevel });
+  // Before master.json or the CA is opened: a second master on this dir refuses with the owner's pid.
+  const lock = acquireDataDirLock(config.dataDir);
+  process.once('exit', () => lock.release());
   const master = await createMaster(
     {
       ...config,
@@ -250,6 +253,7 @@ async function serve(args: string[]): Promise<number> {
   if (onQuit !== 'keep' && onQuit !== 'stop')
     process.stderr.write(`decnet-master: DECNET_LOCAL_DECKIES_ON_QUIT must be keep or stop (got "${onQuit}"); stopping them\n`);
   await master.stop({ stopLocalDeckies: onQuit !== 'keep' });
+  lock.release();
   return EXIT.ok;
 }
 

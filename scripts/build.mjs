@@ -2,7 +2,7 @@
 // the agent tarball, scripts/package-agent.mjs, bundles them), the Electron main (ESM) and
 // preload (CJS: sandboxed preloads cannot load ESM), and the renderer with Vite.
 import { build } from 'esbuild';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 
 const node = { bundle: true, platform: 'node', target: 'node20', format: 'esm', packages: 'external', sourcemap: 'linked', logLevel: 'warning' };
 const entries = [
@@ -23,6 +23,9 @@ const entries = [
   },
 ];
 await Promise.all(entries.filter((e) => existsSync(e.entryPoints[0])).map((e) => build(e)));
+// The tray icon ships inside the packed out/ tree (electron-builder.yml packs out/** only).
+mkdirSync('out/electron', { recursive: true });
+copyFileSync('assets/icons/icon.png', 'out/electron/icon.png');
 
 const skipRenderer = process.argv.includes('--no-renderer');
 if (!skipRenderer && existsSync('renderer/vite.config.ts')) {

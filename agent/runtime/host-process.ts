@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import type { DeckyRuntimeState } from '../../shared/domain/agent-status';
 import type { DeckyConfig } from '../../shared/domain/decky';
 import type { Logger } from '../../shared/node/logger';
+import { headlessNodeSpawner, type NodeSpawner } from '../../shared/node/node-spawner';
 import { AppError } from '../../shared/errors';
 import type { Clock } from '../clock';
 import {
@@ -58,6 +59,8 @@ export type HostProcessOptions = Readonly<{
   hostScript: string;
   /** Where host processes keep their control socket, registry entry, event spool and log. */
   hostsDir: string;
+  /** How to start a Node child here (Electron-as-Node inside the desktop app); default process.execPath. */
+  spawnNode?: NodeSpawner;
   onEvent: EventSink;
   /** Resolves once every event passed to onEvent so far is on the agent's disk (then it is acked). */
   flushEvents: () => Promise<void>;
@@ -288,11 +291,12 @@ export class HostProcess {
       mkdirSync(this.opts.hostsDir, { recursive: true, mode: 0o700 });
       // Its own log file and session: nothing of the agent (pipes, process group) ties it to us.
       fd = openSync(files.log, 'a', 0o600);
-      const proc = spawn(process.execPath, [this.opts.hostScript], {
-        detached: true,
-        stdio: ['ignore', fd, fd],
-        env: { ...process.env, DECNET_HOST_ID: id, DECNET_HOSTS_DIR: this.opts.hostsDir },
+      const spec = (this.opts.spawnNode ?? headlessNodeSpawner())(this.opts.hostScript, [], {
+        ...process.env,
+        DECNET_HOST_ID: id,
+        DECNET_HOSTS_DIR: this.opts.hostsDir,
       });
+      const proc = spawn(spec.command, spec.args, { detached: true, stdio: ['ignore', fd, fd], env: spec.env });
       proc.unref();
       pid = proc.pid;
       proc.once('error', (err) => this.log.error('cannot start a decky host process', { err: err.message }));

@@ -6,6 +6,7 @@ import type { DeckyRuntimeState } from '../../shared/domain/agent-status';
 import type { DeckyConfig } from '../../shared/domain/decky';
 import { AttackerEvent } from '../../shared/domain/events';
 import { AppError, toAppError } from '../../shared/errors';
+import type { NodeSpawner } from '../../shared/node/node-spawner';
 import { hostFiles, type HostRegistryEntry, isAlive, readRegistry, removeHostFiles } from '../decky-host-channel';
 import { HostProcess, type HostProcessOptions } from './host-process';
 import type { Runtime, RuntimeContext } from './types';
@@ -21,7 +22,7 @@ export function isLoopbackIp(ip: string): boolean {
 /** Deckies one host process carries by default: amortises its ~70 MiB baseline (1 = one process per decky). */
 export const defaultDeckiesPerProcess = 16;
 
-export type NativeRuntimeOptions = { hostScript?: string; maxConcurrentStarts?: number; deckiesPerProcess?: number };
+export type NativeRuntimeOptions = { hostScript?: string; spawnNode?: NodeSpawner; maxConcurrentStarts?: number; deckiesPerProcess?: number };
 
 /** The native runtime plus what tests and benches need to see its process layout. */
 export type NativeRuntime = Runtime & Readonly<{ hostPid: (name: string) => number | undefined; hostsDir: string; attach: () => Promise<void>; detach: () => Promise<void> }>;
@@ -64,7 +65,7 @@ export function createNativeRuntime(ctx: RuntimeContext, opts: NativeRuntimeOpti
     return h;
   };
 
-  const hostOptions = (onGone: () => void): HostProcessOptions => ({ hostScript, hostsDir, onEvent: ctx.onEvent, flushEvents, clock: ctx.clock, log: ctx.log.child({ component: 'decky-host-supervisor' }), onGone });
+  const hostOptions = (onGone: () => void): HostProcessOptions => ({ hostScript, hostsDir, ...(opts.spawnNode ? { spawnNode: opts.spawnNode } : {}), onEvent: ctx.onEvent, flushEvents, clock: ctx.clock, log: ctx.log.child({ component: 'decky-host-supervisor' }), onGone });
 
   /** A host process that died while no agent watched: its spooled events still reach the master. */
   const salvage = async (entry: HostRegistryEntry): Promise<void> => {

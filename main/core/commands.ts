@@ -33,6 +33,9 @@ export type CommandDeps = Readonly<{
   mutateDefault: Readonly<{ get(): number | null; set(minutes: number | null): void }>;
 }>;
 
+/** Analyst settings kept in master.json (store.settings); read by the shell too. */
+export const CLOSE_TO_TRAY = 'closeToTray';
+
 const catalog = {
   services: Object.entries(services).map(([name, s]) => ({
     name,
@@ -51,7 +54,8 @@ const catalog = {
 export function createCommandHandlers(d: CommandDeps): CommandHandlers {
   const settingsView = () => {
     const ca = d.caInfo();
-    return { ...d.settings(), caFingerprint: ca.fingerprint, caExpiresAt: ca.expiresAt.toISOString(), version: MASTER_VERSION, mutateInterval: d.mutateDefault.get() };
+    const closeToTray = d.store.settings.get(CLOSE_TO_TRAY) === true;
+    return { ...d.settings(), caFingerprint: ca.fingerprint, caExpiresAt: ca.expiresAt.toISOString(), version: MASTER_VERSION, mutateInterval: d.mutateDefault.get(), closeToTray };
   };
   const hostNames = () => new Map(d.store.hosts.list().map((h) => [h.uuid, h.name]));
   return {
@@ -108,6 +112,10 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
     'settings.get': () => Promise.resolve(settingsView()),
     'settings.setMutateInterval': (a) => {
       d.mutateDefault.set(a.mutateInterval);
+      return Promise.resolve(settingsView());
+    },
+    'settings.update': (a) => {
+      d.store.settings.set(CLOSE_TO_TRAY, a.closeToTray);
       return Promise.resolve(settingsView());
     },
   };

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { AppError } from '../../shared/errors';
 import type { CommandHandlers } from '../../shared/ipc/types';
 import { createLogger, type Logger } from '../../shared/node/logger';
+import type { NodeSpawner } from '../../shared/node/node-spawner';
 import { createAgentClient } from './agent-client';
 import { createAgentPool, type AgentClientFactory, type AgentPool } from './agents/agent-pool';
 import { openCertificateAuthority, type CertificateAuthority } from './ca';
@@ -39,6 +40,8 @@ import { createTopologyService } from './topology/topology-service';
 export { loadConfig, type ConfigOverrides, type MasterConfig } from './config';
 export { invokeCommand } from './dispatch';
 export type { MasterEventBus, MasterEvents } from './events';
+export { acquireDataDirLock, type DataDirLock } from './data-dir-lock';
+export { CLOSE_TO_TRAY } from './commands';
 
 export type MasterOptions = MasterConfig &
   Readonly<{
@@ -65,6 +68,8 @@ export type MasterDeps = Readonly<{
   observeHeartbeat?: (ms: number) => void;
   /** How alert webhooks are POSTed (default: undici); a unit test injects a recorder. */
   webhookPost?: WebhookPost;
+  /** How the local agent is started: process.execPath headless, Electron-as-Node in the desktop app. */
+  spawnNode?: NodeSpawner;
 }>;
 
 export type MasterStarted = Readonly<{
@@ -226,7 +231,7 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
         apiInfo = { url: api.url, passwordSource: auth.password.source, passwordPath: auth.password.path };
       }
       if (config.localAgent) {
-        localAgent = createLocalAgent({ dataDir: config.dataDir, cliPath: config.agentCliPath ?? join(process.cwd(), 'out', 'agent', 'cli.js'), ca, store, masterUrl: () => `https://127.0.0.1:${addr.port}`, heartbeatIntervalS: config.heartbeatIntervalMs / 1000, log, onChange: hostsChanged });
+        localAgent = createLocalAgent({ dataDir: config.dataDir, cliPath: config.agentCliPath ?? join(process.cwd(), 'out', 'agent', 'cli.js'), spawnNode: deps.spawnNode, ca, store, masterUrl: () => `https://127.0.0.1:${addr.port}`, heartbeatIntervalS: config.heartbeatIntervalMs / 1000, log, onChange: hostsChanged });
         await localAgent.start();
       }
       return {

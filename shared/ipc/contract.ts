@@ -69,6 +69,8 @@ export const SettingsView = z.strictObject({
   }),
   /** Fleet default for scheduled mutation, minutes; null = off. */
   mutateInterval: MutateInterval.nullable(),
+  /** Desktop only: closing the window keeps the master running in the tray (default: quit). */
+  closeToTray: z.boolean(),
 });
 export type SettingsView = z.output<typeof SettingsView>;
 
@@ -147,6 +149,7 @@ export const ipcCommands = {
   },
   'incidents.update': { input: z.strictObject({ id: z.uuid(), state: z.enum(['acknowledged', 'closed']) }), output: Incident },
   'settings.setMutateInterval': { input: z.strictObject({ mutateInterval: MutateInterval.nullable() }), output: SettingsView },
+  'settings.update': { input: z.strictObject({ closeToTray: z.boolean() }), output: SettingsView },
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 /** Main → renderer pushes. Key = channel name (`<domain>.<pastTense>`). */

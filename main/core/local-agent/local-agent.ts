@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { AppError } from '../../../shared/errors';
 import { writeFileAtomic } from '../../../shared/node/atomic-file';
 import type { Logger } from '../../../shared/node/logger';
+import { headlessNodeSpawner, type NodeSpawner } from '../../../shared/node/node-spawner';
 import { fingerprintOfPem } from '../../../shared/node/tls';
 import type { CertificateAuthority } from '../ca';
 import type { Store } from '../store/store';
@@ -19,6 +20,8 @@ export type LocalAgentOptions = Readonly<{
   dataDir: string;
   /** out/agent/cli.js */
   cliPath: string;
+  /** How to start a Node child (the shell injects Electron-as-Node); default process.execPath. */
+  spawnNode?: NodeSpawner;
   ca: CertificateAuthority;
   store: Store;
   masterUrl: () => string;
@@ -122,22 +125,9 @@ export function createLocalAgent(opts: LocalAgentOptions): LocalAgent {
   };
 
   const launch = (port: number) => {
-    const args = [
-      opts.cliPath,
-      'run',
-      '--dir',
-      dir,
-      '--state-dir',
-      join(dir, 'state'),
-      '--listen',
-      `127.0.0.1:${port}`,
-      '--network',
-      'loopback',
-    ];
-    const proc = spawn(process.execPath, args, {
-      env: { ...process.env, DECNET_HEARTBEAT_INTERVAL_S: String(opts.heartbeatIntervalS) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const args = ['run', '--dir', dir, '--state-dir', join(dir, 'state'), '--listen', `127.0.0.1:${port}`, '--network', 'loopback'];
+    const spec = (opts.spawnNode ?? headlessNodeSpawner())(opts.cliPath, args, { ...process.env, DECNET_HEARTBEAT_INTERVAL_S: String(opts.heartbeatIntervalS) });
+    const proc = spawn(spec.command, spec.args, { env: spec.env, stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
     if (proc.pid) void writeFileAtomic(pidFile, `${proc.pid}\n`, 0o644).catch(() => undefined);
     const started = Date.now();

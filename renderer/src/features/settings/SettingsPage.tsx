@@ -1,4 +1,4 @@
-import { useCommand } from '../../api/use-command';
+import { useCommand, useCommandMutation } from '../../api/use-command';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { Icon } from '../../components/Icon';
 import { PageHeader } from '../../components/PageHeader';
@@ -9,11 +9,15 @@ import { useNow } from '../../lib/use-now';
 export function SettingsPage() {
   const settings = useCommand('settings.get', {});
   const now = useNow(60_000);
+  const update = useCommandMutation('settings.update', ['settings.get']);
   const s = settings.data;
 
   return (
     <section className="page">
-      <PageHeader title="Settings" summary="Read-only: change these with the master's environment and restart it." />
+      <PageHeader
+        title="Settings"
+        summary="Listeners and the CA come from the master's environment (change it and restart); the window behaviour is yours to set here."
+      />
       {settings.error && <ErrorNotice error={settings.error} onRetry={() => void settings.refetch()} />}
       {settings.isPending && <div className="loading">Loading settings…</div>}
       {s && (
@@ -104,6 +108,16 @@ export function SettingsPage() {
               <dt>Version</dt>
               <dd className="mono">{s.version}</dd>
             </dl>
+            <label className="check">
+              <input
+                type="checkbox"
+                checked={s.closeToTray}
+                disabled={update.isPending}
+                onChange={(e) => update.mutate({ closeToTray: e.target.checked })}
+              />{' '}
+              Closing the desktop window keeps the master running in the tray
+            </label>
+            {update.error && <ErrorNotice error={update.error} />}
           </div>
         </div>
       )}
