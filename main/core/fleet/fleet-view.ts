@@ -97,7 +97,8 @@ export function createFleetView(
         }
         const patch: Partial<DeckyRecord> = { placedOn: host.uuid, state, services };
         // Only a settled record takes the reported config; during a mutate the delta decides.
-        if (!existing.pendingMutation) patch.config = { ...config, serviceConfig: config.serviceConfig };
+        // The schedule (interval, last mutation) is the master's: a worker's copy never overrides it.
+        if (!existing.pendingMutation) patch.config = withSchedule({ ...config, serviceConfig: config.serviceConfig }, existing.config);
         if (store.fleet.patch(d.name, patch)) {
           store.fleet.patch(d.name, { updatedAt: at });
           names.push(d.name);
@@ -119,3 +120,12 @@ export function createFleetView(
 }
 
 export type FleetView = ReturnType<typeof createFleetView>;
+
+function withSchedule(config: DeckyRecord['config'], master: DeckyRecord['config']): DeckyRecord['config'] {
+  const { lastMutated: _l, mutateInterval: _m, ...rest } = config;
+  return {
+    ...rest,
+    ...(master.lastMutated === undefined ? {} : { lastMutated: master.lastMutated }),
+    ...(master.mutateInterval === undefined ? {} : { mutateInterval: master.mutateInterval }),
+  };
+}

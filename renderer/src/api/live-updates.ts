@@ -5,6 +5,7 @@ import type { Command, DecnetBridge, EventName } from '../../../shared/ipc/types
 export const invalidationsByEvent = {
   'hosts.changed': ['hosts.list'],
   'deckies.changed': ['deckies.list', 'hosts.list'],
+  'deckies.mutated': ['deckies.list', 'lifecycle.recent'],
   'lifecycle.changed': ['lifecycle.get', 'lifecycle.recent', 'deckies.list'],
   'events.captured': ['events.list'],
   'topologies.changed': ['topologies.list', 'topologies.state'],
