@@ -151,8 +151,12 @@ async function main(): Promise<void> {
     }
     const msg = parsed.data;
     if (msg.type === 'ack') {
-      for (const i of msg.ids) sent.delete(i);
-      return void spool.ack(msg.ids).then(pump);
+      // Forgotten as sent only once gone from the spool: a pump in between must not send them again.
+      const ids = msg.ids;
+      return void spool.ack(ids).then(() => {
+        for (const i of ids) sent.delete(i);
+        pump();
+      });
     }
     if (msg.type === 'start') return void start(msg);
     if (msg.name === undefined) return void shutdown(0);

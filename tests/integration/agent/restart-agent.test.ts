@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive, readRegistry } from '../../../agent/decky-host-channel';
 import { eventually } from '../../helpers/eventually';
 import { makeTmpDir } from '../../helpers/tmp-dir';
+import { startPoller } from './restart-poller';
 import {
   type AgentProcess,
   agentCaller,
