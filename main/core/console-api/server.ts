@@ -132,7 +132,9 @@ function bearer(req: IncomingMessage): string | null {
 function requireJson(req: IncomingMessage): void {
   const len = Number(req.headers['content-length'] ?? 0);
   const chunked = req.headers['transfer-encoding'] !== undefined;
-  if ((len > 0 || chunked) && !(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/json')) {
+  // The media type exactly (parameters such as charset allowed): `application/jsonfoo` is not JSON.
+  const mediaType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if ((len > 0 || chunked) && mediaType !== 'application/json') {
     throw new AppError('INVALID_INPUT', 'request body must be application/json');
   }
 }

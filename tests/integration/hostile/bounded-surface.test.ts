@@ -1,5 +1,6 @@
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { Agent as UndiciAgent, request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { swarmBounds } from '../../../main/core/swarm/swarm-listener';
@@ -48,11 +49,14 @@ describe('bounded unauthenticated surface', () => {
     global.gc?.();
     const before = process.memoryUsage().rss;
     const chunk = Buffer.alloc(1024 * 1024, 0x41);
-    // eslint-disable-next-line @typescript-eslint/require-await -- undici wants an async iterable body
-    const streamed = async function* () {
-      yield Buffer.from('{"token":"');
-      for (let i = 0; i < 15; i++) yield chunk;
-    };
+    // Streamed without content-length: the limit must hold while reading, not only on the header.
+    const streamed = () =>
+      Readable.from(
+        (function* () {
+          yield Buffer.from('{"token":"');
+          for (let i = 0; i < 15; i++) yield chunk;
+        })(),
+      );
     const results = await Promise.all(
       Array.from({ length: 32 }, () =>
         request(url, {

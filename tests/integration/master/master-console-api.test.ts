@@ -65,6 +65,12 @@ describe('console RPC API', () => {
     expect(unknown).toMatchObject({ status: 404, body: { ok: false, error: { code: 'NOT_FOUND' } } });
     const notJson = await post('/api/v1/rpc/hosts.list', 'a=b', token, { 'content-type': 'application/x-www-form-urlencoded' });
     expect(notJson.status).toBe(400);
+    const lookalike = await post('/api/v1/rpc/hosts.list', {}, token, { 'content-type': 'application/jsonfoo' });
+    expect(lookalike.status).toBe(400);
+    const charset = await post('/api/v1/rpc/hosts.list', {}, token, { 'content-type': 'application/json; charset=utf-8' });
+    expect(charset.status).toBe(200);
+    const nullBody = await post('/api/v1/rpc/hosts.list', null, token);
+    expect(nullBody).toMatchObject({ status: 400, body: { ok: false, error: { code: 'INVALID_INPUT' } } });
     const missing = await post('/api/v1/rpc/hosts.check', { hostUuid: '7d3c1f52-1111-4222-8333-944455556666' }, token);
     expect(missing).toMatchObject({ status: 404, body: { ok: false, error: { code: 'NOT_FOUND' } } });
   });
