@@ -7,7 +7,7 @@ import { type AgentConfig, createAgent } from './agent';
 import { systemClock } from './clock';
 import { agentOptions, loadAgentConfig, optionsHelp } from './config';
 import { createMasterClient } from './master-client';
-import { createNativeRuntime } from './runtime/native';
+import { createNativeRuntime } from './runtime/native/native-runtime';
 import { AGENT_VERSION } from './version';
 
 const USAGE = `usage: decnet-agent <command> [options]

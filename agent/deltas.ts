@@ -3,7 +3,7 @@ import { MAX_DELTA_ERROR, type LifecycleDelta, type LifecycleOperation } from '.
 import type { Logger } from '../shared/node/logger';
 import { toAppError } from '../shared/errors';
 import type { Clock } from './clock';
-import type { Outbox } from './outbox';
+import type { Outbox } from './store/outbox';
 
 export type DeltaReporter = (d: { deckyName: string; operation: LifecycleOperation; lifecycleId?: string | undefined; error?: unknown }) => Promise<void>;
 

@@ -8,7 +8,7 @@ import type { Clock } from './clock';
 import type { DeltaReporter } from './deltas';
 import type { Job, JobJournal } from './job-journal';
 import type { Runtime } from './runtime/types';
-import type { StateStore } from './state';
+import type { StateStore } from './store/state';
 import type { TaskQueue } from './task-queue';
 
 /** How long self-destruct lets queued deploys/mutates finish before it tears down regardless. */

@@ -2,7 +2,7 @@ import type { HeartbeatBody } from '../shared/domain/agent-status';
 import type { Logger } from '../shared/node/logger';
 import { toAppError } from '../shared/errors';
 import type { Clock } from './clock';
-import type { Outbox } from './outbox';
+import type { Outbox } from './store/outbox';
 
 /** Most deltas one heartbeat carries; the rest ride the next beats. */
 export const MAX_DELTAS_PER_BEAT = 1000;

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { DeckyName } from '../shared/domain/decky';
 import { LifecycleOperation } from '../shared/domain/lifecycle';
 import type { Logger } from '../shared/node/logger';
-import { openDurableLog } from './durable-log';
+import { openDurableLog } from './store/durable-log';
 
 export const JOURNAL_FILE = 'jobs.jsonl';
 /** Finished jobs remembered for idempotence (a master re-sending a job after its own restart). */

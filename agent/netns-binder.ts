@@ -6,7 +6,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { BinderRequest, type BinderReply } from './network/binder-protocol';
-import { describeListenError } from './services/tcp-listener';
+import { describeListenError } from './services/kit/tcp-listener';
 
 const BINDER_LIFETIME_MS = 60_000;
 

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock } from '../agent/clock';
-import { createNativeRuntime } from '../agent/runtime/native';
+import { createNativeRuntime } from '../agent/runtime/native/native-runtime';
 import { archetypes } from '../shared/catalog/archetypes';
 import { DeckyConfig } from '../shared/domain/decky';
 import { createLogger } from '../shared/node/logger';

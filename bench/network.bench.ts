@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { systemClock } from '../agent/clock';
 import { arpingProbe } from '../agent/network/arp-probe';
 import { createDeckyNetwork } from '../agent/network/decky-network';
-import { createNativeRuntime } from '../agent/runtime/native';
+import { createNativeRuntime } from '../agent/runtime/native/native-runtime';
 import { archetypes } from '../shared/catalog/archetypes';
 import { DeckyConfig, type NetworkDriver } from '../shared/domain/decky';
 import { tryParseRange } from '../shared/domain/ip-range';

@@ -4,11 +4,11 @@
 // response), close. Connections come from 64 loopback sources so the per-source cap is not measured.
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { ftpService } from '../agent/services/ftp';
-import { httpService } from '../agent/services/http';
-import { sshService } from '../agent/services/ssh';
-import { telnetService } from '../agent/services/telnet';
-import type { ServiceModule } from '../agent/services/types';
+import { ftpService } from '../agent/services/ftp/ftp';
+import { httpService } from '../agent/services/http/http';
+import { sshService } from '../agent/services/shell/ssh';
+import { telnetService } from '../agent/services/shell/telnet';
+import type { ServiceModule } from '../agent/services/kit/types';
 import { startService } from '../tests/integration/services/service-harness';
 import { percentile, record, size } from './lib/results';
 

@@ -4,13 +4,13 @@
 // attempts per second, latency percentiles and captured events.
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { ldapService } from '../agent/services/ldap';
-import { mongodbService } from '../agent/services/mongodb';
-import { mssqlService } from '../agent/services/mssql';
-import { mysqlService } from '../agent/services/mysql';
-import { postgresService } from '../agent/services/postgres';
-import { redisService } from '../agent/services/redis';
-import type { ServiceModule } from '../agent/services/types';
+import { ldapService } from '../agent/services/ldap/ldap';
+import { mongodbService } from '../agent/services/db/mongodb';
+import { mssqlService } from '../agent/services/db/mssql';
+import { mysqlService } from '../agent/services/db/mysql';
+import { postgresService } from '../agent/services/db/postgres';
+import { redisService } from '../agent/services/db/redis';
+import type { ServiceModule } from '../agent/services/kit/types';
 import { hex, login7, mysqlLogin, opMsg, pgStartup } from '../tests/integration/services/db-messages';
 import { startService } from '../tests/integration/services/service-harness';
 import { percentile, record, size } from './lib/results';

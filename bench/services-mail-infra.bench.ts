@@ -5,16 +5,16 @@
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
-import { dockerApiService } from '../agent/services/docker-api';
-import { elasticsearchService } from '../agent/services/elasticsearch';
-import { httpsService } from '../agent/services/https';
-import { imapService } from '../agent/services/imap';
-import { k8sService } from '../agent/services/k8s';
-import { mqttService } from '../agent/services/mqtt';
-import { pop3Service } from '../agent/services/pop3';
-import { smtpService } from '../agent/services/smtp';
-import { smtpRelayService } from '../agent/services/smtp-relay';
-import type { ServiceModule } from '../agent/services/types';
+import { dockerApiService } from '../agent/services/http/docker-api';
+import { elasticsearchService } from '../agent/services/http/elasticsearch';
+import { httpsService } from '../agent/services/http/https';
+import { imapService } from '../agent/services/mail/imap';
+import { k8sService } from '../agent/services/http/k8s';
+import { mqttService } from '../agent/services/infra/mqtt';
+import { pop3Service } from '../agent/services/mail/pop3';
+import { smtpService } from '../agent/services/mail/smtp';
+import { smtpRelayService } from '../agent/services/mail/smtp-relay';
+import type { ServiceModule } from '../agent/services/kit/types';
 import { startService } from '../tests/integration/services/service-harness';
 import { percentile, record, size } from './lib/results';
 

@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 const node = { bundle: true, platform: 'node', target: 'node20', format: 'esm', packages: 'external', sourcemap: 'linked', logLevel: 'warning' };
 const entries = [
   { ...node, entryPoints: ['agent/cli.ts'], outfile: 'out/agent/cli.js' },
-  { ...node, entryPoints: ['agent/decky-host.ts'], outfile: 'out/agent/decky-host.js' },
+  { ...node, entryPoints: ['agent/runtime/native/decky-host.ts'], outfile: 'out/agent/decky-host.js' },
   { ...node, entryPoints: ['agent/netns-binder.ts'], outfile: 'out/agent/netns-binder.js' },
   { ...node, entryPoints: ['main/cli.ts'], outfile: 'out/main/cli.js' },
   { ...node, entryPoints: ['main/shell/main.ts'], outfile: 'out/electron/main.js' },

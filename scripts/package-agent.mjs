@@ -25,7 +25,7 @@ const banner = [
   'const __dirname = __decnetDirname(__filename);',
 ].join(' ');
 await build({
-  entryPoints: { cli: 'agent/cli.ts', 'decky-host': 'agent/decky-host.ts', 'netns-binder': 'agent/netns-binder.ts' },
+  entryPoints: { cli: 'agent/cli.ts', 'decky-host': 'agent/runtime/native/decky-host.ts', 'netns-binder': 'agent/netns-binder.ts' },
   outdir: join(stage, 'lib'),
   bundle: true,
   platform: 'node',

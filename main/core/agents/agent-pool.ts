@@ -1,7 +1,7 @@
 import { AppError } from '../../../shared/errors';
 import type { Logger } from '../../../shared/node/logger';
 import type { TlsIdentity } from '../../../shared/node/tls';
-import type { AgentClient, AgentHost } from '../agent-client';
+import type { AgentClient, AgentHost } from './agent-client';
 import type { HostRecord } from '../store/schema';
 
 export type AgentClientFactory = (host: AgentHost, identity: TlsIdentity) => AgentClient;

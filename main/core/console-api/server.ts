@@ -6,7 +6,7 @@ import type { CommandHandlers } from '../../../shared/ipc/types';
 import type { Logger } from '../../../shared/node/logger';
 import { readJson, sendJson } from '../../../shared/node/route-server';
 import { invokeCommand } from '../dispatch';
-import type { MasterEventBus } from '../events';
+import type { MasterEventBus } from '../bus';
 import { passwordMatches, type Sessions } from './auth';
 import type { RateLimiter } from './rate-limiter';
 import { openSse } from './sse';

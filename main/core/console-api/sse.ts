@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { MasterEventBus } from '../events';
+import type { MasterEventBus } from '../bus';
 
 const KEEPALIVE_MS = 15_000;
 

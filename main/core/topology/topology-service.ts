@@ -6,7 +6,7 @@ import { AppError, toAppError } from '../../../shared/errors';
 import type { Logger } from '../../../shared/node/logger';
 import type { AgentPool } from '../agents/agent-pool';
 import { iso, type Clock } from '../clock';
-import type { MasterEventBus } from '../events';
+import type { MasterEventBus } from '../bus';
 import type { HostRecord, TopologyRecord } from '../store/schema';
 import type { Store } from '../store/store';
 import { assertValidTopology, type Draft } from './validate';

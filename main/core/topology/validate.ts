@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { isServiceName } from '../../../shared/catalog/services';
 import type { TopologyDraft } from '../../../shared/ipc/contract';
 import { AppError } from '../../../shared/errors';
-import { intToIp, ipToInt } from '../deploy/ip-pool';
+import { intToIp, ipToInt } from '../deckies/ip-pool';
 
 export type Draft = z.output<typeof TopologyDraft>;
 export type TopologyIssue = Readonly<{ code: string; message: string }>;

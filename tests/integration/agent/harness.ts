@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { Agent as UndiciAgent, request } from 'undici';
 import { readFile } from 'node:fs/promises';
-import { isAlive, readRegistry } from '../../../agent/decky-host-channel';
+import { isAlive, readRegistry } from '../../../agent/runtime/native/decky-host-channel';
 import { writeIdentity } from '../../../agent/identity';
 import { openCertificateAuthority, type CertificateAuthority, type IssuedIdentity } from '../../../main/core/ca';
 import type { HeartbeatBody } from '../../../shared/domain/agent-status';

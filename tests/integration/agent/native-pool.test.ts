@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../agent/clock';
-import { createNativeRuntime, type NativeRuntime } from '../../../agent/runtime/native';
+import { createNativeRuntime, type NativeRuntime } from '../../../agent/runtime/native/native-runtime';
 import { DeckyConfig } from '../../../shared/domain/decky';
 import type { AttackerEvent } from '../../../shared/domain/events';
 import { createLogger } from '../../../shared/node/logger';

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isAlive, readRegistry } from '../../../agent/decky-host-channel';
+import { isAlive, readRegistry } from '../../../agent/runtime/native/decky-host-channel';
 import { eventually } from '../../helpers/eventually';
 import { makeTmpDir } from '../../helpers/tmp-dir';
 import { startPoller } from './restart-poller';

@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Agent as UndiciAgent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isAlive, readRegistry } from '../../../agent/decky-host-channel';
+import { isAlive, readRegistry } from '../../../agent/runtime/native/decky-host-channel';
 import { openCertificateAuthority } from '../../../main/core/ca';
 import { clientTlsOptions, fingerprintOfPem } from '../../../shared/node/tls';
 import { eventually } from '../../helpers/eventually';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { imapService } from '../../../agent/services/imap';
+import { imapService } from '../../../agent/services/mail/imap';
 import { makeTmpDir } from '../../helpers/tmp-dir';
 import { run, startService, type ServiceHarness } from '../services/service-harness';
 import { portLine, probeAnswer, tcpProbes } from './nmap-probes';

@@ -2,7 +2,7 @@ import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { k8sService } from '../../../agent/services/k8s';
+import { k8sService } from '../../../agent/services/http/k8s';
 import { makeTmpDir } from '../../helpers/tmp-dir';
 import { run, startService, type ServiceHarness } from '../services/service-harness';
 import { portLine, serviceProbesPath } from './nmap-probes';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sshService } from '../../../agent/services/ssh';
+import { sshService } from '../../../agent/services/shell/ssh';
 import { openSshAlgorithms } from '../../../agent/services/ssh-algorithms';
 import { makeTmpDir } from '../../helpers/tmp-dir';
 import { run, startService, type ServiceHarness } from '../services/service-harness';

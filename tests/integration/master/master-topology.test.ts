@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAgentClient } from '../../../main/core/agent-client';
+import { createAgentClient } from '../../../main/core/agents/agent-client';
 import { AppError } from '../../../shared/errors';
 import type { CommandInput } from '../../../shared/ipc/types';
 import { makeTmpDir } from '../../helpers/tmp-dir';

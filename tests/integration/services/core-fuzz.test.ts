@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ftpService } from '../../../agent/services/ftp';
-import { httpService } from '../../../agent/services/http';
-import { sshService } from '../../../agent/services/ssh';
-import { telnetService } from '../../../agent/services/telnet';
-import type { ServiceModule } from '../../../agent/services/types';
+import { ftpService } from '../../../agent/services/ftp/ftp';
+import { httpService } from '../../../agent/services/http/http';
+import { sshService } from '../../../agent/services/shell/ssh';
+import { telnetService } from '../../../agent/services/shell/telnet';
+import type { ServiceModule } from '../../../agent/services/kit/types';
 import { connectRaw } from './mail-infra-helpers';
 import { blastAll, mutatedInputs } from './fuzz-helpers';
 import { startService, type ServiceHarness } from './service-harness';

@@ -1,4 +1,4 @@
-import { encodeBson } from '../../../agent/services/mongodb-bson';
+import { encodeBson } from '../../../agent/services/db/bson-codec';
 
 /** Valid client messages for the database/directory honeypots (fuzz seeds, benchmark logins). */
 

@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { DeckyConfig, type DeckyConfigInput } from '../../../shared/domain/decky';
 import { silentLogger } from '../../../shared/node/logger';
-import { personaFor } from '../../../agent/services/persona';
-import type { CapturedInteraction, RunningService, ServiceModule } from '../../../agent/services/types';
+import { personaFor } from '../../../agent/services/kit/persona';
+import type { CapturedInteraction, RunningService, ServiceModule } from '../../../agent/services/kit/types';
 import { makeTmpDir } from '../../helpers/tmp-dir';
 
 export type ServiceHarness = Readonly<{

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mysqlService } from '../../../agent/services/mysql';
-import { postgresService } from '../../../agent/services/postgres';
-import { smbService } from '../../../agent/services/smb';
+import { mysqlService } from '../../../agent/services/db/mysql';
+import { postgresService } from '../../../agent/services/db/postgres';
+import { smbService } from '../../../agent/services/smb/smb';
 import { hex, pgStartup } from './db-messages';
 import { tcpConnect } from './raw-clients';
 import { startService, type ServiceHarness } from './service-harness';

@@ -1,7 +1,7 @@
 import { connect, createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createAgentClient } from '../../../main/core/agent-client';
+import { createAgentClient } from '../../../main/core/agents/agent-client';
 import { openCertificateAuthority, type CertificateAuthority, type IssuedIdentity } from '../../../main/core/ca';
 import { AppError } from '../../../shared/errors';
 import { FingerprintMismatchError, serverTlsOptions } from '../../../shared/node/tls';

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { enrollWithBundle, enrollWithToken } from '../../../agent/enroll';
 import { loadIdentity } from '../../../agent/identity';
 import { createMasterClient } from '../../../agent/master-client';
-import { createAgentClient } from '../../../main/core/agent-client';
+import { createAgentClient } from '../../../main/core/agents/agent-client';
 import { openCertificateAuthority } from '../../../main/core/ca';
 import { createEnrollment, createHostRegistry, createJoinTokenStore, sha256Hex } from '../../../main/core/enrollment';
 import { AppError } from '../../../shared/errors';

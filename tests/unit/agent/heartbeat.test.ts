@@ -4,7 +4,7 @@ import type { HeartbeatBody } from '../../../shared/domain/agent-status';
 import { silentLogger } from '../../../shared/node/logger';
 import type { Clock } from '../../../agent/clock';
 import { createHeartbeat } from '../../../agent/heartbeat';
-import { openOutbox } from '../../../agent/outbox';
+import { openOutbox } from '../../../agent/store/outbox';
 import { eventually } from '../../helpers/eventually';
 import { makeTmpDir } from '../../helpers/tmp-dir';
 

@@ -1,7 +1,7 @@
 import { Memory } from 'lowdb';
 import { silentLogger } from '../../../shared/node/logger';
 import type { Clock } from '../../../main/core/clock';
-import { createEventBus, type MasterEventBus, type MasterEvents } from '../../../main/core/events';
+import { createEventBus, type MasterEventBus, type MasterEvents } from '../../../main/core/bus';
 import type { DbData } from '../../../main/core/store/schema';
 import { openStore } from '../../../main/core/store/store';
 

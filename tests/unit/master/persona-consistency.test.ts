@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { personaFor } from '../../../agent/services/persona';
+import { personaFor } from '../../../agent/services/kit/persona';
 import { archetypeNames, archetypes } from '../../../shared/catalog/archetypes';
 import { distroNames, distros } from '../../../shared/catalog/distros';
 import { osFingerprints } from '../../../shared/catalog/os-fingerprints';
-import { choosePersona, osFamily } from '../../../main/core/deploy/persona-consistency';
-import { planDeploy, type PlanHost } from '../../../main/core/deploy/planner';
+import { choosePersona, osFamily } from '../../../main/core/deckies/persona-consistency';
+import { planDeploy, type PlanHost } from '../../../main/core/deckies/planner';
 
 const host: PlanHost = { uuid: randomUUID(), name: 'w1', local: false, deckyCount: 0 };
 const linuxWords = /debian|ubuntu|rocky|centos|fedora|alpine|kali|arch linux|\(unix\)|vsftpd|postfix|dovecot/i;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { lanOf } from '../../../main/core/deploy/deploy-service';
-import { planDeploy, type PlanHost } from '../../../main/core/deploy/planner';
+import { lanOf } from '../../../main/core/deckies/deploy-service';
+import { planDeploy, type PlanHost } from '../../../main/core/deckies/planner';
 import type { HostRecord } from '../../../main/core/store/schema';
 import { tryParseRange } from '../../../shared/domain/ip-range';
 

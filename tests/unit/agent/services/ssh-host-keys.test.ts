@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import ssh2 from 'ssh2';
 import { afterEach, describe, expect, it } from 'vitest';
-import { generateHostKey, isUsableHostKey, loadOrCreateHostKeys } from '../../../../agent/services/ssh';
+import { generateHostKey, isUsableHostKey, loadOrCreateHostKeys } from '../../../../agent/services/shell/ssh';
 import { makeTmpDir } from '../../../helpers/tmp-dir';
 
 let cleanup: (() => Promise<void>) | null = null;

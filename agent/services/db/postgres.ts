@@ -1,0 +1,102 @@
+import type net from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { distros } from '../../../shared/catalog/distros';
+import { ProtocolError, runBinarySession } from '../kit/binary-session';
+import { personaString } from '../kit/persona';
+import {
+  authRequest,
+  errorResponse,
+  passwordFailed,
+  pgAuth,
+  pgLimits,
+  pgMajor,
+  readPgMessage,
+  readStartupPacket,
+  unsupportedProtocol,
+} from './postgres-codec';
+import { listenTcp, type ConnectionMeta } from '../kit/tcp-listener';
+import type { RunningService, ServiceContext, ServiceModule } from '../kit/types';
+
+/**
+ * PostgreSQL login that asks for the password in clear (a `password` line in pg_hba.conf), or as
+ * md5 when the persona says so, and always fails with 28P01. Nothing is sent before
+ * authentication (no ParameterStatus), exactly like postmaster; the version only leaks through
+ * the error site of an unsupported protocol, which is what nmap reads. SSL and GSS encryption
+ * requests are declined with 'N'. authentication_timeout (60 s) bounds the login.
+ */
+export const postgresSessionLimits = { idleMs: 60_000, maxMessages: 8 } as const;
+
+async function start(ctx: ServiceContext): Promise<RunningService> {
+  const version = personaString(ctx.persona, 'version', distros[ctx.decky.distro].postgresVersion);
+  const major = pgMajor(version);
+  const md5 = personaString(ctx.persona, 'auth', 'password') === 'md5';
+
+  const onConnection = (socket: net.Socket, meta: ConnectionMeta) => {
+    let stage: 'startup' | 'password' = 'startup';
+    let params: Record<string, string> = {};
+    let salt = Buffer.alloc(0);
+
+    runBinarySession(ctx, socket, meta, { maxBufferBytes: pgLimits.maxStartup, ...postgresSessionLimits }, (buf, c) => {
+      if (stage === 'startup') {
+        const got = readStartupPacket(buf);
+        if (!got) return 0;
+        const p = got.packet;
+        switch (p.kind) {
+          case 'ssl':
+          case 'gssenc':
+            c.capture('request', { type: p.kind === 'ssl' ? 'SSLRequest' : 'GSSENCRequest' });
+            c.send('N');
+            return got.size;
+          case 'cancel':
+            c.capture('request', { type: 'CancelRequest' });
+            c.end();
+            return got.size;
+          case 'unsupported':
+            c.capture('request', { type: 'startup', protocol: `${p.major}.${p.minor}` });
+            c.end(unsupportedProtocol(major, p.major, p.minor));
+            return got.size;
+          case 'startup': {
+            params = p.params;
+            const user = params.user ?? '';
+            c.capture('request', { type: 'startup', protocol: '3.0', user, database: params.database ?? user, application: params.application_name ?? null, params });
+            if (!user) {
+              c.end(errorResponse({ severity: 'FATAL', code: '28000', message: 'no PostgreSQL user name specified in startup packet', file: major >= 17 ? 'backend_startup.c' : 'postmaster.c', line: major >= 17 ? 752 : 2281, routine: 'ProcessStartupPacket' }));
+              return got.size;
+            }
+            stage = 'password';
+            if (md5) {
+              salt = randomBytes(4);
+              c.send(authRequest(pgAuth.md5, salt));
+            } else c.send(authRequest(pgAuth.cleartext));
+            return got.size;
+          }
+        }
+      }
+      const msg = readPgMessage(buf);
+      if (!msg) return 0;
+      // A client that gives up on the password prompt (psql without -W) sends Terminate 'X'.
+      if (msg.tag === 'X') {
+        c.end();
+        return msg.size;
+      }
+      if (msg.tag !== 'p') throw new ProtocolError(`expected password message, got '${msg.tag}'`);
+      const nul = msg.body.indexOf(0);
+      const secret = msg.body.toString('utf8', 0, nul < 0 ? msg.body.length : nul).slice(0, 256);
+      const user = params.user ?? '';
+      c.capture('auth', {
+        method: md5 ? 'md5' : 'password',
+        username: user,
+        ...(md5 ? { hash: secret, salt: salt.toString('hex') } : { password: secret }),
+        database: params.database ?? user,
+        application: params.application_name ?? null,
+      });
+      c.end(passwordFailed(major, user));
+      return msg.size;
+    });
+  };
+
+  const listener = await listenTcp({ host: ctx.host, port: ctx.port(5432), capture: ctx.capture, log: ctx.log, onConnection });
+  return { bound: [listener.bound], close: listener.close };
+}
+
+export const postgresService: ServiceModule = { name: 'postgres', start };

@@ -1,0 +1,16 @@
+import { serveHttp } from './http';
+import { deckyHostname, personaString } from '../kit/persona';
+import { personaCert } from '../kit/tls-cert';
+import type { RunningService, ServiceContext, ServiceModule } from '../kit/types';
+
+/**
+ * HTTPS on 443: the HTTP persona (pages, error pages, capture) behind real TLS with the decky's
+ * self-signed certificate, created once in its data dir so returning visitors see the same one.
+ */
+async function start(ctx: ServiceContext): Promise<RunningService> {
+  const cn = personaString(ctx.persona, 'certCn', '') || deckyHostname(ctx.decky);
+  const pair = await personaCert(ctx.dataDir, { cn });
+  return serveHttp(ctx, { catalogPort: 443, tls: pair });
+}
+
+export const httpsService: ServiceModule = { name: 'https', start };

@@ -1,0 +1,100 @@
+// reflect-metadata must be evaluated before @peculiar/x509 (its tsyringe dependency throws otherwise).
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
+import { createHash, randomBytes, randomInt, webcrypto, X509Certificate } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../../../shared/node/atomic-file';
+import { nodeCrypto } from '../../../shared/node/pki';
+
+export type PersonaCert = Readonly<{ key: string; cert: string }>;
+
+/**
+ * RSA-2048 / SHA-256 like Debian's ssl-cert "snakeoil" certificate, the self-signed pair a freshly
+ * installed Postfix, Dovecot or Apache uses: an EC or freshly minted cert would stand out.
+ */
+const rsa = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 } as const;
+const dayMs = 86_400_000;
+
+/** Names in a DN must not smuggle separators; the persona is analyst input but stays tidy. */
+function safeCn(cn: string): string {
+  const cleaned = cn.replace(/[^A-Za-z0-9.*-]/g, '').slice(0, 64);
+  return cleaned || 'localhost';
+}
+
+/** One file pair per distinct spec: a CN or SAN change yields a new certificate, as a re-keyed host would. */
+function fileBase(spec: CertSpec): string {
+  const extra = [...(spec.dnsNames ?? []), ...(spec.ips ?? [])];
+  const suffix = extra.length ? `-${createHash('sha256').update(extra.join(',')).digest('hex').slice(0, 8)}` : '';
+  return `${safeCn(spec.cn)}${suffix}`;
+}
+
+export type CertSpec = Readonly<{
+  cn: string;
+  /** Extra subjectAltName DNS names (the CN is always the first one). */
+  dnsNames?: readonly string[];
+  ips?: readonly string[];
+}>;
+
+export async function createPersonaCert(spec: CertSpec, now = Date.now()): Promise<PersonaCert> {
+  const name = safeCn(spec.cn);
+  const altNames: x509.JsonGeneralName[] = [name, ...(spec.dnsNames ?? []).map(safeCn)].map((value) => ({ type: 'dns', value }));
+  for (const ip of spec.ips ?? []) altNames.push({ type: 'ip', value: ip });
+  const keys = await webcrypto.subtle.generateKey(rsa, true, ['sign', 'verify']);
+  // Backdated by weeks to months: a certificate issued the minute the decky came up is a tell.
+  const notBefore = new Date(now - randomInt(20, 400) * dayMs);
+  const serial = randomBytes(20);
+  serial[0] = (serial[0] ?? 0) & 0x7f;
+  const cert = await x509.X509CertificateGenerator.createSelfSigned(
+    {
+      serialNumber: serial.toString('hex'),
+      name: `CN=${name}`,
+      notBefore,
+      notAfter: new Date(notBefore.getTime() + 3650 * dayMs),
+      signingAlgorithm: rsa,
+      keys,
+      extensions: [new x509.SubjectAlternativeNameExtension(altNames)],
+    },
+    nodeCrypto,
+  );
+  const key = x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY');
+  return { key, cert: cert.toString('pem') };
+}
+
+/**
+ * The decky's certificate for `cn`, generated once and kept in its data dir so that every TLS
+ * service of the decky (and every restart) presents the same one. A changed CN makes a new pair.
+ */
+export async function loadOrCreatePersonaCert(dataDir: string, spec: CertSpec): Promise<PersonaCert> {
+  const dir = join(dataDir, 'tls');
+  const base = fileBase(spec);
+  const keyPath = join(dir, `${base}.key`);
+  const certPath = join(dir, `${base}.crt`);
+  try {
+    const [key, cert] = await Promise.all([readFile(keyPath, 'utf8'), readFile(certPath, 'utf8')]);
+    new X509Certificate(cert);
+    return { key, cert };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== undefined && !String(code).startsWith('ERR_')) throw err;
+  }
+  const pair = await createPersonaCert(spec);
+  await writeFileAtomic(keyPath, pair.key, 0o600);
+  await writeFileAtomic(certPath, pair.cert, 0o644);
+  return pair;
+}
+
+/**
+ * Concurrent services of one decky ask for the same certificate at start; one generation per
+ * (dir, cn) keeps them from racing and presenting different certificates.
+ */
+const pending = new Map<string, Promise<PersonaCert>>();
+export function personaCert(dataDir: string, spec: CertSpec): Promise<PersonaCert> {
+  const k = `${dataDir}\0${fileBase(spec)}`;
+  let p = pending.get(k);
+  if (!p) {
+    p = loadOrCreatePersonaCert(dataDir, spec).finally(() => pending.delete(k));
+    pending.set(k, p);
+  }
+  return p;
+}

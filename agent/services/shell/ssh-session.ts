@@ -1,0 +1,181 @@
+import type ssh2 from 'ssh2';
+import { answerCommandLine, promptOf, type ShellIdentity } from './fake-shell';
+import { createLineReader } from '../kit/line-reader';
+import type { CapturedInteraction } from '../kit/types';
+
+/** Bounds of one authenticated SSH connection. */
+export const sshSessionLimits = { maxLineBytes: 4096, maxCommands: 500, maxChannels: 10 } as const;
+
+export type SshSessionContext = Readonly<{
+  src: string;
+  session: string;
+  identity: ShellIdentity;
+  capture: (interaction: CapturedInteraction) => void;
+  /** Ends the whole connection (limits reached, malformed input). */
+  end: () => void;
+}>;
+
+const CTRL_C = 0x03;
+const CTRL_D = 0x04;
+const BACKSPACE = 0x08;
+const DEL = 0x7f;
+
+/**
+ * Serves the channels of an authenticated connection: shell and exec get fake answers, every
+ * forwarding, subsystem (sftp) and agent request is refused, and each request is recorded.
+ */
+export function serveAuthenticated(client: ssh2.Connection, ctx: SshSessionContext): void {
+  let channels = 0;
+  let commands = 0;
+  const record = (data: Record<string, unknown>) => ctx.capture({ src: ctx.src, kind: 'command', data: { session: ctx.session, user: ctx.identity.user, ...data } });
+  const countCommand = (): boolean => {
+    commands += 1;
+    if (commands <= sshSessionLimits.maxCommands) return true;
+    ctx.end();
+    return false;
+  };
+
+  client.on('tcpip', (_accept, reject, info) => {
+    // Port forwarding would turn the decky into a proxy for the attacker: always refused.
+    record({ channel: 'direct-tcpip', destIP: info.destIP, destPort: info.destPort });
+    reject();
+  });
+  client.on('openssh.streamlocal', (_accept, reject, info) => {
+    record({ channel: 'streamlocal', socketPath: info.socketPath });
+    reject();
+  });
+  client.on('request', (_accept, reject, name) => {
+    record({ globalRequest: name });
+    reject?.();
+  });
+
+  client.on('session', (accept, reject) => {
+    channels += 1;
+    if (channels > sshSessionLimits.maxChannels) return reject();
+    const session = accept();
+    let pty = false;
+    session.on('pty', (ok, _no, info) => {
+      pty = true;
+      record({ request: 'pty', term: info.term, cols: info.cols, rows: info.rows });
+      ok?.();
+    });
+    session.on('env', (ok, _no, info) => {
+      record({ request: 'env', key: info.key, value: info.val });
+      ok?.();
+    });
+    session.on('window-change', (ok) => ok?.());
+    session.on('signal', (ok) => ok?.());
+    session.on('x11', (_ok, no) => no?.());
+    session.on('auth-agent', (_ok, no) => no?.());
+    session.on('sftp', (_ok, no) => {
+      record({ request: 'subsystem', name: 'sftp' });
+      no();
+    });
+    session.on('subsystem', (_ok, no, info) => {
+      record({ request: 'subsystem', name: info.name });
+      no();
+    });
+    session.on('exec', (ok, _no, info) => {
+      const stream = ok();
+      if (!countCommand()) return;
+      const command = info.command.slice(0, sshSessionLimits.maxLineBytes);
+      record({ mode: 'exec', command });
+      const reply = answerCommandLine(command, ctx.identity);
+      if (reply.code === 127) stream.stderr.write(reply.output + '\n');
+      else if (reply.output) stream.write(reply.output + '\n');
+      stream.exit(reply.code);
+      stream.end();
+    });
+    session.on('shell', (ok) => {
+      const stream = ok();
+      runShell(stream, pty, ctx, record, countCommand);
+    });
+  });
+}
+
+function runShell(
+  stream: ssh2.ServerChannel,
+  pty: boolean,
+  ctx: SshSessionContext,
+  record: (data: Record<string, unknown>) => void,
+  countCommand: () => boolean,
+): void {
+  const nl = pty ? '\r\n' : '\n';
+  const prompt = promptOf(ctx.identity);
+  const write = (text: string) => stream.write(text.replace(/\n/g, nl));
+  // Without a pty a real bash prints no prompt and does not echo; with one it does both.
+  if (pty) write(`Linux ${ctx.identity.hostname} ${ctx.identity.kernel} x86_64\n\nLast login: Mon Mar  3 09:14:21 2025 from 10.0.0.23\n${prompt}`);
+  const lines = createLineReader({ maxLineBytes: sshSessionLimits.maxLineBytes, crEndsLine: pty });
+  // Bytes of the line being typed; decoded as UTF-8 only at Enter so multi-byte input survives.
+  let typed: number[] = [];
+  let lastWasCr = false;
+
+  const runLine = (line: string): boolean => {
+    if (!countCommand()) return false;
+    record({ mode: pty ? 'shell' : 'shell-nopty', command: line });
+    const reply = answerCommandLine(line, ctx.identity);
+    if (reply.output) write(reply.output + '\n');
+    if (reply.exit) {
+      if (pty) write('logout\n');
+      stream.exit(0);
+      stream.end();
+      return false;
+    }
+    if (pty) write(prompt);
+    return true;
+  };
+
+  stream.on('data', (chunk: Buffer) => {
+    if (!pty) {
+      const { lines: got, overflow } = lines.push(chunk);
+      for (const line of got) if (!runLine(line)) return;
+      if (overflow) malformed(ctx, 'command line too long');
+      return;
+    }
+    // Line discipline of a terminal in canonical mode: echo, erase, ^C, ^D.
+    for (const byte of chunk) {
+      if (byte === 0x0d || byte === 0x0a) {
+        if (byte === 0x0a && typed.length === 0 && lastWasCr) {
+          lastWasCr = false;
+          continue;
+        }
+        lastWasCr = byte === 0x0d;
+        write('\n');
+        const line = Buffer.from(typed).toString('utf8');
+        typed = [];
+        if (!runLine(line)) return;
+        continue;
+      }
+      lastWasCr = false;
+      if (byte === DEL || byte === BACKSPACE) {
+        if (typed.length) {
+          // Erase a whole UTF-8 character: drop continuation bytes, then the lead byte.
+          while (typed.length && ((typed[typed.length - 1] ?? 0) & 0xc0) === 0x80) typed.pop();
+          typed.pop();
+          stream.write('\b \b');
+        }
+      } else if (byte === CTRL_C) {
+        typed = [];
+        write(`^C\n${prompt}`);
+      } else if (byte === CTRL_D) {
+        if (typed.length === 0) {
+          runLine('exit');
+          return;
+        }
+      } else if (byte >= 0x20) {
+        typed.push(byte);
+        stream.write(Buffer.from([byte]));
+        if (typed.length > sshSessionLimits.maxLineBytes) {
+          malformed(ctx, 'command line too long');
+          return;
+        }
+      }
+    }
+  });
+  stream.on('error', () => undefined);
+}
+
+function malformed(ctx: SshSessionContext, reason: string): void {
+  ctx.capture({ src: ctx.src, kind: 'malformed', data: { session: ctx.session, reason } });
+  ctx.end();
+}

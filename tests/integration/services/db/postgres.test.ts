@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postgresService } from '../../../../agent/services/db/postgres';
+import { eventually } from '../../../helpers/eventually';
+import { connectRaw, run, startService, type ServiceHarness } from '../service-harness';
+
+const ip = '127.32.2.1';
+
+/** nmap's SMBProgNeg probe, which PostgreSQL reads as a startup packet for protocol 65363.19778. */
+const smbProbe = Buffer.from(
+  '000000a4ff534d4272000000000801400000000000000000000000000000400600000100008100025043204e4554574f524b2050524f4752414d20312e3000024d4943524f534f4654204e4554574f524b5320312e303300024d4943524f534f4654204e4554574f524b5320332e3000024c414e4d414e312e3000024c4d312e3258303032000253616d626100024e54204c414e4d414e20312e3000024e54204c4d20302e313200',
+  'hex',
+);
+
+describe('postgres honeypot', () => {
+  let h: ServiceHarness;
+  beforeAll(async () => {
+    h = await startService(postgresService, { ip, distro: 'debian' });
+  });
+  afterAll(() => h.stop());
+
+  it('psql: SSL declined, password asked in clear and captured, FATAL 28P01', async () => {
+    const r = await run('psql', ['-h', ip, '-U', 'alice', '-d', 'payroll', '-c', 'select 1'], { env: { PGPASSWORD: 'hunter2', PGCONNECT_TIMEOUT: '5' } });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('FATAL:  password authentication failed for user "alice"');
+    const auth = await eventually(() => h.ofKind('auth').find((a) => a.data.username === 'alice'));
+    expect(auth.data).toMatchObject({ method: 'password', password: 'hunter2', database: 'payroll', application: 'psql' });
+    expect(h.ofKind('request').some((e) => e.data.type === 'SSLRequest')).toBe(true);
+  });
+
+  it('sends nothing before authentication and answers SSLRequest with N', async () => {
+    const c = await connectRaw(ip, 5432);
+    c.send(Buffer.from('0000000804d2162f', 'hex'));
+    await eventually(() => c.text() === 'N');
+    const params = Buffer.from('user\0bob\0database\0app\0application_name\0scanner\0\0', 'latin1');
+    const head = Buffer.alloc(8);
+    head.writeInt32BE(8 + params.length, 0);
+    head.writeInt32BE(196608, 4);
+    c.send(Buffer.concat([head, params]));
+    // AuthenticationCleartextPassword and nothing else (no ParameterStatus before auth).
+    await eventually(() => c.received().length >= 10);
+    expect(c.received().subarray(1).toString('hex')).toBe('52000000080000000' + '3');
+    c.socket.destroy();
+  });
+
+  it('answers an unknown protocol with the error site nmap fingerprints for the persona release', async () => {
+    const c = await connectRaw(ip, 5432);
+    c.send(smbProbe);
+    await eventually(() => c.closed());
+    const text = c.text();
+    expect(text).toContain('unsupported frontend protocol 65363.19778: server supports 3.0 to 3.0');
+    expect(text).toContain('\0Fpostmaster.c\0L2194\0RProcessStartupPacket\0\0');
+  });
+
+  it('records a bad startup length as malformed and closes silently', async () => {
+    const c = await connectRaw(ip, 5432);
+    c.send(Buffer.from('7fffffff00030000', 'hex'));
+    await eventually(() => c.closed());
+    expect(c.received().length).toBe(0);
+    await eventually(() => h.ofKind('malformed').length > 0);
+  });
+});

@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ldapService } from '../../../../agent/services/ldap/ldap';
+import { eventually } from '../../../helpers/eventually';
+import { connectRaw, run, startService, type ServiceHarness } from '../service-harness';
+
+const adIp = '127.32.6.1';
+const slapdIp = '127.32.6.2';
+
+const ldapsearch = (ip: string, ...args: string[]) => run('ldapsearch', ['-x', '-o', 'nettimeout=5', '-H', `ldap://${ip}`, ...args], { timeoutMs: 10_000 });
+
+describe('ldap honeypot', () => {
+  let ad: ServiceHarness;
+  let slapd: ServiceHarness;
+  beforeAll(async () => {
+    ad = await startService(ldapService, { ip: adIp, distro: 'debian', archetype: 'domain-controller', nmapOs: 'windows_server', hostname: 'dc01.acme.internal' });
+    slapd = await startService(ldapService, { ip: slapdIp, distro: 'debian', serviceConfig: { ldap: { baseDn: 'dc=example,dc=net' } } });
+  });
+  afterAll(async () => {
+    await ad.stop();
+    await slapd.stop();
+  });
+
+  it('AD persona: anonymous rootDSE read shows naming contexts and host from the persona', async () => {
+    const r = await ldapsearch(adIp, '-s', 'base', '-b', '', 'namingContexts', 'defaultNamingContext', 'dnsHostName', 'supportedLDAPVersion');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('defaultNamingContext: DC=acme,DC=internal');
+    expect(r.stdout).toContain('namingContexts: CN=Configuration,DC=acme,DC=internal');
+    expect(r.stdout).toContain('dnsHostName: dc01.acme.internal');
+    expect(r.stdout).toContain('supportedLDAPVersion: 3');
+    await eventually(() => ad.ofKind('request').some((e) => e.data.base === '' && e.data.scope === 0));
+  });
+
+  it('AD persona: a simple bind is captured and refused with the 52e diagnostic', async () => {
+    const r = await ldapsearch(adIp, '-D', 'CN=svc_backup,CN=Users,DC=acme,DC=internal', '-w', 'Summer2024!', '-b', 'DC=acme,DC=internal');
+    expect(r.code).toBe(49);
+    expect(r.stderr).toContain('Invalid credentials (49)');
+    expect(r.stderr).toContain('80090308: LdapErr: DSID-0C09044E, comment: AcceptSecurityContext error, data 52e, v4563');
+    const auth = await eventually(() => ad.ofKind('auth').find((a) => a.data.method === 'simple'));
+    expect(auth.data).toMatchObject({ username: 'CN=svc_backup,CN=Users,DC=acme,DC=internal', password: 'Summer2024!', success: false });
+  });
+
+  it('AD persona: anonymous searches below the root need a bind; ldapwhoami says anonymous', async () => {
+    const r = await ldapsearch(adIp, '-b', 'DC=acme,DC=internal', '(sAMAccountName=admin*)');
+    expect(r.stdout).toContain('000004DC: LdapErr: DSID-0C090A5C');
+    expect(r.stdout).toContain('result: 1 Operations error');
+    const w = await run('ldapwhoami', ['-x', '-H', `ldap://${adIp}`]);
+    expect(w.stdout.trim()).toBe('anonymous');
+    await eventually(() => ad.ofKind('request').some((e) => e.data.filter === '(sAMAccountName=admin*)'));
+  });
+
+  it('OpenLDAP persona: operational rootDSE attributes, empty 49 on bad password', async () => {
+    const r = await ldapsearch(slapdIp, '-s', 'base', '-b', '', '+');
+    expect(r.stdout).toContain('namingContexts: dc=example,dc=net');
+    expect(r.stdout).toContain('structuralObjectClass: OpenLDAProotDSE');
+    const b = await run('ldapwhoami', ['-x', '-H', `ldap://${slapdIp}`, '-D', 'cn=admin,dc=example,dc=net', '-w', 'admin']);
+    expect(b.stderr).toContain('Invalid credentials (49)');
+    expect(b.stderr).not.toContain('80090308');
+    await eventually(() => slapd.ofKind('auth').some((a) => a.data.username === 'cn=admin,dc=example,dc=net' && a.data.password === 'admin'));
+  });
+
+  it('records indefinite-length BER as malformed', async () => {
+    const c = await connectRaw(slapdIp, 389);
+    c.send(Buffer.from('3080020101', 'hex'));
+    await eventually(() => c.closed());
+    await eventually(() => slapd.ofKind('malformed').length > 0);
+  });
+});
