@@ -3,6 +3,7 @@
 import js from '@eslint/js';
 import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
+import { readdirSync } from 'node:fs';
 
 const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'child_process', 'net', 'tls', 'http', 'https', 'crypto'];
 
@@ -10,6 +11,19 @@ const restrict = (paths, patterns = []) => ({
   'no-restricted-imports': ['error', { paths, patterns }],
 });
 const electron = { name: 'electron', message: 'Only main/shell and main/preload may import electron.' };
+
+// A service family (agent/services/<family>/) imports only its own folder, kit/, codecs/ and shared/;
+// kit/ and codecs/ import only each other. Families are the folders on disk, so a new one is fenced too.
+const servicesDir = new URL('./agent/services/', import.meta.url);
+const shared = ['./services/kit', './services/codecs'];
+const serviceZones = readdirSync(servicesDir, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => ({
+    target: `./agent/services/${d.name}`,
+    from: './agent',
+    except: ['kit', 'codecs'].includes(d.name) ? shared : [...shared, `./services/${d.name}`],
+    message: 'a service imports only its own family folder, services/kit, services/codecs and shared/.',
+  }));
 
 /** Import fences between folders; no type information needed. */
 export const boundaryConfig = [
@@ -31,6 +45,7 @@ export const boundaryConfig = [
             { target: './main/shell', from: './main/core', except: ['./master.ts'], message: 'main/shell talks to the master only through main/core/master.ts.' },
             { target: './renderer', from: ['./main', './agent', './shared/node'], message: 'renderer reaches the master only through the bridge.' },
             { target: './agent', from: ['./main', './renderer'], message: 'agent never imports the master or the UI.' },
+            ...serviceZones,
           ],
         },
       ],

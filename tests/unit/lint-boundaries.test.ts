@@ -30,6 +30,15 @@ describe('import boundaries (DESIGN.md §2)', () => {
     expect((await lint('agent/probe.ts', "import x from '../main/core/tsconfig.json';\nexport const y = x;\n")).join('\n')).toMatch(/agent never imports the master/);
   });
 
+  it('keeps a service family to its own folder, kit/, codecs/ and shared/', async () => {
+    const other = "import { listenAll } from '../mail/mail-common';\nexport const y = listenAll;\n";
+    expect((await lint('agent/services/http/probe.ts', other)).join('\n')).toMatch(/a service imports only its own family folder/);
+    const agentRoot = "import { x } from '../../fleet';\nexport const y = x;\n";
+    expect((await lint('agent/services/kit/probe.ts', agentRoot)).join('\n')).toMatch(/a service imports only its own family folder/);
+    const allowed = "import { a } from '../kit/listen-all';\nimport { b } from '../codecs/ber-codec';\nimport { c } from './mail-common';\nimport { d } from '../../../shared/errors';\nexport const y = [a, b, c, d];\n";
+    expect(await lint('agent/services/mail/probe.ts', allowed)).toEqual([]);
+  });
+
   it('allows what the design allows', async () => {
     expect(await lint('main/core/probe.ts', "import { readFile } from 'node:fs';\nimport { z } from 'zod';\nexport const a = [readFile, z];\n")).toEqual([]);
     expect(await lint('main/shell/probe.ts', "import { app } from 'electron';\nexport const a = app;\n")).toEqual([]);

@@ -3,7 +3,7 @@ import type net from 'node:net';
 import tls from 'node:tls';
 import { goBadRequest, goProto, goResponse } from './go-http';
 import { defaultK8sVersion, k8sForbidden, k8sUnauthorized, k8sVersionJson } from './k8s-responses';
-import { listenAll } from '../mail/mail-common';
+import { listenAll } from '../kit/listen-all';
 import { requestCapture, serveMiniHttp, type MiniRequest, type MiniResponse } from './mini-http';
 import { deckyHostname, personaString } from '../kit/persona';
 import type { ConnectionMeta } from '../kit/tcp-listener';

@@ -3,7 +3,7 @@ import { deckyBytes } from '../kit/decky-seed';
 import { createFrameReader } from '../kit/frame-reader';
 import { modbusAnswer, mbapLength, modbusLimits, type ModbusDevice, type ModbusState } from './modbus';
 import { personaString } from '../kit/persona';
-import { tpktLength } from '../remote-desktop/rdp-codec';
+import { tpktLength } from '../codecs/tpkt-codec';
 import { cotpConfirm, jobRefused, parseS7, setupResponse, szlResponse, type S7Identity } from './s7';
 import { listenTcp, type ConnectionMeta } from '../kit/tcp-listener';
 import type { RunningService, ServiceContext, ServiceModule } from '../kit/types';

@@ -1,4 +1,5 @@
-import { dovecotGreeting, listenAll, mailSecureContext } from './mail-common';
+import { listenAll } from '../kit/listen-all';
+import { dovecotGreeting, mailSecureContext } from './mail-common';
 import {
   imapGreeting,
   imapLimits,

@@ -1,5 +1,6 @@
 import type net from 'node:net';
-import { dovecotGreeting, listenAll, mailSecureContext } from './mail-common';
+import { listenAll } from '../kit/listen-all';
+import { dovecotGreeting, mailSecureContext } from './mail-common';
 import { newPop3State, pop3Limits, pop3Line, type Pop3Config } from './pop3-session';
 import { serveLineSession } from '../kit/line-session';
 import type { ConnectionMeta } from '../kit/tcp-listener';

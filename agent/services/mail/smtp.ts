@@ -4,7 +4,7 @@ import { deckyHostname, personaString } from '../kit/persona';
 import { newSmtpState, smtpLimits, smtpLine, type SmtpConfig } from './smtp-session';
 import { serveLineSession } from '../kit/line-session';
 import type net from 'node:net';
-import { listenAll } from './mail-common';
+import { listenAll } from '../kit/listen-all';
 import type { ConnectionMeta } from '../kit/tcp-listener';
 import { personaCert } from '../kit/tls-cert';
 import type { RunningService, ServiceContext, ServiceModule } from '../kit/types';

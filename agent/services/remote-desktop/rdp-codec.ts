@@ -16,12 +16,6 @@ export type ConnectionRequest = Readonly<{
   negFlags: number;
 }>;
 
-/** TPKT length from its 4-byte header (version 3). */
-export function tpktLength(h: Buffer): number | string {
-  if (h.readUInt8(0) !== 3) return 'not a TPKT header';
-  return h.readUInt16BE(2);
-}
-
 export function parseConnectionRequest(tpkt: Buffer): ConnectionRequest {
   if (tpkt.length < 11) throw new RdpError('truncated X.224 request');
   const li = tpkt.readUInt8(4);

@@ -8,8 +8,9 @@ import { loadOrCreatePersonaCert } from '../kit/persona-cert';
 import { personaBool } from '../kit/persona';
 import {
   connectionConfirm, derLength, mcsClientName, negotiationFailure, parseConnectionRequest, parseTsRequest, protocolNames, rdpProtocols,
-  tpktLength, tsRequest,
+  tsRequest,
 } from './rdp-codec';
+import { tpktLength } from '../codecs/tpkt-codec';
 import { listenTcp, type ConnectionMeta } from '../kit/tcp-listener';
 import type { RunningService, ServiceContext, ServiceModule } from '../kit/types';
 import { looksWindows, windowsNtlmIdentity } from '../kit/windows-persona';
