@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import type dgram from 'node:dgram';
 import type net from 'node:net';
-import type { SocketSource } from '../services/socket-source';
+import type { SocketSource } from '../services/kit/socket-source';
 import { BinderReply, type BinderRequest } from './binder-protocol';
 
 const BIND_TIMEOUT_MS = 10_000;

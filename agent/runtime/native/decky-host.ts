@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { hostFiles, type LineChannel, lineChannel, removeHostFiles, writeRegistry } from './decky-host-channel';
 import { startDecky, type RunningDecky } from './decky-host-core';
 import { openBinder } from '../../network/binder-client';
-import { setSocketSource } from '../../services/socket-source';
+import { setSocketSource } from '../../services/kit/socket-source';
 import { ParentMessage, type ChildMessage, type ReadyMessage, type StartMessage } from './decky-host-protocol';
 import { openHostSpool } from './decky-host-spool';
 

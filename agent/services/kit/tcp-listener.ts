@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../../shared/node/logger';
-import { socketSourceFor } from '../socket-source';
+import { socketSourceFor } from './socket-source';
 import type { CapturedInteraction } from './types';
 
 /**

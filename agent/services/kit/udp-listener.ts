@@ -2,7 +2,7 @@ import dgram from 'node:dgram';
 import { isIP } from 'node:net';
 import type { Logger } from '../../../shared/node/logger';
 import { describeListenError, newSessionId } from './tcp-listener';
-import { socketSourceFor } from '../socket-source';
+import { socketSourceFor } from './socket-source';
 import type { CapturedInteraction } from './types';
 
 /**

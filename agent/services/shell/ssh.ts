@@ -5,7 +5,7 @@ import type net from 'node:net';
 import ssh2 from 'ssh2';
 import { writeFileAtomic } from '../../../shared/node/atomic-file';
 import { deckyHostname, personaString } from '../kit/persona';
-import { createSshOffer } from '../ssh-kexinit';
+import { createSshOffer } from './ssh-kexinit';
 import { serveAuthenticated } from './ssh-session';
 import { listenTcp, type ConnectionMeta } from '../kit/tcp-listener';
 import type { RunningService, ServiceContext, ServiceModule } from '../kit/types';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sshService } from '../../../agent/services/shell/ssh';
-import { openSshAlgorithms } from '../../../agent/services/ssh-algorithms';
+import { openSshAlgorithms } from '../../../agent/services/shell/ssh-algorithms';
 import { makeTmpDir } from '../../helpers/tmp-dir';
 import { run, startService, type ServiceHarness } from '../services/service-harness';
 import { readServerKexInit, type ServerKexInit } from './kexinit';

@@ -129,6 +129,14 @@ describe('decnet-master console subcommands against a running console', () => {
       'catalog.get': [],
       'settings.get': [],
       'settings.setMutateInterval': ['--mutate-interval', '45'],
+      'settings.update': ['--input', '{"closeToTray":false}'],
+      'hosts.setNetwork': ['--input', JSON.stringify({ hostUuid: host, settings: { driver: 'macvlan' } })],
+      'deckies.redeploy': ['--input', '{"deckyName":"nope"}'],
+      'alerts.get': [],
+      'alerts.configure': ['--input', '{"rules":[{"id":"command","enabled":true,"windowMinutes":30}]}'],
+      'alerts.test': ['--input', '{"channelId":"nope"}'],
+      'incidents.list': [],
+      'incidents.update': ['--input', JSON.stringify({ id: randomUUID(), state: 'closed' })],
     };
     const commands = Object.keys(ipcCommands) as Command[];
     expect(remoteSubcommands.map((s) => s.command).sort()).toEqual([...commands].sort());
@@ -157,6 +165,10 @@ describe('decnet-master console subcommands against a running console', () => {
       'catalog.get',
       'settings.get',
       'settings.setMutateInterval',
+      'settings.update',
+      'alerts.get',
+      'alerts.configure',
+      'incidents.list',
     ];
     expect(mustAnswer.filter((c) => !succeeded.includes(c))).toEqual([]);
     const settings = await cli(['settings', '--json'], env);
