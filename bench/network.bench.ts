@@ -16,8 +16,9 @@ import { archetypes } from '../shared/catalog/archetypes';
 import { DeckyConfig, type NetworkDriver } from '../shared/domain/decky';
 import { tryParseRange } from '../shared/domain/ip-range';
 import { createLogger } from '../shared/node/logger';
+import { record, smoke } from './lib/results';
 
-const counts = (process.env.DECNET_BENCH_COUNTS ?? '20,100').split(',').map(Number);
+const counts = (process.env.DECNET_BENCH_COUNTS ?? (smoke ? '2' : '20,100')).split(',').map(Number);
 process.env.DECNET_LOG_LEVEL ??= 'warn';
 const hostScript = join(process.cwd(), 'out/agent/decky-host.js');
 /** Names every decky namespace of this run (the parent's pid), so the parent can remove leftovers. */
@@ -91,6 +92,13 @@ if (process.argv.includes('--in-worker')) {
   for (const n of counts) {
     for (const driver of ['loopback', 'macvlan'] as const) {
       const r = await measure(driver, n, round++);
+      record({
+        name: `network.${driver}-${n}`,
+        workload: `${n} idle deckies (pooled host processes) on the ${driver} driver in a worker namespace`,
+        unit: 'MiB',
+        median: r.perDeckyMiB,
+        throughput: n / (r.upMs / 1000),
+      });
       console.log(
         `| ${driver.padEnd(8)} | ${String(n).padStart(7)} | ${String(r.processes).padStart(9)} | ${String(r.upMs).padStart(11)} | ${r.perDeckyMiB.toFixed(2).padStart(12)}`,
       );
