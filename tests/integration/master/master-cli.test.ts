@@ -174,7 +174,7 @@ describe('decnet-master console subcommands against a running console', () => {
     const settings = await cli(['settings', '--json'], env);
     expect(JSON.parse(settings.stdout).mutateInterval).toBe(45);
     // The readable form is a table with a header row.
-    expect((await cli(['lifecycle', 'recent'], env)).stdout.split('\n')[0]).toMatch(/^id\s+deckyName/);
+    expect((await cli(['hosts', 'list'], env)).stdout.split('\n')[0]).toMatch(/^uuid\s+name\s/);
   }, 600_000);
 
   it('a bad flag value exits 2 naming the flag, without calling the console', async () => {
