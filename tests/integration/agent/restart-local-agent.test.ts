@@ -34,8 +34,8 @@ async function serve(dataDir: string): Promise<Serve> {
     },
   );
   let out = '';
-  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
-  child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (out += b.toString()));
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const agentPid = await eventually(
     () => {
@@ -57,9 +57,10 @@ async function listenPort(pid: number): Promise<number> {
 async function storedEvents(dataDir: string): Promise<Array<{ id: string; decky: string; data: unknown }>> {
   const dir = join(dataDir, 'events');
   const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.jsonl'));
-  const out = [];
+  const out: Array<{ id: string; decky: string; data: unknown }> = [];
   for (const f of files)
-    for (const line of (await readFile(join(dir, f), 'utf8')).split('\n')) if (line.trim()) out.push(JSON.parse(line));
+    for (const line of (await readFile(join(dir, f), 'utf8')).split('\n'))
+      if (line.trim()) out.push(JSON.parse(line) as { id: string; decky: string; data: unknown });
   return out;
 }
 
@@ -89,7 +90,8 @@ describe('console crash: the local agent deckies keep answering', () => {
     const ca = await openCertificateAuthority({ dataDir });
     const master = await ca.ensureMasterIdentity();
     const pin = fingerprintOfPem(await readFile(join(dataDir, 'local-agent', 'worker.crt'), 'utf8'));
-    const call = async (port: number, method: 'GET' | 'POST', path: string, body?: unknown) => {
+    type AgentStatus = { runtime: Record<string, { running?: boolean; restarts?: number } | undefined> };
+    const call = async (port: number, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: AgentStatus }> => {
       const dispatcher = new UndiciAgent({ connect: clientTlsOptions({ ...master, pin }) });
       try {
         const res = await request(`https://127.0.0.1:${port}${path}`, {
@@ -99,7 +101,7 @@ describe('console crash: the local agent deckies keep answering', () => {
           body: body ? JSON.stringify(body) : null,
         });
         const text = await res.body.text();
-        return { status: res.statusCode, body: text ? JSON.parse(text) : null };
+        return { status: res.statusCode, body: (text ? JSON.parse(text) : { runtime: {} }) as AgentStatus };
       } finally {
         await dispatcher.close();
       }
