@@ -6,13 +6,14 @@
 // installed or started here is named with the reason and skipped; the bench goes on.
 // Ours runs in its own decky host process, like a peer daemon, so the load generator never shares
 // its event loop. Run: node --import tsx bench/peers.bench.ts [seconds] (as root: real ports on 127.x).
-import { execFileSync, fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { archetypes } from '../shared/catalog/archetypes';
 import { makeTmpDir } from '../tests/helpers/tmp-dir';
+import { startBenchHost } from './lib/decky-host';
 import { percentile, record, size, smoke } from './lib/results';
 
 const seconds = Number(process.argv[2] ?? size(3, 0.3));
@@ -162,36 +163,29 @@ const rssMiB = (pid: number): number => {
   return (kib(pid) + kids.reduce((a, k) => a + kib(k), 0)) / 1024;
 };
 
-/** Our side runs as it does on a worker: the real decky host process (out/agent/decky-host.js). */
-async function startOurs(service: string, ip: string, dir: string): Promise<{ proc: ChildProcess; stop: () => void }> {
+/** Our side runs as it does on a worker: the real decky host process, started over its control socket. */
+async function startOurs(
+  service: string,
+  ip: string,
+  dir: string,
+): Promise<{ proc: { pid: number }; stop: () => void }> {
   const a = archetypes['linux-server'];
-  const proc = fork('out/agent/decky-host.js', [], {
-    stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
-    env: { ...process.env, DECNET_LOG_LEVEL: 'critical' },
+  const host = await startBenchHost(join(dir, 'hosts'), {
+    decky: {
+      name: `peer-${service}`,
+      ip,
+      services: [service as (typeof a.services)[number]],
+      distro: a.distros[0],
+      archetype: 'linux-server',
+      nmapOs: a.nmapOs,
+    },
+    dataDir: dir,
   });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${service}: decky host not ready within 60 s`)), 60_000);
-    proc.on('message', (m: { type: string; services?: Record<string, string> }) => {
-      if (m.type !== 'ready') return;
-      clearTimeout(timer);
-      if (m.services?.[service] !== 'running')
-        reject(new Error(`${service}: our service did not start: ${JSON.stringify(m)}`));
-      else resolve();
-    });
-    proc.send({
-      type: 'start',
-      decky: {
-        name: `peer-${service}`,
-        ip,
-        services: [service],
-        distro: a.distros[0],
-        archetype: 'linux-server',
-        nmapOs: a.nmapOs,
-      },
-      dataDir: dir,
-    });
-  });
-  return { proc, stop: () => proc.kill('SIGKILL') };
+  if (host.ready.services[service as keyof typeof host.ready.services] !== 'running') {
+    host.stop();
+    throw new Error(`${service}: our service did not start: ${JSON.stringify(host.ready.errors)}`);
+  }
+  return { proc: { pid: host.pid }, stop: host.stop };
 }
 
 execFileSync(process.execPath, ['scripts/build.mjs', '--no-renderer'], { stdio: 'inherit' });
@@ -217,7 +211,7 @@ try {
     const ourDir = join(tmp.dir, `${c.service}-ours`);
     mkdirSync(ourDir, { recursive: true });
     const ours = await startOurs(c.service, oursIp, ourDir);
-    const ourRss = rssMiB(ours.proc.pid!);
+    const ourRss = rssMiB(ours.proc.pid);
     const running: { peer: Peer; ip: string; proc: ChildProcess; rss: number }[] = [];
     for (const [k, peer] of c.peers.entries()) {
       const ip = `127.36.0.${i * 2 + 2 + k * 32}`;
