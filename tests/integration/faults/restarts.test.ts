@@ -3,6 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '../../helpers/eventually';
+import { killHostsByRegistry } from '../agent/harness';
 import { makeTmpDir } from '../../helpers/tmp-dir';
 import {
   AGENT_CLI,
@@ -39,6 +40,7 @@ async function world(defer?: (fn: () => Promise<void>) => void) {
   return {
     ip,
     a,
+    stateDir: join(tmp.dir, 'rs-a', 'state'),
     get m() {
       return m;
     },
@@ -167,6 +169,8 @@ describe('a degraded decky', () => {
     });
     expect((await settled(w.m, res.lifecycleIds)).map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
     await w.a.kill('SIGKILL');
+    // Decky hosts outlive their agent (#13): take them down too, as a reboot of the worker would.
+    await killHostsByRegistry(w.stateDir);
     w.restartAgent(); // the agent keeps the deckies in its state but does not start them by itself
     const state = async (n: string) => (await w.m.call('deckies.list', {})).find((d) => d.config.name === n)?.state;
     await eventually(async () => (await state('deg-1')) === 'degraded' && (await state('deg-2')) === 'degraded', {
