@@ -29,7 +29,7 @@ import {
 import { registerIpc, sendEvent } from './ipc';
 import { configureElectronLog, electronLogger } from './log-setup';
 import { aboutPanelOptions, buildMenuTemplate } from './menu';
-import { alertNotification, badgeCount, closeAction, createAlertCounter, trayMenuTemplate, trayTooltip } from './tray';
+import { badgeCount, closeAction, createAlertCounter, incidentNotification, trayMenuTemplate, trayTooltip } from './tray';
 import { createMainWindow, hardenContents, hardenSession } from './window';
 import { windowStateStore } from './window-state';
 
@@ -60,7 +60,6 @@ function showWindow(): void {
   if (!master) return;
   if (!window) {
     const win = createMainWindow(outDir, windowState.load(screen.getAllDisplays().map((d) => d.workArea)));
-    win.on('focus', () => alerts.seen());
     win.on('close', (event) => {
       windowState.save({ ...win.getNormalBounds(), maximized: win.isMaximized() });
       if (closeAction({ closeToTray: master?.store.settings.get(CLOSE_TO_TRAY) === true, quitting }) === 'hide') {
@@ -128,10 +127,22 @@ async function boot(): Promise<void> {
   m.events.onAny((event, payload) => {
     if (window) sendEvent(window.webContents, event, payload);
   });
-  m.events.on('security.alerted', (alert) => {
-    if (!window?.isFocused()) alerts.add();
-    if (Notification.isSupported()) new Notification(alertNotification(alert)).show();
-  });
+  // The tray counts open incidents; every security alert and attacker rule opens one (#19), and a
+  // newly opened incident (count 1) is one native notification: repeats fold into it silently.
+  const notified = new Set<string>();
+  const refreshIncidents = (ids: readonly string[]) =>
+    m.handlers['incidents.list']({ state: 'open' }).then(
+      ({ incidents }) => {
+        alerts.set(incidents.length);
+        for (const i of incidents.filter((x) => ids.includes(x.id) && x.count === 1 && !notified.has(x.id))) {
+          notified.add(i.id);
+          if (Notification.isSupported()) new Notification(incidentNotification(i)).show();
+        }
+      },
+      (err: unknown) => logger.warn('cannot read open incidents for the tray', { err: (err as Error).message }),
+    );
+  m.events.on('incidents.changed', (p) => void refreshIncidents(p.incidentIds));
+  void refreshIncidents([]);
   tray = createTray();
   showWindow();
 }

@@ -14,6 +14,8 @@ export function trayMenuTemplate(o: { onOpen: () => void; onQuit: () => void }):
 
 export type AlertCounter = Readonly<{
   add(): void;
+  /** The number of open incidents (#19), which replaces the unseen-alert count. */
+  set(n: number): void;
   seen(): void;
   count(): number;
   onChange(fn: (n: number) => void): void;
@@ -33,6 +35,11 @@ export function createAlertCounter(): AlertCounter {
       n += 1;
       changed();
     },
+    set: (next) => {
+      if (next === n) return;
+      n = Math.max(0, next);
+      changed();
+    },
     seen: () => {
       if (n === 0) return;
       n = 0;
@@ -48,6 +55,15 @@ export const closeAction = (o: { closeToTray: boolean; quitting: boolean }): 'hi
   o.closeToTray && !o.quitting ? 'hide' : 'close';
 
 /** A native notification for a security alert: kind in the title, the message as the body. */
+/** A native notification for an incident the alert engine has just opened. */
+export function incidentNotification(i: { title: string; source: string }): {
+  title: string;
+  body: string;
+  urgency: 'critical';
+} {
+  return { title: 'DECNET: new incident', body: `${i.title} (source ${i.source})`.slice(0, 500), urgency: 'critical' };
+}
+
 export function alertNotification(a: { kind: string; message: string }): {
   title: string;
   body: string;

@@ -6,6 +6,7 @@ import {
   badgeCount,
   closeAction,
   createAlertCounter,
+  incidentNotification,
   trayMenuTemplate,
   trayTooltip,
 } from '../../../main/shell/tray';
@@ -78,6 +79,28 @@ describe('tray', () => {
     c.seen();
     c.seen();
     expect(seen).toEqual([1, 2, 0]);
+  });
+
+  it('alert counter: set() takes the open-incident count and tells listeners only on a change', () => {
+    const c = createAlertCounter();
+    const seen: number[] = [];
+    c.onChange((n) => seen.push(n));
+    c.set(3);
+    c.set(3);
+    c.set(1);
+    c.set(-2);
+    expect(seen).toEqual([3, 1, 0]);
+    expect(c.count()).toBe(0);
+  });
+
+  it('a new incident becomes a notification naming its source, bounded', () => {
+    const n = incidentNotification({ title: 'New source 198.51.100.7 touched ws-01 (ssh)', source: '198.51.100.7' });
+    expect(n).toEqual({
+      title: 'DECNET: new incident',
+      body: 'New source 198.51.100.7 touched ws-01 (ssh) (source 198.51.100.7)',
+      urgency: 'critical',
+    });
+    expect(incidentNotification({ title: 'x'.repeat(900), source: 's' }).body).toHaveLength(500);
   });
 
   it('close: quits by default, hides to the tray only when chosen and not quitting', () => {
