@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../helpers/eventually';
 import { makeTmpDir } from '../../helpers/tmp-dir';
 import { freePort, loopbackBlock, settled, startAgent, startMaster, type TestAgent, type TestMaster } from './harness';
+import { sshPasswordFlags } from '../../helpers/ssh-client';
 
 // Real master (in process), real agent (process) with a real ssh+http decky, real OpenSSH client,
 // and a local webhook receiver: the analyst's alert, end to end, on 127.0.0.0/8 only.
@@ -41,22 +42,7 @@ const stopReceiver = () =>
     receiver ? (receiver.closeAllConnections(), receiver.close(() => resolve())) : resolve(),
   );
 
-const sshFlags = [
-  '-o',
-  'StrictHostKeyChecking=no',
-  '-o',
-  'UserKnownHostsFile=/dev/null',
-  '-o',
-  'PreferredAuthentications=password',
-  '-o',
-  'PubkeyAuthentication=no',
-  '-o',
-  'NumberOfPasswordPrompts=1',
-  '-o',
-  'LogLevel=ERROR',
-  '-o',
-  'ConnectTimeout=10',
-];
+const sshFlags = sshPasswordFlags;
 function ssh(from: string, to: string, askpass: string): Promise<number | null> {
   const child = spawn('ssh', [...sshFlags, '-o', `BindAddress=${from}`, `root@${to}`, 'id'], {
     env: { ...process.env, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', DISPLAY: ':0' },

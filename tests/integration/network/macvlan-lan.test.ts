@@ -7,26 +7,12 @@ import { makeTmpDir } from '../../helpers/tmp-dir';
 import { AGENT_CLI, settled, type TestMaster } from '../master/harness';
 import { startLanWorker, type LanWorker } from './lan-worker';
 import { createLab, inNs, netnsUnavailable, type Lab } from './netns-lab';
+import { sshPasswordFlags } from '../../helpers/ssh-client';
 
 const unavailable = await netnsUnavailable();
 if (unavailable) console.warn(`skipping the macvlan LAN test: ${unavailable}`);
 
-const sshFlags = [
-  '-o',
-  'StrictHostKeyChecking=no',
-  '-o',
-  'UserKnownHostsFile=/dev/null',
-  '-o',
-  'PreferredAuthentications=password',
-  '-o',
-  'PubkeyAuthentication=no',
-  '-o',
-  'NumberOfPasswordPrompts=1',
-  '-o',
-  'LogLevel=ERROR',
-  '-o',
-  'ConnectTimeout=10',
-];
+const sshFlags = sshPasswordFlags;
 
 /**
  * A worker namespace whose LAN is a veth, the real agent inside it with the shipped default
