@@ -47,6 +47,11 @@ const previous = existsSync(jsonPath) && positionals.length > 0 ? JSON.parse(rea
 const runs = (previous?.runs ?? []).filter((r) => !files.includes(r.file));
 let records = (previous?.records ?? []).filter((r) => !files.includes(r.file));
 let failed = 0;
+// A bench that hangs is killed and named instead of stalling the whole run (and, in a smoke run,
+// npm test's own timeout, which would print nothing). A smoke run shares one budget that ends
+// well inside the smoke test's 600 s; a full run gives each bench an hour.
+const smokeBudgetEnd = Date.now() + 420_000;
+const limitMs = () => (values.smoke ? Math.max(5_000, smokeBudgetEnd - Date.now()) : 3_600_000);
 
 for (const f of files) {
   console.log(`\n## ${f}`);
@@ -58,7 +63,14 @@ for (const f of files) {
     DECNET_BENCH_OUT: resolve(ndjson),
     ...(values.smoke ? { DECNET_BENCH_SMOKE: '1' } : {}),
   };
-  const r = spawnSync(process.execPath, ['--import', 'tsx', `bench/${f}`], { stdio: 'inherit', env });
+  const timeout = limitMs();
+  const r = spawnSync(process.execPath, ['--import', 'tsx', `bench/${f}`], {
+    stdio: 'inherit',
+    env,
+    timeout,
+    killSignal: 'SIGKILL',
+  });
+  const timedOut = r.error?.code === 'ETIMEDOUT';
   const got = existsSync(ndjson)
     ? readFileSync(ndjson, 'utf8')
         .split('\n')
@@ -69,9 +81,14 @@ for (const f of files) {
   const ok = r.status === 0 && got.length > 0;
   if (!ok) {
     failed++;
-    console.error(`${f}: ${r.status !== 0 ? `exited ${r.status ?? r.signal}` : 'recorded no figure'}`);
+    const why = timedOut
+      ? `still running after ${Math.round(timeout / 1000)} s, killed (${got.length} figure(s) recorded before)`
+      : r.status !== 0
+        ? `exited ${r.status ?? r.signal}`
+        : 'recorded no figure';
+    console.error(`${f}: ${why}`);
   }
-  runs.push({ file: f, ok, seconds: Math.round((Date.now() - t0) / 1000), records: got.length });
+  runs.push({ file: f, ok, ...(timedOut ? { timedOut: true } : {}), seconds: Math.round((Date.now() - t0) / 1000), records: got.length });
   records = records.concat(got);
 }
 
