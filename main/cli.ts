@@ -9,6 +9,7 @@ import { findSubcommand, groups, remoteSubcommands, summaries, type RemoteSubcom
 import { callConsole, DEFAULT_CONSOLE_URL, login, resolveConnection, tokenFilePath } from './cli/console-client';
 import { buildInput, UsageError, validateInput } from './cli/flags';
 import { formatHuman } from './cli/format';
+import { tailCommand, tailHelp } from './cli/events-tail';
 import { serveEnv, serveHelp, serveOptions } from './cli/serve-options';
 import { loadConfig } from './core/config';
 import { checkStore, restoreStore, type StoreCheck } from './core/store/store-file';
@@ -51,15 +52,29 @@ Logs in as admin and writes the session token to ${tokenFilePath({ ...process.en
   -h, --help            this help`,
     run: loginCmd,
   },
-  store: { summary: 'check the store, or restore its last good copy (master stopped)', help: storeHelp, run: storeCommand },
+  store: {
+    summary: 'check the store, or restore its last good copy (master stopped)',
+    help: storeHelp,
+    run: storeCommand,
+  },
+};
+
+/** `events tail` is the one console command that is not a single contract call (it follows events.list). */
+const followCommands: Record<string, { summary: string; help: string; run: (args: string[]) => Promise<number> }> = {
+  'events tail': {
+    summary: 'follow new attacker events as they arrive',
+    help: tailHelp(remoteFlagsHelp),
+    run: (args) => tailCommand(args, out),
+  },
 };
 
 function mainHelp(): string {
   const width = 34;
   const local = Object.entries(localCommands).map(([n, c]) => `  ${n.padEnd(width)}${c.summary}`);
-  const remote = remoteSubcommands.map(
-    (s) => `  ${`${s.group} ${s.verb}`.padEnd(width)}${summaries[s.command] ?? s.command}`,
-  );
+  const remote = [
+    ...remoteSubcommands.map((s) => `  ${`${s.group} ${s.verb}`.padEnd(width)}${summaries[s.command] ?? s.command}`),
+    ...Object.entries(followCommands).map(([n, c]) => `  ${n.padEnd(width)}${c.summary}`),
+  ];
   return `usage: decnet-master <command> [options]
 
 commands:
@@ -75,9 +90,13 @@ Run \`decnet-master <command> --help\` for a command's options. Exit codes: 0 ok
 }
 
 function groupHelp(group: string): string {
-  const subs = remoteSubcommands.filter((s) => s.group === group);
-  return `usage: decnet-master ${group} <${subs.map((s) => s.verb).join('|')}> [options]\n\n${subs
-    .map((s) => `  ${s.verb.padEnd(22)}${summaries[s.command] ?? s.command}`)
+  const subs = remoteSubcommands
+    .filter((s) => s.group === group)
+    .map((s) => [s.verb, summaries[s.command] ?? s.command] as const);
+  for (const [n, c] of Object.entries(followCommands))
+    if (n.startsWith(`${group} `)) subs.push([n.slice(group.length + 1), c.summary]);
+  return `usage: decnet-master ${group} <${subs.map(([v]) => v).join('|')}> [options]\n\n${subs
+    .map(([v, summary]) => `  ${v.padEnd(22)}${summary}`)
     .join('\n')}\n\n${remoteFlagsHelp}`;
 }
 
@@ -116,6 +135,12 @@ async function main(argv: string[]): Promise<number> {
   }
   if (!groups.includes(cmd)) throw new UsageError(`unknown command "${cmd}" (run decnet-master --help)`);
   const verb = rest[0] && !rest[0].startsWith('-') ? rest[0] : undefined;
+  const follow = followCommands[`${cmd} ${verb ?? ''}`];
+  if (follow) {
+    const args = rest.slice(1);
+    if (wantsHelp(args)) return (out(follow.help), EXIT.ok);
+    return follow.run(args);
+  }
   const sub = findSubcommand(cmd, verb);
   if (!sub) {
     if (verb === undefined && wantsHelp(rest)) return (out(groupHelp(cmd)), EXIT.ok);
@@ -251,7 +276,9 @@ async function serve(args: string[]): Promise<number> {
   // crash of this process always does; the next serve re-attaches to them).
   const onQuit = process.env['DECNET_LOCAL_DECKIES_ON_QUIT'] ?? 'stop';
   if (onQuit !== 'keep' && onQuit !== 'stop')
-    process.stderr.write(`decnet-master: DECNET_LOCAL_DECKIES_ON_QUIT must be keep or stop (got "${onQuit}"); stopping them\n`);
+    process.stderr.write(
+      `decnet-master: DECNET_LOCAL_DECKIES_ON_QUIT must be keep or stop (got "${onQuit}"); stopping them\n`,
+    );
   await master.stop({ stopLocalDeckies: onQuit !== 'keep' });
   lock.release();
   return EXIT.ok;
@@ -259,7 +286,12 @@ async function serve(args: string[]): Promise<number> {
 
 /** `store check` validates master.json and its last good copy; `store restore` puts the copy back (master stopped). */
 async function storeCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { data: { type: 'string' } }, allowPositionals: true, strict: true });
+  const { values, positionals } = parseArgs({
+    args,
+    options: { data: { type: 'string' } },
+    allowPositionals: true,
+    strict: true,
+  });
   const sub = positionals[0];
   if (sub !== 'check' && sub !== 'restore') {
     throw new UsageError(`store needs check or restore (run decnet-master store --help)`);
@@ -273,7 +305,9 @@ async function storeCommand(args: string[]): Promise<number> {
     return store.ok ? 0 : 2;
   }
   const { restored, keptAs } = await restoreStore(dataDir);
-  process.stdout.write(`restored ${restored.path} from its last good copy${keptAs ? ` (the refused file is kept as ${keptAs})` : ''}\n${line(restored)}`);
+  process.stdout.write(
+    `restored ${restored.path} from its last good copy${keptAs ? ` (the refused file is kept as ${keptAs})` : ''}\n${line(restored)}`,
+  );
   return restored.ok ? 0 : 2;
 }
 
