@@ -66,7 +66,10 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return path;
 }
 
-export async function goTo(page: Page, label: 'Hosts' | 'Deckies' | 'Topologies' | 'Events' | 'Settings'): Promise<void> {
+export async function goTo(
+  page: Page,
+  label: 'Hosts' | 'Deckies' | 'Topologies' | 'Events' | 'Settings',
+): Promise<void> {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
   await page.getByRole('heading', { level: 1, name: label }).waitFor({ timeout: UI_TIMEOUT });
 }
@@ -77,16 +80,27 @@ export function dialog(page: Page, title: string | RegExp): Locator {
 
 /** The Hosts table row of `name`. */
 export function hostRow(page: Page, name: string): Locator {
-  return page.getByRole('row').filter({ has: page.locator('.cell-title', { hasText: new RegExp(`^${name}(local)?$`) }) });
+  return page
+    .getByRole('row')
+    .filter({ has: page.locator('.cell-title', { hasText: new RegExp(`^${name}(local)?$`) }) });
 }
 
 /** Waits until the host row shows the liveness badge `state` (pushed by hosts.changed, or the page's poll). */
-export async function waitHostState(page: Page, name: string, state: 'online' | 'offline' | 'suspect', timeout = UI_TIMEOUT): Promise<void> {
+export async function waitHostState(
+  page: Page,
+  name: string,
+  state: 'online' | 'offline' | 'suspect',
+  timeout = UI_TIMEOUT,
+): Promise<void> {
   await hostRow(page, name).locator('.badge', { hasText: state }).waitFor({ timeout });
 }
 
 /** Opens the Enroll wizard, asks for a join command for `name`/`address` and returns the command text the page shows. */
-export async function enrollThroughWizard(page: Page, name: string, address: string): Promise<{ command: string; hostUuid: string }> {
+export async function enrollThroughWizard(
+  page: Page,
+  name: string,
+  address: string,
+): Promise<{ command: string; hostUuid: string }> {
   await page.getByRole('button', { name: 'Enroll host' }).first().click();
   const d = dialog(page, 'Enroll host');
   await d.getByLabel('Host name').fill(name);
@@ -108,15 +122,34 @@ export async function runJoinCommand(command: string, identityDir: string): Prom
   const words = command.split(/\s+/);
   expect(words[0]).toBe('decnet-agent');
   expect(words[1]).toBe('enroll');
-  const { stdout } = await execFileP(process.execPath, [AGENT_CLI, ...words.slice(1), '--dir', identityDir], { timeout: 30_000 });
+  const { stdout } = await execFileP(process.execPath, [AGENT_CLI, ...words.slice(1), '--dir', identityDir], {
+    timeout: 30_000,
+  });
   return stdout;
 }
 
 /** `decnet-agent run` for an enrolled identity, listening on `ip:port` with the loopback network driver. */
-export function runAgent(o: { identityDir: string; stateDir: string; ip: string; port: number; installRoot: string }): Proc {
+export function runAgent(o: {
+  identityDir: string;
+  stateDir: string;
+  ip: string;
+  port: number;
+  installRoot: string;
+}): Proc {
   return startProc(
     process.execPath,
-    [AGENT_CLI, 'run', '--dir', o.identityDir, '--state-dir', o.stateDir, '--listen', `${o.ip}:${o.port}`, '--network', 'loopback'],
+    [
+      AGENT_CLI,
+      'run',
+      '--dir',
+      o.identityDir,
+      '--state-dir',
+      o.stateDir,
+      '--listen',
+      `${o.ip}:${o.port}`,
+      '--network',
+      'loopback',
+    ],
     { ...process.env, DECNET_HEARTBEAT_INTERVAL_S: '1', DECNET_LOG_LEVEL: 'info', DECNET_INSTALL_ROOT: o.installRoot },
   );
 }
@@ -124,11 +157,14 @@ export function runAgent(o: { identityDir: string; stateDir: string; ip: string;
 export type DeployResult = { names: string[]; statusesAtScreenshot: string[] };
 
 /**
- * Deploy wizard: target host, count, hand-picked services, name prefix, preview, deploy. Takes the
+ * Deploy wizard: target host, count, hand-picked services, name prefix, mutation, preview, deploy. Takes the
  * mid-progress screenshot right after clicking Deploy (rows still pending/running), then waits for
  * every row of the wizard's progress list to reach succeeded.
  */
-export async function deployThroughWizard(page: Page, o: { hostName: string; count: number; services: string[]; prefix: string; sshPassword?: string; shot?: string }): Promise<DeployResult> {
+export async function deployThroughWizard(
+  page: Page,
+  o: { hostName: string; count: number; services: string[]; prefix: string; sshPassword?: string; shot?: string },
+): Promise<DeployResult> {
   await page.getByRole('button', { name: 'Deploy deckies' }).first().click();
   const d = dialog(page, 'Deploy deckies');
   await d.getByRole('radio', { name: new RegExp(o.hostName) }).check();
@@ -146,6 +182,9 @@ export async function deployThroughWizard(page: Page, o: { hostName: string; cou
     await d.locator('details.persona summary', { hasText: 'SSH' }).click();
     await d.getByLabel('users', { exact: true }).fill(`root:${o.sshPassword}`);
   }
+  await d.getByRole('button', { name: 'Next' }).click();
+  // Periodic mutation is on by default, through the fleet default.
+  await expect.poll(() => d.getByRole('radio', { name: /Follow the fleet default/ }).isChecked()).toBe(true);
   await d.getByRole('button', { name: 'Preview' }).click();
   await d.getByText(/will be deployed/).waitFor({ timeout: UI_TIMEOUT });
   const planned = await d.locator('tbody tr td:first-child').allInnerTexts();
@@ -154,12 +193,22 @@ export async function deployThroughWizard(page: Page, o: { hostName: string; cou
   await d.getByRole('button', { name: `Deploy ${o.count}` }).click();
 
   const progress = dialog(page, 'Deploying').getByRole('list', { name: 'Per-decky progress' });
-  await progress.getByRole('listitem').nth(o.count - 1).waitFor({ timeout: UI_TIMEOUT });
-  const statusesAtScreenshot = await progress.getByRole('listitem').evaluateAll((els) => els.map((e) => e.getAttribute('data-status') ?? '?'));
+  await progress
+    .getByRole('listitem')
+    .nth(o.count - 1)
+    .waitFor({ timeout: UI_TIMEOUT });
+  const statusesAtScreenshot = await progress
+    .getByRole('listitem')
+    .evaluateAll((els) => els.map((e) => e.getAttribute('data-status') ?? '?'));
   if (o.shot) await screenshot(page, o.shot);
 
-  await progress.locator('li[data-status="succeeded"]').nth(o.count - 1).waitFor({ timeout: 90_000 });
-  const rows = await progress.getByRole('listitem').evaluateAll((els) => els.map((e) => ({ status: e.getAttribute('data-status'), text: e.textContent ?? '' })));
+  await progress
+    .locator('li[data-status="succeeded"]')
+    .nth(o.count - 1)
+    .waitFor({ timeout: 90_000 });
+  const rows = await progress
+    .getByRole('listitem')
+    .evaluateAll((els) => els.map((e) => ({ status: e.getAttribute('data-status'), text: e.textContent ?? '' })));
   expect(rows.map((r) => r.status)).toEqual(Array(o.count).fill('succeeded'));
   for (const r of rows) expect(r.text).toContain('succeeded');
   const names = await progress.locator('.progress-name').allInnerTexts();
@@ -169,7 +218,10 @@ export async function deployThroughWizard(page: Page, o: { hostName: string; cou
 
 /** The Deckies table row of `name` (a virtualised grid with table roles). */
 export function deckyRow(page: Page, name: string): Locator {
-  return page.getByRole('table', { name: 'Deckies' }).getByRole('row').filter({ has: page.getByText(name, { exact: true }) });
+  return page
+    .getByRole('table', { name: 'Deckies' })
+    .getByRole('row')
+    .filter({ has: page.getByText(name, { exact: true }) });
 }
 
 /** Reads a decky's IP from its row on the Deckies page. */
@@ -180,7 +232,10 @@ export async function deckyIp(page: Page, name: string): Promise<string> {
 }
 
 /** Mutate dialog: toggle `add` on, dry-run preview (before/after diff), apply, progress row succeeded. */
-export async function mutateThroughDialog(page: Page, o: { decky: string; add: string; addName: string; before: string[]; shot?: string }): Promise<void> {
+export async function mutateThroughDialog(
+  page: Page,
+  o: { decky: string; add: string; addName: string; before: string[]; shot?: string },
+): Promise<void> {
   await deckyRow(page, o.decky).getByRole('button', { name: 'Mutate' }).click();
   const d = dialog(page, `Mutate ${o.decky}`);
   await d.getByRole('button', { name: new RegExp(`^${o.add}\\s*\\d`) }).click();
@@ -202,17 +257,38 @@ export async function mutateThroughDialog(page: Page, o: { decky: string; add: s
 }
 
 /** A real OpenSSH client tries `root` with `password` against `ip:22`, the password fed by SSH_ASKPASS. */
-export async function sshLogin(tmpDir: string, ip: string, password: string, command: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export async function sshLogin(
+  tmpDir: string,
+  ip: string,
+  password: string,
+  command: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const askpass = join(tmpDir, 'askpass.sh');
   await writeFile(askpass, `#!/bin/sh\nprintf '%s\\n' '${password}'\n`);
   await chmod(askpass, 0o700);
   const args = [
-    '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'PreferredAuthentications=password',
-    '-o', 'PubkeyAuthentication=no', '-o', 'NumberOfPasswordPrompts=1', '-o', 'ConnectTimeout=10', '-o', 'LogLevel=ERROR',
-    `root@${ip}`, command,
+    '-o',
+    'StrictHostKeyChecking=no',
+    '-o',
+    'UserKnownHostsFile=/dev/null',
+    '-o',
+    'PreferredAuthentications=password',
+    '-o',
+    'PubkeyAuthentication=no',
+    '-o',
+    'NumberOfPasswordPrompts=1',
+    '-o',
+    'ConnectTimeout=10',
+    '-o',
+    'LogLevel=ERROR',
+    `root@${ip}`,
+    command,
   ];
   return new Promise((resolvePromise, reject) => {
-    const child = spawn('ssh', args, { env: { ...process.env, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', DISPLAY: ':0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('ssh', args, {
+      env: { ...process.env, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', DISPLAY: ':0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
@@ -228,7 +304,18 @@ export async function sshLogin(tmpDir: string, ip: string, password: string, com
 
 /** A real curl GET against the decky's HTTP service. */
 export async function curl(url: string): Promise<{ status: string; body: string }> {
-  const { stdout } = await execFileP('curl', ['-sS', '--max-time', '10', '--noproxy', '*', '-A', 'Mozilla/5.0 (e2e)', '-w', '\n%{http_code}', url]);
+  const { stdout } = await execFileP('curl', [
+    '-sS',
+    '--max-time',
+    '10',
+    '--noproxy',
+    '*',
+    '-A',
+    'Mozilla/5.0 (e2e)',
+    '-w',
+    '\n%{http_code}',
+    url,
+  ]);
   const i = stdout.lastIndexOf('\n');
   return { status: stdout.slice(i + 1), body: stdout.slice(0, i) };
 }
@@ -245,7 +332,10 @@ export async function waitEventRow(page: Page, decky: string, summary: string): 
 }
 
 /** New topology form: name, one LAN on a 127.x /24, one decky on it; returns once the row is listed. */
-export async function createTopologyThroughForm(page: Page, o: { name: string; subnet: string; deckyIp: string }): Promise<Locator> {
+export async function createTopologyThroughForm(
+  page: Page,
+  o: { name: string; subnet: string; deckyIp: string },
+): Promise<Locator> {
   await page.getByRole('button', { name: 'New topology' }).first().click();
   const d = dialog(page, 'New topology');
   await d.getByLabel('Name', { exact: true }).fill(o.name);

@@ -2,6 +2,7 @@ import { DecommissionDialog } from '../features/hosts/DecommissionDialog';
 import { EnrollDialog } from '../features/hosts/EnrollDialog';
 import { DeployWizard } from '../features/deckies/DeployWizard';
 import { MutateDialog } from '../features/deckies/MutateDialog';
+import { MutateIntervalDialog } from '../features/deckies/MutateIntervalDialog';
 import { TeardownDialog } from '../features/deckies/TeardownDialog';
 import { TopologyConfirmDialog } from '../features/topologies/TopologyConfirmDialog';
 import { TopologyCreateDialog } from '../features/topologies/TopologyCreateDialog';
@@ -21,11 +22,20 @@ export function DialogHost() {
       return <DeployWizard onClose={close} />;
     case 'mutate':
       return <MutateDialog deckyName={dialog.deckyName} onClose={close} />;
+    case 'mutate-interval':
+      return <MutateIntervalDialog deckyName={dialog.deckyName} onClose={close} />;
     case 'teardown':
       return <TeardownDialog deckyName={dialog.deckyName} onClose={close} />;
     case 'topology-create':
       return <TopologyCreateDialog onClose={close} />;
     case 'topology-confirm':
-      return <TopologyConfirmDialog topologyId={dialog.topologyId} topologyName={dialog.topologyName} action={dialog.action} onClose={close} />;
+      return (
+        <TopologyConfirmDialog
+          topologyId={dialog.topologyId}
+          topologyName={dialog.topologyName}
+          action={dialog.action}
+          onClose={close}
+        />
+      );
   }
 }

@@ -15,6 +15,7 @@ export type Dialog =
   | { kind: 'decommission'; hostUuid: string; hostName: string }
   | { kind: 'deploy' }
   | { kind: 'mutate'; deckyName: string }
+  | { kind: 'mutate-interval'; deckyName: string }
   | { kind: 'teardown'; deckyName: string }
   | { kind: 'topology-create' }
   | { kind: 'topology-confirm'; topologyId: string; topologyName: string; action: 'teardown' | 'delete' };

@@ -27,7 +27,8 @@ describe('Deploy wizard', () => {
     await within(dialog).findByRole('radio', { name: /Web server/ });
     fireEvent.click(within(dialog).getByRole('radio', { name: /Web server/ }));
     fireEvent.submit(dialog.querySelector('form')!);
-    // Step 3: persona, then Preview.
+    // Step 3: persona; step 4: periodic mutation, then Preview.
+    fireEvent.click(await within(dialog).findByRole('button', { name: 'Next' }));
     fireEvent.click(await within(dialog).findByRole('button', { name: 'Preview' }));
 
     expect(await within(dialog).findByText('decky-01')).toBeTruthy();
@@ -41,7 +42,12 @@ describe('Deploy wizard', () => {
     await screen.findByRole('list', { name: 'Per-decky progress' });
     const deploy = bridge.calls.find((c) => c.command === 'deckies.deploy')!;
     // What was previewed is what gets deployed: names and addresses are pinned.
-    expect(deploy.input).toMatchObject({ deckies: [{ name: 'decky-01', ip: '10.0.0.10' }, { name: 'decky-02', ip: '10.0.0.11' }] });
+    expect(deploy.input).toMatchObject({
+      deckies: [
+        { name: 'decky-01', ip: '10.0.0.10' },
+        { name: 'decky-02', ip: '10.0.0.11' },
+      ],
+    });
     expect(await within(await findRow('decky-01')).findByText('pending')).toBeTruthy();
 
     const [id1, id2] = [...bridge.state.lifecycle.keys()];
@@ -63,6 +69,7 @@ describe('Deploy wizard', () => {
     const dialog = screen.getByRole('dialog');
     fireEvent.click(within(dialog).getByRole('button', { name: 'Next' }));
     fireEvent.click(await within(dialog).findByRole('button', { name: 'Next' }));
+    fireEvent.click(await within(dialog).findByRole('button', { name: 'Next' }));
     fireEvent.click(await within(dialog).findByRole('button', { name: 'Preview' }));
     fireEvent.click(await within(dialog).findByRole('button', { name: 'Deploy 3' }));
     await screen.findByRole('list', { name: 'Per-decky progress' });
@@ -83,6 +90,7 @@ describe('Deploy wizard', () => {
     fireEvent.click((await screen.findAllByRole('button', { name: /Deploy deckies/ }))[0]!);
     const dialog = screen.getByRole('dialog');
     fireEvent.click(within(dialog).getByRole('button', { name: 'Next' }));
+    fireEvent.click(await within(dialog).findByRole('button', { name: 'Next' }));
     fireEvent.click(await within(dialog).findByRole('button', { name: 'Next' }));
     fireEvent.click(await within(dialog).findByRole('button', { name: 'Preview' }));
     const alert = await within(dialog).findByRole('alert');

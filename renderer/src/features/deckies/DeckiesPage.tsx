@@ -14,6 +14,7 @@ import { useNow } from '../../lib/use-now';
 import { useFiltersStore } from '../../stores/filters-store';
 import { useOperationsStore } from '../../stores/operations-store';
 import { useUiStore } from '../../stores/ui-store';
+import { describeInterval, effectiveInterval } from '../../lib/mutate-interval';
 
 type Decky = CommandOutput<'deckies.list'>[number];
 
@@ -40,24 +41,59 @@ function Actions({ name, state }: { name: string; state: string }) {
           className="btn btn-sm btn-ghost"
           disabled={redeploy.isPending}
           title={redeploy.error ? describeError(redeploy.error).sentence : undefined}
-          onClick={() => redeploy.mutate({ deckyName: name }, { onSuccess: (res) => track(`Redeploy ${name}`, res.lifecycleIds, { [res.lifecycleIds[0] ?? '']: name }) })}
+          onClick={() =>
+            redeploy.mutate(
+              { deckyName: name },
+              {
+                onSuccess: (res) => track(`Redeploy ${name}`, res.lifecycleIds, { [res.lifecycleIds[0] ?? '']: name }),
+              },
+            )
+          }
         >
           Redeploy
         </button>
       )}
-      <button type="button" className="btn btn-sm btn-ghost" onClick={() => openDialog({ kind: 'mutate', deckyName: name })}>
+      <button
+        type="button"
+        className="btn btn-sm btn-ghost"
+        onClick={() => openDialog({ kind: 'mutate', deckyName: name })}
+      >
         Mutate
       </button>
-      <button type="button" className="btn btn-sm btn-danger-ghost" onClick={() => openDialog({ kind: 'teardown', deckyName: name })}>
+      <button
+        type="button"
+        className="btn btn-sm btn-danger-ghost"
+        onClick={() => openDialog({ kind: 'teardown', deckyName: name })}
+      >
         Teardown
       </button>
     </div>
   );
 }
 
+/** The decky's rotation interval; a click opens its schedule editor. */
+function MutationCell({ decky, fleetDefault }: { decky: Decky; fleetDefault: number | null }) {
+  const openDialog = useUiStore((s) => s.openDialog);
+  const own = decky.config.mutateInterval;
+  const text = describeInterval(effectiveInterval(own, fleetDefault));
+  return (
+    <button
+      type="button"
+      className="btn btn-sm btn-ghost"
+      aria-label={`Mutation schedule of ${decky.config.name}: ${text}${own === undefined ? ' (fleet default)' : ''}`}
+      title={own === undefined ? 'Follows the fleet default (Settings)' : 'Set on this decky'}
+      onClick={() => openDialog({ kind: 'mutate-interval', deckyName: decky.config.name })}
+    >
+      {text}
+      {own === undefined && <span className="muted small"> · default</span>}
+    </button>
+  );
+}
+
 /** The fleet, every host at once, in a virtualised table; deploy, mutate and tear down from here. */
 export function DeckiesPage() {
   const deckies = useCommand('deckies.list', {});
+  const fleetDefault = useCommand('settings.get', {}).data?.mutateInterval ?? null;
   const openDialog = useUiStore((s) => s.openDialog);
   const { deckySearch, deckyState, set } = useFiltersStore();
   const search = useDeferredValue(deckySearch.trim().toLowerCase());
@@ -69,7 +105,11 @@ export function DeckiesPage() {
       all.filter(
         (d) =>
           (!deckyState || d.state === deckyState) &&
-          (!search || d.config.name.includes(search) || d.config.ip.startsWith(search) || (d.hostName ?? 'local').toLowerCase().includes(search) || d.config.services.some((s) => s === search)),
+          (!search ||
+            d.config.name.includes(search) ||
+            d.config.ip.startsWith(search) ||
+            (d.hostName ?? 'local').toLowerCase().includes(search) ||
+            d.config.services.some((s) => s === search)),
       ),
     [all, search, deckyState],
   );
@@ -81,10 +121,25 @@ export function DeckiesPage() {
   }, [all]);
 
   const columns: Column<Decky>[] = [
-    { key: 'name', header: 'Name', width: 'minmax(150px, 1.2fr)', render: (d) => <span className="mono strong">{d.config.name}</span> },
-    { key: 'host', header: 'Host', width: 'minmax(140px, 1fr)', render: (d) => d.hostName ?? <span className="tag">local</span> },
+    {
+      key: 'name',
+      header: 'Name',
+      width: 'minmax(150px, 1.2fr)',
+      render: (d) => <span className="mono strong">{d.config.name}</span>,
+    },
+    {
+      key: 'host',
+      header: 'Host',
+      width: 'minmax(140px, 1fr)',
+      render: (d) => d.hostName ?? <span className="tag">local</span>,
+    },
     { key: 'ip', header: 'IP', width: '130px', render: (d) => <span className="mono">{d.config.ip}</span> },
-    { key: 'services', header: 'Services', width: 'minmax(200px, 2fr)', render: (d) => <ServiceChips services={d.config.services} max={4} /> },
+    {
+      key: 'services',
+      header: 'Services',
+      width: 'minmax(200px, 2fr)',
+      render: (d) => <ServiceChips services={d.config.services} max={4} />,
+    },
     { key: 'state', header: 'State', width: '120px', render: (d) => <StateBadge state={d.state} /> },
     {
       key: 'mutated',
@@ -92,10 +147,26 @@ export function DeckiesPage() {
       width: '130px',
       render: (d) => {
         const at = mutatedAt(d.config.lastMutated);
-        return at ? <span title={formatTimestamp(at)}>{formatRelative(at, now)}</span> : <span className="muted">never</span>;
+        return at ? (
+          <span title={formatTimestamp(at)}>{formatRelative(at, now)}</span>
+        ) : (
+          <span className="muted">never</span>
+        );
       },
     },
-    { key: 'actions', header: '', width: '190px', align: 'end', render: (d) => <Actions name={d.config.name} state={d.state} /> },
+    {
+      key: 'mutation',
+      header: 'Mutation',
+      width: '150px',
+      render: (d) => <MutationCell decky={d} fleetDefault={fleetDefault} />,
+    },
+    {
+      key: 'actions',
+      header: '',
+      width: '190px',
+      align: 'end',
+      render: (d) => <Actions name={d.config.name} state={d.state} />,
+    },
   ];
 
   const deploy = (
@@ -116,7 +187,17 @@ export function DeckiesPage() {
               .map((s) => (
                 <span key={s}>
                   <span className="sep">·</span>
-                  <span className={s === 'running' ? 'text-ok' : s === 'failed' ? 'text-bad' : s === 'degraded' ? 'text-warn' : undefined}>
+                  <span
+                    className={
+                      s === 'running'
+                        ? 'text-ok'
+                        : s === 'failed'
+                          ? 'text-bad'
+                          : s === 'degraded'
+                            ? 'text-warn'
+                            : undefined
+                    }
+                  >
                     {counts[s]?.toLocaleString()} {s}
                   </span>
                 </span>
@@ -126,7 +207,14 @@ export function DeckiesPage() {
         actions={deploy}
       />
       <div className="toolbar">
-        <input className="search" type="search" placeholder="Filter by name, IP prefix, host or service" aria-label="Filter deckies" value={deckySearch} onChange={(e) => set({ deckySearch: e.target.value })} />
+        <input
+          className="search"
+          type="search"
+          placeholder="Filter by name, IP prefix, host or service"
+          aria-label="Filter deckies"
+          value={deckySearch}
+          onChange={(e) => set({ deckySearch: e.target.value })}
+        />
         <select aria-label="State" value={deckyState} onChange={(e) => set({ deckyState: e.target.value })}>
           <option value="">All states</option>
           {deckyStates.map((s) => (
@@ -145,7 +233,13 @@ export function DeckiesPage() {
           Deckies are the fake machines attackers find. Deploy a few on a live host to start capturing interactions.
         </EmptyState>
       ) : (
-        <VirtualTable label="Deckies" rows={rows} columns={columns} rowKey={(d) => d.config.name} empty={<div className="muted">No decky matches the filter.</div>} />
+        <VirtualTable
+          label="Deckies"
+          rows={rows}
+          columns={columns}
+          rowKey={(d) => d.config.name}
+          empty={<div className="muted">No decky matches the filter.</div>}
+        />
       )}
     </section>
   );

@@ -6,10 +6,12 @@ import { ErrorNotice } from '../../components/ErrorNotice';
 import { ServiceChips } from '../../components/ServiceChips';
 import { useOperationsStore } from '../../stores/operations-store';
 import { type DeployDraft, draftToRequest, emptyDraft } from './deploy-draft';
-import { PersonaStep, ProfileStep, TargetStep } from './DeploySteps';
+import { MutationStep, PersonaStep, ProfileStep, TargetStep } from './DeploySteps';
+import { describeInterval, effectiveInterval } from '../../lib/mutate-interval';
 import { LifecycleProgress } from './LifecycleProgress';
 
-const steps = ['Target', 'Profile', 'Persona', 'Preview'] as const;
+const steps = ['Target', 'Profile', 'Persona', 'Mutation', 'Preview'] as const;
+const PREVIEW = steps.indexOf('Preview');
 
 function PlanTable({ plan, hostNames }: { plan: CommandOutput<'deckies.plan'>; hostNames: Map<string, string> }) {
   return (
@@ -66,15 +68,21 @@ export function DeployWizard({ onClose }: { onClose: () => void }) {
     plan.reset(); // any edit invalidates the preview
   };
 
+  const fleetDefault = useCommand('settings.get', {}).data?.mutateInterval ?? null;
+  const planned = request?.mutateInterval;
+  const mutationSummary =
+    planned === undefined
+      ? `${describeInterval(effectiveInterval(undefined, fleetDefault))} (the fleet default)`
+      : describeInterval(effectiveInterval(planned, fleetDefault));
   const canNext = step === 1 ? (draft.mode === 'archetype' ? draft.archetype !== '' : draft.services.length > 0) : true;
 
   const submit = (e: FormEvent): void => {
     e.preventDefault();
-    if (step < 2) {
+    if (step < PREVIEW - 1) {
       if (canNext) setStep(step + 1);
-    } else if (step === 2) {
+    } else if (step === PREVIEW - 1) {
       if (!request) return;
-      setStep(3);
+      setStep(PREVIEW);
       plan.mutate(request);
     } else if (plan.data && request && !deploy.isPending) {
       // Deploy exactly the previewed names and addresses: a collision since the preview is a 409, not a surprise.
@@ -85,7 +93,11 @@ export function DeployWizard({ onClose }: { onClose: () => void }) {
           onSuccess: (res) => {
             // The master answers ids and names in the same order.
             const names = Object.fromEntries(res.lifecycleIds.map((id, i) => [id, res.deckies[i] ?? '']));
-            track(`Deploy ${res.deckies.length} ${res.deckies.length === 1 ? 'decky' : 'deckies'}`, res.lifecycleIds, names);
+            track(
+              `Deploy ${res.deckies.length} ${res.deckies.length === 1 ? 'decky' : 'deckies'}`,
+              res.lifecycleIds,
+              names,
+            );
             setDeployed({ ids: res.lifecycleIds, names });
           },
         },
@@ -95,7 +107,17 @@ export function DeployWizard({ onClose }: { onClose: () => void }) {
 
   if (deployed) {
     return (
-      <Dialog title="Deploying" subtitle="You can close this window; progress stays in the Operations tray." onClose={onClose} wide footer={<button type="button" className="btn btn-primary" onClick={onClose}>Close</button>}>
+      <Dialog
+        title="Deploying"
+        subtitle="You can close this window; progress stays in the Operations tray."
+        onClose={onClose}
+        wide
+        footer={
+          <button type="button" className="btn btn-primary" onClick={onClose}>
+            Close
+          </button>
+        }
+      >
         <LifecycleProgress ids={deployed.ids} names={deployed.names} />
       </Dialog>
     );
@@ -105,7 +127,11 @@ export function DeployWizard({ onClose }: { onClose: () => void }) {
     <Dialog title="Deploy deckies" onClose={onClose} wide>
       <ol className="stepper" aria-label="Steps">
         {steps.map((s, i) => (
-          <li key={s} className={i === step ? 'current' : i < step ? 'done' : undefined} aria-current={i === step ? 'step' : undefined}>
+          <li
+            key={s}
+            className={i === step ? 'current' : i < step ? 'done' : undefined}
+            aria-current={i === step ? 'step' : undefined}
+          >
             <span className="step-num">{i + 1}</span>
             {s}
           </li>
@@ -115,7 +141,8 @@ export function DeployWizard({ onClose }: { onClose: () => void }) {
         {step === 0 && <TargetStep draft={draft} update={update} />}
         {step === 1 && <ProfileStep draft={draft} update={update} />}
         {step === 2 && <PersonaStep draft={draft} update={update} chosen={chosen} />}
-        {step === 3 && (
+        {step === 3 && <MutationStep draft={draft} update={update} />}
+        {step === PREVIEW && (
           <div className="stack">
             {plan.isPending && <div className="loading">Planning names and addresses…</div>}
             {plan.error && <ErrorNotice error={plan.error} onRetry={() => request && plan.mutate(request)} />}
@@ -129,6 +156,7 @@ export function DeployWizard({ onClose }: { onClose: () => void }) {
                     {w}
                   </div>
                 ))}
+                <div className="muted small">Periodic mutation: {mutationSummary}.</div>
                 <PlanTable plan={plan.data} hostNames={hostNames} />
               </>
             )}
@@ -144,17 +172,17 @@ export function DeployWizard({ onClose }: { onClose: () => void }) {
           <button type="button" className="btn btn-ghost" onClick={step === 0 ? onClose : () => setStep(step - 1)}>
             {step === 0 ? 'Cancel' : 'Back'}
           </button>
-          {step < 2 && (
+          {step < PREVIEW - 1 && (
             <button type="submit" className="btn btn-primary" disabled={!canNext}>
               Next
             </button>
           )}
-          {step === 2 && (
+          {step === PREVIEW - 1 && (
             <button type="submit" className="btn btn-primary" disabled={!request}>
               Preview
             </button>
           )}
-          {step === 3 && (
+          {step === PREVIEW && (
             <button type="submit" className="btn btn-primary" disabled={!plan.data || deploy.isPending}>
               {deploy.isPending ? 'Deploying…' : `Deploy ${plan.data?.deckies.length ?? ''}`}
             </button>

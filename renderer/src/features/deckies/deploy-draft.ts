@@ -1,6 +1,7 @@
 import { services as serviceCatalog, isServiceName } from '../../../../shared/catalog/services';
 import { DeployPlanRequest } from '../../../../shared/ipc/contract';
 import type { CommandInput } from '../../../../shared/ipc/types';
+import { intervalRange, type MutationValue, toMutateInterval } from '../../lib/mutate-interval';
 
 /** What the deploy wizard's form holds before it becomes a `deckies.plan` request. */
 export type DeployDraft = {
@@ -14,13 +15,28 @@ export type DeployDraft = {
   namePrefix: string;
   /** persona[service][key] as typed; converted by the catalogue's key type on submit. */
   persona: Record<string, Record<string, string>>;
+  /** Periodic mutation: the fleet default unless the analyst picks an interval or turns it off. */
+  mutation: MutationValue;
 };
 
-export const emptyDraft: DeployDraft = { target: 'spread', count: 3, mode: 'archetype', archetype: 'linux-server', services: [], distro: '', namePrefix: 'decky', persona: {} };
+export const emptyDraft: DeployDraft = {
+  target: 'spread',
+  count: 3,
+  mode: 'archetype',
+  archetype: 'linux-server',
+  services: [],
+  distro: '',
+  namePrefix: 'decky',
+  persona: {},
+  mutation: { mode: 'default', minutes: intervalRange.initial },
+};
 
 type PersonaValue = string | number | boolean;
 
-function personaFor(draft: DeployDraft, serviceNames: readonly string[]): Record<string, Record<string, PersonaValue>> | undefined {
+function personaFor(
+  draft: DeployDraft,
+  serviceNames: readonly string[],
+): Record<string, Record<string, PersonaValue>> | undefined {
   const out: Record<string, Record<string, PersonaValue>> = {};
   for (const [svc, keys] of Object.entries(draft.persona)) {
     if (!isServiceName(svc) || !serviceNames.includes(svc)) continue;
@@ -36,7 +52,10 @@ function personaFor(draft: DeployDraft, serviceNames: readonly string[]): Record
 }
 
 /** Builds and validates the request with the contract's own schema; errors read `field: message`. */
-export function draftToRequest(draft: DeployDraft, archetypeServices: readonly string[]): { request: CommandInput<'deckies.plan'> | null; errors: string[] } {
+export function draftToRequest(
+  draft: DeployDraft,
+  archetypeServices: readonly string[],
+): { request: CommandInput<'deckies.plan'> | null; errors: string[] } {
   const chosen = draft.mode === 'archetype' ? archetypeServices : draft.services;
   const candidate = {
     ...(draft.target !== 'spread' && { hostUuid: draft.target }),
@@ -45,8 +64,12 @@ export function draftToRequest(draft: DeployDraft, archetypeServices: readonly s
     ...(draft.distro && { distro: draft.distro }),
     ...(draft.namePrefix && { namePrefix: draft.namePrefix }),
     ...(personaFor(draft, chosen) && { serviceConfig: personaFor(draft, chosen) }),
+    ...(draft.mutation.mode !== 'default' && { mutateInterval: toMutateInterval(draft.mutation) }),
   };
   const parsed = DeployPlanRequest.safeParse(candidate);
   if (parsed.success) return { request: parsed.data, errors: [] };
-  return { request: null, errors: parsed.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)) };
+  return {
+    request: null,
+    errors: parsed.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)),
+  };
 }

@@ -4,6 +4,7 @@ import { Icon } from '../../components/Icon';
 import { PageHeader } from '../../components/PageHeader';
 import { formatRelative, formatTimestamp } from '../../lib/time';
 import { useNow } from '../../lib/use-now';
+import { FleetMutationCard } from './FleetMutationCard';
 
 /** Where the console keeps its data, what it listens on, and whether that binding is safe. */
 export function SettingsPage() {
@@ -16,7 +17,7 @@ export function SettingsPage() {
     <section className="page">
       <PageHeader
         title="Settings"
-        summary="Listeners and the CA come from the master's environment (change it and restart); the window behaviour is yours to set here."
+        summary="Listeners and the CA come from the master's environment (change it and restart); the fleet's mutation schedule and the window behaviour are yours to set here."
       />
       {settings.error && <ErrorNotice error={settings.error} onRetry={() => void settings.refetch()} />}
       {settings.isPending && <div className="loading">Loading settings…</div>}
@@ -80,6 +81,7 @@ export function SettingsPage() {
               </ul>
             )}
           </div>
+          <FleetMutationCard mutateInterval={s.mutateInterval} />
           <div className="card">
             <h3>Listeners</h3>
             <dl className="kv-list">
