@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import type { Locator, Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { eventually } from '../helpers/eventually';
+import { sshPasswordFlags } from '../helpers/ssh-client';
 
 const execFileP = promisify(execFile);
 
@@ -266,24 +267,7 @@ export async function sshLogin(
   const askpass = join(tmpDir, 'askpass.sh');
   await writeFile(askpass, `#!/bin/sh\nprintf '%s\\n' '${password}'\n`);
   await chmod(askpass, 0o700);
-  const args = [
-    '-o',
-    'StrictHostKeyChecking=no',
-    '-o',
-    'UserKnownHostsFile=/dev/null',
-    '-o',
-    'PreferredAuthentications=password',
-    '-o',
-    'PubkeyAuthentication=no',
-    '-o',
-    'NumberOfPasswordPrompts=1',
-    '-o',
-    'ConnectTimeout=10',
-    '-o',
-    'LogLevel=ERROR',
-    `root@${ip}`,
-    command,
-  ];
+  const args = [...sshPasswordFlags, `root@${ip}`, command];
   return new Promise((resolvePromise, reject) => {
     const child = spawn('ssh', args, {
       env: { ...process.env, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', DISPLAY: ':0' },
