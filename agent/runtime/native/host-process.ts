@@ -1,60 +1,30 @@
-/* eslint-disable max-lines -- supervision, re-attach and the control socket of one host process (490 lines after #13 and #13b merged); to be split into spawn/attach/supervise modules (issue #12 follow-up). */
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+// Supervision of one decky host process: its deckies' starts and stops, crash restarts with
+// backoff, event acks, and adoption of a host a previous agent left running. Spawning and the
+// hello handshake are in host-child.ts; a decky's slot is in host-slot.ts.
 import type { Socket } from 'node:net';
 import type { DeckyRuntimeState } from '../../../shared/domain/agent-status';
 import type { DeckyConfig } from '../../../shared/domain/decky';
 import type { Logger } from '../../../shared/node/logger';
-import { headlessNodeSpawner, type NodeSpawner } from '../../../shared/node/node-spawner';
+import type { NodeSpawner } from '../../../shared/node/node-spawner';
 import { AppError } from '../../../shared/errors';
 import type { Clock } from '../../clock';
-import {
-  connectControl,
-  hostFiles,
-  type HostRegistryEntry,
-  isAlive,
-  type LineChannel,
-  lineChannel,
-} from './decky-host-channel';
-import { ChildMessage, HelloMessage, type ParentMessage, type ReadyMessage } from './decky-host-protocol';
+import { type HostRegistryEntry, isAlive, type LineChannel, lineChannel, connectControl } from './decky-host-channel';
+import { ChildMessage, type ParentMessage, type ReadyMessage } from './decky-host-protocol';
+import { awaitHello, DEATH_POLL_MS, kill, spawnDetachedHost, waitDeath } from './host-child';
+import { adoptedSlot, BACKOFF_MAX_MS, BACKOFF_MIN_MS, newSlot, type Slot, type SlotNetwork } from './host-slot';
 import type { EventSink } from '../types';
+
+export type { SlotNetwork } from './host-slot';
 
 const READY_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 5_000;
 /** How long a fresh host process may take to open its control socket. */
 const CONNECT_TIMEOUT_MS = 15_000;
-const DEATH_POLL_MS = 50;
 /** A host whose control socket closed but whose process lingers this long is wedged: it is killed. */
 const LINGER_MS = 2_000;
 const ACK_DELAY_MS = 20;
-const BACKOFF_MIN_MS = 250;
-const BACKOFF_MAX_MS = 30_000;
 /** A child that stayed up this long is healthy again: its next crash restarts at the minimum delay. */
 const STABLE_MS = 60_000;
-
-type ServiceState = DeckyRuntimeState['services'][string];
-
-/** How a decky's sockets are obtained: in the host process's namespace, or in its own (`netns`). */
-export type SlotNetwork = Readonly<{ netns?: string }>;
-
-/** Channels opened by `reattach` before the HostProcess that will own them exists. */
-const pendingChannel = new Map<Socket, LineChannel>();
-
-type Slot = {
-  decky: DeckyConfig;
-  dataDir: string;
-  network: SlotNetwork;
-  services: Record<string, ServiceState>;
-  restarts: number;
-  lastError: string | undefined;
-  /** Became ready once: from then on a crash or failed restart is this supervisor's to retry. */
-  supervised: boolean;
-  /** Settles the start waiting for this decky's 'ready'. */
-  settle: ((err?: AppError) => void) | null;
-  backoffMs: number;
-  cancelRetry: (() => void) | null;
-};
 
 export type HostProcessOptions = Readonly<{
   hostScript: string;
@@ -116,60 +86,14 @@ export class HostProcess {
    * Its deckies are supervised from now on as if this agent had started them; nothing is restarted.
    */
   static async reattach(opts: HostProcessOptions, entry: HostRegistryEntry, timeoutMs = 3_000): Promise<HostProcess> {
-    const socket = await connectControl(entry.socket, timeoutMs);
-    let deliver: (raw: unknown) => void = () => undefined;
-    const early: unknown[] = [];
-    const hello = await new Promise<HelloMessage>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`no hello on ${entry.socket} within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      deliver = (raw) => {
-        const first = HelloMessage.safeParse(raw);
-        if (!first.success) return void early.push(raw);
-        clearTimeout(timer);
-        deliver = (r) => void early.push(r);
-        resolve(first.data);
-      };
-      socket.once('close', () => reject(new Error(`${entry.socket} closed before its hello`)));
-      const channel = lineChannel(socket, { message: (raw) => deliver(raw), bad: (why) => reject(new Error(why)) });
-      pendingChannel.set(socket, channel);
-    }).catch((err: unknown) => {
-      socket.destroy();
-      throw err;
-    });
-    if (hello.id !== entry.id || hello.pid !== entry.pid) {
-      socket.destroy();
-      throw new Error(
-        `${entry.socket} answered as host ${hello.id} pid ${hello.pid}, not ${entry.id} pid ${entry.pid}`,
-      );
-    }
+    const { socket, channel, hello, early, route } = await awaitHello(entry, timeoutMs);
     const h = new HostProcess(opts);
-    for (const { start, ready } of hello.deckies) {
-      const services: Record<string, ServiceState> = Object.fromEntries(
-        start.decky.services.map((s) => [s, ready ? (ready.services[s] ?? 'failed') : 'starting']),
-      );
-      h.slots.set(start.decky.name, {
-        decky: start.decky,
-        dataDir: start.dataDir,
-        // The start message the host kept names the decky's namespace: a crash restart binds there again.
-        network: start.netns ? { netns: start.netns } : {},
-        services,
-        restarts: 0,
-        lastError: undefined,
-        supervised: true,
-        settle: null,
-        backoffMs: BACKOFF_MIN_MS,
-        cancelRetry: null,
-      });
-    }
+    for (const { start, ready } of hello.deckies) h.slots.set(start.decky.name, adoptedSlot(start, ready));
     h.spawnedAt = Date.parse(hello.startedAt) || Date.now();
-    const channel = pendingChannel.get(socket)!;
-    pendingChannel.delete(socket);
     h.attach(hello.id, hello.pid, socket, channel);
-    deliver = (raw) => {
+    route((raw) => {
       if (h.child?.socket === socket) h.onMessage(raw);
-    };
+    });
     for (const raw of early) h.onMessage(raw);
     return h;
   }
@@ -211,18 +135,7 @@ export class HostProcess {
   /** Starts a decky here; resolves when every service listens, rejects (leaving nothing of it running) otherwise. */
   async add(decky: DeckyConfig, dataDir: string, network: SlotNetwork = {}): Promise<void> {
     if (!this.accepting) throw new AppError('INTERNAL', `decky ${decky.name}: its host process is shutting down`);
-    const slot: Slot = {
-      decky,
-      dataDir,
-      network,
-      services: Object.fromEntries(decky.services.map((s) => [s, 'stopped' as const])),
-      restarts: 0,
-      lastError: undefined,
-      supervised: false,
-      settle: null,
-      backoffMs: BACKOFF_MIN_MS,
-      cancelRetry: null,
-    };
+    const slot = newSlot(decky, dataDir, network);
     this.slots.set(decky.name, slot);
     if (!this.child) this.spawnChild();
     try {
@@ -283,29 +196,8 @@ export class HostProcess {
   }
 
   private spawnChild(): void {
-    const id = randomBytes(8).toString('hex');
-    const files = hostFiles(this.opts.hostsDir, id);
     this.spawnedAt = Date.now();
-    let fd: number | undefined;
-    let pid: number | undefined;
-    try {
-      mkdirSync(this.opts.hostsDir, { recursive: true, mode: 0o700 });
-      // Its own log file and session: nothing of the agent (pipes, process group) ties it to us.
-      fd = openSync(files.log, 'a', 0o600);
-      const spec = (this.opts.spawnNode ?? headlessNodeSpawner())(this.opts.hostScript, [], {
-        ...process.env,
-        DECNET_HOST_ID: id,
-        DECNET_HOSTS_DIR: this.opts.hostsDir,
-      });
-      const proc = spawn(spec.command, spec.args, { detached: true, stdio: ['ignore', fd, fd], env: spec.env });
-      proc.unref();
-      pid = proc.pid;
-      proc.once('error', (err) => this.log.error('cannot start a decky host process', { err: err.message }));
-    } catch (err) {
-      this.log.error('cannot start a decky host process', { err: (err as Error).message });
-    } finally {
-      if (fd !== undefined) closeSync(fd);
-    }
+    const { id, pid, socketPath } = spawnDetachedHost(this.opts, this.log);
     const placeholder: Attached = {
       id,
       pid: pid ?? 0,
@@ -316,7 +208,7 @@ export class HostProcess {
     this.child = placeholder;
     if (pid === undefined)
       return void queueMicrotask(() => this.onExit(placeholder, 'cannot start a decky host process'));
-    void this.connectSpawned(placeholder, files.socket);
+    void this.connectSpawned(placeholder, socketPath);
   }
 
   /** Waits for a fresh host process to open its control socket, then attaches to it. */
@@ -558,16 +450,4 @@ export class HostProcess {
       }, delay);
     });
   }
-}
-
-function kill(pid: number, signal: NodeJS.Signals): void {
-  try {
-    if (pid > 0) process.kill(pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-async function waitDeath(pid: number): Promise<void> {
-  while (pid > 0 && isAlive(pid)) await new Promise((r) => setTimeout(r, DEATH_POLL_MS));
 }
