@@ -1,88 +1,64 @@
+// Redis command semantics for one connection: a small private keyspace and config, version-true
+// error wording, and the attack commands (CONFIG SET dir, REPLICAOF, MODULE LOAD, EVAL) answered
+// the way that release answers them while nothing is written, loaded or connected.
 import { err, globMatch, ok, type RespValue } from './resp-codec';
+import { clientCommand, configCommand } from './redis-admin';
+import { redisKeyspaceLimits, redisMajor, type RedisEnv, type RedisOutcome, type RedisState } from './redis-state';
 
-/**
- * Redis command semantics for one connection: a small private keyspace and config, version-true
- * error wording, and the attack commands (CONFIG SET dir, REPLICAOF, MODULE LOAD, EVAL) answered
- * the way that release answers them while nothing is written, loaded or connected.
- */
-export const redisKeyspaceLimits = { maxKeys: 1000, maxBytes: 1024 * 1024 } as const;
-
-export type RedisEnv = Readonly<{
-  version: string;
-  password: string;
-  info: (section: string | undefined, keys: number) => string;
-  clientLine: () => string;
-}>;
-
-export type RedisState = {
-  authed: boolean;
-  db: number;
-  dbs: Map<string, Buffer>[];
-  bytes: number;
-  config: Map<string, string>;
-  name: string | null;
-  replicaOf: string | null;
-};
-
-export type RedisOutcome = {
-  reply: RespValue;
-  close?: boolean;
-  /** Why an analyst should look twice (write to disk, replication, code). */
-  dangerous?: string;
-  auth?: { username: string; password: string; success: boolean };
-};
-
-export function defaultRedisConfig(version: string, password: string): Map<string, string> {
-  const v7 = Number.parseInt(version, 10) >= 7;
-  return new Map([
-    ['dir', '/var/lib/redis'],
-    ['dbfilename', 'dump.rdb'],
-    ['requirepass', password],
-    ['masterauth', ''],
-    ['bind', v7 ? '* -::*' : '0.0.0.0'],
-    ['protected-mode', password ? 'yes' : 'no'],
-    ['port', '6379'],
-    ['databases', '16'],
-    ['maxmemory', '0'],
-    ['maxmemory-policy', 'noeviction'],
-    ['save', v7 ? '3600 1 300 100 60 10000' : '900 1 300 10 60 10000'],
-    ['appendonly', 'no'],
-    ['appendfilename', 'appendonly.aof'],
-    ['logfile', '/var/log/redis/redis-server.log'],
-    ['pidfile', '/run/redis/redis-server.pid'],
-    ['loglevel', 'notice'],
-    ['timeout', '0'],
-    ['tcp-keepalive', '300'],
-    ['daemonize', 'yes'],
-    ['supervised', 'auto'],
-    ['replica-read-only', 'yes'],
-    ['slave-read-only', 'yes'],
-  ]);
-}
-
-export function newRedisState(env: RedisEnv, seed: Map<string, Buffer>): RedisState {
-  const dbs = Array.from({ length: 16 }, () => new Map<string, Buffer>());
-  let bytes = 0;
-  for (const [k, v] of seed) {
-    dbs[0]!.set(k, v);
-    bytes += k.length + v.length;
-  }
-  return { authed: env.password === '', db: 0, dbs, bytes, config: defaultRedisConfig(env.version, env.password), name: null, replicaOf: null };
-}
+export { newRedisState, type RedisEnv } from './redis-state';
 
 /** redis-server's arity table for what we implement: n exact, -n at least n. */
 const arity: Record<string, number> = {
-  ping: -1, echo: 2, get: 2, set: -3, del: -2, exists: -2, keys: 2, config: -2, info: -1, slaveof: 3, replicaof: 3,
-  module: -2, eval: -3, evalsha: -3, select: 2, dbsize: 1, flushall: -1, flushdb: -1, type: 2, ttl: 2, expire: 3,
-  incr: 2, decr: 2, save: 1, bgsave: -1, quit: -1, client: -2, command: -1, hello: -1, auth: -2, scan: -2, mget: -2,
-  strlen: 2, lastsave: 1, time: 1, role: 1, shutdown: -1, acl: -2, script: -2, debug: -2, monitor: 1, append: 3,
+  ping: -1,
+  echo: 2,
+  get: 2,
+  set: -3,
+  del: -2,
+  exists: -2,
+  keys: 2,
+  config: -2,
+  info: -1,
+  slaveof: 3,
+  replicaof: 3,
+  module: -2,
+  eval: -3,
+  evalsha: -3,
+  select: 2,
+  dbsize: 1,
+  flushall: -1,
+  flushdb: -1,
+  type: 2,
+  ttl: 2,
+  expire: 3,
+  incr: 2,
+  decr: 2,
+  save: 1,
+  bgsave: -1,
+  quit: -1,
+  client: -2,
+  command: -1,
+  hello: -1,
+  auth: -2,
+  scan: -2,
+  mget: -2,
+  strlen: 2,
+  lastsave: 1,
+  time: 1,
+  role: 1,
+  shutdown: -1,
+  acl: -2,
+  script: -2,
+  debug: -2,
+  monitor: 1,
+  append: 3,
 };
 
-const v = (version: string) => Number.parseInt(version, 10) || 7;
+const v = redisMajor;
 
 function unknownCommand(version: string, name: string, rest: string[]): RespValue {
   const shown = rest.slice(0, 8).map((a) => a.slice(0, 128));
-  if (v(version) >= 7 || /^6\.2/.test(version)) return err(`ERR unknown command '${name}', with args beginning with: ${shown.map((a) => `'${a}' `).join('')}`);
+  if (v(version) >= 7 || /^6\.2/.test(version))
+    return err(`ERR unknown command '${name}', with args beginning with: ${shown.map((a) => `'${a}' `).join('')}`);
   return err(`ERR unknown command \`${name}\`, with args beginning with: ${shown.map((a) => `\`${a}\`, `).join('')}`);
 }
 
@@ -90,13 +66,23 @@ function checkAuth(env: RedisEnv, st: RedisState, user: string | null, pass: str
   const modern = v(env.version) >= 6;
   const auth = { username: user ?? 'default', password: pass, success: false };
   if (!env.password) {
-    return { reply: err(modern ? 'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?' : 'ERR Client sent AUTH, but no password is set'), auth };
+    return {
+      reply: err(
+        modern
+          ? 'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?'
+          : 'ERR Client sent AUTH, but no password is set',
+      ),
+      auth,
+    };
   }
   if ((user === null || user === 'default') && pass === env.password) {
     st.authed = true;
     return { reply: ok, auth: { ...auth, success: true } };
   }
-  return { reply: err(modern ? 'WRONGPASS invalid username-password pair or user is disabled.' : 'ERR invalid password'), auth };
+  return {
+    reply: err(modern ? 'WRONGPASS invalid username-password pair or user is disabled.' : 'ERR invalid password'),
+    auth,
+  };
 }
 
 export function redisExecute(rawArgs: Buffer[], st: RedisState, env: RedisEnv): RedisOutcome {
@@ -108,9 +94,11 @@ export function redisExecute(rawArgs: Buffer[], st: RedisState, env: RedisEnv): 
   // Like processCommand: unknown command and arity errors come before the authentication check.
   if (!known) return { reply: unknownCommand(env.version, args[0] ?? '', a) };
   const ar = arity[name]!;
-  if ((ar > 0 && args.length !== ar) || (ar < 0 && args.length < -ar)) return { reply: err(`ERR wrong number of arguments for '${name}' command`) };
+  if ((ar > 0 && args.length !== ar) || (ar < 0 && args.length < -ar))
+    return { reply: err(`ERR wrong number of arguments for '${name}' command`) };
   if (name === 'auth') {
-    if (a.length > 2 || (a.length === 2 && !modern)) return { reply: err(`ERR wrong number of arguments for 'auth' command`) };
+    if (a.length > 2 || (a.length === 2 && !modern))
+      return { reply: err(`ERR wrong number of arguments for 'auth' command`) };
     return a.length === 2 ? checkAuth(env, st, a[0]!, a[1]!) : checkAuth(env, st, null, a[0]!);
   }
   if (name === 'quit') return { reply: ok, close: true };
@@ -121,8 +109,30 @@ export function redisExecute(rawArgs: Buffer[], st: RedisState, env: RedisEnv): 
       const out = checkAuth(env, st, a[ai + 1] ?? '', a[ai + 2] ?? '');
       if (!out.auth?.success) return out;
     }
-    if (!st.authed) return { reply: err('NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time') };
-    return { reply: ['server', 'redis', 'version', env.version, 'proto', 2, 'id', 7, 'mode', 'standalone', 'role', 'master', 'modules', []] };
+    if (!st.authed)
+      return {
+        reply: err(
+          'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
+        ),
+      };
+    return {
+      reply: [
+        'server',
+        'redis',
+        'version',
+        env.version,
+        'proto',
+        2,
+        'id',
+        7,
+        'mode',
+        'standalone',
+        'role',
+        'master',
+        'modules',
+        [],
+      ],
+    };
   }
   if (!st.authed) return { reply: err('NOAUTH Authentication required.') };
   const db = st.dbs[st.db]!;
@@ -217,19 +227,28 @@ export function redisExecute(rawArgs: Buffer[], st: RedisState, env: RedisEnv): 
       if (!/^\d+$/.test(a[1]!)) return { reply: err('ERR value is not an integer or out of range') };
       const again = st.replicaOf === target;
       st.replicaOf = target;
-      return { reply: again ? { simple: 'OK Already connected to specified master' } : ok, dangerous: 'rogue replication master' };
+      return {
+        reply: again ? { simple: 'OK Already connected to specified master' } : ok,
+        dangerous: 'rogue replication master',
+      };
     }
     case 'module': {
       const sub = a[0]!.toLowerCase();
       if (sub === 'list') return { reply: [] };
       if (v(env.version) >= 7) {
-        return { reply: err('ERR MODULE command not allowed. If the enable-module-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.'), dangerous: 'module load' };
+        return {
+          reply: err(
+            'ERR MODULE command not allowed. If the enable-module-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.',
+          ),
+          dangerous: 'module load',
+        };
       }
       return { reply: err('ERR Error loading the extension. Please check the server logs.'), dangerous: 'module load' };
     }
     case 'eval':
     case 'evalsha': {
-      if (name === 'evalsha') return { reply: err('NOSCRIPT No matching script. Please use EVAL.'), dangerous: 'lua script' };
+      if (name === 'evalsha')
+        return { reply: err('NOSCRIPT No matching script. Please use EVAL.'), dangerous: 'lua script' };
       const m = /^\s*return\s+(?:(-?\d{1,15})|'([^']{0,512})'|"([^"]{0,512})")\s*;?\s*$/.exec(a[0]!);
       const reply: RespValue = m ? (m[1] !== undefined ? Number(m[1]) : (m[2] ?? m[3] ?? '')) : null;
       return { reply, dangerous: 'lua script' };
@@ -237,11 +256,22 @@ export function redisExecute(rawArgs: Buffer[], st: RedisState, env: RedisEnv): 
     case 'script':
       return { reply: a[0]!.toLowerCase() === 'exists' ? a.slice(1).map(() => 0) : ok, dangerous: 'lua script' };
     case 'debug':
-      return { reply: err('ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.'), dangerous: 'debug' };
+      return {
+        reply: err(
+          'ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.',
+        ),
+        dangerous: 'debug',
+      };
     case 'save':
-      return { reply: ok, dangerous: st.config.get('dir') !== '/var/lib/redis' ? 'save into a changed dir' : undefined };
+      return {
+        reply: ok,
+        dangerous: st.config.get('dir') !== '/var/lib/redis' ? 'save into a changed dir' : undefined,
+      };
     case 'bgsave':
-      return { reply: { simple: 'Background saving started' }, dangerous: st.config.get('dir') !== '/var/lib/redis' ? 'save into a changed dir' : undefined };
+      return {
+        reply: { simple: 'Background saving started' },
+        dangerous: st.config.get('dir') !== '/var/lib/redis' ? 'save into a changed dir' : undefined,
+      };
     case 'lastsave':
       return { reply: Math.floor(Date.now() / 1000) - 1800 };
     case 'time': {
@@ -262,51 +292,17 @@ export function redisExecute(rawArgs: Buffer[], st: RedisState, env: RedisEnv): 
       const sub = a[0]!.toLowerCase();
       if (sub === 'whoami') return { reply: 'default' };
       if (sub === 'users') return { reply: ['default'] };
-      if (sub === 'list') return { reply: [env.password ? 'user default on sanitize-payload #' + '0'.repeat(64) + ' ~* &* +@all' : 'user default on nopass sanitize-payload ~* &* +@all'] };
+      if (sub === 'list')
+        return {
+          reply: [
+            env.password
+              ? 'user default on sanitize-payload #' + '0'.repeat(64) + ' ~* &* +@all'
+              : 'user default on nopass sanitize-payload ~* &* +@all',
+          ],
+        };
       return { reply: ok, dangerous: 'acl change' };
     }
     default:
       return { reply: unknownCommand(env.version, args[0]!, a) };
-  }
-}
-
-function configCommand(a: string[], st: RedisState, env: RedisEnv): RedisOutcome {
-  const sub = a[0]!.toLowerCase();
-  if (sub === 'get') {
-    if (a.length < 2) return { reply: err(`ERR wrong number of arguments for 'config|get' command`) };
-    const out: string[] = [];
-    for (const [k, val] of st.config) if (a.slice(1).some((p) => globMatch(p.toLowerCase(), k))) out.push(k, val);
-    return { reply: out };
-  }
-  if (sub === 'set') {
-    if (a.length < 3 || a.length % 2 === 0) return { reply: err(`ERR wrong number of arguments for 'config|set' command`) };
-    const key = a[1]!.toLowerCase();
-    // 7.0 marks dir and dbfilename PROTECTED_CONFIG (enable-protected-configs no by default).
-    if (v(env.version) >= 7 && (key === 'dir' || key === 'dbfilename')) {
-      return { reply: err(`ERR CONFIG SET failed (possibly related to argument '${key}') - can't set protected config`), dangerous: `config set ${key}` };
-    }
-    if (!st.config.has(key)) return { reply: err(`ERR Unknown option or number of arguments for CONFIG SET - '${a[1]}'`) };
-    st.config.set(key, a[2]!.slice(0, 1024));
-    const risky = ['dir', 'dbfilename', 'requirepass', 'masterauth', 'protected-mode', 'appendfilename', 'logfile'];
-    return { reply: ok, dangerous: risky.includes(key) ? `config set ${key}` : undefined };
-  }
-  if (sub === 'resetstat' || sub === 'rewrite') return { reply: ok };
-  return { reply: err(`ERR unknown subcommand '${a[0]}'. Try CONFIG HELP.`) };
-}
-
-function clientCommand(a: string[], st: RedisState, env: RedisEnv): RedisOutcome {
-  switch (a[0]!.toLowerCase()) {
-    case 'setname':
-      st.name = (a[1] ?? '').slice(0, 128);
-      return { reply: ok };
-    case 'getname':
-      return { reply: st.name };
-    case 'id':
-      return { reply: 7 };
-    case 'list':
-    case 'info':
-      return { reply: env.clientLine() + (st.name ? ` name=${st.name}` : '') + '\n' };
-    default:
-      return { reply: ok };
   }
 }
