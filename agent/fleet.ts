@@ -1,8 +1,8 @@
 import type { z } from 'zod';
 import type { AgentStatus, DeckyRuntimeState } from '../shared/domain/agent-status';
-import { DeckyConfig, describeZodError } from '../shared/domain/decky';
+import { DeckyConfig } from '../shared/domain/decky';
 import type { Logger } from '../shared/node/logger';
-import { AppError, toAppError } from '../shared/errors';
+import { AppError, describeZodError, toAppError } from '../shared/errors';
 import type { DeployRequest, MutateRequest } from '../shared/protocol/agent-api';
 import type { Clock } from './clock';
 import type { DeltaReporter } from './deltas';
@@ -40,15 +40,30 @@ export type Fleet = Readonly<{
  * The fleet deckies the master deployed here. Requests return at once; the work runs on the task
  * queue, one task per decky, and each task ends with exactly one lifecycle delta.
  */
-export function createFleet(opts: { state: StateStore; runtime: Runtime; queue: TaskQueue; report: DeltaReporter; journal: JobJournal; clock: Clock; log: Logger }): Fleet {
+export function createFleet(opts: {
+  state: StateStore;
+  runtime: Runtime;
+  queue: TaskQueue;
+  report: DeltaReporter;
+  journal: JobJournal;
+  clock: Clock;
+  log: Logger;
+}): Fleet {
   const { state, runtime, queue, journal, log } = opts;
   // Every task ends with its delta in the outbox, then its job marked done in the journal.
   const report: DeltaReporter = async (d) => {
     await opts.report(d);
-    if (d.lifecycleId) await journal.done({ lifecycleId: d.lifecycleId, deckyName: d.deckyName, operation: d.operation }).catch((err: unknown) => log.error('cannot mark a job done in the journal', { err: toAppError(err).message }));
+    if (d.lifecycleId)
+      await journal
+        .done({ lifecycleId: d.lifecycleId, deckyName: d.deckyName, operation: d.operation })
+        .catch((err: unknown) => log.error('cannot mark a job done in the journal', { err: toAppError(err).message }));
   };
   /** True when the job is new (or carries no lifecycle id, so cannot be recognised). */
-  const accept = async (operation: Job['operation'], lifecycleIdOf: (name: string) => string | undefined, names: readonly string[]) => {
+  const accept = async (
+    operation: Job['operation'],
+    lifecycleIdOf: (name: string) => string | undefined,
+    names: readonly string[],
+  ) => {
     const jobs = names.flatMap((deckyName) => {
       const lifecycleId = lifecycleIdOf(deckyName);
       return lifecycleId ? [{ lifecycleId, deckyName, operation }] : [];
@@ -59,13 +74,22 @@ export function createFleet(opts: { state: StateStore; runtime: Runtime; queue: 
 
   const checkMutate: Fleet['checkMutate'] = async (req) => {
     const current = await state.load();
-    if (!current || current.deckies.length === 0) throw new AppError('NOT_FOUND', 'no active deployment on this worker');
+    if (!current || current.deckies.length === 0)
+      throw new AppError('NOT_FOUND', 'no active deployment on this worker');
     const old = current.deckies.find((d) => d.name === req.deckyId);
     if (!old) throw new AppError('NOT_FOUND', `decky '${req.deckyId}' not found in worker state`);
     // Persona settings of services that go away go with them; the rest is kept.
-    const serviceConfig = Object.fromEntries(Object.entries(old.serviceConfig).filter(([svc]) => (req.services as string[]).includes(svc)));
-    const parsed = DeckyConfig.safeParse({ ...old, services: req.services, serviceConfig, lastMutated: opts.clock.now().getTime() });
-    if (!parsed.success) throw new AppError('INVALID_INPUT', `mutate of ${req.deckyId}: ${describeZodError(parsed.error)}`);
+    const serviceConfig = Object.fromEntries(
+      Object.entries(old.serviceConfig).filter(([svc]) => (req.services as string[]).includes(svc)),
+    );
+    const parsed = DeckyConfig.safeParse({
+      ...old,
+      services: req.services,
+      serviceConfig,
+      lastMutated: opts.clock.now().getTime(),
+    });
+    if (!parsed.success)
+      throw new AppError('INVALID_INPUT', `mutate of ${req.deckyId}: ${describeZodError(parsed.error)}`);
     runtime.validate(parsed.data);
     return parsed.data;
   };
@@ -79,7 +103,10 @@ export function createFleet(opts: { state: StateStore; runtime: Runtime; queue: 
       for (const decky of req.config.deckies) {
         const lifecycleId = idOf(decky.name);
         if (!isNew(decky.name)) {
-          log.info('deploy already accepted under this lifecycle id: not queued again', { decky: decky.name, lifecycleId });
+          log.info('deploy already accepted under this lifecycle id: not queued again', {
+            decky: decky.name,
+            lifecycleId,
+          });
           continue;
         }
         void queue.run(decky.name, async () => {
@@ -111,13 +138,22 @@ export function createFleet(opts: { state: StateStore; runtime: Runtime; queue: 
           await report({ deckyName: req.deckyId, operation: 'mutate', lifecycleId: req.lifecycleId });
         } catch (err) {
           log.warn('mutate failed', { decky: req.deckyId, err: toAppError(err).message });
-          if (old) await runtime.up(old).catch((e: unknown) => log.error('cannot restore the decky after a failed mutate', { decky: req.deckyId, err: toAppError(e).message }));
+          if (old)
+            await runtime
+              .up(old)
+              .catch((e: unknown) =>
+                log.error('cannot restore the decky after a failed mutate', {
+                  decky: req.deckyId,
+                  err: toAppError(e).message,
+                }),
+              );
           await report({ deckyName: req.deckyId, operation: 'mutate', lifecycleId: req.lifecycleId, error: err });
         }
       });
     },
     teardown: async (req) => {
-      const names = req.deckyId !== undefined ? [req.deckyId] : ((await state.load())?.deckies.map((d) => d.name) ?? []);
+      const names =
+        req.deckyId !== undefined ? [req.deckyId] : ((await state.load())?.deckies.map((d) => d.name) ?? []);
       const isNew = await accept('teardown', () => req.lifecycleId, names);
       for (const name of names) {
         if (!isNew(name)) continue;
@@ -138,18 +174,31 @@ export function createFleet(opts: { state: StateStore; runtime: Runtime; queue: 
       const jobs = journal.interrupted();
       for (const job of jobs) {
         // A deploy cut short leaves no decky behind: the master frees its name and address.
-        if (job.operation === 'deploy') await state.update((st) => ({ ...st, deckies: st.deckies.filter((d) => d.name !== job.deckyName) }));
-        const error = new AppError('INTERNAL', `interrupted: the agent restarted before the ${job.operation} of ${job.deckyName} finished; retry it`);
+        if (job.operation === 'deploy')
+          await state.update((st) => ({ ...st, deckies: st.deckies.filter((d) => d.name !== job.deckyName) }));
+        const error = new AppError(
+          'INTERNAL',
+          `interrupted: the agent restarted before the ${job.operation} of ${job.deckyName} finished; retry it`,
+        );
         await report({ ...job, error });
       }
-      if (jobs.length > 0) log.warn('jobs interrupted by the previous agent process closed as failed', { count: jobs.length });
+      if (jobs.length > 0)
+        log.warn('jobs interrupted by the previous agent process closed as failed', { count: jobs.length });
       return jobs.length;
     },
     status: async () => {
       const deckies = (await state.load())?.deckies ?? [];
       const rt = runtime.status();
-      const stopped = (d: DeckyConfig): DeckyRuntimeState => ({ running: false, restarts: 0, services: Object.fromEntries(d.services.map((s) => [s, 'stopped' as const])) });
-      return { deployed: deckies.length > 0, deckies, runtime: Object.fromEntries(deckies.map((d) => [d.name, rt[d.name] ?? stopped(d)])) };
+      const stopped = (d: DeckyConfig): DeckyRuntimeState => ({
+        running: false,
+        restarts: 0,
+        services: Object.fromEntries(d.services.map((s) => [s, 'stopped' as const])),
+      });
+      return {
+        deployed: deckies.length > 0,
+        deckies,
+        runtime: Object.fromEntries(deckies.map((d) => [d.name, rt[d.name] ?? stopped(d)])),
+      };
     },
     wipe: async () => {
       // A hung deploy must not block a decommission: wait a bounded time, then tear down anyway.
@@ -161,7 +210,12 @@ export function createFleet(opts: { state: StateStore; runtime: Runtime; queue: 
       clearTimeout(timer);
       if (!waited) log.warn('self-destruct proceeds while tasks are still running', { pending: queue.pending() });
       const deckies = (await state.load())?.deckies ?? [];
-      for (const d of deckies) await runtime.down(d.name).catch((err: unknown) => log.warn('teardown failed during self-destruct', { decky: d.name, err: toAppError(err).message }));
+      for (const d of deckies)
+        await runtime
+          .down(d.name)
+          .catch((err: unknown) =>
+            log.warn('teardown failed during self-destruct', { decky: d.name, err: toAppError(err).message }),
+          );
       await state.update((s) => ({ ...s, deckies: [] }));
     },
   };

@@ -2,11 +2,11 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { TopologyReport } from '../shared/domain/agent-status';
 import { canonicalHash } from '../shared/canonical-hash';
-import { DeckyConfig, describeZodError } from '../shared/domain/decky';
+import { DeckyConfig } from '../shared/domain/decky';
 import { HydratedTopology } from '../shared/domain/topology';
 import { readJsonFile, writeFileAtomic } from '../shared/node/atomic-file';
 import type { Logger } from '../shared/node/logger';
-import { AppError, toAppError } from '../shared/errors';
+import { AppError, describeZodError, toAppError } from '../shared/errors';
 import type { TopologyState } from '../shared/protocol/agent-api';
 import type { Clock } from './clock';
 import type { Runtime } from './runtime/types';
@@ -27,7 +27,13 @@ const TopologyRecord = z.strictObject({
 });
 type TopologyRecord = z.output<typeof TopologyRecord>;
 
-const emptyRecord: TopologyRecord = { topologyId: null, appliedVersionHash: null, appliedAt: null, lastError: null, hydrated: null };
+const emptyRecord: TopologyRecord = {
+  topologyId: null,
+  appliedVersionHash: null,
+  appliedAt: null,
+  lastError: null,
+  hydrated: null,
+};
 
 export type TopologyManager = Readonly<{
   apply: (hydrated: HydratedTopology, versionHash: string) => Promise<{ topologyId: string; versionHash: string }>;
@@ -55,14 +61,19 @@ export function createTopologyManager(opts: {
     const raw = await readJsonFile(path);
     if (raw === null) return emptyRecord;
     const parsed = TopologyRecord.safeParse(raw);
-    if (!parsed.success) throw new AppError('INTERNAL', `${path} is invalid (${describeZodError(parsed.error)}); move it away`);
+    if (!parsed.success)
+      throw new AppError('INTERNAL', `${path} is invalid (${describeZodError(parsed.error)}); move it away`);
     return parsed.data;
   };
   const save = (rec: TopologyRecord): Promise<void> => writeFileAtomic(path, JSON.stringify(rec, null, 2) + '\n');
   const downAll = async (rec: TopologyRecord, keep: ReadonlySet<string> = new Set()): Promise<void> => {
     for (const d of rec.hydrated?.deckies ?? []) {
       if (keep.has(d.name)) continue;
-      await opts.runtime.down(d.name).catch((err: unknown) => opts.log.warn('topology decky teardown failed', { decky: d.name, err: toAppError(err).message }));
+      await opts.runtime
+        .down(d.name)
+        .catch((err: unknown) =>
+          opts.log.warn('topology decky teardown failed', { decky: d.name, err: toAppError(err).message }),
+        );
     }
   };
 
@@ -70,17 +81,28 @@ export function createTopologyManager(opts: {
     apply: async (hydrated, versionHash) => {
       const computed = canonicalHash(hydrated);
       if (computed !== versionHash) {
-        throw new AppError('INVALID_INPUT', `versionHash ${versionHash} does not match the topology (the agent computed ${computed})`);
+        throw new AppError(
+          'INVALID_INPUT',
+          `versionHash ${versionHash} does not match the topology (the agent computed ${computed})`,
+        );
       }
       const issues = validateTopology(hydrated);
       if (issues.length) {
-        throw new AppError('INVALID_INPUT', `${issues.length} topology validation error(s): ${issues.map((i) => `[${i.code}] ${i.message}`).join('; ')}`, { issues });
+        throw new AppError(
+          'INVALID_INPUT',
+          `${issues.length} topology validation error(s): ${issues.map((i) => `[${i.code}] ${i.message}`).join('; ')}`,
+          { issues },
+        );
       }
       const deckies = hydrated.deckies.map((d) => toDeckyConfig(hydrated, d));
       deckies.forEach((d) => opts.runtime.validate(d));
       const fleet = await opts.fleetDeckyNames();
       const clash = deckies.find((d) => fleet.has(d.name));
-      if (clash) throw new AppError('CONFLICT', `decky ${clash.name} of the topology is already deployed on this worker as a fleet decky`);
+      if (clash)
+        throw new AppError(
+          'CONFLICT',
+          `decky ${clash.name} of the topology is already deployed on this worker as a fleet decky`,
+        );
       const id = hydrated.topology.id;
       return serial(async () => {
         const prev = await load();
@@ -98,7 +120,13 @@ export function createTopologyManager(opts: {
           await save({ topologyId: id, appliedVersionHash: '', appliedAt: null, lastError: message, hydrated });
           throw new AppError('INTERNAL', `topology ${id} could not be applied: ${message}`, undefined, { cause: err });
         }
-        await save({ topologyId: id, appliedVersionHash: versionHash, appliedAt: opts.clock.now().toISOString(), lastError: null, hydrated });
+        await save({
+          topologyId: id,
+          appliedVersionHash: versionHash,
+          appliedAt: opts.clock.now().toISOString(),
+          lastError: null,
+          hydrated,
+        });
         return { topologyId: id, versionHash };
       });
     },
@@ -112,12 +140,25 @@ export function createTopologyManager(opts: {
     state: async () => {
       const rec = await load();
       const rt = opts.runtime.status();
-      const observed = Object.fromEntries((rec.hydrated?.deckies ?? []).map((d) => [d.name, rt[d.name]?.running ?? false]));
-      return { topologyId: rec.topologyId, appliedVersionHash: rec.appliedVersionHash, appliedAt: rec.appliedAt, lastError: rec.lastError, observed };
+      const observed = Object.fromEntries(
+        (rec.hydrated?.deckies ?? []).map((d) => [d.name, rt[d.name]?.running ?? false]),
+      );
+      return {
+        topologyId: rec.topologyId,
+        appliedVersionHash: rec.appliedVersionHash,
+        appliedAt: rec.appliedAt,
+        lastError: rec.lastError,
+        observed,
+      };
     },
     report: async () => {
       const rec = await load();
-      return { topologyId: rec.topologyId, appliedVersionHash: rec.appliedVersionHash, appliedAt: rec.appliedAt, lastError: rec.lastError };
+      return {
+        topologyId: rec.topologyId,
+        appliedVersionHash: rec.appliedVersionHash,
+        appliedAt: rec.appliedAt,
+        lastError: rec.lastError,
+      };
     },
   };
 }
@@ -125,9 +166,19 @@ export function createTopologyManager(opts: {
 /** A topology decky as the runtime sees it: bound to its DMZ address, else its first LAN's. */
 export function toDeckyConfig(t: HydratedTopology, d: HydratedTopology['deckies'][number]): DeckyConfig {
   const dmz = t.lans.find((l) => l.isDmz)?.id;
-  const ip = (dmz !== undefined ? d.ipsByLan[dmz] : undefined) ?? Object.entries(d.ipsByLan).sort(([a], [b]) => a.localeCompare(b))[0]?.[1];
+  const ip =
+    (dmz !== undefined ? d.ipsByLan[dmz] : undefined) ??
+    Object.entries(d.ipsByLan).sort(([a], [b]) => a.localeCompare(b))[0]?.[1];
   if (!ip) throw new AppError('INVALID_INPUT', `decky ${d.name} of the topology has no address`);
-  const parsed = DeckyConfig.safeParse({ name: d.name, ip, services: d.services, distro: 'debian', hostUuid: t.topology.targetHostUuid, serviceConfig: d.serviceConfig });
-  if (!parsed.success) throw new AppError('INVALID_INPUT', `decky ${d.name} of the topology: ${describeZodError(parsed.error)}`);
+  const parsed = DeckyConfig.safeParse({
+    name: d.name,
+    ip,
+    services: d.services,
+    distro: 'debian',
+    hostUuid: t.topology.targetHostUuid,
+    serviceConfig: d.serviceConfig,
+  });
+  if (!parsed.success)
+    throw new AppError('INVALID_INPUT', `decky ${d.name} of the topology: ${describeZodError(parsed.error)}`);
   return parsed.data;
 }

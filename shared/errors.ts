@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 /**
  * The one error-code registry. Every boundary (IPC, console RPC, agent API, swarm listener)
  * speaks these codes; each code carries the HTTP status it maps to.
@@ -78,4 +79,14 @@ export function fail(err: unknown): Result<never> {
 export function unwrap<T>(result: Result<T>): T {
   if (result.ok) return result.value;
   throw AppError.fromShape(result.error);
+}
+
+/** Each zod issue as `path: message` (or the message alone at the root), in order. */
+export function zodIssueLines(error: z.ZodError): string[] {
+  return error.issues.map((i) => (i.path.length ? `${i.path.map(String).join('.')}: ${i.message}` : i.message));
+}
+
+/** A zod error as one line: its issues joined with `; `. */
+export function describeZodError(error: z.ZodError): string {
+  return zodIssueLines(error).join('; ');
 }

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { DeckyConfig, describeZodError } from '../../shared/domain/decky';
+import { DeckyConfig } from '../../shared/domain/decky';
 import { writeFileAtomic } from '../../shared/node/atomic-file';
-import { AppError } from '../../shared/errors';
+import { AppError, describeZodError } from '../../shared/errors';
 import { createSerial } from './serial';
 
 export const STATE_FILE = 'state.json';
@@ -51,17 +51,25 @@ export async function readState(path: string): Promise<AgentState | null> {
     text = await readFile(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new AppError('INTERNAL', `cannot read the agent state ${path}: ${(err as Error).message}`, undefined, { cause: err });
+    throw new AppError('INTERNAL', `cannot read the agent state ${path}: ${(err as Error).message}`, undefined, {
+      cause: err,
+    });
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch {
-    throw new AppError('INTERNAL', `the agent state ${path} is corrupt (not JSON); move it away and redeploy from the master`);
+    throw new AppError(
+      'INTERNAL',
+      `the agent state ${path} is corrupt (not JSON); move it away and redeploy from the master`,
+    );
   }
   const parsed = AgentState.safeParse(raw);
   if (!parsed.success) {
-    throw new AppError('INTERNAL', `the agent state ${path} is invalid (${describeZodError(parsed.error)}); move it away and redeploy from the master`);
+    throw new AppError(
+      'INTERNAL',
+      `the agent state ${path} is invalid (${describeZodError(parsed.error)}); move it away and redeploy from the master`,
+    );
   }
   return parsed.data;
 }

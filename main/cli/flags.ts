@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { describeZodError } from '../../shared/domain/decky';
+import { describeZodError } from '../../shared/errors';
 
 /** How a command-line string becomes a value of one input field. */
 export type FlagKind = 'string' | 'number' | 'boolean' | 'list' | 'number-list' | 'json';

@@ -1,7 +1,7 @@
 import { homedir, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { AppError } from '../../shared/errors';
+import { AppError, describeZodError } from '../../shared/errors';
 import { AGENT_DEFAULT_PORT } from '../../shared/protocol/agent-api';
 import { SWARM_DEFAULT_PORT } from '../../shared/protocol/swarm-api';
 
@@ -37,7 +37,12 @@ const int = (name: string, dflt: number, min: number, max: number) =>
 const list = z
   .string()
   .optional()
-  .transform((v) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+  .transform((v) =>
+    (v ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
 
 /** Every DECNET_* knob the master reads, in one place. */
 const EnvSchema = z.object({
@@ -73,7 +78,14 @@ const EnvSchema = z.object({
 
 export type MasterConfig = Readonly<{
   dataDir: string;
-  api: Readonly<{ host: string; port: number; corsOrigins: readonly string[]; limiterEnabled: boolean; sessionTtlMs: number; adminPassword: string | null }>;
+  api: Readonly<{
+    host: string;
+    port: number;
+    corsOrigins: readonly string[];
+    limiterEnabled: boolean;
+    sessionTtlMs: number;
+    adminPassword: string | null;
+  }>;
   swarm: Readonly<{ host: string; port: number; advertise: readonly string[] }>;
   agentPort: number;
   heartbeatIntervalMs: number;
@@ -104,8 +116,7 @@ export function configIssues(env: Env): Array<{ variable: string; message: strin
 export function loadConfig(env: Env, overrides: ConfigOverrides = {}): MasterConfig {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
-    const msg = parsed.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
-    throw new AppError('INVALID_INPUT', `invalid configuration: ${msg}`);
+    throw new AppError('INVALID_INPUT', `invalid configuration: ${describeZodError(parsed.error)}`);
   }
   const e = parsed.data;
   const dataDir = overrides.dataDir ?? e.DECNET_DATA_DIR ?? join(homedir(), '.local', 'share', 'decnet');
@@ -133,7 +144,10 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}): MasterCon
     events: { ringSize: e.DECNET_EVENTS_RING, segmentBytes: e.DECNET_EVENTS_SEGMENT_MB * 1024 * 1024 },
     localAgent: overrides.localAgent ?? e.DECNET_LOCAL_AGENT,
     selfDestructTimeoutMs: e.DECNET_SELF_DESTRUCT_TIMEOUT_S * 1000,
-    mutate: { defaultInterval: e.DECNET_MUTATE_INTERVAL_MIN === 0 ? null : e.DECNET_MUTATE_INTERVAL_MIN, unitMs: e.DECNET_MUTATE_UNIT_MS },
+    mutate: {
+      defaultInterval: e.DECNET_MUTATE_INTERVAL_MIN === 0 ? null : e.DECNET_MUTATE_INTERVAL_MIN,
+      unitMs: e.DECNET_MUTATE_UNIT_MS,
+    },
     env,
   };
 }

@@ -1,5 +1,4 @@
-import { describeZodError } from '../../shared/domain/decky';
-import { AppError, fail, ok, toAppError, type Result } from '../../shared/errors';
+import { AppError, describeZodError, fail, ok, type Result, toAppError } from '../../shared/errors';
 import { ipcCommands } from '../../shared/ipc/contract';
 import type { Command, CommandHandlers } from '../../shared/ipc/types';
 import type { Logger } from '../../shared/node/logger';
@@ -13,7 +12,12 @@ export function isCommand(name: string): name is Command {
  * handler and resolves to a Result (never rejects). Unexpected errors are logged here with their
  * stack; only the message crosses the boundary.
  */
-export async function invokeCommand(handlers: CommandHandlers, command: string, input: unknown, log: Logger): Promise<Result<unknown>> {
+export async function invokeCommand(
+  handlers: CommandHandlers,
+  command: string,
+  input: unknown,
+  log: Logger,
+): Promise<Result<unknown>> {
   if (!isCommand(command)) return fail(new AppError('NOT_FOUND', `unknown command "${command}"`));
   // Only a missing body means "no arguments"; an explicit null is refused like any other non-object.
   const parsed = ipcCommands[command].input.safeParse(input === undefined ? {} : input);
@@ -23,7 +27,8 @@ export async function invokeCommand(handlers: CommandHandlers, command: string, 
     return ok(await handler(parsed.data));
   } catch (err) {
     const e = toAppError(err);
-    if (e.code === 'INTERNAL') log.error('command failed', { command, err, stack: err instanceof Error ? err.stack : undefined });
+    if (e.code === 'INTERNAL')
+      log.error('command failed', { command, err, stack: err instanceof Error ? err.stack : undefined });
     else log.debug('command refused', { command, code: e.code, message: e.message });
     return fail(e);
   }

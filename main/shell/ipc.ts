@@ -1,6 +1,5 @@
 import type { IpcMain, IpcMainInvokeEvent, WebContents } from 'electron';
-import { AppError, fail, ok, toAppError, type Result } from '../../shared/errors';
-import { describeZodError } from '../../shared/domain/decky';
+import { AppError, describeZodError, fail, ok, type Result, toAppError } from '../../shared/errors';
 import { ipcCommands, ipcEvents } from '../../shared/ipc/contract';
 import type { Command, CommandHandlers, EventName, EventPayload } from '../../shared/ipc/types';
 
@@ -42,7 +41,11 @@ export function registerIpc(opts: {
 }
 
 /** Sends a contract event to a window after checking its payload against the contract. */
-export function sendEvent<E extends EventName>(target: Pick<WebContents, 'send' | 'isDestroyed'>, event: E, payload: EventPayload<E>): void {
+export function sendEvent<E extends EventName>(
+  target: Pick<WebContents, 'send' | 'isDestroyed'>,
+  event: E,
+  payload: EventPayload<E>,
+): void {
   if (target.isDestroyed()) return;
   const parsed = ipcEvents[event].safeParse(payload);
   if (parsed.success) target.send(event, parsed.data);

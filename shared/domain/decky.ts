@@ -24,13 +24,20 @@ export const PersonaValue = z.union([z.string().max(1024), z.number().int(), z.b
 export const ServiceConfig = z.record(z.string(), z.record(z.string(), PersonaValue));
 
 /** Scheduled-mutation interval in minutes (the wizard offers 5-240; the record allows a week). */
-export const MutateInterval = z.number().int().min(1, 'mutate interval must be at least 1 minute').max(10080, 'mutate interval must be at most 10080 minutes (a week)');
+export const MutateInterval = z
+  .number()
+  .int()
+  .min(1, 'mutate interval must be at least 1 minute')
+  .max(10080, 'mutate interval must be at most 10080 minutes (a week)');
 
 export const DeckyConfig = z
   .strictObject({
     name: DeckyName,
     ip: z.ipv4({ message: 'ip must be an IPv4 address' }),
-    hostname: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/, 'hostname is not a valid host name').optional(),
+    hostname: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/, 'hostname is not a valid host name')
+      .optional(),
     services: z.array(ServiceNameSchema).min(1, 'a decky needs at least one service').max(serviceNames.length),
     distro: z.enum(distroNames, { error: (i) => `unknown distro "${String(i.input)}"` }),
     archetype: z.enum(archetypeNames, { error: (i) => `unknown archetype "${String(i.input)}"` }).optional(),
@@ -49,16 +56,28 @@ export const DeckyConfig = z
     if (clash) ctx.addIssue({ code: 'custom', path: ['services'], message: `port clash: ${clash}` });
     for (const [svc, cfg] of Object.entries(decky.serviceConfig)) {
       if (!isServiceName(svc) || !decky.services.includes(svc)) {
-        ctx.addIssue({ code: 'custom', path: ['serviceConfig', svc], message: `serviceConfig names "${svc}", which is not among the decky's services` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['serviceConfig', svc],
+          message: `serviceConfig names "${svc}", which is not among the decky's services`,
+        });
         continue;
       }
       const keys: Record<string, { type: string }> = services[svc].persona;
       for (const [key, value] of Object.entries(cfg)) {
         const def = keys[key];
         if (!def) {
-          ctx.addIssue({ code: 'custom', path: ['serviceConfig', svc, key], message: `${svc} has no persona key "${key}"` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['serviceConfig', svc, key],
+            message: `${svc} has no persona key "${key}"`,
+          });
         } else if (!personaValueFits(def.type, value)) {
-          ctx.addIssue({ code: 'custom', path: ['serviceConfig', svc, key], message: `${svc}.${key} must be ${def.type === 'int' ? 'an integer' : def.type === 'bool' ? 'true or false' : 'a string'}` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['serviceConfig', svc, key],
+            message: `${svc}.${key} must be ${def.type === 'int' ? 'an integer' : def.type === 'bool' ? 'true or false' : 'a string'}`,
+          });
         }
       }
     }
@@ -77,7 +96,9 @@ export const networkDrivers = ['loopback', 'macvlan', 'ipvlan'] as const;
 export const NetworkDriver = z.enum(networkDrivers);
 export type NetworkDriver = z.output<typeof NetworkDriver>;
 
-const Cidr = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/(\d|[12]\d|3[0-2])$/, 'subnet must be an IPv4 CIDR such as 10.0.0.0/24');
+const Cidr = z
+  .string()
+  .regex(/^(\d{1,3}\.){3}\d{1,3}\/(\d|[12]\d|3[0-2])$/, 'subnet must be an IPv4 CIDR such as 10.0.0.0/24');
 
 export const NetworkConfig = z.strictObject({
   driver: NetworkDriver.default('loopback'),
@@ -98,18 +119,13 @@ export const DecnetConfig = z
     const names = new Set<string>();
     const ips = new Set<string>();
     cfg.deckies.forEach((d, i) => {
-      if (names.has(d.name)) ctx.addIssue({ code: 'custom', path: ['deckies', i, 'name'], message: `decky name "${d.name}" appears twice` });
-      if (ips.has(d.ip)) ctx.addIssue({ code: 'custom', path: ['deckies', i, 'ip'], message: `ip ${d.ip} appears twice` });
+      if (names.has(d.name))
+        ctx.addIssue({ code: 'custom', path: ['deckies', i, 'name'], message: `decky name "${d.name}" appears twice` });
+      if (ips.has(d.ip))
+        ctx.addIssue({ code: 'custom', path: ['deckies', i, 'ip'], message: `ip ${d.ip} appears twice` });
       names.add(d.name);
       ips.add(d.ip);
     });
   });
 export type DecnetConfig = z.output<typeof DecnetConfig>;
 export type DecnetConfigInput = z.input<typeof DecnetConfig>;
-
-/** One line per issue, `path: message`, the way a user reads a rejected config. */
-export function describeZodError(error: z.ZodError): string {
-  return error.issues
-    .map((i) => (i.path.length ? `${i.path.map(String).join('.')}: ${i.message}` : i.message))
-    .join('; ');
-}

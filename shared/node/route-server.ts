@@ -1,6 +1,5 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { AppError, toAppError } from '../errors';
-import { describeZodError } from '../domain/decky';
+import { AppError, describeZodError, toAppError } from '../errors';
 import type { Route, RouteHandlers, RouteTable } from '../protocol/route';
 
 export type RouteServerOptions<T extends RouteTable, Ctx> = Readonly<{
@@ -45,7 +44,8 @@ export function serveRoutes<T extends RouteTable, Ctx>(opts: RouteServerOptions<
     }
     const [name, r] = found;
     const ctx = await opts.authorize(req, name);
-    const raw = r.method === 'GET' ? {} : await readJson(req, opts.routeBodyLimits?.[name as keyof T & string] ?? opts.bodyLimit);
+    const raw =
+      r.method === 'GET' ? {} : await readJson(req, opts.routeBodyLimits?.[name as keyof T & string] ?? opts.bodyLimit);
     const parsed = r.input.safeParse(raw);
     if (!parsed.success) throw new AppError('INVALID_INPUT', describeZodError(parsed.error));
     const handler = opts.handlers[name] as (input: unknown, ctx: Ctx) => Promise<unknown>;
@@ -56,7 +56,13 @@ export function serveRoutes<T extends RouteTable, Ctx>(opts: RouteServerOptions<
 }
 
 function isStatusReply(v: unknown): v is { status: number; body: unknown } {
-  return typeof v === 'object' && v !== null && 'body' in v && typeof (v as { status?: unknown }).status === 'number' && Object.keys(v).length === 2;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    'body' in v &&
+    typeof (v as { status?: unknown }).status === 'number' &&
+    Object.keys(v).length === 2
+  );
 }
 
 /** Reads a JSON body of at most `limit` bytes; 413 above, 400 when it is not JSON. */

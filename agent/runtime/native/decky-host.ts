@@ -9,7 +9,7 @@
 import { chmod, mkdir, unlink } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
 import { createLogger, type LogLevel } from '../../../shared/node/logger';
-import { describeZodError } from '../../../shared/domain/decky';
+import { describeZodError } from '../../../shared/errors';
 import type { AttackerEvent } from '../../../shared/domain/events';
 import { fileURLToPath } from 'node:url';
 import { hostFiles, type LineChannel, lineChannel, removeHostFiles, writeRegistry } from './decky-host-channel';
@@ -20,7 +20,8 @@ import { ParentMessage, type ChildMessage, type ReadyMessage, type StartMessage 
 import { openHostSpool } from './decky-host-spool';
 
 /** The binder bundle sits next to this one (out/agent/); DECNET_NETNS_BINDER overrides it. */
-const binderScript = () => process.env.DECNET_NETNS_BINDER ?? fileURLToPath(new URL('./netns-binder.js', import.meta.url));
+const binderScript = () =>
+  process.env.DECNET_NETNS_BINDER ?? fileURLToPath(new URL('./netns-binder.js', import.meta.url));
 
 async function main(): Promise<void> {
   const level = (process.env.DECNET_LOG_LEVEL ?? 'info') as LogLevel;

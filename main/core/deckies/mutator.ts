@@ -1,7 +1,7 @@
 import type { ServiceName } from '../../../shared/catalog/services';
-import { DeckyConfig, describeZodError } from '../../../shared/domain/decky';
+import { DeckyConfig } from '../../../shared/domain/decky';
 import type { LifecycleTrigger } from '../../../shared/domain/lifecycle';
-import { AppError } from '../../../shared/errors';
+import { AppError, describeZodError } from '../../../shared/errors';
 import type { Logger } from '../../../shared/node/logger';
 import type { AgentPool } from '../agents/agent-pool';
 import type { Clock } from '../clock';

@@ -1,9 +1,9 @@
 import type { z } from 'zod';
 import { archetypes } from '../../../shared/catalog/archetypes';
 import type { ServiceName } from '../../../shared/catalog/services';
-import { DeckyConfig, describeZodError } from '../../../shared/domain/decky';
+import { DeckyConfig } from '../../../shared/domain/decky';
 import type { DeployPlanRequest } from '../../../shared/ipc/contract';
-import { AppError } from '../../../shared/errors';
+import { AppError, describeZodError } from '../../../shared/errors';
 import { intToIp, rangeText, type IpRange } from '../../../shared/domain/ip-range';
 import { createIpAllocator, LOOPBACK_POOL } from './ip-pool';
 import { choosePersona } from './persona-consistency';
@@ -33,13 +33,19 @@ export type Plan = Readonly<{ deckies: PlannedDecky[]; warnings: string[] }>;
 export function planDeploy(req: PlanRequest, fleet: readonly FleetEntry[], targets: readonly PlanHost[]): Plan {
   const warnings: string[] = [];
   if (targets.length === 0) {
-    throw new AppError('CONFLICT', 'no live host to deploy to: enroll a worker (Hosts page) or start the master with its local agent');
+    throw new AppError(
+      'CONFLICT',
+      'no live host to deploy to: enroll a worker (Hosts page) or start the master with its local agent',
+    );
   }
   const services = resolveServices(req);
   const { distro, nmapOs, warnings: personaWarnings } = choosePersona(req.archetype, req.distro, req.serviceConfig);
   warnings.push(...personaWarnings);
   if (req.deckies && req.count !== undefined && req.count !== req.deckies.length) {
-    throw new AppError('INVALID_INPUT', `count is ${req.count} but ${req.deckies.length} deckies are named; give one or make them agree`);
+    throw new AppError(
+      'INVALID_INPUT',
+      `count is ${req.count} but ${req.deckies.length} deckies are named; give one or make them agree`,
+    );
   }
   const count = req.deckies?.length ?? req.count ?? 1;
 
@@ -50,15 +56,23 @@ export function planDeploy(req: PlanRequest, fleet: readonly FleetEntry[], targe
   const ips = new Set<string>();
   for (const d of req.deckies ?? []) {
     const clashName = byName.get(d.name);
-    if (clashName) throw new AppError('CONFLICT', `decky name "${d.name}" is already in the fleet${where(clashName)}; choose another name or tear it down first`);
+    if (clashName)
+      throw new AppError(
+        'CONFLICT',
+        `decky name "${d.name}" is already in the fleet${where(clashName)}; choose another name or tear it down first`,
+      );
     if (names.has(d.name)) throw new AppError('INVALID_INPUT', `decky name "${d.name}" appears twice in the request`);
     names.add(d.name);
     if (!d.ip) continue;
     const clashIp = byIp.get(d.ip);
-    if (clashIp) throw new AppError('CONFLICT', `IP ${d.ip} is already used by decky "${clashIp.name}"${where(clashIp)}`);
+    if (clashIp)
+      throw new AppError('CONFLICT', `IP ${d.ip} is already used by decky "${clashIp.name}"${where(clashIp)}`);
     if (ips.has(d.ip)) throw new AppError('INVALID_INPUT', `IP ${d.ip} appears twice in the request`);
     ips.add(d.ip);
-    if (!d.ip.startsWith('127.') && targets.every((t) => !t.lan)) warnings.push(`${d.name}: ${d.ip} is outside 127.0.0.0/8; the loopback network driver can only bind loopback addresses`);
+    if (!d.ip.startsWith('127.') && targets.every((t) => !t.lan))
+      warnings.push(
+        `${d.name}: ${d.ip} is outside 127.0.0.0/8; the loopback network driver can only bind loopback addresses`,
+      );
   }
 
   // One allocator per address pool: the loopback pool, or each LAN worker's decky range.
@@ -67,15 +81,29 @@ export function planDeploy(req: PlanRequest, fleet: readonly FleetEntry[], targe
   const nextIpOn = (host: PlanHost): string => {
     const key = host.lan ? host.uuid : 'loopback';
     let next = allocators.get(key);
-    if (!next) allocators.set(key, (next = createIpAllocator(takenIps, host.lan ? { base: host.lan.range.first, size: host.lan.range.last - host.lan.range.first + 1 } : LOOPBACK_POOL)));
+    if (!next)
+      allocators.set(
+        key,
+        (next = createIpAllocator(
+          takenIps,
+          host.lan
+            ? { base: host.lan.range.first, size: host.lan.range.last - host.lan.range.first + 1 }
+            : LOOPBACK_POOL,
+        )),
+      );
     const ip = next();
     if (ip) return ip;
-    throw new AppError('CONFLICT', host.lan ? `the decky range ${rangeText(host.lan.range)} of host ${host.name} is exhausted; widen it on the Hosts page` : `the loopback address pool ${intToIp(LOOPBACK_POOL.base)}/16 is exhausted`);
+    throw new AppError(
+      'CONFLICT',
+      host.lan
+        ? `the decky range ${rangeText(host.lan.range)} of host ${host.name} is exhausted; widen it on the Hosts page`
+        : `the loopback address pool ${intToIp(LOOPBACK_POOL.base)}/16 is exhausted`,
+    );
   };
   const prefix = req.namePrefix ?? (req.archetype ? req.archetype.replace(/[^a-z0-9-]/g, '') : 'decky');
   let seq = 1;
   const nextName = (): string => {
-    for (;; seq++) {
+    for (; ; seq++) {
       const candidate = `${prefix}-${String(seq).padStart(2, '0')}`.slice(0, 63);
       if (!byName.has(candidate) && !names.has(candidate)) {
         names.add(candidate);

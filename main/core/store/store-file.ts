@@ -1,7 +1,7 @@
 import { copyFile, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
-import { describeZodError } from '../../../shared/domain/decky';
+import { describeZodError } from '../../../shared/errors';
 import { writeFileAtomic } from '../../../shared/node/atomic-file';
 import { migrate, type DbData } from './schema';
 

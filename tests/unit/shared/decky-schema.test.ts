@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DecnetConfig, DeckyConfig, describeZodError } from '../../../shared/domain/decky';
+import { describeZodError } from '../../../shared/errors';
+import { DecnetConfig, DeckyConfig } from '../../../shared/domain/decky';
 import { makeDecky } from '../../fixtures/decky';
 
 function message(input: unknown): string {
@@ -33,20 +34,30 @@ describe('DeckyConfig', () => {
   });
 
   it('names an unknown service', () => {
-    expect(message(makeDecky({ services: ['ssh', 'gopher' as never] }))).toContain('services.1: unknown service "gopher"');
+    expect(message(makeDecky({ services: ['ssh', 'gopher' as never] }))).toContain(
+      'services.1: unknown service "gopher"',
+    );
   });
 
   it('rejects a bad IP, an empty service list, repeats and port clashes', () => {
     expect(message(makeDecky({ ip: '10.0.0.300' }))).toContain('ip: ip must be an IPv4 address');
     expect(message(makeDecky({ services: [] }))).toContain('a decky needs at least one service');
     expect(message(makeDecky({ services: ['ssh', 'ssh'] }))).toContain('services must not repeat');
-    expect(message(makeDecky({ services: ['smtp', 'smtp_relay'] }))).toContain('port clash: smtp and smtp_relay both use 25/tcp');
+    expect(message(makeDecky({ services: ['smtp', 'smtp_relay'] }))).toContain(
+      'port clash: smtp and smtp_relay both use 25/tcp',
+    );
   });
 
   it('rejects persona keys that are unknown, mistyped or for another service', () => {
-    expect(message(makeDecky({ serviceConfig: { ssh: { colour: 'red' } } }))).toContain('ssh has no persona key "colour"');
-    expect(message(makeDecky({ serviceConfig: { ftp: { anonymous: 'yes' } }, services: ['ftp'] }))).toContain('ftp.anonymous must be true or false');
-    expect(message(makeDecky({ serviceConfig: { redis: { version: '7' } } }))).toContain('not among the decky\'s services');
+    expect(message(makeDecky({ serviceConfig: { ssh: { colour: 'red' } } }))).toContain(
+      'ssh has no persona key "colour"',
+    );
+    expect(message(makeDecky({ serviceConfig: { ftp: { anonymous: 'yes' } }, services: ['ftp'] }))).toContain(
+      'ftp.anonymous must be true or false',
+    );
+    expect(message(makeDecky({ serviceConfig: { redis: { version: '7' } } }))).toContain(
+      "not among the decky's services",
+    );
   });
 
   it('rejects an unknown distro and a non-uuid host', () => {
@@ -57,7 +68,10 @@ describe('DeckyConfig', () => {
 
 describe('DecnetConfig', () => {
   it('rejects duplicate names and addresses inside one config', () => {
-    const r = DecnetConfig.safeParse({ mode: 'unihost', deckies: [makeDecky(), makeDecky({ ip: '127.77.0.10', name: 'decky-01' })] });
+    const r = DecnetConfig.safeParse({
+      mode: 'unihost',
+      deckies: [makeDecky(), makeDecky({ ip: '127.77.0.10', name: 'decky-01' })],
+    });
     expect(r.success).toBe(false);
     const text = r.success ? '' : describeZodError(r.error);
     expect(text).toContain('decky name "decky-01" appears twice');

@@ -1,6 +1,7 @@
 import { services as serviceCatalog, isServiceName } from '../../../../shared/catalog/services';
 import { DeployPlanRequest } from '../../../../shared/ipc/contract';
 import type { CommandInput } from '../../../../shared/ipc/types';
+import { zodIssueLines } from '../../../../shared/errors';
 import { intervalRange, type MutationValue, toMutateInterval } from '../../lib/mutate-interval';
 
 /** What the deploy wizard's form holds before it becomes a `deckies.plan` request. */
@@ -70,6 +71,6 @@ export function draftToRequest(
   if (parsed.success) return { request: parsed.data, errors: [] };
   return {
     request: null,
-    errors: parsed.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)),
+    errors: zodIssueLines(parsed.error),
   };
 }
