@@ -24,6 +24,10 @@ export const PersonaValue = z.union([z.string().max(1024), z.number().int(), z.b
 export const ServiceConfig = z.record(z.string(), z.record(z.string(), PersonaValue));
 
 /** Scheduled-mutation interval in minutes (the wizard offers 5-240; the record allows a week). */
+/** What the master knows of a placed decky, from its lifecycle rows and its host's heartbeats. */
+export const deckyStates = ['pending', 'running', 'degraded', 'stopped', 'failed', 'unknown'] as const;
+export type DeckyState = (typeof deckyStates)[number];
+
 export const MutateInterval = z
   .number()
   .int()

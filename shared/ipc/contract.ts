@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { archetypeNames } from '../catalog/archetypes';
 import { distroNames } from '../catalog/distros';
 import { serviceNames } from '../catalog/services';
-import { DeckyConfig, DeckyName, HostUuid, MutateInterval, ServiceConfig, ServiceNameSchema } from '../domain/decky';
+import { DeckyConfig, DeckyName, deckyStates, HostUuid, MutateInterval, ServiceConfig, ServiceNameSchema } from '../domain/decky';
 import { AlertRule, ChannelStatus, Incident, incidentStates, WebhookChannel } from '../domain/alerts';
 import { AttackerEvent } from '../domain/events';
 import { HostAddress, HostName, HostNetworkSettings, HostSummary } from '../domain/host';
@@ -30,7 +30,7 @@ export const DeployPlanRequest = z.strictObject({
 export const DeckyView = z.strictObject({
   config: DeckyConfig,
   hostName: z.string().nullable(),
-  state: z.enum(['pending', 'running', 'degraded', 'stopped', 'failed', 'unknown']),
+  state: z.enum(deckyStates),
   services: z.record(z.string(), z.string()),
   updatedAt: Iso,
 });

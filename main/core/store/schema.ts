@@ -1,4 +1,4 @@
-import type { DeckyConfig } from '../../../shared/domain/decky';
+import type { DeckyConfig, DeckyState } from '../../../shared/domain/decky';
 import type { TopologyReport } from '../../../shared/domain/agent-status';
 import type { HostNetwork } from '../../../shared/domain/host';
 import type { LifecycleRow, LifecycleTrigger } from '../../../shared/domain/lifecycle';
@@ -24,8 +24,6 @@ export type HostRecord = {
   network?: HostNetwork;
 };
 
-export const deckyStates = ['pending', 'running', 'degraded', 'stopped', 'failed', 'unknown'] as const;
-export type DeckyState = (typeof deckyStates)[number];
 
 /**
  * The master's view of one decky. `config.hostUuid` is null for master-resident (unihost) deckies;

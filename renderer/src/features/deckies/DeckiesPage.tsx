@@ -1,5 +1,6 @@
 import { useDeferredValue, useMemo } from 'react';
 import type { CommandOutput } from '../../../../shared/ipc/types';
+import type { DeckyState } from '../../../../shared/domain/decky';
 import { describeError } from '../../api/error-messages';
 import { useCommand, useCommandMutation } from '../../api/use-command';
 import { StateBadge } from '../../components/Badge';
@@ -18,7 +19,8 @@ import { describeInterval, effectiveInterval } from '../../lib/mutate-interval';
 
 type Decky = CommandOutput<'deckies.list'>[number];
 
-const deckyStates = ['running', 'pending', 'degraded', 'failed', 'stopped', 'unknown'] as const;
+/** The filter's and the summary's order: what an analyst looks for first. */
+const deckyStates = ['running', 'pending', 'degraded', 'failed', 'stopped', 'unknown'] as const satisfies readonly DeckyState[];
 
 /** `lastMutated` is epoch seconds (as the agent writes it); tolerate milliseconds too. */
 function mutatedAt(v: number | undefined): string | null {
