@@ -3,12 +3,15 @@ import { ipcCommands } from '../../shared/ipc/contract';
 import type { Command, CommandHandlers } from '../../shared/ipc/types';
 import type { Logger } from '../../shared/node/logger';
 
+/** What dispatch logs through: an unexpected failure always, a refusal when the log has debug. */
+export type CommandLog = Pick<Logger, 'error'> & Partial<Pick<Logger, 'debug'>>;
+
 export function isCommand(name: string): name is Command {
   return Object.hasOwn(ipcCommands, name);
 }
 
 /**
- * The one entry point for IPC and console RPC: validates the input against the contract, runs the
+ * The one entry point for IPC (main/shell/ipc.ts) and console RPC (console-api/server.ts): validates the input against the contract, runs the
  * handler and resolves to a Result (never rejects). Unexpected errors are logged here with their
  * stack; only the message crosses the boundary.
  */
@@ -16,7 +19,7 @@ export async function invokeCommand(
   handlers: CommandHandlers,
   command: string,
   input: unknown,
-  log: Logger,
+  log: CommandLog,
 ): Promise<Result<unknown>> {
   if (!isCommand(command)) return fail(new AppError('NOT_FOUND', `unknown command "${command}"`));
   // Only a missing body means "no arguments"; an explicit null is refused like any other non-object.
@@ -28,8 +31,8 @@ export async function invokeCommand(
   } catch (err) {
     const e = toAppError(err);
     if (e.code === 'INTERNAL')
-      log.error('command failed', { command, err, stack: err instanceof Error ? err.stack : undefined });
-    else log.debug('command refused', { command, code: e.code, message: e.message });
+      log.error(`${command} failed`, { command, err, stack: err instanceof Error ? err.stack : undefined });
+    else log.debug?.('command refused', { command, code: e.code, message: e.message });
     return fail(e);
   }
 }

@@ -38,7 +38,7 @@ import { createTopologyService } from './topology/topology-service';
 
 // The shell and the CLI reach the core only through this entry.
 export { loadConfig, type ConfigOverrides, type MasterConfig } from './config';
-export { invokeCommand } from './dispatch';
+export { type CommandLog, invokeCommand } from './dispatch';
 export type { MasterEventBus, MasterEvents } from './bus';
 export { acquireDataDirLock, type DataDirLock } from './data-dir-lock';
 export { CLOSE_TO_TRAY } from './commands';

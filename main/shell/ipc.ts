@@ -1,16 +1,17 @@
 import type { IpcMain, IpcMainInvokeEvent, WebContents } from 'electron';
-import { AppError, describeZodError, fail, ok, type Result, toAppError } from '../../shared/errors';
+import { AppError, fail } from '../../shared/errors';
 import { ipcCommands, ipcEvents } from '../../shared/ipc/contract';
 import type { Command, CommandHandlers, EventName, EventPayload } from '../../shared/ipc/types';
+import { type CommandLog, invokeCommand } from '../core/master';
 
-export type IpcLog = { error(msg: string, fields?: Record<string, unknown>): void };
+export type IpcLog = CommandLog;
 
 /** The subset of ipcMain the loop needs, so the loop can be exercised without Electron. */
 export type IpcRegistrar = Pick<IpcMain, 'handle' | 'removeHandler'>;
 
 /**
- * Registers one handler per contract command from a single loop: checks the sender frame,
- * validates input with the command's schema, runs the handler and always resolves to a Result.
+ * Registers one handler per contract command from a single loop: checks the sender frame, then
+ * hands the call to `invokeCommand` (the console API's dispatcher too), which always resolves.
  * Electron keeps only `message` from a rejection (electron#24427), so the loop never rejects.
  * Returns a disposer.
  */
@@ -22,20 +23,11 @@ export function registerIpc(opts: {
 }): () => void {
   const commands = Object.keys(ipcCommands) as Command[];
   for (const command of commands) {
-    opts.ipcMain.handle(command, (event, raw: unknown) => dispatch(command, event, raw));
-  }
-  async function dispatch(command: Command, event: IpcMainInvokeEvent, raw: unknown): Promise<Result<unknown>> {
-    if (!opts.isTrustedSender(event)) return fail(new AppError('FORBIDDEN', 'IPC call from an untrusted frame'));
-    const parsed = ipcCommands[command].input.safeParse(raw ?? {});
-    if (!parsed.success) return fail(new AppError('INVALID_INPUT', describeZodError(parsed.error)));
-    try {
-      const handler = opts.handlers[command] as (args: unknown) => Promise<unknown>;
-      return ok(await handler(parsed.data));
-    } catch (err) {
-      const e = toAppError(err);
-      if (e.code === 'INTERNAL') opts.log.error(`${command} failed`, { err: e.cause ?? e });
-      return fail(e);
-    }
+    opts.ipcMain.handle(command, (event, raw: unknown) =>
+      opts.isTrustedSender(event)
+        ? invokeCommand(opts.handlers, command, raw, opts.log)
+        : Promise.resolve(fail(new AppError('FORBIDDEN', 'IPC call from an untrusted frame'))),
+    );
   }
   return () => commands.forEach((c) => opts.ipcMain.removeHandler(c));
 }
