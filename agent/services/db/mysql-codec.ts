@@ -31,19 +31,20 @@ export type MysqlFlavour = Readonly<{
 /**
  * Reads a persona version and answers with what that server really advertises: MariaDB 10.x
  * clears CLIENT_MYSQL and prefixes 5.5.5-, MariaDB 11 dropped the prefix (MDEV-28910), MySQL 8
- * defaults to caching_sha2_password. No flavour advertises SSL: we never speak TLS here, and a
- * server that offers it and then fails the handshake is a louder tell than one without it.
+ * defaults to caching_sha2_password. Every flavour advertises CLIENT_SSL, as MySQL ≥ 5.7 does out
+ * of the box (auto-generated certificates) and MariaDB does with `ssl_cert`/`ssl_key` set; the
+ * session then upgrades to TLS with the decky's certificate.
  */
 export function mysqlFlavour(version: string): MysqlFlavour {
   const mariadb = /mariadb/i.test(version);
   const major = Number.parseInt(version, 10) || 8;
-  const allCaps = 0xdffff7ff; // MySQL 8.0's set without CLIENT_SSL
+  const allCaps = 0xdfffffff; // MySQL 8.0's set
   if (mariadb) {
     const prefixed = major === 10 && !version.startsWith('5.5.5-');
     return {
       wireVersion: prefixed ? `5.5.5-${version}` : version,
       mariadb,
-      capabilities: major >= 10 ? 0x81fff7fe : 0x807ff7ff,
+      capabilities: major >= 10 ? 0x81fffffe : 0x807fffff,
       mariadbCaps: major >= 10 ? 0x1d : 0,
       charset: major >= 10 ? 45 : 8,
       defaultPlugin: 'mysql_native_password',
@@ -52,7 +53,7 @@ export function mysqlFlavour(version: string): MysqlFlavour {
   return {
     wireVersion: version,
     mariadb,
-    capabilities: major >= 8 ? allCaps : 0x807ff7ff,
+    capabilities: major >= 8 ? allCaps : 0x807fffff,
     mariadbCaps: 0,
     charset: major >= 8 ? 255 : 8,
     defaultPlugin: major >= 8 ? 'caching_sha2_password' : 'mysql_native_password',
@@ -161,7 +162,14 @@ export function parseHandshakeResponse(payload: Buffer): HandshakeResponse {
   const capabilities = c.take(4).readUInt32LE(0);
   if (!(capabilities & mysqlCaps.protocol41)) throw new ProtocolError('pre-4.1 handshake');
   c.take(4 + 1 + 23);
-  const base = { capabilities, username: '', authResponse: Buffer.alloc(0), database: null, plugin: null, attributes: {} };
+  const base = {
+    capabilities,
+    username: '',
+    authResponse: Buffer.alloc(0),
+    database: null,
+    plugin: null,
+    attributes: {},
+  };
   if (c.rest() === 0) return { ...base, sslRequest: (capabilities & mysqlCaps.ssl) !== 0 };
   const username = c.cstring();
   let authResponse: Buffer;
@@ -198,5 +206,9 @@ export function errPacket(code: number, sqlState: string, message: string): Buff
 
 /** `Access denied for user 'root'@'10.0.0.5' (using password: YES)`, error 1045 / 28000. */
 export function accessDenied(user: string, src: string, withPassword: boolean): Buffer {
-  return errPacket(1045, '28000', `Access denied for user '${user}'@'${src}' (using password: ${withPassword ? 'YES' : 'NO'})`);
+  return errPacket(
+    1045,
+    '28000',
+    `Access denied for user '${user}'@'${src}' (using password: ${withPassword ? 'YES' : 'NO'})`,
+  );
 }

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { distros } from '../../../shared/catalog/distros';
 import { ProtocolError, runBinarySession } from '../kit/binary-session';
 import { personaString } from '../kit/persona';
+import { deckySecureContext } from '../kit/tls-cert';
 import {
   authRequest,
   errorResponse,
@@ -21,8 +22,11 @@ import type { RunningService, ServiceContext, ServiceModule } from '../kit/types
  * PostgreSQL login that asks for the password in clear (a `password` line in pg_hba.conf), or as
  * md5 when the persona says so, and always fails with 28P01. Nothing is sent before
  * authentication (no ParameterStatus), exactly like postmaster; the version only leaks through
- * the error site of an unsupported protocol, which is what nmap reads. SSL and GSS encryption
- * requests are declined with 'N'. authentication_timeout (60 s) bounds the login.
+ * the error site of an unsupported protocol, which is what nmap reads. SSLRequest is accepted
+ * ('S', then TLS with the decky's certificate, as `ssl = on` with Debian's snakeoil pair does) and
+ * GSSENCRequest declined ('N', a build without GSSAPI); a repeated request is an unsupported
+ * protocol 1234.5679/5680, as in ProcessStartupPacket. authentication_timeout (60 s) bounds the
+ * login, TLS handshake included.
  */
 export const postgresSessionLimits = { idleMs: 60_000, maxMessages: 8 } as const;
 
@@ -30,11 +34,15 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
   const version = personaString(ctx.persona, 'version', distros[ctx.decky.distro].postgresVersion);
   const major = pgMajor(version);
   const md5 = personaString(ctx.persona, 'auth', 'password') === 'md5';
+  const secureContext = await deckySecureContext(ctx);
 
   const onConnection = (socket: net.Socket, meta: ConnectionMeta) => {
     let stage: 'startup' | 'password' = 'startup';
     let params: Record<string, string> = {};
     let salt = Buffer.alloc(0);
+    // ProcessStartupPacket's ssl_done / gss_done: each negotiation is allowed once, SSL's 'S' ends both.
+    let sslDone = false;
+    let gssDone = false;
 
     runBinarySession(ctx, socket, meta, { maxBufferBytes: pgLimits.maxStartup, ...postgresSessionLimits }, (buf, c) => {
       if (stage === 'startup') {
@@ -43,10 +51,24 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
         const p = got.packet;
         switch (p.kind) {
           case 'ssl':
-          case 'gssenc':
-            c.capture('request', { type: p.kind === 'ssl' ? 'SSLRequest' : 'GSSENCRequest' });
-            c.send('N');
+          case 'gssenc': {
+            const type = p.kind === 'ssl' ? 'SSLRequest' : 'GSSENCRequest';
+            c.capture('request', { type });
+            const again = p.kind === 'ssl' ? sslDone : gssDone;
+            if (again) {
+              c.end(unsupportedProtocol(major, 1234, p.kind === 'ssl' ? 5679 : 5680));
+              return got.size;
+            }
+            if (p.kind === 'gssenc') {
+              gssDone = true;
+              c.send('N');
+              return got.size;
+            }
+            sslDone = gssDone = true;
+            c.send('S');
+            c.startTls(secureContext);
             return got.size;
+          }
           case 'cancel':
             c.capture('request', { type: 'CancelRequest' });
             c.end();
@@ -58,9 +80,25 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
           case 'startup': {
             params = p.params;
             const user = params.user ?? '';
-            c.capture('request', { type: 'startup', protocol: '3.0', user, database: params.database ?? user, application: params.application_name ?? null, params });
+            c.capture('request', {
+              type: 'startup',
+              protocol: '3.0',
+              user,
+              database: params.database ?? user,
+              application: params.application_name ?? null,
+              params,
+            });
             if (!user) {
-              c.end(errorResponse({ severity: 'FATAL', code: '28000', message: 'no PostgreSQL user name specified in startup packet', file: major >= 17 ? 'backend_startup.c' : 'postmaster.c', line: major >= 17 ? 752 : 2281, routine: 'ProcessStartupPacket' }));
+              c.end(
+                errorResponse({
+                  severity: 'FATAL',
+                  code: '28000',
+                  message: 'no PostgreSQL user name specified in startup packet',
+                  file: major >= 17 ? 'backend_startup.c' : 'postmaster.c',
+                  line: major >= 17 ? 752 : 2281,
+                  routine: 'ProcessStartupPacket',
+                }),
+              );
               return got.size;
             }
             stage = 'password';
@@ -95,7 +133,13 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
     });
   };
 
-  const listener = await listenTcp({ host: ctx.host, port: ctx.port(5432), capture: ctx.capture, log: ctx.log, onConnection });
+  const listener = await listenTcp({
+    host: ctx.host,
+    port: ctx.port(5432),
+    capture: ctx.capture,
+    log: ctx.log,
+    onConnection,
+  });
   return { bound: [listener.bound], close: listener.close };
 }
 

@@ -1,12 +1,18 @@
 import type net from 'node:net';
+import tls from 'node:tls';
 import type { ConnectionMeta } from './tcp-listener';
 import type { InteractionKind, ServiceContext } from './types';
 
 /**
  * Plumbing shared by the framed binary protocols (MySQL, PostgreSQL, TDS, MongoDB, LDAP, RESP):
  * a bounded receive buffer, an idle timeout, graceful hang-up and "malformed → record and close".
- * The protocol supplies one `consume` step that parses from the front of the buffer.
+ * The protocol supplies one `consume` step that parses from the front of the buffer. In-band TLS
+ * upgrades (PostgreSQL SSLRequest, MySQL SSL request, LDAP StartTLS) keep every one of these
+ * bounds: the buffer, message count and idle timer carry on over the TLS socket.
  */
+
+/** A TLS handshake must finish in this long (or the idle limit, if shorter); a stalled one is cut. */
+export const tlsHandshakeMs = 10_000;
 
 /** Thrown by parsers for input no real server would accept; the connection is closed. */
 export class ProtocolError extends Error {
@@ -21,8 +27,18 @@ export type BinaryConn = Readonly<{
   end: (data?: Uint8Array | string) => void;
   /** Records a `malformed` interaction and drops the connection. */
   malformed: (reason: string, extra?: Record<string, unknown>) => void;
+  /** Records an interaction; once TLS is up its data carries `tls: true`. */
   capture: (kind: InteractionKind, data: Record<string, unknown>) => void;
   isOpen: () => boolean;
+  /**
+   * Switches the connection to TLS (server side) once the current message is consumed. Bytes the
+   * peer sent behind that message are its ClientHello when `noReply` (MySQL's SSL request gets no
+   * answer, so clients start the handshake at once); otherwise they are plaintext pipelined past
+   * a request that needs our reply first, refused as malformed the way PostgreSQL refuses them
+   * ("received unencrypted data after SSL request").
+   */
+  startTls: (context: tls.SecureContext, opts?: { noReply?: boolean }) => void;
+  isTls: () => boolean;
 }>;
 
 export type BinarySessionOptions = Readonly<{
@@ -52,40 +68,81 @@ export function runBinarySession(
   let pending: Buffer = Buffer.alloc(0);
   let open = true;
   let messages = 0;
+  // Writes and hang-ups go to the TLS socket once upgraded; the raw socket is only destroyed.
+  let stream: net.Socket = socket;
+  let secure = false;
+  let upgradeTo: { context: tls.SecureContext; noReply: boolean } | null = null;
 
   const end = (data?: Uint8Array | string) => {
     if (!open) return;
     open = false;
-    if (data !== undefined && socket.writable) socket.write(data);
-    socket.end();
+    if (data !== undefined && stream.writable) stream.write(data);
+    stream.end();
     setTimeout(() => socket.destroy(), 5_000).unref();
   };
   const conn: BinaryConn = {
     src,
     session,
     send: (data) => {
-      if (open && socket.writable) socket.write(data);
+      if (open && stream.writable) stream.write(data);
     },
     end,
     malformed: (reason, extra) => {
       if (!open) return;
-      ctx.capture({ src, kind: 'malformed', data: { session, reason, ...extra } });
+      ctx.capture({ src, kind: 'malformed', data: { session, reason, ...extra, ...(secure ? { tls: true } : {}) } });
       open = false;
       pending = Buffer.alloc(0);
       socket.destroy();
     },
-    capture: (kind, data) => ctx.capture({ src, kind, data: { session, ...data } }),
+    capture: (kind, data) => ctx.capture({ src, kind, data: { session, ...data, ...(secure ? { tls: true } : {}) } }),
     isOpen: () => open,
+    startTls: (context, o) => {
+      upgradeTo = { context, noReply: o?.noReply ?? false };
+    },
+    isTls: () => secure,
   };
 
-  socket.setTimeout(opts.idleMs, () => {
+  const onIdle = () => {
     if (opts.onIdle) opts.onIdle(conn);
     end();
-  });
-  socket.on('close', () => {
-    open = false;
-  });
-  socket.on('data', (chunk: Buffer) => {
+  };
+
+  const upgrade = (context: tls.SecureContext, early: Buffer) => {
+    socket.removeListener('data', onData);
+    socket.pause();
+    socket.setTimeout(0);
+    // TLSSocket feeds what the raw socket still has buffered into the handshake (node's initRead).
+    if (early.length) socket.unshift(early);
+    const t = new tls.TLSSocket(socket, { isServer: true, secureContext: context });
+    stream = t;
+    const handshake = setTimeout(
+      () => {
+        if (!secure) conn.malformed('TLS handshake not finished in time');
+      },
+      Math.min(opts.idleMs, tlsHandshakeMs),
+    );
+    handshake.unref();
+    t.setTimeout(opts.idleMs, onIdle);
+    t.on('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(handshake);
+      ctx.log.debug('tls error', { src, service: ctx.service, err });
+      // A peer that hangs up mid-handshake is no protocol error; TLS garbage (an OpenSSL error) is.
+      const code = err.code ?? '';
+      if (!secure && code.startsWith('ERR_SSL')) conn.malformed(`TLS handshake failed: ${err.message.slice(0, 120)}`);
+      socket.destroy();
+    });
+    t.on('close', () => {
+      open = false;
+    });
+    t.once('secure', () => {
+      clearTimeout(handshake);
+      secure = true;
+      conn.capture('command', { verb: 'TLS', protocol: t.getProtocol() ?? '', cipher: t.getCipher().name });
+    });
+    t.on('data', onData);
+  };
+
+  function onData(chunk: Buffer): void {
     if (!open) return;
     if (pending.length + chunk.length > opts.maxBufferBytes) {
       conn.malformed(`more than ${opts.maxBufferBytes} bytes buffered without a complete message`);
@@ -102,6 +159,18 @@ export function runBinarySession(
           conn.malformed(`more than ${opts.maxMessages} messages on one connection`);
           return;
         }
+        const up = upgradeTo;
+        if (up) {
+          upgradeTo = null;
+          if (pending.length > 0 && !up.noReply) {
+            conn.malformed('unencrypted data after TLS request', { head: pending.subarray(0, 32).toString('hex') });
+            return;
+          }
+          const early = Buffer.from(pending);
+          pending = Buffer.alloc(0);
+          if (open) upgrade(up.context, early);
+          return;
+        }
       }
       // Keep the leftover in its own small buffer rather than pinning the whole chunk.
       if (pending.length && pending.byteOffset > 0) pending = Buffer.from(pending);
@@ -113,6 +182,12 @@ export function runBinarySession(
         conn.malformed('internal parser failure');
       }
     }
+  }
+
+  socket.setTimeout(opts.idleMs, onIdle);
+  socket.on('close', () => {
+    open = false;
   });
+  socket.on('data', onData);
   return conn;
 }

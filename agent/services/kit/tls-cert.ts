@@ -4,8 +4,11 @@ import * as x509 from '@peculiar/x509';
 import { createHash, randomBytes, randomInt, webcrypto, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import tls from 'node:tls';
 import { writeFileAtomic } from '../../../shared/node/atomic-file';
 import { nodeCrypto } from '../../../shared/node/pki';
+import { deckyHostname } from './persona';
+import type { ServiceContext } from './types';
 
 export type PersonaCert = Readonly<{ key: string; cert: string }>;
 
@@ -13,7 +16,12 @@ export type PersonaCert = Readonly<{ key: string; cert: string }>;
  * RSA-2048 / SHA-256 like Debian's ssl-cert "snakeoil" certificate, the self-signed pair a freshly
  * installed Postfix, Dovecot or Apache uses: an EC or freshly minted cert would stand out.
  */
-const rsa = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 } as const;
+const rsa = {
+  name: 'RSASSA-PKCS1-v1_5',
+  hash: 'SHA-256',
+  publicExponent: new Uint8Array([1, 0, 1]),
+  modulusLength: 2048,
+} as const;
 const dayMs = 86_400_000;
 
 /** Names in a DN must not smuggle separators; the persona is analyst input but stays tidy. */
@@ -38,7 +46,10 @@ export type CertSpec = Readonly<{
 
 export async function createPersonaCert(spec: CertSpec, now = Date.now()): Promise<PersonaCert> {
   const name = safeCn(spec.cn);
-  const altNames: x509.JsonGeneralName[] = [name, ...(spec.dnsNames ?? []).map(safeCn)].map((value) => ({ type: 'dns', value }));
+  const altNames: x509.JsonGeneralName[] = [name, ...(spec.dnsNames ?? []).map(safeCn)].map((value) => ({
+    type: 'dns',
+    value,
+  }));
   for (const ip of spec.ips ?? []) altNames.push({ type: 'ip', value: ip });
   const keys = await webcrypto.subtle.generateKey(rsa, true, ['sign', 'verify']);
   // Backdated by weeks to months: a certificate issued the minute the decky came up is a tell.
@@ -97,4 +108,14 @@ export function personaCert(dataDir: string, spec: CertSpec): Promise<PersonaCer
     pending.set(k, p);
   }
   return p;
+}
+
+/**
+ * The decky's TLS context with its host name as CN: the one certificate every TLS port of the
+ * decky presents (mail, the databases' in-band upgrades, LDAP StartTLS), as one host's
+ * snakeoil pair would be.
+ */
+export async function deckySecureContext(ctx: Pick<ServiceContext, 'dataDir' | 'decky'>): Promise<tls.SecureContext> {
+  const pair = await personaCert(ctx.dataDir, { cn: deckyHostname(ctx.decky) });
+  return tls.createSecureContext({ key: pair.key, cert: pair.cert });
 }

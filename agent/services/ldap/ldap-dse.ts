@@ -37,14 +37,44 @@ function generalizedTime(d: Date): string {
 }
 
 const adControls = [
-  '1.2.840.113556.1.4.319', '1.2.840.113556.1.4.801', '1.2.840.113556.1.4.473', '1.2.840.113556.1.4.528', '1.2.840.113556.1.4.417',
-  '1.2.840.113556.1.4.619', '1.2.840.113556.1.4.841', '1.2.840.113556.1.4.529', '1.2.840.113556.1.4.805', '1.2.840.113556.1.4.521',
-  '1.2.840.113556.1.4.970', '1.2.840.113556.1.4.1338', '1.2.840.113556.1.4.474', '1.2.840.113556.1.4.1339', '1.2.840.113556.1.4.1340',
-  '1.2.840.113556.1.4.1413', '2.16.840.1.113730.3.4.9', '2.16.840.1.113730.3.4.10', '1.2.840.113556.1.4.1504', '1.2.840.113556.1.4.1852',
-  '1.2.840.113556.1.4.802', '1.2.840.113556.1.4.1907', '1.2.840.113556.1.4.1948', '1.2.840.113556.1.4.1974', '1.2.840.113556.1.4.1341',
-  '1.2.840.113556.1.4.2026', '1.2.840.113556.1.4.2064', '1.2.840.113556.1.4.2065', '1.2.840.113556.1.4.2066', '1.2.840.113556.1.4.2090',
-  '1.2.840.113556.1.4.2205', '1.2.840.113556.1.4.2204', '1.2.840.113556.1.4.2206', '1.2.840.113556.1.4.2211', '1.2.840.113556.1.4.2239',
-  '1.2.840.113556.1.4.2255', '1.2.840.113556.1.4.2256', '1.2.840.113556.1.4.2309',
+  '1.2.840.113556.1.4.319',
+  '1.2.840.113556.1.4.801',
+  '1.2.840.113556.1.4.473',
+  '1.2.840.113556.1.4.528',
+  '1.2.840.113556.1.4.417',
+  '1.2.840.113556.1.4.619',
+  '1.2.840.113556.1.4.841',
+  '1.2.840.113556.1.4.529',
+  '1.2.840.113556.1.4.805',
+  '1.2.840.113556.1.4.521',
+  '1.2.840.113556.1.4.970',
+  '1.2.840.113556.1.4.1338',
+  '1.2.840.113556.1.4.474',
+  '1.2.840.113556.1.4.1339',
+  '1.2.840.113556.1.4.1340',
+  '1.2.840.113556.1.4.1413',
+  '2.16.840.1.113730.3.4.9',
+  '2.16.840.1.113730.3.4.10',
+  '1.2.840.113556.1.4.1504',
+  '1.2.840.113556.1.4.1852',
+  '1.2.840.113556.1.4.802',
+  '1.2.840.113556.1.4.1907',
+  '1.2.840.113556.1.4.1948',
+  '1.2.840.113556.1.4.1974',
+  '1.2.840.113556.1.4.1341',
+  '1.2.840.113556.1.4.2026',
+  '1.2.840.113556.1.4.2064',
+  '1.2.840.113556.1.4.2065',
+  '1.2.840.113556.1.4.2066',
+  '1.2.840.113556.1.4.2090',
+  '1.2.840.113556.1.4.2205',
+  '1.2.840.113556.1.4.2204',
+  '1.2.840.113556.1.4.2206',
+  '1.2.840.113556.1.4.2211',
+  '1.2.840.113556.1.4.2239',
+  '1.2.840.113556.1.4.2255',
+  '1.2.840.113556.1.4.2256',
+  '1.2.840.113556.1.4.2309',
 ];
 
 const adPolicies =
@@ -64,7 +94,10 @@ export function rootDse(p: LdapPersona, now = new Date()): { user: Attribute[]; 
         ['currentTime', [generalizedTime(now)]],
         ['subschemaSubentry', [`CN=Aggregate,CN=Schema,${config}`]],
         ['dsServiceName', [`CN=NTDS Settings,${site}`]],
-        ['namingContexts', [p.baseDn, config, `CN=Schema,${config}`, `DC=DomainDnsZones,${p.baseDn}`, `DC=ForestDnsZones,${p.baseDn}`]],
+        [
+          'namingContexts',
+          [p.baseDn, config, `CN=Schema,${config}`, `DC=DomainDnsZones,${p.baseDn}`, `DC=ForestDnsZones,${p.baseDn}`],
+        ],
         ['defaultNamingContext', [p.baseDn]],
         ['rootDomainNamingContext', [p.baseDn]],
         ['configurationNamingContext', [config]],
@@ -77,7 +110,17 @@ export function rootDse(p: LdapPersona, now = new Date()): { user: Attribute[]; 
         ['supportedSASLMechanisms', ['GSSAPI', 'GSS-SPNEGO', 'EXTERNAL', 'DIGEST-MD5']],
         ['dnsHostName', [p.dnsHostName]],
         ['ldapServiceName', [`${domain}:${p.host.toLowerCase()}$@${domain.toUpperCase()}`]],
-        ['supportedCapabilities', ['1.2.840.113556.1.4.800', '1.2.840.113556.1.4.1670', '1.2.840.113556.1.4.1791', '1.2.840.113556.1.4.1935', '1.2.840.113556.1.4.2080', '1.2.840.113556.1.4.2237']],
+        [
+          'supportedCapabilities',
+          [
+            '1.2.840.113556.1.4.800',
+            '1.2.840.113556.1.4.1670',
+            '1.2.840.113556.1.4.1791',
+            '1.2.840.113556.1.4.1935',
+            '1.2.840.113556.1.4.2080',
+            '1.2.840.113556.1.4.2237',
+          ],
+        ],
         ['isSynchronized', ['TRUE']],
         ['isGlobalCatalogReady', ['TRUE']],
         ['domainFunctionality', ['7']],
@@ -93,9 +136,36 @@ export function rootDse(p: LdapPersona, now = new Date()): { user: Attribute[]; 
       ['structuralObjectClass', ['OpenLDAProotDSE']],
       ['configContext', ['cn=config']],
       ['namingContexts', [p.baseDn]],
-      ['supportedControl', ['2.16.840.1.113730.3.4.18', '2.16.840.1.113730.3.4.2', '1.3.6.1.4.1.4203.1.10.1', '1.3.6.1.1.22', '1.2.840.113556.1.4.319', '1.2.826.0.1.3344810.2.3', '1.3.6.1.1.13.2', '1.3.6.1.1.13.1', '1.3.6.1.1.12']],
-      ['supportedExtension', ['1.3.6.1.4.1.4203.1.11.1', '1.3.6.1.4.1.4203.1.11.3', '1.3.6.1.1.8']],
-      ['supportedFeatures', ['1.3.6.1.1.14', '1.3.6.1.4.1.4203.1.5.1', '1.3.6.1.4.1.4203.1.5.2', '1.3.6.1.4.1.4203.1.5.3', '1.3.6.1.4.1.4203.1.5.4', '1.3.6.1.4.1.4203.1.5.5']],
+      [
+        'supportedControl',
+        [
+          '2.16.840.1.113730.3.4.18',
+          '2.16.840.1.113730.3.4.2',
+          '1.3.6.1.4.1.4203.1.10.1',
+          '1.3.6.1.1.22',
+          '1.2.840.113556.1.4.319',
+          '1.2.826.0.1.3344810.2.3',
+          '1.3.6.1.1.13.2',
+          '1.3.6.1.1.13.1',
+          '1.3.6.1.1.12',
+        ],
+      ],
+      // slapd lists StartTLS first once TLS is configured (olcTLSCertificateFile set).
+      [
+        'supportedExtension',
+        ['1.3.6.1.4.1.1466.20037', '1.3.6.1.4.1.4203.1.11.1', '1.3.6.1.4.1.4203.1.11.3', '1.3.6.1.1.8'],
+      ],
+      [
+        'supportedFeatures',
+        [
+          '1.3.6.1.1.14',
+          '1.3.6.1.4.1.4203.1.5.1',
+          '1.3.6.1.4.1.4203.1.5.2',
+          '1.3.6.1.4.1.4203.1.5.3',
+          '1.3.6.1.4.1.4203.1.5.4',
+          '1.3.6.1.4.1.4203.1.5.5',
+        ],
+      ],
       ['supportedLDAPVersion', ['3']],
       ['entryDN', ['']],
       ['subschemaSubentry', ['cn=Subschema']],
@@ -104,7 +174,10 @@ export function rootDse(p: LdapPersona, now = new Date()): { user: Attribute[]; 
 }
 
 /** RFC 4511 attribute selection: none or `*` → user attributes, `+` → operational, names → those. */
-export function selectAttributes(all: { user: Attribute[]; operational: Attribute[] }, requested: string[]): Attribute[] {
+export function selectAttributes(
+  all: { user: Attribute[]; operational: Attribute[] },
+  requested: string[],
+): Attribute[] {
   const wanted = requested.map((r) => r.toLowerCase());
   if (wanted.length === 1 && wanted[0] === '1.1') return [];
   const allUser = wanted.length === 0 || wanted.includes('*');
@@ -120,9 +193,15 @@ export function renderFilter(node: BerNode, depth = 0): string {
   const s = (n: BerNode | undefined) => (n ? n.value.toString('utf8', 0, Math.min(n.value.length, 128)) : '');
   switch (node.tag) {
     case 0xa0:
-      return `(&${node.children.slice(0, 16).map((c) => renderFilter(c, depth + 1)).join('')})`;
+      return `(&${node.children
+        .slice(0, 16)
+        .map((c) => renderFilter(c, depth + 1))
+        .join('')})`;
     case 0xa1:
-      return `(|${node.children.slice(0, 16).map((c) => renderFilter(c, depth + 1)).join('')})`;
+      return `(|${node.children
+        .slice(0, 16)
+        .map((c) => renderFilter(c, depth + 1))
+        .join('')})`;
     case 0xa2:
       return `(!${node.children[0] ? renderFilter(node.children[0], depth + 1) : ''})`;
     case 0xa3:

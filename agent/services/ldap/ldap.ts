@@ -1,27 +1,59 @@
 import type net from 'node:net';
+import type tls from 'node:tls';
 import { archetypes } from '../../../shared/catalog/archetypes';
 import type { DeckyConfig } from '../../../shared/domain/decky';
 import { ProtocolError, runBinarySession, type BinaryConn } from '../kit/binary-session';
-import { berElementSize, berInt, berIntBytes, berLimits, berString, berTags, decodeBer, tlv, tlvLong, type BerNode } from './ldap-codec';
-import { dnToDomain, domainToDn, renderFilter, rootDse, selectAttributes, type Attribute, type LdapPersona } from './ldap-dse';
+import {
+  berElementSize,
+  berInt,
+  berIntBytes,
+  berLimits,
+  berString,
+  berTags,
+  decodeBer,
+  tlv,
+  tlvLong,
+  type BerNode,
+} from './ldap-codec';
+import {
+  dnToDomain,
+  domainToDn,
+  renderFilter,
+  rootDse,
+  selectAttributes,
+  type Attribute,
+  type LdapPersona,
+} from './ldap-dse';
 import { deckyHostname, personaString } from '../kit/persona';
 import { listenTcp, type ConnectionMeta } from '../kit/tcp-listener';
+import { deckySecureContext } from '../kit/tls-cert';
 import type { RunningService, ServiceContext, ServiceModule } from '../kit/types';
 
 /**
  * LDAPv3 directory that lets anyone read its root DSE and bind anonymously, refuses every
  * password (capturing DN and password) and shows nothing else. It speaks as Active Directory on
- * windows personas, as slapd otherwise. 636 (LDAPS) is not served. Idle limit: AD's
- * MaxConnIdleTime (900 s).
+ * windows personas, as slapd otherwise. StartTLS upgrades to TLS with the decky's certificate;
+ * 636 (LDAPS) is not served. Idle limit: AD's MaxConnIdleTime (900 s).
  */
 export const ldapSessionLimits = { idleMs: 900_000, maxMessages: 500 } as const;
 
-const resultCodes = { success: 0, operationsError: 1, protocolError: 2, authMethodNotSupported: 7, strongerAuthRequired: 8, noSuchObject: 32, invalidCredentials: 49, unavailable: 52 } as const;
+const resultCodes = {
+  success: 0,
+  operationsError: 1,
+  protocolError: 2,
+  authMethodNotSupported: 7,
+  strongerAuthRequired: 8,
+  noSuchObject: 32,
+  invalidCredentials: 49,
+  unavailable: 52,
+} as const;
 
 const adDiag = {
   invalidCredentials: '80090308: LdapErr: DSID-0C09044E, comment: AcceptSecurityContext error, data 52e, v4563\0',
-  needBind: '000004DC: LdapErr: DSID-0C090A5C, comment: In order to perform this operation a successful bind must be completed on the connection., data 0, v4563\0',
-  unknownMech: '00002027: LdapErr: DSID-0C090A5B, comment: The server does not support the requested SASL mechanism, data 0, v4563\0',
+  needBind:
+    '000004DC: LdapErr: DSID-0C090A5C, comment: In order to perform this operation a successful bind must be completed on the connection., data 0, v4563\0',
+  unknownMech:
+    '00002027: LdapErr: DSID-0C090A5B, comment: The server does not support the requested SASL mechanism, data 0, v4563\0',
 };
 
 const whoAmIOid = '1.3.6.1.4.1.4203.1.11.3';
@@ -31,13 +63,20 @@ const startTlsOid = '1.3.6.1.4.1.1466.20037';
 export function ldapPersonaFor(decky: DeckyConfig, persona: ServiceContext['persona']): LdapPersona {
   const vendor = personaString(persona, 'vendor', '');
   const windowsArchetype = decky.archetype ? archetypes[decky.archetype].nmapOs.startsWith('windows') : false;
-  const ad = /active directory|microsoft|windows/i.test(vendor) || (!/openldap|slapd/i.test(vendor) && (windowsArchetype || decky.nmapOs.startsWith('windows')));
+  const ad =
+    /active directory|microsoft|windows/i.test(vendor) ||
+    (!/openldap|slapd/i.test(vendor) && (windowsArchetype || decky.nmapOs.startsWith('windows')));
   const fqdn = deckyHostname(decky).toLowerCase();
   const dot = fqdn.indexOf('.');
   const hostDomain = dot > 0 ? fqdn.slice(dot + 1) : '';
   const baseDn = personaString(persona, 'baseDn', domainToDn(hostDomain || 'corp.local', ad));
   const label = dot > 0 ? fqdn.slice(0, dot) : fqdn;
-  return { ad, baseDn, host: label.toUpperCase(), dnsHostName: dot > 0 ? fqdn : `${label}.${dnToDomain(baseDn) || 'corp.local'}` };
+  return {
+    ad,
+    baseDn,
+    host: label.toUpperCase(),
+    dnsHostName: dot > 0 ? fqdn : `${label}.${dnToDomain(baseDn) || 'corp.local'}`,
+  };
 }
 
 /** Constructed elements in 4-byte long form, as both AD and slapd's liblber write them. */
@@ -53,12 +92,35 @@ function result(appTag: number, code: number, diag = '', matched = '', extra: Bu
 }
 
 function entry(dn: string, attrs: Attribute[], typesOnly: boolean): Buffer {
-  const list = attrs.map(([name, vals]) => enc(berTags.sequence, [str(name), enc(berTags.set, typesOnly ? [] : vals.map(str))]));
+  const list = attrs.map(([name, vals]) =>
+    enc(berTags.sequence, [str(name), enc(berTags.set, typesOnly ? [] : vals.map(str))]),
+  );
   return enc(0x64, [str(dn), enc(berTags.sequence, list)]);
 }
 
-function handle(pdu: BerNode, c: BinaryConn, p: LdapPersona): void {
-  if (pdu.tag !== berTags.sequence || pdu.children.length < 2) throw new ProtocolError('LDAPMessage is not a SEQUENCE of id and operation');
+/**
+ * StartTLS as slapd's starttls_extop answers it: a request value is a protocolError ("no request
+ * data expected", measured), a second StartTLS an operationsError, else success and the TLS
+ * handshake right behind the response (RFC 4511 §4.14).
+ */
+function startTls(
+  op: BerNode,
+  c: BinaryConn,
+  p: LdapPersona,
+  reply: (b: Buffer) => void,
+  secureContext: tls.SecureContext,
+): void {
+  if (op.children.some((n) => n.tag === 0x81))
+    return reply(result(0x78, resultCodes.protocolError, p.ad ? '' : 'no request data expected'));
+  if (c.isTls()) return reply(result(0x78, resultCodes.operationsError, p.ad ? '' : 'TLS already started'));
+  // No responseName: slapd 2.5 answers a bare success (measured), which RFC 4511 §4.14.2 allows.
+  reply(result(0x78, resultCodes.success));
+  c.startTls(secureContext);
+}
+
+function handle(pdu: BerNode, c: BinaryConn, p: LdapPersona, secureContext: tls.SecureContext): void {
+  if (pdu.tag !== berTags.sequence || pdu.children.length < 2)
+    throw new ProtocolError('LDAPMessage is not a SEQUENCE of id and operation');
   const id = berInt(pdu.children[0]);
   const op = pdu.children[1]!;
   const reply = (b: Buffer) => c.send(message(id, b));
@@ -70,13 +132,33 @@ function handle(pdu: BerNode, c: BinaryConn, p: LdapPersona): void {
       if (!auth) throw new ProtocolError('BindRequest without authentication choice');
       if (version !== 3 && !(p.ad && version === 2)) {
         c.capture('auth', { method: 'simple', username: dn, version, success: false });
-        return reply(result(0x61, resultCodes.protocolError, version === 2 ? 'historical protocol version requested, use LDAPv3 instead' : 'requested protocol version not allowed'));
+        return reply(
+          result(
+            0x61,
+            resultCodes.protocolError,
+            version === 2
+              ? 'historical protocol version requested, use LDAPv3 instead'
+              : 'requested protocol version not allowed',
+          ),
+        );
       }
       if (auth.tag === 0xa3) {
         const mechanism = berString(auth.children[0], 64);
         const creds = auth.children[1]?.value;
-        c.capture('auth', { method: 'sasl', mechanism, username: dn || null, credentials: creds ? creds.subarray(0, 256).toString('hex') : null, success: false });
-        return reply(result(0x61, resultCodes.authMethodNotSupported, p.ad ? adDiag.unknownMech : 'SASL(-4): no mechanism available: '));
+        c.capture('auth', {
+          method: 'sasl',
+          mechanism,
+          username: dn || null,
+          credentials: creds ? creds.subarray(0, 256).toString('hex') : null,
+          success: false,
+        });
+        return reply(
+          result(
+            0x61,
+            resultCodes.authMethodNotSupported,
+            p.ad ? adDiag.unknownMech : 'SASL(-4): no mechanism available: ',
+          ),
+        );
       }
       if (auth.tag !== 0x80) throw new ProtocolError(`bind authentication choice 0x${auth.tag.toString(16)}`);
       const password = auth.value.toString('utf8', 0, Math.min(auth.value.length, 256));
@@ -84,7 +166,11 @@ function handle(pdu: BerNode, c: BinaryConn, p: LdapPersona): void {
         // Anonymous (or AD's "unauthenticated", DN without password) binds succeed; slapd refuses the latter.
         const ok = dn === '' || p.ad;
         c.capture('auth', { method: dn === '' ? 'anonymous' : 'unauthenticated', username: dn, success: ok });
-        return reply(ok ? result(0x61, resultCodes.success) : result(0x61, 53, 'unauthenticated bind (DN with no password) disallowed'));
+        return reply(
+          ok
+            ? result(0x61, resultCodes.success)
+            : result(0x61, 53, 'unauthenticated bind (DN with no password) disallowed'),
+        );
       }
       c.capture('auth', { method: 'simple', username: dn, password, success: false });
       return reply(result(0x61, resultCodes.invalidCredentials, p.ad ? adDiag.invalidCredentials : ''));
@@ -111,7 +197,7 @@ function handle(pdu: BerNode, c: BinaryConn, p: LdapPersona): void {
       const oid = op.children.find((n) => n.tag === 0x80)?.value.toString('latin1', 0, 128) ?? '';
       c.capture('command', { op: 'extended', oid });
       if (oid === whoAmIOid) return reply(result(0x78, resultCodes.success, '', '', [tlv(0x8b, Buffer.alloc(0))]));
-      if (oid === startTlsOid) return reply(result(0x78, resultCodes.unavailable, p.ad ? adDiag.needBind : 'Could not initiate StartTLS (TLS not configured)'));
+      if (oid === startTlsOid) return startTls(op, c, p, reply, secureContext);
       return reply(result(0x78, resultCodes.protocolError, p.ad ? '' : 'unsupported extended operation', '', []));
     }
     case 0x50:
@@ -122,11 +208,29 @@ function handle(pdu: BerNode, c: BinaryConn, p: LdapPersona): void {
     case 0x4a:
     case 0x6c:
     case 0x6e: {
-      const names: Record<number, string> = { 0x66: 'modify', 0x68: 'add', 0x4a: 'delete', 0x6c: 'modifyDN', 0x6e: 'compare' };
-      const dn = op.constructed ? berString(op.children[0]) : op.value.toString('utf8', 0, Math.min(op.value.length, 512));
+      const names: Record<number, string> = {
+        0x66: 'modify',
+        0x68: 'add',
+        0x4a: 'delete',
+        0x6c: 'modifyDN',
+        0x6e: 'compare',
+      };
+      const dn = op.constructed
+        ? berString(op.children[0])
+        : op.value.toString('utf8', 0, Math.min(op.value.length, 512));
       c.capture('command', { op: names[op.tag], dn });
-      const code = p.ad ? resultCodes.operationsError : op.tag === 0x6e ? resultCodes.noSuchObject : resultCodes.strongerAuthRequired;
-      return reply(result(op.tag + 1, code, p.ad ? adDiag.needBind : op.tag === 0x6e ? '' : 'modifications require authentication'));
+      const code = p.ad
+        ? resultCodes.operationsError
+        : op.tag === 0x6e
+          ? resultCodes.noSuchObject
+          : resultCodes.strongerAuthRequired;
+      return reply(
+        result(
+          op.tag + 1,
+          code,
+          p.ad ? adDiag.needBind : op.tag === 0x6e ? '' : 'modifications require authentication',
+        ),
+      );
     }
     default:
       throw new ProtocolError(`unknown LDAP operation 0x${op.tag.toString(16)}`);
@@ -135,15 +239,28 @@ function handle(pdu: BerNode, c: BinaryConn, p: LdapPersona): void {
 
 async function start(ctx: ServiceContext): Promise<RunningService> {
   const persona = ldapPersonaFor(ctx.decky, ctx.persona);
+  const secureContext = await deckySecureContext(ctx);
   const onConnection = (socket: net.Socket, meta: ConnectionMeta) => {
-    runBinarySession(ctx, socket, meta, { maxBufferBytes: berLimits.maxMessage + 16, ...ldapSessionLimits }, (buf, c) => {
-      const size = berElementSize(buf);
-      if (size === null) return 0;
-      handle(decodeBer(buf.subarray(0, size)), c, persona);
-      return size;
-    });
+    runBinarySession(
+      ctx,
+      socket,
+      meta,
+      { maxBufferBytes: berLimits.maxMessage + 16, ...ldapSessionLimits },
+      (buf, c) => {
+        const size = berElementSize(buf);
+        if (size === null) return 0;
+        handle(decodeBer(buf.subarray(0, size)), c, persona, secureContext);
+        return size;
+      },
+    );
   };
-  const listener = await listenTcp({ host: ctx.host, port: ctx.port(389), capture: ctx.capture, log: ctx.log, onConnection });
+  const listener = await listenTcp({
+    host: ctx.host,
+    port: ctx.port(389),
+    capture: ctx.capture,
+    log: ctx.log,
+    onConnection,
+  });
   return { bound: [listener.bound], close: listener.close };
 }
 

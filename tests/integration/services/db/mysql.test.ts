@@ -1,10 +1,55 @@
+import net from 'node:net';
+import { Duplex } from 'node:stream';
+import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mysqlService } from '../../../../agent/services/db/mysql';
 import { eventually } from '../../../helpers/eventually';
+import { hex, mysqlLogin } from '../db-messages';
 import { connectRaw, run, startService, type ServiceHarness } from '../service-harness';
+import { deckyCertFingerprint, sClientFingerprint } from '../tls-helpers';
 
 const mariaIp = '127.32.1.1';
 const mysqlIp = '127.32.1.2';
+
+/**
+ * TLS over a raw socket whose first write carries the 32-byte SSL request and the ClientHello
+ * together, as a client that does not wait (nothing answers the SSL request) may send them.
+ */
+async function coalescedTls(ip: string): Promise<{ cert: tls.PeerCertificate; reply: Buffer }> {
+  const raw = net.connect({ host: ip, port: 3306 });
+  raw.on('error', () => undefined);
+  const greeting = await new Promise<Buffer>((resolve) => raw.once('data', resolve));
+  expect(greeting[4]).toBe(0x0a);
+  const sslRequest = hex('20000001 85ae0f00 00000001 2d');
+  let first = true;
+  const bridge = new Duplex({
+    read: () => undefined,
+    write: (chunk: Buffer, _enc, cb) => {
+      raw.write(first ? Buffer.concat([sslRequest, Buffer.alloc(23), chunk]) : chunk);
+      first = false;
+      cb();
+    },
+  });
+  raw.on('data', (d: Buffer) => bridge.push(d));
+  const t = tls.connect({ socket: bridge, rejectUnauthorized: false });
+  const closed = (what: string) => new Error(`connection closed before ${what}`);
+  await new Promise<void>((resolve, reject) => {
+    t.once('secureConnect', resolve).once('error', reject);
+    raw.once('close', () => reject(closed('the TLS handshake finished')));
+  });
+  const login = mysqlLogin();
+  login[3] = 2; // the HandshakeResponse follows the SSL request (seq 1)
+  login.writeUInt32LE(login.readUInt32LE(4) | 0x800, 4);
+  t.write(login);
+  const reply = await new Promise<Buffer>((resolve, reject) => {
+    t.once('data', resolve);
+    raw.once('close', () => reject(closed('the login reply')));
+  });
+  const cert = t.getPeerCertificate();
+  t.destroy();
+  raw.destroy();
+  return { cert, reply };
+}
 
 describe('mysql honeypot', () => {
   let maria: ServiceHarness;
@@ -29,7 +74,17 @@ describe('mysql honeypot', () => {
   });
 
   it('mariadb client: captures the native hash with its scramble, then the clear password, and gets ERR 1045', async () => {
-    const r = await run('mariadb', ['-h', mariaIp, '-u', 'root', '-ps3cr3t!', '--connect-timeout=5', '-e', 'select 1', 'payroll']);
+    const r = await run('mariadb', [
+      '-h',
+      mariaIp,
+      '-u',
+      'root',
+      '-ps3cr3t!',
+      '--connect-timeout=5',
+      '-e',
+      'select 1',
+      'payroll',
+    ]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain("ERROR 1045 (28000): Access denied for user 'root'@'127.0.0.1' (using password: YES)");
     const auths = await eventually(() => {
@@ -44,9 +99,21 @@ describe('mysql honeypot', () => {
   });
 
   it('a client announcing mysql_clear_password itself gives the password in its first answer', async () => {
-    const r = await run('mariadb', ['-h', mariaIp, '-u', 'dba', '-pclearpw', '--default-auth=mysql_clear_password', '--connect-timeout=5', '-e', 'select 1']);
+    const r = await run('mariadb', [
+      '-h',
+      mariaIp,
+      '-u',
+      'dba',
+      '-pclearpw',
+      '--default-auth=mysql_clear_password',
+      '--connect-timeout=5',
+      '-e',
+      'select 1',
+    ]);
     expect(r.stderr).toContain("Access denied for user 'dba'");
-    await eventually(() => maria.ofKind('auth').some((e) => e.data.username === 'dba' && e.data.password === 'clearpw'));
+    await eventually(() =>
+      maria.ofKind('auth').some((e) => e.data.username === 'dba' && e.data.password === 'clearpw'),
+    );
   });
 
   it('MySQL 8 persona: Ubuntu version string, caching_sha2_password, ERR 1045', async () => {
@@ -58,6 +125,74 @@ describe('mysql honeypot', () => {
     const r = await run('mariadb', ['-h', mysqlIp, '-u', 'app', '-papppw', '--connect-timeout=5', '-e', 'select 1']);
     expect(r.stderr).toContain("Access denied for user 'app'@'127.0.0.1' (using password: YES)");
     await eventually(() => mysql8.ofKind('auth').some((e) => e.data.username === 'app' && e.data.password === 'apppw'));
+  });
+
+  it('advertises CLIENT_SSL; mariadb --ssl logs in over TLS 1.3 and gets ERR 1045, every capture marked tls', async () => {
+    const c = await connectRaw(mariaIp, 3306);
+    const hello = await eventually(() => (c.received().length > 4 ? c.received() : undefined));
+    const afterVersion = hello.indexOf(0, 5) + 1 + 4 + 8 + 1;
+    expect(hello.readUInt16LE(afterVersion)).toBe(0xfffe);
+    c.socket.destroy();
+    const r = await run('mariadb', [
+      '--ssl',
+      '--ssl-verify-server-cert=0',
+      '-h',
+      mariaIp,
+      '-u',
+      'tlsroot',
+      '-ptlspw',
+      '--connect-timeout=5',
+      '-e',
+      'select 1',
+      'crm',
+    ]);
+    expect(r.stderr).toContain(
+      "ERROR 1045 (28000): Access denied for user 'tlsroot'@'127.0.0.1' (using password: YES)",
+    );
+    const auths = await eventually(() => {
+      const a = maria.ofKind('auth').filter((e) => e.data.username === 'tlsroot');
+      return a.length >= 2 ? a : undefined;
+    });
+    expect(auths[0]!.data).toMatchObject({ method: 'mysql_native_password', database: 'crm', tls: true });
+    expect(auths[1]!.data).toMatchObject({ method: 'mysql_clear_password', password: 'tlspw', tls: true });
+    const session = auths[0]!.data.session;
+    expect(maria.ofKind('request').some((e) => e.data.session === session && e.data.type === 'SSLRequest')).toBe(true);
+    expect(
+      maria.ofKind('command').find((e) => e.data.session === session && e.data.verb === 'TLS')?.data.protocol,
+    ).toBe('TLSv1.3');
+  });
+
+  it('takes a ClientHello sent in the same segment as the SSL request (no reply is awaited)', async () => {
+    const { cert, reply } = await coalescedTls(mysqlIp);
+    expect(cert.fingerprint256).toBe(await deckyCertFingerprint(mysql8));
+    expect(reply.toString('latin1')).toContain("Access denied for user 'root'@'127.0.0.1'");
+    await eventually(() => mysql8.ofKind('auth').some((e) => e.data.username === 'root' && e.data.tls === true));
+  });
+
+  it('a verifying client refuses the self-signed certificate, as against a stock server', async () => {
+    const r = await run('mariadb', [
+      '--ssl',
+      '--ssl-verify-server-cert',
+      '-h',
+      mariaIp,
+      '-u',
+      'x',
+      '-py',
+      '--connect-timeout=5',
+      '-e',
+      'select 1',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('ERROR 2026 (HY000): TLS/SSL error: self-signed certificate');
+  });
+
+  it('openssl s_client -starttls mysql is shown the decky certificate (MariaDB and MySQL 8 personas)', async () => {
+    expect(await sClientFingerprint(['-starttls', 'mysql', '-connect', `${mariaIp}:3306`])).toBe(
+      await deckyCertFingerprint(maria),
+    );
+    expect(await sClientFingerprint(['-starttls', 'mysql', '-connect', `${mysqlIp}:3306`])).toBe(
+      await deckyCertFingerprint(mysql8),
+    );
   });
 
   it('answers a garbled login with Bad handshake and records it as malformed', async () => {

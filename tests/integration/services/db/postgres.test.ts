@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresService } from '../../../../agent/services/db/postgres';
 import { eventually } from '../../../helpers/eventually';
 import { connectRaw, run, startService, type ServiceHarness } from '../service-harness';
+import { deckyCertFingerprint, sClientFingerprint } from '../tls-helpers';
 
 const ip = '127.32.2.1';
 
@@ -18,18 +19,67 @@ describe('postgres honeypot', () => {
   });
   afterAll(() => h.stop());
 
-  it('psql: SSL declined, password asked in clear and captured, FATAL 28P01', async () => {
-    const r = await run('psql', ['-h', ip, '-U', 'alice', '-d', 'payroll', '-c', 'select 1'], { env: { PGPASSWORD: 'hunter2', PGCONNECT_TIMEOUT: '5' } });
+  it('psql (sslmode=prefer): TLS accepted, password asked in clear and captured over it, FATAL 28P01', async () => {
+    const r = await run('psql', ['-h', ip, '-U', 'alice', '-d', 'payroll', '-c', 'select 1'], {
+      env: { PGPASSWORD: 'hunter2', PGCONNECT_TIMEOUT: '5' },
+    });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('FATAL:  password authentication failed for user "alice"');
     const auth = await eventually(() => h.ofKind('auth').find((a) => a.data.username === 'alice'));
-    expect(auth.data).toMatchObject({ method: 'password', password: 'hunter2', database: 'payroll', application: 'psql' });
+    expect(auth.data).toMatchObject({
+      method: 'password',
+      password: 'hunter2',
+      database: 'payroll',
+      application: 'psql',
+      tls: true,
+    });
     expect(h.ofKind('request').some((e) => e.data.type === 'SSLRequest')).toBe(true);
   });
 
-  it('sends nothing before authentication and answers SSLRequest with N', async () => {
+  it('psql sslmode=require: startup and auth run over TLS 1.3 and fail with 28P01', async () => {
+    const r = await run(
+      'psql',
+      [`sslmode=require host=${ip} user=tlsuser dbname=hr connect_timeout=5`, '-c', 'select 1'],
+      { env: { PGPASSWORD: 'tlspw' } },
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('FATAL:  password authentication failed for user "tlsuser"');
+    const auth = await eventually(() => h.ofKind('auth').find((a) => a.data.username === 'tlsuser'));
+    expect(auth.data).toMatchObject({ password: 'tlspw', database: 'hr', tls: true });
+    const startup = h.ofKind('request').find((e) => e.data.session === auth.data.session && e.data.type === 'startup');
+    expect(startup?.data).toMatchObject({ user: 'tlsuser', tls: true });
+    const handshake = h.ofKind('command').find((e) => e.data.session === auth.data.session && e.data.verb === 'TLS');
+    expect(handshake?.data).toMatchObject({ protocol: 'TLSv1.3', tls: true });
+  });
+
+  it('openssl s_client -starttls postgres is shown the decky certificate', async () => {
+    const fingerprint = await sClientFingerprint(['-starttls', 'postgres', '-connect', `${ip}:5432`]);
+    expect(fingerprint).toBe(await deckyCertFingerprint(h));
+  });
+
+  it('refuses plaintext pipelined behind SSLRequest, a non-TLS answer to S, and a repeated negotiation', async () => {
     const c = await connectRaw(ip, 5432);
-    c.send(Buffer.from('0000000804d2162f', 'hex'));
+    c.send(Buffer.concat([Buffer.from('0000000804d2162f', 'hex'), Buffer.from('00000008', 'hex')]));
+    await eventually(() => c.closed());
+    expect(c.text()).toBe('S');
+    await eventually(() => h.ofKind('malformed').some((e) => e.data.reason === 'unencrypted data after TLS request'));
+    const junk = await connectRaw(ip, 5432);
+    junk.send(Buffer.from('0000000804d2162f', 'hex'));
+    await eventually(() => junk.text() === 'S');
+    junk.send('GET / HTTP/1.0\r\n\r\n');
+    await eventually(() => junk.closed());
+    await eventually(() => h.ofKind('malformed').some((e) => String(e.data.reason).startsWith('TLS handshake failed')));
+    const g = await connectRaw(ip, 5432);
+    g.send(Buffer.from('0000000804d21630', 'hex'));
+    await eventually(() => g.text() === 'N');
+    g.send(Buffer.from('0000000804d21630', 'hex'));
+    await eventually(() => g.closed());
+    expect(g.text()).toContain('unsupported frontend protocol 1234.5680: server supports 3.0 to 3.0');
+  });
+
+  it('sends nothing before authentication and answers GSSENCRequest with N', async () => {
+    const c = await connectRaw(ip, 5432);
+    c.send(Buffer.from('0000000804d21630', 'hex'));
     await eventually(() => c.text() === 'N');
     const params = Buffer.from('user\0bob\0database\0app\0application_name\0scanner\0\0', 'latin1');
     const head = Buffer.alloc(8);
