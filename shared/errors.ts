@@ -60,6 +60,30 @@ export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && Object.hasOwn(errorCodes, value);
 }
 
+/**
+ * The error a boundary's JSON body carries (`{ error: { code, message, details? } }`), or null
+ * when the body is not one (a proxy's page, an empty body): then `codeForStatus` decides.
+ */
+export function errorShapeOf(body: unknown): ErrorShape | null {
+  const candidate = (body as { error?: Partial<ErrorShape> } | null)?.error;
+  if (!candidate || typeof candidate !== 'object' || !isErrorCode(candidate.code)) return null;
+  const message = typeof candidate.message === 'string' ? candidate.message : '';
+  return candidate.details === undefined
+    ? { code: candidate.code, message }
+    : { code: candidate.code, message, details: candidate.details };
+}
+
+/** The code a bare HTTP error status stands for when the body names none. */
+export function codeForStatus(status: number): ErrorCode {
+  return status === 401
+    ? 'UNAUTHENTICATED'
+    : status === 429
+      ? 'RATE_LIMITED'
+      : status === 404
+        ? 'NOT_FOUND'
+        : 'INTERNAL';
+}
+
 /** AppError passes through; anything else becomes INTERNAL (its stack stays in the local log). */
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;

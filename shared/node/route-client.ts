@@ -1,5 +1,5 @@
 import { errors as undiciErrors, request, type Dispatcher } from 'undici';
-import { AppError, type ErrorShape, isErrorCode } from '../errors';
+import { AppError, codeForStatus, errorShapeOf } from '../errors';
 import type { Route, RouteInput, RouteOutput, RouteTable } from '../protocol/route';
 
 export type RouteClient<T extends RouteTable> = {
@@ -56,9 +56,8 @@ async function call(r: Route, input: unknown, timeoutMs: number, opts: RouteClie
 }
 
 function errorFromBody(body: unknown, status: number, peer: string): AppError {
-  const shape = (body as { error?: Partial<ErrorShape> } | null)?.error;
-  if (shape && isErrorCode(shape.code) && typeof shape.message === 'string') return AppError.fromShape(shape as ErrorShape);
-  return new AppError(status === 404 ? 'NOT_FOUND' : 'INTERNAL', `${peer} answered HTTP ${status}`);
+  const shape = errorShapeOf(body);
+  return shape ? AppError.fromShape(shape) : new AppError(codeForStatus(status), `${peer} answered HTTP ${status}`);
 }
 
 /** Maps a transport failure to the registry; an AppError anywhere in the cause chain wins. */
@@ -71,7 +70,9 @@ export function transportError(err: unknown, peer: string, timeoutMs: number): A
     err instanceof undiciErrors.BodyTimeoutError ||
     err instanceof undiciErrors.ConnectTimeoutError
   ) {
-    return new AppError('TIMEOUT', `${peer} did not answer within ${Math.round(timeoutMs / 1000)} s`, undefined, { cause: err });
+    return new AppError('TIMEOUT', `${peer} did not answer within ${Math.round(timeoutMs / 1000)} s`, undefined, {
+      cause: err,
+    });
   }
   const code = (err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code ?? 'ERROR';
   return new AppError('AGENT_UNREACHABLE', `${peer} is unreachable (${code})`, undefined, { cause: err });

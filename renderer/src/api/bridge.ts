@@ -1,5 +1,12 @@
-import { AppError, type ErrorShape, type Result, isErrorCode } from '../../../shared/errors';
-import type { Command, CommandInput, CommandOutput, DecnetBridge, EventName, EventPayload } from '../../../shared/ipc/types';
+import { AppError, codeForStatus, type ErrorShape, errorShapeOf, type Result } from '../../../shared/errors';
+import type {
+  Command,
+  CommandInput,
+  CommandOutput,
+  DecnetBridge,
+  EventName,
+  EventPayload,
+} from '../../../shared/ipc/types';
 import { ipcEvents } from '../../../shared/ipc/contract';
 
 /**
@@ -33,18 +40,18 @@ function writeToken(token: string | null): void {
 }
 
 function errorShapeFrom(body: unknown, status: number): ErrorShape {
-  const candidate = (body as { error?: unknown } | null)?.error as Partial<ErrorShape> | undefined;
-  if (candidate && isErrorCode(candidate.code)) {
-    return { code: candidate.code, message: String(candidate.message ?? ''), details: candidate.details };
-  }
-  const code = status === 401 ? 'UNAUTHENTICATED' : status === 429 ? 'RATE_LIMITED' : status === 404 ? 'NOT_FOUND' : 'INTERNAL';
-  return { code, message: `The console API answered HTTP ${status}.` };
+  return errorShapeOf(body) ?? { code: codeForStatus(status), message: `The console API answered HTTP ${status}.` };
 }
 
 async function postJson(path: string, body: unknown, token: string | null): Promise<{ status: number; body: unknown }> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
-  const res = await fetch(`${API}${path}`, { method: 'POST', headers, body: JSON.stringify(body), credentials: 'same-origin' });
+  const res = await fetch(`${API}${path}`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify(body),
+    credentials: 'same-origin',
+  });
   const text = await res.text();
   let parsed: unknown = null;
   try {
@@ -169,7 +176,10 @@ export async function login(password: string): Promise<void> {
   try {
     res = await postJson('/auth/login', { username: 'admin', password }, null);
   } catch (err) {
-    throw new AppError('INTERNAL', `Cannot reach the console API (${err instanceof Error ? err.message : String(err)}).`);
+    throw new AppError(
+      'INTERNAL',
+      `Cannot reach the console API (${err instanceof Error ? err.message : String(err)}).`,
+    );
   }
   const body = res.body as { token?: unknown; value?: { token?: unknown } } | null;
   const token = body?.token ?? body?.value?.token;
