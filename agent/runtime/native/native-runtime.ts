@@ -10,6 +10,7 @@ import type { NodeSpawner } from '../../../shared/node/node-spawner';
 import { hostFiles, type HostRegistryEntry, isAlive, readRegistry, removeHostFiles } from './decky-host-channel';
 import { HostProcess, type HostProcessOptions } from './host-process';
 import type { Runtime, RuntimeContext } from '../types';
+import { createLimiter } from '../../store/serial';
 
 /** The decky host bundle sits next to the running agent bundle (out/agent/). */
 export const defaultDeckyHostScript = (): string => fileURLToPath(new URL('./decky-host.js', import.meta.url));
@@ -22,10 +23,21 @@ export function isLoopbackIp(ip: string): boolean {
 /** Deckies one host process carries by default: amortises its ~70 MiB baseline (1 = one process per decky). */
 export const defaultDeckiesPerProcess = 16;
 
-export type NativeRuntimeOptions = { hostScript?: string; spawnNode?: NodeSpawner; maxConcurrentStarts?: number; deckiesPerProcess?: number };
+export type NativeRuntimeOptions = {
+  hostScript?: string;
+  spawnNode?: NodeSpawner;
+  maxConcurrentStarts?: number;
+  deckiesPerProcess?: number;
+};
 
 /** The native runtime plus what tests and benches need to see its process layout. */
-export type NativeRuntime = Runtime & Readonly<{ hostPid: (name: string) => number | undefined; hostsDir: string; attach: () => Promise<void>; detach: () => Promise<void> }>;
+export type NativeRuntime = Runtime &
+  Readonly<{
+    hostPid: (name: string) => number | undefined;
+    hostsDir: string;
+    attach: () => Promise<void>;
+    detach: () => Promise<void>;
+  }>;
 
 /**
  * Deckies hosted by a pool of supervised child processes, each decky bound to its own address.
@@ -47,10 +59,16 @@ export function createNativeRuntime(ctx: RuntimeContext, opts: NativeRuntimeOpti
 
   const validate = (decky: DeckyConfig): void => {
     if (ctx.network === 'loopback' && !isLoopbackIp(decky.ip)) {
-      throw new AppError('INVALID_INPUT', `decky ${decky.name}: ip ${decky.ip} is not in 127.0.0.0/8, which the loopback network driver requires`);
+      throw new AppError(
+        'INVALID_INPUT',
+        `decky ${decky.name}: ip ${decky.ip} is not in 127.0.0.0/8, which the loopback network driver requires`,
+      );
     }
     if (ctx.network !== 'loopback' && !ctx.deckyNetwork) {
-      throw new AppError('INVALID_INPUT', `the ${ctx.network} network driver has no parent interface configured; run the agent with --parent IFACE`);
+      throw new AppError(
+        'INVALID_INPUT',
+        `the ${ctx.network} network driver has no parent interface configured; run the agent with --parent IFACE`,
+      );
     }
   };
   const net = ctx.network === 'loopback' ? undefined : ctx.deckyNetwork;
@@ -65,7 +83,16 @@ export function createNativeRuntime(ctx: RuntimeContext, opts: NativeRuntimeOpti
     return h;
   };
 
-  const hostOptions = (onGone: () => void): HostProcessOptions => ({ hostScript, hostsDir, ...(opts.spawnNode ? { spawnNode: opts.spawnNode } : {}), onEvent: ctx.onEvent, flushEvents, clock: ctx.clock, log: ctx.log.child({ component: 'decky-host-supervisor' }), onGone });
+  const hostOptions = (onGone: () => void): HostProcessOptions => ({
+    hostScript,
+    hostsDir,
+    ...(opts.spawnNode ? { spawnNode: opts.spawnNode } : {}),
+    onEvent: ctx.onEvent,
+    flushEvents,
+    clock: ctx.clock,
+    log: ctx.log.child({ component: 'decky-host-supervisor' }),
+    onGone,
+  });
 
   /** A host process that died while no agent watched: its spooled events still reach the master. */
   const salvage = async (entry: HostRegistryEntry): Promise<void> => {
@@ -80,7 +107,11 @@ export function createNativeRuntime(ctx: RuntimeContext, opts: NativeRuntimeOpti
     }
     await flushEvents();
     await removeHostFiles(hostsDir, entry.id);
-    ctx.log.warn('a decky host process died while no agent was attached; its deckies are stopped', { pid: entry.pid, deckies: entry.deckies, salvagedEvents: n });
+    ctx.log.warn('a decky host process died while no agent was attached; its deckies are stopped', {
+      pid: entry.pid,
+      deckies: entry.deckies,
+      salvagedEvents: n,
+    });
   };
 
   /** Takes over the host processes a previous agent left running (agent start; nothing is restarted). */
@@ -89,20 +120,29 @@ export function createNativeRuntime(ctx: RuntimeContext, opts: NativeRuntimeOpti
     for (const b of bad) ctx.log.warn('ignoring an unreadable decky host registry entry', b);
     for (const entry of entries) {
       if (!isAlive(entry.pid)) {
-        await salvage(entry).catch((err: unknown) => ctx.log.error('cannot salvage a dead decky host', { pid: entry.pid, err: toAppError(err).message }));
+        await salvage(entry).catch((err: unknown) =>
+          ctx.log.error('cannot salvage a dead decky host', { pid: entry.pid, err: toAppError(err).message }),
+        );
         continue;
       }
       try {
-        const h: HostProcess = await HostProcess.reattach(hostOptions(() => hosts.delete(h)), entry);
+        const h: HostProcess = await HostProcess.reattach(
+          hostOptions(() => hosts.delete(h)),
+          entry,
+        );
         hosts.add(h);
         for (const name of h.names()) {
-          if (where.has(name)) ctx.log.warn('two host processes claim one decky; keeping the first', { decky: name, pid: entry.pid });
+          if (where.has(name))
+            ctx.log.warn('two host processes claim one decky; keeping the first', { decky: name, pid: entry.pid });
           else where.set(name, h);
         }
         ctx.log.info('re-attached to a running decky host', { pid: entry.pid, deckies: h.names() });
       } catch (err) {
         // Alive but not answering as that host (a reused pid, or wedged): never kill what may not be ours.
-        ctx.log.warn('cannot re-attach to a decky host; leaving it alone', { pid: entry.pid, err: toAppError(err).message });
+        ctx.log.warn('cannot re-attach to a decky host; leaving it alone', {
+          pid: entry.pid,
+          err: toAppError(err).message,
+        });
       }
     }
   };
@@ -141,7 +181,11 @@ export function createNativeRuntime(ctx: RuntimeContext, opts: NativeRuntimeOpti
         where.set(decky.name, h);
         requested.set(decky.name, decky);
         try {
-          await h.add(attached ? { ...decky, ip: attached.ip } : decky, join(ctx.dataDir, decky.name), attached ? { netns: attached.ns } : {});
+          await h.add(
+            attached ? { ...decky, ip: attached.ip } : decky,
+            join(ctx.dataDir, decky.name),
+            attached ? { netns: attached.ns } : {},
+          );
         } catch (err) {
           if (where.get(decky.name) === h) {
             where.delete(decky.name);
@@ -193,22 +237,6 @@ function safeJson(line: string): unknown {
   } catch {
     return null;
   }
-}
-
-/** Runs at most `n` of the given tasks at a time, in call order. */
-function createLimiter(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
-  let active = 0;
-  const waiting: Array<() => void> = [];
-  return async (fn) => {
-    if (active >= n) await new Promise<void>((resolve) => waiting.push(resolve));
-    active++;
-    try {
-      return await fn();
-    } finally {
-      active--;
-      waiting.shift()?.();
-    }
-  };
 }
 
 function sameConfig(a: DeckyConfig, b: DeckyConfig): boolean {
