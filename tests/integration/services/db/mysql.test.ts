@@ -11,13 +11,16 @@ import { deckyCertFingerprint, sClientFingerprint } from '../tls-helpers';
 const mariaIp = '127.32.1.1';
 const mysqlIp = '127.32.1.2';
 
+type TlsSession = Readonly<{ t: tls.TLSSocket; raw: net.Socket; closed: Promise<void> }>;
+
 /**
  * TLS over a raw socket whose first write carries the 32-byte SSL request and the ClientHello
  * together, as a client that does not wait (nothing answers the SSL request) may send them.
  */
-async function coalescedTls(ip: string): Promise<{ cert: tls.PeerCertificate; reply: Buffer }> {
+async function coalescedTls(ip: string): Promise<TlsSession> {
   const raw = net.connect({ host: ip, port: 3306 });
   raw.on('error', () => undefined);
+  const closed = new Promise<void>((resolve) => raw.once('close', () => resolve()));
   const greeting = await new Promise<Buffer>((resolve) => raw.once('data', resolve));
   expect(greeting[4]).toBe(0x0a);
   const sslRequest = hex('20000001 85ae0f00 00000001 2d');
@@ -32,23 +35,24 @@ async function coalescedTls(ip: string): Promise<{ cert: tls.PeerCertificate; re
   });
   raw.on('data', (d: Buffer) => bridge.push(d));
   const t = tls.connect({ socket: bridge, rejectUnauthorized: false });
-  const closed = (what: string) => new Error(`connection closed before ${what}`);
-  await new Promise<void>((resolve, reject) => {
-    t.once('secureConnect', resolve).once('error', reject);
-    raw.once('close', () => reject(closed('the TLS handshake finished')));
-  });
+  t.on('error', () => undefined);
+  await Promise.race([
+    new Promise<void>((resolve) => t.once('secureConnect', resolve)),
+    closed.then(() => Promise.reject(new Error('connection closed before the TLS handshake finished'))),
+  ]);
+  return { t, raw, closed };
+}
+
+/** Logs in inside the session and returns the server's first answer. */
+async function loginOver(s: TlsSession): Promise<Buffer> {
   const login = mysqlLogin();
   login[3] = 2; // the HandshakeResponse follows the SSL request (seq 1)
   login.writeUInt32LE(login.readUInt32LE(4) | 0x800, 4);
-  t.write(login);
-  const reply = await new Promise<Buffer>((resolve, reject) => {
-    t.once('data', resolve);
-    raw.once('close', () => reject(closed('the login reply')));
-  });
-  const cert = t.getPeerCertificate();
-  t.destroy();
-  raw.destroy();
-  return { cert, reply };
+  s.t.write(login);
+  return Promise.race([
+    new Promise<Buffer>((resolve) => s.t.once('data', resolve)),
+    s.closed.then(() => Promise.reject(new Error('connection closed before the login reply'))),
+  ]);
 }
 
 describe('mysql honeypot', () => {
@@ -163,11 +167,22 @@ describe('mysql honeypot', () => {
   });
 
   it('takes a ClientHello sent in the same segment as the SSL request (no reply is awaited)', async () => {
-    const { cert, reply } = await coalescedTls(mysqlIp);
-    expect(cert.fingerprint256).toBe(await deckyCertFingerprint(mysql8));
+    const session = await coalescedTls(mysqlIp);
+    expect(session.t.getPeerCertificate().fingerprint256).toBe(await deckyCertFingerprint(mysql8));
+    const reply = await loginOver(session);
+    session.raw.destroy();
     expect(reply.toString('latin1')).toContain("Access denied for user 'root'@'127.0.0.1'");
     await eventually(() => mysql8.ofKind('auth').some((e) => e.data.username === 'root' && e.data.tls === true));
   });
+
+  it('connect_timeout (10 s) still closes a session that goes quiet after the TLS handshake', async () => {
+    const session = await coalescedTls(mariaIp);
+    const since = Date.now();
+    await session.closed;
+    const waited = Date.now() - since;
+    expect(waited).toBeGreaterThan(9_000);
+    expect(waited).toBeLessThan(13_000);
+  }, 20_000);
 
   it('a verifying client refuses the self-signed certificate, as against a stock server', async () => {
     const r = await run('mariadb', [

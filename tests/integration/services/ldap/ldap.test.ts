@@ -1,3 +1,4 @@
+import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ldapService } from '../../../../agent/services/ldap/ldap';
 import { eventually } from '../../../helpers/eventually';
@@ -9,6 +10,27 @@ const slapdIp = '127.32.6.2';
 
 const ldapsearch = (ip: string, ...args: string[]) =>
   run('ldapsearch', ['-x', '-o', 'nettimeout=5', '-H', `ldap://${ip}`, ...args], { timeoutMs: 10_000 });
+
+/** ExtendedRequest StartTLS with message id `id`. */
+const startTlsRequest = (id: number) => Buffer.from(`301d0201${id.toString(16).padStart(2, '0')}77188016`, 'hex');
+const startTlsOid = Buffer.from('1.3.6.1.4.1.1466.20037', 'latin1');
+
+/** The reply to a second StartTLS sent inside the TLS session the first one started. */
+async function secondStartTls(ip: string): Promise<Buffer> {
+  const c = await connectRaw(ip, 389);
+  c.send(Buffer.concat([startTlsRequest(1), startTlsOid]));
+  // A bare success: result code 0, empty matched DN and diagnostic, no responseName (as slapd 2.5).
+  await eventually(() => c.received().includes(Buffer.from('0a010004000400', 'hex')));
+  c.socket.removeAllListeners('data');
+  const t = tls.connect({ socket: c.socket, rejectUnauthorized: false });
+  await new Promise<void>((resolve, reject) => t.once('secureConnect', resolve).once('error', reject));
+  const chunks: Buffer[] = [];
+  t.on('data', (d: Buffer) => chunks.push(d));
+  t.write(Buffer.concat([startTlsRequest(2), startTlsOid]));
+  const reply = await eventually(() => (chunks.length ? Buffer.concat(chunks) : undefined));
+  t.destroy();
+  return reply;
+}
 
 describe('ldap honeypot', () => {
   let ad: ServiceHarness;
@@ -139,6 +161,13 @@ describe('ldap honeypot', () => {
     );
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('ldap_start_tls: Connect error (-11)');
+  });
+
+  it("a second StartTLS inside TLS gets slapd's operationsError 'TLS already started'", async () => {
+    const reply = await secondStartTls(slapdIp);
+    expect(reply.includes(Buffer.from('0a0101', 'hex'))).toBe(true);
+    expect(reply.toString('latin1')).toContain('TLS already started');
+    await eventually(() => slapd.ofKind('command').some((e) => e.data.op === 'extended' && e.data.tls === true));
   });
 
   it('openssl s_client -starttls ldap is shown the decky certificate', async () => {
