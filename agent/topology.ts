@@ -10,7 +10,7 @@ import { AppError, describeZodError, toAppError } from '../shared/errors';
 import type { TopologyState } from '../shared/protocol/agent-api';
 import type { Clock } from './clock';
 import type { Runtime } from './runtime/types';
-import { validateTopology } from './topology-validate';
+import { assertValidTopology } from '../shared/domain/topology-rules';
 import { createSerial } from './store/serial';
 
 export const TOPOLOGY_FILE = 'topology.json';
@@ -86,14 +86,7 @@ export function createTopologyManager(opts: {
           `versionHash ${versionHash} does not match the topology (the agent computed ${computed})`,
         );
       }
-      const issues = validateTopology(hydrated);
-      if (issues.length) {
-        throw new AppError(
-          'INVALID_INPUT',
-          `${issues.length} topology validation error(s): ${issues.map((i) => `[${i.code}] ${i.message}`).join('; ')}`,
-          { issues },
-        );
-      }
+      assertValidTopology(hydrated);
       const deckies = hydrated.deckies.map((d) => toDeckyConfig(hydrated, d));
       deckies.forEach((d) => opts.runtime.validate(d));
       const fleet = await opts.fleetDeckyNames();

@@ -1,14 +1,7 @@
+import { intToIp } from '../../../shared/domain/ip-range';
+
 /** Loopback pool for the `loopback` network driver: 127.77.0.0/16, away from 127.0.0.x. */
 export const LOOPBACK_POOL = { base: (127 << 24) | (77 << 16), size: 1 << 16 } as const;
-
-export function ipToInt(ip: string): number {
-  const p = ip.split('.').map(Number);
-  return (((p[0]! << 24) >>> 0) + (p[1]! << 16) + (p[2]! << 8) + p[3]!) >>> 0;
-}
-
-export function intToIp(n: number): string {
-  return [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
 
 /**
  * Hands out addresses of the pool that are not in `taken`, lowest first, skipping .0 and .255

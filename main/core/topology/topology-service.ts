@@ -1,7 +1,10 @@
+import type { z } from 'zod';
 import { randomUUID } from 'node:crypto';
 import { canonicalHash } from '../../../shared/canonical-hash';
 import type { TopologyReport } from '../../../shared/domain/agent-status';
 import type { HydratedTopology } from '../../../shared/domain/topology';
+import { assertValidTopology } from '../../../shared/domain/topology-rules';
+import type { TopologyDraft } from '../../../shared/ipc/contract';
 import { AppError, toAppError } from '../../../shared/errors';
 import type { Logger } from '../../../shared/node/logger';
 import type { AgentPool } from '../agents/agent-pool';
@@ -9,19 +12,21 @@ import { iso, type Clock } from '../clock';
 import type { MasterEventBus } from '../bus';
 import type { HostRecord, TopologyRecord } from '../store/schema';
 import type { Store } from '../store/store';
-import { assertValidTopology, type Draft } from './validate';
 
 type Status = HydratedTopology['topology']['status'];
+type Draft = z.output<typeof TopologyDraft>;
 
 /** Topologies: CRUD with validation, apply/teardown through the AgentClient, one resync per drift. */
-export function createTopologyService(deps: Readonly<{
-  store: Store;
-  agents: AgentPool;
-  events: MasterEventBus;
-  clock: Clock;
-  log: Logger;
-  defer: (fn: () => Promise<void>) => void;
-}>) {
+export function createTopologyService(
+  deps: Readonly<{
+    store: Store;
+    agents: AgentPool;
+    events: MasterEventBus;
+    clock: Clock;
+    log: Logger;
+    defer: (fn: () => Promise<void>) => void;
+  }>,
+) {
   const { store, events, log } = deps;
   const resyncing = new Set<string>();
   const rearmedAt = new Map<string, number>();
@@ -33,12 +38,17 @@ export function createTopologyService(deps: Readonly<{
   };
   const hostOf = (uuid: string): HostRecord => {
     const h = store.hosts.get(uuid);
-    if (!h || !h.fingerprint || store.hosts.isRevoked(h.fingerprint)) throw new AppError('NOT_FOUND', `no enrolled host ${uuid}`);
+    if (!h || !h.fingerprint || store.hosts.isRevoked(h.fingerprint))
+      throw new AppError('NOT_FOUND', `no enrolled host ${uuid}`);
     return h;
   };
   const save = (t: TopologyRecord, patch: Partial<TopologyRecord>, status?: Status) => {
     const next: TopologyRecord = { ...t, ...patch };
-    if (status) next.hydrated = { ...next.hydrated, topology: { ...next.hydrated.topology, status, updatedAt: iso(deps.clock.now()) } };
+    if (status)
+      next.hydrated = {
+        ...next.hydrated,
+        topology: { ...next.hydrated.topology, status, updatedAt: iso(deps.clock.now()) },
+      };
     store.topologies.put(next);
     events.emit('topologies.changed', { topologyIds: [t.hydrated.topology.id] });
     return next;
@@ -67,7 +77,15 @@ export function createTopologyService(deps: Readonly<{
       assertValidTopology(draft);
       const at = iso(deps.clock.now());
       const hydrated: HydratedTopology = {
-        topology: { id: randomUUID(), name: draft.name, targetHostUuid: null, status: 'pending', version: 1, createdAt: at, updatedAt: at },
+        topology: {
+          id: randomUUID(),
+          name: draft.name,
+          targetHostUuid: null,
+          status: 'pending',
+          version: 1,
+          createdAt: at,
+          updatedAt: at,
+        },
         lans: draft.lans,
         deckies: draft.deckies,
         edges: draft.edges,
@@ -80,7 +98,10 @@ export function createTopologyService(deps: Readonly<{
     delete(id: string): { deleted: boolean } {
       const t = need(id);
       if (['deploying', 'active', 'degraded', 'tearing_down'].includes(t.hydrated.topology.status)) {
-        throw new AppError('CONFLICT', `topology ${t.hydrated.topology.name} is ${t.hydrated.topology.status} on a host; tear it down first`);
+        throw new AppError(
+          'CONFLICT',
+          `topology ${t.hydrated.topology.name} is ${t.hydrated.topology.status} on a host; tear it down first`,
+        );
       }
       const deleted = store.topologies.remove(id);
       events.emit('topologies.changed', { topologyIds: [id] });
@@ -89,7 +110,15 @@ export function createTopologyService(deps: Readonly<{
     async apply(id: string, hostUuid: string): Promise<{ versionHash: string }> {
       const host = hostOf(hostUuid);
       let t = need(id);
-      t = save(t, { hydrated: { ...t.hydrated, topology: { ...t.hydrated.topology, targetHostUuid: hostUuid } }, resyncedForHash: null, lastError: null }, 'deploying');
+      t = save(
+        t,
+        {
+          hydrated: { ...t.hydrated, topology: { ...t.hydrated.topology, targetHostUuid: hostUuid } },
+          resyncedForHash: null,
+          lastError: null,
+        },
+        'deploying',
+      );
       try {
         const hash = await push(t, host);
         save(t, { appliedHash: hash }, 'active');
@@ -97,7 +126,11 @@ export function createTopologyService(deps: Readonly<{
       } catch (err) {
         const e = toAppError(err);
         save(t, { lastError: e.message }, 'failed');
-        throw new AppError(e.code, `applying topology ${t.hydrated.topology.name} on ${host.name} failed: ${e.message}`, e.details);
+        throw new AppError(
+          e.code,
+          `applying topology ${t.hydrated.topology.name} on ${host.name} failed: ${e.message}`,
+          e.details,
+        );
       }
     },
     async teardown(id: string): Promise<{ tornDown: boolean }> {
@@ -113,7 +146,15 @@ export function createTopologyService(deps: Readonly<{
         tornDown = false;
         log.warn('topology teardown on the agent failed', { id, err: toAppError(err).message });
       }
-      save(t, { appliedHash: null, resyncedForHash: null, lastError: tornDown ? null : 'the agent did not confirm the teardown' }, 'torn_down');
+      save(
+        t,
+        {
+          appliedHash: null,
+          resyncedForHash: null,
+          lastError: tornDown ? null : 'the agent did not confirm the teardown',
+        },
+        'torn_down',
+      );
       return { tornDown };
     },
     async state(id: string) {
@@ -150,13 +191,23 @@ export function createTopologyService(deps: Readonly<{
         if (top.targetHostUuid !== host.uuid || (top.status !== 'active' && top.status !== 'degraded')) continue;
         const expected = canonicalHash(t.hydrated);
         if (report.topologyId === top.id && report.appliedVersionHash === expected) {
-          if (t.appliedHash !== expected || t.resyncedForHash !== null) store.topologies.put({ ...t, appliedHash: expected, resyncedForHash: null });
+          if (t.appliedHash !== expected || t.resyncedForHash !== null)
+            store.topologies.put({ ...t, appliedHash: expected, resyncedForHash: null });
           continue;
         }
         if (t.resyncedForHash === expected || resyncing.has(top.id)) continue;
-        store.topologies.put({ ...t, resyncedForHash: expected, appliedHash: report.topologyId === top.id ? report.appliedVersionHash : null });
+        store.topologies.put({
+          ...t,
+          resyncedForHash: expected,
+          appliedHash: report.topologyId === top.id ? report.appliedVersionHash : null,
+        });
         resyncing.add(top.id);
-        log.warn('topology drift: one resync scheduled', { topologyId: top.id, host: host.uuid, reported: report.appliedVersionHash, expected });
+        log.warn('topology drift: one resync scheduled', {
+          topologyId: top.id,
+          host: host.uuid,
+          reported: report.appliedVersionHash,
+          expected,
+        });
         deps.defer(async () => {
           try {
             await push(t, host);

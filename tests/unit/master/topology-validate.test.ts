@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { assertValidTopology, topologyIssues, type Draft } from '../../../main/core/topology/validate';
+import type { z } from 'zod';
+import { assertValidTopology, topologyIssues } from '../../../shared/domain/topology-rules';
+import type { TopologyDraft } from '../../../shared/ipc/contract';
+
+type Draft = z.output<typeof TopologyDraft>;
 
 const good = (): Draft => ({
   name: 't',
@@ -8,7 +12,14 @@ const good = (): Draft => ({
     { id: 'in', name: 'inside', subnet: '10.0.1.0/24', isDmz: false },
   ],
   deckies: [
-    { uuid: 'a', name: 'gw', services: ['ssh'], ipsByLan: { dmz: '10.0.0.10', in: '10.0.1.1' }, forwardsL3: true, serviceConfig: {} },
+    {
+      uuid: 'a',
+      name: 'gw',
+      services: ['ssh'],
+      ipsByLan: { dmz: '10.0.0.10', in: '10.0.1.1' },
+      forwardsL3: true,
+      serviceConfig: {},
+    },
     { uuid: 'b', name: 'db', services: ['mysql'], ipsByLan: { in: '10.0.1.20' }, forwardsL3: false, serviceConfig: {} },
   ],
   edges: [
@@ -65,6 +76,8 @@ describe('topology validation', () => {
     const d = good();
     d.lans[0]!.isDmz = false;
     d.deckies[1]!.name = 'gw';
-    expect(() => assertValidTopology(d)).toThrow(/^\d+ topology validation error\(s\): .*\[DMZ_MISSING\].*\[DECKY_NAME_DUP\] decky name gw appears twice/);
+    expect(() => assertValidTopology(d)).toThrow(
+      /^\d+ topology validation error\(s\): .*\[DMZ_MISSING\].*\[DECKY_NAME_DUP\] decky name gw appears twice/,
+    );
   });
 });
