@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { AgentStatus, DeckyRuntimeState } from '../shared/domain/agent-status';
-import { DeckyConfig } from '../shared/domain/decky';
+import { DeckyConfig, withServices } from '../shared/domain/decky';
 import type { Logger } from '../shared/node/logger';
 import { AppError, describeZodError, toAppError } from '../shared/errors';
 import type { DeployRequest, MutateRequest } from '../shared/protocol/agent-api';
@@ -78,14 +78,8 @@ export function createFleet(opts: {
       throw new AppError('NOT_FOUND', 'no active deployment on this worker');
     const old = current.deckies.find((d) => d.name === req.deckyId);
     if (!old) throw new AppError('NOT_FOUND', `decky '${req.deckyId}' not found in worker state`);
-    // Persona settings of services that go away go with them; the rest is kept.
-    const serviceConfig = Object.fromEntries(
-      Object.entries(old.serviceConfig).filter(([svc]) => (req.services as string[]).includes(svc)),
-    );
     const parsed = DeckyConfig.safeParse({
-      ...old,
-      services: req.services,
-      serviceConfig,
+      ...withServices(old, req.services),
       lastMutated: opts.clock.now().getTime(),
     });
     if (!parsed.success)
@@ -139,14 +133,12 @@ export function createFleet(opts: {
         } catch (err) {
           log.warn('mutate failed', { decky: req.deckyId, err: toAppError(err).message });
           if (old)
-            await runtime
-              .up(old)
-              .catch((e: unknown) =>
-                log.error('cannot restore the decky after a failed mutate', {
-                  decky: req.deckyId,
-                  err: toAppError(e).message,
-                }),
-              );
+            await runtime.up(old).catch((e: unknown) =>
+              log.error('cannot restore the decky after a failed mutate', {
+                decky: req.deckyId,
+                err: toAppError(e).message,
+              }),
+            );
           await report({ deckyName: req.deckyId, operation: 'mutate', lifecycleId: req.lifecycleId, error: err });
         }
       });

@@ -96,6 +96,20 @@ function personaValueFits(type: string, value: unknown): boolean {
 export type DeckyConfig = z.output<typeof DeckyConfig>;
 export type DeckyConfigInput = z.input<typeof DeckyConfig>;
 
+/**
+ * The mutate rule, once (master, agent, and the delta that commits it): the decky with `services`
+ * instead of its own, and the persona settings of services that go away gone with them. Not
+ * validated: callers parse the result where it comes from outside.
+ */
+export function withServices<C extends DeckyConfig>(
+  config: C,
+  services: readonly DeckyConfig['services'][number][],
+): C {
+  const kept = new Set<string>(services);
+  const serviceConfig = Object.fromEntries(Object.entries(config.serviceConfig).filter(([s]) => kept.has(s)));
+  return { ...config, services: [...services], serviceConfig };
+}
+
 export const networkDrivers = ['loopback', 'macvlan', 'ipvlan'] as const;
 export const NetworkDriver = z.enum(networkDrivers);
 export type NetworkDriver = z.output<typeof NetworkDriver>;

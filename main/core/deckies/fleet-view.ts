@@ -1,4 +1,5 @@
 import type { AgentStatus } from '../../../shared/domain/agent-status';
+import { withServices } from '../../../shared/domain/decky';
 import type { LifecycleRow } from '../../../shared/domain/lifecycle';
 import type { Logger } from '../../../shared/node/logger';
 import type { MasterEventBus } from '../bus';
@@ -38,17 +39,21 @@ export function createFleetView(
           const pending = rec.pendingMutation;
           if (!pending || pending.lifecycleId !== row.id) break;
           if (ok) {
-            const serviceConfig = Object.fromEntries(
-              Object.entries(rec.config.serviceConfig).filter(([s]) => (pending.services as string[]).includes(s)),
-            );
             store.fleet.patch(rec.config.name, {
-              config: { ...rec.config, services: pending.services, serviceConfig, lastMutated: Date.parse(at) },
+              config: { ...withServices(rec.config, pending.services), lastMutated: Date.parse(at) },
               pendingMutation: null,
               lastError: null,
               updatedAt: at,
             });
             // The original's decky_mutated: only for a mutation that actually happened.
-            events.emit('deckies.mutated', { deckyName: rec.config.name, oldServices: [...rec.config.services], newServices: [...pending.services], trigger: pending.trigger ?? 'operator', lifecycleId: row.id, at });
+            events.emit('deckies.mutated', {
+              deckyName: rec.config.name,
+              oldServices: [...rec.config.services],
+              newServices: [...pending.services],
+              trigger: pending.trigger ?? 'operator',
+              lifecycleId: row.id,
+              at,
+            });
           } else store.fleet.patch(rec.config.name, { pendingMutation: null, lastError: row.error, updatedAt: at });
           break;
         }
@@ -98,7 +103,8 @@ export function createFleetView(
         const patch: Partial<DeckyRecord> = { placedOn: host.uuid, state, services };
         // Only a settled record takes the reported config; during a mutate the delta decides.
         // The schedule (interval, last mutation) is the master's: a worker's copy never overrides it.
-        if (!existing.pendingMutation) patch.config = withSchedule({ ...config, serviceConfig: config.serviceConfig }, existing.config);
+        if (!existing.pendingMutation)
+          patch.config = withSchedule({ ...config, serviceConfig: config.serviceConfig }, existing.config);
         if (store.fleet.patch(d.name, patch)) {
           store.fleet.patch(d.name, { updatedAt: at });
           names.push(d.name);

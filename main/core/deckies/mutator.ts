@@ -1,5 +1,5 @@
 import type { ServiceName } from '../../../shared/catalog/services';
-import { DeckyConfig } from '../../../shared/domain/decky';
+import { DeckyConfig, withServices } from '../../../shared/domain/decky';
 import type { LifecycleTrigger } from '../../../shared/domain/lifecycle';
 import { AppError, describeZodError } from '../../../shared/errors';
 import type { Logger } from '../../../shared/node/logger';
@@ -78,10 +78,7 @@ export function createMutator(
           'CONFLICT',
           `a mutate of ${args.deckyName} is already in progress (lifecycle ${rec.pendingMutation.lifecycleId})`,
         );
-      const serviceConfig = Object.fromEntries(
-        Object.entries(rec.config.serviceConfig).filter(([s]) => (args.services as string[]).includes(s)),
-      );
-      const next = DeckyConfig.safeParse({ ...rec.config, services: args.services, serviceConfig });
+      const next = DeckyConfig.safeParse(withServices(rec.config, args.services));
       if (!next.success)
         throw new AppError('INVALID_INPUT', `mutate of ${args.deckyName}: ${describeZodError(next.error)}`);
       const host = hostFor(args.deckyName, rec.config.hostUuid, rec.placedOn);
