@@ -38,12 +38,38 @@ export const boundaryConfig = [
         {
           basePath: import.meta.dirname,
           zones: [
-            { target: './shared', from: ['./main', './renderer', './agent'], message: 'shared/ imports only shared/ and zod.' },
-            { target: './shared', from: './shared/node', except: [], message: 'shared/ (pure) must not import shared/node.' },
-            { target: './main/core', from: ['./main/shell', './main/preload', './renderer', './agent'], message: 'main/core is pure Node: no shell, renderer or agent code.' },
-            { target: './main/shell', from: ['./renderer', './agent'], message: 'main/shell never imports the renderer or the agent.' },
-            { target: './main/shell', from: './main/core', except: ['./master.ts'], message: 'main/shell talks to the master only through main/core/master.ts.' },
-            { target: './renderer', from: ['./main', './agent', './shared/node'], message: 'renderer reaches the master only through the bridge.' },
+            {
+              target: './shared',
+              from: ['./main', './renderer', './agent'],
+              message: 'shared/ imports only shared/ and zod.',
+            },
+            {
+              target: './shared',
+              from: './shared/node',
+              except: [],
+              message: 'shared/ (pure) must not import shared/node.',
+            },
+            {
+              target: './main/core',
+              from: ['./main/shell', './main/preload', './renderer', './agent'],
+              message: 'main/core is pure Node: no shell, renderer or agent code.',
+            },
+            {
+              target: './main/shell',
+              from: ['./renderer', './agent'],
+              message: 'main/shell never imports the renderer or the agent.',
+            },
+            {
+              target: './main/shell',
+              from: './main/core',
+              except: ['./master.ts'],
+              message: 'main/shell talks to the master only through main/core/master.ts.',
+            },
+            {
+              target: './renderer',
+              from: ['./main', './agent', './shared/node'],
+              message: 'renderer reaches the master only through the bridge.',
+            },
             { target: './agent', from: ['./main', './renderer'], message: 'agent never imports the master or the UI.' },
             ...serviceZones,
           ],
@@ -54,7 +80,10 @@ export const boundaryConfig = [
   {
     files: ['shared/**/*.ts'],
     ignores: ['shared/node/**'],
-    rules: restrict([electron], [{ group: nodeBuiltins, message: 'shared/ has no Node: put node code in shared/node.' }]),
+    rules: restrict(
+      [electron],
+      [{ group: nodeBuiltins, message: 'shared/ has no Node: put node code in shared/node.' }],
+    ),
   },
   { files: ['shared/node/**/*.ts', 'main/core/**/*.ts', 'main/cli.ts', 'agent/**/*.ts'], rules: restrict([electron]) },
   {
@@ -64,12 +93,25 @@ export const boundaryConfig = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'out/**', 'dist/**', 'eslint.config.mjs', 'renderer/dist/**', 'test-results/**', 'scripts/*.d.mts'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'out/**',
+      'dist/**',
+      'eslint.config.mjs',
+      'renderer/dist/**',
+      'test-results/**',
+      'scripts/*.d.mts',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['vitest.config.ts'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['vitest.config.ts'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
@@ -93,7 +135,16 @@ export default tseslint.config(
   { files: ['**/*.mjs', '**/*.js'], ...tseslint.configs.disableTypeChecked },
   {
     files: ['scripts/**/*.mjs', 'bin/**/*.js'],
-    languageOptions: { globals: { console: 'readonly', process: 'readonly', URL: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' } },
+    languageOptions: {
+      globals: {
+        console: 'readonly',
+        process: 'readonly',
+        URL: 'readonly',
+        Buffer: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+      },
+    },
   },
   ...boundaryConfig,
 );

@@ -8,7 +8,10 @@ export default defineConfig({
     projects: [
       // Unit tests are fast, but jsdom renders and the ESLint boundary checks can pass 5 s on a loaded
       // 2-core machine; a timeout there is noise, not a finding.
-      { extends: true, test: { name: 'unit', include: ['tests/unit/**/*.test.{ts,tsx}'], environment: 'node', testTimeout: 30_000 } },
+      {
+        extends: true,
+        test: { name: 'unit', include: ['tests/unit/**/*.test.{ts,tsx}'], environment: 'node', testTimeout: 30_000 },
+      },
       {
         extends: true,
         test: {

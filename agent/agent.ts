@@ -237,16 +237,38 @@ async function openDeckyNetwork(config: AgentConfig, deps: AgentDeps): Promise<D
     throw new AppError('INVALID_INPUT', `the ${driver} driver cannot start: ${(err as Error).message}`);
   }
   const range = config.deckyRange ? parseRange(config.deckyRange) : defaultRange(host);
-  deps.log.info('decky network', { driver, interface: host.interface, subnet: host.subnet, gateway: host.gateway ?? null });
-  return createDeckyNetwork({ driver, host, range, probe: deps.probe ?? arpingProbe, log: deps.log.child({ part: 'network' }) });
+  deps.log.info('decky network', {
+    driver,
+    interface: host.interface,
+    subnet: host.subnet,
+    gateway: host.gateway ?? null,
+  });
+  return createDeckyNetwork({
+    driver,
+    host,
+    range,
+    probe: deps.probe ?? arpingProbe,
+    log: deps.log.child({ part: 'network' }),
+  });
 }
 
 /** What the heartbeat reports of this worker's network: the master plans and dials from it. */
-function networkReport(config: AgentConfig, net: DeckyNetwork | undefined, listenPort: () => number): HostNetworkReport {
+function networkReport(
+  config: AgentConfig,
+  net: DeckyNetwork | undefined,
+  listenPort: () => number,
+): HostNetworkReport {
   const port = listenPort();
   return {
     driver: config.network,
     ...(port > 0 ? { listenPort: port } : {}),
-    ...(net ? { interface: net.host.interface, address: net.host.address, subnet: net.host.subnet, ...(net.host.gateway ? { gateway: net.host.gateway } : {}) } : {}),
+    ...(net
+      ? {
+          interface: net.host.interface,
+          address: net.host.address,
+          subnet: net.host.subnet,
+          ...(net.host.gateway ? { gateway: net.host.gateway } : {}),
+        }
+      : {}),
   };
 }

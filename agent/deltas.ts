@@ -5,14 +5,24 @@ import { toAppError } from '../shared/errors';
 import type { Clock } from './clock';
 import type { Outbox } from './store/outbox';
 
-export type DeltaReporter = (d: { deckyName: string; operation: LifecycleOperation; lifecycleId?: string | undefined; error?: unknown }) => Promise<void>;
+export type DeltaReporter = (d: {
+  deckyName: string;
+  operation: LifecycleOperation;
+  lifecycleId?: string | undefined;
+  error?: unknown;
+}) => Promise<void>;
 
 /**
  * Records the end of one background task for one decky: the delta goes to the durable outbox first
  * (fsync), then a one-off heartbeat pushes it at once. If the write itself fails there is nothing
  * durable to resend, so that is logged as critical rather than swallowed.
  */
-export function createDeltaReporter(opts: { outbox: Outbox; push: () => void; clock: Clock; log: Logger }): DeltaReporter {
+export function createDeltaReporter(opts: {
+  outbox: Outbox;
+  push: () => void;
+  clock: Clock;
+  log: Logger;
+}): DeltaReporter {
   return async ({ deckyName, operation, lifecycleId, error }) => {
     const delta: LifecycleDelta = {
       deltaId: randomUUID(),

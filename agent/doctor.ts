@@ -30,20 +30,33 @@ export type DoctorOptions = Readonly<{
  */
 export async function runDoctor(opts: DoctorOptions): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
-  const add = (name: string, ok: boolean, detail: string, fatal = true): void => void checks.push({ name, ok, detail, fatal });
+  const add = (name: string, ok: boolean, detail: string, fatal = true): void =>
+    void checks.push({ name, ok, detail, fatal });
 
   let identity: AgentIdentity | null = null;
   try {
     identity = await loadIdentity(opts.identityDir);
     const days = Math.floor((identity.certExpiresAt.getTime() - Date.now()) / 86_400_000);
-    add('identity', days >= 0, days >= 0 ? `${identity.name} (host ${identity.hostUuid}), certificate valid for ${days} more days` : `the worker certificate expired on ${identity.certExpiresAt.toISOString()}; re-enroll this host`);
+    add(
+      'identity',
+      days >= 0,
+      days >= 0
+        ? `${identity.name} (host ${identity.hostUuid}), certificate valid for ${days} more days`
+        : `the worker certificate expired on ${identity.certExpiresAt.toISOString()}; re-enroll this host`,
+    );
   } catch (err) {
     add('identity', false, toAppError(err).message);
   }
   const keyPath = join(opts.identityDir, identityFiles.key);
   if (existsSync(keyPath)) {
     const mode = (await stat(keyPath)).mode & 0o777;
-    add('key permissions', (mode & 0o077) === 0, (mode & 0o077) === 0 ? `${keyPath} is private (mode ${mode.toString(8)})` : `${keyPath} is readable by others (mode ${mode.toString(8)}); run chmod 600 ${keyPath}`);
+    add(
+      'key permissions',
+      (mode & 0o077) === 0,
+      (mode & 0o077) === 0
+        ? `${keyPath} is private (mode ${mode.toString(8)})`
+        : `${keyPath} is readable by others (mode ${mode.toString(8)}); run chmod 600 ${keyPath}`,
+    );
   }
 
   try {
@@ -55,7 +68,14 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorCheck[]> {
   }
 
   const portFree = await canListen(opts.listen.host, opts.listen.port);
-  add('listen port', portFree, portFree ? `${opts.listen.host}:${opts.listen.port} is free` : `${opts.listen.host}:${opts.listen.port} is in use (is the agent already running?)`, false);
+  add(
+    'listen port',
+    portFree,
+    portFree
+      ? `${opts.listen.host}:${opts.listen.port} is free`
+      : `${opts.listen.host}:${opts.listen.port} is in use (is the agent already running?)`,
+    false,
+  );
 
   if (identity) {
     const client = createMasterClient(identity, identity.masterUrl);
@@ -72,9 +92,14 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorCheck[]> {
   add('node', Number(process.versions.node.split('.')[0]) >= 20, `Node.js ${process.versions.node}`);
   if (opts.runtime === 'docker') {
     const docker = await tryRun('docker', ['info', '--format', '{{.ServerVersion}}']);
-    add('docker', docker.ok, docker.ok ? `docker engine ${docker.out}` : `the docker runtime needs a running Docker engine (${docker.out})`);
+    add(
+      'docker',
+      docker.ok,
+      docker.ok ? `docker engine ${docker.out}` : `the docker runtime needs a running Docker engine (${docker.out})`,
+    );
   }
-  if (opts.network === 'macvlan' || opts.network === 'ipvlan') checks.push(...(await networkDoctorChecks(opts.network, opts.parent)));
+  if (opts.network === 'macvlan' || opts.network === 'ipvlan')
+    checks.push(...(await networkDoctorChecks(opts.network, opts.parent)));
   return checks;
 }
 
@@ -92,7 +117,10 @@ async function tryRun(cmd: string, args: string[]): Promise<{ ok: boolean; out: 
     return { ok: true, out: stdout.trim().split('\n')[0] ?? '' };
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };
-    return { ok: false, out: e.code === 'ENOENT' ? `${cmd} is not installed` : (e.stderr?.trim().split('\n')[0] ?? e.message) };
+    return {
+      ok: false,
+      out: e.code === 'ENOENT' ? `${cmd} is not installed` : (e.stderr?.trim().split('\n')[0] ?? e.message),
+    };
   }
 }
 

@@ -46,10 +46,20 @@ export async function enrollWithToken(opts: TokenEnrollOptions): Promise<AgentId
   });
   try {
     const swarm = createRouteClient(swarmApi, { origin: master, dispatcher, peer: master });
-    const answer = await swarm.enroll({ token: opts.token.trim(), name: opts.name, addresses: [...opts.addresses], csrPem });
-    if (safeFingerprint(answer.caPem) !== digest) throw new FingerprintMismatchError(`CA returned by ${master}`, digest, safeFingerprint(answer.caPem));
+    const answer = await swarm.enroll({
+      token: opts.token.trim(),
+      name: opts.name,
+      addresses: [...opts.addresses],
+      csrPem,
+    });
+    if (safeFingerprint(answer.caPem) !== digest)
+      throw new FingerprintMismatchError(`CA returned by ${master}`, digest, safeFingerprint(answer.caPem));
     const meta = { hostUuid: answer.hostUuid, masterUrl: master, name: opts.name };
-    return await writeIdentity(opts.dir, { caPem, certPem: answer.certPem, keyPem: await exportPrivateKeyPem(keys.privateKey) }, meta);
+    return await writeIdentity(
+      opts.dir,
+      { caPem, certPem: answer.certPem, keyPem: await exportPrivateKeyPem(keys.privateKey) },
+      meta,
+    );
   } finally {
     await dispatcher.close();
   }
@@ -64,13 +74,21 @@ export async function enrollWithBundle(opts: BundleEnrollOptions): Promise<Agent
   try {
     const wanted = new Set<string>(Object.values(identityFiles));
     try {
-      await extractTar({ file: opts.bundle, cwd: staging, strict: true, filter: (path) => wanted.has(path.replace(/^\.\//, '')) });
+      await extractTar({
+        file: opts.bundle,
+        cwd: staging,
+        strict: true,
+        filter: (path) => wanted.has(path.replace(/^\.\//, '')),
+      });
     } catch (err) {
-      throw new AppError('INVALID_INPUT', `cannot read bundle ${opts.bundle}: ${(err as Error).message}`, undefined, { cause: err });
+      throw new AppError('INVALID_INPUT', `cannot read bundle ${opts.bundle}: ${(err as Error).message}`, undefined, {
+        cause: err,
+      });
     }
     const present = new Set(await readdir(staging));
     for (const f of wanted) {
-      if (!present.has(f) || !(await lstat(join(staging, f))).isFile()) throw new AppError('INVALID_INPUT', `bundle ${opts.bundle} has no ${f}`);
+      if (!present.has(f) || !(await lstat(join(staging, f))).isFile())
+        throw new AppError('INVALID_INPUT', `bundle ${opts.bundle} has no ${f}`);
     }
     const read = (f: string) => readFile(join(staging, f), 'utf8');
     let metaRaw: unknown;
@@ -80,8 +98,16 @@ export async function enrollWithBundle(opts: BundleEnrollOptions): Promise<Agent
       throw new AppError('INVALID_INPUT', `bundle ${opts.bundle}: agent.json is not valid JSON`);
     }
     const meta = AgentMeta.safeParse(metaRaw);
-    if (!meta.success) throw new AppError('INVALID_INPUT', `bundle ${opts.bundle}: agent.json must hold hostUuid, masterUrl (https) and name`);
-    const id = { caPem: await read(identityFiles.ca), certPem: await read(identityFiles.cert), keyPem: await read(identityFiles.key) };
+    if (!meta.success)
+      throw new AppError(
+        'INVALID_INPUT',
+        `bundle ${opts.bundle}: agent.json must hold hostUuid, masterUrl (https) and name`,
+      );
+    const id = {
+      caPem: await read(identityFiles.ca),
+      certPem: await read(identityFiles.cert),
+      keyPem: await read(identityFiles.key),
+    };
     return await writeIdentity(opts.dir, id, meta.data);
   } finally {
     await rm(staging, { recursive: true, force: true });
@@ -90,7 +116,9 @@ export async function enrollWithBundle(opts: BundleEnrollOptions): Promise<Agent
 
 /** GET /swarm/ca with certificate checks off: the answer is verified against the token digest instead. */
 async function fetchCaUntrusted(master: string): Promise<string> {
-  const dispatcher = new Agent({ connect: { rejectUnauthorized: false, minVersion: TLS_MIN_VERSION, maxCachedSessions: 0 } });
+  const dispatcher = new Agent({
+    connect: { rejectUnauthorized: false, minVersion: TLS_MIN_VERSION, maxCachedSessions: 0 },
+  });
   try {
     const { caPem } = await createRouteClient(swarmApi, { origin: master, dispatcher, peer: master }).caCert({});
     return caPem;

@@ -26,8 +26,11 @@ export async function loadIdentity(dir: string): Promise<AgentIdentity> {
       return await readFile(path, 'utf8');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw new AppError('NOT_FOUND', `agent identity incomplete: ${path} is missing (enroll this agent first)`);
-      throw new AppError('INTERNAL', `cannot read ${path}: ${code ?? (err as Error).message}`, undefined, { cause: err });
+      if (code === 'ENOENT')
+        throw new AppError('NOT_FOUND', `agent identity incomplete: ${path} is missing (enroll this agent first)`);
+      throw new AppError('INTERNAL', `cannot read ${path}: ${code ?? (err as Error).message}`, undefined, {
+        cause: err,
+      });
     }
   };
   // Sequential on purpose: the operator is told about the first missing file, always the same one.
@@ -42,7 +45,11 @@ export async function loadIdentity(dir: string): Promise<AgentIdentity> {
     throw new AppError('INVALID_INPUT', `${join(dir, identityFiles.meta)} is not valid JSON`);
   }
   const meta = AgentMeta.safeParse(metaRaw);
-  if (!meta.success) throw new AppError('INVALID_INPUT', `${join(dir, identityFiles.meta)} must hold hostUuid, masterUrl (https) and name`);
+  if (!meta.success)
+    throw new AppError(
+      'INVALID_INPUT',
+      `${join(dir, identityFiles.meta)} must hold hostUuid, masterUrl (https) and name`,
+    );
   return { dir, ...checkIdentity({ caPem, certPem, keyPem }, meta.data, dir) };
 }
 
@@ -53,19 +60,27 @@ export function checkIdentity(id: TlsIdentity, meta: AgentMeta, where: string): 
     cert = new X509Certificate(id.certPem);
     new X509Certificate(id.caPem);
   } catch {
-    throw new AppError('INVALID_INPUT', `${where}: ${identityFiles.cert} or ${identityFiles.ca} is not a PEM certificate`);
+    throw new AppError(
+      'INVALID_INPUT',
+      `${where}: ${identityFiles.cert} or ${identityFiles.ca} is not a PEM certificate`,
+    );
   }
-  if (!chainsTo(id.certPem, id.caPem)) throw new AppError('INVALID_INPUT', `${where}: ${identityFiles.cert} is not signed by ${identityFiles.ca}`);
+  if (!chainsTo(id.certPem, id.caPem))
+    throw new AppError('INVALID_INPUT', `${where}: ${identityFiles.cert} is not signed by ${identityFiles.ca}`);
   let matches = false;
   try {
     matches = keyMatchesCert(id.keyPem, id.certPem);
   } catch {
     throw new AppError('INVALID_INPUT', `${where}: ${identityFiles.key} is not a PEM private key`);
   }
-  if (!matches) throw new AppError('INVALID_INPUT', `${where}: ${identityFiles.key} does not belong to ${identityFiles.cert}`);
+  if (!matches)
+    throw new AppError('INVALID_INPUT', `${where}: ${identityFiles.key} does not belong to ${identityFiles.cert}`);
   const who = certIdentity(cert);
   if (who.role !== 'worker' || who.hostUuid !== meta.hostUuid) {
-    throw new AppError('INVALID_INPUT', `${where}: certificate is for ${who.role ?? 'no role'} ${who.hostUuid ?? '?'}, not worker ${meta.hostUuid}`);
+    throw new AppError(
+      'INVALID_INPUT',
+      `${where}: certificate is for ${who.role ?? 'no role'} ${who.hostUuid ?? '?'}, not worker ${meta.hostUuid}`,
+    );
   }
   return { ...id, ...meta, fingerprint: who.fingerprint, certExpiresAt: new Date(cert.validTo) };
 }

@@ -12,7 +12,13 @@ export type MasterClient = RouteClient<SwarmApi> & Readonly<{ close(): Promise<v
 export function createMasterClient(identity: TlsIdentity, masterUrl: string): MasterClient {
   const origin = new URL(masterUrl).origin;
   const dispatcher = new Agent({
-    connect: { ...clientTlsOptions({ ...identity, requireRole: 'swarm', peerName: `master ${origin}` }), maxCachedSessions: 0 },
+    connect: {
+      ...clientTlsOptions({ ...identity, requireRole: 'swarm', peerName: `master ${origin}` }),
+      maxCachedSessions: 0,
+    },
   });
-  return { ...createRouteClient(swarmApi, { origin, dispatcher, peer: `master ${origin}` }), close: () => dispatcher.close() };
+  return {
+    ...createRouteClient(swarmApi, { origin, dispatcher, peer: `master ${origin}` }),
+    close: () => dispatcher.close(),
+  };
 }

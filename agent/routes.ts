@@ -26,7 +26,10 @@ export function createAgentHandlers(deps: RouteDeps): RouteHandlers<AgentApi, un
     deploy: (req) => {
       if (req.dryRun) {
         req.config.deckies.forEach((d) => deps.fleet.checkDeploy(d));
-        return Promise.resolve({ status: 200, body: { status: 'dry_run' as const, deckies: req.config.deckies.map((d) => d.name) } });
+        return Promise.resolve({
+          status: 200,
+          body: { status: 'dry_run' as const, deckies: req.config.deckies.map((d) => d.name) },
+        });
       }
       return fleet.deploy(req).then((deckies) => ({ status: 'accepted' as const, deckies }));
     },

@@ -37,9 +37,13 @@ export function createAgentServer(opts: AgentServerOptions): AgentServer {
   const authorize = (req: { socket: unknown }, routeName: string): PeerCtx => {
     const socket = req.socket as TLSSocket;
     const peer = peerIdentity(socket);
-    if (!peer || !socket.authorized) throw new AppError('UNAUTHENTICATED', 'a client certificate from this DECNET CA is required');
+    if (!peer || !socket.authorized)
+      throw new AppError('UNAUTHENTICATED', 'a client certificate from this DECNET CA is required');
     if (peer.role !== 'master') {
-      throw new AppError('FORBIDDEN', `certificate role ${peer.role ?? 'none'} (${peer.cn ?? '?'}) may not call ${routeName}: master only`);
+      throw new AppError(
+        'FORBIDDEN',
+        `certificate role ${peer.role ?? 'none'} (${peer.cn ?? '?'}) may not call ${routeName}: master only`,
+      );
     }
     return { ...peer, role: 'master' };
   };
@@ -60,7 +64,9 @@ export function createAgentServer(opts: AgentServerOptions): AgentServer {
           },
         }),
       );
-      srv.on('tlsClientError', (err, socket) => log.warn('TLS handshake refused', { error: err.message, remote: socket.remoteAddress }));
+      srv.on('tlsClientError', (err, socket) =>
+        log.warn('TLS handshake refused', { error: err.message, remote: socket.remoteAddress }),
+      );
       await listenOn(srv, opts.listen.host, opts.listen.port, 'agent API');
       server = srv;
       log.info('agent API listening', this.address());

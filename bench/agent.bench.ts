@@ -9,7 +9,15 @@ import { performance } from 'node:perf_hooks';
 import { eventually } from '../tests/helpers/eventually';
 import { makeTmpDir } from '../tests/helpers/tmp-dir';
 import { percentile, record, size } from './lib/results';
-import { agentCaller, createPki, deckyConfig, deployBody, paths, startAgentProcess, startReceiver } from '../tests/integration/agent/harness';
+import {
+  agentCaller,
+  createPki,
+  deckyConfig,
+  deployBody,
+  paths,
+  startAgentProcess,
+  startReceiver,
+} from '../tests/integration/agent/harness';
 
 const density = Number(process.argv[2] ?? size(100, 3));
 const latencyRuns = size(40, 3);
@@ -22,7 +30,8 @@ const ms = (x: number): string => `${x.toFixed(1)} ms`;
 
 /** RSS in MiB of `pid` and of its direct children. */
 async function rss(pid: number): Promise<{ self: number; children: number[] }> {
-  const kib = async (p: number | string): Promise<number> => Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${p}/status`, 'utf8').catch(() => ''))?.[1] ?? 0);
+  const kib = async (p: number | string): Promise<number> =>
+    Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${p}/status`, 'utf8').catch(() => ''))?.[1] ?? 0);
   const children: number[] = [];
   for (const e of await readdir('/proc')) {
     if (!/^\d+$/.test(e)) continue;
@@ -43,7 +52,11 @@ try {
   const receiver = await startReceiver(pki, [], { onDelta: (name) => arrived.set(name, performance.now()) });
   const { writeWorker } = await import('../tests/integration/agent/harness');
   const worker = await writeWorker(pki, p.identity, receiver.url);
-  agent = await startAgentProcess({ identityDir: p.identity, stateDir: p.state, env: { DECNET_HEARTBEAT_INTERVAL_S: '3600' } });
+  agent = await startAgentProcess({
+    identityDir: p.identity,
+    stateDir: p.state,
+    env: { DECNET_HEARTBEAT_INTERVAL_S: '3600' },
+  });
   const api = agentCaller(pki, worker.fingerprint, agent.port);
 
   // 1. ack latency vs duration
@@ -65,34 +78,73 @@ try {
   const base = await rss(agent.child.pid!);
   const names = Array.from({ length: density }, (_, i) => `dense-${i}`);
   const t0 = performance.now();
-  const res = await api.call('POST', '/deploy', deployBody(names.map((n, i) => deckyConfig(n, `127.93.${Math.floor(i / 250)}.${(i % 250) + 1}`))));
+  const res = await api.call(
+    'POST',
+    '/deploy',
+    deployBody(names.map((n, i) => deckyConfig(n, `127.93.${Math.floor(i / 250)}.${(i % 250) + 1}`))),
+  );
   const ack = performance.now() - t0;
   if (res.status !== 202) throw new Error(`deploy answered ${res.status}: ${JSON.stringify(res.body)}`);
   await eventually(() => names.every((n) => arrived.has(n)), { timeoutMs: 300_000, intervalMs: 20 });
   const upAll = Math.max(...names.map((n) => arrived.get(n)!)) - t0;
   const status = (await api.call('GET', '/status')).body;
   const running = names.filter((n) => status.runtime[n]?.running).length;
-  for (const d of receiver.heartbeats.flatMap((h) => h.lifecycle).filter((x) => x.status === 'failed' && names.includes(x.deckyName)))
+  for (const d of receiver.heartbeats
+    .flatMap((h) => h.lifecycle)
+    .filter((x) => x.status === 'failed' && names.includes(x.deckyName)))
     console.log(`failed: ${d.deckyName}: ${d.error ?? 'no error text'}`);
-  for (const n of names.filter((x) => !status.runtime[x]?.running)) console.log(`not running: ${n}: ${status.runtime[n]?.error ?? 'no runtime entry'}`);
+  for (const n of names.filter((x) => !status.runtime[x]?.running))
+    console.log(`not running: ${n}: ${status.runtime[n]?.error ?? 'no runtime entry'}`);
   const mem = await rss(agent.child.pid!);
   const hosts = mem.children;
   const perDecky = hosts.reduce((a, b) => a + b, 0) / Math.max(1, hosts.length);
 
   console.log('| measure | value |');
   console.log('|---|---|');
-  console.log(`| deploy ack (request → 202), ${latencyRuns} runs | p50 ${ms(pct(acks, 50))}, p99 ${ms(pct(acks, 99))} |`);
-  console.log(`| deploy duration (request → delta at master) | p50 ${ms(pct(durations, 50))}, p99 ${ms(pct(durations, 99))} |`);
+  console.log(
+    `| deploy ack (request → 202), ${latencyRuns} runs | p50 ${ms(pct(acks, 50))}, p99 ${ms(pct(acks, 99))} |`,
+  );
+  console.log(
+    `| deploy duration (request → delta at master) | p50 ${ms(pct(durations, 50))}, p99 ${ms(pct(durations, 99))} |`,
+  );
   console.log(`| ${density} deckies (ssh+http) in one /deploy: ack | ${ms(ack)} |`);
-  console.log(`| ${density} deckies: all deltas at the master | ${(upAll / 1000).toFixed(2)} s (${running}/${density} running) |`);
-  console.log(`| RSS per decky host process (mean of ${hosts.length}) | ${perDecky.toFixed(1)} MiB (${((perDecky * hosts.length) / density).toFixed(1)} MiB per decky) |`);
+  console.log(
+    `| ${density} deckies: all deltas at the master | ${(upAll / 1000).toFixed(2)} s (${running}/${density} running) |`,
+  );
+  console.log(
+    `| RSS per decky host process (mean of ${hosts.length}) | ${perDecky.toFixed(1)} MiB (${((perDecky * hosts.length) / density).toFixed(1)} MiB per decky) |`,
+  );
   console.log(`| agent RSS idle → with ${density} deckies | ${base.self.toFixed(1)} → ${mem.self.toFixed(1)} MiB |`);
   const one = 'one decky (ssh+http) per /deploy, sequential';
-  record({ name: 'agent.deploy-ack', workload: `${one}, ${latencyRuns} runs`, unit: 'ms', median: percentile(acks, 50), p99: percentile(acks, 99) });
-  record({ name: 'agent.deploy-duration', workload: `${one}: request → delta at the master`, unit: 'ms', median: percentile(durations, 50), p99: percentile(durations, 99) });
+  record({
+    name: 'agent.deploy-ack',
+    workload: `${one}, ${latencyRuns} runs`,
+    unit: 'ms',
+    median: percentile(acks, 50),
+    p99: percentile(acks, 99),
+  });
+  record({
+    name: 'agent.deploy-duration',
+    workload: `${one}: request → delta at the master`,
+    unit: 'ms',
+    median: percentile(durations, 50),
+    p99: percentile(durations, 99),
+  });
   record({ name: 'agent.bulk-deploy-ack', workload: `${density} deckies in one /deploy`, unit: 'ms', median: ack });
-  record({ name: 'agent.bulk-deploy-all-up', workload: `${density} deckies in one /deploy, ${running} running`, unit: 's', median: upAll / 1000, throughput: density / (upAll / 1000) });
-  record({ name: 'agent.rss-per-decky', workload: `${density} deckies (ssh+http), ${hosts.length} host processes`, unit: 'MiB', median: (perDecky * hosts.length) / density, peakRssMiB: mem.self + hosts.reduce((a, b) => a + b, 0) });
+  record({
+    name: 'agent.bulk-deploy-all-up',
+    workload: `${density} deckies in one /deploy, ${running} running`,
+    unit: 's',
+    median: upAll / 1000,
+    throughput: density / (upAll / 1000),
+  });
+  record({
+    name: 'agent.rss-per-decky',
+    workload: `${density} deckies (ssh+http), ${hosts.length} host processes`,
+    unit: 'MiB',
+    median: (perDecky * hosts.length) / density,
+    peakRssMiB: mem.self + hosts.reduce((a, b) => a + b, 0),
+  });
 
   await api.call('POST', '/teardown', {});
   await eventually(async () => (await api.call('GET', '/status')).body.deployed === false, { timeoutMs: 120_000 });

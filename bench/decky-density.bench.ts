@@ -26,16 +26,32 @@ function rssMiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
 }
 
-async function measure(perProcess: number, round: number): Promise<{ processes: number; totalMiB: number; upMs: number }> {
+async function measure(
+  perProcess: number,
+  round: number,
+): Promise<{ processes: number; totalMiB: number; upMs: number }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'decnet-density-'));
   const rt = createNativeRuntime(
-    { network: 'loopback', dataDir, onEvent: () => undefined, clock: systemClock, log: createLogger({ level: 'critical' }) },
+    {
+      network: 'loopback',
+      dataDir,
+      onEvent: () => undefined,
+      clock: systemClock,
+      log: createLogger({ level: 'critical' }),
+    },
     { hostScript, deckiesPerProcess: perProcess },
   );
   const a = archetypes['linux-server'];
   // A fresh address block per round, so a previous round's sockets in TIME_WAIT never matter.
   const deckies = Array.from({ length: deckyCount }, (_, i) =>
-    DeckyConfig.parse({ name: `dense-${i}`, ip: `127.68.${round}.${i + 10}`, services: [...a.services], distro: a.distros[0], archetype: 'linux-server', nmapOs: a.nmapOs }),
+    DeckyConfig.parse({
+      name: `dense-${i}`,
+      ip: `127.68.${round}.${i + 10}`,
+      services: [...a.services],
+      distro: a.distros[0],
+      archetype: 'linux-server',
+      nmapOs: a.nmapOs,
+    }),
   );
   try {
     const started = Date.now();
@@ -57,6 +73,15 @@ console.log('| deckies/process | processes | total RSS MiB | RSS MiB/decky | bri
 console.log('|-----------------|-----------|---------------|---------------|------------');
 for (const [round, n] of layouts.entries()) {
   const r = await measure(n, round);
-  record({ name: `density.per-process-${n}`, workload: `${deckyCount} idle linux-server deckies (ssh+http), ${n} per host process`, unit: 'MiB', median: r.totalMiB / deckyCount, peakRssMiB: r.totalMiB, throughput: deckyCount / (r.upMs / 1000) });
-  console.log(`| ${String(n).padStart(15)} | ${String(r.processes).padStart(9)} | ${r.totalMiB.toFixed(0).padStart(13)} | ${(r.totalMiB / deckyCount).toFixed(1).padStart(13)} | ${String(r.upMs).padStart(10)}`);
+  record({
+    name: `density.per-process-${n}`,
+    workload: `${deckyCount} idle linux-server deckies (ssh+http), ${n} per host process`,
+    unit: 'MiB',
+    median: r.totalMiB / deckyCount,
+    peakRssMiB: r.totalMiB,
+    throughput: deckyCount / (r.upMs / 1000),
+  });
+  console.log(
+    `| ${String(n).padStart(15)} | ${String(r.processes).padStart(9)} | ${r.totalMiB.toFixed(0).padStart(13)} | ${(r.totalMiB / deckyCount).toFixed(1).padStart(13)} | ${String(r.upMs).padStart(10)}`,
+  );
 }

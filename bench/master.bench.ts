@@ -26,8 +26,23 @@ import { silentLogger } from '../shared/node/logger';
 import { clientTlsOptions } from '../shared/node/tls';
 import { record, smoke } from './lib/results';
 
-type Identity = { hostUuid: string; name: string; certPem: string; keyPem: string; fingerprint: string; expiresAt: string };
-type Stats = { count: number; p50: number; p99: number; max: number; rssMb: number; heapMb: number; storeWrites: number };
+type Identity = {
+  hostUuid: string;
+  name: string;
+  certPem: string;
+  keyPem: string;
+  fingerprint: string;
+  expiresAt: string;
+};
+type Stats = {
+  count: number;
+  p50: number;
+  p99: number;
+  max: number;
+  rssMb: number;
+  heapMb: number;
+  storeWrites: number;
+};
 
 const self = fileURLToPath(import.meta.url);
 
@@ -49,9 +64,15 @@ async function serve(dataDir: string): Promise<void> {
     };
     syncBuiltinESMExports();
   }
-  const config = loadConfig({ DECNET_SWARM_HOST: '127.0.0.1', DECNET_SWARM_PORT: '0', DECNET_HEARTBEAT_INTERVAL_S: '30' }, { dataDir, localAgent: false });
+  const config = loadConfig(
+    { DECNET_SWARM_HOST: '127.0.0.1', DECNET_SWARM_PORT: '0', DECNET_HEARTBEAT_INTERVAL_S: '30' },
+    { dataDir, localAgent: false },
+  );
   let durations: number[] = [];
-  const master = await createMaster({ ...config, consoleApi: false }, { log: silentLogger, observeHeartbeat: (ms) => void durations.push(ms) });
+  const master = await createMaster(
+    { ...config, consoleApi: false },
+    { log: silentLogger, observeHeartbeat: (ms) => void durations.push(ms) },
+  );
   const started = await master.start();
   process.send!({ type: 'ready', port: started.swarm.port });
   process.on('message', (msg: { type: string }) => {
@@ -59,7 +80,15 @@ async function serve(dataDir: string): Promise<void> {
       const d = durations.sort((a, b) => a - b);
       durations = [];
       const mem = process.memoryUsage();
-      const stats: Stats = { count: d.length, p50: pct(d, 0.5), p99: pct(d, 0.99), max: d.at(-1) ?? 0, rssMb: mem.rss / 2 ** 20, heapMb: mem.heapUsed / 2 ** 20, storeWrites: master.store.writes() };
+      const stats: Stats = {
+        count: d.length,
+        p50: pct(d, 0.5),
+        p99: pct(d, 0.99),
+        max: d.at(-1) ?? 0,
+        rssMb: mem.rss / 2 ** 20,
+        heapMb: mem.heapUsed / 2 ** 20,
+        storeWrites: master.store.writes(),
+      };
       process.send!({ type: 'stats', stats });
     } else if (msg.type === 'stop') {
       void master.stop().then(() => process.exit(0));
@@ -70,33 +99,91 @@ async function serve(dataDir: string): Promise<void> {
 // ---------------------------------------------------------------- simulator side
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { hosts: { type: 'string', default: smoke ? '4' : '1000,10000' }, deckies: { type: 'string', default: '10' }, seconds: { type: 'string', default: smoke ? '1' : '15' }, concurrency: { type: 'string', default: smoke ? '4' : '128' }, fresh: { type: 'boolean', default: false } },
+    options: {
+      hosts: { type: 'string', default: smoke ? '4' : '1000,10000' },
+      deckies: { type: 'string', default: '10' },
+      seconds: { type: 'string', default: smoke ? '1' : '15' },
+      concurrency: { type: 'string', default: smoke ? '4' : '128' },
+      fresh: { type: 'boolean', default: false },
+    },
   });
   const rows: string[][] = [];
   for (const n of values.hosts.split(',').map(Number)) {
-    rows.push(...(await scenario(n, Number(values.deckies), Number(values.seconds) * 1000, Number(values.concurrency), values.fresh)));
+    rows.push(
+      ...(await scenario(
+        n,
+        Number(values.deckies),
+        Number(values.seconds) * 1000,
+        Number(values.concurrency),
+        values.fresh,
+      )),
+    );
   }
-  const head = ['hosts', 'phase', 'heartbeats/s', 'client p50 ms', 'client p99 ms', 'handler p50 ms', 'handler p99 ms', 'handler max ms', 'master RSS MB', 'heap MB', 'store writes'];
+  const head = [
+    'hosts',
+    'phase',
+    'heartbeats/s',
+    'client p50 ms',
+    'client p99 ms',
+    'handler p50 ms',
+    'handler p99 ms',
+    'handler max ms',
+    'master RSS MB',
+    'heap MB',
+    'store writes',
+  ];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   console.log(['', line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n'));
 }
 
-async function scenario(n: number, deckiesPerHost: number, phaseMs: number, concurrency: number, fresh: boolean): Promise<string[][]> {
+async function scenario(
+  n: number,
+  deckiesPerHost: number,
+  phaseMs: number,
+  concurrency: number,
+  fresh: boolean,
+): Promise<string[][]> {
   const cache = join(tmpdir(), 'decnet-master-bench');
   const t0 = performance.now();
   const { caPem, ids, issued } = await identities(cache, n, fresh);
-  log(`${n} hosts: ${issued ? `issued ${issued} certificates` : 'certificates from cache'} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  log(
+    `${n} hosts: ${issued ? `issued ${issued} certificates` : 'certificates from cache'} in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
 
   const dataDir = await mkdtemp(join(tmpdir(), 'decnet-master-bench-run-'));
   await cp(join(cache, 'ca'), join(dataDir, 'ca'), { recursive: true });
-  const store = await openStore({ adapter: jsonFileAdapter(join(dataDir, 'master.json')), clock: systemClock, log: silentLogger });
+  const store = await openStore({
+    adapter: jsonFileAdapter(join(dataDir, 'master.json')),
+    clock: systemClock,
+    log: silentLogger,
+  });
   for (const id of ids) {
-    store.hosts.add({ uuid: id.hostUuid, name: id.name, address: '127.0.0.1', agentPort: 8765, fingerprint: id.fingerprint, certExpiresAt: id.expiresAt, enrolledAt: new Date().toISOString(), local: false, lastHeartbeatAt: null, lastEventsAt: null, agentVersion: null, topology: null });
+    store.hosts.add({
+      uuid: id.hostUuid,
+      name: id.name,
+      address: '127.0.0.1',
+      agentPort: 8765,
+      fingerprint: id.fingerprint,
+      certExpiresAt: id.expiresAt,
+      enrolledAt: new Date().toISOString(),
+      local: false,
+      lastHeartbeatAt: null,
+      lastEventsAt: null,
+      agentVersion: null,
+      topology: null,
+    });
   }
   await store.flush();
 
-  const child = fork(self, ['--serve', dataDir], { execArgv: ['--import', 'tsx', ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROF] : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(self, ['--serve', dataDir], {
+    execArgv: [
+      '--import',
+      'tsx',
+      ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROF] : []),
+    ],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (m: { port: number }) => resolve(m.port));
     child.once('exit', (code) => reject(new Error(`master exited (${code})`)));
@@ -108,7 +195,14 @@ async function scenario(n: number, deckiesPerHost: number, phaseMs: number, conc
   // client gives up idle connections (4 s) before Node's server does (5 s), avoiding the reuse race.
   // One prebuilt SecureContext per host, as a long-lived agent has: no PEM parsing per handshake.
   const hosts = ids.map((id, i) => ({
-    dispatcher: new Agent({ connect: { ...clientTlsOptions({ caPem }), secureContext: createSecureContext({ ca: caPem, cert: id.certPem, key: id.keyPem }) }, connections: 1, keepAliveTimeout: clientKeepAliveMs }),
+    dispatcher: new Agent({
+      connect: {
+        ...clientTlsOptions({ caPem }),
+        secureContext: createSecureContext({ ca: caPem, cert: id.certPem, key: id.keyPem }),
+      },
+      connections: 1,
+      keepAliveTimeout: clientKeepAliveMs,
+    }),
     body: JSON.stringify(heartbeat(id.hostUuid, i, deckiesPerHost)),
   }));
   let failures = 0;
@@ -116,7 +210,12 @@ async function scenario(n: number, deckiesPerHost: number, phaseMs: number, conc
     const h = hosts[i]!;
     const t = performance.now();
     try {
-      const res = await request(url, { method: 'POST', dispatcher: h.dispatcher, headers: { 'content-type': 'application/json' }, body: h.body });
+      const res = await request(url, {
+        method: 'POST',
+        dispatcher: h.dispatcher,
+        headers: { 'content-type': 'application/json' },
+        body: h.body,
+      });
       await res.body.text();
       if (res.statusCode !== 200) throw new Error(`heartbeat answered ${res.statusCode}`);
     } catch (err) {
@@ -125,19 +224,42 @@ async function scenario(n: number, deckiesPerHost: number, phaseMs: number, conc
     }
     return performance.now() - t;
   };
-  const stats = () => new Promise<Stats>((resolve) => {
-    child.once('message', (m: { stats: Stats }) => resolve(m.stats));
-    child.send({ type: 'stats' });
-  });
+  const stats = () =>
+    new Promise<Stats>((resolve) => {
+      child.once('message', (m: { stats: Stats }) => resolve(m.stats));
+      child.send({ type: 'stats' });
+    });
 
   const rows: string[][] = [];
   const row = (phase: string, rate: number, lat: number[], s: Stats) => {
     lat.sort((a, b) => a - b);
-    log(`  ${phase}: ${rate.toFixed(0)} hb/s, client p99 ${pct(lat, 0.99).toFixed(1)} ms, handler p99 ${s.p99.toFixed(2)} ms, RSS ${s.rssMb.toFixed(0)} MB, failures ${failures}`);
+    log(
+      `  ${phase}: ${rate.toFixed(0)} hb/s, client p99 ${pct(lat, 0.99).toFixed(1)} ms, handler p99 ${s.p99.toFixed(2)} ms, RSS ${s.rssMb.toFixed(0)} MB, failures ${failures}`,
+    );
     failures = 0;
     const key = phase.startsWith('first') ? 'first-beat' : phase.startsWith('saturation') ? 'saturation' : 'nominal';
-    record({ name: `master.${n}-hosts.${key}`, workload: `${n} simulated workers × ${deckiesPerHost} deckies, real mTLS: ${phase}; median/p99 = client latency, handler p99 ${s.p99.toFixed(2)} ms`, unit: 'ms', median: pct(lat, 0.5), p99: pct(lat, 0.99), throughput: rate, peakRssMiB: s.rssMb });
-    rows.push([String(n), phase, rate.toFixed(0), pct(lat, 0.5).toFixed(1), pct(lat, 0.99).toFixed(1), s.p50.toFixed(2), s.p99.toFixed(2), s.max.toFixed(1), s.rssMb.toFixed(0), s.heapMb.toFixed(0), String(s.storeWrites)]);
+    record({
+      name: `master.${n}-hosts.${key}`,
+      workload: `${n} simulated workers × ${deckiesPerHost} deckies, real mTLS: ${phase}; median/p99 = client latency, handler p99 ${s.p99.toFixed(2)} ms`,
+      unit: 'ms',
+      median: pct(lat, 0.5),
+      p99: pct(lat, 0.99),
+      throughput: rate,
+      peakRssMiB: s.rssMb,
+    });
+    rows.push([
+      String(n),
+      phase,
+      rate.toFixed(0),
+      pct(lat, 0.5).toFixed(1),
+      pct(lat, 0.99).toFixed(1),
+      s.p50.toFixed(2),
+      s.p99.toFixed(2),
+      s.max.toFixed(1),
+      s.rssMb.toFixed(0),
+      s.heapMb.toFixed(0),
+      String(s.storeWrites),
+    ]);
   };
 
   // 1. First beat of every host: TLS handshake with its own certificate, its deckies created.
@@ -149,9 +271,11 @@ async function scenario(n: number, deckiesPerHost: number, phaseMs: number, conc
   t = performance.now();
   let next = 0;
   lat = [];
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (performance.now() - t < phaseMs) lat.push(await send(next++ % n));
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() - t < phaseMs) lat.push(await send(next++ % n));
+    }),
+  );
   row('saturation', lat.length / ((performance.now() - t) / 1000), lat, await stats());
 
   // 3. Nominal: every host once per 30 s interval (n/30 beats per second).
@@ -166,7 +290,12 @@ async function scenario(n: number, deckiesPerHost: number, phaseMs: number, conc
     inflight.push(send(k % n).then((ms) => void lat.push(ms)));
   }
   await Promise.all(inflight);
-  row(`nominal (${rate.toFixed(0)}/s = 30 s interval)`, lat.length / ((performance.now() - t) / 1000), lat, await stats());
+  row(
+    `nominal (${rate.toFixed(0)}/s = 30 s interval)`,
+    lat.length / ((performance.now() - t) / 1000),
+    lat,
+    await stats(),
+  );
 
   child.send({ type: 'stop' });
   await new Promise<void>((r) => child.once('exit', () => r()));
@@ -175,7 +304,11 @@ async function scenario(n: number, deckiesPerHost: number, phaseMs: number, conc
   return rows;
 }
 
-async function identities(cache: string, n: number, fresh: boolean): Promise<{ caPem: string; ids: Identity[]; issued: number }> {
+async function identities(
+  cache: string,
+  n: number,
+  fresh: boolean,
+): Promise<{ caPem: string; ids: Identity[]; issued: number }> {
   if (fresh) await rm(cache, { recursive: true, force: true });
   await mkdir(cache, { recursive: true });
   const ca = await openCertificateAuthority({ dataDir: cache });
@@ -183,12 +316,21 @@ async function identities(cache: string, n: number, fresh: boolean): Promise<{ c
   const have = JSON.parse(await readFile(file, 'utf8').catch(() => '[]')) as Identity[];
   const missing = Math.max(0, n - have.length);
   for (let done = 0; done < missing; done += 256) {
-    const batch = await Promise.all(Array.from({ length: Math.min(256, missing - done) }, async (_, k) => {
-      const hostUuid = randomUUID();
-      const name = `sim-${have.length + done + k}`;
-      const id = await ca.issueWorkerBundleIdentity({ hostUuid, name, addresses: ['127.0.0.1'] });
-      return { hostUuid, name, certPem: id.certPem, keyPem: id.keyPem, fingerprint: id.fingerprint, expiresAt: id.expiresAt.toISOString() };
-    }));
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(256, missing - done) }, async (_, k) => {
+        const hostUuid = randomUUID();
+        const name = `sim-${have.length + done + k}`;
+        const id = await ca.issueWorkerBundleIdentity({ hostUuid, name, addresses: ['127.0.0.1'] });
+        return {
+          hostUuid,
+          name,
+          certPem: id.certPem,
+          keyPem: id.keyPem,
+          fingerprint: id.fingerprint,
+          expiresAt: id.expiresAt.toISOString(),
+        };
+      }),
+    );
     have.push(...batch);
     if ((done / 256) % 8 === 0) log(`  issued ${have.length}/${n}`);
   }
@@ -204,8 +346,19 @@ function heartbeat(hostUuid: string, index: number, deckies: number): HeartbeatB
     protocol: 1,
     status: {
       deployed: true,
-      deckies: names.map((d) => ({ name: d.name, ip: d.ip, hostname: d.name, services: ['ssh', 'http'], distro: 'debian', nmapOs: 'linux', hostUuid, serviceConfig: {} })),
-      runtime: Object.fromEntries(names.map((d) => [d.name, { running: true, restarts: 0, services: { ssh: 'running', http: 'running' } }])),
+      deckies: names.map((d) => ({
+        name: d.name,
+        ip: d.ip,
+        hostname: d.name,
+        services: ['ssh', 'http'],
+        distro: 'debian',
+        nmapOs: 'linux',
+        hostUuid,
+        serviceConfig: {},
+      })),
+      runtime: Object.fromEntries(
+        names.map((d) => [d.name, { running: true, restarts: 0, services: { ssh: 'running', http: 'running' } }]),
+      ),
     },
     topology: { topologyId: null, appliedVersionHash: null, appliedAt: null, lastError: null },
     lifecycle: [],
@@ -219,9 +372,11 @@ function ipOf(k: number): string {
 async function pool(n: number, concurrency: number, fn: (i: number) => Promise<number>): Promise<number[]> {
   const out: number[] = [];
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    for (let i = next++; i < n; i = next++) out.push(await fn(i));
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = next++; i < n; i = next++) out.push(await fn(i));
+    }),
+  );
   return out;
 }
 

@@ -19,7 +19,13 @@ const maxConnections = 50_000;
 type Case = Readonly<{ module: ServiceModule; port: number; send?: string; until: RegExp; what: string }>;
 const cases: Case[] = [
   { module: sshService, port: 22, until: /^SSH-2\.0-.*\r\n/, what: 'identification line' },
-  { module: httpService, port: 80, send: 'GET / HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n', until: /<\/html>/i, what: 'GET / → login page' },
+  {
+    module: httpService,
+    port: 80,
+    send: 'GET / HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n',
+    until: /<\/html>/i,
+    what: 'GET / → login page',
+  },
   { module: ftpService, port: 21, until: /^220 .*\r\n/, what: '220 greeting' },
   // A real telnetd negotiates options before the prompt; the bench stops at the negotiation bytes.
   { module: telnetService, port: 23, until: /\xff[\xfb-\xfe]/, what: 'option negotiation (IAC DO/WILL)' },
@@ -58,13 +64,22 @@ for (const [i, c] of cases.entries()) {
     Array.from({ length: parallel }, async (_, w) => {
       while (performance.now() < deadline && n < maxConnections) {
         n++;
-        lat.push(await exchange(ip, c.port, `127.34.31.${(w * 4 + (n % 4)) % 64 + 1}`, c));
+        lat.push(await exchange(ip, c.port, `127.34.31.${((w * 4 + (n % 4)) % 64) + 1}`, c));
       }
     }),
   );
   const elapsed = (performance.now() - t0) / 1000;
   await h.stop();
   lat.sort((a, b) => a - b);
-  record({ name: `services.${c.module.name}`, workload: `${c.what}, ${parallel} clients`, unit: 'ms', median: percentile(lat, 50), p99: percentile(lat, 99), throughput: lat.length / elapsed });
-  console.log(`| ${c.module.name} | ${c.what} | ${Math.round(lat.length / elapsed)} | ${pct(lat, 50).toFixed(1)} | ${pct(lat, 99).toFixed(1)} |`);
+  record({
+    name: `services.${c.module.name}`,
+    workload: `${c.what}, ${parallel} clients`,
+    unit: 'ms',
+    median: percentile(lat, 50),
+    p99: percentile(lat, 99),
+    throughput: lat.length / elapsed,
+  });
+  console.log(
+    `| ${c.module.name} | ${c.what} | ${Math.round(lat.length / elapsed)} | ${pct(lat, 50).toFixed(1)} | ${pct(lat, 99).toFixed(1)} |`,
+  );
 }

@@ -23,15 +23,50 @@ const maxAttempts = 50_000;
 type Step = Readonly<{ send?: Buffer; until: (got: Buffer) => boolean }>;
 
 const cases: { name: string; module: ServiceModule; port: number; steps: Step[] }[] = [
-  { name: 'mysql', module: mysqlService, port: 3306, steps: [{ until: (b) => b.length > 60 }, { send: mysqlLogin(), until: (b) => b.includes('Access denied') }] },
   {
-    name: 'postgres', module: postgresService, port: 5432,
-    steps: [{ send: pgStartup().subarray(0, pgStartup().length - 8), until: (b) => b.length >= 9 }, { send: hex('7000000007707700'), until: (b) => b.includes('28P01') }],
+    name: 'mysql',
+    module: mysqlService,
+    port: 3306,
+    steps: [{ until: (b) => b.length > 60 }, { send: mysqlLogin(), until: (b) => b.includes('Access denied') }],
   },
-  { name: 'mssql', module: mssqlService, port: 1433, steps: [{ send: login7(), until: (b) => b.includes(Buffer.from('Login failed', 'utf16le')) }] },
-  { name: 'mongodb', module: mongodbService, port: 27017, steps: [{ send: opMsg({ hello: 1, $db: 'admin' }), until: (b) => b.length > 16 && b.length >= b.readInt32LE(0) }] },
-  { name: 'redis', module: redisService, port: 6379, steps: [{ send: Buffer.from('AUTH admin hunter2\r\n'), until: (b) => b.includes('\r\n') }] },
-  { name: 'ldap', module: ldapService, port: 389, steps: [{ send: hex('3022020101601d02010304107569643d612c64633d6578616d706c658006736563726574'), until: (b) => b.length >= 14 }] },
+  {
+    name: 'postgres',
+    module: postgresService,
+    port: 5432,
+    steps: [
+      { send: pgStartup().subarray(0, pgStartup().length - 8), until: (b) => b.length >= 9 },
+      { send: hex('7000000007707700'), until: (b) => b.includes('28P01') },
+    ],
+  },
+  {
+    name: 'mssql',
+    module: mssqlService,
+    port: 1433,
+    steps: [{ send: login7(), until: (b) => b.includes(Buffer.from('Login failed', 'utf16le')) }],
+  },
+  {
+    name: 'mongodb',
+    module: mongodbService,
+    port: 27017,
+    steps: [{ send: opMsg({ hello: 1, $db: 'admin' }), until: (b) => b.length > 16 && b.length >= b.readInt32LE(0) }],
+  },
+  {
+    name: 'redis',
+    module: redisService,
+    port: 6379,
+    steps: [{ send: Buffer.from('AUTH admin hunter2\r\n'), until: (b) => b.includes('\r\n') }],
+  },
+  {
+    name: 'ldap',
+    module: ldapService,
+    port: 389,
+    steps: [
+      {
+        send: hex('3022020101601d02010304107569643d612c64633d6578616d706c658006736563726574'),
+        until: (b) => b.length >= 14,
+      },
+    ],
+  },
 ];
 
 function attempt(host: string, port: number, steps: Step[]): Promise<number> {
@@ -64,7 +99,8 @@ function attempt(host: string, port: number, steps: Step[]): Promise<number> {
   });
 }
 
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
 const rows: Record<string, string | number>[] = [];
 
 for (const [i, c] of cases.entries()) {
@@ -75,11 +111,19 @@ for (const [i, c] of cases.entries()) {
   const t0 = performance.now();
   const heap0 = process.memoryUsage().heapUsed;
   const worker = async () => {
-    while (performance.now() < deadline && latencies.length < maxAttempts) latencies.push(await attempt(ip, c.port, c.steps));
+    while (performance.now() < deadline && latencies.length < maxAttempts)
+      latencies.push(await attempt(ip, c.port, c.steps));
   };
   await Promise.all(Array.from({ length: parallel }, worker));
   const elapsed = (performance.now() - t0) / 1000;
-  record({ name: `services.${c.name}.login`, workload: `login attempts, ${parallel} clients`, unit: 'ms', median: percentile(latencies, 50), p99: percentile(latencies, 99), throughput: latencies.length / elapsed });
+  record({
+    name: `services.${c.name}.login`,
+    workload: `login attempts, ${parallel} clients`,
+    unit: 'ms',
+    median: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    throughput: latencies.length / elapsed,
+  });
   rows.push({
     service: c.name,
     'logins/s': Math.round(latencies.length / elapsed),

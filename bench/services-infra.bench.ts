@@ -25,7 +25,16 @@ const seconds = Number(process.argv[2] ?? size(3, 0.3));
 const parallel = 16;
 const maxAttempts = 50_000;
 
-type Case = Readonly<{ name: string; module: ServiceModule; port: number; udp?: boolean; send?: Buffer; min: number; what: string; decky?: Record<string, unknown> }>;
+type Case = Readonly<{
+  name: string;
+  module: ServiceModule;
+  port: number;
+  udp?: boolean;
+  send?: Buffer;
+  min: number;
+  what: string;
+  decky?: Record<string, unknown>;
+}>;
 
 const dnsQuery = (name: string, type = 1, qclass = 1) => {
   const h = Buffer.alloc(12);
@@ -50,21 +59,78 @@ const smb2Negotiate = (() => {
 })();
 const hex = (s: string) => Buffer.from(s, 'hex');
 const snmpGet = hex('302602010104067075626c6963a019020101020100020100300e300c06082b060102010101000500');
-const sipOptions = Buffer.from('OPTIONS sip:100@bench SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5099;branch=z9hG4bK1;rport\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:100@c>\r\nCall-ID: 1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n');
+const sipOptions = Buffer.from(
+  'OPTIONS sip:100@bench SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5099;branch=z9hG4bK1;rport\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:100@c>\r\nCall-ID: 1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n',
+);
 const windows = { archetype: 'windows-workstation', nmapOs: 'windows' };
 
 const cases: Case[] = [
-  { name: 'smb', module: smbService, port: 445, send: smb2Negotiate, min: 4 + 128, what: 'SMB2 NEGOTIATE (3.1.1 + SPNEGO)', decky: windows },
-  { name: 'rdp', module: rdpService, port: 3389, send: hex('0300002b26e00000000000436f6f6b69653a206d737473686173683d61646d696e0d0a010008000b000000'), min: 19, what: 'X.224 CR → CC (NLA)', decky: windows },
+  {
+    name: 'smb',
+    module: smbService,
+    port: 445,
+    send: smb2Negotiate,
+    min: 4 + 128,
+    what: 'SMB2 NEGOTIATE (3.1.1 + SPNEGO)',
+    decky: windows,
+  },
+  {
+    name: 'rdp',
+    module: rdpService,
+    port: 3389,
+    send: hex('0300002b26e00000000000436f6f6b69653a206d737473686173683d61646d696e0d0a010008000b000000'),
+    min: 19,
+    what: 'X.224 CR → CC (NLA)',
+    decky: windows,
+  },
   { name: 'vnc', module: vncService, port: 5900, min: 12, what: 'RFB banner' },
-  { name: 'conpot/modbus', module: conpotService, port: 502, send: hex('000200000005012b0e0100'), min: 20, what: 'Read Device Identification' },
-  { name: 'dns/tcp', module: dnsService, port: 53, send: Buffer.concat([hex('001e'), dnsQuery('version.bind', 16, 3)]), min: 30, what: 'version.bind over TCP' },
+  {
+    name: 'conpot/modbus',
+    module: conpotService,
+    port: 502,
+    send: hex('000200000005012b0e0100'),
+    min: 20,
+    what: 'Read Device Identification',
+  },
+  {
+    name: 'dns/tcp',
+    module: dnsService,
+    port: 53,
+    send: Buffer.concat([hex('001e'), dnsQuery('version.bind', 16, 3)]),
+    min: 30,
+    what: 'version.bind over TCP',
+  },
   { name: 'sip/tcp', module: sipService, port: 5060, send: sipOptions, min: 100, what: 'OPTIONS → 200' },
-  { name: 'dns/udp', module: dnsService, port: 53, udp: true, send: dnsQuery('version.bind', 16, 3), min: 1, what: 'version.bind datagram' },
+  {
+    name: 'dns/udp',
+    module: dnsService,
+    port: 53,
+    udp: true,
+    send: dnsQuery('version.bind', 16, 3),
+    min: 1,
+    what: 'version.bind datagram',
+  },
   { name: 'snmp', module: snmpService, port: 161, udp: true, send: snmpGet, min: 1, what: 'v2c GET sysDescr.0' },
   { name: 'sip/udp', module: sipService, port: 5060, udp: true, send: sipOptions, min: 1, what: 'OPTIONS → 200' },
-  { name: 'llmnr', module: llmnrService, port: 5355, udp: true, send: dnsQuery('bench'), min: 1, what: 'A query for own name', decky: { name: 'bench' } },
-  { name: 'tftp', module: tftpService, port: 69, udp: true, send: Buffer.from('\0\x01boot.cfg\0octet\0', 'latin1'), min: 1, what: 'RRQ → ERROR 1 (own TID)' },
+  {
+    name: 'llmnr',
+    module: llmnrService,
+    port: 5355,
+    udp: true,
+    send: dnsQuery('bench'),
+    min: 1,
+    what: 'A query for own name',
+    decky: { name: 'bench' },
+  },
+  {
+    name: 'tftp',
+    module: tftpService,
+    port: 69,
+    udp: true,
+    send: Buffer.from('\0\x01boot.cfg\0octet\0', 'latin1'),
+    min: 1,
+    what: 'RRQ → ERROR 1 (own TID)',
+  },
 ];
 
 function tcpAttempt(host: string, c: Case): Promise<number> {
@@ -114,7 +180,8 @@ async function udpWorker(host: string, c: Case, w: number, deadline: number, lat
   sock?.close();
 }
 
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
 const rows: Record<string, string | number>[] = [];
 
 for (const [i, c] of cases.entries()) {
@@ -130,7 +197,14 @@ for (const [i, c] of cases.entries()) {
     }),
   );
   const elapsed = (performance.now() - t0) / 1000;
-  record({ name: `services.${c.name}`, workload: `${c.what}, ${parallel} clients`, unit: 'ms', median: percentile(latencies, 50), p99: percentile(latencies, 99), throughput: latencies.length / elapsed });
+  record({
+    name: `services.${c.name}`,
+    workload: `${c.what}, ${parallel} clients`,
+    unit: 'ms',
+    median: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    throughput: latencies.length / elapsed,
+  });
   rows.push({
     service: c.name,
     exchange: c.what,

@@ -22,25 +22,106 @@ const seconds = Number(process.argv[2] ?? size(3, 0.3));
 const parallel = 16;
 const maxAttempts = 50_000;
 
-type Case = Readonly<{ name: string; module: ServiceModule; port: number; tls?: boolean; resume?: boolean; send?: Buffer; until: (got: string) => boolean; what: string }>;
+type Case = Readonly<{
+  name: string;
+  module: ServiceModule;
+  port: number;
+  tls?: boolean;
+  resume?: boolean;
+  send?: Buffer;
+  until: (got: string) => boolean;
+  what: string;
+}>;
 
 const get = (path: string) => Buffer.from(`GET ${path} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n`);
 const cases: Case[] = [
-  { name: 'smtp', module: smtpService, port: 25, send: Buffer.from('EHLO bench\r\nQUIT\r\n'), until: (g) => g.includes('221 2.0.0 Bye'), what: 'greeting, EHLO, QUIT' },
-  { name: 'smtp_relay', module: smtpRelayService, port: 25, send: Buffer.from('EHLO bench\r\nQUIT\r\n'), until: (g) => g.includes('221 2.0.0 Bye'), what: 'greeting, EHLO, QUIT' },
-  { name: 'imap', module: imapService, port: 143, send: Buffer.from('a LOGOUT\r\n'), until: (g) => g.includes('a OK Logout completed.'), what: 'greeting, LOGOUT' },
-  { name: 'pop3', module: pop3Service, port: 110, send: Buffer.from('QUIT\r\n'), until: (g) => g.includes('+OK Logging out'), what: 'greeting, QUIT' },
-  { name: 'https', module: httpsService, port: 443, tls: true, send: get('/'), until: (g) => g.includes('</html>'), what: 'TLS handshake, GET /' },
+  {
+    name: 'smtp',
+    module: smtpService,
+    port: 25,
+    send: Buffer.from('EHLO bench\r\nQUIT\r\n'),
+    until: (g) => g.includes('221 2.0.0 Bye'),
+    what: 'greeting, EHLO, QUIT',
+  },
+  {
+    name: 'smtp_relay',
+    module: smtpRelayService,
+    port: 25,
+    send: Buffer.from('EHLO bench\r\nQUIT\r\n'),
+    until: (g) => g.includes('221 2.0.0 Bye'),
+    what: 'greeting, EHLO, QUIT',
+  },
+  {
+    name: 'imap',
+    module: imapService,
+    port: 143,
+    send: Buffer.from('a LOGOUT\r\n'),
+    until: (g) => g.includes('a OK Logout completed.'),
+    what: 'greeting, LOGOUT',
+  },
+  {
+    name: 'pop3',
+    module: pop3Service,
+    port: 110,
+    send: Buffer.from('QUIT\r\n'),
+    until: (g) => g.includes('+OK Logging out'),
+    what: 'greeting, QUIT',
+  },
+  {
+    name: 'https',
+    module: httpsService,
+    port: 443,
+    tls: true,
+    send: get('/'),
+    until: (g) => g.includes('</html>'),
+    what: 'TLS handshake, GET /',
+  },
   // A returning client offers the ticket it was given, as browsers and scanners do: the abbreviated
   // handshake skips the RSA signature that bounds the full one.
-  { name: 'https-resumed', module: httpsService, port: 443, tls: true, resume: true, send: get('/'), until: (g) => g.includes('</html>'), what: 'resumed TLS handshake (session ticket), GET /' },
-  { name: 'elasticsearch', module: elasticsearchService, port: 9200, send: get('/'), until: (g) => g.includes('You Know, for Search'), what: 'GET /' },
-  { name: 'k8s', module: k8sService, port: 8080, send: get('/version'), until: (g) => g.includes('"platform"'), what: 'GET /version' },
-  { name: 'docker_api', module: dockerApiService, port: 2375, send: get('/_ping'), until: (g) => g.endsWith('OK'), what: 'GET /_ping' },
   {
-    name: 'mqtt', module: mqttService, port: 1883,
-    send: Buffer.from([0x10, 0x18, 0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x04, 0xc2, 0x00, 0x3c, 0x00, 0x02, 0x69, 0x64, 0x00, 0x01, 0x75, 0x00, 0x01, 0x70, 0x00, 0x00, 0x00, 0x00]),
-    until: (g) => g.length >= 4, what: 'CONNECT with credentials, CONNACK refusal',
+    name: 'https-resumed',
+    module: httpsService,
+    port: 443,
+    tls: true,
+    resume: true,
+    send: get('/'),
+    until: (g) => g.includes('</html>'),
+    what: 'resumed TLS handshake (session ticket), GET /',
+  },
+  {
+    name: 'elasticsearch',
+    module: elasticsearchService,
+    port: 9200,
+    send: get('/'),
+    until: (g) => g.includes('You Know, for Search'),
+    what: 'GET /',
+  },
+  {
+    name: 'k8s',
+    module: k8sService,
+    port: 8080,
+    send: get('/version'),
+    until: (g) => g.includes('"platform"'),
+    what: 'GET /version',
+  },
+  {
+    name: 'docker_api',
+    module: dockerApiService,
+    port: 2375,
+    send: get('/_ping'),
+    until: (g) => g.endsWith('OK'),
+    what: 'GET /_ping',
+  },
+  {
+    name: 'mqtt',
+    module: mqttService,
+    port: 1883,
+    send: Buffer.from([
+      0x10, 0x18, 0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x04, 0xc2, 0x00, 0x3c, 0x00, 0x02, 0x69, 0x64, 0x00, 0x01, 0x75,
+      0x00, 0x01, 0x70, 0x00, 0x00, 0x00, 0x00,
+    ]),
+    until: (g) => g.length >= 4,
+    what: 'CONNECT with credentials, CONNACK refusal',
   },
 ];
 
@@ -50,7 +131,12 @@ function attempt(host: string, c: Case): Promise<number> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
     const s: net.Socket = c.tls
-      ? tls.connect({ host, port: c.port, rejectUnauthorized: false, ...(c.resume && ticket ? { session: ticket } : {}) })
+      ? tls.connect({
+          host,
+          port: c.port,
+          rejectUnauthorized: false,
+          ...(c.resume && ticket ? { session: ticket } : {}),
+        })
       : net.connect({ host, port: c.port });
     if (c.resume) s.on('session', (session: Buffer) => (ticket = session));
     let got = '';
@@ -70,7 +156,8 @@ function attempt(host: string, c: Case): Promise<number> {
   });
 }
 
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
 const rows: Record<string, string | number>[] = [];
 
 for (const [i, c] of cases.entries()) {
@@ -85,7 +172,14 @@ for (const [i, c] of cases.entries()) {
   };
   await Promise.all(Array.from({ length: parallel }, worker));
   const elapsed = (performance.now() - t0) / 1000;
-  record({ name: `services.${c.name}`, workload: `${c.what}, ${parallel} clients`, unit: 'ms', median: percentile(latencies, 50), p99: percentile(latencies, 99), throughput: latencies.length / elapsed });
+  record({
+    name: `services.${c.name}`,
+    workload: `${c.what}, ${parallel} clients`,
+    unit: 'ms',
+    median: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    throughput: latencies.length / elapsed,
+  });
   rows.push({
     service: c.name,
     exchange: c.what,

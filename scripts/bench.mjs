@@ -88,7 +88,13 @@ for (const f of files) {
         : 'recorded no figure';
     console.error(`${f}: ${why}`);
   }
-  runs.push({ file: f, ok, ...(timedOut ? { timedOut: true } : {}), seconds: Math.round((Date.now() - t0) / 1000), records: got.length });
+  runs.push({
+    file: f,
+    ok,
+    ...(timedOut ? { timedOut: true } : {}),
+    seconds: Math.round((Date.now() - t0) / 1000),
+    records: got.length,
+  });
   records = records.concat(got);
 }
 

@@ -4,7 +4,15 @@
 import { build } from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 
-const node = { bundle: true, platform: 'node', target: 'node20', format: 'esm', packages: 'external', sourcemap: 'linked', logLevel: 'warning' };
+const node = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  packages: 'external',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+};
 const entries = [
   { ...node, entryPoints: ['agent/cli.ts'], outfile: 'out/agent/cli.js' },
   { ...node, entryPoints: ['agent/runtime/native/decky-host.ts'], outfile: 'out/agent/decky-host.js' },

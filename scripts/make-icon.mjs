@@ -17,7 +17,11 @@ for (let y = 0; y < N; y++) {
     const t = y / N;
     let [r, g, b] = [mix(16, 10, t), mix(24, 14, t), mix(39, 26, t)];
     const d = Math.hypot(x - 255.5, y - 255.5);
-    for (const [radius, w, k] of [[170, 14, 0.35], [122, 14, 0.6], [74, 14, 0.85]]) {
+    for (const [radius, w, k] of [
+      [170, 14, 0.35],
+      [122, 14, 0.6],
+      [74, 14, 0.85],
+    ]) {
       const a = Math.max(0, Math.min(1, w / 2 + 0.5 - Math.abs(d - radius)));
       [r, g, b] = [mix(r, 45, a * k), mix(g, 212, a * k), mix(b, 191, a * k)];
     }
@@ -50,6 +54,11 @@ const ihdr = Buffer.alloc(13);
 ihdr.writeUInt32BE(N, 0);
 ihdr.writeUInt32BE(N, 4);
 ihdr.set([8, 6, 0, 0, 0], 8);
-const png = Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(rows, { level: 9 })), chunk('IEND', Buffer.alloc(0))]);
+const png = Buffer.concat([
+  Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
+  chunk('IHDR', ihdr),
+  chunk('IDAT', deflateSync(rows, { level: 9 })),
+  chunk('IEND', Buffer.alloc(0)),
+]);
 writeFileSync('assets/icons/icon.png', png);
 console.log(`assets/icons/icon.png ${png.length} bytes`);

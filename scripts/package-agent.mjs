@@ -3,7 +3,16 @@
 // config and SHA256SUMS. Nothing from tests/, no dev dependencies, no keys.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, relative } from 'node:path';
 import { execFileSync } from 'node:child_process';
 
@@ -25,7 +34,11 @@ const banner = [
   'const __dirname = __decnetDirname(__filename);',
 ].join(' ');
 await build({
-  entryPoints: { cli: 'agent/cli.ts', 'decky-host': 'agent/runtime/native/decky-host.ts', 'netns-binder': 'agent/netns-binder.ts' },
+  entryPoints: {
+    cli: 'agent/cli.ts',
+    'decky-host': 'agent/runtime/native/decky-host.ts',
+    'netns-binder': 'agent/netns-binder.ts',
+  },
   outdir: join(stage, 'lib'),
   bundle: true,
   platform: 'node',
@@ -61,7 +74,12 @@ const walk = (dir) => {
   }
 };
 walk(stage);
-const sums = files.sort().map((f) => `${createHash('sha256').update(readFileSync(join(stage, f))).digest('hex')}  ${f}`);
+const sums = files.sort().map(
+  (f) =>
+    `${createHash('sha256')
+      .update(readFileSync(join(stage, f)))
+      .digest('hex')}  ${f}`,
+);
 writeFileSync(join(stage, 'SHA256SUMS'), sums.join('\n') + '\n');
 
 const out = join('dist', `${name}-linux-${arch}.tar.gz`);

@@ -33,10 +33,23 @@ fake.invoke = async (command, input) => {
 };
 window.decnet = fake;
 `;
-const bundle = await build({ stdin: { contents: entry, resolveDir: root, loader: 'ts' }, bundle: true, write: false, format: 'iife', platform: 'browser', logLevel: 'warning' });
+const bundle = await build({
+  stdin: { contents: entry, resolveDir: root, loader: 'ts' },
+  bundle: true,
+  write: false,
+  format: 'iife',
+  platform: 'browser',
+  logLevel: 'warning',
+});
 const initScript = bundle.outputFiles[0].text;
 
-const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json', '.svg': 'image/svg+xml' };
+const types = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.map': 'application/json',
+  '.svg': 'image/svg+xml',
+};
 const server = createServer(async (req, res) => {
   const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
   const file = join(root, 'out/renderer', path === '/' ? 'index.html' : path);
@@ -52,7 +65,15 @@ const base = `http://127.0.0.1:${server.address().port}/`;
 
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--disable-quic',
+  ],
 });
 const errors = [];
 try {
@@ -81,10 +102,16 @@ try {
   await ctx.addInitScript({ content: initScript });
   await go('hosts');
   await page.waitForSelector('table tbody tr');
-  await page.getByRole('row', { name: /ot-segment-03/ }).getByRole('button', { name: /Check/ }).click();
+  await page
+    .getByRole('row', { name: /ot-segment-03/ })
+    .getByRole('button', { name: /Check/ })
+    .click();
   await page.getByText(/Unreachable/).waitFor();
   await shot('hosts');
-  await page.getByRole('button', { name: /Enroll host/ }).first().click();
+  await page
+    .getByRole('button', { name: /Enroll host/ })
+    .first()
+    .click();
   await page.getByLabel('Host name').fill('branch-porto');
   await page.getByLabel(/Address/).fill('10.70.0.4');
   await page.keyboard.press('Enter');
@@ -124,7 +151,10 @@ try {
   await page.waitForTimeout(2500);
   await shot('deckies-tray');
 
-  await page.getByRole('row', { name: /decky-0002/ }).getByRole('button', { name: 'Mutate' }).click();
+  await page
+    .getByRole('row', { name: /decky-0002/ })
+    .getByRole('button', { name: 'Mutate' })
+    .click();
   await page.getByRole('button', { name: /Telnet/ }).click();
   await page.getByRole('button', { name: 'Preview change' }).click();
   await page.getByText(/Dry run accepted/).waitFor();
@@ -133,7 +163,10 @@ try {
 
   await go('topologies');
   await page.waitForSelector('table tbody tr');
-  await page.getByRole('row', { name: /plant-floor-ot/ }).getByRole('button', { name: /Manage/ }).click();
+  await page
+    .getByRole('row', { name: /plant-floor-ot/ })
+    .getByRole('button', { name: /Manage/ })
+    .click();
   await page.getByText('State on the host').waitFor();
   await page.waitForTimeout(200);
   await shot('topologies');
@@ -155,7 +188,11 @@ try {
   await shot('settings');
 } catch (err) {
   errors.push(String(err));
-  await browser.contexts()[0]?.pages().at(-1)?.screenshot({ path: join(outDir, 'failure.png') });
+  await browser
+    .contexts()[0]
+    ?.pages()
+    .at(-1)
+    ?.screenshot({ path: join(outDir, 'failure.png') });
 } finally {
   await browser.close();
   server.close();

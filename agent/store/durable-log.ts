@@ -77,7 +77,12 @@ async function load<T>(opts: DurableLogOptions<T>): Promise<{ items: T[]; torn: 
     } catch (err) {
       const isTail = lines.slice(i + 1).every((l) => !l.trim());
       if (!isTail) {
-        throw new AppError('INTERNAL', `${opts.path} is corrupt at line ${i + 1}; move it away to start with an empty one`, undefined, { cause: err });
+        throw new AppError(
+          'INTERNAL',
+          `${opts.path} is corrupt at line ${i + 1}; move it away to start with an empty one`,
+          undefined,
+          { cause: err },
+        );
       }
       torn = true;
       opts.log.warn('dropping a torn last record (interrupted append)', { path: opts.path, line: i + 1 });

@@ -60,7 +60,10 @@ export async function openEventSpool(opts: {
       try {
         await store.append(batch);
       } catch (err) {
-        opts.log.error('cannot write captured events to the spool', { count: batch.length, err: toAppError(err).message });
+        opts.log.error('cannot write captured events to the spool', {
+          count: batch.length,
+          err: toAppError(err).message,
+        });
       }
     });
     return flushing.then(() => kick());
@@ -94,7 +97,11 @@ export async function openEventSpool(opts: {
         retryMs = RETRY_MIN_MS;
         if (ackedIds.length === 0) throw new Error('the master acknowledged none of the batch');
       } catch (err) {
-        opts.log.warn('event upload failed; will retry', { pending: store.size(), retryMs, err: toAppError(err).message });
+        opts.log.warn('event upload failed; will retry', {
+          pending: store.size(),
+          retryMs,
+          err: toAppError(err).message,
+        });
         retryTimer?.();
         backingOff = true;
         retryTimer = opts.clock.setTimer(() => kick(true), retryMs);

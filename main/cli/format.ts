@@ -18,7 +18,10 @@ export function formatHuman(value: unknown): string {
 
 function cell(v: unknown): string {
   if (v === null || v === undefined) return '-';
-  if (Array.isArray(v)) return v.every((x) => typeof x !== 'object') ? v.map((x) => String(x as string | number | boolean)).join(',') : JSON.stringify(v);
+  if (Array.isArray(v))
+    return v.every((x) => typeof x !== 'object')
+      ? v.map((x) => String(x as string | number | boolean)).join(',')
+      : JSON.stringify(v);
   if (typeof v === 'object') return JSON.stringify(v);
   return typeof v === 'string' ? v : JSON.stringify(v);
 }

@@ -29,7 +29,14 @@ import {
 import { registerIpc, sendEvent } from './ipc';
 import { configureElectronLog, electronLogger } from './log-setup';
 import { aboutPanelOptions, buildMenuTemplate } from './menu';
-import { badgeCount, closeAction, createAlertCounter, incidentNotification, trayMenuTemplate, trayTooltip } from './tray';
+import {
+  badgeCount,
+  closeAction,
+  createAlertCounter,
+  incidentNotification,
+  trayMenuTemplate,
+  trayTooltip,
+} from './tray';
 import { createMainWindow, hardenContents, hardenSession } from './window';
 import { windowStateStore } from './window-state';
 

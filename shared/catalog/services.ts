@@ -54,35 +54,94 @@ export const services = {
       certCn: { type: 'string', help: 'Common name of the persona certificate' },
     },
   },
-  ftp: { label: 'FTP', ports: tcp(21), persona: { banner, anonymous: { type: 'bool', help: 'Accept anonymous logins' } } },
+  ftp: {
+    label: 'FTP',
+    ports: tcp(21),
+    persona: { banner, anonymous: { type: 'bool', help: 'Accept anonymous logins' } },
+  },
   tftp: { label: 'TFTP', ports: udp(69), persona: {} },
   smb: {
     label: 'SMB/CIFS',
     ports: tcp(445, 139),
-    persona: { dialect: { type: 'string', help: 'Highest SMB2 dialect, e.g. 3.1.1' }, domain: { type: 'string', help: 'NetBIOS domain' }, hostname },
+    persona: {
+      dialect: { type: 'string', help: 'Highest SMB2 dialect, e.g. 3.1.1' },
+      domain: { type: 'string', help: 'NetBIOS domain' },
+      hostname,
+    },
   },
   rdp: { label: 'RDP', ports: tcp(3389), persona: { nla: { type: 'bool', help: 'Require NLA (CredSSP)' }, hostname } },
   telnet: { label: 'Telnet', ports: tcp(23), persona: { banner, prompt: { type: 'string', help: 'Login prompt' } } },
-  vnc: { label: 'VNC', ports: tcp(5900), persona: { version: { type: 'string', help: 'RFB version, e.g. 003.008' }, desktop: { type: 'string', help: 'Desktop name' } } },
+  vnc: {
+    label: 'VNC',
+    ports: tcp(5900),
+    persona: {
+      version: { type: 'string', help: 'RFB version, e.g. 003.008' },
+      desktop: { type: 'string', help: 'Desktop name' },
+    },
+  },
   smtp: { label: 'SMTP', ports: tcp(25, 587), persona: { banner, hostname } },
   smtp_relay: { label: 'SMTP open relay', ports: tcp(25, 587), persona: { banner, hostname } },
   imap: { label: 'IMAP', ports: tcp(143, 993), persona: { banner } },
   pop3: { label: 'POP3', ports: tcp(110, 995), persona: { banner } },
-  ldap: { label: 'LDAP/AD', ports: tcp(389, 636), persona: { baseDn: { type: 'string', help: 'Naming context, e.g. DC=corp,DC=local' }, vendor: version } },
+  ldap: {
+    label: 'LDAP/AD',
+    ports: tcp(389, 636),
+    persona: { baseDn: { type: 'string', help: 'Naming context, e.g. DC=corp,DC=local' }, vendor: version },
+  },
   llmnr: { label: 'LLMNR/mDNS', ports: udp(5355, 5353), persona: { hostname } },
   dns: { label: 'DNS', ports: [...udp(53), ...tcp(53)], persona: { version } },
   mysql: { label: 'MySQL', ports: tcp(3306), persona: { version } },
-  postgres: { label: 'PostgreSQL', ports: tcp(5432), persona: { version, auth: { type: 'string', help: "pg_hba method: 'password' (default) or 'md5' (salted challenge)" } } },
+  postgres: {
+    label: 'PostgreSQL',
+    ports: tcp(5432),
+    persona: {
+      version,
+      auth: { type: 'string', help: "pg_hba method: 'password' (default) or 'md5' (salted challenge)" },
+    },
+  },
   mssql: { label: 'MS SQL Server', ports: tcp(1433), persona: { version, hostname } },
   mongodb: { label: 'MongoDB', ports: tcp(27017), persona: { version } },
-  redis: { label: 'Redis', ports: tcp(6379), persona: { version, password: { type: 'secret', help: 'requirepass (empty: none)' } } },
-  elasticsearch: { label: 'Elasticsearch', ports: tcp(9200), persona: { version, clusterName: { type: 'string', help: 'cluster_name' } } },
-  mqtt: { label: 'MQTT', ports: tcp(1883), persona: { version, anonymous: { type: 'bool', help: 'Accept clients without valid credentials (allow_anonymous)' } } },
-  snmp: { label: 'SNMP', ports: udp(161), persona: { sysDescr: { type: 'string', help: 'sysDescr.0' }, community: { type: 'secret', help: 'Read community accepted' } } },
-  sip: { label: 'SIP', ports: [...udp(5060), ...tcp(5060)], persona: { userAgent: { type: 'string', help: 'Server / User-Agent header' } } },
+  redis: {
+    label: 'Redis',
+    ports: tcp(6379),
+    persona: { version, password: { type: 'secret', help: 'requirepass (empty: none)' } },
+  },
+  elasticsearch: {
+    label: 'Elasticsearch',
+    ports: tcp(9200),
+    persona: { version, clusterName: { type: 'string', help: 'cluster_name' } },
+  },
+  mqtt: {
+    label: 'MQTT',
+    ports: tcp(1883),
+    persona: {
+      version,
+      anonymous: { type: 'bool', help: 'Accept clients without valid credentials (allow_anonymous)' },
+    },
+  },
+  snmp: {
+    label: 'SNMP',
+    ports: udp(161),
+    persona: {
+      sysDescr: { type: 'string', help: 'sysDescr.0' },
+      community: { type: 'secret', help: 'Read community accepted' },
+    },
+  },
+  sip: {
+    label: 'SIP',
+    ports: [...udp(5060), ...tcp(5060)],
+    persona: { userAgent: { type: 'string', help: 'Server / User-Agent header' } },
+  },
   k8s: { label: 'Kubernetes API', ports: tcp(6443, 8080), persona: { version } },
   docker_api: { label: 'Docker API', ports: tcp(2375, 2376), persona: { version } },
-  conpot: { label: 'ICS/SCADA (Modbus, S7)', ports: tcp(502, 102), persona: { vendor: { type: 'string', help: 'Device vendor name' }, product: { type: 'string', help: 'Device product code' } } },
+  conpot: {
+    label: 'ICS/SCADA (Modbus, S7)',
+    ports: tcp(502, 102),
+    persona: {
+      vendor: { type: 'string', help: 'Device vendor name' },
+      product: { type: 'string', help: 'Device product code' },
+    },
+  },
 } as const satisfies Record<string, ServiceDef>;
 
 export type ServiceName = keyof typeof services;

@@ -39,7 +39,10 @@ export const HostNetworkReport = z.strictObject({
   driver: NetworkDriver,
   interface: z.string().min(1).max(15).optional(),
   address: z.ipv4().optional(),
-  subnet: z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/(\d|[12]\d|3[0-2])$/, 'subnet must be an IPv4 CIDR').optional(),
+  subnet: z
+    .string()
+    .regex(/^(\d{1,3}\.){3}\d{1,3}\/(\d|[12]\d|3[0-2])$/, 'subnet must be an IPv4 CIDR')
+    .optional(),
   gateway: z.ipv4().optional(),
   listenPort: z.number().int().min(1).max(65535).optional(),
 });

@@ -26,8 +26,14 @@ export const HostAddress = z
  */
 export const HostNetworkSettings = z.strictObject({
   driver: NetworkDriver.optional(),
-  interface: z.string().regex(/^[A-Za-z0-9_.:-]{1,15}$/, 'interface must be a Linux interface name (1-15 characters)').optional(),
-  deckyRange: z.string().refine((t) => tryParseRange(t) !== undefined, `decky range must be ${rangeHint}`).optional(),
+  interface: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,15}$/, 'interface must be a Linux interface name (1-15 characters)')
+    .optional(),
+  deckyRange: z
+    .string()
+    .refine((t) => tryParseRange(t) !== undefined, `decky range must be ${rangeHint}`)
+    .optional(),
 });
 export type HostNetworkSettings = z.output<typeof HostNetworkSettings>;
 
@@ -41,7 +47,10 @@ export const HostSummary = z.strictObject({
   name: HostName,
   address: HostAddress.nullable(),
   agentPort: z.number().int().min(1).max(65535),
-  fingerprint: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
+  fingerprint: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .nullable(),
   liveness: z.enum(hostLiveness),
   lastHeartbeatAt: z.iso.datetime({ offset: true }).nullable(),
   lastEventsAt: z.iso.datetime({ offset: true }).nullable(),

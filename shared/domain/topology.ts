@@ -4,7 +4,15 @@ import { DeckyName, HostUuid, ServiceConfig, ServiceNameSchema } from './decky';
 const Cidr = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/(\d|[12]\d|3[0-2])$/, 'subnet must be an IPv4 CIDR');
 const Id = z.string().min(1).max(64);
 
-export const topologyStatuses = ['pending', 'deploying', 'active', 'degraded', 'failed', 'tearing_down', 'torn_down'] as const;
+export const topologyStatuses = [
+  'pending',
+  'deploying',
+  'active',
+  'degraded',
+  'failed',
+  'tearing_down',
+  'torn_down',
+] as const;
 
 export const TopologyLan = z.strictObject({
   id: Id,

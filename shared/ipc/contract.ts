@@ -2,7 +2,15 @@ import { z } from 'zod';
 import { archetypeNames } from '../catalog/archetypes';
 import { distroNames } from '../catalog/distros';
 import { serviceNames } from '../catalog/services';
-import { DeckyConfig, DeckyName, deckyStates, HostUuid, MutateInterval, ServiceConfig, ServiceNameSchema } from '../domain/decky';
+import {
+  DeckyConfig,
+  DeckyName,
+  deckyStates,
+  HostUuid,
+  MutateInterval,
+  ServiceConfig,
+  ServiceNameSchema,
+} from '../domain/decky';
 import { AlertRule, ChannelStatus, Incident, incidentStates, WebhookChannel } from '../domain/alerts';
 import { AttackerEvent } from '../domain/events';
 import { HostAddress, HostName, HostNetworkSettings, HostSummary } from '../domain/host';
@@ -24,7 +32,10 @@ export const DeployPlanRequest = z.strictObject({
   /** Minutes between scheduled mutations for these deckies; null = off; absent = the fleet default. */
   mutateInterval: MutateInterval.nullable().optional(),
   /** Explicit names and addresses; when given, `count` is their number. */
-  deckies: z.array(z.strictObject({ name: DeckyName, ip: z.ipv4().optional() })).max(500).optional(),
+  deckies: z
+    .array(z.strictObject({ name: DeckyName, ip: z.ipv4().optional() }))
+    .max(500)
+    .optional(),
 });
 
 export const DeckyView = z.strictObject({
@@ -62,10 +73,17 @@ export const SettingsView = z.strictObject({
   publicBinding: z.strictObject({ ok: z.boolean(), messages: z.array(z.string()) }),
   version: z.string(),
   /** Whether the store is on disk: a failed write makes every write command answer STORE_UNAVAILABLE. */
-  store: z.strictObject({ ok: z.boolean(), lastError: z.string().nullable(), lastWriteAt: Iso.nullable(), failedWrites: z.number().int() }),
+  store: z.strictObject({
+    ok: z.boolean(),
+    lastError: z.string().nullable(),
+    lastWriteAt: Iso.nullable(),
+    failedWrites: z.number().int(),
+  }),
   /** Events refused per host because they named a decky not placed on it (impersonation or stale). */
   trust: z.strictObject({
-    refusedEvents: z.array(z.strictObject({ hostUuid: HostUuid, unknownDecky: z.number().int(), foreignDecky: z.number().int() })),
+    refusedEvents: z.array(
+      z.strictObject({ hostUuid: HostUuid, unknownDecky: z.number().int(), foreignDecky: z.number().int() }),
+    ),
   }),
   /** Fleet default for scheduled mutation, minutes; null = off. */
   mutateInterval: MutateInterval.nullable(),
@@ -78,7 +96,12 @@ export type SettingsView = z.output<typeof SettingsView>;
 export const ipcCommands = {
   'hosts.list': { input: Void, output: z.array(HostSummary) },
   'hosts.enroll': {
-    input: z.strictObject({ name: HostName, address: HostAddress.optional(), replace: z.boolean().optional(), ttlMinutes: z.number().int().min(1).max(1440).optional() }),
+    input: z.strictObject({
+      name: HostName,
+      address: HostAddress.optional(),
+      replace: z.boolean().optional(),
+      ttlMinutes: z.number().int().min(1).max(1440).optional(),
+    }),
     output: z.strictObject({ hostUuid: HostUuid, token: z.string(), command: z.string(), expiresAt: Iso }),
   },
   'hosts.exportBundle': {
@@ -87,68 +110,154 @@ export const ipcCommands = {
   },
   'hosts.agentPackage': {
     input: Void,
-    output: z.strictObject({ fileName: z.string(), packageBase64: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), command: z.string() }),
+    output: z.strictObject({
+      fileName: z.string(),
+      packageBase64: z.string(),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      command: z.string(),
+    }),
   },
-  'hosts.check': { input: z.strictObject({ hostUuid: HostUuid }), output: z.strictObject({ reachable: z.boolean(), version: z.string().nullable(), error: z.string().nullable() }) },
-  'hosts.setNetwork': { input: z.strictObject({ hostUuid: HostUuid, settings: HostNetworkSettings }), output: HostSummary },
-  'hosts.decommission': { input: z.strictObject({ hostUuid: HostUuid }), output: z.strictObject({ wiped: z.boolean(), failedRows: z.number().int() }) },
+  'hosts.check': {
+    input: z.strictObject({ hostUuid: HostUuid }),
+    output: z.strictObject({ reachable: z.boolean(), version: z.string().nullable(), error: z.string().nullable() }),
+  },
+  'hosts.setNetwork': {
+    input: z.strictObject({ hostUuid: HostUuid, settings: HostNetworkSettings }),
+    output: HostSummary,
+  },
+  'hosts.decommission': {
+    input: z.strictObject({ hostUuid: HostUuid }),
+    output: z.strictObject({ wiped: z.boolean(), failedRows: z.number().int() }),
+  },
   'deckies.list': { input: Void, output: z.array(DeckyView) },
-  'deckies.plan': { input: DeployPlanRequest, output: z.strictObject({ deckies: z.array(DeckyConfig), warnings: z.array(z.string()) }) },
-  'deckies.deploy': { input: DeployPlanRequest, output: z.strictObject({ lifecycleIds: z.array(z.uuid()), deckies: z.array(DeckyName) }) },
+  'deckies.plan': {
+    input: DeployPlanRequest,
+    output: z.strictObject({ deckies: z.array(DeckyConfig), warnings: z.array(z.string()) }),
+  },
+  'deckies.deploy': {
+    input: DeployPlanRequest,
+    output: z.strictObject({ lifecycleIds: z.array(z.uuid()), deckies: z.array(DeckyName) }),
+  },
   'deckies.mutate': {
-    input: z.strictObject({ deckyName: DeckyName, services: z.array(ServiceNameSchema).min(1), dryRun: z.boolean().optional() }),
+    input: z.strictObject({
+      deckyName: DeckyName,
+      services: z.array(ServiceNameSchema).min(1),
+      dryRun: z.boolean().optional(),
+    }),
     output: z.union([
       z.strictObject({ lifecycleId: z.uuid() }),
-      z.strictObject({ dryRun: z.literal(true), deckyName: DeckyName, before: z.array(ServiceNameSchema), after: z.array(ServiceNameSchema) }),
+      z.strictObject({
+        dryRun: z.literal(true),
+        deckyName: DeckyName,
+        before: z.array(ServiceNameSchema),
+        after: z.array(ServiceNameSchema),
+      }),
     ]),
   },
   'deckies.setMutateInterval': {
     input: z.strictObject({ deckyName: DeckyName, mutateInterval: MutateInterval.nullable().optional() }),
     output: z.strictObject({ deckyName: DeckyName, mutateInterval: MutateInterval.nullable().optional() }),
   },
-  'deckies.teardown': { input: z.strictObject({ deckyName: DeckyName }), output: z.strictObject({ lifecycleId: z.uuid() }) },
+  'deckies.teardown': {
+    input: z.strictObject({ deckyName: DeckyName }),
+    output: z.strictObject({ lifecycleId: z.uuid() }),
+  },
   /** Re-sends the recorded config of deckies that are not running: one by name, or every degraded/stopped decky of a host. */
   'deckies.redeploy': {
-    input: z.union([z.strictObject({ deckyName: DeckyName }), z.strictObject({ hostUuid: HostUuid, degradedOnly: z.literal(true) })]),
+    input: z.union([
+      z.strictObject({ deckyName: DeckyName }),
+      z.strictObject({ hostUuid: HostUuid, degradedOnly: z.literal(true) }),
+    ]),
     output: z.strictObject({ lifecycleIds: z.array(z.uuid()), deckies: z.array(z.string()) }),
   },
-  'lifecycle.get': { input: z.strictObject({ ids: z.array(z.uuid()).max(1000) }), output: z.strictObject({ rows: z.array(LifecycleRow) }) },
-  'lifecycle.recent': { input: z.strictObject({ limit: z.number().int().min(1).max(1000).optional() }), output: z.strictObject({ rows: z.array(LifecycleRow) }) },
+  'lifecycle.get': {
+    input: z.strictObject({ ids: z.array(z.uuid()).max(1000) }),
+    output: z.strictObject({ rows: z.array(LifecycleRow) }),
+  },
+  'lifecycle.recent': {
+    input: z.strictObject({ limit: z.number().int().min(1).max(1000).optional() }),
+    output: z.strictObject({ rows: z.array(LifecycleRow) }),
+  },
   'topologies.list': { input: Void, output: z.array(TopologyListItem) },
   'topologies.get': { input: z.strictObject({ topologyId: z.string() }), output: HydratedTopology },
   'topologies.create': { input: TopologyDraft, output: TopologyListItem },
-  'topologies.delete': { input: z.strictObject({ topologyId: z.string() }), output: z.strictObject({ deleted: z.boolean() }) },
-  'topologies.apply': { input: z.strictObject({ topologyId: z.string(), hostUuid: HostUuid }), output: z.strictObject({ versionHash: z.string() }) },
-  'topologies.teardown': { input: z.strictObject({ topologyId: z.string() }), output: z.strictObject({ tornDown: z.boolean() }) },
-  'topologies.state': { input: z.strictObject({ topologyId: z.string() }), output: TopologyState.extend({ expectedHash: z.string() }) },
+  'topologies.delete': {
+    input: z.strictObject({ topologyId: z.string() }),
+    output: z.strictObject({ deleted: z.boolean() }),
+  },
+  'topologies.apply': {
+    input: z.strictObject({ topologyId: z.string(), hostUuid: HostUuid }),
+    output: z.strictObject({ versionHash: z.string() }),
+  },
+  'topologies.teardown': {
+    input: z.strictObject({ topologyId: z.string() }),
+    output: z.strictObject({ tornDown: z.boolean() }),
+  },
+  'topologies.state': {
+    input: z.strictObject({ topologyId: z.string() }),
+    output: TopologyState.extend({ expectedHash: z.string() }),
+  },
   'events.list': {
-    input: z.strictObject({ since: Iso.optional(), limit: z.number().int().min(1).max(5000).optional(), decky: z.string().max(63).optional(), service: ServiceNameSchema.optional() }),
+    input: z.strictObject({
+      since: Iso.optional(),
+      limit: z.number().int().min(1).max(5000).optional(),
+      decky: z.string().max(63).optional(),
+      service: ServiceNameSchema.optional(),
+    }),
     output: z.strictObject({ events: z.array(AttackerEvent), total: z.number().int() }),
   },
   'catalog.get': {
     input: Void,
     output: z.strictObject({
-      services: z.array(z.strictObject({ name: z.string(), label: z.string(), ports: z.array(z.string()), personaKeys: z.array(z.string()) })),
-      archetypes: z.array(z.strictObject({ name: z.string(), label: z.string(), services: z.array(z.string()), nmapOs: z.string() })),
+      services: z.array(
+        z.strictObject({
+          name: z.string(),
+          label: z.string(),
+          ports: z.array(z.string()),
+          personaKeys: z.array(z.string()),
+        }),
+      ),
+      archetypes: z.array(
+        z.strictObject({ name: z.string(), label: z.string(), services: z.array(z.string()), nmapOs: z.string() }),
+      ),
       distros: z.array(z.strictObject({ name: z.string(), label: z.string() })),
     }),
   },
   'settings.get': { input: Void, output: SettingsView },
   'alerts.get': {
     input: Void,
-    output: z.strictObject({ rules: z.array(AlertRule), channels: z.array(WebhookChannel), status: z.record(z.string(), ChannelStatus) }),
+    output: z.strictObject({
+      rules: z.array(AlertRule),
+      channels: z.array(WebhookChannel),
+      status: z.record(z.string(), ChannelStatus),
+    }),
   },
   'alerts.configure': {
-    input: z.strictObject({ rules: z.array(AlertRule).max(16).optional(), channels: z.array(WebhookChannel).max(16).optional() }),
+    input: z.strictObject({
+      rules: z.array(AlertRule).max(16).optional(),
+      channels: z.array(WebhookChannel).max(16).optional(),
+    }),
     output: z.strictObject({ saved: z.literal(true) }),
   },
-  'alerts.test': { input: z.strictObject({ channelId: z.string().min(1).max(64) }), output: z.strictObject({ ok: z.boolean(), error: z.string().nullable() }) },
+  'alerts.test': {
+    input: z.strictObject({ channelId: z.string().min(1).max(64) }),
+    output: z.strictObject({ ok: z.boolean(), error: z.string().nullable() }),
+  },
   'incidents.list': {
-    input: z.strictObject({ state: z.enum(incidentStates).optional(), limit: z.number().int().min(1).max(5000).optional() }),
+    input: z.strictObject({
+      state: z.enum(incidentStates).optional(),
+      limit: z.number().int().min(1).max(5000).optional(),
+    }),
     output: z.strictObject({ incidents: z.array(Incident) }),
   },
-  'incidents.update': { input: z.strictObject({ id: z.uuid(), state: z.enum(['acknowledged', 'closed']) }), output: Incident },
-  'settings.setMutateInterval': { input: z.strictObject({ mutateInterval: MutateInterval.nullable() }), output: SettingsView },
+  'incidents.update': {
+    input: z.strictObject({ id: z.uuid(), state: z.enum(['acknowledged', 'closed']) }),
+    output: Incident,
+  },
+  'settings.setMutateInterval': {
+    input: z.strictObject({ mutateInterval: MutateInterval.nullable() }),
+    output: SettingsView,
+  },
   'settings.update': { input: z.strictObject({ closeToTray: z.boolean() }), output: SettingsView },
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 

@@ -12,7 +12,9 @@ const levels = { debug: 10, info: 20, warn: 30, error: 40, critical: 50 } as con
 export type LogLevel = keyof typeof levels;
 
 /** JSON lines on stderr at or above `level` (DECNET_LOG_LEVEL). */
-export function createLogger(opts: { level?: LogLevel; bindings?: Record<string, unknown>; write?: (line: string) => void } = {}): Logger {
+export function createLogger(
+  opts: { level?: LogLevel; bindings?: Record<string, unknown>; write?: (line: string) => void } = {},
+): Logger {
   const min = levels[opts.level ?? 'info'];
   const write = opts.write ?? ((line: string) => process.stderr.write(line + '\n'));
   const bindings = opts.bindings ?? {};

@@ -20,7 +20,12 @@ export const TLS_MIN_VERSION = 'TLSv1.2';
 export type TlsIdentity = Readonly<{ caPem: string; certPem: string; keyPem: string }>;
 
 /** What a peer certificate says about its holder. */
-export type PeerIdentity = Readonly<{ role: Role | null; hostUuid: string | null; fingerprint: string; cn: string | null }>;
+export type PeerIdentity = Readonly<{
+  role: Role | null;
+  hostUuid: string | null;
+  fingerprint: string;
+  cn: string | null;
+}>;
 
 /** The pinned certificate of `host` is not the one it presented: a security event, not a network error. */
 export class FingerprintMismatchError extends AppError {
@@ -52,8 +57,11 @@ export function fingerprintOfPem(pem: string): string {
 
 /** Reads role, host uuid and CN out of a certificate (PEM or DER). */
 export function certIdentity(cert: string | Uint8Array | X509Certificate): PeerIdentity {
-  const x = cert instanceof X509Certificate ? cert : new X509Certificate(typeof cert === 'string' ? cert : Buffer.from(cert));
-  const uris = sanEntries(x.subjectAltName).filter(([kind]) => kind === 'URI').map(([, v]) => v);
+  const x =
+    cert instanceof X509Certificate ? cert : new X509Certificate(typeof cert === 'string' ? cert : Buffer.from(cert));
+  const uris = sanEntries(x.subjectAltName)
+    .filter(([kind]) => kind === 'URI')
+    .map(([, v]) => v);
   const roleUri = uris.find((u) => u.startsWith(ROLE_URI_PREFIX))?.slice(ROLE_URI_PREFIX.length);
   const hostUri = uris.find((u) => u.startsWith(HOST_URI_PREFIX))?.slice(HOST_URI_PREFIX.length);
   const cn = /(?:^|\n)CN=([^\n]*)/.exec(x.subject)?.[1] ?? null;
@@ -129,16 +137,26 @@ export function clientTlsOptions(opts: ClientTlsOptions): ConnectionOptions {
 function checkServer(opts: ClientTlsOptions, host: string, cert: PeerCertificate): Error | undefined {
   const name = opts.peerName ?? host;
   const actual = cert.raw ? fingerprintOfDer(cert.raw) : '';
-  if (opts.pin !== undefined && actual !== opts.pin.toLowerCase()) return new FingerprintMismatchError(name, opts.pin, actual);
+  if (opts.pin !== undefined && actual !== opts.pin.toLowerCase())
+    return new FingerprintMismatchError(name, opts.pin, actual);
   if (opts.verifyHostname) {
     const err = defaultCheckServerIdentity(host, cert);
     // A TLS verification failure, not a refusal by the peer: reported like any failed connection.
-    if (err) return new AppError('AGENT_UNREACHABLE', `certificate of ${name} does not name ${host}: ${err.message}`, undefined, { cause: err });
+    if (err)
+      return new AppError(
+        'AGENT_UNREACHABLE',
+        `certificate of ${name} does not name ${host}: ${err.message}`,
+        undefined,
+        { cause: err },
+      );
   }
   if (opts.requireRole) {
     const role = cert.raw ? certIdentity(cert.raw).role : null;
     if (role !== opts.requireRole) {
-      return new AppError('FORBIDDEN', `certificate of ${name} has role ${role ?? 'none'}, expected ${opts.requireRole}`);
+      return new AppError(
+        'FORBIDDEN',
+        `certificate of ${name} has role ${role ?? 'none'}, expected ${opts.requireRole}`,
+      );
     }
   }
   return undefined;

@@ -8,7 +8,9 @@ export const SWARM_DEFAULT_PORT = 8770;
 
 /** `DECNET1-<ca sha256 hex>-<secret base64url>`: pins the CA and authorises one enrollment. */
 export const JOIN_TOKEN_PATTERN = /^DECNET1-([0-9a-f]{64})-([A-Za-z0-9_-]{32,128})$/;
-export const JoinToken = z.string().regex(JOIN_TOKEN_PATTERN, 'join token is malformed (expected DECNET1-<ca digest>-<secret>)');
+export const JoinToken = z
+  .string()
+  .regex(JOIN_TOKEN_PATTERN, 'join token is malformed (expected DECNET1-<ca digest>-<secret>)');
 
 export const EnrollRequest = z.strictObject({
   token: JoinToken,
@@ -26,7 +28,12 @@ export const EnrollAnswer = z.strictObject({
 
 /** The master's swarm listener. `enroll` is server-TLS + token; the rest is mTLS, role worker. */
 export const swarmApi = {
-  caCert: route({ method: 'GET', path: '/swarm/ca', input: z.strictObject({}), output: z.strictObject({ caPem: z.string() }) }),
+  caCert: route({
+    method: 'GET',
+    path: '/swarm/ca',
+    input: z.strictObject({}),
+    output: z.strictObject({ caPem: z.string() }),
+  }),
   enroll: route({ method: 'POST', path: '/swarm/enroll', input: EnrollRequest, output: EnrollAnswer }),
   heartbeat: route({
     method: 'POST',

@@ -37,7 +37,8 @@ import {
 
 const CHROMIUM = '/usr/bin/chromium';
 const chromiumAvailable = existsSync(CHROMIUM);
-if (!chromiumAvailable) console.log(`console e2e: ${CHROMIUM} not found (apt-get install -y chromium): browser journey skipped`);
+if (!chromiumAvailable)
+  console.log(`console e2e: ${CHROMIUM} not found (apt-get install -y chromium): browser journey skipped`);
 
 const PASSWORD = 'e2e-console-password';
 const SSH_PASSWORD = 'e2e-Hunter2';
@@ -72,16 +73,31 @@ describe.skipIf(!chromiumAvailable)('console in the browser (headless master, re
     agentPort = await freePort();
     // Started as an operator would: without the test runner's VITEST/NODE_ENV, so the real
     // public-binding check runs and its verdict shows on the Settings page.
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => !k.startsWith('VITEST') && !(k === 'NODE_ENV' && v === 'test')));
-    master = startProc(process.execPath, [MASTER_CLI, 'serve', '--data', join(tmp.dir, 'console-data'), '--api-port', String(apiPort), '--swarm-port', String(swarmPort)], {
-      ...env,
-      DECNET_API_HOST: '127.0.0.1',
-      DECNET_SWARM_HOST: '127.0.0.1',
-      DECNET_HEARTBEAT_INTERVAL_S: '1',
-      DECNET_ADMIN_PASSWORD: PASSWORD,
-      DECNET_AGENT_PORT: String(agentPort),
-      DECNET_LOG_LEVEL: 'info',
-    });
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(([k, v]) => !k.startsWith('VITEST') && !(k === 'NODE_ENV' && v === 'test')),
+    );
+    master = startProc(
+      process.execPath,
+      [
+        MASTER_CLI,
+        'serve',
+        '--data',
+        join(tmp.dir, 'console-data'),
+        '--api-port',
+        String(apiPort),
+        '--swarm-port',
+        String(swarmPort),
+      ],
+      {
+        ...env,
+        DECNET_API_HOST: '127.0.0.1',
+        DECNET_SWARM_HOST: '127.0.0.1',
+        DECNET_HEARTBEAT_INTERVAL_S: '1',
+        DECNET_ADMIN_PASSWORD: PASSWORD,
+        DECNET_AGENT_PORT: String(agentPort),
+        DECNET_LOG_LEVEL: 'info',
+      },
+    );
     consoleUrl = await eventually(
       () => {
         if (!master!.alive()) throw new Error(`decnet-master exited:\n${master!.output()}`);
@@ -93,7 +109,15 @@ describe.skipIf(!chromiumAvailable)('console in the browser (headless master, re
 
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
     });
     ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
     // The page may talk to the console on 127.0.0.1 and nothing else.
@@ -136,19 +160,32 @@ describe.skipIf(!chromiumAvailable)('console in the browser (headless master, re
   it('enrolls a worker with the join command the page shows, runs it, and sees it come online', async () => {
     try {
       const { command, hostUuid } = await enrollThroughWizard(page, WORKER, workerIp);
-      expect(command).toMatch(new RegExp(`^decnet-agent enroll --master https://127\\.0\\.0\\.1:${swarmPort} --token DECNET1-[0-9a-f]{64}-\\S+ --name ${WORKER} --address ${workerIp.replace(/\./g, '\\.')}$`));
+      expect(command).toMatch(
+        new RegExp(
+          `^decnet-agent enroll --master https://127\\.0\\.0\\.1:${swarmPort} --token DECNET1-[0-9a-f]{64}-\\S+ --name ${WORKER} --address ${workerIp.replace(/\./g, '\\.')}$`,
+        ),
+      );
       await screenshot(page, 'hosts-enroll');
       const identityDir = join(installRoot, 'etc/decnet/agent');
       const enrolled = await runJoinCommand(command, identityDir);
       expect(enrolled).toContain(`enrolled as ${WORKER} (host ${hostUuid})`);
       await dialog(page, 'Enroll host').getByRole('button', { name: 'Done' }).click();
 
-      worker = runAgent({ identityDir, stateDir: join(installRoot, 'var/lib/decnet'), ip: workerIp, port: agentPort, installRoot });
+      worker = runAgent({
+        identityDir,
+        stateDir: join(installRoot, 'var/lib/decnet'),
+        ip: workerIp,
+        port: agentPort,
+        installRoot,
+      });
       await waitHostState(page, WORKER, 'online', 40_000);
       const row = hostRow(page, WORKER);
       await row.getByText(`${workerIp}:${agentPort}`).waitFor();
       await row.getByRole('button', { name: 'Check' }).click();
-      await row.getByRole('status').getByText(/^Reachable · agent /).waitFor();
+      await row
+        .getByRole('status')
+        .getByText(/^Reachable · agent /)
+        .waitFor();
       await waitHostState(page, 'local-agent', 'online');
       await page.getByText('2 online').waitFor();
       await screenshot(page, 'hosts');
@@ -160,7 +197,14 @@ describe.skipIf(!chromiumAvailable)('console in the browser (headless master, re
   it('deploys 3 deckies (ssh + http) to the worker with the wizard; every row reaches succeeded', async () => {
     try {
       await goTo(page, 'Deckies');
-      const res = await deployThroughWizard(page, { hostName: WORKER, count: 3, services: ['SSH', 'HTTP'], prefix: PREFIX, sshPassword: SSH_PASSWORD, shot: 'deckies-deploy-progress' });
+      const res = await deployThroughWizard(page, {
+        hostName: WORKER,
+        count: 3,
+        services: ['SSH', 'HTTP'],
+        prefix: PREFIX,
+        sshPassword: SSH_PASSWORD,
+        shot: 'deckies-deploy-progress',
+      });
       deckies = res.names;
       // The screenshot was taken right after Deploy: log what it caught (pending/running, or already done).
       console.log(`deploy wizard screenshot caught rows: ${res.statusesAtScreenshot.join(', ')}`);
@@ -180,7 +224,13 @@ describe.skipIf(!chromiumAvailable)('console in the browser (headless master, re
   it('mutates one decky: dry-run preview before/after, apply, succeeded, service reachable', async () => {
     try {
       const target = deckies[1]!;
-      await mutateThroughDialog(page, { decky: target, add: 'Telnet', addName: 'telnet', before: ['ssh', 'http'], shot: 'deckies-mutate-preview' });
+      await mutateThroughDialog(page, {
+        decky: target,
+        add: 'Telnet',
+        addName: 'telnet',
+        before: ['ssh', 'http'],
+        shot: 'deckies-mutate-preview',
+      });
       const ip = await deckyIp(page, target);
       // The new service really listens: telnetd opens with IAC option negotiation on port 23.
       const first = await new Promise<Buffer>((resolve, reject) => {

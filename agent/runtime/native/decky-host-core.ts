@@ -54,7 +54,15 @@ export async function startDecky(msg: StartMessage, opts: StartDeckyOptions): Pr
           capture: (i) => {
             // A capture must never throw back into a protocol handler.
             try {
-              opts.emit({ id: randomUUID(), ts: new Date().toISOString(), decky: decky.name, service, src: i.src.slice(0, 64), kind: i.kind, data: i.data });
+              opts.emit({
+                id: randomUUID(),
+                ts: new Date().toISOString(),
+                decky: decky.name,
+                service,
+                src: i.src.slice(0, 64),
+                kind: i.kind,
+                data: i.data,
+              });
             } catch (err) {
               log.error('event emit failed', { err });
             }
@@ -74,7 +82,8 @@ export async function startDecky(msg: StartMessage, opts: StartDeckyOptions): Pr
   let stopping: Promise<void> | null = null;
   const stop = () =>
     (stopping ??= Promise.allSettled([...running.values()].map((s) => s.close())).then((results) => {
-      for (const r of results) if (r.status === 'rejected') opts.log.warn('service close failed', { err: r.reason as unknown });
+      for (const r of results)
+        if (r.status === 'rejected') opts.log.warn('service close failed', { err: r.reason as unknown });
     }));
   return { ready, stop };
 }

@@ -42,7 +42,10 @@ export const StartMessage = z.strictObject({
   dataDir: z.string().min(1),
   portMap: PortMap.optional(),
   /** The decky's network namespace (macvlan/ipvlan drivers): its sockets are created there by a binder. */
-  netns: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'netns must be a namespace name').optional(),
+  netns: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'netns must be a namespace name')
+    .optional(),
 });
 export type StartMessage = z.output<typeof StartMessage>;
 export type StartMessageInput = z.input<typeof StartMessage>;

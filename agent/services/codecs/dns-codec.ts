@@ -2,7 +2,19 @@
  * DNS message encoding (RFC 1035) shared by the DNS, LLMNR (RFC 4795) and mDNS (RFC 6762)
  * honeypots. Parsing is bounded: at most 4 questions, 255-byte names, 16 compression hops.
  */
-export const rrType = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, TXT: 16, AAAA: 28, SRV: 33, OPT: 41, ANY: 255 } as const;
+export const rrType = {
+  A: 1,
+  NS: 2,
+  CNAME: 5,
+  SOA: 6,
+  PTR: 12,
+  MX: 15,
+  TXT: 16,
+  AAAA: 28,
+  SRV: 33,
+  OPT: 41,
+  ANY: 255,
+} as const;
 export const rrClass = { IN: 1, CH: 3 } as const;
 export const rcode = { noError: 0, formErr: 1, servFail: 2, nxDomain: 3, notImp: 4, refused: 5 } as const;
 
@@ -14,7 +26,15 @@ export function typeName(t: number): string {
 export class DnsError extends Error {}
 
 export type Question = Readonly<{ name: string; type: number; qclass: number }>;
-export type DnsQuery = Readonly<{ id: number; flags: number; opcode: number; rd: boolean; qr: boolean; questions: Question[]; counts: readonly number[] }>;
+export type DnsQuery = Readonly<{
+  id: number;
+  flags: number;
+  opcode: number;
+  rd: boolean;
+  qr: boolean;
+  questions: Question[];
+  counts: readonly number[];
+}>;
 
 export const dnsLimits = { maxQuestions: 4, maxNameBytes: 255, maxPointerHops: 16 } as const;
 
@@ -73,14 +93,20 @@ export function parseQuery(msg: Buffer): DnsQuery {
 
 export function encodeName(name: string): Buffer {
   const parts = name.split('.').filter((l) => l.length > 0);
-  return Buffer.concat([...parts.map((l) => Buffer.concat([Buffer.from([Math.min(l.length, 63)]), Buffer.from(l.slice(0, 63), 'latin1')])), Buffer.from([0])]);
+  return Buffer.concat([
+    ...parts.map((l) => Buffer.concat([Buffer.from([Math.min(l.length, 63)]), Buffer.from(l.slice(0, 63), 'latin1')])),
+    Buffer.from([0]),
+  ]);
 }
 
 export type ResourceRecord = Readonly<{ name: string; type: number; rrclass: number; ttl: number; data: Buffer }>;
 
 /** `pointTo`: a name (the first question's) that is written as a pointer to offset 12, as BIND does. */
 export function encodeRr(rr: ResourceRecord, pointTo?: string): Buffer {
-  const name = pointTo !== undefined && rr.name.toLowerCase() === pointTo.toLowerCase() ? Buffer.from([0xc0, 0x0c]) : encodeName(rr.name);
+  const name =
+    pointTo !== undefined && rr.name.toLowerCase() === pointTo.toLowerCase()
+      ? Buffer.from([0xc0, 0x0c])
+      : encodeName(rr.name);
   const h = Buffer.alloc(10);
   h.writeUInt16BE(rr.type, 0);
   h.writeUInt16BE(rr.rrclass, 2);
@@ -127,5 +153,10 @@ export function encodeResponse(r: ResponseInput): Buffer {
     return Buffer.concat([encodeName(q.name), t]);
   });
   const first = r.questions[0]?.name;
-  return Buffer.concat([h, ...qs, ...(r.answers ?? []).map((rr) => encodeRr(rr, first)), ...(r.authority ?? []).map((rr) => encodeRr(rr, first))]);
+  return Buffer.concat([
+    h,
+    ...qs,
+    ...(r.answers ?? []).map((rr) => encodeRr(rr, first)),
+    ...(r.authority ?? []).map((rr) => encodeRr(rr, first)),
+  ]);
 }

@@ -27,12 +27,29 @@ export const ntlmFlags = {
 
 /** Flags a Windows server offers; the answer is these ANDed with what the client asked for. */
 const serverFlags =
-  ntlmFlags.unicode | ntlmFlags.requestTarget | ntlmFlags.sign | ntlmFlags.seal | ntlmFlags.ntlm | ntlmFlags.alwaysSign |
-  ntlmFlags.extendedSessionSecurity | ntlmFlags.version | ntlmFlags.n128 | ntlmFlags.keyExchange | ntlmFlags.n56;
+  ntlmFlags.unicode |
+  ntlmFlags.requestTarget |
+  ntlmFlags.sign |
+  ntlmFlags.seal |
+  ntlmFlags.ntlm |
+  ntlmFlags.alwaysSign |
+  ntlmFlags.extendedSessionSecurity |
+  ntlmFlags.version |
+  ntlmFlags.n128 |
+  ntlmFlags.keyExchange |
+  ntlmFlags.n56;
 
 export type NtlmMessage =
   | { type: 1; flags: number; domain: string; workstation: string }
-  | { type: 3; flags: number; domain: string; username: string; workstation: string; lmResponse: Buffer; ntResponse: Buffer };
+  | {
+      type: 3;
+      flags: number;
+      domain: string;
+      username: string;
+      workstation: string;
+      lmResponse: Buffer;
+      ntResponse: Buffer;
+    };
 
 export class NtlmError extends Error {}
 
@@ -97,7 +114,11 @@ export type NtlmIdentity = Readonly<{
 }>;
 
 /** Persona `domain` (`CORP` or `corp.example.com`, empty for a workgroup) → NetBIOS and DNS names. */
-export function ntlmIdentity(hostname: string, domainSetting: string, version: readonly [number, number, number]): NtlmIdentity {
+export function ntlmIdentity(
+  hostname: string,
+  domainSetting: string,
+  version: readonly [number, number, number],
+): NtlmIdentity {
   const host = hostname.split('.')[0] ?? hostname;
   const computer = host.toUpperCase().slice(0, 15);
   const d = domainSetting.trim();
@@ -141,7 +162,11 @@ export function buildChallenge(id: NtlmIdentity, clientFlags: number, challenge:
     avPair(0, Buffer.alloc(0)),
   ]);
   const flags =
-    ((clientFlags || serverFlags) & serverFlags) | ntlmFlags.unicode | ntlmFlags.ntlm | ntlmFlags.targetInfo | ntlmFlags.version |
+    ((clientFlags || serverFlags) & serverFlags) |
+    ntlmFlags.unicode |
+    ntlmFlags.ntlm |
+    ntlmFlags.targetInfo |
+    ntlmFlags.version |
     (workgroup ? ntlmFlags.targetTypeServer : ntlmFlags.targetTypeDomain);
   const head = Buffer.alloc(56);
   SIGNATURE.copy(head, 0);

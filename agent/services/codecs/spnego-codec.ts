@@ -24,5 +24,12 @@ export function negTokenInit(withKerberos: boolean): Buffer {
 
 /** NegTokenResp: accept-incomplete carrying the NTLMSSP CHALLENGE. */
 export function negTokenRespChallenge(ntlmChallenge: Buffer): Buffer {
-  return tlv(0xa1, der.seq(der.ctx(0, tlv(0x0a, Buffer.from([1]))), der.ctx(1, der.oid(mechOids.ntlmssp)), der.ctx(2, der.octets(ntlmChallenge))));
+  return tlv(
+    0xa1,
+    der.seq(
+      der.ctx(0, tlv(0x0a, Buffer.from([1]))),
+      der.ctx(1, der.oid(mechOids.ntlmssp)),
+      der.ctx(2, der.octets(ntlmChallenge)),
+    ),
+  );
 }

@@ -20,7 +20,8 @@ export class Binary {
   ) {}
 }
 
-export type BsonValue = number | string | boolean | null | undefined | Date | Buffer | ObjectId | Int64 | Binary | BsonDoc | BsonValue[];
+export type BsonValue =
+  number | string | boolean | null | undefined | Date | Buffer | ObjectId | Int64 | Binary | BsonDoc | BsonValue[];
 export type BsonDoc = Map<string, BsonValue>;
 
 export function decodeBson(buf: Buffer): BsonDoc {

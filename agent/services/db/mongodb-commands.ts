@@ -11,7 +11,16 @@ import { Binary, bsonString, Int64, ObjectId, type BsonDoc, type BsonValue } fro
 /** maxWireVersion per release series. */
 function wireVersion(version: string): number {
   const [maj = 6, min = 0] = version.split('.').map((x) => Number.parseInt(x, 10));
-  const table: Record<string, number> = { '3.6': 6, '4.0': 7, '4.2': 8, '4.4': 9, '5.0': 13, '6.0': 17, '7.0': 21, '8.0': 25 };
+  const table: Record<string, number> = {
+    '3.6': 6,
+    '4.0': 7,
+    '4.2': 8,
+    '4.4': 9,
+    '5.0': 13,
+    '6.0': 17,
+    '7.0': 21,
+    '8.0': 25,
+  };
   return table[`${maj}.${min}`] ?? (maj >= 8 ? 25 : maj >= 7 ? 21 : 17);
 }
 
@@ -37,19 +46,40 @@ export type MongoOutcome = {
   auth?: Record<string, unknown>;
 };
 
-const publicCommands = new Set(['hello', 'isMaster', 'ismaster', 'buildInfo', 'buildinfo', 'ping', 'saslStart', 'saslContinue', 'authenticate', 'logout', 'whatsmyuri', 'connectionStatus', 'endSessions', 'getnonce']);
+const publicCommands = new Set([
+  'hello',
+  'isMaster',
+  'ismaster',
+  'buildInfo',
+  'buildinfo',
+  'ping',
+  'saslStart',
+  'saslContinue',
+  'authenticate',
+  'logout',
+  'whatsmyuri',
+  'connectionStatus',
+  'endSessions',
+  'getnonce',
+]);
 
 /** Commands mongod has (so an unauthenticated call is "Unauthorized", not "no such command"). */
 const knownCommands = new Set(
-  ('listDatabases serverStatus getLog find insert update delete aggregate listCollections count drop dropDatabase createUser ' +
+  (
+    'listDatabases serverStatus getLog find insert update delete aggregate listCollections count drop dropDatabase createUser ' +
     'updateUser dropUser usersInfo rolesInfo getCmdLineOpts hostInfo currentOp killOp shutdown replSetGetStatus getParameter ' +
     'setParameter dbStats collStats create createIndexes listIndexes top distinct getMore killCursors explain mapReduce ' +
     'findAndModify profile fsync compact validate renameCollection grantRolesToUser listCommands getLastError getMoreCount ' +
-    'serverStatus features dataSize filemd5 replSetInitiate getShardVersion isdbgrid dbHash logRotate')
-    .split(' '),
+    'serverStatus features dataSize filemd5 replSetInitiate getShardVersion isdbgrid dbHash logRotate'
+  ).split(' '),
 );
 
-const unauthorized = (cmd: string) => ({ ok: 0, errmsg: `command ${cmd} requires authentication`, code: 13, codeName: 'Unauthorized' });
+const unauthorized = (cmd: string) => ({
+  ok: 0,
+  errmsg: `command ${cmd} requires authentication`,
+  code: 13,
+  codeName: 'Unauthorized',
+});
 const authFailed = { ok: 0, errmsg: 'Authentication failed.', code: 18, codeName: 'AuthenticationFailed' };
 
 function handshake(cmd: string, doc: BsonDoc, env: MongoEnv): Record<string, unknown> {
@@ -90,7 +120,8 @@ function buildInfo(env: MongoEnv): Record<string, unknown> {
       distmod: t.distmod,
       distarch: 'x86_64',
       cc: '/opt/mongodbtoolchain/v4/bin/gcc: gcc (GCC) 11.3.0',
-      ccflags: '-Werror -include mongo/platform/basic.h -ffp-contract=off -fasynchronous-unwind-tables -g2 -Wall -fno-omit-frame-pointer',
+      ccflags:
+        '-Werror -include mongo/platform/basic.h -ffp-contract=off -fasynchronous-unwind-tables -g2 -Wall -fno-omit-frame-pointer',
       cxx: '/opt/mongodbtoolchain/v4/bin/g++: g++ (GCC) 11.3.0',
       linkflags: '-Wl,--fatal-warnings -pthread -Wl,-z,now -fuse-ld=gold -fstack-protector-strong -Wl,--no-threads',
       target_arch: 'x86_64',
@@ -119,13 +150,26 @@ function saslStart(doc: BsonDoc, db: string, convo: MongoConvo): MongoOutcome {
   if (mechanism === 'PLAIN') {
     const [, user = '', password = ''] = text.split('\0');
     return {
-      reply: { ok: 0, errmsg: 'Received authentication for mechanism PLAIN which is not enabled', code: 334, codeName: 'MechanismUnavailable' },
+      reply: {
+        ok: 0,
+        errmsg: 'Received authentication for mechanism PLAIN which is not enabled',
+        code: 334,
+        codeName: 'MechanismUnavailable',
+      },
       auth: { method: 'PLAIN', username: user, password, db },
     };
   }
   const m = /(?:^|,)n=([^,]*),r=([^,]*)/.exec(text);
   if (!mechanism.startsWith('SCRAM-SHA-') || !m) {
-    return { reply: { ok: 0, errmsg: `Received authentication for mechanism ${mechanism} which is unknown or not enabled`, code: 334, codeName: 'MechanismUnavailable' }, auth: { method: mechanism, username: null, db } };
+    return {
+      reply: {
+        ok: 0,
+        errmsg: `Received authentication for mechanism ${mechanism} which is unknown or not enabled`,
+        code: 334,
+        codeName: 'MechanismUnavailable',
+      },
+      auth: { method: mechanism, username: null, db },
+    };
   }
   convo.user = unescapeScram(m[1]!);
   convo.clientNonce = m[2]!;
@@ -141,7 +185,9 @@ export function mongoExecute(doc: BsonDoc, db: string, env: MongoEnv, convo: Mon
   const cmd = doc.keys().next().value ?? '';
   if (!publicCommands.has(cmd)) {
     if (knownCommands.has(cmd)) return { reply: unauthorized(cmd) };
-    return { reply: { ok: 0, errmsg: `no such command: '${cmd.slice(0, 64)}'`, code: 59, codeName: 'CommandNotFound' } };
+    return {
+      reply: { ok: 0, errmsg: `no such command: '${cmd.slice(0, 64)}'`, code: 59, codeName: 'CommandNotFound' },
+    };
   }
   switch (cmd) {
     case 'hello':
@@ -170,10 +216,23 @@ export function mongoExecute(doc: BsonDoc, db: string, env: MongoEnv, convo: Mon
     case 'saslContinue': {
       const text = payloadText(doc.get('payload'));
       const proof = /(?:^|,)p=([^,]*)/.exec(text)?.[1] ?? null;
-      return { reply: authFailed, auth: { method: convo.mechanism ?? 'SCRAM', username: convo.user, db, stage: 'client-final', proof, clientFinal: text.slice(0, 512) } };
+      return {
+        reply: authFailed,
+        auth: {
+          method: convo.mechanism ?? 'SCRAM',
+          username: convo.user,
+          db,
+          stage: 'client-final',
+          proof,
+          clientFinal: text.slice(0, 512),
+        },
+      };
     }
     case 'authenticate':
-      return { reply: authFailed, auth: { method: bsonString(doc.get('mechanism'), 'MONGODB-CR'), username: bsonString(doc.get('user')), db } };
+      return {
+        reply: authFailed,
+        auth: { method: bsonString(doc.get('mechanism'), 'MONGODB-CR'), username: bsonString(doc.get('user')), db },
+      };
     default:
       return { reply: { ok: 0, errmsg: `no such command: '${cmd}'`, code: 59, codeName: 'CommandNotFound' } };
   }

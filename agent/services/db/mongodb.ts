@@ -4,7 +4,16 @@ import { distros } from '../../../shared/catalog/distros';
 import { ProtocolError, runBinarySession } from '../kit/binary-session';
 import { bsonString, type BsonDoc, type BsonValue } from './bson-codec';
 import { mongoExecute, newProcessId, type MongoConvo, type MongoEnv } from './mongodb-commands';
-import { mongoLimits, mongoOps, opMsgReply, opReply, parseOpMsg, parseOpQuery, readMongoMessage, type MongoCommand } from './mongodb-codec';
+import {
+  mongoLimits,
+  mongoOps,
+  opMsgReply,
+  opReply,
+  parseOpMsg,
+  parseOpQuery,
+  readMongoMessage,
+  type MongoCommand,
+} from './mongodb-codec';
 import { personaString } from '../kit/persona';
 import { listenTcp, type ConnectionMeta } from '../kit/tcp-listener';
 import type { RunningService, ServiceContext, ServiceModule } from '../kit/types';
@@ -62,7 +71,10 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
       const msg = readMongoMessage(buf);
       if (!msg) return 0;
       if (msg.opCode === -1) {
-        c.capture('request', { type: 'http', line: buf.toString('latin1', 0, Math.min(buf.indexOf(0x0a) >>> 0, 256)).trim() });
+        c.capture('request', {
+          type: 'http',
+          line: buf.toString('latin1', 0, Math.min(buf.indexOf(0x0a) >>> 0, 256)).trim(),
+        });
         c.end(httpHint);
         return msg.size;
       }
@@ -72,7 +84,12 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
       else throw new ProtocolError(`unsupported opcode ${msg.opCode}`);
       const name = command.doc.keys().next().value ?? '';
       const out = mongoExecute(command.doc, command.db, env, convo);
-      c.capture('command', { command: name.slice(0, 64), db: command.db.slice(0, 64), legacy: command.legacy, args: summarise(command.doc) });
+      c.capture('command', {
+        command: name.slice(0, 64),
+        db: command.db.slice(0, 64),
+        legacy: command.legacy,
+        args: summarise(command.doc),
+      });
       if (out.auth) c.capture('auth', out.auth);
       if (command.noReply) return msg.size;
       const reqId = nextRequestId++;
@@ -81,7 +98,13 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
     });
   };
 
-  const listener = await listenTcp({ host: ctx.host, port: ctx.port(27017), capture: ctx.capture, log: ctx.log, onConnection });
+  const listener = await listenTcp({
+    host: ctx.host,
+    port: ctx.port(27017),
+    capture: ctx.capture,
+    log: ctx.log,
+    onConnection,
+  });
   return { bound: [listener.bound], close: listener.close };
 }
 

@@ -81,7 +81,13 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
     });
   };
 
-  const listener = await listenTcp({ host: ctx.host, port: ctx.port(1433), capture: ctx.capture, log: ctx.log, onConnection });
+  const listener = await listenTcp({
+    host: ctx.host,
+    port: ctx.port(1433),
+    capture: ctx.capture,
+    log: ctx.log,
+    onConnection,
+  });
   return { bound: [listener.bound], close: listener.close };
 }
 

@@ -41,10 +41,12 @@ export function readStartupPacket(buf: Buffer): { packet: StartupPacket; size: n
   let n = 0;
   while (o < len) {
     const kEnd = buf.indexOf(0, o);
-    if (kEnd < 0 || kEnd >= len) throw new ProtocolError('invalid startup packet layout: expected terminator as last byte');
+    if (kEnd < 0 || kEnd >= len)
+      throw new ProtocolError('invalid startup packet layout: expected terminator as last byte');
     if (kEnd === o) break;
     const vEnd = buf.indexOf(0, kEnd + 1);
-    if (vEnd < 0 || vEnd >= len) throw new ProtocolError('invalid startup packet layout: expected terminator as last byte');
+    if (vEnd < 0 || vEnd >= len)
+      throw new ProtocolError('invalid startup packet layout: expected terminator as last byte');
     if (++n > pgLimits.maxParams) throw new ProtocolError('too many startup parameters');
     params[buf.toString('utf8', o, kEnd).slice(0, 64)] = buf.toString('utf8', kEnd + 1, vEnd).slice(0, 256);
     o = vEnd + 1;
@@ -76,11 +78,26 @@ export function authRequest(code: number, extra: Buffer = Buffer.alloc(0)): Buff
 
 export const pgAuth = { cleartext: 3, md5: 5 } as const;
 
-export type PgErrorFields = Readonly<{ severity: string; code: string; message: string; file: string; line: number; routine: string }>;
+export type PgErrorFields = Readonly<{
+  severity: string;
+  code: string;
+  message: string;
+  file: string;
+  line: number;
+  routine: string;
+}>;
 
 /** ErrorResponse with the S, V (9.6+), C, M, F, L, R fields a real backend sends. */
 export function errorResponse(f: PgErrorFields): Buffer {
-  const parts = [`S${f.severity}`, `V${f.severity}`, `C${f.code}`, `M${f.message}`, `F${f.file}`, `L${f.line}`, `R${f.routine}`];
+  const parts = [
+    `S${f.severity}`,
+    `V${f.severity}`,
+    `C${f.code}`,
+    `M${f.message}`,
+    `F${f.file}`,
+    `L${f.line}`,
+    `R${f.routine}`,
+  ];
   return message('E', Buffer.concat([...parts.map((p) => Buffer.from(p + '\0', 'utf8')), Buffer.from([0])]));
 }
 
@@ -96,7 +113,16 @@ export function pgMajor(version: string): number {
  * later", which is what a real 16/17 gets too).
  */
 export function unsupportedProtocolSite(major: number): { file: string; line: number } {
-  const lines: Record<number, number> = { 9: 2063, 10: 2099, 11: 2050, 12: 2119, 13: 2133, 14: 2138, 15: 2194, 16: 2226 };
+  const lines: Record<number, number> = {
+    9: 2063,
+    10: 2099,
+    11: 2050,
+    12: 2119,
+    13: 2133,
+    14: 2138,
+    15: 2194,
+    16: 2226,
+  };
   if (major >= 17) return { file: 'backend_startup.c', line: 681 };
   return { file: 'postmaster.c', line: lines[major] ?? 2194 };
 }
@@ -117,5 +143,12 @@ export function unsupportedProtocol(major: number, reqMajor: number, reqMinor: n
 export function passwordFailed(major: number, user: string): Buffer {
   // auth_failed() in auth.c; its line moves a little between releases.
   const line = major >= 16 ? 323 : major >= 14 ? 335 : 333;
-  return errorResponse({ severity: 'FATAL', code: '28P01', message: `password authentication failed for user "${user}"`, file: 'auth.c', line, routine: 'auth_failed' });
+  return errorResponse({
+    severity: 'FATAL',
+    code: '28P01',
+    message: `password authentication failed for user "${user}"`,
+    file: 'auth.c',
+    line,
+    routine: 'auth_failed',
+  });
 }

@@ -73,7 +73,12 @@ export function redisInfoSections(i: RedisInfoInput): Record<string, [string, st
     Server: server,
     Clients: [
       ['connected_clients', i.connectedClients],
-      ...(v7 ? ([['cluster_connections', 0], ['maxclients', 10000]] as [string, number][]) : []),
+      ...(v7
+        ? ([
+            ['cluster_connections', 0],
+            ['maxclients', 10000],
+          ] as [string, number][])
+        : []),
       ['client_recent_max_input_buffer', 20480],
       ['client_recent_max_output_buffer', 0],
       ['blocked_clients', 0],
@@ -131,6 +136,8 @@ export function redisInfoSections(i: RedisInfoInput): Record<string, [string, st
 export function redisInfo(i: RedisInfoInput, section?: string): string {
   const all = redisInfoSections(i);
   const wanted = section ? section.toLowerCase() : 'default';
-  const names = Object.keys(all).filter((n) => wanted === 'default' || wanted === 'all' || wanted === 'everything' || n.toLowerCase() === wanted);
+  const names = Object.keys(all).filter(
+    (n) => wanted === 'default' || wanted === 'all' || wanted === 'everything' || n.toLowerCase() === wanted,
+  );
   return names.map((n) => [`# ${n}`, ...all[n]!.map(([k, v]) => `${k}:${v}`)].join('\r\n') + '\r\n').join('\r\n');
 }

@@ -41,8 +41,22 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
       version,
       password,
       info: (section, keys) =>
-        redisInfo({ version, distro: ctx.decky.distro, deckyName: ctx.decky.name, startedAt, port: 6379, connectedClients: open, keys, totalConnections: connections, totalCommands: commands }, section),
-      clientLine: () => `id=7 addr=${meta.src}:${meta.srcPort} laddr=${ctx.host}:6379 fd=8 age=0 idle=0 flags=N db=0 sub=0 psub=0 multi=-1 qbuf=26 qbuf-free=20448 obl=0 oll=0 omem=0 events=r cmd=client`,
+        redisInfo(
+          {
+            version,
+            distro: ctx.decky.distro,
+            deckyName: ctx.decky.name,
+            startedAt,
+            port: 6379,
+            connectedClients: open,
+            keys,
+            totalConnections: connections,
+            totalCommands: commands,
+          },
+          section,
+        ),
+      clientLine: () =>
+        `id=7 addr=${meta.src}:${meta.srcPort} laddr=${ctx.host}:6379 fd=8 age=0 idle=0 flags=N db=0 sub=0 psub=0 multi=-1 qbuf=26 qbuf-free=20448 obl=0 oll=0 omem=0 events=r cmd=client`,
     };
     const st = newRedisState(env, seedKeys(ctx.decky.name));
 
@@ -60,7 +74,12 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
       }
       const out = redisExecute(req.args, st, env);
       if (out.auth) {
-        c.capture('auth', { method: 'AUTH', username: out.auth.username, password: out.auth.password.slice(0, 256), success: out.auth.success });
+        c.capture('auth', {
+          method: 'AUTH',
+          username: out.auth.username,
+          password: out.auth.password.slice(0, 256),
+          success: out.auth.success,
+        });
       } else {
         c.capture('command', {
           command: verb.slice(0, 32),

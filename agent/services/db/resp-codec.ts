@@ -4,7 +4,12 @@ import { ProtocolError } from '../kit/binary-session';
  * RESP2 request parsing (multibulk and inline) and reply encoding. Bounds are far below Redis's
  * (1M elements, 512 MB bulk) but far above what a client sends to a cache it is probing.
  */
-export const respLimits = { maxArgs: 1024, maxBulk: 512 * 1024, maxInline: 64 * 1024, maxRequest: 1024 * 1024 } as const;
+export const respLimits = {
+  maxArgs: 1024,
+  maxBulk: 512 * 1024,
+  maxInline: 64 * 1024,
+  maxRequest: 1024 * 1024,
+} as const;
 
 /** One request at the front of `buf`: its arguments and size, or null while incomplete. */
 export function readRespRequest(buf: Buffer): { args: Buffer[]; size: number } | null {
@@ -31,7 +36,8 @@ function readMultibulk(buf: Buffer): { args: Buffer[]; size: number } | null {
   const head = readLine(buf, 1);
   if (!head) return null;
   const n = Number(head.text);
-  if (!Number.isInteger(n) || n > respLimits.maxArgs) throw new ProtocolError('Protocol error: invalid multibulk length');
+  if (!Number.isInteger(n) || n > respLimits.maxArgs)
+    throw new ProtocolError('Protocol error: invalid multibulk length');
   let o = head.next;
   const args: Buffer[] = [];
   for (let i = 0; i < n; i++) {
@@ -40,7 +46,8 @@ function readMultibulk(buf: Buffer): { args: Buffer[]; size: number } | null {
     const len = readLine(buf, o + 1);
     if (!len) return null;
     const l = Number(len.text);
-    if (!Number.isInteger(l) || l < 0 || l > respLimits.maxBulk) throw new ProtocolError('Protocol error: invalid bulk length');
+    if (!Number.isInteger(l) || l < 0 || l > respLimits.maxBulk)
+      throw new ProtocolError('Protocol error: invalid bulk length');
     if (buf.length < len.next + l + 2) return null;
     args.push(buf.subarray(len.next, len.next + l));
     o = len.next + l + 2;
@@ -54,7 +61,11 @@ export function splitInline(line: string): string[] {
   const re = /"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g;
   for (let m = re.exec(line); m; m = re.exec(line)) {
     const dq = m[1];
-    out.push(dq !== undefined ? dq.replace(/\\(.)/g, (_s, c: string) => ({ n: '\n', r: '\r', t: '\t' })[c] ?? c) : (m[2] ?? m[3] ?? ''));
+    out.push(
+      dq !== undefined
+        ? dq.replace(/\\(.)/g, (_s, c: string) => ({ n: '\n', r: '\r', t: '\t' })[c] ?? c)
+        : (m[2] ?? m[3] ?? ''),
+    );
     if (out.length > respLimits.maxArgs) throw new ProtocolError('Protocol error: too many inline arguments');
   }
   return out;

@@ -2,7 +2,16 @@ import { ProtocolError } from '../kit/binary-session';
 
 /** TDS 7.x pieces ([MS-TDS]): packet framing, PRELOGIN, LOGIN7 and the error/done tokens. */
 
-export const tdsTypes = { sqlBatch: 0x01, preTds7Login: 0x02, rpc: 0x03, reply: 0x04, attention: 0x06, login7: 0x10, sspi: 0x11, prelogin: 0x12 } as const;
+export const tdsTypes = {
+  sqlBatch: 0x01,
+  preTds7Login: 0x02,
+  rpc: 0x03,
+  reply: 0x04,
+  attention: 0x06,
+  login7: 0x10,
+  sspi: 0x11,
+  prelogin: 0x12,
+} as const;
 
 /** A LOGIN7 fits in one 4 KiB packet; the few that span packets are still far under 64 KiB. */
 export const tdsLimits = { maxPacket: 32_768, maxMessage: 65_536 } as const;
@@ -26,7 +35,16 @@ export function tdsPacket(type: number, payload: Buffer, packetId = 1): Buffer {
   return Buffer.concat([head, payload]);
 }
 
-export const preloginOptions = { version: 0, encryption: 1, instOpt: 2, threadId: 3, mars: 4, traceId: 5, fedAuthRequired: 6, terminator: 0xff } as const;
+export const preloginOptions = {
+  version: 0,
+  encryption: 1,
+  instOpt: 2,
+  threadId: 3,
+  mars: 4,
+  traceId: 5,
+  fedAuthRequired: 6,
+  terminator: 0xff,
+} as const;
 export const encryptNotSup = 0x02;
 
 /** Option tokens of a PRELOGIN payload, by token number. */

@@ -10,10 +10,20 @@ import type { RunningService, ServiceContext, ServiceModule } from '../kit/types
  * and a per-connection command cap.
  */
 /** `failedLoginDelayMs`: vsftpd's delay_failed_login (1 s) before "530 Login incorrect." */
-export const ftpLimits = { maxLineBytes: 512, idleMs: 300_000, maxCommands: 200, maxLoginFails: 3, failedLoginDelayMs: 1_000 } as const;
+export const ftpLimits = {
+  maxLineBytes: 512,
+  idleMs: 300_000,
+  maxCommands: 200,
+  maxLoginFails: 3,
+  failedLoginDelayMs: 1_000,
+} as const;
 
 /** vsftpd's verbs: these get "530 Please login" before login; anything else is "500 Unknown command." */
-const knownVerbs = new Set('ABOR ACCT ALLO APPE AUTH CDUP CWD DELE EPRT EPSV FEAT HELP LIST MDTM MKD MLSD MODE NLST NOOP OPTS PASS PASV PBSZ PORT PROT PWD QUIT REIN REST RETR RMD RNFR RNTO SITE SIZE SMNT STAT STOR STOU STRU SYST TYPE USER XCUP XCWD XMKD XPWD XRMD'.split(' '));
+const knownVerbs = new Set(
+  'ABOR ACCT ALLO APPE AUTH CDUP CWD DELE EPRT EPSV FEAT HELP LIST MDTM MKD MLSD MODE NLST NOOP OPTS PASS PASV PBSZ PORT PROT PWD QUIT REIN REST RETR RMD RNFR RNTO SITE SIZE SMNT STAT STOR STOU STRU SYST TYPE USER XCUP XCWD XMKD XPWD XRMD'.split(
+    ' ',
+  ),
+);
 
 const feat = '211-Features:\r\n EPRT\r\n EPSV\r\n MDTM\r\n PASV\r\n REST STREAM\r\n SIZE\r\n TVFS\r\n UTF8\r\n211 End';
 
@@ -35,7 +45,11 @@ export type FtpSessionState = {
  * The protocol state machine, separate from the socket so that it can be unit tested: given one
  * command line, what to answer and whether to hang up. `onAuth` sees every PASS.
  */
-export function ftpAnswer(line: string, st: FtpSessionState, opts: { anonymous: boolean; onAuth: (user: string, password: string, ok: boolean) => void }): FtpReply {
+export function ftpAnswer(
+  line: string,
+  st: FtpSessionState,
+  opts: { anonymous: boolean; onAuth: (user: string, password: string, ok: boolean) => void },
+): FtpReply {
   const space = line.indexOf(' ');
   const verb = (space < 0 ? line : line.slice(0, space)).toUpperCase();
   const arg = space < 0 ? '' : line.slice(space + 1);
@@ -54,7 +68,7 @@ export function ftpAnswer(line: string, st: FtpSessionState, opts: { anonymous: 
     case 'OPTS':
       return say(/^utf8 on$/i.test(arg.trim()) ? '200 Always in UTF8 mode.' : '501 Option not understood.');
     case 'USER':
-      if (st.loggedIn) return say('530 Can\'t change to another user.');
+      if (st.loggedIn) return say("530 Can't change to another user.");
       st.user = arg.slice(0, 256);
       return say('331 Please specify the password.');
     case 'PASS': {
@@ -82,7 +96,9 @@ export function ftpAnswer(line: string, st: FtpSessionState, opts: { anonymous: 
     case 'XCWD':
     case 'CDUP':
     case 'XCUP':
-      return arg === '' || arg === '/' || verb.endsWith('UP') ? say('250 Directory successfully changed.') : say('550 Failed to change directory.');
+      return arg === '' || arg === '/' || verb.endsWith('UP')
+        ? say('250 Directory successfully changed.')
+        : say('550 Failed to change directory.');
     case 'TYPE':
       return say(/^i/i.test(arg) ? '200 Switching to Binary mode.' : '200 Switching to ASCII mode.');
     case 'LIST':
@@ -126,14 +142,24 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
         if (socket.destroyed || !socket.writable) return;
         commands += 1;
         if (commands > ftpLimits.maxCommands) {
-          ctx.capture({ src, kind: 'malformed', data: { session, reason: `more than ${ftpLimits.maxCommands} commands` } });
+          ctx.capture({
+            src,
+            kind: 'malformed',
+            data: { session, reason: `more than ${ftpLimits.maxCommands} commands` },
+          });
           return hangUp('421 Too many commands, closing control connection.');
         }
         const verb = line.split(' ', 1)[0]?.toUpperCase() ?? '';
-        if (verb !== 'PASS' && verb !== '') ctx.capture({ src, kind: 'command', data: { session, verb: verb.slice(0, 16), arg: line.slice(verb.length + 1, verb.length + 1 + 256) } });
+        if (verb !== 'PASS' && verb !== '')
+          ctx.capture({
+            src,
+            kind: 'command',
+            data: { session, verb: verb.slice(0, 16), arg: line.slice(verb.length + 1, verb.length + 1 + 256) },
+          });
         const answer = ftpAnswer(line, st, {
           anonymous,
-          onAuth: (username, password, ok) => ctx.capture({ src, kind: 'auth', data: { session, method: 'password', username, password, success: ok } }),
+          onAuth: (username, password, ok) =>
+            ctx.capture({ src, kind: 'auth', data: { session, method: 'password', username, password, success: ok } }),
         });
         const reply = answer.reply;
         if (reply?.startsWith('530 Login incorrect')) {
@@ -157,13 +183,23 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
       queue.push(...got.slice(0, Math.max(0, ftpLimits.maxCommands + 1 - queue.length)));
       drain();
       if (overflow) {
-        ctx.capture({ src, kind: 'malformed', data: { session, reason: `command line longer than ${ftpLimits.maxLineBytes} bytes` } });
+        ctx.capture({
+          src,
+          kind: 'malformed',
+          data: { session, reason: `command line longer than ${ftpLimits.maxLineBytes} bytes` },
+        });
         hangUp('500 Input line too long.');
       }
     });
   };
 
-  const listener = await listenTcp({ host: ctx.host, port: ctx.port(21), capture: ctx.capture, log: ctx.log, onConnection });
+  const listener = await listenTcp({
+    host: ctx.host,
+    port: ctx.port(21),
+    capture: ctx.capture,
+    log: ctx.log,
+    onConnection,
+  });
   return { bound: [listener.bound], close: listener.close };
 }
 

@@ -1,15 +1,30 @@
 /** TFTP packets (RFC 1350, option extension RFC 2347). */
 export const tftpOp = { rrq: 1, wrq: 2, data: 3, ack: 4, error: 5, oack: 6 } as const;
-export const tftpError = { notDefined: 0, fileNotFound: 1, accessViolation: 2, diskFull: 3, illegalOperation: 4, unknownTid: 5 } as const;
+export const tftpError = {
+  notDefined: 0,
+  fileNotFound: 1,
+  accessViolation: 2,
+  diskFull: 3,
+  illegalOperation: 4,
+  unknownTid: 5,
+} as const;
 
 export class TftpError extends Error {
   /** ERROR packet to send back (tftpd-hpa's wording), or null when the request is dropped silently. */
-  constructor(message: string, readonly reply: Readonly<{ code: number; text: string }> | null = null) {
+  constructor(
+    message: string,
+    readonly reply: Readonly<{ code: number; text: string }> | null = null,
+  ) {
     super(message);
   }
 }
 
-export type TftpRequest = Readonly<{ op: 'RRQ' | 'WRQ'; filename: string; mode: string; options: Record<string, string> }>;
+export type TftpRequest = Readonly<{
+  op: 'RRQ' | 'WRQ';
+  filename: string;
+  mode: string;
+  options: Record<string, string>;
+}>;
 
 export function parseRequest(msg: Buffer): TftpRequest {
   if (msg.length < 4) throw new TftpError('truncated request');
@@ -24,11 +39,22 @@ export function parseRequest(msg: Buffer): TftpRequest {
     pos = end + 1;
   }
   const [filename, mode, ...rest] = fields;
-  if (filename === undefined || mode === undefined || filename === '') throw new TftpError('request without filename or mode');
-  if (!/^(netascii|octet|mail)$/i.test(mode)) throw new TftpError(`unknown mode ${JSON.stringify(mode.slice(0, 16))}`, { code: tftpError.illegalOperation, text: 'Unknown mode' });
+  if (filename === undefined || mode === undefined || filename === '')
+    throw new TftpError('request without filename or mode');
+  if (!/^(netascii|octet|mail)$/i.test(mode))
+    throw new TftpError(`unknown mode ${JSON.stringify(mode.slice(0, 16))}`, {
+      code: tftpError.illegalOperation,
+      text: 'Unknown mode',
+    });
   const options: Record<string, string> = {};
-  for (let i = 0; i + 1 < rest.length; i += 2) options[(rest[i] ?? '').toLowerCase().slice(0, 32)] = (rest[i + 1] ?? '').slice(0, 64);
-  return { op: opcode === tftpOp.rrq ? 'RRQ' : 'WRQ', filename: filename.slice(0, 512), mode: mode.toLowerCase(), options };
+  for (let i = 0; i + 1 < rest.length; i += 2)
+    options[(rest[i] ?? '').toLowerCase().slice(0, 32)] = (rest[i + 1] ?? '').slice(0, 64);
+  return {
+    op: opcode === tftpOp.rrq ? 'RRQ' : 'WRQ',
+    filename: filename.slice(0, 512),
+    mode: mode.toLowerCase(),
+    options,
+  };
 }
 
 export function errorPacket(code: number, message: string): Buffer {

@@ -9,7 +9,13 @@ import type { RunningService, ServiceContext, ServiceModule } from '../kit/types
  * accepted up to a small bound so that the uploaded payload's size and SHA-256 can be recorded;
  * nothing is ever written to disk. Each transfer runs on its own ephemeral port as RFC 1350 wants.
  */
-export const tftpLimits = { maxUploadBytes: 1_048_576, transferIdleMs: 5_000, maxTransfers: 32, maxTransfersPerSource: 4, blockSize: 512 } as const;
+export const tftpLimits = {
+  maxUploadBytes: 1_048_576,
+  transferIdleMs: 5_000,
+  maxTransfers: 32,
+  maxTransfersPerSource: 4,
+  blockSize: 512,
+} as const;
 
 async function start(ctx: ServiceContext): Promise<RunningService> {
   const transfers = new Set<dgram.Socket>();
@@ -19,7 +25,11 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
     const { src, session } = meta;
     const held = perSource.get(src) ?? 0;
     if (transfers.size >= tftpLimits.maxTransfers || held >= tftpLimits.maxTransfersPerSource) {
-      ctx.capture({ src, kind: 'refused', data: { session, port: meta.localPort, proto: 'udp', reason: 'transfer limit', filename: req.filename } });
+      ctx.capture({
+        src,
+        kind: 'refused',
+        data: { session, port: meta.localPort, proto: 'udp', reason: 'transfer limit', filename: req.filename },
+      });
       return;
     }
     const sock = await openEphemeralUdp(ctx.host, ctx.log);
@@ -46,7 +56,20 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
     let expected = 1;
     let idle: NodeJS.Timeout;
     const record = (complete: boolean, reason?: string) =>
-      ctx.capture({ src, kind: 'command', data: { session, op: 'WRQ', filename: req.filename, mode: req.mode, size, sha256: hash.copy().digest('hex'), complete, ...(reason ? { reason } : {}) } });
+      ctx.capture({
+        src,
+        kind: 'command',
+        data: {
+          session,
+          op: 'WRQ',
+          filename: req.filename,
+          mode: req.mode,
+          size,
+          sha256: hash.copy().digest('hex'),
+          complete,
+          ...(reason ? { reason } : {}),
+        },
+      });
     const arm = () => {
       clearTimeout(idle);
       idle = setTimeout(() => {
@@ -102,22 +125,40 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
     const opcode = msg.length >= 2 ? msg.readUInt16BE(0) : -1;
     if (opcode !== tftpOp.rrq && opcode !== tftpOp.wrq) {
       // tftpd-hpa ignores anything but RRQ/WRQ on its port; an answer here would only help fingerprinting.
-      ctx.capture({ src, kind: 'malformed', data: { session, reason: `opcode ${opcode} sent to the server port`, bytes: msg.length } });
+      ctx.capture({
+        src,
+        kind: 'malformed',
+        data: { session, reason: `opcode ${opcode} sent to the server port`, bytes: msg.length },
+      });
       return;
     }
     let req: TftpRequest;
     try {
       req = parseRequest(msg);
     } catch (err) {
-      ctx.capture({ src, kind: 'malformed', data: { session, reason: err instanceof Error ? err.message : String(err) } });
+      ctx.capture({
+        src,
+        kind: 'malformed',
+        data: { session, reason: err instanceof Error ? err.message : String(err) },
+      });
       if (err instanceof TftpError && err.reply) reply(errorPacket(err.reply.code, err.reply.text));
       return;
     }
-    ctx.capture({ src, kind: 'request', data: { session, op: req.op, filename: req.filename, mode: req.mode, options: req.options } });
+    ctx.capture({
+      src,
+      kind: 'request',
+      data: { session, op: req.op, filename: req.filename, mode: req.mode, options: req.options },
+    });
     begin(req, meta).catch((err: unknown) => ctx.log.error('tftp transfer failed', { src, err }));
   };
 
-  const listener = await listenUdp({ host: ctx.host, port: ctx.port(69), capture: ctx.capture, log: ctx.log, onDatagram });
+  const listener = await listenUdp({
+    host: ctx.host,
+    port: ctx.port(69),
+    capture: ctx.capture,
+    log: ctx.log,
+    onDatagram,
+  });
   return {
     bound: [listener.bound],
     close: async () => {
@@ -129,4 +170,3 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
 }
 
 export const tftpService: ServiceModule = { name: 'tftp', start };
-

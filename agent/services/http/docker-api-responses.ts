@@ -19,12 +19,31 @@ export type DockerIdentity = Readonly<{
 
 /** Engine major.minor → API version it serves (docs.docker.com/engine/api/#api-version-matrix). */
 const apiByEngine: ReadonlyArray<readonly [string, string]> = [
-  ['27.3', '1.47'], ['27.2', '1.47'], ['27.1', '1.46'], ['27.0', '1.46'], ['26.1', '1.45'], ['26.0', '1.45'],
-  ['25.0', '1.44'], ['24.0', '1.43'], ['23.0', '1.42'], ['20.10', '1.41'], ['19.03', '1.40'],
+  ['27.3', '1.47'],
+  ['27.2', '1.47'],
+  ['27.1', '1.46'],
+  ['27.0', '1.46'],
+  ['26.1', '1.45'],
+  ['26.0', '1.45'],
+  ['25.0', '1.44'],
+  ['24.0', '1.43'],
+  ['23.0', '1.42'],
+  ['20.10', '1.41'],
+  ['19.03', '1.40'],
 ];
-const goByEngine: Readonly<Record<string, string>> = { '20': 'go1.19.8', '23': 'go1.19.9', '24': 'go1.20.10', '25': 'go1.21.8', '26': 'go1.21.10', '27': 'go1.22.7' };
+const goByEngine: Readonly<Record<string, string>> = {
+  '20': 'go1.19.8',
+  '23': 'go1.19.9',
+  '24': 'go1.20.10',
+  '25': 'go1.21.8',
+  '26': 'go1.21.10',
+  '27': 'go1.22.7',
+};
 
-export function dockerIdentity(version: string, o: { kernel: string; hostname: string; os: string; seed: string }): DockerIdentity {
+export function dockerIdentity(
+  version: string,
+  o: { kernel: string; hostname: string; os: string; seed: string },
+): DockerIdentity {
   const mm = version.split('.').slice(0, 2).join('.');
   const major = Number.parseInt(version, 10) || 24;
   const api = apiByEngine.find(([e]) => e === mm)?.[1] ?? '1.43';
@@ -54,7 +73,21 @@ export function dockerVersionBody(d: DockerIdentity): string {
     JSON.stringify({
       Platform: { Name: d.platformName },
       Components: [
-        { Name: 'Engine', Version: d.version, Details: { ApiVersion: d.apiVersion, Arch: 'amd64', BuildTime: d.buildTime, Experimental: 'false', GitCommit: d.gitCommit, GoVersion: d.goVersion, KernelVersion: d.kernel, MinAPIVersion: d.minApiVersion, Os: 'linux' } },
+        {
+          Name: 'Engine',
+          Version: d.version,
+          Details: {
+            ApiVersion: d.apiVersion,
+            Arch: 'amd64',
+            BuildTime: d.buildTime,
+            Experimental: 'false',
+            GitCommit: d.gitCommit,
+            GoVersion: d.goVersion,
+            KernelVersion: d.kernel,
+            MinAPIVersion: d.minApiVersion,
+            Os: 'linux',
+          },
+        },
         { Name: 'containerd', Version: d.containerd, Details: { GitCommit: '' } },
         { Name: 'runc', Version: d.runc, Details: { GitCommit: '' } },
         { Name: 'docker-init', Version: '0.19.0', Details: { GitCommit: '' } },
@@ -82,8 +115,30 @@ export function dockerInfoBody(d: DockerIdentity): string {
       ContainersStopped: 0,
       Images: 3,
       Driver: 'overlay2',
-      DriverStatus: [['Backing Filesystem', 'extfs'], ['Supports d_type', 'true'], ['Using metacopy', 'false'], ['Native Overlay Diff', 'true'], ['userxattr', 'false']],
-      Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'ipvlan', 'macvlan', 'null', 'overlay'], Authorization: null, Log: ['awslogs', 'fluentd', 'gcplogs', 'gelf', 'journald', 'json-file', 'local', 'logentries', 'splunk', 'syslog'] },
+      DriverStatus: [
+        ['Backing Filesystem', 'extfs'],
+        ['Supports d_type', 'true'],
+        ['Using metacopy', 'false'],
+        ['Native Overlay Diff', 'true'],
+        ['userxattr', 'false'],
+      ],
+      Plugins: {
+        Volume: ['local'],
+        Network: ['bridge', 'host', 'ipvlan', 'macvlan', 'null', 'overlay'],
+        Authorization: null,
+        Log: [
+          'awslogs',
+          'fluentd',
+          'gcplogs',
+          'gelf',
+          'journald',
+          'json-file',
+          'local',
+          'logentries',
+          'splunk',
+          'syslog',
+        ],
+      },
       MemoryLimit: true,
       SwapLimit: true,
       CpuCfsPeriod: true,
@@ -109,7 +164,13 @@ export function dockerInfoBody(d: DockerIdentity): string {
       OSType: 'linux',
       Architecture: 'x86_64',
       IndexServerAddress: 'https://index.docker.io/v1/',
-      RegistryConfig: { AllowNondistributableArtifactsCIDRs: null, AllowNondistributableArtifactsHostnames: null, InsecureRegistryCIDRs: ['127.0.0.0/8'], IndexConfigs: { 'docker.io': { Name: 'docker.io', Mirrors: [], Secure: true, Official: true } }, Mirrors: null },
+      RegistryConfig: {
+        AllowNondistributableArtifactsCIDRs: null,
+        AllowNondistributableArtifactsHostnames: null,
+        InsecureRegistryCIDRs: ['127.0.0.0/8'],
+        IndexConfigs: { 'docker.io': { Name: 'docker.io', Mirrors: [], Secure: true, Official: true } },
+        Mirrors: null,
+      },
       NCPU: 4,
       MemTotal: 8331182080,
       GenericResources: null,
@@ -123,7 +184,14 @@ export function dockerInfoBody(d: DockerIdentity): string {
       ServerVersion: d.version,
       Runtimes: { 'io.containerd.runc.v2': { path: 'runc' }, runc: { path: 'runc' } },
       DefaultRuntime: 'runc',
-      Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
+      Swarm: {
+        NodeID: '',
+        NodeAddr: '',
+        LocalNodeState: 'inactive',
+        ControlAvailable: false,
+        Error: '',
+        RemoteManagers: null,
+      },
       LiveRestoreEnabled: false,
       Isolation: '',
       InitBinary: 'docker-init',
@@ -131,7 +199,9 @@ export function dockerInfoBody(d: DockerIdentity): string {
       RuncCommit: { ID: '' },
       InitCommit: { ID: '' },
       SecurityOptions: ['name=apparmor', 'name=seccomp,profile=builtin', 'name=cgroupns'],
-      Warnings: ['WARNING: API is accessible on http://0.0.0.0:2375 without encryption.\n         Access to the remote API is equivalent to root access on the host. Refer\n         to the \'Docker daemon attack surface\' section in the documentation for\n         more information: https://docs.docker.com/go/attack-surface/'],
+      Warnings: [
+        "WARNING: API is accessible on http://0.0.0.0:2375 without encryption.\n         Access to the remote API is equivalent to root access on the host. Refer\n         to the 'Docker daemon attack surface' section in the documentation for\n         more information: https://docs.docker.com/go/attack-surface/",
+      ],
     }) + '\n'
   );
 }
@@ -143,7 +213,12 @@ export function summariseCreate(body: string): Record<string, unknown> {
     if (!v || typeof v !== 'object') return {};
     const o = v as Record<string, unknown>;
     const host = (o.HostConfig && typeof o.HostConfig === 'object' ? o.HostConfig : {}) as Record<string, unknown>;
-    const pick = (x: unknown) => (Array.isArray(x) ? x.slice(0, 64).map((s) => String(s).slice(0, 1024)) : typeof x === 'string' ? [x.slice(0, 1024)] : undefined);
+    const pick = (x: unknown) =>
+      Array.isArray(x)
+        ? x.slice(0, 64).map((s) => String(s).slice(0, 1024))
+        : typeof x === 'string'
+          ? [x.slice(0, 1024)]
+          : undefined;
     return {
       ...(typeof o.Image === 'string' ? { image: o.Image.slice(0, 512) } : {}),
       ...(pick(o.Cmd) ? { cmd: pick(o.Cmd) } : {}),

@@ -1,7 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import type { DistroName } from '../../../shared/catalog/distros';
 import { deckyHostname, personaString } from '../kit/persona';
-import { defaultEsVersion, esAtLeast, esCatIndices, esEmptySearch, esHealth, esIndexNotFound, esNoHandler, esRoot, esUuid, jacksonPretty, type EsIdentity } from './elasticsearch-responses';
+import {
+  defaultEsVersion,
+  esAtLeast,
+  esCatIndices,
+  esEmptySearch,
+  esHealth,
+  esIndexNotFound,
+  esNoHandler,
+  esRoot,
+  esUuid,
+  jacksonPretty,
+  type EsIdentity,
+} from './elasticsearch-responses';
 import { requestCapture, serveMiniHttp, type MiniRequest, type MiniResponse } from './mini-http';
 import { listenTcp } from '../kit/tcp-listener';
 import type { RunningService, ServiceContext, ServiceModule } from '../kit/types';
@@ -20,7 +32,8 @@ function reply(req: MiniRequest, id: EsIdentity, status: number, contentType: st
   return { version: req.version, status, headers, body };
 }
 
-const badRequestBody = '{"error":{"root_cause":[{"type":"illegal_argument_exception","reason":"text is empty (possibly HTTP/0.9)"}],"type":"illegal_argument_exception","reason":"text is empty (possibly HTTP/0.9)"},"status":400}';
+const badRequestBody =
+  '{"error":{"root_cause":[{"type":"illegal_argument_exception","reason":"text is empty (possibly HTTP/0.9)"}],"type":"illegal_argument_exception","reason":"text is empty (possibly HTTP/0.9)"},"status":400}';
 const badRequest = `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json; charset=UTF-8\r\ncontent-length: ${badRequestBody.length}\r\n\r\n${badRequestBody}`;
 
 /** The REST routes a scanner or ransom bot walks: info, health, indices, search, index writes. */
@@ -29,18 +42,27 @@ export function esRoute(req: MiniRequest, id: EsIdentity): MiniResponse {
   const text = (body: string) => reply(req, id, 200, 'text/plain; charset=UTF-8', body);
   const pretty = req.query.has('pretty') && req.query.get('pretty') !== 'false';
   const out = (status: number, body: string) => json(status, pretty ? jacksonPretty(JSON.parse(body)) + '\n' : body);
-  const segs = req.path.split('/').filter(Boolean).map((s) => {
-    try {
-      return decodeURIComponent(s);
-    } catch {
-      return s;
-    }
-  });
+  const segs = req.path
+    .split('/')
+    .filter(Boolean)
+    .map((s) => {
+      try {
+        return decodeURIComponent(s);
+      } catch {
+        return s;
+      }
+    });
   const m = req.method;
   const first = segs[0] ?? '';
   if (segs.length === 0) {
     if (m === 'GET' || m === 'HEAD') return json(200, esRoot(id));
-    return json(405, JSON.stringify({ error: `Incorrect HTTP method for uri [/] and method [${m}], allowed: [HEAD, GET]`, status: 405 }));
+    return json(
+      405,
+      JSON.stringify({
+        error: `Incorrect HTTP method for uri [/] and method [${m}], allowed: [HEAD, GET]`,
+        status: 405,
+      }),
+    );
   }
   if (first === '_cluster' && segs[1] === 'health' && m === 'GET') return out(200, esHealth(id));
   if (first === '_cat' && segs[1] === 'indices' && m === 'GET') return text(esCatIndices(id, req.query.has('v')));
@@ -52,16 +74,30 @@ export function esRoute(req: MiniRequest, id: EsIdentity): MiniResponse {
   const last = segs[segs.length - 1];
   if (last === '_search' && (m === 'GET' || m === 'POST')) {
     const index = segs.length > 1 ? first : '_all';
-    if (index === '_all' || index.includes('*') || (index === '.geoip_databases' && esAtLeast(id.version, 7, 14))) return out(200, esEmptySearch);
+    if (index === '_all' || index.includes('*') || (index === '.geoip_databases' && esAtLeast(id.version, 7, 14)))
+      return out(200, esEmptySearch);
     return out(404, esIndexNotFound(index));
   }
   if (first.startsWith('_')) return json(400, esNoHandler(req.path, m));
-  if (segs.length === 1 && m === 'PUT') return out(200, JSON.stringify({ acknowledged: true, shards_acknowledged: true, index: first }));
+  if (segs.length === 1 && m === 'PUT')
+    return out(200, JSON.stringify({ acknowledged: true, shards_acknowledged: true, index: first }));
   if (segs.length === 1 && m === 'DELETE') return out(200, '{"acknowledged":true}');
   if (segs[1] === '_doc' && (m === 'POST' || m === 'PUT')) {
     const docId = segs[2] ?? randomBytes(15).toString('base64url').slice(0, 20);
     const typed = id.version.startsWith('7.') ? { _type: '_doc' } : {};
-    return out(201, JSON.stringify({ _index: first, ...typed, _id: docId, _version: 1, result: 'created', _shards: { total: 2, successful: 1, failed: 0 }, _seq_no: 0, _primary_term: 1 }));
+    return out(
+      201,
+      JSON.stringify({
+        _index: first,
+        ...typed,
+        _id: docId,
+        _version: 1,
+        result: 'created',
+        _shards: { total: 2, successful: 1, failed: 0 },
+        _seq_no: 0,
+        _primary_term: 1,
+      }),
+    );
   }
   if (segs.length === 1 && (m === 'GET' || m === 'HEAD')) return out(404, esIndexNotFound(first));
   return json(400, esNoHandler(req.path, m));

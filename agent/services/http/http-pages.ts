@@ -10,7 +10,10 @@ export function flavourOf(server: string): ServerFlavour {
 }
 
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );
 }
 
 const reasons: Readonly<Record<number, string>> = {
@@ -25,14 +28,23 @@ const apacheText: Readonly<Record<number, (method: string) => string>> = {
   400: () => '<p>Your browser sent a request that this server could not understand.<br />\n</p>',
   404: () => '<p>The requested URL was not found on this server.</p>',
   405: (method) => `<p>The requested method ${escapeHtml(method)} is not allowed for this URL.</p>`,
-  413: (method) => `The requested resource does not allow request data with ${escapeHtml(method)} requests, or the amount of data provided in\nthe request exceeds the capacity limit.`,
-  431: () => '<p>Your browser sent a request that this server could not understand.<br />\nSize of a request header field exceeds server limit.<br />\n</p>',
+  413: (method) =>
+    `The requested resource does not allow request data with ${escapeHtml(method)} requests, or the amount of data provided in\nthe request exceeds the capacity limit.`,
+  431: () =>
+    '<p>Your browser sent a request that this server could not understand.<br />\nSize of a request header field exceeds server limit.<br />\n</p>',
 };
 
 export type ErrorPage = Readonly<{ status: number; contentType: string; body: string }>;
 
 /** The error page a real server of this flavour would send. */
-export function errorPage(opts: { status: number; flavour: ServerFlavour; server: string; host: string; port: number; method: string }): ErrorPage {
+export function errorPage(opts: {
+  status: number;
+  flavour: ServerFlavour;
+  server: string;
+  host: string;
+  port: number;
+  method: string;
+}): ErrorPage {
   const reason = reasons[opts.status] ?? 'Error';
   if (opts.flavour === 'nginx') {
     // nginx says "Not Allowed" for 405 in its built-in page and hides the version only when told to.

@@ -18,7 +18,21 @@ export const httpLimits = {
 } as const;
 
 /** Headers worth keeping for an analyst; the rest is noise or size. */
-const keptHeaders = ['host', 'user-agent', 'referer', 'content-type', 'content-length', 'cookie', 'authorization', 'x-forwarded-for', 'accept', 'accept-language', 'accept-encoding', 'origin', 'connection'];
+const keptHeaders = [
+  'host',
+  'user-agent',
+  'referer',
+  'content-type',
+  'content-length',
+  'cookie',
+  'authorization',
+  'x-forwarded-for',
+  'accept',
+  'accept-language',
+  'accept-encoding',
+  'origin',
+  'connection',
+];
 const userField = /^(user(name)?|login|email|e-?mail|uname|usr|account|log)$/i;
 const passField = /^(pass(word|wd)?|pwd|secret|pw)$/i;
 
@@ -32,7 +46,11 @@ function headerSubset(headers: http.IncomingHttpHeaders): Record<string, string>
 }
 
 /** Username/password found in a form body, a JSON body or Basic auth; null when none. */
-export function extractCredentials(body: string, contentType: string, authorization: string | undefined): Record<string, string> | null {
+export function extractCredentials(
+  body: string,
+  contentType: string,
+  authorization: string | undefined,
+): Record<string, string> | null {
   const found: Record<string, string> = {};
   let fields: Array<[string, unknown]> = [];
   if (contentType.includes('application/x-www-form-urlencoded')) fields = [...new URLSearchParams(body).entries()];
@@ -78,7 +96,9 @@ export async function serveHttp(ctx: ServiceContext, opts: HttpServeOptions): Pr
     headersTimeout: httpLimits.headersTimeoutMs,
     requestTimeout: httpLimits.requestTimeoutMs,
   };
-  const server = opts.tls ? https.createServer({ ...serverOptions, key: opts.tls.key, cert: opts.tls.cert }) : http.createServer(serverOptions);
+  const server = opts.tls
+    ? https.createServer({ ...serverOptions, key: opts.tls.key, cert: opts.tls.cert })
+    : http.createServer(serverOptions);
   server.maxRequestsPerSocket = httpLimits.maxRequestsPerSocket;
   server.timeout = httpLimits.idleMs;
 
@@ -107,7 +127,8 @@ export async function serveHttp(ctx: ServiceContext, opts: HttpServeOptions): Pr
     const finish = () => {
       const body = Buffer.concat(chunks).toString('utf8');
       const contentType = String(req.headers['content-type'] ?? '');
-      const credentials = body || req.headers.authorization ? extractCredentials(body, contentType, req.headers.authorization) : null;
+      const credentials =
+        body || req.headers.authorization ? extractCredentials(body, contentType, req.headers.authorization) : null;
       ctx.capture({
         src,
         kind: 'request',
@@ -151,8 +172,15 @@ export async function serveHttp(ctx: ServiceContext, opts: HttpServeOptions): Pr
     req.on('error', () => undefined);
   });
 
-  const respond = (method: string, path: string, triedLogin: boolean, host: string | undefined, res: http.ServerResponse) => {
-    const isLogin = path === '/' || path === '/login' || path === '/index.html' || path === '/index.php' || path === '/login.php';
+  const respond = (
+    method: string,
+    path: string,
+    triedLogin: boolean,
+    host: string | undefined,
+    res: http.ServerResponse,
+  ) => {
+    const isLogin =
+      path === '/' || path === '/login' || path === '/index.html' || path === '/index.php' || path === '/login.php';
     if (!isLogin) return sendError(res, 404, method, host);
     if (method !== 'GET' && method !== 'HEAD' && method !== 'POST') {
       res.setHeader('Allow', 'GET,POST,OPTIONS,HEAD');
@@ -160,16 +188,31 @@ export async function serveHttp(ctx: ServiceContext, opts: HttpServeOptions): Pr
     }
     const page = loginPage(title, method === 'POST' && triedLogin);
     baseHeaders(res);
-    res.writeHead(200, { 'Content-Type': 'text/html; charset=UTF-8', 'Content-Length': Buffer.byteLength(page), 'Cache-Control': 'no-store' });
+    res.writeHead(200, {
+      'Content-Type': 'text/html; charset=UTF-8',
+      'Content-Length': Buffer.byteLength(page),
+      'Cache-Control': 'no-store',
+    });
     res.end(method === 'HEAD' ? undefined : page);
   };
 
   server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
     const meta = metas.get(peerKey(socket));
     if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
-    ctx.capture({ src: meta?.src ?? socket.remoteAddress ?? 'unknown', kind: 'malformed', data: { session: meta?.session ?? '', reason: err.code ?? err.message.slice(0, 200) } });
+    ctx.capture({
+      src: meta?.src ?? socket.remoteAddress ?? 'unknown',
+      kind: 'malformed',
+      data: { session: meta?.session ?? '', reason: err.code ?? err.message.slice(0, 200) },
+    });
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    const page = errorPage({ status: status === 408 ? 400 : status, flavour, server: serverName, host: ctx.host, port, method: 'GET' });
+    const page = errorPage({
+      status: status === 408 ? 400 : status,
+      flavour,
+      server: serverName,
+      host: ctx.host,
+      port,
+      method: 'GET',
+    });
     const head = `HTTP/1.1 ${page.status} ${page.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nDate: ${new Date().toUTCString()}\r\nServer: ${serverName}\r\nContent-Length: ${Buffer.byteLength(page.body)}\r\nConnection: close\r\nContent-Type: ${page.contentType}\r\n\r\n`;
     socket.end(head + page.body);
   });

@@ -9,7 +9,17 @@ const builds: Readonly<Record<string, K8sBuild>> = {
 
 export const defaultK8sVersion = 'v1.28.4';
 
-const goByMinor: Readonly<Record<number, string>> = { 24: 'go1.18.10', 25: 'go1.19.13', 26: 'go1.20.10', 27: 'go1.20.12', 28: 'go1.20.11', 29: 'go1.21.5', 30: 'go1.22.2', 31: 'go1.22.5', 32: 'go1.23.3' };
+const goByMinor: Readonly<Record<number, string>> = {
+  24: 'go1.18.10',
+  25: 'go1.19.13',
+  26: 'go1.20.10',
+  27: 'go1.20.12',
+  28: 'go1.20.11',
+  29: 'go1.21.5',
+  30: 'go1.22.2',
+  31: 'go1.22.5',
+  32: 'go1.23.3',
+};
 
 export function k8sVersionJson(gitVersion: string): string {
   const v = gitVersion.startsWith('v') ? gitVersion : `v${gitVersion}`;
@@ -20,13 +30,34 @@ export function k8sVersionJson(gitVersion: string): string {
     date: '2024-01-17T13:38:41Z',
     go: goByMinor[Number(minor)] ?? 'go1.21.6',
   };
-  const body = { major, minor: minor.replace(/\D.*$/, ''), gitVersion: v, gitCommit: build.commit, gitTreeState: 'clean', buildDate: build.date, goVersion: build.go, compiler: 'gc', platform: 'linux/amd64' };
+  const body = {
+    major,
+    minor: minor.replace(/\D.*$/, ''),
+    gitVersion: v,
+    gitCommit: build.commit,
+    gitTreeState: 'clean',
+    buildDate: build.date,
+    goVersion: build.go,
+    compiler: 'gc',
+    platform: 'linux/amd64',
+  };
   // The apiserver indents /version with two spaces (json.MarshalIndent).
   return JSON.stringify(body, null, 2);
 }
 
 export function k8sStatus(code: number, reason: string, message: string, details?: Record<string, string>): string {
-  return JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code }) + '\n';
+  return (
+    JSON.stringify({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message,
+      reason,
+      ...(details ? { details } : {}),
+      code,
+    }) + '\n'
+  );
 }
 
 export const k8sUnauthorized = k8sStatus(401, 'Unauthorized', 'Unauthorized');
@@ -60,10 +91,22 @@ export function k8sForbidden(method: string, path: string, watch: boolean): stri
   const resource = rest[0] ?? '';
   const name = rest[1];
   const sub = rest[2];
-  const verb = method === 'GET' || method === 'HEAD' ? (watch ? 'watch' : name ? 'get' : 'list') : (verbs[method] ?? method.toLowerCase());
+  const verb =
+    method === 'GET' || method === 'HEAD'
+      ? watch
+        ? 'watch'
+        : name
+          ? 'get'
+          : 'list'
+      : (verbs[method] ?? method.toLowerCase());
   const what = `resource "${resource}${sub ? `/${sub}` : ''}" in API group "${group}"`;
   const scope = namespace ? `in the namespace "${namespace}"` : 'at the cluster scope';
   const subject = `${resource}${name ? ` "${name}"` : ''}`;
   const details: Record<string, string> = { ...(name ? { name } : {}), ...(group ? { group } : {}), kind: resource };
-  return k8sStatus(403, 'Forbidden', `${subject} is forbidden: User "system:anonymous" cannot ${verb} ${what} ${scope}`, details);
+  return k8sStatus(
+    403,
+    'Forbidden',
+    `${subject} is forbidden: User "system:anonymous" cannot ${verb} ${what} ${scope}`,
+    details,
+  );
 }

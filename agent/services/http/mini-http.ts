@@ -48,8 +48,17 @@ export type MiniHttpOptions = Readonly<{
 }>;
 
 const reasons: Readonly<Record<number, string>> = {
-  200: 'OK', 201: 'Created', 204: 'No Content', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden',
-  404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict', 413: 'Request Entity Too Large', 500: 'Internal Server Error',
+  200: 'OK',
+  201: 'Created',
+  204: 'No Content',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Request Entity Too Large',
+  500: 'Internal Server Error',
 };
 
 export function reasonPhrase(status: number): string {
@@ -88,7 +97,10 @@ export function serializeResponse(res: MiniResponse, headOnly: boolean): Buffer 
 }
 
 /** Decodes a complete chunked body from `buf`; null while incomplete, 'bad' on a framing error. */
-export function decodeChunked(buf: Buffer, max: number): { body: Buffer; used: number; truncated: boolean } | null | 'bad' {
+export function decodeChunked(
+  buf: Buffer,
+  max: number,
+): { body: Buffer; used: number; truncated: boolean } | null | 'bad' {
   const parts: Buffer[] = [];
   let kept = 0;
   let pos = 0;
@@ -145,7 +157,8 @@ export function serveMiniHttp(socket: net.Socket, opts: MiniHttpOptions): void {
         const decoded = decodeChunked(buf.subarray(used), miniHttpLimits.maxBodyBytes);
         if (decoded === 'bad') return malformed('bad chunked body');
         if (decoded === null) {
-          if (buf.length > miniHttpLimits.maxHeaderBytes + miniHttpLimits.maxBodyBytes * 2) return malformed('chunked body too large');
+          if (buf.length > miniHttpLimits.maxHeaderBytes + miniHttpLimits.maxBodyBytes * 2)
+            return malformed('chunked body too large');
           return;
         }
         body = decoded.body;
@@ -183,7 +196,11 @@ export function serveMiniHttp(socket: net.Socket, opts: MiniHttpOptions): void {
         return malformed('handler failure');
       }
       const connection = (head.headers.connection ?? '').toLowerCase();
-      const close = res.close || served >= miniHttpLimits.maxRequestsPerConnection || connection.includes('close') || (head.version === '1.0' && !connection.includes('keep-alive'));
+      const close =
+        res.close ||
+        served >= miniHttpLimits.maxRequestsPerConnection ||
+        connection.includes('close') ||
+        (head.version === '1.0' && !connection.includes('keep-alive'));
       if (socket.writable) socket.write(serializeResponse(res, head.method === 'HEAD'));
       if (close) {
         done = true;
@@ -206,7 +223,7 @@ export function serveMiniHttp(socket: net.Socket, opts: MiniHttpOptions): void {
 export function requestCapture(req: MiniRequest): Record<string, unknown> {
   const keep = ['host', 'user-agent', 'content-type', 'authorization', 'x-forwarded-for', 'accept', 'connection'];
   const headers: Record<string, string> = {};
-  for (const k of keep) if (req.headers[k] !== undefined) headers[k] = (req.headers[k]).slice(0, 1024);
+  for (const k of keep) if (req.headers[k] !== undefined) headers[k] = req.headers[k].slice(0, 1024);
   return {
     method: req.method,
     path: req.target.slice(0, 2048),

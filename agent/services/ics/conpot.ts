@@ -16,8 +16,15 @@ import type { RunningService, ServiceContext, ServiceModule } from '../kit/types
 export const conpotLimits = { idleMs: 60_000, maxRequests: 10_000 } as const;
 
 const fnNames: Record<number, string> = {
-  1: 'read_coils', 2: 'read_discrete_inputs', 3: 'read_holding_registers', 4: 'read_input_registers', 5: 'write_single_coil',
-  6: 'write_single_register', 15: 'write_multiple_coils', 16: 'write_multiple_registers', 43: 'read_device_identification',
+  1: 'read_coils',
+  2: 'read_discrete_inputs',
+  3: 'read_holding_registers',
+  4: 'read_input_registers',
+  5: 'write_single_coil',
+  6: 'write_single_register',
+  15: 'write_multiple_coils',
+  16: 'write_multiple_registers',
+  43: 'read_device_identification',
 };
 
 export function modbusDevice(vendor: string, product: string): ModbusDevice {
@@ -33,7 +40,11 @@ export function modbusDevice(vendor: string, product: string): ModbusDevice {
 }
 
 export function s7Identity(serialBytes: Buffer, plant: string): S7Identity {
-  const serial = `S C-${serialBytes.toString('hex').toUpperCase().replace(/[^0-9A-Z]/g, '').slice(0, 10)}`;
+  const serial = `S C-${serialBytes
+    .toString('hex')
+    .toUpperCase()
+    .replace(/[^0-9A-Z]/g, '')
+    .slice(0, 10)}`;
   return {
     orderNumber: '6ES7 315-2EH14-0AB0',
     hardwareOrderNumber: '6ES7 315-2EH14-0AB0',
@@ -48,7 +59,10 @@ export function s7Identity(serialBytes: Buffer, plant: string): S7Identity {
 }
 
 async function start(ctx: ServiceContext): Promise<RunningService> {
-  const device = modbusDevice(personaString(ctx.persona, 'vendor', 'Schneider Electric'), personaString(ctx.persona, 'product', 'BMX P34 2020'));
+  const device = modbusDevice(
+    personaString(ctx.persona, 'vendor', 'Schneider Electric'),
+    personaString(ctx.persona, 'product', 'BMX P34 2020'),
+  );
   const seed = deckyBytes(ctx.decky, 'modbus-seed', 4).readUInt32BE(0);
   const s7id = s7Identity(deckyBytes(ctx.decky, 's7-serial', 5), '');
   // Writes persist for the life of the service, so a read-back shows the attacker's value.
@@ -58,7 +72,11 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
     const { src, session } = meta;
     let count = 0;
     socket.setTimeout(conpotLimits.idleMs, () => socket.destroy());
-    const reader = createFrameReader({ headerBytes: 6, maxFrameBytes: modbusLimits.maxFrameBytes, frameLength: mbapLength });
+    const reader = createFrameReader({
+      headerBytes: 6,
+      maxFrameBytes: modbusLimits.maxFrameBytes,
+      frameLength: mbapLength,
+    });
     socket.on('data', (chunk: Buffer) => {
       const { frames, error } = reader.push(chunk);
       for (const f of frames) {
@@ -69,7 +87,15 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
         }
         const unit = f.readUInt8(6);
         const answer = modbusAnswer(f.subarray(7), device, seed, state, (e) => {
-          const data = { session, protocol: 'modbus', unit, function: fnNames[e.fn] ?? `0x${e.fn.toString(16)}`, address: e.address, quantity: e.quantity, values: e.values };
+          const data = {
+            session,
+            protocol: 'modbus',
+            unit,
+            function: fnNames[e.fn] ?? `0x${e.fn.toString(16)}`,
+            address: e.address,
+            quantity: e.quantity,
+            values: e.values,
+          };
           ctx.capture({ src, kind: e.kind === 'write' ? 'command' : 'request', data });
         });
         const head = Buffer.alloc(7);
@@ -107,7 +133,11 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
         }
         if (req.kind === 'cotp-cr') {
           connected = true;
-          ctx.capture({ src, kind: 'request', data: { session, protocol: 's7comm', pdu: 'COTP_CR', params: req.params.toString('hex').slice(0, 64) } });
+          ctx.capture({
+            src,
+            kind: 'request',
+            data: { session, protocol: 's7comm', pdu: 'COTP_CR', params: req.params.toString('hex').slice(0, 64) },
+          });
           socket.write(cotpConfirm(req.srcRef, req.params, 0x0001));
           continue;
         }
@@ -118,12 +148,26 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
             socket.write(setupResponse(req.pduRef));
             break;
           case 'szl':
-            ctx.capture({ src, kind: 'request', data: { session, protocol: 's7comm', pdu: 'READ_SZL', szlId: `0x${req.szlId.toString(16).padStart(4, '0')}`, index: req.index } });
+            ctx.capture({
+              src,
+              kind: 'request',
+              data: {
+                session,
+                protocol: 's7comm',
+                pdu: 'READ_SZL',
+                szlId: `0x${req.szlId.toString(16).padStart(4, '0')}`,
+                index: req.index,
+              },
+            });
             socket.write(szlResponse(s7id, req));
             break;
           case 'job':
             // Read/write var, download, PLC stop: an attacker touching the process. Recorded, refused.
-            ctx.capture({ src, kind: 'command', data: { session, protocol: 's7comm', pdu: 'JOB', function: `0x${req.fn.toString(16)}` } });
+            ctx.capture({
+              src,
+              kind: 'command',
+              data: { session, protocol: 's7comm', pdu: 'JOB', function: `0x${req.fn.toString(16)}` },
+            });
             socket.write(jobRefused(req.pduRef, req.fn));
             break;
           default:
@@ -134,10 +178,25 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
     });
   };
 
-  const modbus = await listenTcp({ host: ctx.host, port: ctx.port(502), capture: ctx.capture, log: ctx.log, onConnection: modbusConn });
+  const modbus = await listenTcp({
+    host: ctx.host,
+    port: ctx.port(502),
+    capture: ctx.capture,
+    log: ctx.log,
+    onConnection: modbusConn,
+  });
   try {
-    const s7 = await listenTcp({ host: ctx.host, port: ctx.port(102), capture: ctx.capture, log: ctx.log, onConnection: s7Conn });
-    return { bound: [modbus.bound, s7.bound], close: async () => void (await Promise.all([modbus.close(), s7.close()])) };
+    const s7 = await listenTcp({
+      host: ctx.host,
+      port: ctx.port(102),
+      capture: ctx.capture,
+      log: ctx.log,
+      onConnection: s7Conn,
+    });
+    return {
+      bound: [modbus.bound, s7.bound],
+      close: async () => void (await Promise.all([modbus.close(), s7.close()])),
+    };
   } catch (err) {
     await modbus.close();
     throw err;

@@ -3,12 +3,31 @@
  * register/coil reads with stable plausible values, writes (recorded, kept in a bounded overlay)
  * and Read Device Identification (0x2B/0x0E).
  */
-export const modbusLimits = { maxFrameBytes: 260, maxRegisters: 125, maxCoils: 2000, addressSpace: 10_000, maxOverlay: 1_024 } as const;
+export const modbusLimits = {
+  maxFrameBytes: 260,
+  maxRegisters: 125,
+  maxCoils: 2000,
+  addressSpace: 10_000,
+  maxOverlay: 1_024,
+} as const;
 export const modbusException = { illegalFunction: 1, illegalAddress: 2, illegalValue: 3 } as const;
 
-export type ModbusDevice = Readonly<{ vendor: string; product: string; revision: string; vendorUrl: string; productName: string; model: string }>;
+export type ModbusDevice = Readonly<{
+  vendor: string;
+  product: string;
+  revision: string;
+  vendorUrl: string;
+  productName: string;
+  model: string;
+}>;
 
-export type ModbusEvent = Readonly<{ fn: number; kind: 'read' | 'write' | 'identify' | 'other'; address?: number; quantity?: number; values?: number[] }>;
+export type ModbusEvent = Readonly<{
+  fn: number;
+  kind: 'read' | 'write' | 'identify' | 'other';
+  address?: number;
+  quantity?: number;
+  values?: number[];
+}>;
 
 export type ModbusState = { holding: Map<number, number>; coils: Map<number, boolean> };
 
@@ -44,13 +63,21 @@ function identification(dev: ModbusDevice, code: number, objectId: number): Buff
   if (code === 4) list = objects.filter(([id]) => id === objectId);
   else list = objects.filter(([id]) => id >= objectId);
   if (list.length === 0) return exception(0x2b, modbusException.illegalAddress);
-  const body = list.map(([id, v]) => Buffer.concat([Buffer.from([id, Buffer.byteLength(v, 'latin1')]), Buffer.from(v, 'latin1')]));
+  const body = list.map(([id, v]) =>
+    Buffer.concat([Buffer.from([id, Buffer.byteLength(v, 'latin1')]), Buffer.from(v, 'latin1')]),
+  );
   // Conformity level 0x82: regular identification, stream and individual access.
   return Buffer.concat([Buffer.from([0x2b, 0x0e, code, 0x82, 0x00, 0x00, list.length]), ...body]);
 }
 
 /** Answers one PDU (function code first); `events` receives what the analyst should see. */
-export function modbusAnswer(pdu: Buffer, dev: ModbusDevice, seed: number, st: ModbusState, events: (e: ModbusEvent) => void): Buffer {
+export function modbusAnswer(
+  pdu: Buffer,
+  dev: ModbusDevice,
+  seed: number,
+  st: ModbusState,
+  events: (e: ModbusEvent) => void,
+): Buffer {
   const fn = pdu.readUInt8(0);
   const u16 = (at: number) => (pdu.length >= at + 2 ? pdu.readUInt16BE(at) : -1);
   switch (fn) {
@@ -61,7 +88,8 @@ export function modbusAnswer(pdu: Buffer, dev: ModbusDevice, seed: number, st: M
       const address = u16(1);
       const quantity = u16(3);
       const bits = fn <= 2;
-      if (address < 0 || quantity < 1 || quantity > (bits ? modbusLimits.maxCoils : modbusLimits.maxRegisters)) return exception(fn, modbusException.illegalValue);
+      if (address < 0 || quantity < 1 || quantity > (bits ? modbusLimits.maxCoils : modbusLimits.maxRegisters))
+        return exception(fn, modbusException.illegalValue);
       if (address + quantity > modbusLimits.addressSpace) return exception(fn, modbusException.illegalAddress);
       events({ fn, kind: 'read', address, quantity });
       if (bits) {
@@ -73,7 +101,11 @@ export function modbusAnswer(pdu: Buffer, dev: ModbusDevice, seed: number, st: M
         return Buffer.concat([Buffer.from([fn, out.length]), out]);
       }
       const out = Buffer.alloc(quantity * 2);
-      for (let i = 0; i < quantity; i++) out.writeUInt16BE((fn === 3 ? st.holding.get(address + i) : undefined) ?? registerValue(seed, address + i, fn === 4), i * 2);
+      for (let i = 0; i < quantity; i++)
+        out.writeUInt16BE(
+          (fn === 3 ? st.holding.get(address + i) : undefined) ?? registerValue(seed, address + i, fn === 4),
+          i * 2,
+        );
       return Buffer.concat([Buffer.from([fn, out.length]), out]);
     }
     case 0x05:
@@ -96,11 +128,18 @@ export function modbusAnswer(pdu: Buffer, dev: ModbusDevice, seed: number, st: M
       const quantity = u16(3);
       const count = pdu.length >= 6 ? pdu.readUInt8(5) : -1;
       const max = fn === 0x0f ? 1968 : 123;
-      if (address < 0 || quantity < 1 || quantity > max || count !== pdu.length - 6) return exception(fn, modbusException.illegalValue);
+      if (address < 0 || quantity < 1 || quantity > max || count !== pdu.length - 6)
+        return exception(fn, modbusException.illegalValue);
       if (address + quantity > modbusLimits.addressSpace) return exception(fn, modbusException.illegalAddress);
       const values: number[] = [];
       for (let i = 0; i < quantity && i < 32; i++) {
-        values.push(fn === 0x10 ? (pdu.length >= 8 + i * 2 ? pdu.readUInt16BE(6 + i * 2) : 0) : (pdu.readUInt8(6 + (i >> 3)) >> (i & 7)) & 1);
+        values.push(
+          fn === 0x10
+            ? pdu.length >= 8 + i * 2
+              ? pdu.readUInt16BE(6 + i * 2)
+              : 0
+            : (pdu.readUInt8(6 + (i >> 3)) >> (i & 7)) & 1,
+        );
       }
       events({ fn, kind: 'write', address, quantity, values });
       for (let i = 0; i < values.length && st.holding.size + st.coils.size < modbusLimits.maxOverlay; i++) {

@@ -61,7 +61,13 @@ export function parseS7(tpkt: Buffer): S7Request {
     const data = s7.subarray(10 + paramLen);
     // Userdata: function group 4 (CPU functions), subfunction 1 (read SZL).
     if (params.length >= 8 && (params.readUInt8(5) & 0x0f) === 4 && params.readUInt8(6) === 1 && data.length >= 8) {
-      return { kind: 'szl', pduRef, szlId: data.readUInt16BE(4), index: data.readUInt16BE(6), seq: params.readUInt8(7) };
+      return {
+        kind: 'szl',
+        pduRef,
+        szlId: data.readUInt16BE(4),
+        index: data.readUInt16BE(6),
+        seq: params.readUInt8(7),
+      };
     }
   }
   return { kind: 'other', rosctr };
@@ -97,7 +103,8 @@ function fixed(s: string, len: number, pad = ' '): Buffer {
 
 function szlRecords(id: S7Identity, szlId: number): { recordLength: number; records: Buffer[] } | null {
   if ((szlId & 0xff) === 0x11) {
-    const rec = (index: number, mlfb: string, tail: Buffer) => Buffer.concat([Buffer.from([index >> 8, index & 0xff]), fixed(mlfb, 20), tail]);
+    const rec = (index: number, mlfb: string, tail: Buffer) =>
+      Buffer.concat([Buffer.from([index >> 8, index & 0xff]), fixed(mlfb, 20), tail]);
     const [a, b, c] = id.firmware;
     return {
       recordLength: 28,
@@ -112,7 +119,14 @@ function szlRecords(id: S7Identity, szlId: number): { recordLength: number; reco
     const rec = (index: number, text: string) => Buffer.concat([Buffer.from([0, index]), fixed(text, 32, '\0')]);
     return {
       recordLength: 34,
-      records: [rec(1, id.systemName), rec(2, id.moduleName), rec(3, id.plant), rec(4, id.copyright), rec(5, id.serial), rec(7, id.moduleType)],
+      records: [
+        rec(1, id.systemName),
+        rec(2, id.moduleName),
+        rec(3, id.plant),
+        rec(4, id.copyright),
+        rec(5, id.serial),
+        rec(7, id.moduleType),
+      ],
     };
   }
   return null;

@@ -1,7 +1,17 @@
 import type net from 'node:net';
 import type { DistroName } from '../../../shared/catalog/distros';
 import { deckyInt } from '../kit/decky-seed';
-import { encodeResponse, parseQuery, rcode, rdata, rrClass, rrType, typeName, type DnsQuery, type ResourceRecord } from '../codecs/dns-codec';
+import {
+  encodeResponse,
+  parseQuery,
+  rcode,
+  rdata,
+  rrClass,
+  rrType,
+  typeName,
+  type DnsQuery,
+  type ResourceRecord,
+} from '../codecs/dns-codec';
 import { createFrameReader } from '../kit/frame-reader';
 import { deckyHostname, personaString } from '../kit/persona';
 import { listenTcp, type ConnectionMeta } from '../kit/tcp-listener';
@@ -44,33 +54,66 @@ const inZone = (name: string, origin: string) => name === origin || name.endsWit
 export function answerQuery(q: DnsQuery, zone: Zone, version: string): Buffer {
   // Echo RD, never set RA: this server does not recurse.
   const rd = q.rd ? 0x0100 : 0;
-  const refuse = (code: number) => encodeResponse({ id: q.id, flags: (q.opcode << 11) | rd, rcode: code, questions: q.questions });
+  const refuse = (code: number) =>
+    encodeResponse({ id: q.id, flags: (q.opcode << 11) | rd, rcode: code, questions: q.questions });
   if (q.opcode !== 0) return refuse(rcode.notImp);
   const question = q.questions[0];
   if (!question || q.questions.length !== 1) return refuse(rcode.formErr);
   const name = question.name.toLowerCase().replace(/\.$/, '');
   if (question.qclass === rrClass.CH) {
-    const txt: Record<string, string> = { 'version.bind': version, 'version.server': version, 'hostname.bind': zone.host.split('.')[0] ?? zone.host };
+    const txt: Record<string, string> = {
+      'version.bind': version,
+      'version.server': version,
+      'hostname.bind': zone.host.split('.')[0] ?? zone.host,
+    };
     const value = txt[name];
-    if (value === undefined || (question.type !== rrType.TXT && question.type !== rrType.ANY)) return refuse(rcode.refused);
-    const ans: ResourceRecord = { name: question.name, type: rrType.TXT, rrclass: rrClass.CH, ttl: 0, data: rdata.txt(value) };
+    if (value === undefined || (question.type !== rrType.TXT && question.type !== rrType.ANY))
+      return refuse(rcode.refused);
+    const ans: ResourceRecord = {
+      name: question.name,
+      type: rrType.TXT,
+      rrclass: rrClass.CH,
+      ttl: 0,
+      data: rdata.txt(value),
+    };
     return encodeResponse({ id: q.id, flags: 0x0400 | rd, rcode: 0, questions: q.questions, answers: [ans] });
   }
   if (question.qclass !== rrClass.IN || !inZone(name, zone.origin)) return refuse(rcode.refused);
   const ns = `ns1.${zone.origin}`;
-  const soa: ResourceRecord = { name: zone.origin, type: rrType.SOA, rrclass: rrClass.IN, ttl: 3600, data: rdata.soa(ns, `hostmaster.${zone.origin}`, zone.serial) };
-  const a = (n: string): ResourceRecord => ({ name: n, type: rrType.A, rrclass: rrClass.IN, ttl: 3600, data: rdata.a(zone.ip) });
+  const soa: ResourceRecord = {
+    name: zone.origin,
+    type: rrType.SOA,
+    rrclass: rrClass.IN,
+    ttl: 3600,
+    data: rdata.soa(ns, `hostmaster.${zone.origin}`, zone.serial),
+  };
+  const a = (n: string): ResourceRecord => ({
+    name: n,
+    type: rrType.A,
+    rrclass: rrClass.IN,
+    ttl: 3600,
+    data: rdata.a(zone.ip),
+  });
   const records: ResourceRecord[] = [];
   const known = name === zone.origin || name === zone.host || name === ns;
   const t = question.type;
   if (name === zone.origin) {
     if (t === rrType.SOA || t === rrType.ANY) records.push(soa);
-    if (t === rrType.NS || t === rrType.ANY) records.push({ name: zone.origin, type: rrType.NS, rrclass: rrClass.IN, ttl: 3600, data: rdata.name(ns) });
+    if (t === rrType.NS || t === rrType.ANY)
+      records.push({ name: zone.origin, type: rrType.NS, rrclass: rrClass.IN, ttl: 3600, data: rdata.name(ns) });
   }
   if (known && (t === rrType.A || t === rrType.ANY)) records.push(a(name));
   const flags = 0x0400 | rd;
-  if (!known) return encodeResponse({ id: q.id, flags, rcode: rcode.nxDomain, questions: q.questions, authority: [soa] });
-  return encodeResponse({ id: q.id, flags, rcode: 0, questions: q.questions, answers: records, authority: records.length ? [] : [soa] });
+  if (!known)
+    return encodeResponse({ id: q.id, flags, rcode: rcode.nxDomain, questions: q.questions, authority: [soa] });
+  return encodeResponse({
+    id: q.id,
+    flags,
+    rcode: 0,
+    questions: q.questions,
+    answers: records,
+    authority: records.length ? [] : [soa],
+  });
 }
 
 async function start(ctx: ServiceContext): Promise<RunningService> {
@@ -83,14 +126,29 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
     try {
       q = parseQuery(msg);
     } catch (err) {
-      ctx.capture({ src, kind: 'malformed', data: { session, proto, reason: err instanceof Error ? err.message : String(err) } });
+      ctx.capture({
+        src,
+        kind: 'malformed',
+        data: { session, proto, reason: err instanceof Error ? err.message : String(err) },
+      });
       return null;
     }
     if (q.qr) return null;
     ctx.capture({
       src,
       kind: 'request',
-      data: { session, proto, id: q.id, rd: q.rd, opcode: q.opcode, queries: q.questions.map((x) => ({ name: x.name.slice(0, 255), type: typeName(x.type), class: x.qclass === rrClass.CH ? 'CH' : x.qclass === rrClass.IN ? 'IN' : String(x.qclass) })) },
+      data: {
+        session,
+        proto,
+        id: q.id,
+        rd: q.rd,
+        opcode: q.opcode,
+        queries: q.questions.map((x) => ({
+          name: x.name.slice(0, 255),
+          type: typeName(x.type),
+          class: x.qclass === rrClass.CH ? 'CH' : x.qclass === rrClass.IN ? 'IN' : String(x.qclass),
+        })),
+      },
     });
     return answerQuery(q, zone, version);
   };
@@ -104,7 +162,11 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
   const onConnection = (socket: net.Socket, meta: ConnectionMeta) => {
     let count = 0;
     socket.setTimeout(dnsLimits.tcpIdleMs, () => socket.destroy());
-    const reader = createFrameReader({ headerBytes: 2, maxFrameBytes: dnsLimits.maxTcpFrameBytes, frameLength: (h) => 2 + h.readUInt16BE(0) });
+    const reader = createFrameReader({
+      headerBytes: 2,
+      maxFrameBytes: dnsLimits.maxTcpFrameBytes,
+      frameLength: (h) => 2 + h.readUInt16BE(0),
+    });
     socket.on('data', (chunk: Buffer) => {
       const { frames, error } = reader.push(chunk);
       for (const f of frames) {
@@ -124,7 +186,13 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
 
   const udp = await listenUdp({ host: ctx.host, port: ctx.port(53), capture: ctx.capture, log: ctx.log, onDatagram });
   try {
-    const tcp = await listenTcp({ host: ctx.host, port: ctx.port(53), capture: ctx.capture, log: ctx.log, onConnection });
+    const tcp = await listenTcp({
+      host: ctx.host,
+      port: ctx.port(53),
+      capture: ctx.capture,
+      log: ctx.log,
+      onConnection,
+    });
     return { bound: [udp.bound, tcp.bound], close: async () => void (await Promise.all([udp.close(), tcp.close()])) };
   } catch (err) {
     await udp.close();

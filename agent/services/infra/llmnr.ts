@@ -33,7 +33,11 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
     try {
       q = parseQuery(msg);
     } catch (err) {
-      ctx.capture({ src, kind: 'malformed', data: { session, proto, reason: err instanceof Error ? err.message : String(err) } });
+      ctx.capture({
+        src,
+        kind: 'malformed',
+        data: { session, proto, reason: err instanceof Error ? err.message : String(err) },
+      });
       return;
     }
     // Responses from other responders on the link are not queries.
@@ -42,7 +46,16 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
     ctx.capture({
       src,
       kind: 'request',
-      data: { session, proto, queries: q.questions.map((x) => ({ name: x.name.slice(0, 255), type: typeName(x.type), unicastResponse: proto === 'mdns' && (x.qclass & 0x8000) !== 0 })), answered: ours.some(answerable) },
+      data: {
+        session,
+        proto,
+        queries: q.questions.map((x) => ({
+          name: x.name.slice(0, 255),
+          type: typeName(x.type),
+          unicastResponse: proto === 'mdns' && (x.qclass & 0x8000) !== 0,
+        })),
+        answered: ours.some(answerable),
+      },
     });
     const asked = ours.filter(answerable);
     if (asked.length === 0) return;
@@ -54,14 +67,45 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
     }
     // mDNS: a legacy unicast query (source port other than 5353) gets its id and question echoed.
     const legacy = meta.srcPort !== 5353;
-    const answer = { name: first.name, type: rrType.A, rrclass: rrClass.IN | (legacy ? 0 : 0x8000), ttl: legacy ? 10 : mdnsTtl, data: rdata.a(ip) };
-    reply(encodeResponse({ id: legacy ? q.id : 0, flags: 0x0400, rcode: 0, questions: legacy ? [first] : [], answers: [answer] }));
+    const answer = {
+      name: first.name,
+      type: rrType.A,
+      rrclass: rrClass.IN | (legacy ? 0 : 0x8000),
+      ttl: legacy ? 10 : mdnsTtl,
+      data: rdata.a(ip),
+    };
+    reply(
+      encodeResponse({
+        id: legacy ? q.id : 0,
+        flags: 0x0400,
+        rcode: 0,
+        questions: legacy ? [first] : [],
+        answers: [answer],
+      }),
+    );
   };
 
-  const llmnr = await listenUdp({ host: ctx.host, port: ctx.port(5355), capture: ctx.capture, log: ctx.log, onDatagram: handler('llmnr'), multicastGroups: ['224.0.0.252'] });
+  const llmnr = await listenUdp({
+    host: ctx.host,
+    port: ctx.port(5355),
+    capture: ctx.capture,
+    log: ctx.log,
+    onDatagram: handler('llmnr'),
+    multicastGroups: ['224.0.0.252'],
+  });
   try {
-    const mdns = await listenUdp({ host: ctx.host, port: ctx.port(5353), capture: ctx.capture, log: ctx.log, onDatagram: handler('mdns'), multicastGroups: ['224.0.0.251'] });
-    return { bound: [llmnr.bound, mdns.bound], close: async () => void (await Promise.all([llmnr.close(), mdns.close()])) };
+    const mdns = await listenUdp({
+      host: ctx.host,
+      port: ctx.port(5353),
+      capture: ctx.capture,
+      log: ctx.log,
+      onDatagram: handler('mdns'),
+      multicastGroups: ['224.0.0.251'],
+    });
+    return {
+      bound: [llmnr.bound, mdns.bound],
+      close: async () => void (await Promise.all([llmnr.close(), mdns.close()])),
+    };
   } catch (err) {
     await llmnr.close();
     throw err;

@@ -12,7 +12,23 @@ export const mqttLimits = {
   idleMs: 300_000,
 } as const;
 
-export const packetTypes = { CONNECT: 1, CONNACK: 2, PUBLISH: 3, PUBACK: 4, PUBREC: 5, PUBREL: 6, PUBCOMP: 7, SUBSCRIBE: 8, SUBACK: 9, UNSUBSCRIBE: 10, UNSUBACK: 11, PINGREQ: 12, PINGRESP: 13, DISCONNECT: 14, AUTH: 15 } as const;
+export const packetTypes = {
+  CONNECT: 1,
+  CONNACK: 2,
+  PUBLISH: 3,
+  PUBACK: 4,
+  PUBREC: 5,
+  PUBREL: 6,
+  PUBCOMP: 7,
+  SUBSCRIBE: 8,
+  SUBACK: 9,
+  UNSUBSCRIBE: 10,
+  UNSUBACK: 11,
+  PINGREQ: 12,
+  PINGRESP: 13,
+  DISCONNECT: 14,
+  AUTH: 15,
+} as const;
 
 export type RawPacket = Readonly<{ type: number; flags: number; body: Buffer; used: number }>;
 
@@ -102,7 +118,8 @@ export type ConnectPacket = Readonly<{
 export function parseConnect(body: Buffer): ConnectPacket {
   const r = new Reader(body);
   const protocolName = r.str();
-  if (protocolName !== 'MQTT' && protocolName !== 'MQIsdp') throw new MqttError(`unknown protocol name ${JSON.stringify(protocolName.slice(0, 32))}`);
+  if (protocolName !== 'MQTT' && protocolName !== 'MQIsdp')
+    throw new MqttError(`unknown protocol name ${JSON.stringify(protocolName.slice(0, 32))}`);
   const level = r.u8();
   const flags = r.u8();
   if (flags & 0x01) throw new MqttError('reserved connect flag set');
@@ -114,14 +131,34 @@ export function parseConnect(body: Buffer): ConnectPacket {
     if (level === 5) r.skipProperties();
     const topic = r.str();
     const payload = r.binary();
-    will = { topic: topic.slice(0, 1024), payload: payload.toString('utf8').slice(0, 4096), qos: (flags >> 3) & 0x03, retain: (flags & 0x20) !== 0 };
+    will = {
+      topic: topic.slice(0, 1024),
+      payload: payload.toString('utf8').slice(0, 4096),
+      qos: (flags >> 3) & 0x03,
+      retain: (flags & 0x20) !== 0,
+    };
   }
   const username = flags & 0x80 ? r.str() : null;
   const password = flags & 0x40 ? r.binary().toString('utf8') : null;
-  return { protocolName, level, cleanStart: (flags & 0x02) !== 0, keepAlive, clientId: clientId.slice(0, 1024), will, username: username?.slice(0, 1024) ?? null, password: password?.slice(0, 1024) ?? null };
+  return {
+    protocolName,
+    level,
+    cleanStart: (flags & 0x02) !== 0,
+    keepAlive,
+    clientId: clientId.slice(0, 1024),
+    will,
+    username: username?.slice(0, 1024) ?? null,
+    password: password?.slice(0, 1024) ?? null,
+  };
 }
 
-export type PublishPacket = Readonly<{ topic: string; qos: number; retain: boolean; packetId: number | null; payload: Buffer }>;
+export type PublishPacket = Readonly<{
+  topic: string;
+  qos: number;
+  retain: boolean;
+  packetId: number | null;
+  payload: Buffer;
+}>;
 
 export function parsePublish(flags: number, body: Buffer, level: number): PublishPacket {
   const r = new Reader(body);
@@ -171,7 +208,11 @@ export function packet(type: number, flags: number, body: Buffer | number[]): Bu
 }
 
 export function connack(level: number, code: number, sessionPresent = false): Buffer {
-  return packet(packetTypes.CONNACK, 0, level === 5 ? [sessionPresent ? 1 : 0, code, 0] : [sessionPresent ? 1 : 0, code]);
+  return packet(
+    packetTypes.CONNACK,
+    0,
+    level === 5 ? [sessionPresent ? 1 : 0, code, 0] : [sessionPresent ? 1 : 0, code],
+  );
 }
 
 export function suback(level: number, packetId: number, codes: number[]): Buffer {
@@ -179,7 +220,11 @@ export function suback(level: number, packetId: number, codes: number[]): Buffer
 }
 
 export function unsuback(level: number, packetId: number, count: number): Buffer {
-  return packet(packetTypes.UNSUBACK, 0, [packetId >> 8, packetId & 0xff, ...(level === 5 ? [0, ...new Array<number>(count).fill(0)] : [])]);
+  return packet(packetTypes.UNSUBACK, 0, [
+    packetId >> 8,
+    packetId & 0xff,
+    ...(level === 5 ? [0, ...new Array<number>(count).fill(0)] : []),
+  ]);
 }
 
 export function ackPacket(type: number, packetId: number): Buffer {
@@ -189,7 +234,11 @@ export function ackPacket(type: number, packetId: number): Buffer {
 export function publishPacket(level: number, topic: string, payload: string, retain: boolean): Buffer {
   const t = Buffer.from(topic);
   const head = Buffer.from([t.length >> 8, t.length & 0xff]);
-  return packet(packetTypes.PUBLISH, retain ? 1 : 0, Buffer.concat([head, t, ...(level === 5 ? [Buffer.from([0])] : []), Buffer.from(payload)]));
+  return packet(
+    packetTypes.PUBLISH,
+    retain ? 1 : 0,
+    Buffer.concat([head, t, ...(level === 5 ? [Buffer.from([0])] : []), Buffer.from(payload)]),
+  );
 }
 
 /** MQTT topic filter matching (`+` one level, `#` the rest; `$` topics only match explicit filters). */

@@ -1,5 +1,20 @@
 import { distros } from '../../../shared/catalog/distros';
-import { ackPacket, connack, MqttError, mqttLimits, packetTypes, parseConnect, parsePublish, parseSubscribe, parseUnsubscribe, publishPacket, readPacket, suback, topicMatches, unsuback } from './mqtt-codec';
+import {
+  ackPacket,
+  connack,
+  MqttError,
+  mqttLimits,
+  packetTypes,
+  parseConnect,
+  parsePublish,
+  parseSubscribe,
+  parseUnsubscribe,
+  publishPacket,
+  readPacket,
+  suback,
+  topicMatches,
+  unsuback,
+} from './mqtt-codec';
 import { personaBool, personaString } from '../kit/persona';
 import { listenTcp } from '../kit/tcp-listener';
 import type { RunningService, ServiceContext, ServiceModule } from '../kit/types';
@@ -63,7 +78,17 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
           ctx.capture({
             src,
             kind: 'auth',
-            data: { session, method: 'CONNECT', protocol: `${c.protocolName}/${c.level}`, clientId: c.clientId, username: c.username ?? '', ...(c.password !== null ? { password: c.password } : {}), keepAlive: c.keepAlive, ...(c.will ? { will: c.will } : {}), success: anonymous },
+            data: {
+              session,
+              method: 'CONNECT',
+              protocol: `${c.protocolName}/${c.level}`,
+              clientId: c.clientId,
+              username: c.username ?? '',
+              ...(c.password !== null ? { password: c.password } : {}),
+              keepAlive: c.keepAlive,
+              ...(c.will ? { will: c.will } : {}),
+              success: anonymous,
+            },
           });
           if (![3, 4, 5].includes(c.level)) {
             send(connack(4, 0x01));
@@ -84,7 +109,19 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
         switch (type) {
           case packetTypes.PUBLISH: {
             const p = parsePublish(flags, body, level);
-            ctx.capture({ src, kind: 'command', data: { session, verb: 'PUBLISH', topic: p.topic.slice(0, 1024), qos: p.qos, retain: p.retain, payload: p.payload.toString('utf8').slice(0, 16 * 1024), bytes: p.payload.length } });
+            ctx.capture({
+              src,
+              kind: 'command',
+              data: {
+                session,
+                verb: 'PUBLISH',
+                topic: p.topic.slice(0, 1024),
+                qos: p.qos,
+                retain: p.retain,
+                payload: p.payload.toString('utf8').slice(0, 16 * 1024),
+                bytes: p.payload.length,
+              },
+            });
             if (p.qos === 1 && p.packetId !== null) send(ackPacket(packetTypes.PUBACK, p.packetId));
             if (p.qos === 2 && p.packetId !== null) send(ackPacket(packetTypes.PUBREC, p.packetId));
             return;
@@ -94,8 +131,18 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
             return;
           case packetTypes.SUBSCRIBE: {
             const s = parseSubscribe(body, level);
-            ctx.capture({ src, kind: 'command', data: { session, verb: 'SUBSCRIBE', topics: s.topics.map((t) => t.filter.slice(0, 1024)) } });
-            send(suback(level, s.packetId, s.topics.map((t) => Math.min(t.qos, 2))));
+            ctx.capture({
+              src,
+              kind: 'command',
+              data: { session, verb: 'SUBSCRIBE', topics: s.topics.map((t) => t.filter.slice(0, 1024)) },
+            });
+            send(
+              suback(
+                level,
+                s.packetId,
+                s.topics.map((t) => Math.min(t.qos, 2)),
+              ),
+            );
             for (const [topic, value] of sysTopics(version, startedAt)) {
               if (s.topics.some((t) => topicMatches(t.filter, topic))) send(publishPacket(level, topic, value, true));
             }
@@ -127,7 +174,8 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
             const p = readPacket(buf);
             if (!p) return;
             buf = buf.subarray(p.used);
-            if ((packets += 1) > mqttLimits.maxPacketsPerConnection) return malformed(`more than ${mqttLimits.maxPacketsPerConnection} packets`);
+            if ((packets += 1) > mqttLimits.maxPacketsPerConnection)
+              return malformed(`more than ${mqttLimits.maxPacketsPerConnection} packets`);
             onPacket(p.type, p.flags, p.body);
             if (done) return;
           }

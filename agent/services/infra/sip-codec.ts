@@ -11,7 +11,17 @@ export type SipRequest = Readonly<{
   body: Buffer;
 }>;
 
-const compact: Record<string, string> = { v: 'via', f: 'from', t: 'to', i: 'call-id', m: 'contact', l: 'content-length', c: 'content-type', k: 'supported', s: 'subject' };
+const compact: Record<string, string> = {
+  v: 'via',
+  f: 'from',
+  t: 'to',
+  i: 'call-id',
+  m: 'contact',
+  l: 'content-length',
+  c: 'content-type',
+  k: 'supported',
+  s: 'subject',
+};
 
 /** Byte length of the complete message at the start of `buf` (TCP framing), or null if incomplete. */
 export function messageLength(buf: Buffer): number | null {
@@ -46,7 +56,12 @@ export function parseRequest(msg: Buffer): SipRequest {
     list.push(line.slice(colon + 1).trim());
     headers.set(name, list);
   }
-  return { method: (m[1] ?? '').toUpperCase(), uri: m[2] ?? '', headers, body: end < 0 ? Buffer.alloc(0) : msg.subarray(end + 4, end + 4 + 4096) };
+  return {
+    method: (m[1] ?? '').toUpperCase(),
+    uri: m[2] ?? '',
+    headers,
+    body: end < 0 ? Buffer.alloc(0) : msg.subarray(end + 4, end + 4 + 4096),
+  };
 }
 
 export function header(req: SipRequest, name: string): string | undefined {
@@ -60,6 +75,7 @@ export function parseDigest(value: string): Record<string, string> | null {
   const out: Record<string, string> = {};
   const re = /([A-Za-z-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))/g;
   let p: RegExpExecArray | null;
-  while ((p = re.exec(m[1] ?? '')) !== null && Object.keys(out).length < 16) out[(p[1] ?? '').toLowerCase()] = (p[2] ?? p[3] ?? '').slice(0, 256);
+  while ((p = re.exec(m[1] ?? '')) !== null && Object.keys(out).length < 16)
+    out[(p[1] ?? '').toLowerCase()] = (p[2] ?? p[3] ?? '').slice(0, 256);
   return out;
 }

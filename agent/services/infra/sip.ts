@@ -30,7 +30,14 @@ const asteriskVersions: Record<DistroName, string> = {
 
 const allow = 'INVITE, ACK, CANCEL, OPTIONS, BYE, REFER, SUBSCRIBE, NOTIFY, INFO, PUBLISH';
 
-export type SipReplyContext = Readonly<{ server: string; src: string; srcPort: number; transport: 'UDP' | 'TCP'; localIp: string; localPort: number }>;
+export type SipReplyContext = Readonly<{
+  server: string;
+  src: string;
+  srcPort: number;
+  transport: 'UDP' | 'TCP';
+  localIp: string;
+  localPort: number;
+}>;
 
 /** Asterisk's 8-hex-digit tags and nonces. */
 const hex8 = () => randomBytes(4).toString('hex');
@@ -50,7 +57,15 @@ export function sipResponse(req: SipRequest, status: string, c: SipReplyContext,
   if (callId) lines.push(`Call-ID: ${callId}`);
   const cseq = header(req, 'cseq');
   if (cseq) lines.push(`CSeq: ${cseq}`);
-  lines.push(`Server: ${c.server}`, `Allow: ${allow}`, 'Supported: replaces, timer', ...extra, 'Content-Length: 0', '', '');
+  lines.push(
+    `Server: ${c.server}`,
+    `Allow: ${allow}`,
+    'Supported: replaces, timer',
+    ...extra,
+    'Content-Length: 0',
+    '',
+    '',
+  );
   return lines.join('\r\n');
 }
 
@@ -63,18 +78,49 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
     try {
       req = parseRequest(msg);
     } catch (err) {
-      ctx.capture({ src, kind: 'malformed', data: { session, transport: c.transport, reason: err instanceof Error ? err.message : String(err) } });
+      ctx.capture({
+        src,
+        kind: 'malformed',
+        data: { session, transport: c.transport, reason: err instanceof Error ? err.message : String(err) },
+      });
       return null;
     }
     const ua = header(req, 'user-agent')?.slice(0, 256);
-    ctx.capture({ src, kind: 'request', data: { session, transport: c.transport, method: req.method.slice(0, 32), uri: req.uri.slice(0, 256), from: header(req, 'from')?.slice(0, 256), to: header(req, 'to')?.slice(0, 256), userAgent: ua } });
+    ctx.capture({
+      src,
+      kind: 'request',
+      data: {
+        session,
+        transport: c.transport,
+        method: req.method.slice(0, 32),
+        uri: req.uri.slice(0, 256),
+        from: header(req, 'from')?.slice(0, 256),
+        to: header(req, 'to')?.slice(0, 256),
+        userAgent: ua,
+      },
+    });
     const authHeader = header(req, 'authorization') ?? header(req, 'proxy-authorization');
     const digest = authHeader ? parseDigest(authHeader) : null;
     if (digest) {
       ctx.capture({
         src,
         kind: 'auth',
-        data: { session, method: 'sip-digest', sipMethod: req.method.slice(0, 32), username: digest.username ?? '', realm: digest.realm, nonce: digest.nonce, uri: digest.uri, response: digest.response, algorithm: digest.algorithm ?? 'MD5', qop: digest.qop, nc: digest.nc, cnonce: digest.cnonce, userAgent: ua, success: false },
+        data: {
+          session,
+          method: 'sip-digest',
+          sipMethod: req.method.slice(0, 32),
+          username: digest.username ?? '',
+          realm: digest.realm,
+          nonce: digest.nonce,
+          uri: digest.uri,
+          response: digest.response,
+          algorithm: digest.algorithm ?? 'MD5',
+          qop: digest.qop,
+          nc: digest.nc,
+          cnonce: digest.cnonce,
+          userAgent: ua,
+          success: false,
+        },
       });
     }
     const challenge = (name: string) => `${name}: Digest algorithm=MD5, realm="asterisk", nonce="${hex8()}"`;
@@ -104,7 +150,18 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
   };
 
   const onDatagram = (msg: Buffer, meta: DatagramMeta, reply: (b: Uint8Array) => void) => {
-    const out = handle(msg, { server, src: meta.src, srcPort: meta.srcPort, transport: 'UDP', localIp: ctx.decky.ip, localPort: meta.localPort }, meta.session);
+    const out = handle(
+      msg,
+      {
+        server,
+        src: meta.src,
+        srcPort: meta.srcPort,
+        transport: 'UDP',
+        localIp: ctx.decky.ip,
+        localPort: meta.localPort,
+      },
+      meta.session,
+    );
     if (out) reply(Buffer.from(out, 'utf8'));
   };
 
@@ -112,7 +169,14 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
     let pending: Buffer = Buffer.alloc(0);
     let count = 0;
     socket.setTimeout(sipTcpLimits.idleMs, () => socket.destroy());
-    const c: SipReplyContext = { server, src: meta.src, srcPort: meta.srcPort, transport: 'TCP', localIp: ctx.decky.ip, localPort: meta.localPort };
+    const c: SipReplyContext = {
+      server,
+      src: meta.src,
+      srcPort: meta.srcPort,
+      transport: 'TCP',
+      localIp: ctx.decky.ip,
+      localPort: meta.localPort,
+    };
     socket.on('data', (chunk: Buffer) => {
       pending = Buffer.concat([pending, chunk]);
       try {
@@ -128,15 +192,32 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
           if (out && socket.writable) socket.write(out);
         }
       } catch (err) {
-        ctx.capture({ src: meta.src, kind: 'malformed', data: { session: meta.session, transport: 'TCP', reason: err instanceof Error ? err.message : String(err) } });
+        ctx.capture({
+          src: meta.src,
+          kind: 'malformed',
+          data: { session: meta.session, transport: 'TCP', reason: err instanceof Error ? err.message : String(err) },
+        });
         socket.destroy();
       }
     });
   };
 
-  const udp = await listenUdp({ host: ctx.host, port: ctx.port(5060), capture: ctx.capture, log: ctx.log, onDatagram, maxDatagramBytes: 8_192 });
+  const udp = await listenUdp({
+    host: ctx.host,
+    port: ctx.port(5060),
+    capture: ctx.capture,
+    log: ctx.log,
+    onDatagram,
+    maxDatagramBytes: 8_192,
+  });
   try {
-    const tcp = await listenTcp({ host: ctx.host, port: ctx.port(5060), capture: ctx.capture, log: ctx.log, onConnection });
+    const tcp = await listenTcp({
+      host: ctx.host,
+      port: ctx.port(5060),
+      capture: ctx.capture,
+      log: ctx.log,
+      onConnection,
+    });
     return { bound: [udp.bound, tcp.bound], close: async () => void (await Promise.all([udp.close(), tcp.close()])) };
   } catch (err) {
     await udp.close();

@@ -1,8 +1,27 @@
 import { BerError, children, der, expectTag, readInt, readOid, readTlv, tlv } from '../codecs/ber-codec';
 
 /** SNMP v1/v2c messages (RFC 1157, RFC 3416) and the v3 header fields (RFC 3412/3414) we record. */
-export const pduTag = { get: 0xa0, getNext: 0xa1, response: 0xa2, set: 0xa3, trap: 0xa4, getBulk: 0xa5, inform: 0xa6, trapV2: 0xa7, report: 0xa8 } as const;
-const pduNames: Record<number, string> = { 0xa0: 'get', 0xa1: 'getnext', 0xa3: 'set', 0xa4: 'trap', 0xa5: 'getbulk', 0xa6: 'inform', 0xa7: 'trap2', 0xa8: 'report' };
+export const pduTag = {
+  get: 0xa0,
+  getNext: 0xa1,
+  response: 0xa2,
+  set: 0xa3,
+  trap: 0xa4,
+  getBulk: 0xa5,
+  inform: 0xa6,
+  trapV2: 0xa7,
+  report: 0xa8,
+} as const;
+const pduNames: Record<number, string> = {
+  0xa0: 'get',
+  0xa1: 'getnext',
+  0xa3: 'set',
+  0xa4: 'trap',
+  0xa5: 'getbulk',
+  0xa6: 'inform',
+  0xa7: 'trap2',
+  0xa8: 'report',
+};
 
 export type SnmpValue =
   | { type: 'string'; value: string }
@@ -67,7 +86,10 @@ export function parseSnmp(buf: Buffer): CommunityMessage | V3Message {
 }
 
 /** Varbind value encodings; `noSuchObject`/`endOfMibView` are the v2c exceptions. */
-export type VarbindOut = Readonly<{ oid: string; value: SnmpValue | 'noSuchObject' | 'noSuchInstance' | 'endOfMibView' | 'null' }>;
+export type VarbindOut = Readonly<{
+  oid: string;
+  value: SnmpValue | 'noSuchObject' | 'noSuchInstance' | 'endOfMibView' | 'null';
+}>;
 
 function encodeValue(v: VarbindOut['value']): Buffer {
   if (v === 'noSuchObject') return Buffer.from([0x80, 0]);
@@ -86,28 +108,67 @@ function encodeValue(v: VarbindOut['value']): Buffer {
   }
 }
 
-export function encodeResponse(req: CommunityMessage, binds: readonly VarbindOut[], errorStatus = 0, errorIndex = 0): Buffer {
+export function encodeResponse(
+  req: CommunityMessage,
+  binds: readonly VarbindOut[],
+  errorStatus = 0,
+  errorIndex = 0,
+): Buffer {
   return der.seq(
     der.int(req.version),
     der.octets(Buffer.from(req.community, 'latin1')),
-    tlv(pduTag.response, tlv(0x02, req.requestId), der.int(errorStatus), der.int(errorIndex), der.seq(...binds.map((b) => der.seq(der.oid(b.oid), encodeValue(b.value))))),
+    tlv(
+      pduTag.response,
+      tlv(0x02, req.requestId),
+      der.int(errorStatus),
+      der.int(errorIndex),
+      der.seq(...binds.map((b) => der.seq(der.oid(b.oid), encodeValue(b.value)))),
+    ),
   );
 }
 
-export const usmReports = { unknownUserNames: '1.3.6.1.6.3.15.1.1.3.0', unknownEngineIds: '1.3.6.1.6.3.15.1.1.4.0' } as const;
+export const usmReports = {
+  unknownUserNames: '1.3.6.1.6.3.15.1.1.3.0',
+  unknownEngineIds: '1.3.6.1.6.3.15.1.1.4.0',
+} as const;
 
 /**
  * The Report a v3 agent sends: usmStatsUnknownEngineIDs to an engine-ID discovery,
  * usmStatsUnknownUserNames to a request naming a user it does not have.
  */
-export function encodeV3Report(req: V3Message, engineId: Buffer, boots: number, time: number, reportOid: string, counter: number): Buffer {
-  const usm = der.seq(der.octets(engineId), der.int(boots), der.int(time), der.octets(reportOid === usmReports.unknownUserNames ? req.userName : ''), der.octets(''), der.octets(''));
+export function encodeV3Report(
+  req: V3Message,
+  engineId: Buffer,
+  boots: number,
+  time: number,
+  reportOid: string,
+  counter: number,
+): Buffer {
+  const usm = der.seq(
+    der.octets(engineId),
+    der.int(boots),
+    der.int(time),
+    der.octets(reportOid === usmReports.unknownUserNames ? req.userName : ''),
+    der.octets(''),
+    der.octets(''),
+  );
   const scoped = der.seq(
     der.octets(engineId),
     der.octets(''),
-    tlv(pduTag.report, der.int(req.msgId), der.int(0), der.int(0), der.seq(der.seq(der.oid(reportOid), der.int(counter, 0x41)))),
+    tlv(
+      pduTag.report,
+      der.int(req.msgId),
+      der.int(0),
+      der.int(0),
+      der.seq(der.seq(der.oid(reportOid), der.int(counter, 0x41))),
+    ),
   );
-  return der.seq(der.int(3), der.seq(der.int(req.msgId), der.int(65507), der.octets(Buffer.from([0])), der.int(3)), der.octets(usm), scoped);
+  return der.seq(
+    der.int(3),
+    der.seq(der.int(req.msgId), der.int(65507), der.octets(Buffer.from([0])), der.int(3)),
+    der.octets(usm),
+    scoped,
+  );
 }
 
 /** Numeric OID comparison (1.3.6.1.2.1.1.10 sorts after 1.3.6.1.2.1.1.9). */
@@ -120,4 +181,3 @@ export function compareOids(a: string, b: string): number {
   }
   return x.length - y.length;
 }
-

@@ -17,7 +17,14 @@ const unameV: Record<DistroName, string> = {
   windows: '',
 };
 
-export type SystemGroup = Readonly<{ sysDescr: string; sysObjectID: string; sysContact: string; sysName: string; sysLocation: string; sysServices: number }>;
+export type SystemGroup = Readonly<{
+  sysDescr: string;
+  sysObjectID: string;
+  sysContact: string;
+  sysName: string;
+  sysLocation: string;
+  sysServices: number;
+}>;
 
 /**
  * The system group a decky's agent reports when the analyst set nothing: net-snmp's stock
@@ -35,12 +42,26 @@ export function defaultSystemGroup(decky: DeckyConfig, hostname: string): System
         sysServices: 72,
       };
     case 'industrial-control':
-      return { sysDescr: 'Schneider Electric BMX P34 2020 Modicon M340 CPU', sysObjectID: '1.3.6.1.4.1.3833.1.7.255.10', sysContact: '', sysName: hostname, sysLocation: '', sysServices: 78 };
+      return {
+        sysDescr: 'Schneider Electric BMX P34 2020 Modicon M340 CPU',
+        sysObjectID: '1.3.6.1.4.1.3833.1.7.255.10',
+        sysContact: '',
+        sysName: hostname,
+        sysLocation: '',
+        sysServices: 78,
+      };
     default:
       if (decky.distro === 'windows') {
         // The Windows SNMP service's sysDescr and sysObjectID (1.3.6.1.4.1.311.1.1.3.1.1: workstation).
         const build = distros.windows.kernel.split('.')[2] ?? '19045';
-        return { sysDescr: `Hardware: Intel64 Family 6 Model 85 Stepping 7 AT/AT COMPATIBLE - Software: Windows Version 6.3 (Build ${build} Multiprocessor Free)`, sysObjectID: '1.3.6.1.4.1.311.1.1.3.1.1', sysContact: '', sysName: hostname.toUpperCase(), sysLocation: '', sysServices: 76 };
+        return {
+          sysDescr: `Hardware: Intel64 Family 6 Model 85 Stepping 7 AT/AT COMPATIBLE - Software: Windows Version 6.3 (Build ${build} Multiprocessor Free)`,
+          sysObjectID: '1.3.6.1.4.1.311.1.1.3.1.1',
+          sysContact: '',
+          sysName: hostname.toUpperCase(),
+          sysLocation: '',
+          sysServices: 76,
+        };
       }
       return {
         sysDescr: `Linux ${hostname} ${distros[decky.distro].kernel} ${unameV[decky.distro]} x86_64`,

@@ -24,7 +24,8 @@ export function createFrameReader(opts: FrameReaderOptions): FrameReader {
     while (pending.length >= opts.headerBytes) {
       const len = opts.frameLength(pending.subarray(0, opts.headerBytes));
       if (typeof len === 'string' || len > opts.maxFrameBytes || len < opts.headerBytes) {
-        failed = typeof len === 'string' ? len : `frame of ${len} bytes outside [${opts.headerBytes}, ${opts.maxFrameBytes}]`;
+        failed =
+          typeof len === 'string' ? len : `frame of ${len} bytes outside [${opts.headerBytes}, ${opts.maxFrameBytes}]`;
         pending = Buffer.alloc(0);
         return { frames, error: failed };
       }

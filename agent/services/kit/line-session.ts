@@ -109,7 +109,11 @@ export function serveLineSession(socket: net.Socket, opts: LineSessionOptions): 
       }
     }
     if (overflow) {
-      ctx.capture({ src: meta.src, kind: 'malformed', data: { session: meta.session, reason: `line longer than ${opts.maxLineBytes} bytes` } });
+      ctx.capture({
+        src: meta.src,
+        kind: 'malformed',
+        data: { session: meta.session, reason: `line longer than ${opts.maxLineBytes} bytes` },
+      });
       return conn.hangUp(opts.overflowReply);
     }
     if (opts.onPartial && !closed && reader.pendingBytes() > 0) opts.onPartial(reader.pending(), conn);
@@ -130,7 +134,11 @@ export function serveLineSession(socket: net.Socket, opts: LineSessionOptions): 
     const t = wrap(socket);
     t.once('secure', () => {
       secure = true;
-      ctx.capture({ src: meta.src, kind: 'command', data: { session: meta.session, verb: 'TLS', protocol: t.getProtocol() ?? '', cipher: t.getCipher().name } });
+      ctx.capture({
+        src: meta.src,
+        kind: 'command',
+        data: { session: meta.session, verb: 'TLS', protocol: t.getProtocol() ?? '', cipher: t.getCipher().name },
+      });
     });
     stream = t;
     t.on('data', onData);

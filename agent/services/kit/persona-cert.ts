@@ -8,7 +8,12 @@ import { writeFileAtomic } from '../../../shared/node/atomic-file';
 
 export type PersonaCert = Readonly<{ certPem: string; keyPem: string }>;
 
-const rsa = { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' } as const;
+const rsa = {
+  name: 'RSASSA-PKCS1-v1_5',
+  modulusLength: 2048,
+  publicExponent: new Uint8Array([1, 0, 1]),
+  hash: 'SHA-256',
+} as const;
 
 /**
  * A self-signed RSA certificate shaped like the one Windows makes for Remote Desktop (CN = the
@@ -23,7 +28,11 @@ export async function loadOrCreatePersonaCert(dir: string, commonName: string, n
     const cert = new x509.X509Certificate(certPem);
     if (cert.subject === `CN=${commonName}` && cert.notAfter > now) return { certPem, keyPem };
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && !(err instanceof Error && /certificate|asn|pem/i.test(err.message))) throw err;
+    if (
+      (err as NodeJS.ErrnoException).code !== 'ENOENT' &&
+      !(err instanceof Error && /certificate|asn|pem/i.test(err.message))
+    )
+      throw err;
   }
   const keys = await webcrypto.subtle.generateKey(rsa, true, ['sign', 'verify']);
   // Windows backdates nothing and renews every six months; the serial is 16 random bytes.

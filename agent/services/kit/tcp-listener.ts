@@ -90,7 +90,15 @@ export async function listenTcp(opts: TcpListenOptions): Promise<TcpListener> {
     if (held >= perSource || sockets.size >= total) {
       if (!refusedNoted.has(src)) {
         refusedNoted.add(src);
-        opts.capture({ src, kind: 'refused', data: { port: boundPort, reason: held >= perSource ? 'per-source limit' : 'total limit', limit: held >= perSource ? perSource : total } });
+        opts.capture({
+          src,
+          kind: 'refused',
+          data: {
+            port: boundPort,
+            reason: held >= perSource ? 'per-source limit' : 'total limit',
+            limit: held >= perSource ? perSource : total,
+          },
+        });
       }
       socket.destroy();
       return;
@@ -105,7 +113,12 @@ export async function listenTcp(opts: TcpListenOptions): Promise<TcpListener> {
         refusedNoted.delete(src);
       } else bySource.set(src, left);
     });
-    const meta: ConnectionMeta = { src, srcPort: socket.remotePort ?? 0, session: newSessionId(), localPort: boundPort };
+    const meta: ConnectionMeta = {
+      src,
+      srcPort: socket.remotePort ?? 0,
+      session: newSessionId(),
+      localPort: boundPort,
+    };
     try {
       opts.capture({ src, kind: 'connect', data: { port: boundPort, srcPort: meta.srcPort, session: meta.session } });
       opts.onConnection?.(socket, meta);

@@ -75,7 +75,9 @@ export async function listenUdp(opts: UdpListenOptions): Promise<UdpListener> {
   let boundPort = opts.port;
   // A decky in its own namespace gets its bound socket from there (socket-source.ts).
   const source = socketSourceFor(opts.host);
-  const socket = source ? await source.udp(opts.host, opts.port) : dgram.createSocket({ type: isIP(opts.host) === 6 ? 'udp6' : 'udp4', reuseAddr: false });
+  const socket = source
+    ? await source.udp(opts.host, opts.port)
+    : dgram.createSocket({ type: isIP(opts.host) === 6 ? 'udp6' : 'udp4', reuseAddr: false });
 
   const admit = (src: string, now: number): SourceState | null => {
     if (now - totalWindowStart >= 1_000) {
@@ -99,7 +101,11 @@ export async function listenUdp(opts: UdpListenOptions): Promise<UdpListener> {
     if (st.tokens < 1) {
       if (!st.refusedNoted) {
         st.refusedNoted = true;
-        opts.capture({ src, kind: 'refused', data: { port: boundPort, proto: 'udp', session: st.session, reason: 'per-source rate limit', limit: rate } });
+        opts.capture({
+          src,
+          kind: 'refused',
+          data: { port: boundPort, proto: 'udp', session: st.session, reason: 'per-source rate limit', limit: rate },
+        });
       }
       return null;
     }
@@ -115,7 +121,11 @@ export async function listenUdp(opts: UdpListenOptions): Promise<UdpListener> {
       if (!st) return;
       const meta: DatagramMeta = { src, srcPort: rinfo.port, session: st.session, localPort: boundPort };
       if (msg.length > maxBytes) {
-        opts.capture({ src, kind: 'malformed', data: { session: st.session, port: boundPort, reason: `datagram of ${msg.length} bytes exceeds ${maxBytes}` } });
+        opts.capture({
+          src,
+          kind: 'malformed',
+          data: { session: st.session, port: boundPort, reason: `datagram of ${msg.length} bytes exceeds ${maxBytes}` },
+        });
         return;
       }
       const reply = (data: Uint8Array) => {
@@ -131,7 +141,8 @@ export async function listenUdp(opts: UdpListenOptions): Promise<UdpListener> {
 
   if (!source) {
     await new Promise<void>((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException) => reject(new Error(describeListenError(err, opts.host, opts.port).replace(/port (\d+)/, 'port $1/udp')));
+      const onError = (err: NodeJS.ErrnoException) =>
+        reject(new Error(describeListenError(err, opts.host, opts.port).replace(/port (\d+)/, 'port $1/udp')));
       socket.once('error', onError);
       socket.bind({ address: opts.host, port: opts.port, exclusive: true }, () => {
         socket.off('error', onError);

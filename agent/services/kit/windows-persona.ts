@@ -11,13 +11,19 @@ export type WindowsVersion = readonly [number, number, number];
  */
 export function windowsVersion(decky: DeckyConfig, maxDialect = 0x0311): WindowsVersion {
   if (maxDialect < 0x0300) return [6, 1, 7601];
-  const server = decky.nmapOs === 'windows_server' || (decky.archetype !== undefined && /server|controller/.test(decky.archetype));
+  const server =
+    decky.nmapOs === 'windows_server' || (decky.archetype !== undefined && /server|controller/.test(decky.archetype));
   return server ? [10, 0, 20348] : [10, 0, 19045];
 }
 
 /** True when the decky imitates a Windows machine (archetype or OS fingerprint). */
 export function looksWindows(decky: DeckyConfig): boolean {
-  return decky.nmapOs.startsWith('windows') || (decky.archetype?.startsWith('windows') ?? false) || decky.archetype === 'domain-controller' || decky.archetype === 'mssql-server';
+  return (
+    decky.nmapOs.startsWith('windows') ||
+    (decky.archetype?.startsWith('windows') ?? false) ||
+    decky.archetype === 'domain-controller' ||
+    decky.archetype === 'mssql-server'
+  );
 }
 
 /** Default NetBIOS domain: a domain controller's archetype implies a domain, others a workgroup. */

@@ -37,7 +37,13 @@ export function decodeBer(buf: Buffer): BerNode {
   return node;
 }
 
-function decodeAt(buf: Buffer, at: number, limit: number, depth: number, count: { n: number }): { node: BerNode; end: number } {
+function decodeAt(
+  buf: Buffer,
+  at: number,
+  limit: number,
+  depth: number,
+  count: { n: number },
+): { node: BerNode; end: number } {
   if (depth > berLimits.maxDepth) throw new ProtocolError('BER nested too deep');
   if (++count.n > berLimits.maxElements) throw new ProtocolError('too many BER elements');
   if (at + 2 > limit) throw new ProtocolError('truncated BER element');
@@ -67,7 +73,8 @@ function decodeAt(buf: Buffer, at: number, limit: number, depth: number, count: 
 }
 
 export function berInt(node: BerNode | undefined): number {
-  if (!node || node.constructed || node.value.length === 0 || node.value.length > 4) throw new ProtocolError('bad BER integer');
+  if (!node || node.constructed || node.value.length === 0 || node.value.length > 4)
+    throw new ProtocolError('bad BER integer');
   return node.value.readIntBE(0, node.value.length);
 }
 
@@ -113,4 +120,11 @@ export function berIntBytes(n: number): Buffer {
   return b;
 }
 
-export const berTags = { integer: 0x02, octetString: 0x04, enumerated: 0x0a, sequence: 0x30, set: 0x31, boolean: 0x01 } as const;
+export const berTags = {
+  integer: 0x02,
+  octetString: 0x04,
+  enumerated: 0x0a,
+  sequence: 0x30,
+  set: 0x31,
+  boolean: 0x01,
+} as const;

@@ -36,7 +36,18 @@ export type ImapEvent = Readonly<{ kind: 'command' | 'auth'; data: Record<string
 export type ImapStep = { replies: string[]; delayed: string[]; close: boolean; startTls: boolean; events: ImapEvent[] };
 
 export function imapCapabilities(cfg: ImapConfig, st: ImapState): string {
-  return ['IMAP4rev1', 'SASL-IR', 'LOGIN-REFERRALS', 'ID', 'ENABLE', 'IDLE', 'LITERAL+', ...(cfg.startTls && !st.tls ? ['STARTTLS'] : []), 'AUTH=PLAIN', 'AUTH=LOGIN'].join(' ');
+  return [
+    'IMAP4rev1',
+    'SASL-IR',
+    'LOGIN-REFERRALS',
+    'ID',
+    'ENABLE',
+    'IDLE',
+    'LITERAL+',
+    ...(cfg.startTls && !st.tls ? ['STARTTLS'] : []),
+    'AUTH=PLAIN',
+    'AUTH=LOGIN',
+  ].join(' ');
 }
 
 export function imapGreeting(cfg: ImapConfig, st: ImapState): string {
@@ -104,7 +115,8 @@ export function tokenizeImap(text: string): string[] | null {
 
 const authFailed = (tag: string) => `${tag} NO [AUTHENTICATIONFAILED] Authentication failed.`;
 /** ASTRING-CHAR except '+' (imap_parser_is_tag_char): printable ASCII minus SP ( ) { % * " \\. */
-const isTag = (tag: string) => tag.length > 0 && [...tag].every((c) => c > ' ' && c < '\x7f' && !'(){%*"\\+'.includes(c));
+const isTag = (tag: string) =>
+  tag.length > 0 && [...tag].every((c) => c > ' ' && c < '\x7f' && !'(){%*"\\+'.includes(c));
 const badCommand = (tag: string) => `${tag} BAD Error in IMAP command received by server.`;
 
 function authContinue(line: string, st: ImapState, step: ImapStep): void {
@@ -122,7 +134,15 @@ function authContinue(line: string, st: ImapState, step: ImapStep): void {
       step.replies.push(`${auth.tag} BAD Invalid base64 data in continued response`);
       return;
     }
-    step.events.push({ kind: 'auth', data: { method: 'AUTHENTICATE PLAIN', username: creds.username, password: creds.password, ...(creds.authzid ? { authzid: creds.authzid } : {}) } });
+    step.events.push({
+      kind: 'auth',
+      data: {
+        method: 'AUTHENTICATE PLAIN',
+        username: creds.username,
+        password: creds.password,
+        ...(creds.authzid ? { authzid: creds.authzid } : {}),
+      },
+    });
     step.delayed.push(authFailed(auth.tag));
     return;
   }
@@ -198,7 +218,12 @@ export function imapTagRejected(pending: Buffer, st: ImapState): boolean {
 
 /** The reply to a rejected unfinished line (see imapTagRejected). */
 export function imapRejectPartial(st: ImapState): ImapStep {
-  return imapCommand(' ', st, { greetingText: '', startTls: false }, { replies: [], events: [], delayed: [], close: false, startTls: false });
+  return imapCommand(
+    ' ',
+    st,
+    { greetingText: '', startTls: false },
+    { replies: [], events: [], delayed: [], close: false, startTls: false },
+  );
 }
 
 function imapCommand(text: string, st: ImapState, cfg: ImapConfig, step: ImapStep): ImapStep {
@@ -221,11 +246,15 @@ function imapCommand(text: string, st: ImapState, cfg: ImapConfig, step: ImapSte
   const command = (m[1] as string).toUpperCase();
   const rest = m[2] ?? '';
   const args = tokenizeImap(rest);
-  if (command !== 'LOGIN' && command !== 'AUTHENTICATE') step.events.push({ kind: 'command', data: { tag: tag.slice(0, 64), verb: command, arg: rest.slice(0, 512) } });
+  if (command !== 'LOGIN' && command !== 'AUTHENTICATE')
+    step.events.push({ kind: 'command', data: { tag: tag.slice(0, 64), verb: command, arg: rest.slice(0, 512) } });
   if (!args) return bad(badCommand(tag));
   switch (command) {
     case 'CAPABILITY':
-      step.replies.push(`* CAPABILITY ${imapCapabilities(cfg, st)}`, `${tag} OK Pre-login capabilities listed, post-login capabilities have more.`);
+      step.replies.push(
+        `* CAPABILITY ${imapCapabilities(cfg, st)}`,
+        `${tag} OK Pre-login capabilities listed, post-login capabilities have more.`,
+      );
       return step;
     case 'NOOP':
       step.replies.push(`${tag} OK NOOP completed.`);
@@ -248,15 +277,24 @@ function imapCommand(text: string, st: ImapState, cfg: ImapConfig, step: ImapSte
       return step;
     case 'LOGIN': {
       const [username, password] = args;
-      step.events.push({ kind: 'command', data: { tag: tag.slice(0, 64), verb: 'LOGIN', arg: (username ?? '').slice(0, 256) } });
+      step.events.push({
+        kind: 'command',
+        data: { tag: tag.slice(0, 64), verb: 'LOGIN', arg: (username ?? '').slice(0, 256) },
+      });
       if (username === undefined || password === undefined) return bad(`${tag} BAD Missing arguments.`);
-      step.events.push({ kind: 'auth', data: { method: 'LOGIN', username: username.slice(0, 1024), password: password.slice(0, 1024) } });
+      step.events.push({
+        kind: 'auth',
+        data: { method: 'LOGIN', username: username.slice(0, 1024), password: password.slice(0, 1024) },
+      });
       step.delayed.push(authFailed(tag));
       return step;
     }
     case 'AUTHENTICATE': {
       const mech = (args[0] ?? '').toUpperCase();
-      step.events.push({ kind: 'command', data: { tag: tag.slice(0, 64), verb: 'AUTHENTICATE', arg: mech.slice(0, 32) } });
+      step.events.push({
+        kind: 'command',
+        data: { tag: tag.slice(0, 64), verb: 'AUTHENTICATE', arg: mech.slice(0, 32) },
+      });
       if (!mech) return bad(`${tag} BAD Missing arguments.`);
       if (mech !== 'PLAIN' && mech !== 'LOGIN') {
         step.replies.push(`${tag} NO Unsupported authentication mechanism.`);

@@ -28,7 +28,19 @@ export type Pop3Step = { replies: string[]; delayed: string[]; close: boolean; s
 const authFailed = '-ERR [AUTH] Authentication failed.';
 
 export function pop3Capa(cfg: Pop3Config, st: Pop3State): string {
-  return ['+OK', 'CAPA', 'TOP', 'UIDL', 'RESP-CODES', 'PIPELINING', 'AUTH-RESP-CODE', ...(cfg.startTls && !st.tls ? ['STLS'] : []), 'USER', 'SASL PLAIN LOGIN', '.'].join('\r\n');
+  return [
+    '+OK',
+    'CAPA',
+    'TOP',
+    'UIDL',
+    'RESP-CODES',
+    'PIPELINING',
+    'AUTH-RESP-CODE',
+    ...(cfg.startTls && !st.tls ? ['STLS'] : []),
+    'USER',
+    'SASL PLAIN LOGIN',
+    '.',
+  ].join('\r\n');
 }
 
 function authContinue(line: string, st: Pop3State, step: Pop3Step): void {
@@ -48,7 +60,15 @@ function authContinue(line: string, st: Pop3State, step: Pop3Step): void {
   }
   if (decodedPlain) {
     st.auth = null;
-    step.events.push({ kind: 'auth', data: { method: 'AUTH PLAIN', username: decodedPlain.username, password: decodedPlain.password, ...(decodedPlain.authzid ? { authzid: decodedPlain.authzid } : {}) } });
+    step.events.push({
+      kind: 'auth',
+      data: {
+        method: 'AUTH PLAIN',
+        username: decodedPlain.username,
+        password: decodedPlain.password,
+        ...(decodedPlain.authzid ? { authzid: decodedPlain.authzid } : {}),
+      },
+    });
     step.delayed.push(authFailed);
     return;
   }
@@ -58,7 +78,10 @@ function authContinue(line: string, st: Pop3State, step: Pop3Step): void {
     return;
   }
   st.auth = null;
-  step.events.push({ kind: 'auth', data: { method: 'AUTH LOGIN', username: auth.username, password: decodedText ?? '' } });
+  step.events.push({
+    kind: 'auth',
+    data: { method: 'AUTH LOGIN', username: auth.username, password: decodedText ?? '' },
+  });
   step.delayed.push(authFailed);
 }
 
@@ -80,7 +103,8 @@ export function pop3Line(line: string, st: Pop3State, cfg: Pop3Config): Pop3Step
   const space = line.indexOf(' ');
   const verb = (space < 0 ? line : line.slice(0, space)).toUpperCase();
   const arg = space < 0 ? '' : line.slice(space + 1);
-  if (verb !== 'PASS' && verb !== 'AUTH' && verb !== '') step.events.push({ kind: 'command', data: { verb: verb.slice(0, 16), arg: arg.slice(0, 512) } });
+  if (verb !== 'PASS' && verb !== 'AUTH' && verb !== '')
+    step.events.push({ kind: 'command', data: { verb: verb.slice(0, 16), arg: arg.slice(0, 512) } });
   switch (verb) {
     case 'CAPA':
       step.replies.push(pop3Capa(cfg, st));
@@ -105,7 +129,10 @@ export function pop3Line(line: string, st: Pop3State, cfg: Pop3Config): Pop3Step
     case 'PASS':
       if (st.user === null) return bad('-ERR No username given.');
       step.events.push({ kind: 'command', data: { verb: 'PASS', arg: '' } });
-      step.events.push({ kind: 'auth', data: { method: 'USER/PASS', username: st.user, password: arg.slice(0, 1024) } });
+      step.events.push({
+        kind: 'auth',
+        data: { method: 'USER/PASS', username: st.user, password: arg.slice(0, 1024) },
+      });
       st.user = null;
       step.delayed.push(authFailed);
       return step;

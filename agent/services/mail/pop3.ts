@@ -28,11 +28,20 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
         implicitTls,
         onLine: (line, conn) => {
           if ((commands += 1) > pop3Limits.maxCommands) {
-            ctx.capture({ src: meta.src, kind: 'malformed', data: { session: meta.session, reason: `more than ${pop3Limits.maxCommands} commands` } });
+            ctx.capture({
+              src: meta.src,
+              kind: 'malformed',
+              data: { session: meta.session, reason: `more than ${pop3Limits.maxCommands} commands` },
+            });
             return conn.hangUp('-ERR Too many invalid bad commands.');
           }
           const step = pop3Line(line, st, cfg);
-          for (const ev of step.events) ctx.capture({ src: meta.src, kind: ev.kind, data: { session: meta.session, port: catalogPort, ...ev.data } });
+          for (const ev of step.events)
+            ctx.capture({
+              src: meta.src,
+              kind: ev.kind,
+              data: { session: meta.session, port: catalogPort, ...ev.data },
+            });
           const replies = [...step.replies];
           const closeAfter = step.close ? replies.pop() : undefined;
           for (const r of replies) conn.send(r);

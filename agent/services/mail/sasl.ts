@@ -26,8 +26,14 @@ export function decodeSaslPlain(b64: string): PlainCredentials | null {
   if (first < 0 || second < 0) return null;
   return {
     authzid: raw.subarray(0, first).toString('utf8').slice(0, maxField),
-    username: raw.subarray(first + 1, second).toString('utf8').slice(0, maxField),
-    password: raw.subarray(second + 1).toString('utf8').slice(0, maxField),
+    username: raw
+      .subarray(first + 1, second)
+      .toString('utf8')
+      .slice(0, maxField),
+    password: raw
+      .subarray(second + 1)
+      .toString('utf8')
+      .slice(0, maxField),
   };
 }
 

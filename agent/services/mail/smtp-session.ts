@@ -49,7 +49,18 @@ export type SmtpState = {
 };
 
 export function newSmtpState(tls = false): SmtpState {
-  return { helo: null, tls, mailFrom: null, rcpts: [], inData: false, dataChunks: [], dataBytes: 0, auth: null, errors: 0, messages: 0 };
+  return {
+    helo: null,
+    tls,
+    mailFrom: null,
+    rcpts: [],
+    inData: false,
+    dataChunks: [],
+    dataBytes: 0,
+    auth: null,
+    errors: 0,
+    messages: 0,
+  };
 }
 
 export type SmtpEvent = Readonly<{ kind: 'command' | 'auth'; data: Record<string, unknown> }>;
@@ -57,7 +68,10 @@ export type SmtpStep = { replies: string[]; close: boolean; startTls: boolean; e
 
 /** Postfix's short queue id: 10 to 12 upper-case hex digits. */
 export function postfixQueueId(): string {
-  return randomBytes(6).toString('hex').toUpperCase().slice(0, 10 + (randomBytes(1)[0] ?? 0) % 3);
+  return randomBytes(6)
+    .toString('hex')
+    .toUpperCase()
+    .slice(0, 10 + ((randomBytes(1)[0] ?? 0) % 3));
 }
 
 export function ehloLines(cfg: SmtpConfig, st: SmtpState): string[] {
@@ -137,7 +151,15 @@ function authLine(line: string, st: SmtpState, step: SmtpStep): void {
     st.auth = null;
     const creds = decodeSaslPlain(line);
     if (!creds) return fail(st, step, '501 5.5.2 Cannot decode response');
-    step.events.push({ kind: 'auth', data: { method: 'AUTH PLAIN', username: creds.username, password: creds.password, ...(creds.authzid ? { authzid: creds.authzid } : {}) } });
+    step.events.push({
+      kind: 'auth',
+      data: {
+        method: 'AUTH PLAIN',
+        username: creds.username,
+        password: creds.password,
+        ...(creds.authzid ? { authzid: creds.authzid } : {}),
+      },
+    });
     return fail(st, step, '535 5.7.8 Error: authentication failed: authentication failure');
   }
   const text = decodeSaslText(line);
@@ -191,7 +213,8 @@ export function smtpLine(line: string, st: SmtpState, cfg: SmtpConfig): SmtpStep
   const space = line.search(/\s/);
   const verb = (space < 0 ? line : line.slice(0, space)).toUpperCase();
   const arg = space < 0 ? '' : line.slice(space + 1).trim();
-  if (verb !== 'AUTH' && verb !== '') step.events.push({ kind: 'command', data: { verb: verb.slice(0, 16), arg: arg.slice(0, 512) } });
+  if (verb !== 'AUTH' && verb !== '')
+    step.events.push({ kind: 'command', data: { verb: verb.slice(0, 16), arg: arg.slice(0, 512) } });
 
   switch (verb) {
     case 'EHLO':
@@ -230,7 +253,8 @@ export function smtpLine(line: string, st: SmtpState, cfg: SmtpConfig): SmtpStep
       const from = parsePath(m[1] ?? '');
       if (from === null) return bad('501 5.1.7 Bad sender address syntax');
       const size = /\bSIZE=(\d+)/i.exec(m[1] ?? '');
-      if (size && Number(size[1]) > smtpLimits.messageSizeLimit) return bad('552 5.3.4 Message size exceeds fixed limit');
+      if (size && Number(size[1]) > smtpLimits.messageSizeLimit)
+        return bad('552 5.3.4 Message size exceeds fixed limit');
       st.mailFrom = from;
       return ok('250 2.1.0 Ok');
     }

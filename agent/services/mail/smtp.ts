@@ -17,7 +17,8 @@ export function normaliseSmtpBanner(banner: string): string {
 
 /** Persona → greeting and host name; the defaults follow the decky's distro packaging of Postfix. */
 export function smtpPersona(ctx: Pick<ServiceContext, 'persona' | 'decky'>): { hostname: string; greeting: string } {
-  const hostname = personaString(ctx.persona, 'hostname', deckyHostname(ctx.decky)).slice(0, 255) || deckyHostname(ctx.decky);
+  const hostname =
+    personaString(ctx.persona, 'hostname', deckyHostname(ctx.decky)).slice(0, 255) || deckyHostname(ctx.decky);
   const fallback = `${hostname} ${distros[ctx.decky.distro].smtpGreeting}`;
   return { hostname, greeting: normaliseSmtpBanner(personaString(ctx.persona, 'banner', '') || fallback) };
 }
@@ -47,11 +48,20 @@ export function createSmtpModule(name: 'smtp' | 'smtp_relay', relay: boolean): S
           implicitTls: false,
           onLine: (line, conn) => {
             if (!st.inData && (commands += 1) > smtpLimits.maxCommands) {
-              ctx.capture({ src: meta.src, kind: 'malformed', data: { session: meta.session, reason: `more than ${smtpLimits.maxCommands} commands` } });
+              ctx.capture({
+                src: meta.src,
+                kind: 'malformed',
+                data: { session: meta.session, reason: `more than ${smtpLimits.maxCommands} commands` },
+              });
               return conn.hangUp(`421 4.7.0 ${hostname} Error: too many errors`);
             }
             const step = smtpLine(line, st, cfg);
-            for (const ev of step.events) ctx.capture({ src: meta.src, kind: ev.kind, data: { session: meta.session, port: catalogPort, ...ev.data } });
+            for (const ev of step.events)
+              ctx.capture({
+                src: meta.src,
+                kind: ev.kind,
+                data: { session: meta.session, port: catalogPort, ...ev.data },
+              });
             const last = step.replies.length - 1;
             step.replies.forEach((r, i) => (i === last && step.close ? conn.hangUp(r) : conn.send(r)));
             if (step.startTls) {

@@ -41,7 +41,9 @@ export function parseConnectionRequest(tpkt: Buffer): ConnectionRequest {
 /** Names of the protocol bits, for captures (`["ssl", "hybrid"]`). */
 export function protocolNames(p: number): string[] {
   if (p === 0) return ['rdp'];
-  return Object.entries(rdpProtocols).filter(([, bit]) => bit !== 0 && (p & bit) !== 0).map(([n]) => n);
+  return Object.entries(rdpProtocols)
+    .filter(([, bit]) => bit !== 0 && (p & bit) !== 0)
+    .map(([n]) => n);
 }
 
 /**
@@ -63,7 +65,12 @@ export function negotiationFailure(code: number): Buffer {
   return b;
 }
 
-export type TsRequest = Readonly<{ version: number; negoToken: Buffer | null; hasAuthInfo: boolean; hasPubKeyAuth: boolean }>;
+export type TsRequest = Readonly<{
+  version: number;
+  negoToken: Buffer | null;
+  hasAuthInfo: boolean;
+  hasPubKeyAuth: boolean;
+}>;
 
 export function parseTsRequest(buf: Buffer): TsRequest {
   const { node } = readTlv(buf);
@@ -116,5 +123,9 @@ export function derLength(buf: Buffer): number | null {
 export function mcsClientName(tpkt: Buffer): string {
   const at = tpkt.indexOf(Buffer.from([0x01, 0xc0]));
   if (at < 0 || at + 24 + 32 > tpkt.length) return '';
-  return tpkt.subarray(at + 24, at + 56).toString('utf16le').replace(/\0.*$/s, '').slice(0, 32);
+  return tpkt
+    .subarray(at + 24, at + 56)
+    .toString('utf16le')
+    .replace(/\0.*$/s, '')
+    .slice(0, 32);
 }

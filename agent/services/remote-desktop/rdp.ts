@@ -7,7 +7,14 @@ import { buildChallenge, describeAuthenticate, findNtlm, parseNtlm } from '../co
 import { loadOrCreatePersonaCert } from '../kit/persona-cert';
 import { personaBool } from '../kit/persona';
 import {
-  connectionConfirm, derLength, mcsClientName, negotiationFailure, parseConnectionRequest, parseTsRequest, protocolNames, rdpProtocols,
+  connectionConfirm,
+  derLength,
+  mcsClientName,
+  negotiationFailure,
+  parseConnectionRequest,
+  parseTsRequest,
+  protocolNames,
+  rdpProtocols,
   tsRequest,
 } from './rdp-codec';
 import { tpktLength } from '../codecs/tpkt-codec';
@@ -20,7 +27,12 @@ import { looksWindows, windowsNtlmIdentity } from '../kit/windows-persona';
  * with the decky's self-signed certificate and, under NLA, CredSSP/NTLMSSP up to the AUTHENTICATE
  * message, whose user, domain, workstation and NTLMv2 response are captured before the logon fails.
  */
-export const rdpLimits = { maxFrameBytes: 16_384, maxTsRequestBytes: 65_536, idleMs: 30_000, handshakeMs: 15_000 } as const;
+export const rdpLimits = {
+  maxFrameBytes: 16_384,
+  maxTsRequestBytes: 65_536,
+  idleMs: 30_000,
+  handshakeMs: 15_000,
+} as const;
 
 const STATUS_LOGON_FAILURE = 0xc000006d;
 const failureCodes = { sslRequired: 1, hybridRequired: 5 } as const;
@@ -28,8 +40,16 @@ const failureCodes = { sslRequired: 1, hybridRequired: 5 } as const;
 async function start(ctx: ServiceContext): Promise<RunningService> {
   const nla = personaBool(ctx.persona, 'nla', looksWindows(ctx.decky));
   const identity = windowsNtlmIdentity(ctx.decky, ctx.persona);
-  const cert = await loadOrCreatePersonaCert(join(ctx.dataDir, 'rdp'), identity.dnsComputer.includes('.') ? identity.dnsComputer : identity.computer);
-  const secureContext = tls.createSecureContext({ cert: cert.certPem, key: cert.keyPem, maxVersion: 'TLSv1.2', minVersion: 'TLSv1' });
+  const cert = await loadOrCreatePersonaCert(
+    join(ctx.dataDir, 'rdp'),
+    identity.dnsComputer.includes('.') ? identity.dnsComputer : identity.computer,
+  );
+  const secureContext = tls.createSecureContext({
+    cert: cert.certPem,
+    key: cert.keyPem,
+    maxVersion: 'TLSv1.2',
+    minVersion: 'TLSv1',
+  });
 
   const onConnection = (socket: net.Socket, meta: ConnectionMeta) => {
     const { src, session } = meta;
@@ -39,7 +59,11 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
       socket.destroy();
     };
     socket.setTimeout(rdpLimits.idleMs, () => socket.destroy());
-    const reader = createFrameReader({ headerBytes: 4, maxFrameBytes: rdpLimits.maxFrameBytes, frameLength: tpktLength });
+    const reader = createFrameReader({
+      headerBytes: 4,
+      maxFrameBytes: rdpLimits.maxFrameBytes,
+      frameLength: tpktLength,
+    });
 
     const afterTls = (secure: tls.TLSSocket, selected: number) => {
       secure.on('error', (err) => ctx.log.debug('rdp tls error', { src, err }));
@@ -48,7 +72,13 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
       let challenged = false;
       const challenge = randomBytes(8);
       let version = 2;
-      secure.on('secure', () => ctx.capture({ src, kind: 'command', data: { session, command: 'TLS', protocol: secure.getProtocol(), cipher: secure.getCipher().name } }));
+      secure.on('secure', () =>
+        ctx.capture({
+          src,
+          kind: 'command',
+          data: { session, command: 'TLS', protocol: secure.getProtocol(), cipher: secure.getCipher().name },
+        }),
+      );
       secure.on('data', (chunk: Buffer) => {
         pending = Buffer.concat([pending, chunk]);
         if (pending.length > rdpLimits.maxTsRequestBytes) return bad('TLS payload too large', secure);
@@ -58,7 +88,11 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
             const len = pending.length >= 4 ? tpktLength(pending) : null;
             if (typeof len === 'string') return bad(len, secure);
             if (len === null || pending.length < len) return;
-            ctx.capture({ src, kind: 'command', data: { session, command: 'MCS_CONNECT_INITIAL', clientName: mcsClientName(pending.subarray(0, len)) } });
+            ctx.capture({
+              src,
+              kind: 'command',
+              data: { session, command: 'MCS_CONNECT_INITIAL', clientName: mcsClientName(pending.subarray(0, len)) },
+            });
             secure.end();
             return;
           }
@@ -74,12 +108,32 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
             const ntlm = parseNtlm(raw);
             if (ntlm.type === 1 && !challenged) {
               challenged = true;
-              ctx.capture({ src, kind: 'command', data: { session, command: 'CREDSSP_NEGOTIATE', credsspVersion: req.version, workstation: ntlm.workstation, domain: ntlm.domain } });
+              ctx.capture({
+                src,
+                kind: 'command',
+                data: {
+                  session,
+                  command: 'CREDSSP_NEGOTIATE',
+                  credsspVersion: req.version,
+                  workstation: ntlm.workstation,
+                  domain: ntlm.domain,
+                },
+              });
               secure.write(tsRequest(version, { negoToken: buildChallenge(identity, ntlm.flags, challenge) }));
               continue;
             }
             if (ntlm.type !== 3) return bad('unexpected NTLMSSP message', secure);
-            ctx.capture({ src, kind: 'auth', data: { session, method: 'credssp-ntlm', credsspVersion: req.version, ...describeAuthenticate(ntlm, challenge), success: false } });
+            ctx.capture({
+              src,
+              kind: 'auth',
+              data: {
+                session,
+                method: 'credssp-ntlm',
+                credsspVersion: req.version,
+                ...describeAuthenticate(ntlm, challenge),
+                success: false,
+              },
+            });
             if (version >= 3) secure.write(tsRequest(version, { errorCode: STATUS_LOGON_FAILURE }));
             secure.end();
             return;
@@ -101,7 +155,13 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
           ctx.capture({
             src,
             kind: 'command',
-            data: { session, command: 'X224_CONNECTION_REQUEST', username: cr.cookie, routingToken: cr.routingToken, requestedProtocols: requested === null ? null : protocolNames(requested) },
+            data: {
+              session,
+              command: 'X224_CONNECTION_REQUEST',
+              username: cr.cookie,
+              routingToken: cr.routingToken,
+              requestedProtocols: requested === null ? null : protocolNames(requested),
+            },
           });
           let selected: number | null;
           if (nla) {
@@ -133,7 +193,13 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
     socket.on('data', onData);
   };
 
-  const listener = await listenTcp({ host: ctx.host, port: ctx.port(3389), capture: ctx.capture, log: ctx.log, onConnection });
+  const listener = await listenTcp({
+    host: ctx.host,
+    port: ctx.port(3389),
+    capture: ctx.capture,
+    log: ctx.log,
+    onConnection,
+  });
   return { bound: [listener.bound], close: listener.close };
 }
 

@@ -71,7 +71,11 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
         // The session runs at the lower of the two versions (RFC 6143 §7.1.1).
         minor = Math.min(m, serverMinor);
         buf = buf.subarray(12);
-        ctx.capture({ src, kind: 'command', data: { session, command: 'ProtocolVersion', clientVersion: clientVersion.trim() } });
+        ctx.capture({
+          src,
+          kind: 'command',
+          data: { session, command: 'ProtocolVersion', clientVersion: clientVersion.trim() },
+        });
         if (minor === 3) {
           const t = Buffer.alloc(4);
           t.writeUInt32BE(vncSecurity.vncAuth);
@@ -100,7 +104,14 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
         ctx.capture({
           src,
           kind: 'auth',
-          data: { session, method: 'vnc-des', clientVersion: clientVersion.trim(), challenge: challenge.toString('hex'), response: buf.subarray(0, 16).toString('hex'), success: false },
+          data: {
+            session,
+            method: 'vnc-des',
+            clientVersion: clientVersion.trim(),
+            challenge: challenge.toString('hex'),
+            response: buf.subarray(0, 16).toString('hex'),
+            success: false,
+          },
         });
         stage = 'done';
         socket.end(securityResultFailed(minor, 'Authentication failure'));
@@ -108,7 +119,13 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
     });
   };
 
-  const listener = await listenTcp({ host: ctx.host, port: ctx.port(5900), capture: ctx.capture, log: ctx.log, onConnection });
+  const listener = await listenTcp({
+    host: ctx.host,
+    port: ctx.port(5900),
+    capture: ctx.capture,
+    log: ctx.log,
+    onConnection,
+  });
   return { bound: [listener.bound], close: listener.close };
 }
 

@@ -8,7 +8,8 @@ export type ShellIdentity = Readonly<{ user: string; hostname: string; kernel: s
 
 export type ShellReply = Readonly<{ output: string; code: number; exit: boolean }>;
 
-const rootListing = 'bin   dev  home  lib32  libx32      media  opt   root  sbin  sys  usr\nboot  etc  lib   lib64  lost+found  mnt    proc  run   srv   tmp  var';
+const rootListing =
+  'bin   dev  home  lib32  libx32      media  opt   root  sbin  sys  usr\nboot  etc  lib   lib64  lost+found  mnt    proc  run   srv   tmp  var';
 
 export function homeOf(user: string): string {
   return user === 'root' ? '/root' : `/home/${user}`;
@@ -33,7 +34,9 @@ function uname(args: string[], id: ShellIdentity): string {
   if (flags.includes('a')) return `${parts.s} ${parts.n} ${parts.r} ${parts.v} ${parts.m} ${parts.o}`;
   const order = ['s', 'n', 'r', 'v', 'm', 'o'] as const;
   const picked = order.filter((k) => flags.includes(k)).map((k) => parts[k]);
-  return picked.length ? picked.join(' ') : `uname: invalid option -- '${flags[0] ?? ''}'\nTry 'uname --help' for more information.`;
+  return picked.length
+    ? picked.join(' ')
+    : `uname: invalid option -- '${flags[0] ?? ''}'\nTry 'uname --help' for more information.`;
 }
 
 function ls(args: string[], id: ShellIdentity): string {
@@ -45,8 +48,18 @@ function ls(args: string[], id: ShellIdentity): string {
   }
   if (!long) return id.user === 'root' ? '' : 'backup.sh  notes.txt';
   const owner = `${id.user} ${id.user}`;
-  const lines = ['total 16', `drwx------ 3 ${owner} 4096 Mar  3 09:12 .`, `drwxr-xr-x 3 root root 4096 Jan 14 10:01 ..`, `-rw------- 1 ${owner}  812 Mar  3 09:14 .bash_history`, `-rw-r--r-- 1 ${owner} 3526 Jan 14 10:01 .bashrc`];
-  if (id.user !== 'root') lines.push(`-rwxr-xr-x 1 ${owner}  231 Feb 20 17:40 backup.sh`, `-rw-r--r-- 1 ${owner}   97 Feb 21 08:05 notes.txt`);
+  const lines = [
+    'total 16',
+    `drwx------ 3 ${owner} 4096 Mar  3 09:12 .`,
+    `drwxr-xr-x 3 root root 4096 Jan 14 10:01 ..`,
+    `-rw------- 1 ${owner}  812 Mar  3 09:14 .bash_history`,
+    `-rw-r--r-- 1 ${owner} 3526 Jan 14 10:01 .bashrc`,
+  ];
+  if (id.user !== 'root')
+    lines.push(
+      `-rwxr-xr-x 1 ${owner}  231 Feb 20 17:40 backup.sh`,
+      `-rw-r--r-- 1 ${owner}   97 Feb 21 08:05 notes.txt`,
+    );
   return lines.join('\n');
 }
 
@@ -67,7 +80,11 @@ function one(command: string, id: ShellIdentity): ShellReply {
     case 'uname':
       return ok(uname(args, id));
     case 'id':
-      return ok(id.user === 'root' ? 'uid=0(root) gid=0(root) groups=0(root)' : `uid=1000(${id.user}) gid=1000(${id.user}) groups=1000(${id.user}),24(cdrom),27(sudo)`);
+      return ok(
+        id.user === 'root'
+          ? 'uid=0(root) gid=0(root) groups=0(root)'
+          : `uid=1000(${id.user}) gid=1000(${id.user}) groups=1000(${id.user}),24(cdrom),27(sudo)`,
+      );
     case 'whoami':
       return ok(id.user);
     case 'pwd':

@@ -27,7 +27,8 @@ const DEL = 0x7f;
 export function serveAuthenticated(client: ssh2.Connection, ctx: SshSessionContext): void {
   let channels = 0;
   let commands = 0;
-  const record = (data: Record<string, unknown>) => ctx.capture({ src: ctx.src, kind: 'command', data: { session: ctx.session, user: ctx.identity.user, ...data } });
+  const record = (data: Record<string, unknown>) =>
+    ctx.capture({ src: ctx.src, kind: 'command', data: { session: ctx.session, user: ctx.identity.user, ...data } });
   const countCommand = (): boolean => {
     commands += 1;
     if (commands <= sshSessionLimits.maxCommands) return true;
@@ -104,7 +105,10 @@ function runShell(
   const prompt = promptOf(ctx.identity);
   const write = (text: string) => stream.write(text.replace(/\n/g, nl));
   // Without a pty a real bash prints no prompt and does not echo; with one it does both.
-  if (pty) write(`Linux ${ctx.identity.hostname} ${ctx.identity.kernel} x86_64\n\nLast login: Mon Mar  3 09:14:21 2025 from 10.0.0.23\n${prompt}`);
+  if (pty)
+    write(
+      `Linux ${ctx.identity.hostname} ${ctx.identity.kernel} x86_64\n\nLast login: Mon Mar  3 09:14:21 2025 from 10.0.0.23\n${prompt}`,
+    );
   const lines = createLineReader({ maxLineBytes: sshSessionLimits.maxLineBytes, crEndsLine: pty });
   // Bytes of the line being typed; decoded as UTF-8 only at Enter so multi-byte input survives.
   let typed: number[] = [];

@@ -15,7 +15,12 @@ import type { RunningService, ServiceContext, ServiceModule } from '../kit/types
  * `authFailureDelayMs`: Debian's sshd answers a wrong password only after pam_unix's ~2 s delay; an
  * instant "Permission denied" is a honeypot tell (and free speed for brute forcers).
  */
-export const sshLimits = { maxAuthTries: 6, loginGraceMs: 120_000, idleMs: 600_000, authFailureDelayMs: 2_000 } as const;
+export const sshLimits = {
+  maxAuthTries: 6,
+  loginGraceMs: 120_000,
+  idleMs: 600_000,
+  authFailureDelayMs: 2_000,
+} as const;
 
 const authMethods: ssh2.AuthenticationType[] = ['password', 'keyboard-interactive'];
 
@@ -53,7 +58,9 @@ const MAX_KEYGEN_ATTEMPTS = 8;
 /** Generates until the pair passes `isUsableHostKey` (a bad draw is rare; eight in a row is a bug). */
 export async function generateHostKey(generate: KeyGen): Promise<KeyPair> {
   for (let i = 0; i < MAX_KEYGEN_ATTEMPTS; i++) {
-    const pair = await new Promise<KeyPair>((resolve, reject) => generate((err, p) => (err ? reject(err) : resolve(p))));
+    const pair = await new Promise<KeyPair>((resolve, reject) =>
+      generate((err, p) => (err ? reject(err) : resolve(p))),
+    );
     if (isUsableHostKey(pair.private)) return pair;
   }
   throw new Error(`cannot generate a usable ssh host key in ${MAX_KEYGEN_ATTEMPTS} attempts`);
@@ -118,13 +125,21 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
     let user = 'root';
     client.on('error', (err: Error & { level?: string }) => {
       if (err.level === 'client-socket' || err.level === 'client-timeout') return;
-      ctx.capture({ src, kind: 'malformed', data: { session, reason: err.message.slice(0, 200), level: err.level ?? 'unknown' } });
+      ctx.capture({
+        src,
+        kind: 'malformed',
+        data: { session, reason: err.message.slice(0, 200), level: err.level ?? 'unknown' },
+      });
     });
     client.on('authentication', (auth) => {
       const base = { session, method: auth.method, username: auth.username.slice(0, 256), clientIdent };
       const decide = (password: string | undefined) => {
         const ok = password !== undefined && users.has(auth.username) && users.get(auth.username) === password;
-        ctx.capture({ src, kind: 'auth', data: { ...base, ...(password !== undefined ? { password: password.slice(0, 1024) } : {}), success: ok } });
+        ctx.capture({
+          src,
+          kind: 'auth',
+          data: { ...base, ...(password !== undefined ? { password: password.slice(0, 1024) } : {}), success: ok },
+        });
         if (ok) {
           user = auth.username;
           return auth.accept();
@@ -147,8 +162,19 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
         case 'keyboard-interactive':
           return auth.prompt([{ prompt: 'Password: ', echo: false }], (answers) => decide(answers[0] ?? ''));
         case 'publickey': {
-          const fingerprint = 'SHA256:' + createHash('sha256').update(auth.key.data).digest('base64').replace(/=+$/, '');
-          ctx.capture({ src, kind: 'auth', data: { ...base, keyAlgo: auth.key.algo, keyFingerprint: fingerprint, signed: auth.signature !== undefined, success: false } });
+          const fingerprint =
+            'SHA256:' + createHash('sha256').update(auth.key.data).digest('base64').replace(/=+$/, '');
+          ctx.capture({
+            src,
+            kind: 'auth',
+            data: {
+              ...base,
+              keyAlgo: auth.key.algo,
+              keyFingerprint: fingerprint,
+              signed: auth.signature !== undefined,
+              success: false,
+            },
+          });
           failures += 1;
           auth.reject(authMethods);
           if (failures > sshLimits.maxAuthTries) client.end();
@@ -165,7 +191,13 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
     });
     client.on('ready', () => {
       conn?.socket.setTimeout(sshLimits.idleMs);
-      serveAuthenticated(client, { src, session, identity: { user, hostname, kernel }, capture: ctx.capture, end: () => client.end() });
+      serveAuthenticated(client, {
+        src,
+        session,
+        identity: { user, hostname, kernel },
+        capture: ctx.capture,
+        end: () => client.end(),
+      });
     });
   });
 
@@ -178,12 +210,23 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
     socket.once('close', () => {
       conns.delete(k);
       // Bytes arrived but ssh2 never saw an identification string: not an SSH client.
-      if (!entry.identified && socket.bytesRead > 0) ctx.capture({ src: meta.src, kind: 'malformed', data: { session: meta.session, reason: 'no valid SSH identification string', bytes: socket.bytesRead } });
+      if (!entry.identified && socket.bytesRead > 0)
+        ctx.capture({
+          src: meta.src,
+          kind: 'malformed',
+          data: { session: meta.session, reason: 'no valid SSH identification string', bytes: socket.bytesRead },
+        });
     });
     offer.inject(server, socket);
   };
 
-  const listener = await listenTcp({ host: ctx.host, port: ctx.port(22), capture: ctx.capture, log: ctx.log, onConnection: onSocket });
+  const listener = await listenTcp({
+    host: ctx.host,
+    port: ctx.port(22),
+    capture: ctx.capture,
+    log: ctx.log,
+    onConnection: onSocket,
+  });
   return { bound: [listener.bound], close: listener.close };
 }
 

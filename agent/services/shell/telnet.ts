@@ -86,7 +86,9 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
       phase = 'user';
     };
     const negotiationTimer = setTimeout(showLogin, telnetLimits.negotiationWaitMs);
-    socket.setTimeout(telnetLimits.loginTimeoutMs, () => hangUp(`\nLogin timed out after ${telnetLimits.loginTimeoutMs / 1000} seconds.\n`));
+    socket.setTimeout(telnetLimits.loginTimeoutMs, () =>
+      hangUp(`\nLogin timed out after ${telnetLimits.loginTimeoutMs / 1000} seconds.\n`),
+    );
     socket.once('close', () => clearTimeout(negotiationTimer));
 
     const onTelnet = (ev: TelnetEvent) => {
@@ -101,8 +103,21 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
       if (answered.has(key)) return; // answer each request once: no negotiation loops
       answered.add(key);
       if (ev.verb === 'WILL' && ev.option === telnetOptions.TTYPE) write(TTYPE_SEND);
-      else if (ev.verb === 'WILL' && !([telnetOptions.TSPEED, telnetOptions.XDISPLOC, telnetOptions.NEW_ENVIRON, telnetOptions.SGA, telnetOptions.NAWS] as number[]).includes(ev.option)) write(negotiation('DONT', ev.option));
-      else if (ev.verb === 'DO' && ev.option !== telnetOptions.ECHO && ev.option !== telnetOptions.SGA) write(negotiation('WONT', ev.option));
+      else if (
+        ev.verb === 'WILL' &&
+        !(
+          [
+            telnetOptions.TSPEED,
+            telnetOptions.XDISPLOC,
+            telnetOptions.NEW_ENVIRON,
+            telnetOptions.SGA,
+            telnetOptions.NAWS,
+          ] as number[]
+        ).includes(ev.option)
+      )
+        write(negotiation('DONT', ev.option));
+      else if (ev.verb === 'DO' && ev.option !== telnetOptions.ECHO && ev.option !== telnetOptions.SGA)
+        write(negotiation('WONT', ev.option));
       else if (ev.verb === 'DONT' && ev.option === telnetOptions.ECHO) echo = false;
     };
 
@@ -115,7 +130,11 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
       }
       if (phase !== 'password') return;
       attempts += 1;
-      ctx.capture({ src, kind: 'auth', data: { session, method: 'password', username, password: text, attempt: attempts, success: false, ...client } });
+      ctx.capture({
+        src,
+        kind: 'auth',
+        data: { session, method: 'password', username, password: text, attempt: attempts, success: false, ...client },
+      });
       phase = 'failing';
       setTimeout(() => {
         if (phase !== 'failing') return;
@@ -151,7 +170,8 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
       if (byte < 0x20) return;
       line.push(byte);
       if (phase === 'user' && echo) write(Buffer.from([byte]));
-      if (line.length > telnetLimits.maxLineBytes) malformed(`input line longer than ${telnetLimits.maxLineBytes} bytes`);
+      if (line.length > telnetLimits.maxLineBytes)
+        malformed(`input line longer than ${telnetLimits.maxLineBytes} bytes`);
     };
 
     socket.on('data', (chunk: Buffer) => {
@@ -160,7 +180,8 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
       events += evs.length;
       for (const ev of evs) onTelnet(ev);
       if (bad) return malformed(bad);
-      if (events > telnetLimits.maxTelnetEvents) return malformed(`more than ${telnetLimits.maxTelnetEvents} telnet commands`);
+      if (events > telnetLimits.maxTelnetEvents)
+        return malformed(`more than ${telnetLimits.maxTelnetEvents} telnet commands`);
       // Any answer from the client ends the opening negotiation, like telnetd's ttloop.
       if (phase === 'negotiating') showLogin();
       for (const byte of data) {
@@ -172,7 +193,13 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
     write(telnetdOpening);
   };
 
-  const listener = await listenTcp({ host: ctx.host, port: ctx.port(23), capture: ctx.capture, log: ctx.log, onConnection });
+  const listener = await listenTcp({
+    host: ctx.host,
+    port: ctx.port(23),
+    capture: ctx.capture,
+    log: ctx.log,
+    onConnection,
+  });
   return { bound: [listener.bound], close: listener.close };
 }
 

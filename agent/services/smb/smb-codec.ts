@@ -30,8 +30,7 @@ export type Smb2Header = Readonly<{
 }>;
 
 export type SmbRequest =
-  | { kind: 'smb1-negotiate'; dialects: string[] }
-  | { kind: 'smb2'; header: Smb2Header; body: Buffer };
+  { kind: 'smb1-negotiate'; dialects: string[] } | { kind: 'smb2'; header: Smb2Header; body: Buffer };
 
 /** Parses one SMB message (the payload of a session-service frame). */
 export function parseSmb(msg: Buffer): SmbRequest {
@@ -47,12 +46,18 @@ export function parseSmb(msg: Buffer): SmbRequest {
       if (bytes.readUInt8(pos) !== 0x02) throw new SmbError('bad SMB1 dialect buffer');
       const end = bytes.indexOf(0, pos + 1);
       if (end < 0) throw new SmbError('unterminated SMB1 dialect');
-      dialects.push(bytes.subarray(pos + 1, end).toString('latin1').slice(0, 64));
+      dialects.push(
+        bytes
+          .subarray(pos + 1, end)
+          .toString('latin1')
+          .slice(0, 64),
+      );
       pos = end + 1;
     }
     return { kind: 'smb1-negotiate', dialects };
   }
-  if (msg.length < 64 || msg.readUInt32BE(0) !== 0xfe534d42 || msg.readUInt16LE(4) !== 64) throw new SmbError('not an SMB2 message');
+  if (msg.length < 64 || msg.readUInt32BE(0) !== 0xfe534d42 || msg.readUInt16LE(4) !== 64)
+    throw new SmbError('not an SMB2 message');
   return {
     kind: 'smb2',
     header: {
@@ -67,7 +72,12 @@ export function parseSmb(msg: Buffer): SmbRequest {
   };
 }
 
-export type NegotiateRequest = Readonly<{ dialects: number[]; ciphers: number[]; clientGuid: string; securityMode: number }>;
+export type NegotiateRequest = Readonly<{
+  dialects: number[];
+  ciphers: number[];
+  clientGuid: string;
+  securityMode: number;
+}>;
 
 export function parseNegotiate(body: Buffer, whole: Buffer): NegotiateRequest {
   if (body.length < 36) throw new SmbError('truncated NEGOTIATE');
@@ -107,7 +117,14 @@ export function parseDialectSetting(s: string): number {
   return d === 0x0200 ? 0x0202 : 0x0311;
 }
 
-export type ResponseHeaderInput = Readonly<{ command: number; status: number; messageId: bigint; sessionId: bigint; credits: number; treeId?: number }>;
+export type ResponseHeaderInput = Readonly<{
+  command: number;
+  status: number;
+  messageId: bigint;
+  sessionId: bigint;
+  credits: number;
+  treeId?: number;
+}>;
 
 export function responseHeader(h: ResponseHeaderInput): Buffer {
   const b = Buffer.alloc(64);

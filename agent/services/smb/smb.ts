@@ -5,8 +5,21 @@ import { createFrameReader } from '../kit/frame-reader';
 import { buildChallenge, describeAuthenticate, findNtlm, parseNtlm } from '../codecs/ntlm-codec';
 import { personaString } from '../kit/persona';
 import {
-  dialectName, echoBody, errorBody, frame, negotiateBody, parseDialectSetting, parseNegotiate, parseSessionSetup, parseSmb,
-  responseHeader, sessionSetupBody, smbCommand, smbDialects, smbStatus, type Smb2Header,
+  dialectName,
+  echoBody,
+  errorBody,
+  frame,
+  negotiateBody,
+  parseDialectSetting,
+  parseNegotiate,
+  parseSessionSetup,
+  parseSmb,
+  responseHeader,
+  sessionSetupBody,
+  smbCommand,
+  smbDialects,
+  smbStatus,
+  type Smb2Header,
 } from './smb-codec';
 import { negTokenInit, negTokenRespChallenge } from '../codecs/spnego-codec';
 import { listenTcp, type ConnectionMeta } from '../kit/tcp-listener';
@@ -58,7 +71,14 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
       socket.destroy();
     };
     const send = (h: Smb2Header, status: number, body: Buffer, sessionId = h.sessionId) => {
-      const head = responseHeader({ command: h.command, status, messageId: h.messageId, sessionId, credits: Math.max(1, Math.min(h.creditRequest, 64)), treeId: h.treeId });
+      const head = responseHeader({
+        command: h.command,
+        status,
+        messageId: h.messageId,
+        sessionId,
+        credits: Math.max(1, Math.min(h.creditRequest, 64)),
+        treeId: h.treeId,
+      });
       if (socket.writable) socket.write(frame(Buffer.concat([head, body])));
     };
     socket.setTimeout(smbLimits.idleMs, () => socket.destroy());
@@ -86,7 +106,14 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
           socket.destroy();
           return;
         }
-        const h: Smb2Header = { command: smbCommand.negotiate, creditRequest: 1, messageId: 0n, sessionId: 0n, treeId: 0, flags: 0 };
+        const h: Smb2Header = {
+          command: smbCommand.negotiate,
+          creditRequest: 1,
+          messageId: 0n,
+          sessionId: 0n,
+          treeId: 0,
+          flags: 0,
+        };
         negotiateResponse(wildcard && maxDialect > 0x0202 ? 0x02ff : 0x0202, h, []);
         return;
       }
@@ -95,7 +122,17 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
         case smbCommand.negotiate: {
           const n = parseNegotiate(body, msg);
           const chosen = [...offered].reverse().find((d) => n.dialects.includes(d));
-          ctx.capture({ src, kind: 'command', data: { session, command: 'NEGOTIATE', dialects: n.dialects.map(dialectName), clientGuid: n.clientGuid, chosen: chosen ? dialectName(chosen) : null } });
+          ctx.capture({
+            src,
+            kind: 'command',
+            data: {
+              session,
+              command: 'NEGOTIATE',
+              dialects: n.dialects.map(dialectName),
+              clientGuid: n.clientGuid,
+              chosen: chosen ? dialectName(chosen) : null,
+            },
+          });
           if (chosen === undefined) {
             send(h, smbStatus.notSupported, errorBody());
             socket.end();
@@ -118,14 +155,26 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
               nextSession += 1n;
               smbSession = nextSession;
             }
-            send(h, smbStatus.moreProcessingRequired, sessionSetupBody(negTokenRespChallenge(buildChallenge(identity, ntlm.flags, challenge))), smbSession);
+            send(
+              h,
+              smbStatus.moreProcessingRequired,
+              sessionSetupBody(negTokenRespChallenge(buildChallenge(identity, ntlm.flags, challenge))),
+              smbSession,
+            );
             return;
           }
           fails += 1;
           ctx.capture({
             src,
             kind: 'auth',
-            data: { session, method: 'ntlmssp', dialect: dialectName(dialect), ...describeAuthenticate(ntlm, challenge), negotiateWorkstation: ntlmWorkstation, success: false },
+            data: {
+              session,
+              method: 'ntlmssp',
+              dialect: dialectName(dialect),
+              ...describeAuthenticate(ntlm, challenge),
+              negotiateWorkstation: ntlmWorkstation,
+              success: false,
+            },
           });
           send(h, smbStatus.logonFailure, errorBody(), smbSession);
           smbSession = 0n;
@@ -159,7 +208,11 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
         if (!sessionReady) {
           // Windows answers with NEGATIVE SESSION RESPONSE "unspecified error" (nmap knows it by this).
           if (socket.writable) socket.write(Buffer.from([nbss.negative, 0, 0, 1, 0x8f]));
-          ctx.capture({ src, kind: 'malformed', data: { session, reason: 'session message before a NetBIOS session request' } });
+          ctx.capture({
+            src,
+            kind: 'malformed',
+            data: { session, reason: 'session message before a NetBIOS session request' },
+          });
           socket.end();
           return;
         }
@@ -174,10 +227,25 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
     });
   };
 
-  const l445 = await listenTcp({ host: ctx.host, port: ctx.port(445), capture: ctx.capture, log: ctx.log, onConnection: onConnection(false) });
+  const l445 = await listenTcp({
+    host: ctx.host,
+    port: ctx.port(445),
+    capture: ctx.capture,
+    log: ctx.log,
+    onConnection: onConnection(false),
+  });
   try {
-    const l139 = await listenTcp({ host: ctx.host, port: ctx.port(139), capture: ctx.capture, log: ctx.log, onConnection: onConnection(true) });
-    return { bound: [l445.bound, l139.bound], close: async () => void (await Promise.all([l445.close(), l139.close()])) };
+    const l139 = await listenTcp({
+      host: ctx.host,
+      port: ctx.port(139),
+      capture: ctx.capture,
+      log: ctx.log,
+      onConnection: onConnection(true),
+    });
+    return {
+      bound: [l445.bound, l139.bound],
+      close: async () => void (await Promise.all([l445.close(), l139.close()])),
+    };
   } catch (err) {
     await l445.close();
     throw err;

@@ -10,9 +10,11 @@ export const errorSentences = {
   PAYLOAD_TOO_LARGE: 'The request is too large; deploy fewer deckies at a time.',
   RATE_LIMITED: 'Too many requests in a short time; wait a few seconds and retry.',
   INTERNAL: 'The console hit an unexpected error; the details below are in the master log too.',
-  STORE_UNAVAILABLE: 'The console could not save this change (disk full or data directory not writable); free space and retry — nothing was lost.',
+  STORE_UNAVAILABLE:
+    'The console could not save this change (disk full or data directory not writable); free space and retry — nothing was lost.',
   AGENT_UNREACHABLE: 'The worker agent could not be reached; check that the host is up and its agent is running.',
-  FINGERPRINT_MISMATCH: 'The worker presented a different certificate than the one enrolled; it may have been replaced or impersonated — re-enroll it only if you trust it.',
+  FINGERPRINT_MISMATCH:
+    'The worker presented a different certificate than the one enrolled; it may have been replaced or impersonated — re-enroll it only if you trust it.',
   TIMEOUT: 'The worker did not answer in time; it may be overloaded or the network is slow. Try again.',
 } as const satisfies Record<ErrorCode, string>;
 

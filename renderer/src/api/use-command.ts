@@ -8,7 +8,10 @@ export function commandKey<C extends Command>(command: C, input: CommandInput<C>
   return [command, input] as const;
 }
 
-type QueryOptions<C extends Command> = Omit<UseQueryOptions<CommandOutput<C>, AppError, CommandOutput<C>, readonly [C, CommandInput<C>]>, 'queryKey' | 'queryFn'>;
+type QueryOptions<C extends Command> = Omit<
+  UseQueryOptions<CommandOutput<C>, AppError, CommandOutput<C>, readonly [C, CommandInput<C>]>,
+  'queryKey' | 'queryFn'
+>;
 
 /** Reads master data through a contract command. */
 export function useCommand<C extends Command>(command: C, input: CommandInput<C>, options?: QueryOptions<C>) {

@@ -35,8 +35,17 @@ export function LoginScreen() {
         </div>
         <div className="field">
           <label htmlFor="login-password">Password</label>
-          <input id="login-password" type="password" autoComplete="current-password" autoFocus value={password} onChange={(e) => setPassword(e.target.value)} />
-          <div className="field-help">Set by DECNET_ADMIN_PASSWORD, or generated on first run into &lt;data&gt;/admin-password.</div>
+          <input
+            id="login-password"
+            type="password"
+            autoComplete="current-password"
+            autoFocus
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
+          <div className="field-help">
+            Set by DECNET_ADMIN_PASSWORD, or generated on first run into &lt;data&gt;/admin-password.
+          </div>
         </div>
         {error !== null && <ErrorNotice error={error} />}
         <button type="submit" className="btn btn-primary btn-block" disabled={busy || password.length === 0}>

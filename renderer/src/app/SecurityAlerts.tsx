@@ -28,7 +28,12 @@ export function SecurityAlerts() {
             <div>{a.message}</div>
             <div className="muted small">{formatTimestamp(a.at)}</div>
           </div>
-          <button type="button" className="icon-btn" aria-label="Dismiss alert" onClick={() => setAlerts((all) => all.filter((x) => x.key !== a.key))}>
+          <button
+            type="button"
+            className="icon-btn"
+            aria-label="Dismiss alert"
+            onClick={() => setAlerts((all) => all.filter((x) => x.key !== a.key))}
+          >
             <Icon name="x" size={14} />
           </button>
         </div>

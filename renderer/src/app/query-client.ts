@@ -2,7 +2,14 @@ import { QueryClient } from '@tanstack/react-query';
 import { AppError } from '../../../shared/errors';
 
 /** Codes for which repeating the same request cannot succeed. */
-const noRetry = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'INVALID_INPUT', 'NOT_FOUND', 'CONFLICT', 'FINGERPRINT_MISMATCH']);
+const noRetry = new Set([
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'INVALID_INPUT',
+  'NOT_FOUND',
+  'CONFLICT',
+  'FINGERPRINT_MISMATCH',
+]);
 
 export function createQueryClient(): QueryClient {
   return new QueryClient({

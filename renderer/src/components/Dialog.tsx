@@ -1,13 +1,28 @@
 import { type ReactNode, useEffect, useId, useRef } from 'react';
 import { Icon } from './Icon';
 
-const FOCUSABLE = 'button:not([disabled]), [href], input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+const FOCUSABLE =
+  'button:not([disabled]), [href], input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
 /**
  * Modal dialog: Escape closes, Tab stays inside, focus returns to where it was. Closing never
  * cancels work the dialog started; progress lives on in the operations tray.
  */
-export function Dialog({ title, subtitle, onClose, children, footer, wide = false }: { title: string; subtitle?: ReactNode; onClose: () => void; children: ReactNode; footer?: ReactNode; wide?: boolean }) {
+export function Dialog({
+  title,
+  subtitle,
+  onClose,
+  children,
+  footer,
+  wide = false,
+}: {
+  title: string;
+  subtitle?: ReactNode;
+  onClose: () => void;
+  children: ReactNode;
+  footer?: ReactNode;
+  wide?: boolean;
+}) {
   const ref = useRef<HTMLDivElement>(null);
   const titleId = useId();
 
@@ -49,7 +64,15 @@ export function Dialog({ title, subtitle, onClose, children, footer, wide = fals
 
   return (
     <div className="overlay" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
-      <div ref={ref} tabIndex={-1} className={`dialog${wide ? ' dialog-wide' : ''}`} role="dialog" aria-modal="true" aria-labelledby={titleId} onKeyDown={onKeyDown}>
+      <div
+        ref={ref}
+        tabIndex={-1}
+        className={`dialog${wide ? ' dialog-wide' : ''}`}
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby={titleId}
+        onKeyDown={onKeyDown}
+      >
         <div className="dialog-head">
           <div>
             <h2 id={titleId}>{title}</h2>

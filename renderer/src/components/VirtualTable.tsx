@@ -15,7 +15,21 @@ export type Column<T> = {
  * Rows are CSS-grid `div`s with table roles because a virtualised `<table>` cannot keep column
  * widths stable while rows come and go.
  */
-export function VirtualTable<T>({ rows, columns, rowKey, label, rowHeight = 44, empty }: { rows: readonly T[]; columns: readonly Column<T>[]; rowKey: (row: T) => string; label: string; rowHeight?: number; empty?: ReactNode }) {
+export function VirtualTable<T>({
+  rows,
+  columns,
+  rowKey,
+  label,
+  rowHeight = 44,
+  empty,
+}: {
+  rows: readonly T[];
+  columns: readonly Column<T>[];
+  rowKey: (row: T) => string;
+  label: string;
+  rowHeight?: number;
+  empty?: ReactNode;
+}) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({
     count: rows.length,

@@ -7,13 +7,19 @@ export function formatRelative(iso: string | null | undefined, now: number): str
   const abs = Math.abs(diff);
   const day = 86_400;
   const text =
-    abs < 5 ? 'just now'
-    : abs < 60 ? `${abs} s`
-    : abs < 3600 ? `${Math.floor(abs / 60)} min`
-    : abs < day ? `${Math.floor(abs / 3600)} h`
-    : abs < 60 * day ? `${Math.floor(abs / day)} d`
-    : abs < 730 * day ? `${Math.floor(abs / (30 * day))} months`
-    : `${Math.floor(abs / (365 * day))} years`;
+    abs < 5
+      ? 'just now'
+      : abs < 60
+        ? `${abs} s`
+        : abs < 3600
+          ? `${Math.floor(abs / 60)} min`
+          : abs < day
+            ? `${Math.floor(abs / 3600)} h`
+            : abs < 60 * day
+              ? `${Math.floor(abs / day)} d`
+              : abs < 730 * day
+                ? `${Math.floor(abs / (30 * day))} months`
+                : `${Math.floor(abs / (365 * day))} years`;
   if (text === 'just now') return text;
   return diff >= 0 ? `${text} ago` : `in ${text}`;
 }

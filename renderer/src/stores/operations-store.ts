@@ -2,7 +2,13 @@ import { create } from 'zustand';
 
 /** A batch of lifecycle rows the analyst started and wants to watch (deploy, mutate, teardown). */
 /** `names` maps lifecycle id → decky name, known at once, before the rows arrive. */
-export type TrackedOperation = { key: string; label: string; lifecycleIds: string[]; names: Record<string, string>; startedAt: number };
+export type TrackedOperation = {
+  key: string;
+  label: string;
+  lifecycleIds: string[];
+  names: Record<string, string>;
+  startedAt: number;
+};
 
 type OperationsState = {
   operations: TrackedOperation[];
@@ -24,7 +30,10 @@ export const useOperationsStore = create<OperationsState>((set) => ({
   track: (label, lifecycleIds, names = {}) => {
     seq += 1;
     const key = `op-${seq}`;
-    set((s) => ({ operations: [{ key, label, lifecycleIds, names, startedAt: Date.now() }, ...s.operations].slice(0, 20), trayOpen: true }));
+    set((s) => ({
+      operations: [{ key, label, lifecycleIds, names, startedAt: Date.now() }, ...s.operations].slice(0, 20),
+      trayOpen: true,
+    }));
     return key;
   },
   dismiss: (key) => set((s) => ({ operations: s.operations.filter((o) => o.key !== key) })),

@@ -8,11 +8,19 @@ import { createPki, paths, startAgentProcess, type AgentProcess, writeWorker } f
 
 const CLI = new URL('../../../out/agent/cli.js', import.meta.url).pathname;
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, timeout: 20_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { env: { ...process.env, ...env }, timeout: 20_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -32,9 +40,19 @@ describe('decnet-agent CLI', () => {
   });
 
   it('refuses to run without an identity, in one line and without a stack trace', async () => {
-    const r = await cli(['run', '--dir', join(tmp.dir, 'none'), '--state-dir', join(tmp.dir, 's1'), '--listen', '127.0.0.1:0']);
+    const r = await cli([
+      'run',
+      '--dir',
+      join(tmp.dir, 'none'),
+      '--state-dir',
+      join(tmp.dir, 's1'),
+      '--listen',
+      '127.0.0.1:0',
+    ]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`decnet-agent: agent identity incomplete: ${join(tmp.dir, 'none', 'ca.crt')} is missing (enroll this agent first)\n`);
+    expect(r.stderr).toBe(
+      `decnet-agent: agent identity incomplete: ${join(tmp.dir, 'none', 'ca.crt')} is missing (enroll this agent first)\n`,
+    );
   });
 
   it('names an unusable state directory', async () => {
@@ -52,16 +70,28 @@ describe('decnet-agent CLI', () => {
     await writeFile(join(stateDir, 'state.json'), '{"schemaVer');
     const r = await cli(['run', '--dir', identityDir, '--state-dir', stateDir, '--listen', '127.0.0.1:0']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^decnet-agent: the agent state .*state\.json is corrupt \(not JSON\); move it away and redeploy from the master\n$/);
+    expect(r.stderr).toMatch(
+      /^decnet-agent: the agent state .*state\.json is corrupt \(not JSON\); move it away and redeploy from the master\n$/,
+    );
   });
 
   it('says when the port is in use', async () => {
     let first: AgentProcess | undefined;
     try {
       first = await startAgentProcess({ identityDir, stateDir: join(tmp.dir, 's2') });
-      const r = await cli(['run', '--dir', identityDir, '--state-dir', join(tmp.dir, 's3'), '--listen', `127.0.0.1:${first.port}`]);
+      const r = await cli([
+        'run',
+        '--dir',
+        identityDir,
+        '--state-dir',
+        join(tmp.dir, 's3'),
+        '--listen',
+        `127.0.0.1:${first.port}`,
+      ]);
       expect(r.code).toBe(1);
-      expect(r.stderr).toBe(`decnet-agent: agent API cannot listen on 127.0.0.1:${first.port}: port ${first.port} is in use\n`);
+      expect(r.stderr).toBe(
+        `decnet-agent: agent API cannot listen on 127.0.0.1:${first.port}: port ${first.port} is in use\n`,
+      );
     } finally {
       await first?.kill();
     }
@@ -69,6 +99,9 @@ describe('decnet-agent CLI', () => {
 
   it('rejects the docker runtime clearly for now', async () => {
     const r = await cli(['run', '--dir', identityDir, '--state-dir', join(tmp.dir, 's4'), '--runtime', 'docker']);
-    expect(r).toMatchObject({ code: 1, stderr: 'decnet-agent: the docker runtime is not available yet; run with --runtime native\n' });
+    expect(r).toMatchObject({
+      code: 1,
+      stderr: 'decnet-agent: the docker runtime is not available yet; run with --runtime native\n',
+    });
   });
 });

@@ -5,7 +5,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { version } from '../../../package.json';
 import { eventually } from '../../helpers/eventually';
 import { makeTmpDir } from '../../helpers/tmp-dir';
-import { type AgentProcess, agentCaller, createPki, deckyConfig, deployBody, paths, type Receiver, startAgentProcess, startReceiver, STUB_HOST, writeWorker } from './harness';
+import {
+  type AgentProcess,
+  agentCaller,
+  createPki,
+  deckyConfig,
+  deployBody,
+  paths,
+  type Receiver,
+  startAgentProcess,
+  startReceiver,
+  STUB_HOST,
+  writeWorker,
+} from './harness';
 
 /** The agent's own behaviour (202, deltas, dry runs, teardown) with a stub decky host gated by a file. */
 describe('agent deploy / mutate / teardown', () => {
@@ -31,7 +43,13 @@ describe('agent deploy / mutate / teardown', () => {
     agent = await startAgentProcess({
       identityDir: p.identity,
       stateDir: p.state,
-      env: { DECNET_HEARTBEAT_INTERVAL_S: '3600', DECNET_DECKY_HOST: STUB_HOST, DECNET_TEST_GATE: gate, DECNET_TEST_HOST_LOG: hostLog, DECNET_TEST_FAIL_TELNET: '1' },
+      env: {
+        DECNET_HEARTBEAT_INTERVAL_S: '3600',
+        DECNET_DECKY_HOST: STUB_HOST,
+        DECNET_TEST_GATE: gate,
+        DECNET_TEST_HOST_LOG: hostLog,
+        DECNET_TEST_FAIL_TELNET: '1',
+      },
     });
     api = agentCaller(pki, worker.fingerprint, agent.port);
     await eventually(() => receiver.heartbeats.length >= 1, { what: 'boot heartbeat' });
@@ -52,23 +70,38 @@ describe('agent deploy / mutate / teardown', () => {
 
   it('answers 202 before the deploy work finished, then pushes the delta at once', async () => {
     const lifecycleId = randomUUID();
-    const res = await api.call('POST', '/deploy', deployBody([deckyConfig('web-01', '127.88.0.10')], { 'web-01': lifecycleId }));
+    const res = await api.call(
+      'POST',
+      '/deploy',
+      deployBody([deckyConfig('web-01', '127.88.0.10')], { 'web-01': lifecycleId }),
+    );
     timeline.push('deploy-202');
     expect(res).toEqual({ status: 202, body: { status: 'accepted', deckies: ['web-01'] } });
     // The decky host is waiting for the gate: the work has provably not finished.
-    await eventually(async () => (await readFile(hostLog, 'utf8').catch(() => '')).includes('web-01'), { what: 'host started' });
+    await eventually(async () => (await readFile(hostLog, 'utf8').catch(() => '')).includes('web-01'), {
+      what: 'host started',
+    });
     const during = await api.call('GET', '/status');
     expect(during.body.deployed).toBe(false);
     expect(timeline.filter((t) => t.startsWith('delta:web-01'))).toEqual([]);
 
     await writeFile(gate, '');
     const beatsBefore = receiver.heartbeats.length;
-    await eventually(() => timeline.includes('delta:web-01:deploy:succeeded'), { what: 'deploy delta', timeoutMs: 10_000 });
+    await eventually(() => timeline.includes('delta:web-01:deploy:succeeded'), {
+      what: 'deploy delta',
+      timeoutMs: 10_000,
+    });
     expect(timeline.indexOf('deploy-202')).toBeLessThan(timeline.indexOf('delta:web-01:deploy:succeeded'));
     const beat = receiver.heartbeats.slice(beatsBefore).find((h) => h.lifecycle.length > 0)!;
-    expect(beat.lifecycle).toEqual([expect.objectContaining({ lifecycleId, deckyName: 'web-01', operation: 'deploy', status: 'succeeded' })]);
+    expect(beat.lifecycle).toEqual([
+      expect.objectContaining({ lifecycleId, deckyName: 'web-01', operation: 'deploy', status: 'succeeded' }),
+    ]);
     expect(beat.status.deckies.map((d) => d.name)).toEqual(['web-01']);
-    expect(beat.status.runtime['web-01']).toEqual({ running: true, restarts: 0, services: { ssh: 'running', http: 'running' } });
+    expect(beat.status.runtime['web-01']).toEqual({
+      running: true,
+      restarts: 0,
+      services: { ssh: 'running', http: 'running' },
+    });
   });
 
   it('dry-run mutate validates against the worker state with no side effect (200 / 404 / 400)', async () => {
@@ -94,7 +127,13 @@ describe('agent deploy / mutate / teardown', () => {
     const lifecycleId = randomUUID();
     const res = await api.call('POST', '/mutate', { deckyId: 'web-01', services: ['ftp', 'http'], lifecycleId });
     expect(res).toEqual({ status: 202, body: { status: 'accepted', deckyId: 'web-01', services: ['ftp', 'http'] } });
-    await eventually(() => receiver.heartbeats.some((h) => h.lifecycle.some((d) => d.lifecycleId === lifecycleId && d.status === 'succeeded')), { what: 'mutate delta' });
+    await eventually(
+      () =>
+        receiver.heartbeats.some((h) =>
+          h.lifecycle.some((d) => d.lifecycleId === lifecycleId && d.status === 'succeeded'),
+        ),
+      { what: 'mutate delta' },
+    );
     const status = await api.call('GET', '/status');
     expect(status.body.deckies[0].services).toEqual(['ftp', 'http']);
     expect(status.body.runtime['web-01'].services).toEqual({ ftp: 'running', http: 'running' });
@@ -108,7 +147,11 @@ describe('agent deploy / mutate / teardown', () => {
 
   it('a deploy whose service cannot bind ends in a failed delta with the reason, and is not recorded', async () => {
     const lifecycleId = randomUUID();
-    const res = await api.call('POST', '/deploy', deployBody([deckyConfig('tel-01', '127.88.0.12', ['telnet'])], { 'tel-01': lifecycleId }));
+    const res = await api.call(
+      'POST',
+      '/deploy',
+      deployBody([deckyConfig('tel-01', '127.88.0.12', ['telnet'])], { 'tel-01': lifecycleId }),
+    );
     expect(res.status).toBe(202);
     await eventually(() => timeline.includes('delta:tel-01:deploy:failed'), { what: 'failed delta' });
     const delta = receiver.heartbeats.flatMap((h) => h.lifecycle).find((d) => d.lifecycleId === lifecycleId)!;

@@ -4,7 +4,18 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../helpers/eventually';
 import { makeTmpDir } from '../../helpers/tmp-dir';
-import { type AgentProcess, agentCaller, createPki, deckyConfig, deployBody, type Receiver, startAgentProcess, startReceiver, STUB_HOST, writeWorker } from './harness';
+import {
+  type AgentProcess,
+  agentCaller,
+  createPki,
+  deckyConfig,
+  deployBody,
+  type Receiver,
+  startAgentProcess,
+  startReceiver,
+  STUB_HOST,
+  writeWorker,
+} from './harness';
 
 describe('self-destruct', () => {
   let tmp: { dir: string; remove: () => Promise<void> };
@@ -42,7 +53,11 @@ describe('self-destruct', () => {
     const identityDir = join(root, 'etc/decnet/agent');
     const stateDir = join(root, 'var/lib/decnet');
     const worker = await writeWorker(pki, identityDir, receiver.url);
-    agent = await startAgentProcess({ identityDir, stateDir, env: { DECNET_INSTALL_ROOT: root, DECNET_DECKY_HOST: STUB_HOST, DECNET_HEARTBEAT_INTERVAL_S: '3600' } });
+    agent = await startAgentProcess({
+      identityDir,
+      stateDir,
+      env: { DECNET_INSTALL_ROOT: root, DECNET_DECKY_HOST: STUB_HOST, DECNET_HEARTBEAT_INTERVAL_S: '3600' },
+    });
     const api = agentCaller(pki, worker.fingerprint, agent.port);
     expect((await api.call('POST', '/deploy', deployBody([deckyConfig('web-01', '127.90.0.10')]))).status).toBe(202);
     await eventually(() => receiver.heartbeats.some((h) => h.lifecycle.length > 0), { what: 'deployed' });
@@ -54,7 +69,10 @@ describe('self-destruct', () => {
     const code = await agent.exited;
     expect(code).toBe(0);
     const reaperLog = join(root, 'var/log/decnet/reaper.log');
-    await eventually(async () => (await readFile(reaperLog, 'utf8').catch(() => '')).includes('wipe done'), { what: 'reaper finished', timeoutMs: 20_000 });
+    await eventually(async () => (await readFile(reaperLog, 'utf8').catch(() => '')).includes('wipe done'), {
+      what: 'reaper finished',
+      timeoutMs: 20_000,
+    });
     const log = await readFile(reaperLog, 'utf8');
     // The wipe started only once the agent had gone: the reaper outlived it.
     expect(log).toMatch(new RegExp(`agent pid ${agent.child.pid} has exited; wiping`));

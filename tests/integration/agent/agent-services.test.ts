@@ -5,13 +5,39 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AttackerEvent } from '../../../shared/domain/events';
 import { eventually } from '../../helpers/eventually';
 import { makeTmpDir } from '../../helpers/tmp-dir';
-import { type AgentProcess, agentCaller, createPki, deckyConfig, deployBody, paths, type Receiver, startAgentProcess, startReceiver, writeWorker } from './harness';
+import {
+  type AgentProcess,
+  agentCaller,
+  createPki,
+  deckyConfig,
+  deployBody,
+  paths,
+  type Receiver,
+  startAgentProcess,
+  startReceiver,
+  writeWorker,
+} from './harness';
 
 const deckies = [
   { name: 'web-01', ip: '127.91.0.10' },
   { name: 'web-02', ip: '127.91.0.11' },
 ];
-const sshFlags = ['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'PreferredAuthentications=password', '-o', 'PubkeyAuthentication=no', '-o', 'NumberOfPasswordPrompts=1', '-o', 'LogLevel=ERROR', '-o', 'ConnectTimeout=10'];
+const sshFlags = [
+  '-o',
+  'StrictHostKeyChecking=no',
+  '-o',
+  'UserKnownHostsFile=/dev/null',
+  '-o',
+  'PreferredAuthentications=password',
+  '-o',
+  'PubkeyAuthentication=no',
+  '-o',
+  'NumberOfPasswordPrompts=1',
+  '-o',
+  'LogLevel=ERROR',
+  '-o',
+  'ConnectTimeout=10',
+];
 
 function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
@@ -34,7 +60,11 @@ describe('native runtime with real services and real clients', () => {
     const pki = await createPki(p.ca);
     receiver = await startReceiver(pki);
     const worker = await writeWorker(pki, p.identity, receiver.url);
-    agent = await startAgentProcess({ identityDir: p.identity, stateDir: p.state, env: { DECNET_HEARTBEAT_INTERVAL_S: '3600' } });
+    agent = await startAgentProcess({
+      identityDir: p.identity,
+      stateDir: p.state,
+      env: { DECNET_HEARTBEAT_INTERVAL_S: '3600' },
+    });
     api = agentCaller(pki, worker.fingerprint, agent.port);
   });
   afterAll(async () => {
@@ -45,24 +75,49 @@ describe('native runtime with real services and real clients', () => {
   });
 
   it('deploys two deckies whose ssh, http, ftp and telnet answer real clients; credentials reach /swarm/events', async () => {
-    const res = await api.call('POST', '/deploy', deployBody(deckies.map((d) => deckyConfig(d.name, d.ip, ['ssh', 'http', 'ftp', 'telnet']))));
+    const res = await api.call(
+      'POST',
+      '/deploy',
+      deployBody(deckies.map((d) => deckyConfig(d.name, d.ip, ['ssh', 'http', 'ftp', 'telnet']))),
+    );
     expect(res.status).toBe(202);
-    await eventually(() => deckies.every((d) => receiver.heartbeats.some((h) => h.lifecycle.some((x) => x.deckyName === d.name && x.status === 'succeeded'))), {
-      what: 'both deploy deltas',
-      timeoutMs: 30_000,
-    });
+    await eventually(
+      () =>
+        deckies.every((d) =>
+          receiver.heartbeats.some((h) => h.lifecycle.some((x) => x.deckyName === d.name && x.status === 'succeeded')),
+        ),
+      {
+        what: 'both deploy deltas',
+        timeoutMs: 30_000,
+      },
+    );
     const status = await api.call('GET', '/status');
-    for (const d of deckies) expect(status.body.runtime[d.name]).toEqual({ running: true, restarts: 0, services: { ssh: 'running', http: 'running', ftp: 'running', telnet: 'running' } });
+    for (const d of deckies)
+      expect(status.body.runtime[d.name]).toEqual({
+        running: true,
+        restarts: 0,
+        services: { ssh: 'running', http: 'running', ftp: 'running', telnet: 'running' },
+      });
 
     for (const [i, d] of deckies.entries()) {
       const askpass = join(tmp.dir, `askpass-${i}`);
       await writeFile(askpass, `#!/bin/sh\necho 'ssh-pw-${i}'\n`);
       await chmod(askpass, 0o755);
-      const ssh = await run('ssh', [...sshFlags, `admin@${d.ip}`, 'id'], { SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', DISPLAY: ':0' });
+      const ssh = await run('ssh', [...sshFlags, `admin@${d.ip}`, 'id'], {
+        SSH_ASKPASS: askpass,
+        SSH_ASKPASS_REQUIRE: 'force',
+        DISPLAY: ':0',
+      });
       expect(ssh.out).toContain('Permission denied');
       const http = await run('curl', ['-s', '-d', `username=web${i}&password=http-pw-${i}`, `http://${d.ip}/login`]);
       expect(http.out).toContain('Invalid username or password.');
-      const ftp = await run('lftp', ['-u', `ftp${i},ftp-pw-${i}`, '-e', 'set net:max-retries 1; set net:timeout 5; ls; bye', `ftp://${d.ip}`]);
+      const ftp = await run('lftp', [
+        '-u',
+        `ftp${i},ftp-pw-${i}`,
+        '-e',
+        'set net:max-retries 1; set net:timeout 5; ls; bye',
+        `ftp://${d.ip}`,
+      ]);
       expect(ftp.out).toContain('530 Login incorrect');
       await telnetLogin(d.ip, `tel${i}`, `telnet-pw-${i}`);
     }
@@ -94,7 +149,10 @@ describe('native runtime with real services and real clients', () => {
     process.kill(pids[0]!, 'SIGKILL');
     const runtime = await eventually(
       async () => {
-        const rt = (await api.call('GET', '/status')).body.runtime as Record<string, { restarts: number; running: boolean; services: unknown }>;
+        const rt = (await api.call('GET', '/status')).body.runtime as Record<
+          string,
+          { restarts: number; running: boolean; services: unknown }
+        >;
         return deckies.every((d) => rt[d.name]?.restarts === 1 && rt[d.name]?.running) ? rt : undefined;
       },
       { what: 'both deckies restarted', timeoutMs: 20_000 },

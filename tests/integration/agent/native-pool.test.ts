@@ -12,7 +12,8 @@ import { connectRaw, run } from '../services/service-harness';
 /** The built entry (tests/helpers/global-setup.ts runs scripts/build.mjs first). */
 const hostScript = join(import.meta.dirname, '../../../out/agent/decky-host.js');
 
-const decky = (name: string, ip: string): DeckyConfig => DeckyConfig.parse({ name, ip, hostname: name, distro: 'debian', services: ['ssh', 'http'] });
+const decky = (name: string, ip: string): DeckyConfig =>
+  DeckyConfig.parse({ name, ip, hostname: name, distro: 'debian', services: ['ssh', 'http'] });
 
 async function sshBanner(ip: string): Promise<string> {
   const c = await connectRaw(ip, 22);
@@ -30,7 +31,13 @@ describe('native runtime process pool', () => {
   const events: AttackerEvent[] = [];
   const make = (deckiesPerProcess: number) =>
     createNativeRuntime(
-      { network: 'loopback', dataDir: tmp.dir, onEvent: (e) => events.push(e), clock: systemClock, log: createLogger({ level: 'critical' }) },
+      {
+        network: 'loopback',
+        dataDir: tmp.dir,
+        onEvent: (e) => events.push(e),
+        clock: systemClock,
+        log: createLogger({ level: 'critical' }),
+      },
       { hostScript, deckiesPerProcess },
     );
   beforeEach(async () => {
@@ -53,19 +60,30 @@ describe('native runtime process pool', () => {
     expect(await sshBanner(b.ip)).toMatch(/^SSH-2\.0-/);
 
     process.kill(pid!, 'SIGKILL');
-    const after = await eventually(() => {
-      const s = rt!.status();
-      return [a, b].every((d) => s[d.name]?.restarts === 1 && s[d.name]?.running) ? s : undefined;
-    }, { what: 'both deckies restarted', timeoutMs: 20_000 });
+    const after = await eventually(
+      () => {
+        const s = rt!.status();
+        return [a, b].every((d) => s[d.name]?.restarts === 1 && s[d.name]?.running) ? s : undefined;
+      },
+      { what: 'both deckies restarted', timeoutMs: 20_000 },
+    );
     for (const d of [a, b]) {
-      expect(after[d.name]).toMatchObject({ running: true, restarts: 1, services: { ssh: 'running', http: 'running' } });
+      expect(after[d.name]).toMatchObject({
+        running: true,
+        restarts: 1,
+        services: { ssh: 'running', http: 'running' },
+      });
       expect(await sshBanner(d.ip)).toMatch(/^SSH-2\.0-/);
-      expect((await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', `http://${d.ip}/`])).stdout).toBe('200');
+      expect((await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', `http://${d.ip}/`])).stdout).toBe(
+        '200',
+      );
     }
     const newPid = rt.hostPid(a.name);
     expect(newPid).not.toBe(pid);
     expect(rt.hostPid(b.name)).toBe(newPid);
-    await eventually(() => events.some((e) => e.decky === b.name && e.service === 'ssh'), { what: 'ssh event of pool-b' });
+    await eventually(() => events.some((e) => e.decky === b.name && e.service === 'ssh'), {
+      what: 'ssh event of pool-b',
+    });
   });
 
   it('stops one decky without touching its neighbour, and the process exits with the last one', async () => {
@@ -79,7 +97,16 @@ describe('native runtime process pool', () => {
     expect(Object.keys(rt.status())).toEqual([b.name]);
     expect(rt.hostPid(b.name)).toBe(pid);
     expect(await sshBanner(b.ip)).toMatch(/^SSH-2\.0-/);
-    const refused = await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '5', `http://${a.ip}/`]);
+    const refused = await run('curl', [
+      '-s',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      '--max-time',
+      '5',
+      `http://${a.ip}/`,
+    ]);
     expect(refused.stdout).toBe('000');
     await rt.down(b.name);
     await eventually(() => !isAlive(pid), { what: 'the emptied host process exits' });

@@ -91,7 +91,12 @@ describe('console crash: the local agent deckies keep answering', () => {
     const master = await ca.ensureMasterIdentity();
     const pin = fingerprintOfPem(await readFile(join(dataDir, 'local-agent', 'worker.crt'), 'utf8'));
     type AgentStatus = { runtime: Record<string, { running?: boolean; restarts?: number } | undefined> };
-    const call = async (port: number, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: AgentStatus }> => {
+    const call = async (
+      port: number,
+      method: 'GET' | 'POST',
+      path: string,
+      body?: unknown,
+    ): Promise<{ status: number; body: AgentStatus }> => {
       const dispatcher = new UndiciAgent({ connect: clientTlsOptions({ ...master, pin }) });
       try {
         const res = await request(`https://127.0.0.1:${port}${path}`, {

@@ -21,7 +21,10 @@ beforeAll(async () => {
   const m = /^(dist\/\S+\.tar\.gz)/m.exec(r.stdout);
   tarball = m![1]!;
   await run('tar', ['-xzf', tarball, '-C', tmp.dir]);
-  pkgDir = join(tmp.dir, (await readdir(tmp.dir)).find((d) => d.startsWith('decnet-agent-'))!);
+  pkgDir = join(
+    tmp.dir,
+    (await readdir(tmp.dir)).find((d) => d.startsWith('decnet-agent-'))!,
+  );
 }, 120_000);
 
 afterAll(async () => tmp?.remove());
@@ -29,8 +32,24 @@ afterAll(async () => tmp?.remove());
 describe('agent tarball contents', () => {
   it('holds the bundle, scripts, unit, config and checksums, and nothing else', async () => {
     const { stdout } = await run('tar', ['-tzf', tarball]);
-    const files = stdout.split('\n').filter((f) => f && !f.endsWith('/')).map((f) => f.replace(/^[^/]+\//, '')).sort();
-    expect(files).toEqual(['SHA256SUMS', 'VERSION', 'bin/decnet-agent', 'etc/agent.env', 'install.sh', 'lib/cli.js', 'lib/decky-host.js', 'lib/netns-binder.js', 'lib/package.json', 'systemd/decnet-agent.service', 'uninstall.sh']);
+    const files = stdout
+      .split('\n')
+      .filter((f) => f && !f.endsWith('/'))
+      .map((f) => f.replace(/^[^/]+\//, ''))
+      .sort();
+    expect(files).toEqual([
+      'SHA256SUMS',
+      'VERSION',
+      'bin/decnet-agent',
+      'etc/agent.env',
+      'install.sh',
+      'lib/cli.js',
+      'lib/decky-host.js',
+      'lib/netns-binder.js',
+      'lib/package.json',
+      'systemd/decnet-agent.service',
+      'uninstall.sh',
+    ]);
     const bundle = await readFile(join(pkgDir, 'lib', 'cli.js'), 'utf8');
     expect(bundle).not.toMatch(/sourceMappingURL/);
     expect(bundle).not.toMatch(/BEGIN (EC |RSA )?PRIVATE KEY-----\n[A-Za-z0-9+/]/);
@@ -56,12 +75,25 @@ describe('install, enroll, deploy, decommission from the tarball', () => {
     // The console hands out this very tarball next to the enroll line.
     const pkg = await master.call('hosts.agentPackage', {});
     expect(pkg.fileName).toBe(basename(tarball));
-    expect(pkg.sha256).toBe(createHash('sha256').update(await readFile(tarball)).digest('hex'));
+    expect(pkg.sha256).toBe(
+      createHash('sha256')
+        .update(await readFile(tarball))
+        .digest('hex'),
+    );
 
     const env = { ...process.env, DECNET_INSTALL_ROOT: root };
-    const install = await run(join(pkgDir, 'install.sh'), ['--master', master.started.swarm.url, '--token', enrolled.token, '--name', 'pkg-worker', '--address', agentIp], { env });
+    const install = await run(
+      join(pkgDir, 'install.sh'),
+      ['--master', master.started.swarm.url, '--token', enrolled.token, '--name', 'pkg-worker', '--address', agentIp],
+      { env },
+    );
     expect(install.stdout).toContain('installed decnet-agent');
-    for (const p of ['opt/decnet/current/lib/cli.js', 'usr/local/bin/decnet-agent', 'etc/decnet/agent/worker.key', 'etc/systemd/system/decnet-agent.service']) {
+    for (const p of [
+      'opt/decnet/current/lib/cli.js',
+      'usr/local/bin/decnet-agent',
+      'etc/decnet/agent/worker.key',
+      'etc/systemd/system/decnet-agent.service',
+    ]) {
       expect(existsSync(join(root, p)), p).toBe(true);
     }
     await writeFile(join(root, 'var/log/decnet/agent.log'), 'kept\n');
@@ -77,9 +109,19 @@ describe('install, enroll, deploy, decommission from the tarball', () => {
     agent.stderr.on('data', (b: Buffer) => (out += b.toString()));
     const exited = new Promise((resolve) => agent.once('exit', resolve));
     try {
-      await eventually(async () => (await master!.call('hosts.list', {})).find((h) => h.uuid === enrolled.hostUuid)?.liveness === 'online', { timeoutMs: 20_000, what: `installed agent online (${out})` });
+      await eventually(
+        async () =>
+          (await master!.call('hosts.list', {})).find((h) => h.uuid === enrolled.hostUuid)?.liveness === 'online',
+        { timeoutMs: 20_000, what: `installed agent online (${out})` },
+      );
 
-      const deployed = await master.call('deckies.deploy', { hostUuid: enrolled.hostUuid, count: 1, services: ['http'], distro: 'debian', deckies: [{ name: 'pkg-web', ip: ip(20) }] });
+      const deployed = await master.call('deckies.deploy', {
+        hostUuid: enrolled.hostUuid,
+        count: 1,
+        services: ['http'],
+        distro: 'debian',
+        deckies: [{ name: 'pkg-web', ip: ip(20) }],
+      });
       const [row] = await settled(master, deployed.lifecycleIds);
       expect(row, row?.error ?? '').toMatchObject({ status: 'succeeded', deckyName: 'pkg-web' });
       const curl = await run('curl', ['-sS', '-o', '/dev/null', '-D', '-', `http://${ip(20)}/`]);
@@ -88,7 +130,13 @@ describe('install, enroll, deploy, decommission from the tarball', () => {
       const decommissioned = await master.call('hosts.decommission', { hostUuid: enrolled.hostUuid });
       expect(decommissioned.wiped).toBe(true);
       await exited;
-      await eventually(() => ['opt/decnet', 'usr/local/bin/decnet-agent', 'etc/decnet', 'etc/systemd/system/decnet-agent.service'].every((p) => !existsSync(join(root, p))), { timeoutMs: 30_000, what: 'reaper removed the install' });
+      await eventually(
+        () =>
+          ['opt/decnet', 'usr/local/bin/decnet-agent', 'etc/decnet', 'etc/systemd/system/decnet-agent.service'].every(
+            (p) => !existsSync(join(root, p)),
+          ),
+        { timeoutMs: 30_000, what: 'reaper removed the install' },
+      );
       expect(await readFile(join(root, 'var/log/decnet/agent.log'), 'utf8')).toBe('kept\n');
       expect(await readdir(join(root, 'var/lib/decnet'))).toEqual([]);
     } finally {

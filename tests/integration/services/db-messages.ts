@@ -5,7 +5,14 @@ import { encodeBson } from '../../../agent/services/db/bson-codec';
 export const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
 export function mysqlLogin(): Buffer {
-  const p = Buffer.concat([hex('8da6bf01 00000001 2d'), Buffer.alloc(23), Buffer.from('root\0'), Buffer.from([20]), Buffer.alloc(20, 7), Buffer.from('mysql\0mysql_native_password\0')]);
+  const p = Buffer.concat([
+    hex('8da6bf01 00000001 2d'),
+    Buffer.alloc(23),
+    Buffer.from('root\0'),
+    Buffer.from([20]),
+    Buffer.alloc(20, 7),
+    Buffer.from('mysql\0mysql_native_password\0'),
+  ]);
   const h = Buffer.alloc(4);
   h.writeUIntLE(p.length, 0, 3);
   h[3] = 1;
@@ -48,4 +55,3 @@ export function opMsg(doc: Record<string, unknown>): Buffer {
   h.writeInt32LE(2013, 12);
   return Buffer.concat([h, body]);
 }
-

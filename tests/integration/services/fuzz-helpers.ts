@@ -7,7 +7,12 @@ import fc from 'fast-check';
  */
 export function mutatedInputs(seeds: readonly Buffer[], seed: number, count: number): Buffer[] {
   const mutated = fc
-    .tuple(fc.array(fc.constantFrom(...seeds), { minLength: 1, maxLength: 4 }), fc.double({ min: 0, max: 1, noNaN: true }), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }), fc.uint8Array({ maxLength: 16 }))
+    .tuple(
+      fc.array(fc.constantFrom(...seeds), { minLength: 1, maxLength: 4 }),
+      fc.double({ min: 0, max: 1, noNaN: true }),
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+      fc.uint8Array({ maxLength: 16 }),
+    )
     .map(([parts, cut, flips, tail]) => {
       const whole = Buffer.concat(parts);
       const out = Buffer.from(whole.subarray(0, Math.max(1, Math.round(whole.length * cut))));
@@ -15,7 +20,11 @@ export function mutatedInputs(seeds: readonly Buffer[], seed: number, count: num
       return Buffer.concat([out, Buffer.from(tail)]);
     });
   const huge = fc.integer({ min: 10_000, max: 300_000 }).map((n) => Buffer.alloc(n, 0x41));
-  const arb = fc.oneof({ weight: 3, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 512 }).map((u) => Buffer.from(u)) }, { weight: 6, arbitrary: mutated }, { weight: 1, arbitrary: huge });
+  const arb = fc.oneof(
+    { weight: 3, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 512 }).map((u) => Buffer.from(u)) },
+    { weight: 6, arbitrary: mutated },
+    { weight: 1, arbitrary: huge },
+  );
   return fc.sample(arb, { numRuns: count, seed });
 }
 
@@ -40,7 +49,12 @@ export function blast(ip: string, port: number, batch: readonly Buffer[]): Promi
 }
 
 /** Sends `inputs` in batches of `perConnection` over `concurrency` parallel connections, rotating ports. */
-export async function blastAll(ip: string, ports: readonly number[], inputs: readonly Buffer[], opts: { perConnection: number; concurrency: number }): Promise<void> {
+export async function blastAll(
+  ip: string,
+  ports: readonly number[],
+  inputs: readonly Buffer[],
+  opts: { perConnection: number; concurrency: number },
+): Promise<void> {
   const batches: Buffer[][] = [];
   for (let k = 0; k < inputs.length; k += opts.perConnection) batches.push(inputs.slice(k, k + opts.perConnection));
   let next = 0;

@@ -65,22 +65,44 @@ const smb2Negotiate = (() => {
   [0x202, 0x210, 0x300, 0x302, 0x311].forEach((d, i) => body.writeUInt16LE(d, 36 + i * 2));
   return tcpFramed(Buffer.concat([hdr, body]), 4);
 })();
-const rdpCr = Buffer.from('030000' + '2b26e00000000000436f6f6b69653a206d737473686173683d61646d696e0d0a010008000b000000', 'hex');
+const rdpCr = Buffer.from(
+  '030000' + '2b26e00000000000436f6f6b69653a206d737473686173683d61646d696e0d0a010008000b000000',
+  'hex',
+);
 const modbusRead = Buffer.from('000100000006010300000010', 'hex');
 const modbusIdent = Buffer.from('000200000005012b0e0100', 'hex');
 const s7Cr = Buffer.from('0300001611e00000001400c1020100c2020102c0010a', 'hex');
 const s7Setup = Buffer.from('0300001902f08032010000000000080000f0000001000101e0', 'hex');
 const s7Szl = Buffer.from('0300002102f080320700000000000800080001120411440100ff09000400110001', 'hex');
-const sipOptions = Buffer.from('OPTIONS sip:100@127.33.20.6 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5099;branch=z9hG4bK1;rport\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:100@c>\r\nCall-ID: 1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n');
-const snmpGet = der.seq(der.int(1), der.octets('public'), Buffer.concat([Buffer.from([0xa0]), (() => {
-  const inner = Buffer.concat([der.int(77), der.int(0), der.int(0), der.seq(der.seq(der.oid('1.3.6.1.2.1.1.1.0'), der.null()))]);
-  return Buffer.concat([Buffer.from([inner.length]), inner]);
-})()]));
+const sipOptions = Buffer.from(
+  'OPTIONS sip:100@127.33.20.6 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5099;branch=z9hG4bK1;rport\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:100@c>\r\nCall-ID: 1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n',
+);
+const snmpGet = der.seq(
+  der.int(1),
+  der.octets('public'),
+  Buffer.concat([
+    Buffer.from([0xa0]),
+    (() => {
+      const inner = Buffer.concat([
+        der.int(77),
+        der.int(0),
+        der.int(0),
+        der.seq(der.seq(der.oid('1.3.6.1.2.1.1.1.0'), der.null())),
+      ]);
+      return Buffer.concat([Buffer.from([inner.length]), inner]);
+    })(),
+  ]),
+);
 const tftpRrq = Buffer.from('\0\x01pxelinux.0\0octet\0blksize\x001468\0', 'latin1');
 
 function inputs(seeds: readonly Buffer[], seed: number): Buffer[] {
   const mutated = fc
-    .tuple(fc.constantFrom(...seeds), fc.nat(), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }), fc.boolean())
+    .tuple(
+      fc.constantFrom(...seeds),
+      fc.nat(),
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }),
+      fc.boolean(),
+    )
     .map(([s, cut, flips, truncate]) => {
       const b = Buffer.from(s);
       for (const [i, v] of flips) b.writeUInt8(v, i % b.length);
@@ -116,11 +138,15 @@ async function fuzzTcp(host: string, port: number, data: Buffer[]): Promise<void
 
 async function fuzzUdp(host: string, port: number, data: Buffer[]): Promise<void> {
   const socks = await Promise.all(
-    Array.from({ length: 100 }, (_, i) => new Promise<dgram.Socket>((r) => {
-      const s = dgram.createSocket('udp4');
-      s.on('message', () => undefined);
-      s.bind({ address: source(i + 100) }, () => r(s));
-    })),
+    Array.from(
+      { length: 100 },
+      (_, i) =>
+        new Promise<dgram.Socket>((r) => {
+          const s = dgram.createSocket('udp4');
+          s.on('message', () => undefined);
+          s.bind({ address: source(i + 100) }, () => r(s));
+        }),
+    ),
   );
   // 100 sources × 100 datagrams stays within each source's burst allowance.
   for (let i = 0; i < data.length; i++) {
@@ -149,49 +175,120 @@ const tcpCheck = async (ip: string, port: number, send: Buffer | null, min: numb
 
 const cases: Case[] = [
   {
-    name: 'smb', module: smbService, ip: '127.33.20.1', decky: { archetype: 'windows-workstation', nmapOs: 'windows' },
-    targets: [{ port: 445, proto: 'tcp', seeds: [smb1Negotiate, smb2Negotiate] }, { port: 139, proto: 'tcp', seeds: [Buffer.concat([Buffer.from('8100004420', 'hex'), Buffer.alloc(67, 0x41)]), smb2Negotiate] }],
-    check: (ip) => tcpCheck(ip, 445, smb2Negotiate, 4 + 64 + 64, (b) => expect(b.subarray(4, 8).toString('latin1')).toBe('\xfeSMB')),
+    name: 'smb',
+    module: smbService,
+    ip: '127.33.20.1',
+    decky: { archetype: 'windows-workstation', nmapOs: 'windows' },
+    targets: [
+      { port: 445, proto: 'tcp', seeds: [smb1Negotiate, smb2Negotiate] },
+      {
+        port: 139,
+        proto: 'tcp',
+        seeds: [Buffer.concat([Buffer.from('8100004420', 'hex'), Buffer.alloc(67, 0x41)]), smb2Negotiate],
+      },
+    ],
+    check: (ip) =>
+      tcpCheck(ip, 445, smb2Negotiate, 4 + 64 + 64, (b) => expect(b.subarray(4, 8).toString('latin1')).toBe('\xfeSMB')),
   },
   {
-    name: 'rdp', module: rdpService, ip: '127.33.20.2', decky: { archetype: 'windows-workstation', nmapOs: 'windows' },
+    name: 'rdp',
+    module: rdpService,
+    ip: '127.33.20.2',
+    decky: { archetype: 'windows-workstation', nmapOs: 'windows' },
     targets: [{ port: 3389, proto: 'tcp', seeds: [rdpCr] }],
     check: (ip) => tcpCheck(ip, 3389, rdpCr, 19, (b) => expect(b.readUInt32LE(15)).toBe(2)),
   },
   {
-    name: 'vnc', module: vncService, ip: '127.33.20.3',
-    targets: [{ port: 5900, proto: 'tcp', seeds: [Buffer.concat([Buffer.from('RFB 003.008\n'), Buffer.from([2]), Buffer.alloc(16, 7)]), Buffer.from('RFB 003.003\n')] }],
+    name: 'vnc',
+    module: vncService,
+    ip: '127.33.20.3',
+    targets: [
+      {
+        port: 5900,
+        proto: 'tcp',
+        seeds: [
+          Buffer.concat([Buffer.from('RFB 003.008\n'), Buffer.from([2]), Buffer.alloc(16, 7)]),
+          Buffer.from('RFB 003.003\n'),
+        ],
+      },
+    ],
     check: (ip) => tcpCheck(ip, 5900, null, 12, (b) => expect(b.toString('latin1')).toBe('RFB 003.008\n')),
   },
   {
-    name: 'tftp', module: tftpService, ip: '127.33.20.4',
-    targets: [{ port: 69, proto: 'udp', seeds: [tftpRrq, Buffer.from('\0\x02x.bin\0octet\0', 'latin1'), Buffer.from([0, 3, 0, 1, 1, 2])] }],
+    name: 'tftp',
+    module: tftpService,
+    ip: '127.33.20.4',
+    targets: [
+      {
+        port: 69,
+        proto: 'udp',
+        seeds: [tftpRrq, Buffer.from('\0\x02x.bin\0octet\0', 'latin1'), Buffer.from([0, 3, 0, 1, 1, 2])],
+      },
+    ],
     // Fuzzed WRQs may hold every transfer slot until their idle timeout; a real client retries.
-    check: async (ip) => void (await eventually(async () => (await udpExchange(ip, 69, tftpRrq, 500))?.readUInt16BE(2) === 1, { timeoutMs: 15_000 })),
+    check: async (ip) =>
+      void (await eventually(async () => (await udpExchange(ip, 69, tftpRrq, 500))?.readUInt16BE(2) === 1, {
+        timeoutMs: 15_000,
+      })),
   },
   {
-    name: 'snmp', module: snmpService, ip: '127.33.20.5',
+    name: 'snmp',
+    module: snmpService,
+    ip: '127.33.20.5',
     targets: [{ port: 161, proto: 'udp', seeds: [snmpGet] }],
-    check: (ip) => udpEventually(async () => expect((await udpExchange(ip, 161, snmpGet, 500))?.toString('latin1')).toContain('Linux')),
+    check: (ip) =>
+      udpEventually(async () =>
+        expect((await udpExchange(ip, 161, snmpGet, 500))?.toString('latin1')).toContain('Linux'),
+      ),
   },
   {
-    name: 'sip', module: sipService, ip: '127.33.20.6',
-    targets: [{ port: 5060, proto: 'udp', seeds: [sipOptions] }, { port: 5060, proto: 'tcp', seeds: [sipOptions] }],
-    check: (ip) => udpEventually(async () => expect((await udpExchange(ip, 5060, sipOptions, 500))?.toString()).toMatch(/^SIP\/2\.0 200 OK/)),
+    name: 'sip',
+    module: sipService,
+    ip: '127.33.20.6',
+    targets: [
+      { port: 5060, proto: 'udp', seeds: [sipOptions] },
+      { port: 5060, proto: 'tcp', seeds: [sipOptions] },
+    ],
+    check: (ip) =>
+      udpEventually(async () =>
+        expect((await udpExchange(ip, 5060, sipOptions, 500))?.toString()).toMatch(/^SIP\/2\.0 200 OK/),
+      ),
   },
   {
-    name: 'llmnr', module: llmnrService, ip: '127.33.20.7', decky: { name: 'host7' },
-    targets: [{ port: 5355, proto: 'udp', seeds: [dnsQuery('host7')] }, { port: 5353, proto: 'udp', seeds: [dnsQuery('host7.local')] }],
-    check: (ip) => udpEventually(async () => expect((await udpExchange(ip, 5355, dnsQuery('host7'), 500))?.readUInt16BE(6)).toBe(1)),
+    name: 'llmnr',
+    module: llmnrService,
+    ip: '127.33.20.7',
+    decky: { name: 'host7' },
+    targets: [
+      { port: 5355, proto: 'udp', seeds: [dnsQuery('host7')] },
+      { port: 5353, proto: 'udp', seeds: [dnsQuery('host7.local')] },
+    ],
+    check: (ip) =>
+      udpEventually(async () => expect((await udpExchange(ip, 5355, dnsQuery('host7'), 500))?.readUInt16BE(6)).toBe(1)),
   },
   {
-    name: 'dns', module: dnsService, ip: '127.33.20.8',
-    targets: [{ port: 53, proto: 'udp', seeds: [dnsQuery('version.bind', 16, 3), dnsQuery('example.com')] }, { port: 53, proto: 'tcp', seeds: [tcpFramed(dnsQuery('version.bind', 16, 3), 2)] }],
-    check: (ip) => udpEventually(async () => expect((await udpExchange(ip, 53, dnsQuery('version.bind', 16, 3), 500))?.toString('latin1')).toContain('Debian')),
+    name: 'dns',
+    module: dnsService,
+    ip: '127.33.20.8',
+    targets: [
+      { port: 53, proto: 'udp', seeds: [dnsQuery('version.bind', 16, 3), dnsQuery('example.com')] },
+      { port: 53, proto: 'tcp', seeds: [tcpFramed(dnsQuery('version.bind', 16, 3), 2)] },
+    ],
+    check: (ip) =>
+      udpEventually(async () =>
+        expect((await udpExchange(ip, 53, dnsQuery('version.bind', 16, 3), 500))?.toString('latin1')).toContain(
+          'Debian',
+        ),
+      ),
   },
   {
-    name: 'conpot', module: conpotService, ip: '127.33.20.9',
-    targets: [{ port: 502, proto: 'tcp', seeds: [modbusRead, modbusIdent] }, { port: 102, proto: 'tcp', seeds: [Buffer.concat([s7Cr, s7Setup, s7Szl]), s7Cr] }],
+    name: 'conpot',
+    module: conpotService,
+    ip: '127.33.20.9',
+    targets: [
+      { port: 502, proto: 'tcp', seeds: [modbusRead, modbusIdent] },
+      { port: 102, proto: 'tcp', seeds: [Buffer.concat([s7Cr, s7Setup, s7Szl]), s7Cr] },
+    ],
     check: (ip) => tcpCheck(ip, 502, modbusIdent, 20, (b) => expect(b.toString('latin1')).toContain('Schneider')),
   },
 ];

@@ -14,7 +14,15 @@ export function run(cmd: string, args: readonly string[], timeoutMs = 30_000): P
 }
 
 /** A raw TCP client for dialogues no packaged client drives (literals, pipelining). */
-export async function connectRaw(host: string, port: number): Promise<{ socket: net.Socket; received: () => string; waitFor: (re: RegExp, timeoutMs?: number) => Promise<string>; close: () => void }> {
+export async function connectRaw(
+  host: string,
+  port: number,
+): Promise<{
+  socket: net.Socket;
+  received: () => string;
+  waitFor: (re: RegExp, timeoutMs?: number) => Promise<string>;
+  close: () => void;
+}> {
   const socket = net.connect({ host, port });
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve);

@@ -84,10 +84,18 @@ export async function tcpConnect(host: string, port: number): Promise<TcpConvers
 }
 
 /** Runs a real client binary; resolves with its exit code and output (never rejects on non-zero). */
-export function run(cmd: string, args: readonly string[], timeoutMs = 30_000): Promise<{ code: number; stdout: string; stderr: string }> {
+export function run(
+  cmd: string,
+  args: readonly string[],
+  timeoutMs = 30_000,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(cmd, args, { timeout: timeoutMs }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as NodeJS.ErrnoException & { code?: unknown }).code === 'number' ? ((err as unknown as { code: number }).code) : 1) : 0;
+      const code = err
+        ? typeof (err as NodeJS.ErrnoException & { code?: unknown }).code === 'number'
+          ? (err as unknown as { code: number }).code
+          : 1
+        : 0;
       resolve({ code, stdout: String(stdout), stderr: String(stderr) });
     });
   });

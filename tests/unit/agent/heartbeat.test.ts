@@ -36,7 +36,13 @@ const snapshot = (): Promise<Omit<HeartbeatBody, 'lifecycle'>> =>
     topology: { topologyId: null, appliedVersionHash: null, appliedAt: null, lastError: null },
   });
 
-const delta = () => ({ deltaId: randomUUID(), deckyName: 'd1', operation: 'deploy' as const, status: 'succeeded' as const, completedAt: new Date().toISOString() });
+const delta = () => ({
+  deltaId: randomUUID(),
+  deckyName: 'd1',
+  operation: 'deploy' as const,
+  status: 'succeeded' as const,
+  completedAt: new Date().toISOString(),
+});
 
 describe('heartbeat', () => {
   let tmp: { dir: string; remove: () => Promise<void> };

@@ -48,7 +48,10 @@ describe('reaper safety', () => {
     await writeFile(outsideFile, 'x');
     const scriptPath = join(tmp.dir, 'r.sh');
     // pid 2^22+1 is above pid_max on default kernels: the "agent" is already gone.
-    await writeFile(scriptPath, reaperScript({ prefix: await resolveInstallRoot(root), agentPid: 4_194_305, scriptPath }));
+    await writeFile(
+      scriptPath,
+      reaperScript({ prefix: await resolveInstallRoot(root), agentPid: 4_194_305, scriptPath }),
+    );
     execFileSync('/bin/sh', [scriptPath]);
     const { existsSync } = await import('node:fs');
     expect(existsSync(join(root, 'opt', 'decnet'))).toBe(false);

@@ -17,7 +17,11 @@ describe('error code → sentence', () => {
 
   it('describes an AppError with its sentence and keeps the master message as detail', () => {
     const d = describeError(new AppError('AGENT_UNREACHABLE', 'connect ECONNREFUSED 10.0.0.21:8765'));
-    expect(d).toEqual({ code: 'AGENT_UNREACHABLE', sentence: errorSentences.AGENT_UNREACHABLE, detail: 'connect ECONNREFUSED 10.0.0.21:8765' });
+    expect(d).toEqual({
+      code: 'AGENT_UNREACHABLE',
+      sentence: errorSentences.AGENT_UNREACHABLE,
+      detail: 'connect ECONNREFUSED 10.0.0.21:8765',
+    });
   });
 
   it('treats anything else as INTERNAL', () => {
@@ -26,7 +30,11 @@ describe('error code → sentence', () => {
   });
 
   it('renders the sentence, the code and the detail', () => {
-    render(<ErrorNotice error={AppError.fromShape({ code: 'FINGERPRINT_MISMATCH', message: 'expected a3f1…, got 77c0…' })} />);
+    render(
+      <ErrorNotice
+        error={AppError.fromShape({ code: 'FINGERPRINT_MISMATCH', message: 'expected a3f1…, got 77c0…' })}
+      />,
+    );
     const alert = screen.getByRole('alert');
     expect(alert.textContent).toContain(errorSentences.FINGERPRINT_MISMATCH);
     expect(alert.textContent).toContain('FINGERPRINT_MISMATCH');

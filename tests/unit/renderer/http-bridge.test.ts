@@ -50,7 +50,10 @@ describe('HTTP bridge (browser mode)', () => {
   it('logs in, sends the bearer token with the command input, and unwraps the Result', async () => {
     const sent = stubFetch({
       '/api/v1/auth/login': { status: 200, body: { token: 't0k' } },
-      '/api/v1/rpc/hosts.check': { status: 200, body: { ok: true, value: { reachable: true, version: '0.1.0', error: null } } },
+      '/api/v1/rpc/hosts.check': {
+        status: 200,
+        body: { ok: true, value: { reachable: true, version: '0.1.0', error: null } },
+      },
     });
     const bridge = await load();
     expect(bridge.needsLogin()).toBe(true);
@@ -66,7 +69,10 @@ describe('HTTP bridge (browser mode)', () => {
 
   it('throws the AppError of a failed Result, and a 401 sends the analyst back to the login screen', async () => {
     stubFetch({
-      '/api/v1/rpc/hosts.list': { status: 401, body: { ok: false, error: { code: 'UNAUTHENTICATED', message: 'token expired' } } },
+      '/api/v1/rpc/hosts.list': {
+        status: 401,
+        body: { ok: false, error: { code: 'UNAUTHENTICATED', message: 'token expired' } },
+      },
       '/api/v1/rpc/deckies.list': { status: 409, body: { ok: false, error: { code: 'CONFLICT', message: 'busy' } } },
     });
     sessionStorage.setItem('decnet.token', 'old');
@@ -87,7 +93,9 @@ describe('HTTP bridge (browser mode)', () => {
     const off = bridge.getBridge().on('hosts.changed', (p) => got.push(p));
     const es = FakeEventSource.last!;
     expect(es.url).toBe('/api/v1/events?token=abc');
-    es.handlers.get('hosts.changed')!(new MessageEvent('hosts.changed', { data: JSON.stringify({ hostUuids: ['x'] }) }));
+    es.handlers.get('hosts.changed')!(
+      new MessageEvent('hosts.changed', { data: JSON.stringify({ hostUuids: ['x'] }) }),
+    );
     expect(got).toEqual([{ hostUuids: ['x'] }]);
     off();
     expect(es.readyState).toBe(FakeEventSource.CLOSED);

@@ -10,7 +10,9 @@ describe('live updates', () => {
   it('maps every contract event, and the ones the console needs to the right lists', () => {
     expect(Object.keys(invalidationsByEvent).sort()).toEqual(Object.keys(ipcEvents).sort());
     expect(invalidationsByEvent['hosts.changed']).toContain('hosts.list');
-    expect(invalidationsByEvent['lifecycle.changed']).toEqual(expect.arrayContaining(['lifecycle.get', 'lifecycle.recent', 'deckies.list']));
+    expect(invalidationsByEvent['lifecycle.changed']).toEqual(
+      expect.arrayContaining(['lifecycle.get', 'lifecycle.recent', 'deckies.list']),
+    );
     expect(invalidationsByEvent['events.captured']).toContain('events.list');
     expect(invalidationsByEvent['topologies.changed']).toContain('topologies.list');
   });

@@ -3,9 +3,25 @@ import { describe, expect, it } from 'vitest';
 import { canonicalHash, canonicalJson } from '../../../shared/canonical-hash';
 
 const topology = {
-  topology: { id: 't1', name: 'Branch office', targetHostUuid: null, status: 'active', version: 3, createdAt: '2026-01-01T00:00:00Z' },
+  topology: {
+    id: 't1',
+    name: 'Branch office',
+    targetHostUuid: null,
+    status: 'active',
+    version: 3,
+    createdAt: '2026-01-01T00:00:00Z',
+  },
   lans: [{ id: 'l1', name: 'dmz', subnet: '10.1.0.0/24', isDmz: true, x: 10, y: 20 }],
-  deckies: [{ uuid: 'd1', name: 'web-01', services: ['http', 'ssh'], ipsByLan: { l1: '10.1.0.5' }, forwardsL3: false, serviceConfig: {} }],
+  deckies: [
+    {
+      uuid: 'd1',
+      name: 'web-01',
+      services: ['http', 'ssh'],
+      ipsByLan: { l1: '10.1.0.5' },
+      forwardsL3: false,
+      serviceConfig: {},
+    },
+  ],
   edges: [{ id: 'e1', deckyUuid: 'd1', lanId: 'l1', isBridge: false }],
 };
 

@@ -7,7 +7,36 @@ import { DeckyConfig } from '../../../shared/domain/decky';
 
 describe('service catalogue', () => {
   it('has every service of the original', () => {
-    const original = ['ssh', 'http', 'https', 'ftp', 'tftp', 'smb', 'rdp', 'telnet', 'vnc', 'smtp', 'imap', 'pop3', 'ldap', 'llmnr', 'mysql', 'postgres', 'mssql', 'mongodb', 'redis', 'elasticsearch', 'mqtt', 'snmp', 'sip', 'k8s', 'docker_api', 'conpot', 'dns', 'smtp_relay'];
+    const original = [
+      'ssh',
+      'http',
+      'https',
+      'ftp',
+      'tftp',
+      'smb',
+      'rdp',
+      'telnet',
+      'vnc',
+      'smtp',
+      'imap',
+      'pop3',
+      'ldap',
+      'llmnr',
+      'mysql',
+      'postgres',
+      'mssql',
+      'mongodb',
+      'redis',
+      'elasticsearch',
+      'mqtt',
+      'snmp',
+      'sip',
+      'k8s',
+      'docker_api',
+      'conpot',
+      'dns',
+      'smtp_relay',
+    ];
     expect(serviceNames).toEqual(expect.arrayContaining(original));
   });
 
@@ -35,7 +64,14 @@ describe('archetypes', () => {
   });
 
   it.each(Object.entries(archetypes))('%s yields a valid decky config', (name, a) => {
-    const r = DeckyConfig.safeParse({ name: 'd1', ip: '127.0.0.2', services: [...a.services], distro: a.distros[0], archetype: name, nmapOs: a.nmapOs });
+    const r = DeckyConfig.safeParse({
+      name: 'd1',
+      ip: '127.0.0.2',
+      services: [...a.services],
+      distro: a.distros[0],
+      archetype: name,
+      nmapOs: a.nmapOs,
+    });
     expect(r.success).toBe(true);
   });
 });

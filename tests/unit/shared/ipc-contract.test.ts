@@ -12,7 +12,27 @@ describe('IPC contract', () => {
 
   it('has the commands the design names', () => {
     expect(Object.keys(ipcCommands)).toEqual(
-      expect.arrayContaining(['hosts.list', 'hosts.enroll', 'hosts.exportBundle', 'hosts.check', 'hosts.decommission', 'deckies.list', 'deckies.plan', 'deckies.deploy', 'deckies.mutate', 'deckies.teardown', 'lifecycle.get', 'topologies.list', 'topologies.create', 'topologies.apply', 'topologies.teardown', 'topologies.state', 'events.list', 'catalog.get', 'settings.get']),
+      expect.arrayContaining([
+        'hosts.list',
+        'hosts.enroll',
+        'hosts.exportBundle',
+        'hosts.check',
+        'hosts.decommission',
+        'deckies.list',
+        'deckies.plan',
+        'deckies.deploy',
+        'deckies.mutate',
+        'deckies.teardown',
+        'lifecycle.get',
+        'topologies.list',
+        'topologies.create',
+        'topologies.apply',
+        'topologies.teardown',
+        'topologies.state',
+        'events.list',
+        'catalog.get',
+        'settings.get',
+      ]),
     );
   });
 
@@ -28,7 +48,10 @@ describe('errors and Result', () => {
 
   it('round-trips through the envelope', () => {
     const r = fail(new AppError('CONFLICT', 'decky web-01 exists', { name: 'web-01' }));
-    expect(r).toEqual({ ok: false, error: { code: 'CONFLICT', message: 'decky web-01 exists', details: { name: 'web-01' } } });
+    expect(r).toEqual({
+      ok: false,
+      error: { code: 'CONFLICT', message: 'decky web-01 exists', details: { name: 'web-01' } },
+    });
     expect(() => unwrap(r)).toThrow(expect.objectContaining({ code: 'CONFLICT', status: 409 }));
     expect(unwrap(ok(3))).toBe(3);
   });

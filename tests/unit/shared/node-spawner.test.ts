@@ -8,7 +8,9 @@ import {
 
 describe('node spawner', () => {
   it('headless: the Node binary runs the script, env passed through without ELECTRON_RUN_AS_NODE', () => {
-    const spec = headlessNodeSpawner('/opt/node-20/bin/node')('/repo/out/agent/cli.js', ['run', '--dir', 'x'], { A: '1' });
+    const spec = headlessNodeSpawner('/opt/node-20/bin/node')('/repo/out/agent/cli.js', ['run', '--dir', 'x'], {
+      A: '1',
+    });
     expect(spec).toEqual({
       command: '/opt/node-20/bin/node',
       args: ['/repo/out/agent/cli.js', 'run', '--dir', 'x'],

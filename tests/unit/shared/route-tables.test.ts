@@ -18,7 +18,17 @@ describe('agent API route table', () => {
   it('has unique routes and the design paths', () => {
     checkTable(agentApi);
     expect(Object.values(agentApi).map((r) => r.path)).toEqual(
-      expect.arrayContaining(['/health', '/status', '/deploy', '/mutate', '/teardown', '/topology/apply', '/topology/teardown', '/topology/state', '/self-destruct']),
+      expect.arrayContaining([
+        '/health',
+        '/status',
+        '/deploy',
+        '/mutate',
+        '/teardown',
+        '/topology/apply',
+        '/topology/teardown',
+        '/topology/state',
+        '/self-destruct',
+      ]),
     );
   });
 
@@ -34,7 +44,9 @@ describe('agent API route table', () => {
 
   it('validates deploy and mutate bodies', () => {
     expect(DeployRequest.safeParse({ config: { mode: 'swarm', deckies: [makeDecky()] } }).success).toBe(true);
-    expect(DeployRequest.safeParse({ config: { mode: 'swarm', deckies: [makeDecky()] }, extra: 1 }).success).toBe(false);
+    expect(DeployRequest.safeParse({ config: { mode: 'swarm', deckies: [makeDecky()] }, extra: 1 }).success).toBe(
+      false,
+    );
     expect(MutateRequest.safeParse({ deckyId: 'decky-01', services: ['ssh'], dryRun: true }).success).toBe(true);
     expect(MutateRequest.safeParse({ deckyId: 'decky-01', services: ['nope'] }).success).toBe(false);
   });

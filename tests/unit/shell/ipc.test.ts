@@ -18,7 +18,10 @@ function fakeIpcMain(): IpcRegistrar & { registered: Map<string, Handler> } {
 
 function handlersWith(overrides: Partial<CommandHandlers>): CommandHandlers {
   const all = Object.fromEntries(
-    Object.keys(ipcCommands).map((c) => [c, () => Promise.reject(new AppError('NOT_FOUND', `${c} not wired in this test`))]),
+    Object.keys(ipcCommands).map((c) => [
+      c,
+      () => Promise.reject(new AppError('NOT_FOUND', `${c} not wired in this test`)),
+    ]),
   );
   return { ...all, ...overrides } as CommandHandlers;
 }
@@ -37,9 +40,19 @@ describe('registerIpc', () => {
   it('returns a Result for bad input without running the handler', async () => {
     const ipcMain = fakeIpcMain();
     let ran = false;
-    registerIpc({ ipcMain, handlers: handlersWith({ 'deckies.teardown': () => ((ran = true), Promise.resolve({ lifecycleId: crypto.randomUUID() })) }), isTrustedSender: () => true, log });
+    registerIpc({
+      ipcMain,
+      handlers: handlersWith({
+        'deckies.teardown': () => ((ran = true), Promise.resolve({ lifecycleId: crypto.randomUUID() })),
+      }),
+      isTrustedSender: () => true,
+      log,
+    });
     const r = await ipcMain.registered.get('deckies.teardown')!({}, { deckyName: 'Bad Name' });
-    expect(r).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', message: expect.stringContaining('deckyName: decky name must be') } });
+    expect(r).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_INPUT', message: expect.stringContaining('deckyName: decky name must be') },
+    });
     expect(ran).toBe(false);
   });
 
@@ -52,20 +65,39 @@ describe('registerIpc', () => {
       isTrustedSender: () => true,
       log: { error: (m) => logged.push(m) },
     });
-    await expect(ipcMain.registered.get('hosts.list')!({}, {})).resolves.toEqual({ ok: false, error: { code: 'INTERNAL', message: 'db exploded' } });
-    await expect(ipcMain.registered.get('settings.get')!({}, {})).resolves.toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+    await expect(ipcMain.registered.get('hosts.list')!({}, {})).resolves.toEqual({
+      ok: false,
+      error: { code: 'INTERNAL', message: 'db exploded' },
+    });
+    await expect(ipcMain.registered.get('settings.get')!({}, {})).resolves.toMatchObject({
+      ok: false,
+      error: { code: 'NOT_FOUND' },
+    });
     expect(logged).toEqual(['hosts.list failed']);
   });
 
   it('refuses untrusted senders', async () => {
     const ipcMain = fakeIpcMain();
-    registerIpc({ ipcMain, handlers: handlersWith({ 'hosts.list': () => Promise.resolve([]) }), isTrustedSender: () => false, log });
-    await expect(ipcMain.registered.get('hosts.list')!({}, {})).resolves.toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+    registerIpc({
+      ipcMain,
+      handlers: handlersWith({ 'hosts.list': () => Promise.resolve([]) }),
+      isTrustedSender: () => false,
+      log,
+    });
+    await expect(ipcMain.registered.get('hosts.list')!({}, {})).resolves.toMatchObject({
+      ok: false,
+      error: { code: 'FORBIDDEN' },
+    });
   });
 
   it('resolves ok with the handler value', async () => {
     const ipcMain = fakeIpcMain();
-    registerIpc({ ipcMain, handlers: handlersWith({ 'hosts.list': () => Promise.resolve([]) }), isTrustedSender: () => true, log });
+    registerIpc({
+      ipcMain,
+      handlers: handlersWith({ 'hosts.list': () => Promise.resolve([]) }),
+      isTrustedSender: () => true,
+      log,
+    });
     await expect(ipcMain.registered.get('hosts.list')!({}, undefined)).resolves.toEqual({ ok: true, value: [] });
   });
 });

@@ -16,7 +16,8 @@ import {
 } from '../../../main/shell/security';
 
 const ROOT = join(import.meta.dirname, '../../..');
-const metaCsp = (html: string) => /<meta http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1];
+// Whitespace between the attributes is free (prettier breaks the long tag); the policy must match exactly.
+const metaCsp = (html: string) => /<meta\s+http-equiv="Content-Security-Policy"\s+content="([^"]+)"/.exec(html)?.[1];
 
 describe('Electron security checklist (testable items)', () => {
   it('window: sandbox, contextIsolation, no Node integration anywhere, no webview, web security on', () => {

@@ -20,7 +20,14 @@ import { describeInterval, effectiveInterval } from '../../lib/mutate-interval';
 type Decky = CommandOutput<'deckies.list'>[number];
 
 /** The filter's and the summary's order: what an analyst looks for first. */
-const deckyStates = ['running', 'pending', 'degraded', 'failed', 'stopped', 'unknown'] as const satisfies readonly DeckyState[];
+const deckyStates = [
+  'running',
+  'pending',
+  'degraded',
+  'failed',
+  'stopped',
+  'unknown',
+] as const satisfies readonly DeckyState[];
 
 /** `lastMutated` is epoch seconds (as the agent writes it); tolerate milliseconds too. */
 function mutatedAt(v: number | undefined): string | null {

@@ -8,7 +8,13 @@ export function TallyBar({ t }: { t: LifecycleTally }) {
   const pct = (n: number): string => `${t.total ? (n / t.total) * 100 : 0}%`;
   return (
     <div className="tally">
-      <div className="tally-bar" role="progressbar" aria-valuemin={0} aria-valuemax={t.total} aria-valuenow={t.succeeded + t.failed}>
+      <div
+        className="tally-bar"
+        role="progressbar"
+        aria-valuemin={0}
+        aria-valuemax={t.total}
+        aria-valuenow={t.succeeded + t.failed}
+      >
         <span className="tally-ok" style={{ width: pct(t.succeeded) }} />
         <span className="tally-bad" style={{ width: pct(t.failed) }} />
         <span className="tally-run" style={{ width: pct(t.running) }} />
@@ -25,7 +31,15 @@ export function TallyBar({ t }: { t: LifecycleTally }) {
 }
 
 /** Per-decky progress of an operation: pending → running → succeeded, or failed with its error. */
-export function LifecycleProgress({ ids, names, maxRows }: { ids: readonly string[]; names?: Readonly<Record<string, string>>; maxRows?: number }) {
+export function LifecycleProgress({
+  ids,
+  names,
+  maxRows,
+}: {
+  ids: readonly string[];
+  names?: Readonly<Record<string, string>>;
+  maxRows?: number;
+}) {
   const { query, rows, tally: t } = useLifecycleRows(ids);
   const byId = new Map(rows.map((r) => [r.id, r]));
   // Failures first: they are what the analyst has to act on.
@@ -33,7 +47,11 @@ export function LifecycleProgress({ ids, names, maxRows }: { ids: readonly strin
   const list = ids
     .map((id) => byId.get(id) ?? null)
     .map((row, i) => ({ id: ids[i] as string, row }))
-    .sort((a, b) => order[a.row?.status ?? 'pending'] - order[b.row?.status ?? 'pending'] || (a.row?.deckyName ?? '').localeCompare(b.row?.deckyName ?? ''));
+    .sort(
+      (a, b) =>
+        order[a.row?.status ?? 'pending'] - order[b.row?.status ?? 'pending'] ||
+        (a.row?.deckyName ?? '').localeCompare(b.row?.deckyName ?? ''),
+    );
   const shown = maxRows ? list.slice(0, maxRows) : list;
 
   return (
@@ -50,7 +68,9 @@ export function LifecycleProgress({ ids, names, maxRows }: { ids: readonly strin
           </li>
         ))}
       </ul>
-      {maxRows !== undefined && list.length > maxRows && <div className="muted small">and {list.length - maxRows} more…</div>}
+      {maxRows !== undefined && list.length > maxRows && (
+        <div className="muted small">and {list.length - maxRows} more…</div>
+      )}
     </div>
   );
 }

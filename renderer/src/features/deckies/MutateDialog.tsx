@@ -59,14 +59,27 @@ export function MutateDialog({ deckyName, onClose }: { deckyName: string; onClos
 
   if (lifecycleId) {
     return (
-      <Dialog title={`Mutating ${deckyName}`} onClose={onClose} footer={<button type="button" className="btn btn-primary" onClick={onClose}>Close</button>}>
+      <Dialog
+        title={`Mutating ${deckyName}`}
+        onClose={onClose}
+        footer={
+          <button type="button" className="btn btn-primary" onClick={onClose}>
+            Close
+          </button>
+        }
+      >
         <LifecycleProgress ids={[lifecycleId]} names={{ [lifecycleId]: deckyName }} />
       </Dialog>
     );
   }
 
   return (
-    <Dialog title={`Mutate ${deckyName}`} subtitle="Swap the services this decky exposes. The agent checks the change before anything restarts." onClose={onClose} wide>
+    <Dialog
+      title={`Mutate ${deckyName}`}
+      subtitle="Swap the services this decky exposes. The agent checks the change before anything restarts."
+      onClose={onClose}
+      wide
+    >
       <form className="stack" onSubmit={submit}>
         <ServicePicker
           value={chosen}
@@ -87,7 +100,11 @@ export function MutateDialog({ deckyName, onClose }: { deckyName: string; onClos
           <button type="button" className="btn btn-ghost" onClick={onClose}>
             Cancel
           </button>
-          <button type="submit" className="btn btn-primary" disabled={chosen.length === 0 || preview.isPending || apply.isPending}>
+          <button
+            type="submit"
+            className="btn btn-primary"
+            disabled={chosen.length === 0 || preview.isPending || apply.isPending}
+          >
             {!dry ? (preview.isPending ? 'Checking…' : 'Preview change') : apply.isPending ? 'Applying…' : 'Apply'}
           </button>
         </div>

@@ -30,7 +30,13 @@ export function TeardownDialog({ deckyName, onClose }: { deckyName: string; onCl
           <button type="button" className="btn btn-ghost" onClick={onClose}>
             Cancel
           </button>
-          <button type="button" className="btn btn-danger" data-autofocus onClick={confirm} disabled={teardown.isPending}>
+          <button
+            type="button"
+            className="btn btn-danger"
+            data-autofocus
+            onClick={confirm}
+            disabled={teardown.isPending}
+          >
             {teardown.isPending ? 'Tearing down…' : 'Tear down'}
           </button>
         </div>

@@ -6,7 +6,14 @@ export const isTerminal = (status: LifecycleRow['status']): boolean => status ==
 /** Slow safety net: the `lifecycle.changed` push normally refreshes these rows within a second. */
 export const LIFECYCLE_FALLBACK_MS = 10_000;
 
-export type LifecycleTally = { total: number; pending: number; running: number; succeeded: number; failed: number; done: boolean };
+export type LifecycleTally = {
+  total: number;
+  pending: number;
+  running: number;
+  succeeded: number;
+  failed: number;
+  done: boolean;
+};
 
 /** Counts rows by status; ids the master has not reported yet count as pending. */
 export function tally(ids: readonly string[], rows: readonly LifecycleRow[]): LifecycleTally {

@@ -20,7 +20,12 @@ export function EventsChart({ data }: { data: Buckets }) {
 
   return (
     <figure className="chart">
-      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`Events over time per service, ${services.length} services`} preserveAspectRatio="none">
+      <svg
+        viewBox={`0 0 ${W} ${H}`}
+        role="img"
+        aria-label={`Events over time per service, ${services.length} services`}
+        preserveAspectRatio="none"
+      >
         {ticks.map((t) => (
           <g key={t}>
             <line x1={PAD.left} x2={W - PAD.right} y1={y(t)} y2={y(t)} className="chart-grid" />
@@ -44,7 +49,9 @@ export function EventsChart({ data }: { data: Buckets }) {
                 const top = y(acc + n);
                 const h = y(acc) - top;
                 acc += n;
-                return <rect key={s} x={x} y={top} width={barW} height={Math.max(h, 1)} fill={serviceColor(s)} rx={1.5} />;
+                return (
+                  <rect key={s} x={x} y={top} width={barW} height={Math.max(h, 1)} fill={serviceColor(s)} rx={1.5} />
+                );
               })}
               {i % labelEvery === 0 && (
                 <text x={x + barW / 2} y={H - 8} textAnchor="middle" className="chart-label">
@@ -64,7 +71,9 @@ export function EventsChart({ data }: { data: Buckets }) {
             <span className="muted">{buckets.reduce((n, b) => n + (b.counts[s] ?? 0), 0)}</span>
           </span>
         ))}
-        <span className="muted small legend-note">{width >= 3_600_000 ? `${Math.round(width / 3_600_000)} h` : `${Math.round(width / 60_000)} min`} per bar</span>
+        <span className="muted small legend-note">
+          {width >= 3_600_000 ? `${Math.round(width / 3_600_000)} h` : `${Math.round(width / 60_000)} min`} per bar
+        </span>
       </figcaption>
     </figure>
   );

@@ -31,7 +31,12 @@ export function EventsPage() {
 
   const columns: Column<AttackerEvent>[] = [
     { key: 'ts', header: 'Time', width: '200px', render: (e) => <span className="mono">{formatTimestamp(e.ts)}</span> },
-    { key: 'decky', header: 'Decky', width: 'minmax(120px, 1fr)', render: (e) => <span className="mono strong">{e.decky}</span> },
+    {
+      key: 'decky',
+      header: 'Decky',
+      width: 'minmax(120px, 1fr)',
+      render: (e) => <span className="mono strong">{e.decky}</span>,
+    },
     {
       key: 'service',
       header: 'Service',
@@ -45,7 +50,16 @@ export function EventsPage() {
     },
     { key: 'src', header: 'Source', width: '140px', render: (e) => <span className="mono">{e.src}</span> },
     { key: 'kind', header: 'Kind', width: '120px', render: (e) => e.kind },
-    { key: 'data', header: 'Credentials / request', width: 'minmax(220px, 2.4fr)', render: (e) => <span className="mono ellipsis" title={JSON.stringify(e.data, null, 2)}>{summarize(e.kind, e.data)}</span> },
+    {
+      key: 'data',
+      header: 'Credentials / request',
+      width: 'minmax(220px, 2.4fr)',
+      render: (e) => (
+        <span className="mono ellipsis" title={JSON.stringify(e.data, null, 2)}>
+          {summarize(e.kind, e.data)}
+        </span>
+      ),
+    },
   ];
 
   const filtered = Boolean(eventDecky || eventService);
@@ -57,7 +71,9 @@ export function EventsPage() {
         title="Events"
         summary={
           <>
-            <span>{total.toLocaleString()} captured{filtered ? ' (filtered)' : ''}</span>
+            <span>
+              {total.toLocaleString()} captured{filtered ? ' (filtered)' : ''}
+            </span>
             {total > list.length && (
               <>
                 <span className="sep">·</span>
@@ -85,7 +101,11 @@ export function EventsPage() {
           ))}
         </select>
         {filtered && (
-          <button type="button" className="btn btn-sm btn-ghost" onClick={() => set({ eventDecky: '', eventService: '' })}>
+          <button
+            type="button"
+            className="btn btn-sm btn-ghost"
+            onClick={() => set({ eventDecky: '', eventService: '' })}
+          >
             Clear filters
           </button>
         )}
@@ -102,7 +122,14 @@ export function EventsPage() {
           <div className="panel">
             <EventsChart data={chart} />
           </div>
-          <VirtualTable label="Captured events" rows={list} columns={columns} rowKey={(e) => e.id} rowHeight={38} empty={<div className="muted">No event matches the filters.</div>} />
+          <VirtualTable
+            label="Captured events"
+            rows={list}
+            columns={columns}
+            rowKey={(e) => e.id}
+            rowHeight={38}
+            empty={<div className="muted">No event matches the filters.</div>}
+          />
         </>
       )}
     </section>

@@ -3,13 +3,27 @@ import type { AttackerEvent } from '../../../../shared/domain/events';
 
 const MIN = 60_000;
 /** Bucket widths a human reads easily; the smallest that yields at most `maxBuckets` is used. */
-const widths = [MIN, 5 * MIN, 15 * MIN, 30 * MIN, 60 * MIN, 3 * 60 * MIN, 6 * 60 * MIN, 12 * 60 * MIN, 24 * 60 * MIN] as const;
+const widths = [
+  MIN,
+  5 * MIN,
+  15 * MIN,
+  30 * MIN,
+  60 * MIN,
+  3 * 60 * MIN,
+  6 * 60 * MIN,
+  12 * 60 * MIN,
+  24 * 60 * MIN,
+] as const;
 
 export type Bucket = { start: number; counts: Record<string, number>; total: number };
 export type Buckets = { width: number; buckets: Bucket[]; services: string[]; max: number };
 
 /** Groups events into equal time buckets ending at `now`, counted per service. */
-export function bucketEvents(events: readonly Pick<AttackerEvent, 'ts' | 'service'>[], now: number, maxBuckets = 36): Buckets {
+export function bucketEvents(
+  events: readonly Pick<AttackerEvent, 'ts' | 'service'>[],
+  now: number,
+  maxBuckets = 36,
+): Buckets {
   const times = events.map((e) => Date.parse(e.ts)).filter((t) => !Number.isNaN(t));
   const earliest = times.length ? Math.min(...times) : now - 60 * MIN;
   const span = Math.max(now - earliest, MIN);
@@ -17,7 +31,11 @@ export function bucketEvents(events: readonly Pick<AttackerEvent, 'ts' | 'servic
   const end = Math.ceil(now / width) * width;
   const count = Math.min(maxBuckets, Math.max(12, Math.ceil((end - earliest) / width)));
   const start = end - count * width;
-  const buckets: Bucket[] = Array.from({ length: count }, (_, i) => ({ start: start + i * width, counts: {}, total: 0 }));
+  const buckets: Bucket[] = Array.from({ length: count }, (_, i) => ({
+    start: start + i * width,
+    counts: {},
+    total: 0,
+  }));
   const perService = new Map<string, number>();
   events.forEach((e, i) => {
     const t = times[i];
@@ -42,7 +60,20 @@ export function niceCeil(max: number): number {
   return step * 4;
 }
 
-const palette = ['#4f9cff', '#f2a93b', '#3ecf8e', '#e5534b', '#a371f7', '#39c5cf', '#f778ba', '#d4c35a', '#8b949e', '#ff8a50', '#7ee787', '#c297ff'] as const;
+const palette = [
+  '#4f9cff',
+  '#f2a93b',
+  '#3ecf8e',
+  '#e5534b',
+  '#a371f7',
+  '#39c5cf',
+  '#f778ba',
+  '#d4c35a',
+  '#8b949e',
+  '#ff8a50',
+  '#7ee787',
+  '#c297ff',
+] as const;
 
 /** A colour per service that stays the same whatever the filter (keyed by catalogue order). */
 export function serviceColor(service: string): string {
@@ -52,7 +83,8 @@ export function serviceColor(service: string): string {
 
 /** One line that tells the analyst what the attacker did: credentials, request line or command. */
 export function summarize(kind: string, data: Record<string, unknown>): string {
-  const s = (k: string): string | null => (typeof data[k] === 'string' || typeof data[k] === 'number' ? String(data[k]) : null);
+  const s = (k: string): string | null =>
+    typeof data[k] === 'string' || typeof data[k] === 'number' ? String(data[k]) : null;
   const user = s('username') ?? s('user') ?? s('login');
   const pass = s('password') ?? s('pass');
   // The kind decides the shape: a session command carries its user too, and is not a login.

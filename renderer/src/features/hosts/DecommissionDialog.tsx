@@ -6,7 +6,15 @@ import { Field } from '../../components/Field';
 import { Icon } from '../../components/Icon';
 
 /** Two-step confirm: read what happens, then type the host's name to arm the button. */
-export function DecommissionDialog({ hostUuid, hostName, onClose }: { hostUuid: string; hostName: string; onClose: () => void }) {
+export function DecommissionDialog({
+  hostUuid,
+  hostName,
+  onClose,
+}: {
+  hostUuid: string;
+  hostName: string;
+  onClose: () => void;
+}) {
   const [step, setStep] = useState<1 | 2>(1);
   const [typed, setTyped] = useState('');
   const decommission = useCommandMutation('hosts.decommission', ['hosts.list', 'deckies.list']);
@@ -19,11 +27,22 @@ export function DecommissionDialog({ hostUuid, hostName, onClose }: { hostUuid: 
   if (decommission.data) {
     const { wiped, failedRows } = decommission.data;
     return (
-      <Dialog title={`${hostName} decommissioned`} onClose={onClose} footer={<button type="button" className="btn btn-primary" onClick={onClose}>Close</button>}>
+      <Dialog
+        title={`${hostName} decommissioned`}
+        onClose={onClose}
+        footer={
+          <button type="button" className="btn btn-primary" onClick={onClose}>
+            Close
+          </button>
+        }
+      >
         <div className={`notice ${wiped ? 'notice-ok' : 'notice-warn'}`}>
           <Icon name={wiped ? 'check' : 'alert'} />
           <div>
-            {wiped ? 'The agent wiped itself.' : 'The agent could not be told to wipe itself; remove its files by hand.'} Its certificate is revoked: heartbeats and events from it are refused.
+            {wiped
+              ? 'The agent wiped itself.'
+              : 'The agent could not be told to wipe itself; remove its files by hand.'}{' '}
+            Its certificate is revoked: heartbeats and events from it are refused.
             {failedRows > 0 && ` ${failedRows} pending operation(s) were marked failed.`}
           </div>
         </div>
@@ -38,7 +57,8 @@ export function DecommissionDialog({ hostUuid, hostName, onClose }: { hostUuid: 
           <div className="notice notice-warn">
             <Icon name="alert" />
             <div>
-              This tears down every decky and topology on <strong>{hostName}</strong>, asks its agent to erase itself, and revokes its certificate. It cannot be undone: the host must be enrolled again to come back.
+              This tears down every decky and topology on <strong>{hostName}</strong>, asks its agent to erase itself,
+              and revokes its certificate. It cannot be undone: the host must be enrolled again to come back.
             </div>
           </div>
           <div className="dialog-inline-foot">
@@ -53,7 +73,14 @@ export function DecommissionDialog({ hostUuid, hostName, onClose }: { hostUuid: 
       ) : (
         <form className="stack" onSubmit={submit}>
           <Field label={`Type "${hostName}" to confirm`} htmlFor="decom-name">
-            <input id="decom-name" data-autofocus value={typed} onChange={(e) => setTyped(e.target.value)} autoComplete="off" spellCheck={false} />
+            <input
+              id="decom-name"
+              data-autofocus
+              value={typed}
+              onChange={(e) => setTyped(e.target.value)}
+              autoComplete="off"
+              spellCheck={false}
+            />
           </Field>
           {decommission.error && <ErrorNotice error={decommission.error} />}
           <div className="dialog-inline-foot">

@@ -48,12 +48,18 @@ function AgentPackage() {
   return (
     <div className="stack">
       <p className="muted">
-        The worker needs the agent installed first. Save the agent package, copy it to the worker, unpack and install it; then run the command above.
+        The worker needs the agent installed first. Save the agent package, copy it to the worker, unpack and install
+        it; then run the command above.
       </p>
       {pkg.data && <CodeBox text={pkg.data.command} />}
       {pkg.error && <ErrorNotice error={pkg.error} />}
       <div>
-        <button type="button" className="btn" disabled={pkg.isPending} onClick={() => pkg.mutate({}, { onSuccess: (p) => downloadBase64(p.fileName, p.packageBase64) })}>
+        <button
+          type="button"
+          className="btn"
+          disabled={pkg.isPending}
+          onClick={() => pkg.mutate({}, { onSuccess: (p) => downloadBase64(p.fileName, p.packageBase64) })}
+        >
           <Icon name="download" /> {pkg.isPending ? 'Preparing…' : 'Save agent package'}
         </button>
       </div>
@@ -72,7 +78,11 @@ export function EnrollDialog({ onClose }: { onClose: () => void }) {
 
   const nameError = touched ? firstIssue(HostName, name) : null;
   const addressError = touched && (address !== '' || tab === 'bundle') ? firstIssue(HostAddress, address) : null;
-  const valid = HostName.safeParse(name).success && (tab === 'join' ? address === '' || HostAddress.safeParse(address).success : HostAddress.safeParse(address).success);
+  const valid =
+    HostName.safeParse(name).success &&
+    (tab === 'join'
+      ? address === '' || HostAddress.safeParse(address).success
+      : HostAddress.safeParse(address).success);
   const busy = enroll.isPending || bundle.isPending;
 
   const submit = (e: FormEvent): void => {
@@ -95,10 +105,22 @@ export function EnrollDialog({ onClose }: { onClose: () => void }) {
   const error = tab === 'join' ? enroll.error : bundle.error;
 
   return (
-    <Dialog title="Enroll host" subtitle="Give a worker its identity, signed by this console's CA." onClose={onClose} wide>
+    <Dialog
+      title="Enroll host"
+      subtitle="Give a worker its identity, signed by this console's CA."
+      onClose={onClose}
+      wide
+    >
       <div className="tabs" role="tablist">
         {tabs.map((t) => (
-          <button key={t} type="button" role="tab" aria-selected={tab === t} className={tab === t ? 'tab active' : 'tab'} onClick={() => setTab(t)}>
+          <button
+            key={t}
+            type="button"
+            role="tab"
+            aria-selected={tab === t}
+            className={tab === t ? 'tab active' : 'tab'}
+            onClick={() => setTab(t)}
+          >
             {t === 'join' ? 'Join command' : 'Offline bundle'}
           </button>
         ))}
@@ -106,15 +128,24 @@ export function EnrollDialog({ onClose }: { onClose: () => void }) {
       {done ? (
         <div className="stack">
           {tab === 'join' && enroll.data ? (
-            <JoinResult command={enroll.data.command} expiresAt={enroll.data.expiresAt} hostUuid={enroll.data.hostUuid} />
+            <JoinResult
+              command={enroll.data.command}
+              expiresAt={enroll.data.expiresAt}
+              hostUuid={enroll.data.hostUuid}
+            />
           ) : bundle.data ? (
             <>
               <p>
-                The bundle <code>{bundle.data.fileName}</code> holds the worker's private key: move it to the host by a trusted channel, then run:
+                The bundle <code>{bundle.data.fileName}</code> holds the worker's private key: move it to the host by a
+                trusted channel, then run:
               </p>
               <CodeBox text={bundle.data.command} />
               <div>
-                <button type="button" className="btn" onClick={() => downloadBase64(bundle.data.fileName, bundle.data.bundleBase64)}>
+                <button
+                  type="button"
+                  className="btn"
+                  onClick={() => downloadBase64(bundle.data.fileName, bundle.data.bundleBase64)}
+                >
                   <Icon name="download" /> Download again
                 </button>
               </div>
@@ -138,11 +169,34 @@ export function EnrollDialog({ onClose }: { onClose: () => void }) {
               : 'For air-gapped workers: the console writes the certificate and key into a .tar.gz to carry over.'}
           </p>
           <div className="grid-2">
-            <Field label="Host name" htmlFor="enroll-name" error={nameError} help="Also written into the worker certificate.">
-              <input id="enroll-name" data-autofocus value={name} onChange={(e) => setName(e.target.value.trim())} placeholder="worker-01" autoComplete="off" />
+            <Field
+              label="Host name"
+              htmlFor="enroll-name"
+              error={nameError}
+              help="Also written into the worker certificate."
+            >
+              <input
+                id="enroll-name"
+                data-autofocus
+                value={name}
+                onChange={(e) => setName(e.target.value.trim())}
+                placeholder="worker-01"
+                autoComplete="off"
+              />
             </Field>
-            <Field label={tab === 'join' ? 'Address (optional)' : 'Address'} htmlFor="enroll-address" error={addressError} help="IP or DNS name the master dials.">
-              <input id="enroll-address" value={address} onChange={(e) => setAddress(e.target.value.trim())} placeholder="10.0.0.21" autoComplete="off" />
+            <Field
+              label={tab === 'join' ? 'Address (optional)' : 'Address'}
+              htmlFor="enroll-address"
+              error={addressError}
+              help="IP or DNS name the master dials."
+            >
+              <input
+                id="enroll-address"
+                value={address}
+                onChange={(e) => setAddress(e.target.value.trim())}
+                placeholder="10.0.0.21"
+                autoComplete="off"
+              />
             </Field>
           </div>
           {error && <ErrorNotice error={error} />}

@@ -16,7 +16,12 @@ export function HostActions({ host }: { host: HostSummary }) {
   return (
     <div className="row-actions">
       <div className="row-buttons">
-        <button type="button" className="btn btn-sm btn-ghost" onClick={() => check.mutate({ hostUuid: host.uuid })} disabled={check.isPending}>
+        <button
+          type="button"
+          className="btn btn-sm btn-ghost"
+          onClick={() => check.mutate({ hostUuid: host.uuid })}
+          disabled={check.isPending}
+        >
           <Icon name="pulse" size={14} /> {check.isPending ? 'Checking…' : 'Check'}
         </button>
         <button
@@ -27,7 +32,15 @@ export function HostActions({ host }: { host: HostSummary }) {
           onClick={() =>
             redeploy.mutate(
               { hostUuid: host.uuid, degradedOnly: true },
-              { onSuccess: (res) => res.lifecycleIds.length > 0 && track(`Redeploy degraded on ${host.name}`, res.lifecycleIds, Object.fromEntries(res.lifecycleIds.map((id, i) => [id, res.deckies[i] ?? '']))) },
+              {
+                onSuccess: (res) =>
+                  res.lifecycleIds.length > 0 &&
+                  track(
+                    `Redeploy degraded on ${host.name}`,
+                    res.lifecycleIds,
+                    Object.fromEntries(res.lifecycleIds.map((id, i) => [id, res.deckies[i] ?? ''])),
+                  ),
+              },
             )
           }
         >
@@ -60,7 +73,9 @@ export function HostActions({ host }: { host: HostSummary }) {
       )}
       {result && (
         <div className={`check-result ${result.reachable ? 'text-ok' : 'text-bad'}`} role="status">
-          {result.reachable ? `Reachable${result.version ? ` · agent ${result.version}` : ''}` : `Unreachable${result.error ? `: ${result.error}` : ''}`}
+          {result.reachable
+            ? `Reachable${result.version ? ` · agent ${result.version}` : ''}`
+            : `Unreachable${result.error ? `: ${result.error}` : ''}`}
         </div>
       )}
     </div>

@@ -51,7 +51,12 @@ export function HostsPage() {
         }
         actions={
           <>
-            <button type="button" className="btn btn-ghost" onClick={() => void hosts.refetch()} disabled={hosts.isFetching}>
+            <button
+              type="button"
+              className="btn btn-ghost"
+              onClick={() => void hosts.refetch()}
+              disabled={hosts.isFetching}
+            >
               <Icon name="refresh" /> Refresh
             </button>
             {enroll}
@@ -63,7 +68,8 @@ export function HostsPage() {
         <div className="loading">Loading hosts…</div>
       ) : list.length === 0 ? (
         <EmptyState icon="hosts" title="No hosts enrolled yet" action={enroll}>
-          Enroll a worker host to run deckies on it. The console gives you a one-time join command to paste on the worker.
+          Enroll a worker host to run deckies on it. The console gives you a one-time join command to paste on the
+          worker.
         </EmptyState>
       ) : (
         <div className="table-wrap">
@@ -88,7 +94,9 @@ export function HostsPage() {
                       {h.name}
                       {h.local && <span className="tag">local</span>}
                     </div>
-                    <div className="cell-sub mono">{h.address ? `${h.address}:${h.agentPort}` : 'waiting for first connect'}</div>
+                    <div className="cell-sub mono">
+                      {h.address ? `${h.address}:${h.agentPort}` : 'waiting for first connect'}
+                    </div>
                   </td>
                   <td>
                     <StateBadge state={h.liveness} />
@@ -96,7 +104,9 @@ export function HostsPage() {
                       {h.lastHeartbeatAt ? `heartbeat ${formatRelative(h.lastHeartbeatAt, now)}` : 'no heartbeat yet'}
                     </div>
                   </td>
-                  <td title={formatTimestamp(h.lastEventsAt)}>{h.lastEventsAt ? formatRelative(h.lastEventsAt, now) : <span className="muted">no events</span>}</td>
+                  <td title={formatTimestamp(h.lastEventsAt)}>
+                    {h.lastEventsAt ? formatRelative(h.lastEventsAt, now) : <span className="muted">no events</span>}
+                  </td>
                   <td className="cell-end num">{h.deckyCount}</td>
                   <td className="mono">{h.agentVersion ?? <span className="muted">—</span>}</td>
                   <td>

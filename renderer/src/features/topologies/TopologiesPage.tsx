@@ -25,13 +25,18 @@ export function TopologiesPage() {
 
   return (
     <section className="page">
-      <PageHeader title="Topologies" summary={`${list.length} defined · ${list.filter((t) => t.status === 'active').length} active`} actions={create} />
+      <PageHeader
+        title="Topologies"
+        summary={`${list.length} defined · ${list.filter((t) => t.status === 'active').length} active`}
+        actions={create}
+      />
       {topologies.error && <ErrorNotice error={topologies.error} onRetry={() => void topologies.refetch()} />}
       {topologies.isPending ? (
         <div className="loading">Loading topologies…</div>
       ) : list.length === 0 ? (
         <EmptyState icon="topologies" title="No topologies" action={create}>
-          A topology lays deckies out over several LANs, with a DMZ and internal segments, so lateral movement looks real.
+          A topology lays deckies out over several LANs, with a DMZ and internal segments, so lateral movement looks
+          real.
         </EmptyState>
       ) : (
         <div className="table-wrap">
@@ -56,7 +61,13 @@ export function TopologiesPage() {
                   <Fragment key={t.id}>
                     <tr className={open ? 'row-open' : undefined}>
                       <td className="strong">{t.name}</td>
-                      <td>{t.targetHostUuid ? (hostName.get(t.targetHostUuid) ?? t.targetHostUuid.slice(0, 8)) : <span className="muted">not applied</span>}</td>
+                      <td>
+                        {t.targetHostUuid ? (
+                          (hostName.get(t.targetHostUuid) ?? t.targetHostUuid.slice(0, 8))
+                        ) : (
+                          <span className="muted">not applied</span>
+                        )}
+                      </td>
                       <td>
                         <StateBadge state={t.status} />
                       </td>
@@ -70,8 +81,14 @@ export function TopologiesPage() {
                       <td className="cell-end num">{t.lanCount}</td>
                       <td className="cell-end num">{t.deckyCount}</td>
                       <td className="cell-end">
-                        <button type="button" className="btn btn-sm btn-ghost" aria-expanded={open} onClick={() => setExpanded(open ? null : t.id)}>
-                          {open ? 'Hide' : 'Manage'} <Icon name="chevron" size={12} className={open ? 'rot-90' : undefined} />
+                        <button
+                          type="button"
+                          className="btn btn-sm btn-ghost"
+                          aria-expanded={open}
+                          onClick={() => setExpanded(open ? null : t.id)}
+                        >
+                          {open ? 'Hide' : 'Manage'}{' '}
+                          <Icon name="chevron" size={12} className={open ? 'rot-90' : undefined} />
                         </button>
                       </td>
                     </tr>

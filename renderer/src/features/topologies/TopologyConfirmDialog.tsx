@@ -4,7 +4,17 @@ import { ErrorNotice } from '../../components/ErrorNotice';
 import { Icon } from '../../components/Icon';
 
 /** Confirms a topology teardown (deckies stop on the host) or delete (the definition goes). */
-export function TopologyConfirmDialog({ topologyId, topologyName, action, onClose }: { topologyId: string; topologyName: string; action: 'teardown' | 'delete'; onClose: () => void }) {
+export function TopologyConfirmDialog({
+  topologyId,
+  topologyName,
+  action,
+  onClose,
+}: {
+  topologyId: string;
+  topologyName: string;
+  action: 'teardown' | 'delete';
+  onClose: () => void;
+}) {
   const teardown = useCommandMutation('topologies.teardown', ['topologies.list', 'topologies.state']);
   const remove = useCommandMutation('topologies.delete', ['topologies.list']);
   const m = action === 'teardown' ? teardown : remove;
@@ -17,7 +27,11 @@ export function TopologyConfirmDialog({ topologyId, topologyName, action, onClos
       <div className="stack">
         <div className="notice notice-warn">
           <Icon name="alert" />
-          <div>{action === 'teardown' ? 'Every decky and LAN of this topology stops on its host. The definition is kept and can be applied again.' : 'The topology definition is removed. Tear it down first if it is still applied.'}</div>
+          <div>
+            {action === 'teardown'
+              ? 'Every decky and LAN of this topology stops on its host. The definition is kept and can be applied again.'
+              : 'The topology definition is removed. Tear it down first if it is still applied.'}
+          </div>
         </div>
         {m.error && <ErrorNotice error={m.error} />}
         <div className="dialog-inline-foot">

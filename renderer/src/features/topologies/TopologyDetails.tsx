@@ -15,7 +15,11 @@ export function TopologyDetails({ topology }: { topology: Item }) {
   const hosts = useCommand('hosts.list', {});
   const [hostUuid, setHostUuid] = useState(topology.targetHostUuid ?? '');
   const apply = useCommandMutation('topologies.apply', ['topologies.list', 'topologies.state']);
-  const state = useCommand('topologies.state', { topologyId: topology.id }, { enabled: topology.targetHostUuid !== null, retry: false });
+  const state = useCommand(
+    'topologies.state',
+    { topologyId: topology.id },
+    { enabled: topology.targetHostUuid !== null, retry: false },
+  );
   const openDialog = useUiStore((s) => s.openDialog);
   const s = state.data;
   const inSync = s && s.appliedVersionHash === s.expectedHash;
@@ -33,17 +37,45 @@ export function TopologyDetails({ topology }: { topology: Item }) {
               </option>
             ))}
           </select>
-          <button type="button" className="btn btn-primary" disabled={!hostUuid || apply.isPending} onClick={() => apply.mutate({ topologyId: topology.id, hostUuid })}>
+          <button
+            type="button"
+            className="btn btn-primary"
+            disabled={!hostUuid || apply.isPending}
+            onClick={() => apply.mutate({ topologyId: topology.id, hostUuid })}
+          >
             {apply.isPending ? 'Applying…' : 'Apply'}
           </button>
         </div>
         {apply.data && <div className="text-ok small">Applied version {shortHash(apply.data.versionHash)}</div>}
         {apply.error && <ErrorNotice error={apply.error} />}
         <div className="row-buttons">
-          <button type="button" className="btn btn-sm btn-ghost" disabled={topology.targetHostUuid === null} onClick={() => openDialog({ kind: 'topology-confirm', topologyId: topology.id, topologyName: topology.name, action: 'teardown' })}>
+          <button
+            type="button"
+            className="btn btn-sm btn-ghost"
+            disabled={topology.targetHostUuid === null}
+            onClick={() =>
+              openDialog({
+                kind: 'topology-confirm',
+                topologyId: topology.id,
+                topologyName: topology.name,
+                action: 'teardown',
+              })
+            }
+          >
             Teardown
           </button>
-          <button type="button" className="btn btn-sm btn-danger-ghost" onClick={() => openDialog({ kind: 'topology-confirm', topologyId: topology.id, topologyName: topology.name, action: 'delete' })}>
+          <button
+            type="button"
+            className="btn btn-sm btn-danger-ghost"
+            onClick={() =>
+              openDialog({
+                kind: 'topology-confirm',
+                topologyId: topology.id,
+                topologyName: topology.name,
+                action: 'delete',
+              })
+            }
+          >
             Delete
           </button>
         </div>
@@ -62,7 +94,8 @@ export function TopologyDetails({ topology }: { topology: Item }) {
             <dd className="mono">{shortHash(s.expectedHash)}</dd>
             <dt>Applied</dt>
             <dd className="mono">
-              {shortHash(s.appliedVersionHash)} {inSync ? <span className="text-ok">in sync</span> : <span className="text-warn">differs</span>}
+              {shortHash(s.appliedVersionHash)}{' '}
+              {inSync ? <span className="text-ok">in sync</span> : <span className="text-warn">differs</span>}
             </dd>
             <dt>Applied at</dt>
             <dd>{formatTimestamp(s.appliedAt)}</dd>

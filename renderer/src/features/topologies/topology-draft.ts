@@ -10,7 +10,12 @@ let seq = 0;
 export const newId = (prefix: string): string => `${prefix}-${Date.now().toString(36)}-${(seq += 1)}`;
 
 export function newLan(index: number): LanDraft {
-  return { id: newId('lan'), name: index === 0 ? 'dmz' : `lan-${index}`, subnet: `10.${10 + index}.0.0/24`, isDmz: index === 0 };
+  return {
+    id: newId('lan'),
+    name: index === 0 ? 'dmz' : `lan-${index}`,
+    subnet: `10.${10 + index}.0.0/24`,
+    isDmz: index === 0,
+  };
 }
 
 export function newDecky(index: number): DeckyDraft {
@@ -42,7 +47,11 @@ export function formToDraft(form: TopologyForm): { draft: CommandInput<'topologi
       services: d.services,
       ipsByLan: Object.fromEntries(Object.entries(d.ips).filter(([lan]) => lanIds.has(lan))),
     })),
-    edges: form.deckies.flatMap((d) => Object.keys(d.ips).filter((lan) => lanIds.has(lan)).map((lan) => ({ id: `${d.uuid}--${lan}`, deckyUuid: d.uuid, lanId: lan }))),
+    edges: form.deckies.flatMap((d) =>
+      Object.keys(d.ips)
+        .filter((lan) => lanIds.has(lan))
+        .map((lan) => ({ id: `${d.uuid}--${lan}`, deckyUuid: d.uuid, lanId: lan })),
+    ),
   };
   const errors: string[] = [];
   const names = new Set<string>();
@@ -56,7 +65,12 @@ export function formToDraft(form: TopologyForm): { draft: CommandInput<'topologi
     errors.push(
       ...parsed.error.issues.map((i) => {
         const [section, index, ...rest] = i.path;
-        const where = section === 'lans' ? `LAN ${Number(index) + 1}` : section === 'deckies' ? `decky ${Number(index) + 1}` : String(section ?? '');
+        const where =
+          section === 'lans'
+            ? `LAN ${Number(index) + 1}`
+            : section === 'deckies'
+              ? `decky ${Number(index) + 1}`
+              : String(section ?? '');
         return `${where}${rest.length ? ` ${rest.join('.')}` : ''}: ${i.message}`;
       }),
     );

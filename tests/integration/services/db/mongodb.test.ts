@@ -32,7 +32,9 @@ describe('mongodb honeypot', () => {
   afterAll(() => h.stop());
 
   it("nmap's mongodb-info reads the persona build and mongodb-databases gets Unauthorized", async () => {
-    const r = await run('nmap', ['-Pn', '-n', '-p', '27017', '--script', 'mongodb-info,mongodb-databases', ip], { timeoutMs: 60_000 });
+    const r = await run('nmap', ['-Pn', '-n', '-p', '27017', '--script', 'mongodb-info,mongodb-databases', ip], {
+      timeoutMs: 60_000,
+    });
     expect(r.stdout).toContain('version = 6.0.16');
     expect(r.stdout).toContain('distmod = ubuntu2204');
     expect(r.stdout).toContain('command listDatabases requires authentication');
@@ -41,7 +43,12 @@ describe('mongodb honeypot', () => {
 
   it('OP_MSG: hello, buildInfo, ping are public; listDatabases and getLog are Unauthorized', async () => {
     const c = await connectRaw(ip, 27017);
-    const hello = await opMsg(c, 1, { hello: 1, helloOk: true, client: { driver: { name: 'nodejs', version: '6.8.0' }, application: { name: 'probe' } }, $db: 'admin' });
+    const hello = await opMsg(c, 1, {
+      hello: 1,
+      helloOk: true,
+      client: { driver: { name: 'nodejs', version: '6.8.0' }, application: { name: 'probe' } },
+      $db: 'admin',
+    });
     expect(hello.get('isWritablePrimary')).toBe(true);
     expect(hello.get('maxWireVersion')).toBe(17);
     expect(hello.get('helloOk')).toBe(true);
@@ -58,12 +65,23 @@ describe('mongodb honeypot', () => {
 
   it('SCRAM-SHA-256: captures the username and the client proof, then AuthenticationFailed', async () => {
     const c = await connectRaw(ip, 27017);
-    const first = await opMsg(c, 10, { saslStart: 1, mechanism: 'SCRAM-SHA-256', payload: new Binary(Buffer.from('n,,n=backup=2Cadmin,r=clientnonce123')), autoAuthorize: 1, $db: 'admin' });
+    const first = await opMsg(c, 10, {
+      saslStart: 1,
+      mechanism: 'SCRAM-SHA-256',
+      payload: new Binary(Buffer.from('n,,n=backup=2Cadmin,r=clientnonce123')),
+      autoAuthorize: 1,
+      $db: 'admin',
+    });
     expect(first.get('done')).toBe(false);
     const serverFirst = (first.get('payload') as Binary).data.toString();
     expect(serverFirst).toMatch(/^r=clientnonce123[^,]+,s=[^,]+,i=15000$/);
     const nonce = /^r=([^,]+)/.exec(serverFirst)![1]!;
-    const fin = await opMsg(c, 11, { saslContinue: 1, conversationId: 1, payload: new Binary(Buffer.from(`c=biws,r=${nonce},p=cHJvb2Y=`)), $db: 'admin' });
+    const fin = await opMsg(c, 11, {
+      saslContinue: 1,
+      conversationId: 1,
+      payload: new Binary(Buffer.from(`c=biws,r=${nonce},p=cHJvb2Y=`)),
+      $db: 'admin',
+    });
     expect([fin.get('ok'), fin.get('code'), fin.get('codeName')]).toEqual([0, 18, 'AuthenticationFailed']);
     const auths = await eventually(() => (h.ofKind('auth').length >= 2 ? h.ofKind('auth') : undefined));
     expect(auths[0]!.data).toMatchObject({ method: 'SCRAM-SHA-256', username: 'backup,admin', db: 'admin' });

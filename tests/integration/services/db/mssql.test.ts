@@ -7,7 +7,10 @@ import { connectRaw, run, startService, type ServiceHarness } from '../service-h
 const ip = '127.32.3.1';
 
 /** nmap's ms-sql-s probe (PRELOGIN with VERSION, ENCRYPTION, INSTOPT, THREADID). */
-const nmapPrelogin = Buffer.from('1201003400000000000015000601001b000102001c000c0300280004ff080001550000004d5353514c53657276657200480f0000', 'hex');
+const nmapPrelogin = Buffer.from(
+  '1201003400000000000015000601001b000102001c000c0300280004ff080001550000004d5353514c53657276657200480f0000',
+  'hex',
+);
 
 describe('mssql honeypot', () => {
   let h: ServiceHarness;
@@ -18,7 +21,7 @@ describe('mssql honeypot', () => {
 
   it('tsql: captures the de-obfuscated password and shows error 18456', async () => {
     const r = await run('tsql', ['-H', ip, '-p', '1433', '-U', 'sa', '-P', 'P@ssw0rd!'], { timeoutMs: 15_000 });
-    expect(r.stdout + r.stderr).toContain("Msg 18456 (severity 14, state 1) from SQL01");
+    expect(r.stdout + r.stderr).toContain('Msg 18456 (severity 14, state 1) from SQL01');
     expect(r.stdout + r.stderr).toContain("Login failed for user 'sa'.");
     const auth = await eventually(() => h.ofKind('auth').find((a) => a.data.username === 'sa'));
     expect(auth.data).toMatchObject({ method: 'sql', password: 'P@ssw0rd!', appname: 'TSQL', library: 'TDS-Library' });
@@ -28,7 +31,9 @@ describe('mssql honeypot', () => {
     const c = await connectRaw(ip, 1433);
     c.send(nmapPrelogin);
     const got = await eventually(() => (c.received().length >= 37 ? c.received() : undefined));
-    expect(got.subarray(0, 37).toString('hex')).toBe('0401002500000100' + '000015000601001b000102001c000103001d0000ff' + '0f0007d00000' + '02' + '00');
+    expect(got.subarray(0, 37).toString('hex')).toBe(
+      '0401002500000100' + '000015000601001b000102001c000103001d0000ff' + '0f0007d00000' + '02' + '00',
+    );
     c.socket.destroy();
   });
 

@@ -6,14 +6,19 @@ import { connectRaw, run, startService, type ServiceHarness } from '../service-h
 const openIp = '127.32.5.1';
 const lockedIp = '127.32.5.2';
 
-const cli = (ip: string, ...args: string[]) => run('redis-cli', ['-h', ip, '--no-auth-warning', ...args], { timeoutMs: 10_000 });
+const cli = (ip: string, ...args: string[]) =>
+  run('redis-cli', ['-h', ip, '--no-auth-warning', ...args], { timeoutMs: 10_000 });
 
 describe('redis honeypot', () => {
   let open: ServiceHarness;
   let locked: ServiceHarness;
   beforeAll(async () => {
     open = await startService(redisService, { ip: openIp, distro: 'debian' });
-    locked = await startService(redisService, { ip: lockedIp, distro: 'ubuntu22', serviceConfig: { redis: { password: 'cache-pw' } } });
+    locked = await startService(redisService, {
+      ip: lockedIp,
+      distro: 'ubuntu22',
+      serviceConfig: { redis: { password: 'cache-pw' } },
+    });
   });
   afterAll(async () => {
     await open.stop();
@@ -29,14 +34,18 @@ describe('redis honeypot', () => {
   });
 
   it('keeps a private keyspace for the connection (SET/GET/EXISTS/KEYS/DEL in one session)', async () => {
-    const r = await run('redis-cli', ['-h', openIp], { input: 'SET k1 v1\nGET k1\nEXISTS k1 nope\nKEYS k*\nDEL k1\nGET k1\nECHO hi\nPING\n' });
+    const r = await run('redis-cli', ['-h', openIp], {
+      input: 'SET k1 v1\nGET k1\nEXISTS k1 nope\nKEYS k*\nDEL k1\nGET k1\nECHO hi\nPING\n',
+    });
     expect(r.stdout.split('\n').filter(Boolean)).toEqual(['OK', 'v1', '1', 'k1', '1', 'hi', 'PONG']);
     const other = await cli(openIp, 'GET', 'k1');
     expect(other.stdout.trim()).toBe('');
   });
 
   it('answers the attack commands like 7.0 does and flags them', async () => {
-    expect((await cli(openIp, 'CONFIG', 'SET', 'dir', '/var/spool/cron')).stdout).toContain("can't set protected config");
+    expect((await cli(openIp, 'CONFIG', 'SET', 'dir', '/var/spool/cron')).stdout).toContain(
+      "can't set protected config",
+    );
     expect((await cli(openIp, 'CONFIG', 'GET', 'dir')).stdout).toContain('/var/lib/redis');
     expect((await cli(openIp, 'REPLICAOF', '10.9.9.9', '8886')).stdout.trim()).toBe('OK');
     expect((await cli(openIp, 'MODULE', 'LOAD', '/tmp/exp.so')).stdout).toContain('MODULE command not allowed');
@@ -45,7 +54,9 @@ describe('redis honeypot', () => {
       const d = open.ofKind('command').filter((e) => e.data.dangerous);
       return d.length >= 4 ? d : undefined;
     });
-    expect(flagged.map((e) => e.data.command)).toEqual(expect.arrayContaining(['config', 'replicaof', 'module', 'eval']));
+    expect(flagged.map((e) => e.data.command)).toEqual(
+      expect.arrayContaining(['config', 'replicaof', 'module', 'eval']),
+    );
   });
 
   it('with a persona password: NOAUTH first, AUTH attempts captured (both forms), the right one opens it', async () => {
@@ -57,7 +68,11 @@ describe('redis honeypot', () => {
     expect(good.stdout.trim()).toBe('3');
     const auths = await eventually(() => (locked.ofKind('auth').length >= 3 ? locked.ofKind('auth') : undefined));
     expect(auths.map((a) => [a.data.username, a.data.password, a.data.success])).toEqual(
-      expect.arrayContaining([['default', 'guess1', false], ['admin', 'guess2', false], ['default', 'cache-pw', true]]),
+      expect.arrayContaining([
+        ['default', 'guess1', false],
+        ['admin', 'guess2', false],
+        ['default', 'cache-pw', true],
+      ]),
     );
   });
 

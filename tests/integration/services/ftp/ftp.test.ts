@@ -10,10 +10,13 @@ const anonIp = '127.0.12.2';
 async function command(c: RawConnection, line: string): Promise<string> {
   const before = c.text().length;
   c.send(line + '\r\n');
-  return eventually(() => {
-    const got = c.text().slice(before);
-    return /(^|\r\n)\d{3} [^\r\n]*\r\n$/.test(got) ? got : undefined;
-  }, { what: `reply to ${line}` });
+  return eventually(
+    () => {
+      const got = c.text().slice(before);
+      return /(^|\r\n)\d{3} [^\r\n]*\r\n$/.test(got) ? got : undefined;
+    },
+    { what: `reply to ${line}` },
+  );
 }
 
 describe('ftp honeypot', () => {
@@ -21,7 +24,10 @@ describe('ftp honeypot', () => {
   let anon: ServiceHarness;
   beforeAll(async () => {
     h = await startService(ftpService, { ip, distro: 'centos7' });
-    anon = await startService(ftpService, { ip: anonIp, serviceConfig: { ftp: { anonymous: true, banner: '(vsFTPd 3.0.5)' } } });
+    anon = await startService(ftpService, {
+      ip: anonIp,
+      serviceConfig: { ftp: { anonymous: true, banner: '(vsFTPd 3.0.5)' } },
+    });
   });
   afterAll(async () => {
     await h.stop();
@@ -29,7 +35,13 @@ describe('ftp honeypot', () => {
   });
 
   it('captures the credentials lftp sends and refuses the login', async () => {
-    const r = await run('lftp', ['-u', 'bob,s3cret', '-e', 'set net:max-retries 1; set net:timeout 5; ls; bye', `ftp://${ip}`]);
+    const r = await run('lftp', [
+      '-u',
+      'bob,s3cret',
+      '-e',
+      'set net:max-retries 1; set net:timeout 5; ls; bye',
+      `ftp://${ip}`,
+    ]);
     expect(r.stderr + r.stdout).toContain('530 Login incorrect');
     const auth = await eventually(() => h.ofKind('auth').find((a) => a.data.username === 'bob'));
     expect(auth.data).toMatchObject({ method: 'password', password: 's3cret', success: false });

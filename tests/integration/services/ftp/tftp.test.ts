@@ -35,7 +35,9 @@ describe('tftp service', () => {
     await writeFile(file, payload);
     const r = await run('tftp', [ip, '-m', 'binary', '-c', 'put', file, 'implant.bin']);
     expect(r.code).toBe(0);
-    const done = await eventually(() => h.ofKind('command').find((c) => c.data.filename === 'implant.bin' && c.data.complete === true));
+    const done = await eventually(() =>
+      h.ofKind('command').find((c) => c.data.filename === 'implant.bin' && c.data.complete === true),
+    );
     expect(done.data.size).toBe(5_000);
     expect(done.data.sha256).toBe(createHash('sha256').update(payload).digest('hex'));
     await expect(readFile(join(h.dataDir, 'implant.bin'))).rejects.toThrow();

@@ -10,7 +10,9 @@ const nginxIp = '127.0.11.2';
 function parse(out: string) {
   const at = out.indexOf('\r\n\r\n');
   const head = out.slice(0, at).split('\r\n');
-  const headers = new Map(head.slice(1).map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+  const headers = new Map(
+    head.slice(1).map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]),
+  );
   return { status: Number(head[0]?.split(' ')[1]), headers, body: out.slice(at + 4) };
 }
 
@@ -18,7 +20,11 @@ describe('http honeypot with curl', () => {
   let apache: ServiceHarness;
   let nginx: ServiceHarness;
   beforeAll(async () => {
-    apache = await startService(httpService, { ip: apacheIp, distro: 'debian', serviceConfig: { http: { title: 'Acme Intranet Login', poweredBy: 'PHP/8.2.20' } } });
+    apache = await startService(httpService, {
+      ip: apacheIp,
+      distro: 'debian',
+      serviceConfig: { http: { title: 'Acme Intranet Login', poweredBy: 'PHP/8.2.20' } },
+    });
     nginx = await startService(httpService, { ip: nginxIp, distro: 'alpine' });
   });
   afterAll(async () => {
@@ -33,13 +39,17 @@ describe('http honeypot with curl', () => {
     expect(r.headers.get('x-powered-by')).toBe('PHP/8.2.20');
     expect(r.body).toContain('<title>Acme Intranet Login</title>');
     expect(r.body).toContain('<form method="post" action="/login"');
-    const req = await eventually(() => apache.ofKind('request').find((e) => e.data.userAgent === 'Mozilla/5.0 (recon)'));
+    const req = await eventually(() =>
+      apache.ofKind('request').find((e) => e.data.userAgent === 'Mozilla/5.0 (recon)'),
+    );
     expect(req.data).toMatchObject({ method: 'GET', path: '/', httpVersion: '1.1' });
     expect((req.data.headers as Record<string, string>).host).toBe(apacheIp);
   });
 
   it('captures posted credentials and answers with a failed login', async () => {
-    const r = parse((await run('curl', ['-si', '-d', 'username=admin&password=Winter2024!', `http://${apacheIp}/login`])).stdout);
+    const r = parse(
+      (await run('curl', ['-si', '-d', 'username=admin&password=Winter2024!', `http://${apacheIp}/login`])).stdout,
+    );
     expect(r.status).toBe(200);
     expect(r.body).toContain('Invalid username or password.');
     const req = await eventually(() => apache.ofKind('request').find((e) => e.data.method === 'POST'));
@@ -66,13 +76,30 @@ describe('http honeypot with curl', () => {
     const r = parse((await run('curl', ['-si', `http://${nginxIp}/.env`])).stdout);
     expect(r.status).toBe(404);
     expect(r.headers.get('server')).toBe('nginx/1.24.0');
-    expect(r.body).toBe('<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n<hr><center>nginx/1.24.0</center>\r\n</body>\r\n</html>\r\n');
+    expect(r.body).toBe(
+      '<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n<hr><center>nginx/1.24.0</center>\r\n</body>\r\n</html>\r\n',
+    );
     await eventually(() => nginx.ofKind('request').some((e) => e.data.path === '/.env'));
   });
 
   it('bounds request bodies at 64 KiB', async () => {
     const big = 'x'.repeat(100 * 1024);
-    const r = await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '-H', 'Content-Type: text/plain', '--data-binary', '@-', `http://${apacheIp}/login`], { input: big });
+    const r = await run(
+      'curl',
+      [
+        '-s',
+        '-o',
+        '/dev/null',
+        '-w',
+        '%{http_code}',
+        '-H',
+        'Content-Type: text/plain',
+        '--data-binary',
+        '@-',
+        `http://${apacheIp}/login`,
+      ],
+      { input: big },
+    );
     expect(r.stdout).toBe('413');
     const req = await eventually(() => apache.ofKind('request').find((e) => e.data.truncated === true));
     expect((req.data.body as string | undefined)?.length ?? 0).toBeLessThanOrEqual(64 * 1024);

@@ -13,7 +13,13 @@ const ip = '127.31.0.5';
 describe('https honeypot', () => {
   let h: ServiceHarness;
   beforeAll(async () => {
-    h = await startService(httpsService, { ip, hostname: 'portal.acme-corp.com', distro: 'ubuntu22', services: ['https'], serviceConfig: { https: { certCn: 'vpn.acme-corp.com' } } });
+    h = await startService(httpsService, {
+      ip,
+      hostname: 'portal.acme-corp.com',
+      distro: 'ubuntu22',
+      services: ['https'],
+      serviceConfig: { https: { certCn: 'vpn.acme-corp.com' } },
+    });
   });
   afterAll(() => h.stop());
 
@@ -40,7 +46,17 @@ describe('https honeypot', () => {
     expect(cert.publicKey.asymmetricKeyDetails?.modulusLength).toBe(2048);
     // Backdated: a certificate minted the minute the decky started would be a tell.
     expect(Date.parse(cert.validFrom)).toBeLessThan(Date.now() - 10 * 86_400_000);
-    const again = await startService(httpsService, { ip: '127.31.0.15', hostname: 'portal.acme-corp.com', distro: 'ubuntu22', services: ['https'], serviceConfig: { https: { certCn: 'vpn.acme-corp.com' } } }, { dataDir: h.dataDir });
+    const again = await startService(
+      httpsService,
+      {
+        ip: '127.31.0.15',
+        hostname: 'portal.acme-corp.com',
+        distro: 'ubuntu22',
+        services: ['https'],
+        serviceConfig: { https: { certCn: 'vpn.acme-corp.com' } },
+      },
+      { dataDir: h.dataDir },
+    );
     const served = await new Promise<string>((resolve, reject) => {
       const s = tls.connect({ host: '127.31.0.15', port: 443, rejectUnauthorized: false }, () => {
         resolve(s.getPeerX509Certificate()?.fingerprint256 ?? '');

@@ -33,7 +33,9 @@ describe('dns service', () => {
     const r = await dig('example.com', 'A');
     expect(r.stdout).toContain('status: REFUSED');
     expect(r.stdout).not.toMatch(/flags:[^;]* ra/);
-    const q = await eventually(() => h.ofKind('request').find((c) => (c.data.queries as { name: string }[]).some((x) => x.name === 'example.com')));
+    const q = await eventually(() =>
+      h.ofKind('request').find((c) => (c.data.queries as { name: string }[]).some((x) => x.name === 'example.com')),
+    );
     expect(q.data).toMatchObject({ proto: 'udp', rd: true });
   });
 

@@ -20,7 +20,13 @@ function query(id: number, name: string, type = 1, qclass = 1): Buffer {
 describe('llmnr/mdns service', () => {
   let h: ServiceHarness;
   beforeAll(async () => {
-    h = await startService(llmnrService, { ip, name: 'dc01', hostname: 'DC01', archetype: 'domain-controller', nmapOs: 'windows_server' });
+    h = await startService(llmnrService, {
+      ip,
+      name: 'dc01',
+      hostname: 'DC01',
+      archetype: 'domain-controller',
+      nmapOs: 'windows_server',
+    });
   });
   afterAll(async () => h.stop());
 
@@ -46,7 +52,9 @@ describe('llmnr/mdns service', () => {
   it('stays silent for other names but records them (what Responder-style poisoning would target)', async () => {
     const reply = await udpExchange(ip, 5355, query(7, 'wpad'), 500);
     expect(reply).toBeNull();
-    const seen = await eventually(() => h.ofKind('request').find((c) => (c.data.queries as { name: string }[]).some((q) => q.name === 'wpad')));
+    const seen = await eventually(() =>
+      h.ofKind('request').find((c) => (c.data.queries as { name: string }[]).some((q) => q.name === 'wpad')),
+    );
     expect(seen.data).toMatchObject({ proto: 'llmnr', answered: false });
   });
 

@@ -12,7 +12,12 @@ describe('mqtt honeypot (Mosquitto persona)', () => {
   let open: ServiceHarness;
   beforeAll(async () => {
     h = await startService(mqttService, { ip, distro: 'alpine', services: ['mqtt'] });
-    open = await startService(mqttService, { ip: openIp, distro: 'debian', services: ['mqtt'], serviceConfig: { mqtt: { anonymous: true } } });
+    open = await startService(mqttService, {
+      ip: openIp,
+      distro: 'debian',
+      services: ['mqtt'],
+      serviceConfig: { mqtt: { anonymous: true } },
+    });
   });
   afterAll(async () => {
     await h.stop();
@@ -20,7 +25,20 @@ describe('mqtt honeypot (Mosquitto persona)', () => {
   });
 
   it('refuses mosquitto_pub (v3.1.1 and v5) as not authorised and captures the credentials', async () => {
-    const r = await run('mosquitto_pub', ['-h', ip, '-i', 'plc-7', '-u', 'admin', '-P', 'public', '-t', 'x', '-m', 'y']);
+    const r = await run('mosquitto_pub', [
+      '-h',
+      ip,
+      '-i',
+      'plc-7',
+      '-u',
+      'admin',
+      '-P',
+      'public',
+      '-t',
+      'x',
+      '-m',
+      'y',
+    ]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/not authori[sz]ed/i);
     const r5 = await run('mosquitto_pub', ['-V', 'mqttv5', '-h', ip, '-u', 'root', '-P', 'toor', '-t', 'x', '-m', 'y']);
@@ -28,7 +46,13 @@ describe('mqtt honeypot (Mosquitto persona)', () => {
     await eventually(() => h.ofKind('auth').length >= 2);
     expect(h.ofKind('auth').map((a) => a.data)).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ clientId: 'plc-7', username: 'admin', password: 'public', protocol: 'MQTT/4', success: false }),
+        expect.objectContaining({
+          clientId: 'plc-7',
+          username: 'admin',
+          password: 'public',
+          protocol: 'MQTT/4',
+          success: false,
+        }),
         expect.objectContaining({ username: 'root', password: 'toor', protocol: 'MQTT/5' }),
       ]),
     );

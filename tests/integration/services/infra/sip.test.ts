@@ -38,7 +38,9 @@ describe('sip service', () => {
   it('challenges sipsak REGISTER and captures its Digest attempt', async () => {
     const r = await run('sipsak', ['-U', '-s', `sip:100@${ip}`, '-a', 'hunter2']);
     expect(r.stdout + r.stderr).toMatch(/authorization failed|401/);
-    const auth = await eventually(() => h.ofKind('auth').find((c) => c.data.method === 'sip-digest' && c.data.sipMethod === 'REGISTER'));
+    const auth = await eventually(() =>
+      h.ofKind('auth').find((c) => c.data.method === 'sip-digest' && c.data.sipMethod === 'REGISTER'),
+    );
     expect(auth.data.realm).toBe('asterisk');
     expect(String(auth.data.response)).toMatch(/^[0-9a-f]{32}$/);
     expect(auth.data.userAgent).toMatch(/sipsak/);
@@ -53,11 +55,24 @@ describe('sip service', () => {
 
   it('speaks SIP over TCP and records the digest fields', async () => {
     const c = await tcpConnect(ip, 5060);
-    c.send(request('REGISTER', ['Authorization: Digest username="200", realm="asterisk", nonce="deadbeef", uri="sip:127.33.8.1", response="0123456789abcdef0123456789abcdef", algorithm=MD5'], 'TCP'));
+    c.send(
+      request(
+        'REGISTER',
+        [
+          'Authorization: Digest username="200", realm="asterisk", nonce="deadbeef", uri="sip:127.33.8.1", response="0123456789abcdef0123456789abcdef", algorithm=MD5',
+        ],
+        'TCP',
+      ),
+    );
     const got = await c.read((b) => b.includes('\r\n\r\n'));
     expect(got.toString()).toMatch(/^SIP\/2\.0 401 Unauthorized/);
     const auth = await eventually(() => h.ofKind('auth').find((a) => a.data.username === '200'));
-    expect(auth.data).toMatchObject({ nonce: 'deadbeef', uri: 'sip:127.33.8.1', response: '0123456789abcdef0123456789abcdef', success: false });
+    expect(auth.data).toMatchObject({
+      nonce: 'deadbeef',
+      uri: 'sip:127.33.8.1',
+      response: '0123456789abcdef0123456789abcdef',
+      success: false,
+    });
     c.end();
   });
 

@@ -9,13 +9,21 @@ const ip = '127.33.5.1';
 describe('snmp service', () => {
   let h: ServiceHarness;
   beforeAll(async () => {
-    h = await startService(snmpService, { ip, name: 'mon-01', hostname: 'mon-01', archetype: 'monitoring-node', distro: 'debian' });
+    h = await startService(snmpService, {
+      ip,
+      name: 'mon-01',
+      hostname: 'mon-01',
+      archetype: 'monitoring-node',
+      distro: 'debian',
+    });
   });
   afterAll(async () => h.stop());
 
   it('answers snmpget for sysDescr.0 with the distro kernel line', async () => {
     const r = await run('snmpget', ['-v2c', '-c', 'public', '-On', ip, '1.3.6.1.2.1.1.1.0', '1.3.6.1.2.1.1.5.0']);
-    expect(r.stdout).toContain('.1.3.6.1.2.1.1.1.0 = STRING: "Linux mon-01 6.1.0-26-amd64 #1 SMP PREEMPT_DYNAMIC Debian');
+    expect(r.stdout).toContain(
+      '.1.3.6.1.2.1.1.1.0 = STRING: "Linux mon-01 6.1.0-26-amd64 #1 SMP PREEMPT_DYNAMIC Debian',
+    );
     expect(r.stdout).toContain('.1.3.6.1.2.1.1.5.0 = STRING: "mon-01"');
     const req = await eventually(() => h.ofKind('request').find((c) => c.data.community === 'public'));
     expect(req.data).toMatchObject({ version: 'v2c', pdu: 'get' });
@@ -38,7 +46,19 @@ describe('snmp service', () => {
   });
 
   it('answers a v3 request with usm reports and records the user', async () => {
-    const r = await run('snmpget', ['-v3', '-u', 'admin', '-l', 'noAuthNoPriv', '-t', '1', '-r', '0', ip, '1.3.6.1.2.1.1.1.0']);
+    const r = await run('snmpget', [
+      '-v3',
+      '-u',
+      'admin',
+      '-l',
+      'noAuthNoPriv',
+      '-t',
+      '1',
+      '-r',
+      '0',
+      ip,
+      '1.3.6.1.2.1.1.1.0',
+    ]);
     expect(r.stdout + r.stderr).toContain('Unknown user name');
     await eventually(() => h.ofKind('auth').find((c) => c.data.method === 'snmpv3-usm' && c.data.username === 'admin'));
   });

@@ -16,10 +16,17 @@ describe('imap honeypot (Dovecot persona)', () => {
   it('curl sees the Dovecot greeting and a login failure; the SASL-IR credentials are captured', async () => {
     const r = await run('curl', ['-sv', `imap://${ip}/`, '--user', 'ceo@acme-corp.com:Spring2025']);
     expect(r.code).toBe(67);
-    expect(r.stderr).toContain('< * OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ STARTTLS AUTH=PLAIN AUTH=LOGIN] Dovecot (Debian) ready.');
+    expect(r.stderr).toContain(
+      '< * OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ STARTTLS AUTH=PLAIN AUTH=LOGIN] Dovecot (Debian) ready.',
+    );
     expect(r.stderr).toContain('NO [AUTHENTICATIONFAILED] Authentication failed.');
     const auth = await eventually(() => h.ofKind('auth')[0]);
-    expect(auth.data).toMatchObject({ method: 'AUTHENTICATE PLAIN', username: 'ceo@acme-corp.com', password: 'Spring2025', port: 143 });
+    expect(auth.data).toMatchObject({
+      method: 'AUTHENTICATE PLAIN',
+      username: 'ceo@acme-corp.com',
+      password: 'Spring2025',
+      port: 143,
+    });
   });
 
   it('serves implicit TLS on 993 with the persona certificate', async () => {

@@ -33,7 +33,9 @@ describe('pop3 honeypot (Dovecot persona)', () => {
     c.socket.write('QUIT\r\n');
     await c.waitFor(/\+OK Logging out\r\n/);
     c.close();
-    const auth = await eventually(() => h.ofKind('auth').find((a) => a.data.method === 'USER/PASS' && a.data.username === 'root'));
+    const auth = await eventually(() =>
+      h.ofKind('auth').find((a) => a.data.method === 'USER/PASS' && a.data.username === 'root'),
+    );
     expect(auth.data.password).toBe('toor');
   });
 
@@ -42,6 +44,9 @@ describe('pop3 honeypot (Dovecot persona)', () => {
     expect(r.code).toBe(67);
     const s = await run('curl', ['-skv', '--ssl-reqd', `pop3://${ip}/`, '--user', 'stls:pw110']);
     expect(s.stderr).toContain('+OK Begin TLS negotiation now.');
-    await eventually(() => h.ofKind('auth').some((a) => a.data.port === 995) && h.ofKind('auth').some((a) => a.data.username === 'stls'));
+    await eventually(
+      () =>
+        h.ofKind('auth').some((a) => a.data.port === 995) && h.ofKind('auth').some((a) => a.data.username === 'stls'),
+    );
   });
 });

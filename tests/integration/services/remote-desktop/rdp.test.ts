@@ -13,7 +13,11 @@ const ip = '127.33.2.1';
 function connectionRequest(cookie: string, protocols: number): Buffer {
   const neg = Buffer.from([1, 0, 8, 0, 0, 0, 0, 0]);
   neg.writeUInt32LE(protocols, 4);
-  const body = Buffer.concat([Buffer.from([0xe0, 0, 0, 0, 0, 0]), Buffer.from(`Cookie: mstshash=${cookie}\r\n`, 'latin1'), neg]);
+  const body = Buffer.concat([
+    Buffer.from([0xe0, 0, 0, 0, 0, 0]),
+    Buffer.from(`Cookie: mstshash=${cookie}\r\n`, 'latin1'),
+    neg,
+  ]);
   const x224 = Buffer.concat([Buffer.from([body.length]), body]);
   const tpkt = Buffer.from([3, 0, 0, 0]);
   tpkt.writeUInt16BE(x224.length + 4, 2);
@@ -23,7 +27,14 @@ function connectionRequest(cookie: string, protocols: number): Buffer {
 /** An NTLM AUTHENTICATE as a client would send it (the response bytes need not be valid). */
 function ntlmAuthenticate(user: string, domain: string, workstation: string): Buffer {
   const u = (s: string) => Buffer.from(s, 'utf16le');
-  const fields = [Buffer.alloc(24), Buffer.concat([Buffer.alloc(16, 0xab), Buffer.from('0101000000000000', 'hex'), Buffer.alloc(40, 0xcd)]), u(domain), u(user), u(workstation), Buffer.alloc(0)];
+  const fields = [
+    Buffer.alloc(24),
+    Buffer.concat([Buffer.alloc(16, 0xab), Buffer.from('0101000000000000', 'hex'), Buffer.alloc(40, 0xcd)]),
+    u(domain),
+    u(user),
+    u(workstation),
+    Buffer.alloc(0),
+  ];
   const head = Buffer.alloc(64);
   head.write('NTLMSSP\0', 0, 'latin1');
   head.writeUInt32LE(3, 8);
@@ -38,8 +49,13 @@ function ntlmAuthenticate(user: string, domain: string, workstation: string): Bu
   return Buffer.concat([head, ...fields]);
 }
 
-const ntlmNegotiate = Buffer.concat([Buffer.from('NTLMSSP\0', 'latin1'), Buffer.from([1, 0, 0, 0, 0xb7, 0x82, 0x08, 0xe2]), Buffer.alloc(16)]);
-const tsReq = (token: Buffer) => der.seq(der.ctx(0, der.int(6)), der.ctx(1, der.seq(der.seq(der.ctx(0, der.octets(token))))));
+const ntlmNegotiate = Buffer.concat([
+  Buffer.from('NTLMSSP\0', 'latin1'),
+  Buffer.from([1, 0, 0, 0, 0xb7, 0x82, 0x08, 0xe2]),
+  Buffer.alloc(16),
+]);
+const tsReq = (token: Buffer) =>
+  der.seq(der.ctx(0, der.int(6)), der.ctx(1, der.seq(der.seq(der.ctx(0, der.octets(token))))));
 
 function readSome(s: net.Socket | tls.TLSSocket, min: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -59,7 +75,13 @@ function readSome(s: net.Socket | tls.TLSSocket, min: number): Promise<Buffer> {
 describe('rdp service', () => {
   let h: ServiceHarness;
   beforeAll(async () => {
-    h = await startService(rdpService, { ip, name: 'ws-0142', hostname: 'WS-0142', archetype: 'windows-workstation', nmapOs: 'windows' });
+    h = await startService(rdpService, {
+      ip,
+      name: 'ws-0142',
+      hostname: 'WS-0142',
+      archetype: 'windows-workstation',
+      nmapOs: 'windows',
+    });
   });
   afterAll(async () => h.stop());
 
@@ -90,8 +112,16 @@ describe('rdp service', () => {
     const failure = await readSome(secure, 10);
     expect(failure.toString('hex')).toContain('a406020' + '4c000006d');
     const auth = await eventually(() => h.ofKind('auth').find((c) => c.data.username === 'mallory'));
-    expect(auth.data).toMatchObject({ method: 'credssp-ntlm', domain: 'CORP', workstation: 'KALI', ntlmVersion: 'NTLMv2', success: false });
-    const x224 = h.ofKind('command').find((c) => c.data.command === 'X224_CONNECTION_REQUEST' && c.data.username === 'mallory');
+    expect(auth.data).toMatchObject({
+      method: 'credssp-ntlm',
+      domain: 'CORP',
+      workstation: 'KALI',
+      ntlmVersion: 'NTLMv2',
+      success: false,
+    });
+    const x224 = h
+      .ofKind('command')
+      .find((c) => c.data.command === 'X224_CONNECTION_REQUEST' && c.data.username === 'mallory');
     expect(x224?.data.requestedProtocols).toEqual(['ssl', 'hybrid', 'hybridEx']);
     secure.destroy();
   });

@@ -33,7 +33,12 @@ describe('vnc service', () => {
     expect(result.readUInt32BE(30)).toBe(1);
     expect(result.subarray(38).toString('latin1')).toBe('Authentication failure');
     const auth = await eventually(() => h.ofKind('auth').find((a) => a.data.challenge === challenge));
-    expect(auth.data).toMatchObject({ method: 'vnc-des', response: '5a'.repeat(16), clientVersion: 'RFB 003.008', success: false });
+    expect(auth.data).toMatchObject({
+      method: 'vnc-des',
+      response: '5a'.repeat(16),
+      clientVersion: 'RFB 003.008',
+      success: false,
+    });
   });
 
   it('speaks 3.3 to a 3.3 client (server-chosen security type, no reason string)', async () => {

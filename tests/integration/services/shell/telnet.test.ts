@@ -32,7 +32,11 @@ describe('telnet honeypot', () => {
     child.stdout.on('data', (d: Buffer) => (out += d.toString('latin1')));
     const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
     const count = (s: string) => out.split(s).length - 1;
-    for (const [i, [user, pass]] of [['root', 'admin'], ['admin', '12345'], ['support', 'support']].entries()) {
+    for (const [i, [user, pass]] of [
+      ['root', 'admin'],
+      ['admin', '12345'],
+      ['support', 'support'],
+    ].entries()) {
       await eventually(() => count('cam-07 login: ') > i, { what: `login prompt ${i + 1}` });
       child.stdin.write(`${user}\n`);
       await eventually(() => count('Password: ') > i, { what: `password prompt ${i + 1}` });
@@ -41,7 +45,11 @@ describe('telnet honeypot', () => {
     await eventually(() => count('Login incorrect') === 3, { what: 'three refusals' });
     await exited; // the server hung up after the third failure
     const auths = h.ofKind('auth').filter((a) => a.data.terminal !== undefined);
-    expect(auths.map((a) => [a.data.username, a.data.password])).toEqual([['root', 'admin'], ['admin', '12345'], ['support', 'support']]);
+    expect(auths.map((a) => [a.data.username, a.data.password])).toEqual([
+      ['root', 'admin'],
+      ['admin', '12345'],
+      ['support', 'support'],
+    ]);
     expect(auths[0]?.data.attempt).toBe(1);
   });
 
@@ -50,10 +58,21 @@ describe('telnet honeypot', () => {
     await eventually(() => c.received().length >= telnetdOpening.length);
     c.send(Buffer.from([IAC, 251])); // WILL … (option byte in the next segment)
     await eventually(() => c.text().endsWith('login: '), { what: 'prompt' });
-    c.send(Buffer.concat([Buffer.from([24]), Buffer.from('ad'), Buffer.from([IAC, 250, 24, 0]), Buffer.from('VT100'), Buffer.from([IAC, 240]), Buffer.from('min\r\0')]));
+    c.send(
+      Buffer.concat([
+        Buffer.from([24]),
+        Buffer.from('ad'),
+        Buffer.from([IAC, 250, 24, 0]),
+        Buffer.from('VT100'),
+        Buffer.from([IAC, 240]),
+        Buffer.from('min\r\0'),
+      ]),
+    );
     await eventually(() => c.text().endsWith('Password: '));
     c.send(Buffer.concat([Buffer.from('p'), Buffer.from([IAC, IAC]), Buffer.from('w\r\n')]));
-    const auth = await eventually(() => h.ofKind('auth').find((a) => a.data.username === 'admin' && a.data.terminal === 'VT100'));
+    const auth = await eventually(() =>
+      h.ofKind('auth').find((a) => a.data.username === 'admin' && a.data.terminal === 'VT100'),
+    );
     // IAC IAC is a literal 0xFF byte, which is not valid UTF-8 on its own.
     expect(auth.data.password).toBe('p\ufffdw');
     c.socket.destroy();

@@ -9,7 +9,13 @@ const ip = '127.33.1.1';
 describe('smb service', () => {
   let h: ServiceHarness;
   beforeAll(async () => {
-    h = await startService(smbService, { ip, name: 'fs-01', hostname: 'FS-01', archetype: 'windows-workstation', nmapOs: 'windows' });
+    h = await startService(smbService, {
+      ip,
+      name: 'fs-01',
+      hostname: 'FS-01',
+      archetype: 'windows-workstation',
+      nmapOs: 'windows',
+    });
   });
   afterAll(async () => h.stop());
 
@@ -37,7 +43,9 @@ describe('smb service', () => {
   });
 
   it('upgrades an SMB1 negotiate naming SMB 2.??? to an SMB2 response with dialect 0x02FF', async () => {
-    const dialects = ['NT LM 0.12', 'SMB 2.002', 'SMB 2.???'].map((d) => Buffer.concat([Buffer.from([2]), Buffer.from(d + '\0', 'latin1')]));
+    const dialects = ['NT LM 0.12', 'SMB 2.002', 'SMB 2.???'].map((d) =>
+      Buffer.concat([Buffer.from([2]), Buffer.from(d + '\0', 'latin1')]),
+    );
     const bytes = Buffer.concat(dialects);
     const hdr = Buffer.alloc(32);
     hdr.write('\xffSMB', 0, 'latin1');

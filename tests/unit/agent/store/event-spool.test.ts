@@ -46,6 +46,8 @@ describe('event spool', () => {
     await eventually(() => second.pendingCount() === 0);
     expect(received).toEqual(events.map((e) => e.id));
     await second.stop();
-    expect((await openEventSpool({ stateDir: tmp.dir, upload, clock: systemClock, log: silentLogger })).pendingCount()).toBe(0);
+    expect(
+      (await openEventSpool({ stateDir: tmp.dir, upload, clock: systemClock, log: silentLogger })).pendingCount(),
+    ).toBe(0);
   });
 });

@@ -24,7 +24,10 @@ describe('agent state', () => {
     const store = createStateStore(tmp.dir);
     await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        store.update((s) => ({ ...s, deckies: [...s.deckies, DeckyConfig.parse(makeDecky({ name: `d-${i}`, ip: `127.77.1.${i + 1}` }))] })),
+        store.update((s) => ({
+          ...s,
+          deckies: [...s.deckies, DeckyConfig.parse(makeDecky({ name: `d-${i}`, ip: `127.77.1.${i + 1}` }))],
+        })),
       ),
     );
     expect((await store.load())?.deckies).toHaveLength(20);
@@ -50,7 +53,9 @@ describe('agent state', () => {
     const scriptPath = join(tmp.dir, 'writer.mts');
     await writeFile(scriptPath, script);
     for (let round = 0; round < 6; round++) {
-      const child = spawn(process.execPath, ['--import', 'tsx', scriptPath, tmp.dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', scriptPath, tmp.dir], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
       // Kill at a different point in the write cycle each round.
       await new Promise((r) => setImmediate(r));

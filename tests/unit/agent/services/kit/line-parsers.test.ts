@@ -39,58 +39,89 @@ describe('line reader', () => {
 
   it('treats CR NUL, CR LF and bare CR as one end of line in telnet mode', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(lineText, fc.constantFrom('\r\0', '\r\n', '\r', '\n')), { maxLength: 15 }), fc.array(fc.nat(), { maxLength: 8 }), (pairs, cuts) => {
-        const reader = createLineReader({ maxLineBytes: 512, crEndsLine: true });
-        // A bare CR right before an LF (an empty line ended by LF) is just CR LF: ambiguous, skipped.
-        fc.pre(!pairs.some(([, eol], i) => eol === '\r' && pairs[i + 1]?.[0] === '' && pairs[i + 1]?.[1] === '\n'));
-        const wire = Buffer.from(pairs.map(([l, eol]) => l + eol).join(''), 'utf8');
-        const got = segment(wire, cuts).flatMap((chunk) => reader.push(chunk).lines);
-        expect(got).toEqual(pairs.map(([l]) => l));
-      }),
+      fc.property(
+        fc.array(fc.tuple(lineText, fc.constantFrom('\r\0', '\r\n', '\r', '\n')), { maxLength: 15 }),
+        fc.array(fc.nat(), { maxLength: 8 }),
+        (pairs, cuts) => {
+          const reader = createLineReader({ maxLineBytes: 512, crEndsLine: true });
+          // A bare CR right before an LF (an empty line ended by LF) is just CR LF: ambiguous, skipped.
+          fc.pre(!pairs.some(([, eol], i) => eol === '\r' && pairs[i + 1]?.[0] === '' && pairs[i + 1]?.[1] === '\n'));
+          const wire = Buffer.from(pairs.map(([l, eol]) => l + eol).join(''), 'utf8');
+          const got = segment(wire, cuts).flatMap((chunk) => reader.push(chunk).lines);
+          expect(got).toEqual(pairs.map(([l]) => l));
+        },
+      ),
     );
   });
 
   it('never holds more than the bound, and reports overflow for longer lines', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 3000 }), fc.integer({ min: 1, max: 600 }), fc.array(fc.nat(), { maxLength: 10 }), (bytes, max, cuts) => {
-        const reader = createLineReader({ maxLineBytes: max, crEndsLine: bytes.length % 2 === 0 });
-        let overflow = false;
-        for (const chunk of segment(Buffer.from(bytes), cuts)) {
-          const r = reader.push(chunk);
-          for (const l of r.lines) expect(Buffer.byteLength(l.replace(/\ufffd/g, '?'))).toBeLessThanOrEqual(max * 3);
-          overflow ||= r.overflow;
-          expect(reader.pendingBytes()).toBeLessThanOrEqual(max + 1);
-        }
-        const longest = Math.max(0, ...Buffer.from(bytes).toString('latin1').split(/[\r\n]/).map((s) => s.length));
-        if (longest > max + 1) expect(overflow).toBe(true);
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 3000 }),
+        fc.integer({ min: 1, max: 600 }),
+        fc.array(fc.nat(), { maxLength: 10 }),
+        (bytes, max, cuts) => {
+          const reader = createLineReader({ maxLineBytes: max, crEndsLine: bytes.length % 2 === 0 });
+          let overflow = false;
+          for (const chunk of segment(Buffer.from(bytes), cuts)) {
+            const r = reader.push(chunk);
+            for (const l of r.lines) expect(Buffer.byteLength(l.replace(/\ufffd/g, '?'))).toBeLessThanOrEqual(max * 3);
+            overflow ||= r.overflow;
+            expect(reader.pendingBytes()).toBeLessThanOrEqual(max + 1);
+          }
+          const longest = Math.max(
+            0,
+            ...Buffer.from(bytes)
+              .toString('latin1')
+              .split(/[\r\n]/)
+              .map((s) => s.length),
+          );
+          if (longest > max + 1) expect(overflow).toBe(true);
+        },
+      ),
     );
   });
 });
 
 const negotiationBytes = fc.oneof(
-  fc.tuple(fc.constantFrom(telnetCodes.WILL, telnetCodes.WONT, telnetCodes.DO, telnetCodes.DONT), fc.nat({ max: 255 })).map(([v, o]) => Buffer.from([telnetCodes.IAC, v, o])),
-  fc.tuple(fc.nat({ max: 255 }), fc.uint8Array({ maxLength: 30 })).map(([o, d]) => Buffer.concat([Buffer.from([telnetCodes.IAC, telnetCodes.SB, o]), escapeIac(d), Buffer.from([telnetCodes.IAC, telnetCodes.SE])])),
-  fc.constantFrom(telnetCodes.NOP, telnetCodes.AYT, telnetCodes.IP, telnetCodes.GA).map((c) => Buffer.from([telnetCodes.IAC, c])),
+  fc
+    .tuple(fc.constantFrom(telnetCodes.WILL, telnetCodes.WONT, telnetCodes.DO, telnetCodes.DONT), fc.nat({ max: 255 }))
+    .map(([v, o]) => Buffer.from([telnetCodes.IAC, v, o])),
+  fc
+    .tuple(fc.nat({ max: 255 }), fc.uint8Array({ maxLength: 30 }))
+    .map(([o, d]) =>
+      Buffer.concat([
+        Buffer.from([telnetCodes.IAC, telnetCodes.SB, o]),
+        escapeIac(d),
+        Buffer.from([telnetCodes.IAC, telnetCodes.SE]),
+      ]),
+    ),
+  fc
+    .constantFrom(telnetCodes.NOP, telnetCodes.AYT, telnetCodes.IP, telnetCodes.GA)
+    .map((c) => Buffer.from([telnetCodes.IAC, c])),
 );
 
 describe('telnet IAC parser', () => {
   it('returns exactly the user data, with commands interleaved and split anywhere', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.uint8Array({ maxLength: 20 }), negotiationBytes), { maxLength: 12 }), fc.array(fc.nat(), { maxLength: 12 }), (parts, cuts) => {
-        const parser = createIacParser({ maxSubnegotiation: 512 });
-        const wire = Buffer.concat(parts.flatMap(([d, cmd]) => [escapeIac(d), cmd]));
-        const out: Buffer[] = [];
-        let events = 0;
-        for (const chunk of segment(wire, cuts)) {
-          const r = parser.push(chunk);
-          expect(r.malformed).toBeNull();
-          out.push(r.data);
-          events += r.events.length;
-        }
-        expect(Buffer.concat(out)).toEqual(Buffer.concat(parts.map(([d]) => Buffer.from(d))));
-        expect(events).toBe(parts.length);
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.uint8Array({ maxLength: 20 }), negotiationBytes), { maxLength: 12 }),
+        fc.array(fc.nat(), { maxLength: 12 }),
+        (parts, cuts) => {
+          const parser = createIacParser({ maxSubnegotiation: 512 });
+          const wire = Buffer.concat(parts.flatMap(([d, cmd]) => [escapeIac(d), cmd]));
+          const out: Buffer[] = [];
+          let events = 0;
+          for (const chunk of segment(wire, cuts)) {
+            const r = parser.push(chunk);
+            expect(r.malformed).toBeNull();
+            out.push(r.data);
+            events += r.events.length;
+          }
+          expect(Buffer.concat(out)).toEqual(Buffer.concat(parts.map(([d]) => Buffer.from(d))));
+          expect(events).toBe(parts.length);
+        },
+      ),
     );
   });
 
@@ -113,15 +144,24 @@ describe('telnet IAC parser', () => {
 describe('protocol state machines on arbitrary input', () => {
   it('ftp answers every line with a status or nothing, and never accepts a local login', () => {
     fc.assert(
-      fc.property(fc.array(fc.oneof(fc.string({ maxLength: 60 }), fc.constantFrom('USER root', 'PASS toor', 'SYST', 'FEAT', 'PWD', 'QUIT', 'USER anonymous')), { maxLength: 30 }), (lines) => {
-        const st: FtpSessionState = { user: null, loggedIn: false, loginFails: 0 };
-        for (const line of lines) {
-          const a = ftpAnswer(line, st, { anonymous: false, onAuth: () => undefined });
-          if (a.reply !== null) expect(a.reply).toMatch(/^\d{3}[ -]/);
-          expect(st.loggedIn).toBe(false);
-          if (a.close) break;
-        }
-      }),
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.string({ maxLength: 60 }),
+            fc.constantFrom('USER root', 'PASS toor', 'SYST', 'FEAT', 'PWD', 'QUIT', 'USER anonymous'),
+          ),
+          { maxLength: 30 },
+        ),
+        (lines) => {
+          const st: FtpSessionState = { user: null, loggedIn: false, loginFails: 0 };
+          for (const line of lines) {
+            const a = ftpAnswer(line, st, { anonymous: false, onAuth: () => undefined });
+            if (a.reply !== null) expect(a.reply).toMatch(/^\d{3}[ -]/);
+            expect(st.loggedIn).toBe(false);
+            if (a.close) break;
+          }
+        },
+      ),
     );
   });
 

@@ -13,7 +13,11 @@ describe('personaFor', () => {
   });
 
   it('derives defaults from the distro and host name', () => {
-    expect(personaFor(decky, 'ssh')).toEqual({ version: 'OpenSSH_8.7', kernel: '5.14.0-427.33.1.el9_4.x86_64', users: '' });
+    expect(personaFor(decky, 'ssh')).toEqual({
+      version: 'OpenSSH_8.7',
+      kernel: '5.14.0-427.33.1.el9_4.x86_64',
+      users: '',
+    });
     expect(personaFor(decky, 'ftp')).toEqual({ banner: '220 (vsFTPd 3.0.5)', anonymous: false });
     expect(personaFor(decky, 'telnet')).toMatchObject({ prompt: 'web03.corp.local login: ' });
     expect(String(personaFor(decky, 'telnet').banner)).toContain('Kernel 5.14.0-427.33.1.el9_4.x86_64 on an x86_64');
