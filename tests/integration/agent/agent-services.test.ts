@@ -17,27 +17,13 @@ import {
   startReceiver,
   writeWorker,
 } from './harness';
+import { sshPasswordFlags } from '../../helpers/ssh-client';
 
 const deckies = [
   { name: 'web-01', ip: '127.91.0.10' },
   { name: 'web-02', ip: '127.91.0.11' },
 ];
-const sshFlags = [
-  '-o',
-  'StrictHostKeyChecking=no',
-  '-o',
-  'UserKnownHostsFile=/dev/null',
-  '-o',
-  'PreferredAuthentications=password',
-  '-o',
-  'PubkeyAuthentication=no',
-  '-o',
-  'NumberOfPasswordPrompts=1',
-  '-o',
-  'LogLevel=ERROR',
-  '-o',
-  'ConnectTimeout=10',
-];
+const sshFlags = [...sshPasswordFlags];
 
 function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {

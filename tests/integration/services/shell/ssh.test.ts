@@ -6,26 +6,12 @@ import { sshService } from '../../../../agent/services/shell/ssh';
 import { eventually } from '../../../helpers/eventually';
 import { makeTmpDir } from '../../../helpers/tmp-dir';
 import { connectRaw, run, startService, type ServiceHarness } from '../service-harness';
+import { sshPasswordFlags } from '../../../helpers/ssh-client';
 
 const ip = '127.0.10.1';
 const version = 'OpenSSH_8.9p1 Ubuntu-3ubuntu0.10';
 const kernel = '5.15.0-119-generic';
-const sshFlags = [
-  '-o',
-  'StrictHostKeyChecking=no',
-  '-o',
-  'UserKnownHostsFile=/dev/null',
-  '-o',
-  'PreferredAuthentications=password',
-  '-o',
-  'PubkeyAuthentication=no',
-  '-o',
-  'NumberOfPasswordPrompts=1',
-  '-o',
-  'LogLevel=ERROR',
-  '-o',
-  'ConnectTimeout=10',
-];
+const sshFlags = [...sshPasswordFlags];
 
 describe('ssh honeypot with the OpenSSH client', () => {
   let h: ServiceHarness;
