@@ -27,19 +27,28 @@ type Case = Readonly<{ service: string; port: number; exchange: Exchange; peers:
 const which = (bin: string): boolean => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
 
 /** Starts a daemon in the foreground and waits until its port accepts connections (15 s). */
+/** Every peer started, so an error part-way (or a failed round) still stops them all. */
+const started = new Set<ChildProcess>();
+
+const listening = (ip: string, port: number): Promise<boolean> =>
+  new Promise<boolean>((r) => {
+    const s = net.connect({ host: ip, port }, () => (s.destroy(), r(true)));
+    s.on('error', () => r(false));
+  });
+
 async function daemon(cmd: string, args: string[], ip: string, port: number): Promise<ChildProcess> {
+  // Something already on the peer's address (a daemon left by a killed run) would pass the
+  // port-open check below and be measured instead of the fresh one.
+  if (await listening(ip, port)) throw new Error(`${ip}:${port} is already in use (a daemon left by an earlier run?)`);
   const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  started.add(child);
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
   const deadline = Date.now() + 15_000;
   for (;;) {
     if (child.exitCode !== null)
       throw new Error(`${cmd} exited ${child.exitCode}: ${err.trim().split('\n').at(-1) ?? ''}`);
-    const up = await new Promise<boolean>((r) => {
-      const s = net.connect({ host: ip, port }, () => (s.destroy(), r(true)));
-      s.on('error', () => r(false));
-    });
-    if (up) return child;
+    if (await listening(ip, port)) return child;
     if (Date.now() > deadline) throw (child.kill('SIGKILL'), new Error(`${cmd}: port ${port} not open within 15 s`));
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -273,5 +282,6 @@ try {
     }
   }
 } finally {
+  for (const p of started) if (p.exitCode === null) p.kill('SIGKILL');
   await tmp.remove();
 }

@@ -64,12 +64,23 @@ for (const f of files) {
     ...(values.smoke ? { DECNET_BENCH_SMOKE: '1' } : {}),
   };
   const timeout = limitMs();
+  // In a smoke run (npm test, nobody at a terminal) each bench gets its own process group, and
+  // whatever it leaves running (a peer daemon of a bench killed at its budget) is killed with it;
+  // a full run stays in the terminal's group so Ctrl-C reaches the bench.
   const r = spawnSync(process.execPath, ['--import', 'tsx', `bench/${f}`], {
     stdio: 'inherit',
     env,
     timeout,
     killSignal: 'SIGKILL',
+    detached: Boolean(values.smoke),
   });
+  if (values.smoke && r.pid) {
+    try {
+      process.kill(-r.pid, 'SIGKILL');
+    } catch {
+      // the group is already empty
+    }
+  }
   const timedOut = r.error?.code === 'ETIMEDOUT';
   const got = existsSync(ndjson)
     ? readFileSync(ndjson, 'utf8')
