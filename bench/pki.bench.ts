@@ -32,13 +32,17 @@ async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise
 }
 
 async function certBench(ca: CertificateAuthority, n: number): Promise<Row[]> {
-  const csrs = await Promise.all(Array.from({ length: n }, async (_, i) => createCsrPem(await generateKeyPair(), `w${i}`)));
+  const csrs = await Promise.all(
+    Array.from({ length: n }, async (_, i) => createCsrPem(await generateKeyPair(), `w${i}`)),
+  );
   return [
     await timed('issue worker identity (P-256 keygen + sign)', n, async () => {
-      for (let i = 0; i < n; i++) await ca.issueWorkerBundleIdentity({ hostUuid: randomUUID(), name: `b${i}`, addresses: ['10.0.0.1'] });
+      for (let i = 0; i < n; i++)
+        await ca.issueWorkerBundleIdentity({ hostUuid: randomUUID(), name: `b${i}`, addresses: ['10.0.0.1'] });
     }),
     await timed('sign worker CSR (verify CSR + sign)', n, async () => {
-      for (const [i, csr] of csrs.entries()) await ca.signWorkerCsr(csr, { hostUuid: randomUUID(), name: `w${i}`, addresses: ['10.0.0.1'] });
+      for (const [i, csr] of csrs.entries())
+        await ca.signWorkerCsr(csr, { hostUuid: randomUUID(), name: `w${i}`, addresses: ['10.0.0.1'] });
     }),
   ];
 }
@@ -46,7 +50,11 @@ async function certBench(ca: CertificateAuthority, n: number): Promise<Row[]> {
 async function enrollBench(dataDir: string, workDir: string, n: number): Promise<Row[]> {
   const ca = await openCertificateAuthority({ dataDir });
   const registry = createHostRegistry({ path: join(dataDir, 'hosts.json') });
-  const enrollment = createEnrollment({ ca, tokens: createJoinTokenStore({ path: join(dataDir, 'tokens.json') }), registry });
+  const enrollment = createEnrollment({
+    ca,
+    tokens: createJoinTokenStore({ path: join(dataDir, 'tokens.json') }),
+    registry,
+  });
   const listener = createSwarmListener({
     host: '127.0.0.1',
     port: 0,
@@ -54,7 +62,10 @@ async function enrollBench(dataDir: string, workDir: string, n: number): Promise
     registry,
     enrollment,
     log: silentLogger,
-    handlers: { heartbeat: () => Promise.resolve({ ackedDeltaIds: [] }), events: () => Promise.resolve({ ackedIds: [] }) },
+    handlers: {
+      heartbeat: () => Promise.resolve({ ackedDeltaIds: [] }),
+      events: () => Promise.resolve({ ackedIds: [] }),
+    },
   });
   await listener.start();
   const master = `https://127.0.0.1:${listener.address().port}`;
@@ -69,7 +80,13 @@ async function enrollBench(dataDir: string, workDir: string, n: number): Promise
       await timed('enroll end to end, sequential', n, async () => {
         for (let i = 0; i < n; i++) await enrollOne();
       }),
-      await timed('enroll end to end, concurrency 8', n, () => pool(Array.from({ length: n }, (_, i) => i), 8, enrollOne)),
+      await timed('enroll end to end, concurrency 8', n, () =>
+        pool(
+          Array.from({ length: n }, (_, i) => i),
+          8,
+          enrollOne,
+        ),
+      ),
     ];
     const hosts = await registry.list();
     if (hosts.length !== 2 * n) throw new Error(`expected ${2 * n} enrolled hosts, registry has ${hosts.length}`);
@@ -79,7 +96,12 @@ async function enrollBench(dataDir: string, workDir: string, n: number): Promise
   }
 }
 
-const { values } = parseArgs({ options: { certs: { type: 'string', default: smoke ? '3' : '200' }, enrollments: { type: 'string', default: smoke ? '2' : '40' } } });
+const { values } = parseArgs({
+  options: {
+    certs: { type: 'string', default: smoke ? '3' : '200' },
+    enrollments: { type: 'string', default: smoke ? '2' : '40' },
+  },
+});
 const root = await mkdtemp(join(tmpdir(), 'decnet-pki-bench-'));
 try {
   const ca = await openCertificateAuthority({ dataDir: join(root, 'cert-bench') });
@@ -89,9 +111,15 @@ try {
     ...(await enrollBench(join(root, 'master'), join(root, 'workers'), Number(values.enrollments))),
   ];
   const w = Math.max(...rows.map((r) => r.what.length));
-  process.stdout.write(`${'operation'.padEnd(w)}  ${'n'.padStart(5)}  ${'total ms'.padStart(9)}  ${'ms/op'.padStart(7)}  ${'ops/s'.padStart(7)}\n`);
+  process.stdout.write(
+    `${'operation'.padEnd(w)}  ${'n'.padStart(5)}  ${'total ms'.padStart(9)}  ${'ms/op'.padStart(7)}  ${'ops/s'.padStart(7)}\n`,
+  );
   for (const r of rows) {
-    const name = `pki.${r.what.replace(/\(.*?\)/g, '').trim().replace(/[^a-z0-9]+/gi, '-').toLowerCase()}`;
+    const name = `pki.${r.what
+      .replace(/\(.*?\)/g, '')
+      .trim()
+      .replace(/[^a-z0-9]+/gi, '-')
+      .toLowerCase()}`;
     record({ name, workload: `${r.n} × ${r.what}`, unit: 'ms', median: r.ms / r.n, throughput: (r.n * 1000) / r.ms });
     process.stdout.write(
       `${r.what.padEnd(w)}  ${String(r.n).padStart(5)}  ${r.ms.toFixed(0).padStart(9)}  ${(r.ms / r.n).toFixed(2).padStart(7)}  ${((r.n * 1000) / r.ms).toFixed(1).padStart(7)}\n`,

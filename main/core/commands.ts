@@ -43,7 +43,12 @@ const catalog = {
     ports: s.ports.map((p) => `${p.port}/${p.proto}`),
     personaKeys: Object.keys(s.persona),
   })),
-  archetypes: Object.entries(archetypes).map(([name, a]) => ({ name, label: a.label, services: [...a.services], nmapOs: a.nmapOs })),
+  archetypes: Object.entries(archetypes).map(([name, a]) => ({
+    name,
+    label: a.label,
+    services: [...a.services],
+    nmapOs: a.nmapOs,
+  })),
   distros: Object.entries(distros).map(([name, d]) => ({ name, label: d.label })),
 };
 
@@ -55,7 +60,14 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
   const settingsView = () => {
     const ca = d.caInfo();
     const closeToTray = d.store.settings.get(CLOSE_TO_TRAY) === true;
-    return { ...d.settings(), caFingerprint: ca.fingerprint, caExpiresAt: ca.expiresAt.toISOString(), version: MASTER_VERSION, mutateInterval: d.mutateDefault.get(), closeToTray };
+    return {
+      ...d.settings(),
+      caFingerprint: ca.fingerprint,
+      caExpiresAt: ca.expiresAt.toISOString(),
+      version: MASTER_VERSION,
+      mutateInterval: d.mutateDefault.get(),
+      closeToTray,
+    };
   };
   const hostNames = () => new Map(d.store.hosts.list().map((h) => [h.uuid, h.name]));
   return {
@@ -85,8 +97,13 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
       const rec = d.store.fleet.get(a.deckyName);
       if (!rec) throw new AppError('NOT_FOUND', `no decky named ${a.deckyName}`);
       const { mutateInterval: _old, ...rest } = rec.config;
-      d.store.fleet.patch(a.deckyName, { config: a.mutateInterval === undefined ? rest : { ...rest, mutateInterval: a.mutateInterval } });
-      return Promise.resolve({ deckyName: a.deckyName, ...(a.mutateInterval === undefined ? {} : { mutateInterval: a.mutateInterval }) });
+      d.store.fleet.patch(a.deckyName, {
+        config: a.mutateInterval === undefined ? rest : { ...rest, mutateInterval: a.mutateInterval },
+      });
+      return Promise.resolve({
+        deckyName: a.deckyName,
+        ...(a.mutateInterval === undefined ? {} : { mutateInterval: a.mutateInterval }),
+      });
     },
     'deckies.teardown': (a) => Promise.resolve(d.deploy.teardown(a.deckyName)),
     'deckies.redeploy': (a) => Promise.resolve(d.deploy.redeploy(a)),

@@ -108,28 +108,69 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
   const clock = deps.clock ?? systemClock;
   const log = (deps.log ?? createLogger({ level: config.logLevel })).child({ app: 'decnet-master' });
   const events = createEventBus((err) => log.error('event listener failed', { err }));
-  const store = await openStore({ adapter: deps.adapter ?? jsonFileAdapter(join(config.dataDir, 'master.json')), clock, log });
+  const store = await openStore({
+    adapter: deps.adapter ?? jsonFileAdapter(join(config.dataDir, 'master.json')),
+    clock,
+    log,
+  });
   // Dispatch to an agent only once the rows it carries are on disk: a job the master forgot after a
   // crash must never run on a worker. When the store cannot be written the job is not sent.
-  const defer = deps.defer ?? ((fn) => void setImmediate(() => void store.flush().then(fn).catch((err: unknown) => log.error('deferred work failed', { err }))));
+  const defer =
+    deps.defer ??
+    ((fn) =>
+      void setImmediate(
+        () =>
+          void store
+            .flush()
+            .then(fn)
+            .catch((err: unknown) => log.error('deferred work failed', { err })),
+      ));
   const ca = await openCertificateAuthority({ dataDir: config.dataDir, clock: () => new Date(clock.now()), log });
   const identity = await ca.ensureMasterIdentity();
   const eventLog = await openEventLog({ dir: join(config.dataDir, 'events'), ...config.events, log });
   const hostsChanged = (uuid: string) => events.emit('hosts.changed', { hostUuids: [uuid] });
   const registry = storeHostRegistry(store, { agentPort: config.agentPort, onChange: hostsChanged });
-  const enrollment = createEnrollment({ ca, tokens: storeJoinTokens(store), registry, clock: () => new Date(clock.now()), log });
-  const factory = deps.agentClientFactory ?? ((host, id) => createAgentClient({ identity: id, host, verifyHostname: config.verifyHostname }));
+  const enrollment = createEnrollment({
+    ca,
+    tokens: storeJoinTokens(store),
+    registry,
+    clock: () => new Date(clock.now()),
+    log,
+  });
+  const factory =
+    deps.agentClientFactory ??
+    ((host, id) => createAgentClient({ identity: id, host, verifyHostname: config.verifyHostname }));
   const agents = createAgentPool({ factory, identity: () => identity, log });
-  const lifecycle = createLifecycleService({ store, events, clock, log, deadlineMs: config.lifecycleDeadlineMs, sweepEveryMs: config.sweepEveryMs });
+  const lifecycle = createLifecycleService({
+    store,
+    events,
+    clock,
+    log,
+    deadlineMs: config.lifecycleDeadlineMs,
+    sweepEveryMs: config.sweepEveryMs,
+  });
   const fleet = createFleetView({ store, events, now: () => new Date(clock.now()).toISOString(), log });
   lifecycle.onSettled((row) => fleet.settle(row));
 
   let swarmUrl = '';
   const masterUrl = () => swarmUrl;
   const svc = { store, lifecycle, agents, events, clock, log, defer };
-  const alerts = await createAlertEngine({ path: join(config.dataDir, 'alerts.json'), clock, log, post: deps.webhookPost ?? undiciPost, onChanged: (ids) => events.emit('incidents.changed', { incidentIds: ids }) });
+  const alerts = await createAlertEngine({
+    path: join(config.dataDir, 'alerts.json'),
+    clock,
+    log,
+    post: deps.webhookPost ?? undiciPost,
+    onChanged: (ids) => events.emit('incidents.changed', { incidentIds: ids }),
+  });
   events.on('security.alerted', (a) => void alerts.certMismatch(a.hostUuid, a.message));
-  const hosts = createHostService({ ...svc, enrollment, heartbeatIntervalMs: config.heartbeatIntervalMs, selfDestructTimeoutMs: config.selfDestructTimeoutMs, masterUrl, onOffline: (h) => void alerts.hostOffline(h.uuid, h.name) });
+  const hosts = createHostService({
+    ...svc,
+    enrollment,
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    selfDestructTimeoutMs: config.selfDestructTimeoutMs,
+    masterUrl,
+    onOffline: (h) => void alerts.hostOffline(h.uuid, h.name),
+  });
   const deploy = createDeployService({ ...svc, heartbeatIntervalMs: config.heartbeatIntervalMs });
   const mutator = createMutator(svc);
   const topologies = createTopologyService(svc);
@@ -155,7 +196,18 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
     retryResyncs: () => topologies.retryFailedResyncs(clock.now(), Math.max(60_000, 2 * config.heartbeatIntervalMs)),
   });
   const syslog = config.logTarget ? createSyslogForwarder({ target: config.logTarget, log }) : null;
-  const swarmHandlers = createSwarmHandlers({ store, lifecycle, fleet, eventLog, events, clock, heartbeatIntervalMs: config.heartbeatIntervalMs, onTopologyReport: (h, r) => topologies.onReport(h, r), onEventsStored: (evs) => (syslog?.send(evs), void alerts.ingest(evs)), log });
+  const swarmHandlers = createSwarmHandlers({
+    store,
+    lifecycle,
+    fleet,
+    eventLog,
+    events,
+    clock,
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    onTopologyReport: (h, r) => topologies.onReport(h, r),
+    onEventsStored: (evs) => (syslog?.send(evs), void alerts.ingest(evs)),
+    log,
+  });
   const observe = deps.observeHeartbeat;
   const timedHandlers = observe
     ? {
@@ -170,34 +222,47 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
         },
       }
     : swarmHandlers;
-  const listener = createSwarmListener({ host: config.swarm.host, port: config.swarm.port, ca, registry, enrollment, handlers: timedHandlers, log, advertise: config.swarm.advertise, keepAliveMs: 2 * config.heartbeatIntervalMs + 5_000 });
+  const listener = createSwarmListener({
+    host: config.swarm.host,
+    port: config.swarm.port,
+    ca,
+    registry,
+    enrollment,
+    handlers: timedHandlers,
+    log,
+    advertise: config.swarm.advertise,
+    keepAliveMs: 2 * config.heartbeatIntervalMs + 5_000,
+  });
 
   let binding: BindingCheck = { ok: true, messages: [] };
   let api: ConsoleApi | null = null;
   let localAgent: LocalAgent | null = null;
   let flushTimer: unknown = null;
 
-  const handlers = durableHandlers(createCommandHandlers({
-    store,
-    hosts,
-    deploy,
-    mutator,
-    lifecycle,
-    topologies,
-    eventLog,
-    alerts,
-    mutateDefault,
-    caInfo: () => ca.caInfo(),
-    agentPackageDir: config.agentPackageDir ?? join(process.cwd(), 'dist'),
-    settings: () => ({
-      dataDir: config.dataDir,
-      apiListen: api ? api.url : null,
-      swarmListen: `${listener.address().host}:${listener.address().port}`,
-      publicBinding: binding,
-      store: store.health(),
-      trust: { refusedEvents: Object.entries(swarmHandlers.refusals()).map(([hostUuid, c]) => ({ hostUuid, ...c })) },
+  const handlers = durableHandlers(
+    createCommandHandlers({
+      store,
+      hosts,
+      deploy,
+      mutator,
+      lifecycle,
+      topologies,
+      eventLog,
+      alerts,
+      mutateDefault,
+      caInfo: () => ca.caInfo(),
+      agentPackageDir: config.agentPackageDir ?? join(process.cwd(), 'dist'),
+      settings: () => ({
+        dataDir: config.dataDir,
+        apiListen: api ? api.url : null,
+        swarmListen: `${listener.address().host}:${listener.address().port}`,
+        publicBinding: binding,
+        store: store.health(),
+        trust: { refusedEvents: Object.entries(swarmHandlers.refusals()).map(([hostUuid, c]) => ({ hostUuid, ...c })) },
+      }),
     }),
-  }), store);
+    store,
+  );
 
   return {
     handlers,
@@ -211,7 +276,8 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
     async start() {
       if (config.consoleApi) {
         binding = validatePublicBinding(config.env, log);
-        if (!binding.ok) throw new AppError('INVALID_INPUT', `refusing to start the console API: ${binding.messages.join('; ')}`);
+        if (!binding.ok)
+          throw new AppError('INVALID_INPUT', `refusing to start the console API: ${binding.messages.join('; ')}`);
       }
       await listener.start();
       const addr = listener.address();
@@ -227,11 +293,30 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
       let apiInfo: MasterStarted['api'] = null;
       if (config.consoleApi) {
         const auth = await createConsoleAuth(config, clock);
-        api = await startConsoleApi({ ...auth, host: config.api.host, port: config.api.port, handlers, events, corsOrigins: config.api.corsOrigins, staticDir: config.staticDir ?? join(process.cwd(), 'out', 'renderer'), log });
+        api = await startConsoleApi({
+          ...auth,
+          host: config.api.host,
+          port: config.api.port,
+          handlers,
+          events,
+          corsOrigins: config.api.corsOrigins,
+          staticDir: config.staticDir ?? join(process.cwd(), 'out', 'renderer'),
+          log,
+        });
         apiInfo = { url: api.url, passwordSource: auth.password.source, passwordPath: auth.password.path };
       }
       if (config.localAgent) {
-        localAgent = createLocalAgent({ dataDir: config.dataDir, cliPath: config.agentCliPath ?? join(process.cwd(), 'out', 'agent', 'cli.js'), spawnNode: deps.spawnNode, ca, store, masterUrl: () => `https://127.0.0.1:${addr.port}`, heartbeatIntervalS: config.heartbeatIntervalMs / 1000, log, onChange: hostsChanged });
+        localAgent = createLocalAgent({
+          dataDir: config.dataDir,
+          cliPath: config.agentCliPath ?? join(process.cwd(), 'out', 'agent', 'cli.js'),
+          spawnNode: deps.spawnNode,
+          ca,
+          store,
+          masterUrl: () => `https://127.0.0.1:${addr.port}`,
+          heartbeatIntervalS: config.heartbeatIntervalMs / 1000,
+          log,
+          onChange: hostsChanged,
+        });
         await localAgent.start();
       }
       return {

@@ -24,7 +24,11 @@ export type AgentClient = Readonly<{
   health(): Out<'health'>;
   status(): Out<'status'>;
   deploy(req: z.input<typeof DeployRequest>): Out<'deploy'>;
-  mutate(deckyId: string, services: string[], opts?: { dryRun?: boolean; lifecycleId?: string }): Promise<z.output<typeof MutateAnswer>>;
+  mutate(
+    deckyId: string,
+    services: string[],
+    opts?: { dryRun?: boolean; lifecycleId?: string },
+  ): Promise<z.output<typeof MutateAnswer>>;
   teardown(req?: RouteInput<AgentApi['teardown']>): Out<'teardown'>;
   selfDestruct(): Out<'selfDestruct'>;
   applyTopology(hydrated: RouteInput<AgentApi['topologyApply']>['hydrated'], versionHash: string): Out<'topologyApply'>;

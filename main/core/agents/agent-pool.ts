@@ -12,7 +12,9 @@ export type AgentPool = ReturnType<typeof createAgentPool>;
  * One AgentClient (one undici dispatcher, so one keep-alive connection pool) per host, rebuilt
  * when the host's address, port or pinned fingerprint changes.
  */
-export function createAgentPool(opts: Readonly<{ factory: AgentClientFactory; identity: () => TlsIdentity; log: Logger }>) {
+export function createAgentPool(
+  opts: Readonly<{ factory: AgentClientFactory; identity: () => TlsIdentity; log: Logger }>,
+) {
   const clients = new Map<string, { key: string; client: AgentClient }>();
 
   const drop = (uuid: string) => {
@@ -24,14 +26,24 @@ export function createAgentPool(opts: Readonly<{ factory: AgentClientFactory; id
 
   return {
     for(host: HostRecord): AgentClient {
-      if (!host.address) throw new AppError('CONFLICT', `host ${host.name} has no address to reach its agent at; re-enroll it with --address`);
+      if (!host.address)
+        throw new AppError(
+          'CONFLICT',
+          `host ${host.name} has no address to reach its agent at; re-enroll it with --address`,
+        );
       if (!host.fingerprint) throw new AppError('CONFLICT', `host ${host.name} has no certificate to pin`);
       const key = `${host.address}|${host.agentPort}|${host.fingerprint}`;
       const cached = clients.get(host.uuid);
       if (cached?.key === key) return cached.client;
       drop(host.uuid);
       const client = opts.factory(
-        { uuid: host.uuid, name: host.name, address: host.address, port: host.agentPort, fingerprint: host.fingerprint },
+        {
+          uuid: host.uuid,
+          name: host.name,
+          address: host.address,
+          port: host.agentPort,
+          fingerprint: host.fingerprint,
+        },
         opts.identity(),
       );
       clients.set(host.uuid, { key, client });

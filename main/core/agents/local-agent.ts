@@ -125,8 +125,21 @@ export function createLocalAgent(opts: LocalAgentOptions): LocalAgent {
   };
 
   const launch = (port: number) => {
-    const args = ['run', '--dir', dir, '--state-dir', join(dir, 'state'), '--listen', `127.0.0.1:${port}`, '--network', 'loopback'];
-    const spec = (opts.spawnNode ?? headlessNodeSpawner())(opts.cliPath, args, { ...process.env, DECNET_HEARTBEAT_INTERVAL_S: String(opts.heartbeatIntervalS) });
+    const args = [
+      'run',
+      '--dir',
+      dir,
+      '--state-dir',
+      join(dir, 'state'),
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--network',
+      'loopback',
+    ];
+    const spec = (opts.spawnNode ?? headlessNodeSpawner())(opts.cliPath, args, {
+      ...process.env,
+      DECNET_HEARTBEAT_INTERVAL_S: String(opts.heartbeatIntervalS),
+    });
     const proc = spawn(spec.command, spec.args, { env: spec.env, stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
     if (proc.pid) void writeFileAtomic(pidFile, `${proc.pid}\n`, 0o644).catch(() => undefined);

@@ -23,7 +23,9 @@ export function formatRfc5424(e: AttackerEvent, host = hostname()): string {
  * Best effort: a bounded queue (oldest dropped, logged) and reconnects, so a dead SIEM never
  * slows the heartbeat path; the JSONL segments stay the record of truth.
  */
-export function createSyslogForwarder(opts: Readonly<{ target: string; log: Logger; reconnectMs?: number }>): SyslogForwarder {
+export function createSyslogForwarder(
+  opts: Readonly<{ target: string; log: Logger; reconnectMs?: number }>,
+): SyslogForwarder {
   const m = /^tcp:\/\/([^:/]+):(\d{1,5})$/.exec(opts.target);
   if (!m) throw new Error(`DECNET_LOG_TARGET must look like tcp://host:port, got ${opts.target}`);
   const [host, port] = [m[1]!, Number(m[2])];

@@ -6,7 +6,15 @@ import { join } from 'node:path';
 import { AppError } from '../../../shared/errors';
 import { writeFileAtomic } from '../../../shared/node/atomic-file';
 import { silentLogger, type Logger } from '../../../shared/node/logger';
-import { chainsTo, exportPrivateKeyPem, generateKeyPair, importPrivateKeyPem, keyMatchesCert, nodeCrypto, type CryptoKey } from '../../../shared/node/pki';
+import {
+  chainsTo,
+  exportPrivateKeyPem,
+  generateKeyPair,
+  importPrivateKeyPem,
+  keyMatchesCert,
+  nodeCrypto,
+  type CryptoKey,
+} from '../../../shared/node/pki';
 import { fingerprintOfPem, sanEntries, type TlsIdentity } from '../../../shared/node/tls';
 import { createCaCertificate, DAY_MS, issueLeaf, type LeafSpec, type SigningCa } from './x509-builders';
 
@@ -53,10 +61,20 @@ export async function openCertificateAuthority(opts: CaOptions): Promise<Certifi
     const keys = await generateKeyPair();
     const cert = await issueLeaf(ca, keys.publicKey, { ...spec, now: clock(), validityDays: LEAF_VALIDITY_DAYS });
     const certPem = cert.toString('pem');
-    return { caPem, certPem, keyPem: await exportPrivateKeyPem(keys.privateKey), fingerprint: fingerprintOfPem(certPem), expiresAt: cert.notAfter };
+    return {
+      caPem,
+      certPem,
+      keyPem: await exportPrivateKeyPem(keys.privateKey),
+      fingerprint: fingerprintOfPem(certPem),
+      expiresAt: cert.notAfter,
+    };
   };
 
-  const ensureStored = (sub: string, base: string, spec: Omit<LeafSpec, 'now' | 'validityDays'>): Promise<IssuedIdentity> => {
+  const ensureStored = (
+    sub: string,
+    base: string,
+    spec: Omit<LeafSpec, 'now' | 'validityDays'>,
+  ): Promise<IssuedIdentity> => {
     const key = `${sub}/${base}:${spec.names.join(',')}`;
     const inFlight = pending.get(key);
     if (inFlight) return inFlight;
@@ -78,12 +96,27 @@ export async function openCertificateAuthority(opts: CaOptions): Promise<Certifi
 
   return {
     caInfo: () => info,
-    ensureMasterIdentity: () => ensureStored('master', 'master', { cn: 'decnet-master', role: 'master', names: ['decnet-master'], usages: ['clientAuth'] }),
+    ensureMasterIdentity: () =>
+      ensureStored('master', 'master', {
+        cn: 'decnet-master',
+        role: 'master',
+        names: ['decnet-master'],
+        usages: ['clientAuth'],
+      }),
     ensureSwarmServerCert: (addresses) =>
-      ensureStored('swarm', 'swarm', { cn: 'decnet-swarm', role: 'swarm', names: [...addresses], usages: ['serverAuth'] }),
+      ensureStored('swarm', 'swarm', {
+        cn: 'decnet-swarm',
+        role: 'swarm',
+        names: [...addresses],
+        usages: ['serverAuth'],
+      }),
     async signWorkerCsr(csrPem, subject) {
       const publicKey = await csrPublicKey(csrPem);
-      const cert = await issueLeaf(ca, publicKey, { ...workerSpec(subject), now: clock(), validityDays: LEAF_VALIDITY_DAYS });
+      const cert = await issueLeaf(ca, publicKey, {
+        ...workerSpec(subject),
+        now: clock(),
+        validityDays: LEAF_VALIDITY_DAYS,
+      });
       const certPem = cert.toString('pem');
       return { caPem, certPem, fingerprint: fingerprintOfPem(certPem), expiresAt: cert.notAfter };
     },
@@ -92,7 +125,13 @@ export async function openCertificateAuthority(opts: CaOptions): Promise<Certifi
 }
 
 function workerSpec(s: WorkerSubject): Omit<LeafSpec, 'now' | 'validityDays'> {
-  return { cn: s.name, role: 'worker', hostUuid: s.hostUuid, names: [s.name, ...s.addresses], usages: ['serverAuth', 'clientAuth'] };
+  return {
+    cn: s.name,
+    role: 'worker',
+    hostUuid: s.hostUuid,
+    names: [s.name, ...s.addresses],
+    usages: ['serverAuth', 'clientAuth'],
+  };
 }
 
 async function loadOrCreateCa(dir: string, now: Date, log: Logger): Promise<SigningCa> {
@@ -102,8 +141,10 @@ async function loadOrCreateCa(dir: string, now: Date, log: Logger): Promise<Sign
   // The certificate is written last, so a missing ca.crt means no certificate was ever issued.
   if (certPem !== null) {
     const keyPem = await readIfExists(keyPath);
-    if (keyPem === null) throw new AppError('INTERNAL', `CA certificate ${certPath} exists but its key ca.key is missing`);
-    if (!keyMatchesCert(keyPem, certPem)) throw new AppError('INTERNAL', `CA key ${keyPath} does not match ${certPath}`);
+    if (keyPem === null)
+      throw new AppError('INTERNAL', `CA certificate ${certPath} exists but its key ca.key is missing`);
+    if (!keyMatchesCert(keyPem, certPem))
+      throw new AppError('INTERNAL', `CA key ${keyPath} does not match ${certPath}`);
     return { cert: new x509.X509Certificate(certPem), key: await importPrivateKeyPem(keyPem) };
   }
   await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -158,8 +199,12 @@ async function csrPublicKey(csrPem: string): Promise<CryptoKey> {
   }
   const alg = csr.publicKey.algorithm as { name: string; namedCurve?: string };
   if (alg.name !== 'ECDSA' || alg.namedCurve !== 'P-256') {
-    throw new AppError('INVALID_INPUT', `certificate request key must be ECDSA P-256, got ${alg.name} ${alg.namedCurve ?? ''}`.trim());
+    throw new AppError(
+      'INVALID_INPUT',
+      `certificate request key must be ECDSA P-256, got ${alg.name} ${alg.namedCurve ?? ''}`.trim(),
+    );
   }
-  if (!(await csr.verify(nodeCrypto))) throw new AppError('INVALID_INPUT', 'certificate request signature does not verify');
+  if (!(await csr.verify(nodeCrypto)))
+    throw new AppError('INVALID_INPUT', 'certificate request signature does not verify');
   return (await csr.publicKey.export(nodeCrypto)) as CryptoKey;
 }

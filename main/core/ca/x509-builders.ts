@@ -29,7 +29,11 @@ function serialNumber(): string {
   return b.toString('hex');
 }
 
-export async function createCaCertificate(keys: CryptoKeyPair, now: Date, validityDays: number): Promise<x509.X509Certificate> {
+export async function createCaCertificate(
+  keys: CryptoKeyPair,
+  now: Date,
+  validityDays: number,
+): Promise<x509.X509Certificate> {
   return x509.X509CertificateGenerator.createSelfSigned(
     {
       serialNumber: serialNumber(),
@@ -52,7 +56,9 @@ export async function issueLeaf(ca: SigningCa, publicKey: CryptoKey, spec: LeafS
   const sans: x509.JsonGeneralName[] = [{ type: 'url', value: `${ROLE_URI_PREFIX}${spec.role}` }];
   if (spec.hostUuid) sans.push({ type: 'url', value: `${HOST_URI_PREFIX}${spec.hostUuid}` });
   for (const n of uniqueNames(spec.names)) sans.push({ type: isIP(n) ? 'ip' : 'dns', value: n });
-  const eku = spec.usages.map((u) => (u === 'serverAuth' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth));
+  const eku = spec.usages.map((u) =>
+    u === 'serverAuth' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth,
+  );
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),

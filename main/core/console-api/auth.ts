@@ -12,7 +12,8 @@ export type AdminPassword = Readonly<{ password: string; source: 'env' | 'file' 
  */
 export async function resolveAdminPassword(dataDir: string, fromEnv: string | null): Promise<AdminPassword> {
   if (fromEnv) {
-    if (fromEnv.length < 12) throw new AppError('INVALID_INPUT', 'DECNET_ADMIN_PASSWORD must be at least 12 characters');
+    if (fromEnv.length < 12)
+      throw new AppError('INVALID_INPUT', 'DECNET_ADMIN_PASSWORD must be at least 12 characters');
     return { password: fromEnv, source: 'env', path: null };
   }
   const path = join(dataDir, 'admin-password');
@@ -20,7 +21,8 @@ export async function resolveAdminPassword(dataDir: string, fromEnv: string | nu
     const stored = (await readFile(path, 'utf8')).trim();
     if (stored.length >= 12) return { password: stored, source: 'file', path };
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new AppError('INTERNAL', `cannot read ${path}: ${(err as Error).message}`);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new AppError('INTERNAL', `cannot read ${path}: ${(err as Error).message}`);
   }
   const password = randomBytes(18).toString('base64url');
   await writeFileAtomic(path, password + '\n', 0o600);

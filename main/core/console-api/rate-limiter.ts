@@ -7,7 +7,9 @@ export type RateLimiter = Readonly<{
   size(): number;
 }>;
 
-export function createRateLimiter(opts: Readonly<{ limit: number; windowMs: number; now: () => number; enabled?: boolean }>): RateLimiter {
+export function createRateLimiter(
+  opts: Readonly<{ limit: number; windowMs: number; now: () => number; enabled?: boolean }>,
+): RateLimiter {
   const buckets = new Map<string, { tokens: number; at: number }>();
   const perMs = opts.limit / opts.windowMs;
   let lastSweep = opts.now();

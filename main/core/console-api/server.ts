@@ -14,7 +14,10 @@ import { serveStatic } from './static-files';
 import { closeServer, listenOn } from '../../../shared/node/server-lifecycle';
 
 const BODY_LIMIT = 4 * 1024 * 1024;
-const Login = z.strictObject({ username: z.literal('admin', { error: 'username must be "admin"' }), password: z.string().min(1).max(1024) });
+const Login = z.strictObject({
+  username: z.literal('admin', { error: 'username must be "admin"' }),
+  password: z.string().min(1).max(1024),
+});
 
 export type ConsoleApiOptions = Readonly<{
   host: string;
@@ -58,7 +61,8 @@ export async function startConsoleApi(opts: ConsoleApiOptions): Promise<ConsoleA
       return;
     }
     if (!path.startsWith('/api/')) {
-      if (req.method !== 'GET' && req.method !== 'HEAD') throw new AppError('NOT_FOUND', `no route ${req.method ?? ''} ${path}`);
+      if (req.method !== 'GET' && req.method !== 'HEAD')
+        throw new AppError('NOT_FOUND', `no route ${req.method ?? ''} ${path}`);
       return serveStatic(opts.staticDir, path, res);
     }
     const peer = req.socket.remoteAddress ?? 'unknown';
@@ -95,7 +99,10 @@ export async function startConsoleApi(opts: ConsoleApiOptions): Promise<ConsoleA
 
   function limit(limiter: RateLimiter, key: string, what: string): void {
     const r = limiter.take(key);
-    if (!r.ok) throw new AppError('RATE_LIMITED', `${what}; retry in ${Math.ceil(r.retryAfterMs / 1000)} s`, { retryAfterMs: r.retryAfterMs });
+    if (!r.ok)
+      throw new AppError('RATE_LIMITED', `${what}; retry in ${Math.ceil(r.retryAfterMs / 1000)} s`, {
+        retryAfterMs: r.retryAfterMs,
+      });
   }
 
   function applyCors(req: IncomingMessage, res: ServerResponse): void {

@@ -10,7 +10,13 @@ export const RPC_LIMIT = { limit: 600, windowMs: 60_000 } as const;
 export async function createConsoleAuth(
   config: MasterConfig,
   clock: Clock,
-): Promise<{ password: AdminPassword; adminPassword: string; sessions: Sessions; loginLimiter: RateLimiter; rpcLimiter: RateLimiter }> {
+): Promise<{
+  password: AdminPassword;
+  adminPassword: string;
+  sessions: Sessions;
+  loginLimiter: RateLimiter;
+  rpcLimiter: RateLimiter;
+}> {
   const password = await resolveAdminPassword(config.dataDir, config.api.adminPassword);
   const now = () => clock.now();
   return {

@@ -4,7 +4,12 @@ import type { MasterEventBus } from '../bus';
 const KEEPALIVE_MS = 15_000;
 
 /** Streams every contract event as `event: <name>` / `data: <json>` until the client goes away. */
-export function openSse(req: IncomingMessage, res: ServerResponse, events: MasterEventBus, onClose: () => void): ServerResponse {
+export function openSse(
+  req: IncomingMessage,
+  res: ServerResponse,
+  events: MasterEventBus,
+  onClose: () => void,
+): ServerResponse {
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache, no-transform',

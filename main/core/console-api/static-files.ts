@@ -37,13 +37,18 @@ export async function serveStatic(root: string, urlPath: string, res: ServerResp
   if (!target) return void sendText(res, 400, 'bad path');
   let file = target;
   const st = await stat(file).catch(() => null);
-  if (!st?.isFile()) file = st?.isDirectory() && (await isFile(join(file, 'index.html'))) ? join(file, 'index.html') : join(resolve(root), 'index.html');
+  if (!st?.isFile())
+    file =
+      st?.isDirectory() && (await isFile(join(file, 'index.html')))
+        ? join(file, 'index.html')
+        : join(resolve(root), 'index.html');
   if (!(await isFile(file))) return void sendText(res, 404, 'the console UI is not built (run npm run build)');
   res.writeHead(200, {
     'content-type': types[extname(file)] ?? 'application/octet-stream',
     'x-content-type-options': 'nosniff',
     'cache-control': file.endsWith('index.html') ? 'no-cache' : 'public, max-age=3600',
-    'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'",
+    'content-security-policy':
+      "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'",
   });
   createReadStream(file).pipe(res);
 }

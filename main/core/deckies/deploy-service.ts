@@ -33,7 +33,13 @@ export function createDeployService(deps: Deps) {
   const usable = (h: HostRecord) => h.fingerprint !== null && !store.hosts.isRevoked(h.fingerprint);
   const toPlanHost = (h: HostRecord): PlanHost => {
     const lan = lanOf(h);
-    return { uuid: h.uuid, name: h.name, local: h.local, deckyCount: store.fleet.countOn(h.uuid), ...(lan ? { lan } : {}) };
+    return {
+      uuid: h.uuid,
+      name: h.name,
+      local: h.local,
+      deckyCount: store.fleet.countOn(h.uuid),
+      ...(lan ? { lan } : {}),
+    };
   };
 
   /** The explicit host, or the live workers; the local agent only when no worker is live. */
@@ -44,14 +50,20 @@ export function createDeployService(deps: Deps) {
       return [toPlanHost(h)];
     }
     const now = deps.clock.now();
-    const live = store.hosts.list().filter((h) => usable(h) && livenessOf(h.lastHeartbeatAt, now, deps.heartbeatIntervalMs) === 'online');
+    const live = store.hosts
+      .list()
+      .filter((h) => usable(h) && livenessOf(h.lastHeartbeatAt, now, deps.heartbeatIntervalMs) === 'online');
     const workers = live.filter((h) => !h.local);
     return (workers.length > 0 ? workers : live.filter((h) => h.local)).map(toPlanHost);
   };
 
   const plan = (req: PlanRequest): Plan => {
     const names = new Map(store.hosts.list().map((h) => [h.uuid, h.name]));
-    const fleet = store.fleet.list().map((d) => ({ name: d.config.name, ip: d.config.ip, hostName: d.placedOn ? (names.get(d.placedOn) ?? null) : null }));
+    const fleet = store.fleet.list().map((d) => ({
+      name: d.config.name,
+      ip: d.config.ip,
+      hostName: d.placedOn ? (names.get(d.placedOn) ?? null) : null,
+    }));
     return planDeploy(req, fleet, targets(req));
   };
 
@@ -60,7 +72,11 @@ export function createDeployService(deps: Deps) {
     try {
       const client = deps.agents.for(host);
       await client.deploy({
-        config: { mode: host.local ? 'unihost' : 'swarm', network: networkConfigOf(host), deckies: planned.map((p) => p.config) },
+        config: {
+          mode: host.local ? 'unihost' : 'swarm',
+          network: networkConfigOf(host),
+          deckies: planned.map((p) => p.config),
+        },
         lifecycleIds: Object.fromEntries(planned.map((p) => [p.config.name, rowIds.get(p.config.name)!])),
       });
       lifecycle.markRunning(ids);
@@ -79,10 +95,19 @@ export function createDeployService(deps: Deps) {
     deploy(req: PlanRequest): { lifecycleIds: string[]; deckies: string[] } {
       const p = plan(req);
       const at = iso(deps.clock.now());
-      const rows = lifecycle.create(p.deckies.map((d) => ({ deckyName: d.config.name, hostUuid: d.config.hostUuid, operation: 'deploy' as const })));
+      const rows = lifecycle.create(
+        p.deckies.map((d) => ({ deckyName: d.config.name, hostUuid: d.config.hostUuid, operation: 'deploy' as const })),
+      );
       const rowIds = new Map(rows.map((r) => [r.deckyName, r.id]));
       for (const d of p.deckies) {
-        store.fleet.upsert({ config: d.config, placedOn: d.placedOn, state: 'pending', services: {}, lastError: null, updatedAt: at });
+        store.fleet.upsert({
+          config: d.config,
+          placedOn: d.placedOn,
+          state: 'pending',
+          services: {},
+          lastError: null,
+          updatedAt: at,
+        });
       }
       events.emit('deckies.changed', { deckyNames: p.deckies.map((d) => d.config.name) });
       const byHost = new Map<string, PlannedDecky[]>();
@@ -90,7 +115,11 @@ export function createDeployService(deps: Deps) {
       for (const [uuid, planned] of byHost) {
         deps.defer(async () => {
           const host = store.hosts.get(uuid);
-          if (!host) return void lifecycle.fail(planned.map((d) => rowIds.get(d.config.name)!), `host ${uuid} was removed before the deploy was sent`);
+          if (!host)
+            return void lifecycle.fail(
+              planned.map((d) => rowIds.get(d.config.name)!),
+              `host ${uuid} was removed before the deploy was sent`,
+            );
           await dispatch(host, planned, rowIds);
         });
       }
@@ -102,23 +131,35 @@ export function createDeployService(deps: Deps) {
      * Re-sends the recorded config of deckies that are not running (degraded, stopped, failed) to
      * the host they are placed on; a running or pending decky, or one with a job open, is refused.
      */
-    redeploy(req: { deckyName: string } | { hostUuid: string; degradedOnly: true }): { lifecycleIds: string[]; deckies: string[] } {
+    redeploy(req: { deckyName: string } | { hostUuid: string; degradedOnly: true }): {
+      lifecycleIds: string[];
+      deckies: string[];
+    } {
       const redeployable = ['degraded', 'stopped', 'failed', 'unknown'];
       let recs;
       if ('deckyName' in req) {
         const rec = store.fleet.get(req.deckyName);
         if (!rec) throw new AppError('NOT_FOUND', `no decky named ${req.deckyName}`);
-        if (!redeployable.includes(rec.state)) throw new AppError('CONFLICT', `${req.deckyName} is ${rec.state}; only a degraded, stopped or failed decky is redeployed`);
+        if (!redeployable.includes(rec.state))
+          throw new AppError(
+            'CONFLICT',
+            `${req.deckyName} is ${rec.state}; only a degraded, stopped or failed decky is redeployed`,
+          );
         recs = [rec];
       } else {
         if (!store.hosts.get(req.hostUuid)) throw new AppError('NOT_FOUND', `no enrolled host ${req.hostUuid}`);
         recs = store.fleet.onHost(req.hostUuid).filter((r) => redeployable.includes(r.state));
       }
-      const busy = recs.filter((r) => r.pendingMutation || store.lifecycle.open().some((o) => o.deckyName === r.config.name));
-      if ('deckyName' in req && busy.length > 0) throw new AppError('CONFLICT', `a job of ${req.deckyName} is still open; wait for it to finish`);
+      const busy = recs.filter(
+        (r) => r.pendingMutation || store.lifecycle.open().some((o) => o.deckyName === r.config.name),
+      );
+      if ('deckyName' in req && busy.length > 0)
+        throw new AppError('CONFLICT', `a job of ${req.deckyName} is still open; wait for it to finish`);
       recs = recs.filter((r) => !busy.includes(r));
       if (recs.length === 0) return { lifecycleIds: [], deckies: [] };
-      const rows = lifecycle.create(recs.map((r) => ({ deckyName: r.config.name, hostUuid: r.config.hostUuid, operation: 'deploy' as const })));
+      const rows = lifecycle.create(
+        recs.map((r) => ({ deckyName: r.config.name, hostUuid: r.config.hostUuid, operation: 'deploy' as const })),
+      );
       const rowIds = new Map(rows.map((r) => [r.deckyName, r.id]));
       const byHost = new Map<string, PlannedDecky[]>();
       for (const r of recs) {
@@ -128,7 +169,11 @@ export function createDeployService(deps: Deps) {
       for (const [uuid, planned] of byHost) {
         deps.defer(async () => {
           const host = store.hosts.get(uuid);
-          if (!host) return void lifecycle.fail(planned.map((d) => rowIds.get(d.config.name)!), `host ${uuid} was removed before the redeploy was sent`);
+          if (!host)
+            return void lifecycle.fail(
+              planned.map((d) => rowIds.get(d.config.name)!),
+              `host ${uuid} was removed before the redeploy was sent`,
+            );
           await dispatch(host, planned, rowIds);
         });
       }
@@ -171,7 +216,11 @@ export function lanOf(h: HostRecord): PlanHost['lan'] {
   const driver = h.network?.settings.driver ?? reported?.driver;
   if (h.local || !reported || driver === undefined || driver === 'loopback') return undefined;
   const set = h.network?.settings.deckyRange;
-  const range = set ? tryParseRange(set) : reported.subnet ? hostsOf(reported.subnet.split('/')[0]!, Number(reported.subnet.split('/')[1])) : undefined;
+  const range = set
+    ? tryParseRange(set)
+    : reported.subnet
+      ? hostsOf(reported.subnet.split('/')[0]!, Number(reported.subnet.split('/')[1]))
+      : undefined;
   if (!range) return undefined;
   return { range, exclude: [reported.address, reported.gateway].filter((a): a is string => a !== undefined) };
 }
@@ -180,5 +229,10 @@ function networkConfigOf(h: HostRecord): NetworkConfig {
   const reported = h.network?.reported;
   const driver = h.network?.settings.driver ?? reported?.driver ?? 'loopback';
   const iface = h.network?.settings.interface ?? reported?.interface;
-  return { driver, ...(iface && driver !== 'loopback' ? { interface: iface } : {}), ...(reported?.subnet && driver !== 'loopback' ? { subnet: reported.subnet } : {}), ...(reported?.gateway && driver !== 'loopback' ? { gateway: reported.gateway } : {}) };
+  return {
+    driver,
+    ...(iface && driver !== 'loopback' ? { interface: iface } : {}),
+    ...(reported?.subnet && driver !== 'loopback' ? { subnet: reported.subnet } : {}),
+    ...(reported?.gateway && driver !== 'loopback' ? { gateway: reported.gateway } : {}),
+  };
 }

@@ -20,7 +20,12 @@ export function failDispatch(
   if (err instanceof FingerprintMismatchError || toAppError(err).code === 'FINGERPRINT_MISMATCH') {
     const message = `SECURITY: ${host.name} presented a certificate that does not match its enrolled fingerprint; ${what} was NOT sent. Someone may be impersonating this worker; investigate before re-enrolling it.`;
     deps.log.critical('agent certificate pin mismatch', { host: host.uuid, what });
-    deps.events.emit('security.alerted', { kind: 'fingerprint-mismatch', message, hostUuid: host.uuid, at: iso(deps.clock.now()) });
+    deps.events.emit('security.alerted', {
+      kind: 'fingerprint-mismatch',
+      message,
+      hostUuid: host.uuid,
+      at: iso(deps.clock.now()),
+    });
     deps.lifecycle.fail(rowIds, message);
     return;
   }

@@ -16,14 +16,16 @@ export type LifecycleService = ReturnType<typeof createLifecycleService>;
  * Lifecycle rows and the rules that move them (DESIGN §4): the pivot rule for agent deltas and the
  * periodic deadline sweep, so no wizard waits forever (the original swept only at start-up).
  */
-export function createLifecycleService(opts: Readonly<{
-  store: Store;
-  events: MasterEventBus;
-  clock: Clock;
-  log: Logger;
-  deadlineMs: number;
-  sweepEveryMs: number;
-}>) {
+export function createLifecycleService(
+  opts: Readonly<{
+    store: Store;
+    events: MasterEventBus;
+    clock: Clock;
+    log: Logger;
+    deadlineMs: number;
+    sweepEveryMs: number;
+  }>,
+) {
   const { store, events, log } = opts;
   const settleHooks: SettleHook[] = [];
   let timer: unknown = null;
@@ -72,17 +74,35 @@ export function createLifecycleService(opts: Readonly<{
         ? store.lifecycle.get([delta.lifecycleId])[0]
         : store.lifecycle.findOpen(delta.deckyName, delta.operation, rowHost);
       if (!target) {
-        log.info('lifecycle delta for no open row: acked and dropped', { deltaId: delta.deltaId, lifecycleId: delta.lifecycleId, deckyName: delta.deckyName });
+        log.info('lifecycle delta for no open row: acked and dropped', {
+          deltaId: delta.deltaId,
+          lifecycleId: delta.lifecycleId,
+          deckyName: delta.deckyName,
+        });
         return { row: null, outcome: 'unknown' };
       }
       if (target.hostUuid !== rowHost || target.deckyName !== delta.deckyName) {
         // A host may only close its own rows; anything else is dropped (and logged loudly).
-        log.warn('lifecycle delta names a row of another host or decky: dropped', { deltaId: delta.deltaId, rowId: target.id, rowHost: target.hostUuid, from: rowHost });
+        log.warn('lifecycle delta names a row of another host or decky: dropped', {
+          deltaId: delta.deltaId,
+          rowId: target.id,
+          rowHost: target.hostUuid,
+          from: rowHost,
+        });
         return { row: null, outcome: 'unknown' };
       }
-      const row = store.lifecycle.transition(target.id, delta.status, delta.status === 'failed' ? (delta.error ?? 'the agent reported a failure without detail') : null, delta.completedAt);
+      const row = store.lifecycle.transition(
+        target.id,
+        delta.status,
+        delta.status === 'failed' ? (delta.error ?? 'the agent reported a failure without detail') : null,
+        delta.completedAt,
+      );
       if (!row) {
-        log.info('lifecycle delta for a sealed row: acked and dropped', { deltaId: delta.deltaId, rowId: target.id, status: target.status });
+        log.info('lifecycle delta for a sealed row: acked and dropped', {
+          deltaId: delta.deltaId,
+          rowId: target.id,
+          status: target.status,
+        });
         return { row: null, outcome: 'sealed' };
       }
       announce([row]);
@@ -97,7 +117,11 @@ export function createLifecycleService(opts: Readonly<{
       const secs = Math.round(opts.deadlineMs / 1000);
       const changed = announce(
         stale.map((r) =>
-          store.lifecycle.transition(r.id, 'failed', `no result from ${r.hostUuid ? `host ${r.hostUuid}` : 'the local agent'} within ${secs} s (deadline ${opts.deadlineMs / 1000} s, DECNET_LIFECYCLE_DEADLINE_S); the agent may be down. Retry the ${r.operation} once it is back`),
+          store.lifecycle.transition(
+            r.id,
+            'failed',
+            `no result from ${r.hostUuid ? `host ${r.hostUuid}` : 'the local agent'} within ${secs} s (deadline ${opts.deadlineMs / 1000} s, DECNET_LIFECYCLE_DEADLINE_S); the agent may be down. Retry the ${r.operation} once it is back`,
+          ),
         ),
       );
       log.warn('lifecycle sweep failed stale rows', { count: changed.length });

@@ -14,10 +14,21 @@ export function buildTarGz(files: readonly BundleFile[], mtime = new Date()): Bu
   const parts: Buffer[] = [];
   for (const f of files) {
     const data = Buffer.from(f.data, 'utf8');
-    const header = new Header({ path: f.name, mode: f.mode, size: data.length, mtime, type: 'File', uid: 0, gid: 0, uname: 'root', gname: 'root' });
+    const header = new Header({
+      path: f.name,
+      mode: f.mode,
+      size: data.length,
+      mtime,
+      type: 'File',
+      uid: 0,
+      gid: 0,
+      uname: 'root',
+      gname: 'root',
+    });
     const block = Buffer.alloc(BLOCK);
     header.encode(block, 0);
-    if (header.needPax) throw new AppError('INTERNAL', `bundle entry name ${f.name} is too long for a plain tar header`);
+    if (header.needPax)
+      throw new AppError('INTERNAL', `bundle entry name ${f.name} is too long for a plain tar header`);
     parts.push(block, data, Buffer.alloc((BLOCK - (data.length % BLOCK)) % BLOCK));
   }
   parts.push(Buffer.alloc(BLOCK * 2));

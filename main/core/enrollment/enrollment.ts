@@ -17,11 +17,24 @@ export type WorkerBundle = Readonly<{ hostUuid: string; fingerprint: string; cer
 
 export type Enrollment = Readonly<{
   /** A single-use join token; with `name` it is bound to that host name. */
-  issueJoinToken(opts?: { name?: string; hostUuid?: string; ttlMs?: number; replace?: boolean }): Promise<IssuedJoinToken>;
+  issueJoinToken(opts?: {
+    name?: string;
+    hostUuid?: string;
+    ttlMs?: number;
+    replace?: boolean;
+  }): Promise<IssuedJoinToken>;
   /** Redeems a token for a certificate over the worker's CSR; 401 changes nothing. */
-  enroll(req: z.output<typeof EnrollRequest>, peer?: { remoteAddress?: string }): Promise<z.output<typeof EnrollAnswer>>;
+  enroll(
+    req: z.output<typeof EnrollRequest>,
+    peer?: { remoteAddress?: string },
+  ): Promise<z.output<typeof EnrollAnswer>>;
   /** Offline enrollment: key, certificate and agent.json in a .tar.gz for an air-gapped worker. */
-  exportBundle(opts: { name: string; addresses: readonly string[]; masterUrl: string; replace?: boolean }): Promise<WorkerBundle>;
+  exportBundle(opts: {
+    name: string;
+    addresses: readonly string[];
+    masterUrl: string;
+    replace?: boolean;
+  }): Promise<WorkerBundle>;
 }>;
 
 export type EnrollmentOptions = Readonly<{
@@ -45,7 +58,10 @@ export function createEnrollment(opts: EnrollmentOptions): Enrollment {
   const takeName = async (name: string, replace: boolean): Promise<HostRecord | null> => {
     const existing = await registry.getByName(name);
     if (existing && !replace) {
-      throw new AppError('CONFLICT', `host name ${name} is already enrolled (${existing.uuid}); re-enroll with replace to revoke its certificate`);
+      throw new AppError(
+        'CONFLICT',
+        `host name ${name} is already enrolled (${existing.uuid}); re-enroll with replace to revoke its certificate`,
+      );
     }
     return existing;
   };
@@ -54,7 +70,11 @@ export function createEnrollment(opts: EnrollmentOptions): Enrollment {
   const register = async (record: HostRecord, replaced: HostRecord | null): Promise<void> => {
     if (replaced && replaced.uuid !== record.uuid) await registry.revoke(replaced.uuid);
     await registry.upsert(record);
-    if (replaced) log.warn('host re-enrolled; previous certificate revoked', { name: record.name, revokedFingerprint: replaced.fingerprint });
+    if (replaced)
+      log.warn('host re-enrolled; previous certificate revoked', {
+        name: record.name,
+        revokedFingerprint: replaced.fingerprint,
+      });
     log.info('host enrolled', { hostUuid: record.uuid, name: record.name, fingerprint: record.fingerprint });
   };
 
@@ -95,16 +115,19 @@ export function createEnrollment(opts: EnrollmentOptions): Enrollment {
       if (!rec) throw new AppError('UNAUTHENTICATED', 'join token is unknown or was revoked');
       if (rec.usedAt !== null) throw new AppError('UNAUTHENTICATED', `join token was already used at ${rec.usedAt}`);
       const now = clock();
-      if (Date.parse(rec.expiresAt) <= now.getTime()) throw new AppError('UNAUTHENTICATED', `join token expired at ${rec.expiresAt}`);
+      if (Date.parse(rec.expiresAt) <= now.getTime())
+        throw new AppError('UNAUTHENTICATED', `join token expired at ${rec.expiresAt}`);
       if (rec.name !== null && rec.name.toLowerCase() !== req.name.toLowerCase()) {
         throw new AppError('UNAUTHENTICATED', `join token was issued for host ${rec.name}, not ${req.name}`);
       }
       const replaced = await takeName(req.name, rec.replace);
       // The worker's own address goes into the SANs even when it named none (hostname checks need it).
-      const addresses = req.addresses.length > 0 ? req.addresses : peer.remoteAddress ? [stripV4Mapped(peer.remoteAddress)] : [];
+      const addresses =
+        req.addresses.length > 0 ? req.addresses : peer.remoteAddress ? [stripV4Mapped(peer.remoteAddress)] : [];
       const issued = await ca.signWorkerCsr(req.csrPem, { hostUuid: rec.hostUuid, name: req.name, addresses });
       // Signing had no side effect; claiming the token is the commit point, so a racing reuse loses here.
-      if (!(await tokens.markUsed(secretHash, now.toISOString()))) throw new AppError('UNAUTHENTICATED', 'join token was already used');
+      if (!(await tokens.markUsed(secretHash, now.toISOString())))
+        throw new AppError('UNAUTHENTICATED', 'join token was already used');
       await register(
         {
           uuid: rec.hostUuid,
@@ -123,7 +146,10 @@ export function createEnrollment(opts: EnrollmentOptions): Enrollment {
     async exportBundle(o) {
       const names = z.array(HostAddress).max(16).safeParse(o.addresses);
       if (!HostName.safeParse(o.name).success || !names.success) {
-        throw new AppError('INVALID_INPUT', `bundle host name ${o.name} or its addresses are not valid certificate names`);
+        throw new AppError(
+          'INVALID_INPUT',
+          `bundle host name ${o.name} or its addresses are not valid certificate names`,
+        );
       }
       const replaced = await takeName(o.name, o.replace ?? false);
       const hostUuid = replaced?.uuid ?? randomUUID();

@@ -29,7 +29,8 @@ export function createHostRegistry(opts: { path?: string } = {}): HostRegistry {
   const col = createKeyedCollection<HostRecord>({ ...opts, what: 'host registry' });
   return {
     get: async (uuid) => (await col.get(uuid)) ?? null,
-    getByName: async (name) => (await col.values()).find((h) => !h.revoked && h.name.toLowerCase() === name.toLowerCase()) ?? null,
+    getByName: async (name) =>
+      (await col.values()).find((h) => !h.revoked && h.name.toLowerCase() === name.toLowerCase()) ?? null,
     list: () => col.values(),
     upsert: (record) => col.update((m) => (m.set(record.uuid, record), { changed: true, result: undefined })),
     revoke: (uuid) =>
@@ -39,6 +40,7 @@ export function createHostRegistry(opts: { path?: string } = {}): HostRegistry {
         m.set(uuid, { ...rec, revoked: true });
         return { changed: true, result: true };
       }),
-    isActiveFingerprint: async (fp) => (await col.values()).some((h) => !h.revoked && h.fingerprint === fp.toLowerCase()),
+    isActiveFingerprint: async (fp) =>
+      (await col.values()).some((h) => !h.revoked && h.fingerprint === fp.toLowerCase()),
   };
 }

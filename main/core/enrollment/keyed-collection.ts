@@ -44,7 +44,12 @@ export function createKeyedCollection<T>(opts: { path?: string; what: string }):
             await writeFileAtomic(opts.path, JSON.stringify(Object.fromEntries(m), null, 2) + '\n', 0o600);
           } catch (err) {
             map = null; // the file is the truth: drop the unsaved change
-            throw new AppError('INTERNAL', `cannot save ${opts.what} to ${opts.path}: ${(err as Error).message}`, undefined, { cause: err });
+            throw new AppError(
+              'INTERNAL',
+              `cannot save ${opts.what} to ${opts.path}: ${(err as Error).message}`,
+              undefined,
+              { cause: err },
+            );
           }
         }
         return result;

@@ -19,7 +19,8 @@ export async function readAgentPackage(dir: string): Promise<AgentPackage> {
   const newest = candidates[0];
   if (!newest) throw new AppError('NOT_FOUND', `no agent package in ${dir}: build it with \`npm run package:agent\``);
   const bytes = await readFile(join(dir, newest));
-  if (bytes.length > MAX_PACKAGE_BYTES) throw new AppError('INTERNAL', `${newest} is larger than ${MAX_PACKAGE_BYTES} bytes`);
+  if (bytes.length > MAX_PACKAGE_BYTES)
+    throw new AppError('INTERNAL', `${newest} is larger than ${MAX_PACKAGE_BYTES} bytes`);
   const dirName = basename(newest).replace(/-linux-[\w]+\.tar\.gz$/, '');
   return {
     fileName: newest,

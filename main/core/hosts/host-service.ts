@@ -60,10 +60,18 @@ export function createHostService(deps: Deps) {
     list(): HostSummary[] {
       const counts = new Map<string, number>();
       for (const d of store.fleet.list()) if (d.placedOn) counts.set(d.placedOn, (counts.get(d.placedOn) ?? 0) + 1);
-      return store.hosts.list().filter((h) => !revoked(h)).map((h) => summary(h, counts));
+      return store.hosts
+        .list()
+        .filter((h) => !revoked(h))
+        .map((h) => summary(h, counts));
     },
 
-    async enroll(args: { name: string; address?: string | undefined; replace?: boolean | undefined; ttlMinutes?: number | undefined }) {
+    async enroll(args: {
+      name: string;
+      address?: string | undefined;
+      replace?: boolean | undefined;
+      ttlMinutes?: number | undefined;
+    }) {
       const issued = await deps.enrollment.issueJoinToken({
         name: args.name,
         replace: args.replace ?? false,
@@ -81,17 +89,28 @@ export function createHostService(deps: Deps) {
     /** The operator's network settings for a worker's deckies (driver, parent interface, decky range). */
     setNetwork(uuid: string, settings: HostNetworkSettings): HostSummary {
       const host = need(uuid);
-      if (host.local && settings.driver && settings.driver !== 'loopback') throw new AppError('INVALID_INPUT', 'the embedded local agent runs deckies on loopback only');
+      if (host.local && settings.driver && settings.driver !== 'loopback')
+        throw new AppError('INVALID_INPUT', 'the embedded local agent runs deckies on loopback only');
       const updated = store.hosts.update(uuid, { network: { reported: host.network?.reported ?? null, settings } })!;
       events.emit('hosts.changed', { hostUuids: [uuid] });
       return this.list().find((h) => h.uuid === uuid) ?? summary(updated, new Map());
     },
 
     async exportBundle(args: { name: string; address: string; replace?: boolean | undefined }) {
-      const b = await deps.enrollment.exportBundle({ name: args.name, addresses: [args.address], masterUrl: deps.masterUrl(), replace: args.replace ?? false });
+      const b = await deps.enrollment.exportBundle({
+        name: args.name,
+        addresses: [args.address],
+        masterUrl: deps.masterUrl(),
+        replace: args.replace ?? false,
+      });
       const fileName = `decnet-agent-${args.name}.tgz`;
       events.emit('hosts.changed', { hostUuids: [b.hostUuid] });
-      return { hostUuid: b.hostUuid, fileName, bundleBase64: b.bundle.toString('base64'), command: `decnet-agent enroll --bundle ${fileName}` };
+      return {
+        hostUuid: b.hostUuid,
+        fileName,
+        bundleBase64: b.bundle.toString('base64'),
+        command: `decnet-agent enroll --bundle ${fileName}`,
+      };
     },
 
     async check(uuid: string) {
@@ -110,10 +129,18 @@ export function createHostService(deps: Deps) {
      */
     async decommission(uuid: string): Promise<{ wiped: boolean; failedRows: number }> {
       const host = need(uuid);
-      if (host.local) throw new AppError('INVALID_INPUT', 'the embedded local agent cannot be decommissioned; start the master with --no-local-agent instead');
+      if (host.local)
+        throw new AppError(
+          'INVALID_INPUT',
+          'the embedded local agent cannot be decommissioned; start the master with --no-local-agent instead',
+        );
       let wiped = false;
       try {
-        await withTimeout(deps.agents.for(host).selfDestruct(), deps.selfDestructTimeoutMs, `${host.name} did not accept self-destruct within ${deps.selfDestructTimeoutMs / 1000} s`);
+        await withTimeout(
+          deps.agents.for(host).selfDestruct(),
+          deps.selfDestructTimeoutMs,
+          `${host.name} did not accept self-destruct within ${deps.selfDestructTimeoutMs / 1000} s`,
+        );
         wiped = true;
       } catch (err) {
         log.warn('self-destruct failed; decommissioning anyway', { host: uuid, err: toAppError(err).message });
@@ -122,7 +149,10 @@ export function createHostService(deps: Deps) {
       store.hosts.remove(uuid);
       deps.agents.drop(uuid);
       const open = deps.lifecycle.openRows().filter((r) => r.hostUuid === uuid);
-      deps.lifecycle.fail(open.map((r) => r.id), 'host decommissioned');
+      deps.lifecycle.fail(
+        open.map((r) => r.id),
+        'host decommissioned',
+      );
       const gone = store.fleet.onHost(uuid).map((d) => d.config.name);
       for (const name of gone) store.fleet.remove(name);
       if (gone.length) events.emit('deckies.changed', { deckyNames: gone });

@@ -6,7 +6,10 @@ import type { Store } from '../store/store';
  * The trust layer's HostRegistry backed by the master store. A revoked host keeps its record until
  * it is decommissioned (the console hides it); its fingerprint is in the revoked set for good.
  */
-export function storeHostRegistry(store: Store, opts: Readonly<{ agentPort: number; onChange: (uuid: string) => void }>): HostRegistry {
+export function storeHostRegistry(
+  store: Store,
+  opts: Readonly<{ agentPort: number; onChange: (uuid: string) => void }>,
+): HostRegistry {
   const toTrust = (h: HostRecord): TrustHost => ({
     uuid: h.uuid,
     name: h.name,
@@ -73,10 +76,14 @@ export function storeJoinTokens(store: Store): JoinTokenStore {
     get: (secretHash) => Promise.resolve(maybe(store.tokens.get(secretHash), strip)),
     markUsed: (secretHash, at) =>
       Promise.resolve(
-        store.tokens.update(secretHash, (rec) => (rec.usedAt == null ? { next: { ...rec, usedAt: at }, result: true } : { next: null, result: false })) ?? false,
+        store.tokens.update(secretHash, (rec) =>
+          rec.usedAt == null ? { next: { ...rec, usedAt: at }, result: true } : { next: null, result: false },
+        ) ?? false,
       ),
     prune: (before) =>
-      Promise.resolve(store.tokens.prune((r) => r.expiresAt < before || (typeof r.usedAt === 'string' && r.usedAt < before))),
+      Promise.resolve(
+        store.tokens.prune((r) => r.expiresAt < before || (typeof r.usedAt === 'string' && r.usedAt < before)),
+      ),
   };
 }
 

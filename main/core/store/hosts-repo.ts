@@ -100,7 +100,11 @@ export function createHostsRepo(db: Db) {
         const s = seen.get(h.uuid);
         if (!s) continue;
         const next = overlay(h);
-        if (next.lastHeartbeatAt !== h.lastHeartbeatAt || next.lastEventsAt !== h.lastEventsAt || next.agentVersion !== h.agentVersion) {
+        if (
+          next.lastHeartbeatAt !== h.lastHeartbeatAt ||
+          next.lastEventsAt !== h.lastEventsAt ||
+          next.agentVersion !== h.agentVersion
+        ) {
           h.lastHeartbeatAt = next.lastHeartbeatAt;
           h.lastEventsAt = next.lastEventsAt;
           h.agentVersion = next.agentVersion;

@@ -13,7 +13,12 @@ import type { Db } from './db';
 /** Terminal rows kept beyond this many are pruned oldest first; open rows are never pruned. */
 const KEEP_TERMINAL = 10_000;
 
-export type NewRow = Readonly<{ deckyName: string; hostUuid: string | null; operation: LifecycleOperation; trigger?: LifecycleTrigger }>;
+export type NewRow = Readonly<{
+  deckyName: string;
+  hostUuid: string | null;
+  operation: LifecycleOperation;
+  trigger?: LifecycleTrigger;
+}>;
 
 const allowed: Record<LifecycleStatus, readonly LifecycleStatus[]> = {
   pending: ['running', 'succeeded', 'failed'],
@@ -56,7 +61,12 @@ export function createLifecycleRepo(db: Db, now: () => string) {
    * Moves a row along pending → running → succeeded|failed. A sealed row never changes: the
    * caller gets `null` (idempotent drop) rather than an error, since late duplicates are normal.
    */
-  function transition(id: string, to: LifecycleStatus, error?: string | null, completedAt?: string): LifecycleRow | null {
+  function transition(
+    id: string,
+    to: LifecycleStatus,
+    error?: string | null,
+    completedAt?: string,
+  ): LifecycleRow | null {
     const row = byId.get(id);
     if (!row) return null;
     if (row.status === to) return null;
@@ -74,11 +84,21 @@ export function createLifecycleRepo(db: Db, now: () => string) {
   }
 
   /** Newest open row for (decky, operation, host): the pivot target of a delta without an id. */
-  function findOpen(deckyName: string, operation: LifecycleOperation, hostUuid: string | null): LifecycleRow | undefined {
+  function findOpen(
+    deckyName: string,
+    operation: LifecycleOperation,
+    hostUuid: string | null,
+  ): LifecycleRow | undefined {
     const rows = db.data().lifecycle;
     for (let i = rows.length - 1; i >= 0; i--) {
       const r = rows[i]!;
-      if (r.deckyName === deckyName && r.operation === operation && r.hostUuid === hostUuid && !terminalStatuses.has(r.status)) return { ...r };
+      if (
+        r.deckyName === deckyName &&
+        r.operation === operation &&
+        r.hostUuid === hostUuid &&
+        !terminalStatuses.has(r.status)
+      )
+        return { ...r };
     }
     return undefined;
   }
@@ -99,7 +119,11 @@ export function createLifecycleRepo(db: Db, now: () => string) {
   }
 
   function recent(limit: number): LifecycleRow[] {
-    return db.data().lifecycle.slice(-limit).reverse().map((r) => ({ ...r }));
+    return db
+      .data()
+      .lifecycle.slice(-limit)
+      .reverse()
+      .map((r) => ({ ...r }));
   }
 
   function prune(): void {

@@ -24,7 +24,6 @@ export type HostRecord = {
   network?: HostNetwork;
 };
 
-
 /**
  * The master's view of one decky. `config.hostUuid` is null for master-resident (unihost) deckies;
  * `placedOn` is the host that actually runs it (the local agent's uuid for those).

@@ -83,8 +83,10 @@ export function createSwarmHandlers(
   /** Keeps what the agent reports of its LAN; its real listen port is where the master dials it from now on. */
   const recordNetwork = (host: HostRecord, reported: HostNetworkReport): void => {
     const patch: Partial<HostRecord> = {};
-    if (JSON.stringify(host.network?.reported ?? null) !== JSON.stringify(reported)) patch.network = { reported, settings: host.network?.settings ?? {} };
-    if (reported.listenPort && reported.listenPort !== host.agentPort && !host.local) patch.agentPort = reported.listenPort;
+    if (JSON.stringify(host.network?.reported ?? null) !== JSON.stringify(reported))
+      patch.network = { reported, settings: host.network?.settings ?? {} };
+    if (reported.listenPort && reported.listenPort !== host.agentPort && !host.local)
+      patch.agentPort = reported.listenPort;
     if (Object.keys(patch).length === 0) return;
     store.hosts.update(host.uuid, patch);
     events.emit('hosts.changed', { hostUuids: [host.uuid] });

@@ -1,1 +1,7 @@
-export { createSwarmListener, SWARM_BODY_LIMIT, type SwarmHandlers, type SwarmListener, type SwarmListenerOptions } from './swarm-listener';
+export {
+  createSwarmListener,
+  SWARM_BODY_LIMIT,
+  type SwarmHandlers,
+  type SwarmListener,
+  type SwarmListenerOptions,
+} from './swarm-listener';

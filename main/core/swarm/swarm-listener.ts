@@ -30,7 +30,9 @@ export const swarmBounds = {
   enrollPerMinute: 20,
 } as const;
 
-type SwarmCtx = Readonly<{ worker: PeerIdentity & { hostUuid: string }; remoteAddress: string | undefined }> | Readonly<{ worker: null; remoteAddress: string | undefined }>;
+type SwarmCtx =
+  | Readonly<{ worker: PeerIdentity & { hostUuid: string }; remoteAddress: string | undefined }>
+  | Readonly<{ worker: null; remoteAddress: string | undefined }>;
 
 export type SwarmHandlers = Readonly<{
   heartbeat(hostUuid: string, body: RouteInput<SwarmApi['heartbeat']>): Promise<RouteOutput<SwarmApi['heartbeat']>>;
@@ -76,7 +78,11 @@ export function createSwarmListener(opts: SwarmListenerOptions): SwarmListener {
     return peers.get(socket) ?? null;
   };
 
-  const enrollLimiter = createRateLimiter({ limit: swarmBounds.enrollPerMinute, windowMs: 60_000, now: () => Date.now() });
+  const enrollLimiter = createRateLimiter({
+    limit: swarmBounds.enrollPerMinute,
+    windowMs: 60_000,
+    now: () => Date.now(),
+  });
   const perSource = new Map<string, number>();
 
   const authorize = async (req: IncomingMessage, routeName: keyof SwarmApi): Promise<SwarmCtx> => {
@@ -87,11 +93,20 @@ export function createSwarmListener(opts: SwarmListenerOptions): SwarmListener {
     const path = swarmApi[routeName].path;
     if (!peer) throw new AppError('FORBIDDEN', `${path} requires a worker client certificate`);
     if (!socket.authorized) {
-      throw new AppError('FORBIDDEN', `client certificate was refused: ${String(socket.authorizationError ?? 'not issued by this DECNET CA')}`);
+      throw new AppError(
+        'FORBIDDEN',
+        `client certificate was refused: ${String(socket.authorizationError ?? 'not issued by this DECNET CA')}`,
+      );
     }
-    if (peer.role !== 'worker' || !peer.hostUuid) throw new AppError('FORBIDDEN', `certificate role ${peer.role ?? 'none'} may not call ${path}`);
+    if (peer.role !== 'worker' || !peer.hostUuid)
+      throw new AppError('FORBIDDEN', `certificate role ${peer.role ?? 'none'} may not call ${path}`);
     const host = await opts.registry.get(peer.hostUuid);
-    if (!host || host.revoked || host.fingerprint !== peer.fingerprint || !(await opts.registry.isActiveFingerprint(peer.fingerprint))) {
+    if (
+      !host ||
+      host.revoked ||
+      host.fingerprint !== peer.fingerprint ||
+      !(await opts.registry.isActiveFingerprint(peer.fingerprint))
+    ) {
       throw new AppError('FORBIDDEN', `certificate ${peer.fingerprint.slice(0, 16)}… is not enrolled or was revoked`);
     }
     return { worker: { ...peer, hostUuid: peer.hostUuid }, remoteAddress };
@@ -109,7 +124,11 @@ export function createSwarmListener(opts: SwarmListenerOptions): SwarmListener {
     caCert: () => Promise.resolve({ caPem: opts.ca.caInfo().pem }),
     enroll: (input, ctx) => {
       const taken = enrollLimiter.take(ctx.remoteAddress ?? '?');
-      if (!taken.ok) throw new AppError('RATE_LIMITED', `too many enrollment attempts from ${ctx.remoteAddress ?? '?'}; retry in ${Math.ceil(taken.retryAfterMs / 1000)} s`);
+      if (!taken.ok)
+        throw new AppError(
+          'RATE_LIMITED',
+          `too many enrollment attempts from ${ctx.remoteAddress ?? '?'}; retry in ${Math.ceil(taken.retryAfterMs / 1000)} s`,
+        );
       return opts.enrollment.enroll(input, { remoteAddress: ctx.remoteAddress });
     },
     heartbeat: (input, ctx) => opts.handlers.heartbeat(workerOf(ctx, input.hostUuid), input),
@@ -123,7 +142,10 @@ export function createSwarmListener(opts: SwarmListenerOptions): SwarmListener {
       if (!isWildcard(opts.host)) names.push(opts.host);
       const identity = await opts.ca.ensureSwarmServerCert([...new Set(names)]);
       const srv = createServer(
-        { ...serverTlsOptions({ ...identity, requireClientCert: false }), handshakeTimeout: swarmBounds.handshakeTimeoutMs },
+        {
+          ...serverTlsOptions({ ...identity, requireClientCert: false }),
+          handshakeTimeout: swarmBounds.handshakeTimeoutMs,
+        },
         serveRoutes({
           table: swarmApi,
           handlers,
@@ -132,7 +154,12 @@ export function createSwarmListener(opts: SwarmListenerOptions): SwarmListener {
           routeBodyLimits: { enroll: swarmBounds.enrollBodyBytes },
           onError: (err, req) => {
             if (err.status >= 500 || err.code === 'FORBIDDEN' || err.code === 'UNAUTHENTICATED') {
-              log.warn('swarm request refused', { path: req.url, code: err.code, message: err.message, remote: req.socket.remoteAddress });
+              log.warn('swarm request refused', {
+                path: req.url,
+                code: err.code,
+                message: err.message,
+                remote: req.socket.remoteAddress,
+              });
             }
           },
         }),
@@ -160,7 +187,9 @@ export function createSwarmListener(opts: SwarmListenerOptions): SwarmListener {
           else perSource.set(key, left);
         });
       });
-      srv.on('tlsClientError', (err, socket) => log.warn('TLS handshake refused', { error: err.message, remote: socket.remoteAddress }));
+      srv.on('tlsClientError', (err, socket) =>
+        log.warn('TLS handshake refused', { error: err.message, remote: socket.remoteAddress }),
+      );
       await listenOn(srv, opts.host, opts.port, 'swarm listener');
       server = srv;
       log.info('swarm listener started', this.address());

@@ -44,7 +44,14 @@ export type TestMaster = {
   stop(): Promise<void>;
 };
 
-export type MasterOpts = { dataDir: string; agentPort: number; swarmPort?: number; localAgent?: boolean; env?: Record<string, string>; defer?: MasterDeps['defer'] };
+export type MasterOpts = {
+  dataDir: string;
+  agentPort: number;
+  swarmPort?: number;
+  localAgent?: boolean;
+  env?: Record<string, string>;
+  defer?: MasterDeps['defer'];
+};
 
 /** A real master in this process: real store on disk, real CA, real swarm listener and console API. */
 export async function startMaster(o: MasterOpts): Promise<TestMaster> {
@@ -61,7 +68,10 @@ export async function startMaster(o: MasterOpts): Promise<TestMaster> {
     { dataDir: o.dataDir, apiPort: 0, swarmPort: o.swarmPort ?? 0, localAgent: o.localAgent ?? false },
   );
   const log = process.env.DECNET_TEST_LOG ? createLogger({ level: 'debug' }) : silentLogger;
-  const master = await createMaster({ ...config, consoleApi: true, agentCliPath: AGENT_CLI, staticDir: join(o.dataDir, 'no-ui') }, { log, ...(o.defer ? { defer: o.defer } : {}) });
+  const master = await createMaster(
+    { ...config, consoleApi: true, agentCliPath: AGENT_CLI, staticDir: join(o.dataDir, 'no-ui') },
+    { log, ...(o.defer ? { defer: o.defer } : {}) },
+  );
   const started = await master.start();
   return {
     master,
@@ -83,16 +93,47 @@ export type TestAgent = {
 };
 
 /** Enrolls a real agent through a join token and `decnet-agent enroll`, then runs it on `ip:agentPort`. */
-export async function startAgent(m: TestMaster, o: { root: string; name: string; ip: string; agentPort: number; env?: Record<string, string> }): Promise<TestAgent> {
+export async function startAgent(
+  m: TestMaster,
+  o: { root: string; name: string; ip: string; agentPort: number; env?: Record<string, string> },
+): Promise<TestAgent> {
   const enrolled = await m.call('hosts.enroll', { name: o.name, address: o.ip });
   const identityDir = join(o.root, o.name, 'identity');
   const stateDir = join(o.root, o.name, 'state');
   await mkdir(stateDir, { recursive: true });
-  await run(process.execPath, [AGENT_CLI, 'enroll', '--master', m.started.swarm.url, '--token', enrolled.token, '--dir', identityDir, '--name', o.name, '--address', o.ip]);
-  const child = spawn(process.execPath, [AGENT_CLI, 'run', '--dir', identityDir, '--state-dir', stateDir, '--listen', `${o.ip}:${o.agentPort}`, '--network', 'loopback'], {
-    env: { ...process.env, DECNET_HEARTBEAT_INTERVAL_S: '1', DECNET_LOG_LEVEL: 'warn', ...o.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  await run(process.execPath, [
+    AGENT_CLI,
+    'enroll',
+    '--master',
+    m.started.swarm.url,
+    '--token',
+    enrolled.token,
+    '--dir',
+    identityDir,
+    '--name',
+    o.name,
+    '--address',
+    o.ip,
+  ]);
+  const child = spawn(
+    process.execPath,
+    [
+      AGENT_CLI,
+      'run',
+      '--dir',
+      identityDir,
+      '--state-dir',
+      stateDir,
+      '--listen',
+      `${o.ip}:${o.agentPort}`,
+      '--network',
+      'loopback',
+    ],
+    {
+      env: { ...process.env, DECNET_HEARTBEAT_INTERVAL_S: '1', DECNET_LOG_LEVEL: 'warn', ...o.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   child.stdout.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr.on('data', (b: Buffer) => (out += b.toString()));
@@ -125,18 +166,34 @@ export async function settled(m: TestMaster, ids: string[], timeoutMs = 20_000) 
   return eventually(
     async () => {
       const { rows } = await m.call('lifecycle.get', { ids });
-      return rows.length === ids.length && rows.every((r) => r.status === 'succeeded' || r.status === 'failed') ? rows : undefined;
+      return rows.length === ids.length && rows.every((r) => r.status === 'succeeded' || r.status === 'failed')
+        ? rows
+        : undefined;
     },
     { timeoutMs, what: 'lifecycle rows terminal' },
   );
 }
 
 /** POSTs to the swarm listener with a worker's own identity files (what the agent would send). */
-export async function asWorker(m: TestMaster, agent: TestAgent, path: string, body: unknown): Promise<{ status: number; body: unknown }> {
-  const [caPem, certPem, keyPem] = await Promise.all(['ca.crt', 'worker.crt', 'worker.key'].map((f) => readFile(join(agent.identityDir, f), 'utf8'))) as [string, string, string];
-  const dispatcher = new UndiciAgent({ connect: { ...clientTlsOptions({ caPem, certPem, keyPem }), maxCachedSessions: 0 } });
+export async function asWorker(
+  m: TestMaster,
+  agent: TestAgent,
+  path: string,
+  body: unknown,
+): Promise<{ status: number; body: unknown }> {
+  const [caPem, certPem, keyPem] = (await Promise.all(
+    ['ca.crt', 'worker.crt', 'worker.key'].map((f) => readFile(join(agent.identityDir, f), 'utf8')),
+  )) as [string, string, string];
+  const dispatcher = new UndiciAgent({
+    connect: { ...clientTlsOptions({ caPem, certPem, keyPem }), maxCachedSessions: 0 },
+  });
   try {
-    const res = await request(`${m.started.swarm.url}${path}`, { method: 'POST', dispatcher, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await request(`${m.started.swarm.url}${path}`, {
+      method: 'POST',
+      dispatcher,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     const text = await res.body.text();
     return { status: res.statusCode, body: text ? (JSON.parse(text) as unknown) : null };
   } finally {

@@ -32,7 +32,13 @@ async function post(path: string, body: unknown, token?: string, headers: Record
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-  return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> & { value?: Json; error?: { code: string; message: string } } };
+  return {
+    status: res.statusCode,
+    body: (await res.body.json()) as Record<string, unknown> & {
+      value?: Json;
+      error?: { code: string; message: string };
+    },
+  };
 }
 
 async function login(): Promise<string> {
@@ -63,11 +69,15 @@ describe('console RPC API', () => {
     expect(bad.body.error!.message).toMatch(/count/);
     const unknown = await post('/api/v1/rpc/deckies.explode', {}, token);
     expect(unknown).toMatchObject({ status: 404, body: { ok: false, error: { code: 'NOT_FOUND' } } });
-    const notJson = await post('/api/v1/rpc/hosts.list', 'a=b', token, { 'content-type': 'application/x-www-form-urlencoded' });
+    const notJson = await post('/api/v1/rpc/hosts.list', 'a=b', token, {
+      'content-type': 'application/x-www-form-urlencoded',
+    });
     expect(notJson.status).toBe(400);
     const lookalike = await post('/api/v1/rpc/hosts.list', {}, token, { 'content-type': 'application/jsonfoo' });
     expect(lookalike.status).toBe(400);
-    const charset = await post('/api/v1/rpc/hosts.list', {}, token, { 'content-type': 'application/json; charset=utf-8' });
+    const charset = await post('/api/v1/rpc/hosts.list', {}, token, {
+      'content-type': 'application/json; charset=utf-8',
+    });
     expect(charset.status).toBe(200);
     const nullBody = await post('/api/v1/rpc/hosts.list', null, token);
     expect(nullBody).toMatchObject({ status: 400, body: { ok: false, error: { code: 'INVALID_INPUT' } } });
@@ -78,7 +88,10 @@ describe('console RPC API', () => {
   it('streams contract events over SSE', async () => {
     const token = await login();
     const ac = new AbortController();
-    const res = await request(`${api}/api/v1/events`, { headers: { authorization: `Bearer ${token}` }, signal: ac.signal });
+    const res = await request(`${api}/api/v1/events`, {
+      headers: { authorization: `Bearer ${token}` },
+      signal: ac.signal,
+    });
     expect(res.statusCode).toBe(200);
     let text = '';
     const reading = (async () => {
@@ -87,12 +100,16 @@ describe('console RPC API', () => {
         if (text.includes('event: topologies.changed')) break;
       }
     })();
-    await post('/api/v1/rpc/topologies.create', {
-      name: 'sse-probe',
-      lans: [{ id: 'dmz', name: 'dmz', subnet: '10.9.0.0/24', isDmz: true }],
-      deckies: [{ uuid: 'd1', name: 'gw', services: ['ssh'], ipsByLan: { dmz: '10.9.0.10' } }],
-      edges: [{ id: 'e1', deckyUuid: 'd1', lanId: 'dmz' }],
-    }, token);
+    await post(
+      '/api/v1/rpc/topologies.create',
+      {
+        name: 'sse-probe',
+        lans: [{ id: 'dmz', name: 'dmz', subnet: '10.9.0.0/24', isDmz: true }],
+        deckies: [{ uuid: 'd1', name: 'gw', services: ['ssh'], ipsByLan: { dmz: '10.9.0.10' } }],
+        edges: [{ id: 'e1', deckyUuid: 'd1', lanId: 'dmz' }],
+      },
+      token,
+    );
     await reading;
     ac.abort();
     expect(text).toMatch(/event: topologies\.changed\ndata: \{"topologyIds":\["[0-9a-f-]+"\]\}/);
@@ -100,34 +117,61 @@ describe('console RPC API', () => {
 
   it('deploys a master-resident decky to the embedded local agent and mutates it via the local path', async () => {
     const token = await login();
-    const hosts = (await post('/api/v1/rpc/hosts.list', {}, token)).body.value as Array<{ local: boolean; liveness: string }>;
+    const hosts = (await post('/api/v1/rpc/hosts.list', {}, token)).body.value as Array<{
+      local: boolean;
+      liveness: string;
+    }>;
     expect(hosts.some((h) => h.local)).toBe(true);
-    await eventually(async () => ((await post('/api/v1/rpc/hosts.list', {}, token)).body.value as Array<{ local: boolean; liveness: string }>).some((h) => h.local && h.liveness === 'online'), { timeoutMs: 20_000 });
-    const dep = await post('/api/v1/rpc/deckies.deploy', { services: ['http'], deckies: [{ name: 'resident-1', ip: ip(5) }] }, token);
+    await eventually(
+      async () =>
+        (
+          (await post('/api/v1/rpc/hosts.list', {}, token)).body.value as Array<{ local: boolean; liveness: string }>
+        ).some((h) => h.local && h.liveness === 'online'),
+      { timeoutMs: 20_000 },
+    );
+    const dep = await post(
+      '/api/v1/rpc/deckies.deploy',
+      { services: ['http'], deckies: [{ name: 'resident-1', ip: ip(5) }] },
+      token,
+    );
     expect(dep.status).toBe(200);
     const [row] = await settled(m, dep.body.value.lifecycleIds);
     expect(row).toMatchObject({ status: 'succeeded', hostUuid: null });
-    const mut = await post('/api/v1/rpc/deckies.mutate', { deckyName: 'resident-1', services: ['http', 'telnet'] }, token);
+    const mut = await post(
+      '/api/v1/rpc/deckies.mutate',
+      { deckyName: 'resident-1', services: ['http', 'telnet'] },
+      token,
+    );
     const [mrow] = await settled(m, [mut.body.value.lifecycleId]);
     expect(mrow).toMatchObject({ status: 'succeeded', operation: 'mutate', hostUuid: null });
-    await eventually(async () => (await m.call('deckies.list', {})).find((d) => d.config.name === 'resident-1')?.config.services.join() === 'http,telnet');
+    await eventually(
+      async () =>
+        (await m.call('deckies.list', {})).find((d) => d.config.name === 'resident-1')?.config.services.join() ===
+        'http,telnet',
+    );
   });
 
   it('restarts the local agent when it dies', async () => {
     const before = m.master.localAgent()!;
     expect(before.pid).not.toBeNull();
     process.kill(before.pid!, 'SIGKILL');
-    const after = await eventually(() => {
-      const now = m.master.localAgent()!;
-      return now.pid !== null && now.pid !== before.pid ? now : undefined;
-    }, { timeoutMs: 15_000, what: 'local agent restarted' });
+    const after = await eventually(
+      () => {
+        const now = m.master.localAgent()!;
+        return now.pid !== null && now.pid !== before.pid ? now : undefined;
+      },
+      { timeoutMs: 15_000, what: 'local agent restarted' },
+    );
     expect(after.hostUuid).toBe(before.hostUuid);
-    await eventually(async () => (await m.call('hosts.list', {})).find((h) => h.local)?.liveness === 'online', { timeoutMs: 15_000 });
+    await eventually(async () => (await m.call('hosts.list', {})).find((h) => h.local)?.liveness === 'online', {
+      timeoutMs: 15_000,
+    });
   });
 
   it('rate-limits login per peer (10 a minute)', async () => {
     const codes: number[] = [];
-    for (let i = 0; i < 12; i++) codes.push((await post('/api/v1/auth/login', { username: 'admin', password: 'wrong-password' })).status);
+    for (let i = 0; i < 12; i++)
+      codes.push((await post('/api/v1/auth/login', { username: 'admin', password: 'wrong-password' })).status);
     // Earlier tests already spent a few of this peer's attempts.
     expect(codes).toContain(401);
     expect(codes.at(-1)).toBe(429);

@@ -5,7 +5,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTmpDir } from '../../helpers/tmp-dir';
 import { eventually } from '../../helpers/eventually';
-import { asWorker, freePort, loopbackBlock, settled, startAgent, startMaster, type TestAgent, type TestMaster } from './harness';
+import {
+  asWorker,
+  freePort,
+  loopbackBlock,
+  settled,
+  startAgent,
+  startMaster,
+  type TestAgent,
+  type TestMaster,
+} from './harness';
 
 // One real master (in process) and two real agents (processes) over real mTLS on 127.0.0.0/8.
 let tmp: { dir: string; remove: () => Promise<void> };
@@ -34,7 +43,9 @@ afterAll(async () => {
 describe('deploy over two real agents', () => {
   it('returns lifecycle ids while rows are still open, then every row succeeds via pushed deltas', async () => {
     const timeline: string[] = [];
-    const off = m.master.events.on('lifecycle.changed', (p) => p.rows.forEach((r) => timeline.push(`${r.deckyName}:${r.status}`)));
+    const off = m.master.events.on('lifecycle.changed', (p) =>
+      p.rows.forEach((r) => timeline.push(`${r.deckyName}:${r.status}`)),
+    );
     const res = await m.call('deckies.deploy', {
       services: ['http'],
       deckies: [
@@ -68,8 +79,16 @@ describe('deploy over two real agents', () => {
       const s = createServer().listen(80, blocked, () => resolve());
       blockers.push(s);
     });
-    const okRes = await m.call('deckies.deploy', { hostUuid: a1.hostUuid, services: ['http'], deckies: [{ name: 'fine-1', ip: ip(21) }] });
-    const badRes = await m.call('deckies.deploy', { hostUuid: a2.hostUuid, services: ['http'], deckies: [{ name: 'busy-1', ip: blocked }] });
+    const okRes = await m.call('deckies.deploy', {
+      hostUuid: a1.hostUuid,
+      services: ['http'],
+      deckies: [{ name: 'fine-1', ip: ip(21) }],
+    });
+    const badRes = await m.call('deckies.deploy', {
+      hostUuid: a2.hostUuid,
+      services: ['http'],
+      deckies: [{ name: 'busy-1', ip: blocked }],
+    });
     const [good] = await settled(m, okRes.lifecycleIds);
     const [bad] = await settled(m, badRes.lifecycleIds);
     expect(good!.status).toBe('succeeded');
@@ -81,33 +100,86 @@ describe('deploy over two real agents', () => {
   });
 
   it('a duplicate or late delta changes nothing and is acked', async () => {
-    const res = await m.call('deckies.deploy', { hostUuid: a1.hostUuid, services: ['http'], deckies: [{ name: 'dup-1', ip: ip(31) }] });
+    const res = await m.call('deckies.deploy', {
+      hostUuid: a1.hostUuid,
+      services: ['http'],
+      deckies: [{ name: 'dup-1', ip: ip(31) }],
+    });
     const [row] = await settled(m, res.lifecycleIds);
     const status = { deployed: false, deckies: [], runtime: {} };
     const topology = { topologyId: null, appliedVersionHash: null, appliedAt: null, lastError: null };
-    const late = { deltaId: randomUUID(), lifecycleId: row!.id, deckyName: 'dup-1', operation: 'deploy', status: 'failed', error: 'late', completedAt: new Date().toISOString() };
-    const stray = { deltaId: randomUUID(), deckyName: 'never-deployed', operation: 'deploy', status: 'succeeded', completedAt: new Date().toISOString() };
-    const hb = await asWorker(m, a1, '/swarm/heartbeat', { hostUuid: a1.hostUuid, agentVersion: 'test', protocol: 1, status, topology, lifecycle: [late, stray] });
+    const late = {
+      deltaId: randomUUID(),
+      lifecycleId: row!.id,
+      deckyName: 'dup-1',
+      operation: 'deploy',
+      status: 'failed',
+      error: 'late',
+      completedAt: new Date().toISOString(),
+    };
+    const stray = {
+      deltaId: randomUUID(),
+      deckyName: 'never-deployed',
+      operation: 'deploy',
+      status: 'succeeded',
+      completedAt: new Date().toISOString(),
+    };
+    const hb = await asWorker(m, a1, '/swarm/heartbeat', {
+      hostUuid: a1.hostUuid,
+      agentVersion: 'test',
+      protocol: 1,
+      status,
+      topology,
+      lifecycle: [late, stray],
+    });
     expect(hb).toEqual({ status: 200, body: { ackedDeltaIds: [late.deltaId, stray.deltaId] } });
     expect((await m.call('lifecycle.get', { ids: [row!.id] })).rows[0]).toEqual(row);
   });
 
   it('a delta is on disk before it is acked (the agent drops acked deltas from its outbox)', async () => {
-    const res = await m.call('deckies.deploy', { hostUuid: a1.hostUuid, services: ['http'], deckies: [{ name: 'durable-1', ip: ip(41) }] });
+    const res = await m.call('deckies.deploy', {
+      hostUuid: a1.hostUuid,
+      services: ['http'],
+      deckies: [{ name: 'durable-1', ip: ip(41) }],
+    });
     const id = res.lifecycleIds[0]!;
     const topology = { topologyId: null, appliedVersionHash: null, appliedAt: null, lastError: null };
-    const delta = { deltaId: randomUUID(), lifecycleId: id, deckyName: 'durable-1', operation: 'deploy', status: 'failed', error: 'synthetic', completedAt: new Date().toISOString() };
-    const hb = await asWorker(m, a1, '/swarm/heartbeat', { hostUuid: a1.hostUuid, agentVersion: 'test', protocol: 1, status: { deployed: false, deckies: [], runtime: {} }, topology, lifecycle: [delta] });
+    const delta = {
+      deltaId: randomUUID(),
+      lifecycleId: id,
+      deckyName: 'durable-1',
+      operation: 'deploy',
+      status: 'failed',
+      error: 'synthetic',
+      completedAt: new Date().toISOString(),
+    };
+    const hb = await asWorker(m, a1, '/swarm/heartbeat', {
+      hostUuid: a1.hostUuid,
+      agentVersion: 'test',
+      protocol: 1,
+      status: { deployed: false, deckies: [], runtime: {} },
+      topology,
+      lifecycle: [delta],
+    });
     expect(hb).toEqual({ status: 200, body: { ackedDeltaIds: [delta.deltaId] } });
     // Read the store file right after the ack: whichever delta sealed the row is already durable.
-    const onDisk = findById(JSON.parse(await readFile(join(tmp.dir, 'master', 'master.json'), 'utf8')), id) as { status?: string } | null;
+    const onDisk = findById(JSON.parse(await readFile(join(tmp.dir, 'master', 'master.json'), 'utf8')), id) as {
+      status?: string;
+    } | null;
     const inMemory = (await m.call('lifecycle.get', { ids: [id] })).rows[0]!;
     expect(['succeeded', 'failed']).toContain(inMemory.status);
     expect(onDisk?.status).toBe(inMemory.status);
   });
 
   it('a heartbeat naming another host is refused', async () => {
-    const body = { hostUuid: a2.hostUuid, agentVersion: 't', protocol: 1, status: { deployed: false, deckies: [], runtime: {} }, topology: { topologyId: null, appliedVersionHash: null, appliedAt: null, lastError: null }, lifecycle: [] };
+    const body = {
+      hostUuid: a2.hostUuid,
+      agentVersion: 't',
+      protocol: 1,
+      status: { deployed: false, deckies: [], runtime: {} },
+      topology: { topologyId: null, appliedVersionHash: null, appliedAt: null, lastError: null },
+      lifecycle: [],
+    };
     expect((await asWorker(m, a1, '/swarm/heartbeat', body)).status).toBe(403);
   });
 
@@ -117,7 +189,9 @@ describe('deploy over two real agents', () => {
     const dry = await m.call('deckies.mutate', { deckyName: 'web-1', services: ['http', 'ftp'], dryRun: true });
     expect(dry).toEqual({ dryRun: true, deckyName: 'web-1', before: ['http'], after: ['http', 'ftp'] });
     expect((await m.call('lifecycle.recent', { limit: 1000 })).rows.length).toBe(rowsBefore);
-    expect((await m.call('deckies.list', {})).find((d) => d.config.name === 'web-1')!.config.services).toEqual(before.config.services);
+    expect((await m.call('deckies.list', {})).find((d) => d.config.name === 'web-1')!.config.services).toEqual(
+      before.config.services,
+    );
     const res = await m.call('deckies.mutate', { deckyName: 'web-1', services: ['http', 'ftp'] });
     if (!('lifecycleId' in res)) throw new Error('expected a lifecycle id');
     const [row] = await settled(m, [res.lifecycleId]);

@@ -3,7 +3,17 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeTmpDir } from '../../helpers/tmp-dir';
 import { eventually } from '../../helpers/eventually';
-import { asWorker, freePort, loopbackBlock, settled, startAgent, startMaster, STUB_HOST, type TestAgent, type TestMaster } from './harness';
+import {
+  asWorker,
+  freePort,
+  loopbackBlock,
+  settled,
+  startAgent,
+  startMaster,
+  STUB_HOST,
+  type TestAgent,
+  type TestMaster,
+} from './harness';
 
 // These agents run the stub decky host, gated by a file, so each test decides exactly when the
 // agent's background work may finish relative to the master's own steps (order, not time).
@@ -52,14 +62,19 @@ async function world(env: Record<string, string> = {}) {
 }
 
 const runningRows = async (m: TestMaster, ids: string[]) =>
-  eventually(async () => (await m.call('lifecycle.get', { ids })).rows.every((r) => r.status === 'running'), { what: 'rows running (202 received)' });
+  eventually(async () => (await m.call('lifecycle.get', { ids })).rows.every((r) => r.status === 'running'), {
+    what: 'rows running (202 received)',
+  });
 
 describe('master outage during a deploy', () => {
   it('every row still becomes terminal via the agents’ outboxes after the master restarts', async () => {
     const w = await world();
     await w.agent('res-a', 1);
     await w.agent('res-b', 2);
-    const res = await w.m.call('deckies.deploy', { services: ['ssh'], deckies: [1, 2, 3].map((i) => ({ name: `out-${i}`, ip: w.ip(10 + i) })) });
+    const res = await w.m.call('deckies.deploy', {
+      services: ['ssh'],
+      deckies: [1, 2, 3].map((i) => ({ name: `out-${i}`, ip: w.ip(10 + i) })),
+    });
     await runningRows(w.m, res.lifecycleIds);
     await w.stopMaster(); // the agents finish while the master is down: deltas wait in their outboxes
     await w.openGate();
@@ -89,10 +104,16 @@ describe('decommission', () => {
     await mkdir(join(root, 'etc', 'decnet'), { recursive: true });
     await writeFile(join(root, 'etc', 'decnet', 'marker'), 'x');
     const a = await w.agent('doomed-worker', 1, { DECNET_INSTALL_ROOT: root });
-    const res = await w.m.call('deckies.deploy', { hostUuid: a.hostUuid, services: ['ssh'], deckies: [{ name: 'left-open', ip: w.ip(30) }] });
+    const res = await w.m.call('deckies.deploy', {
+      hostUuid: a.hostUuid,
+      services: ['ssh'],
+      deckies: [{ name: 'left-open', ip: w.ip(30) }],
+    });
     await runningRows(w.m, res.lifecycleIds);
     // Keep the identity: the reaper may delete it, and we want to knock with it afterwards.
-    const identity = await Promise.all(['ca.crt', 'worker.crt', 'worker.key', 'agent.json'].map((f) => readFile(join(a.identityDir, f), 'utf8')));
+    const identity = await Promise.all(
+      ['ca.crt', 'worker.crt', 'worker.key', 'agent.json'].map((f) => readFile(join(a.identityDir, f), 'utf8')),
+    );
     const out = await w.m.call('hosts.decommission', { hostUuid: a.hostUuid });
     expect(out).toEqual({ wiped: true, failedRows: 1 });
     const [row] = await settled(w.m, res.lifecycleIds);
@@ -100,9 +121,20 @@ describe('decommission', () => {
     expect((await w.m.call('hosts.list', {})).some((h) => h.uuid === a.hostUuid)).toBe(false);
     // The agent's wipe waits for its in-flight deploy task; let that (gated) task finish.
     await w.openGate();
-    await eventually(async () => (await readFile(join(root, 'etc', 'decnet', 'marker')).then(() => false, () => true)), { timeoutMs: 20_000, what: 'reaper wiped <root>/etc/decnet' });
+    await eventually(
+      async () =>
+        await readFile(join(root, 'etc', 'decnet', 'marker')).then(
+          () => false,
+          () => true,
+        ),
+      { timeoutMs: 20_000, what: 'reaper wiped <root>/etc/decnet' },
+    );
     await mkdir(a.identityDir, { recursive: true });
-    await Promise.all(['ca.crt', 'worker.crt', 'worker.key', 'agent.json'].map((f, i) => writeFile(join(a.identityDir, f), identity[i]!)));
+    await Promise.all(
+      ['ca.crt', 'worker.crt', 'worker.key', 'agent.json'].map((f, i) =>
+        writeFile(join(a.identityDir, f), identity[i]!),
+      ),
+    );
     const hb = await asWorker(w.m, a, '/swarm/heartbeat', {
       hostUuid: a.hostUuid,
       agentVersion: 't',

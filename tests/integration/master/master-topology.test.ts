@@ -5,7 +5,15 @@ import { AppError } from '../../../shared/errors';
 import type { CommandInput } from '../../../shared/ipc/types';
 import { makeTmpDir } from '../../helpers/tmp-dir';
 import { eventually } from '../../helpers/eventually';
-import { freePort, loopbackBlock, startAgent, startMaster, STUB_HOST, type TestAgent, type TestMaster } from './harness';
+import {
+  freePort,
+  loopbackBlock,
+  startAgent,
+  startMaster,
+  STUB_HOST,
+  type TestAgent,
+  type TestMaster,
+} from './harness';
 
 let tmp: { dir: string; remove: () => Promise<void> };
 let m: TestMaster;
@@ -20,7 +28,13 @@ beforeAll(async () => {
   tmp = await makeTmpDir('decnet-master-topo-');
   agentPort = await freePort();
   m = await startMaster({ dataDir: join(tmp.dir, 'master'), agentPort });
-  a = await startAgent(m, { root: tmp.dir, name: 'topo-worker', ip: ip(1), agentPort, env: { DECNET_DECKY_HOST: STUB_HOST } });
+  a = await startAgent(m, {
+    root: tmp.dir,
+    name: 'topo-worker',
+    ip: ip(1),
+    agentPort,
+    env: { DECNET_DECKY_HOST: STUB_HOST },
+  });
 });
 
 afterAll(async () => {
@@ -49,7 +63,10 @@ const draft = (): CommandInput<'topologies.create'> => ({
 async function beats(n: number): Promise<void> {
   const host = async () => (await m.call('hosts.list', {})).find((h) => h.uuid === a.hostUuid)!;
   const since = Date.parse((await host()).lastHeartbeatAt!);
-  await eventually(async () => Date.parse((await host()).lastHeartbeatAt!) - since >= n * 1000, { timeoutMs: (n + 5) * 1000, what: `${n} more heartbeats` });
+  await eventually(async () => Date.parse((await host()).lastHeartbeatAt!) - since >= n * 1000, {
+    timeoutMs: (n + 5) * 1000,
+    what: `${n} more heartbeats`,
+  });
 }
 
 describe('topologies', () => {
@@ -60,7 +77,9 @@ describe('topologies', () => {
     const err = await m.call('topologies.create', bad).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AppError);
     expect((err as AppError).code).toBe('INVALID_INPUT');
-    expect((err as AppError).message).toMatch(/\[DMZ_MULTIPLE\].*\[IP_OUT_OF_SUBNET\] decky maze-db: [\d.]+ is outside LAN core/);
+    expect((err as AppError).message).toMatch(
+      /\[DMZ_MULTIPLE\].*\[IP_OUT_OF_SUBNET\] decky maze-db: [\d.]+ is outside LAN core/,
+    );
   });
 
   it('applies to a host, reports state, resyncs exactly once after drift, and tears down', async () => {
@@ -71,24 +90,41 @@ describe('topologies', () => {
     expect((await m.call('topologies.list', {})).find((t) => t.id === created.id)?.versionHash).toBe(versionHash);
     const state = await m.call('topologies.state', { topologyId: created.id });
     expect(state).toMatchObject({ topologyId: created.id, appliedVersionHash: versionHash, expectedHash: versionHash });
-    expect((await m.call('topologies.list', {})).find((t) => t.id === created.id)).toMatchObject({ status: 'active', appliedHash: versionHash });
+    expect((await m.call('topologies.list', {})).find((t) => t.id === created.id)).toMatchObject({
+      status: 'active',
+      appliedHash: versionHash,
+    });
 
     // Drift: the worker loses its topology behind the master's back.
     const id = await m.master.ca.ensureMasterIdentity();
     const host = (await m.call('hosts.list', {})).find((h) => h.uuid === a.hostUuid)!;
-    const direct = createAgentClient({ identity: id, host: { uuid: host.uuid, name: host.name, address: host.address!, port: host.agentPort, fingerprint: host.fingerprint! } });
+    const direct = createAgentClient({
+      identity: id,
+      host: {
+        uuid: host.uuid,
+        name: host.name,
+        address: host.address!,
+        port: host.agentPort,
+        fingerprint: host.fingerprint!,
+      },
+    });
     await direct.teardownTopology(created.id);
     await direct.close();
     // The next heartbeat reports no topology; the master pushes it again, once.
-    const resynced = await eventually(async () => {
-      const s = await m.call('topologies.state', { topologyId: created.id });
-      return s.appliedVersionHash === versionHash && s.appliedAt !== state.appliedAt ? s : undefined;
-    }, { timeoutMs: 15_000, what: 'resync applied' });
+    const resynced = await eventually(
+      async () => {
+        const s = await m.call('topologies.state', { topologyId: created.id });
+        return s.appliedVersionHash === versionHash && s.appliedAt !== state.appliedAt ? s : undefined;
+      },
+      { timeoutMs: 15_000, what: 'resync applied' },
+    );
     await beats(3);
     const later = await m.call('topologies.state', { topologyId: created.id });
     expect(later.appliedAt).toBe(resynced.appliedAt); // no ping-pong: nothing re-applied since
 
-    expect(await m.call('topologies.delete', { topologyId: created.id }).catch((e: AppError) => e.code)).toBe('CONFLICT');
+    expect(await m.call('topologies.delete', { topologyId: created.id }).catch((e: AppError) => e.code)).toBe(
+      'CONFLICT',
+    );
     expect(await m.call('topologies.teardown', { topologyId: created.id })).toEqual({ tornDown: true });
     expect((await m.call('topologies.list', {})).find((t) => t.id === created.id)?.status).toBe('torn_down');
     expect(await m.call('topologies.delete', { topologyId: created.id })).toEqual({ deleted: true });

@@ -38,7 +38,9 @@ describe('enrollment and the swarm listener', () => {
 
   /** A swarm client trusting our CA, with no client certificate: what an enrolling worker has. */
   function anonymousSwarm() {
-    const dispatcher = new Agent({ connect: { ...clientTlsOptions({ caPem: m.ca.caInfo().pem }), maxCachedSessions: 0 } });
+    const dispatcher = new Agent({
+      connect: { ...clientTlsOptions({ caPem: m.ca.caInfo().pem }), maxCachedSessions: 0 },
+    });
     cleanup.push(() => dispatcher.close());
     return createRouteClient(swarmApi, { origin: m.url, dispatcher });
   }
@@ -57,7 +59,11 @@ describe('enrollment and the swarm listener', () => {
     const { token, hostUuid } = await m.enrollment.issueJoinToken({ name: 'worker-1' });
     const dir = join(tmp.dir, 'worker');
     const opts = { master: m.url, token, dir, name: 'worker-1', addresses: ['127.0.0.1'] };
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'tests/fixtures/enroll-worker.ts', JSON.stringify(opts)], { cwd: process.cwd() });
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', 'tests/fixtures/enroll-worker.ts', JSON.stringify(opts)],
+      { cwd: process.cwd() },
+    );
     const out = JSON.parse(stdout.trim()) as { hostUuid: string; fingerprint: string; pid: number; ack: unknown };
     expect(out.pid).not.toBe(process.pid);
     expect(out.hostUuid).toBe(hostUuid);
@@ -67,7 +73,12 @@ describe('enrollment and the swarm listener', () => {
     const id = await loadIdentity(dir);
     expect(id.fingerprint).toBe(out.fingerprint);
     expect((await stat(join(dir, 'worker.key'))).mode & 0o777).toBe(0o600);
-    expect(await m.registry.get(hostUuid)).toMatchObject({ name: 'worker-1', fingerprint: id.fingerprint, revoked: false, address: '127.0.0.1' });
+    expect(await m.registry.get(hostUuid)).toMatchObject({
+      name: 'worker-1',
+      fingerprint: id.fingerprint,
+      revoked: false,
+      address: '127.0.0.1',
+    });
 
     // The worker's private key never reached the master: no file under its data dir holds it.
     const masterFiles = await listFiles(m.dataDir);
@@ -79,7 +90,11 @@ describe('enrollment and the swarm listener', () => {
     const agent = await startAgent(id);
     cleanup.push(() => agent.server.stop());
     const host = (await m.registry.get(hostUuid))!;
-    const client = createAgentClient({ identity: await m.ca.ensureMasterIdentity(), host: { ...host, address: '127.0.0.1', port: agent.port }, env: {} });
+    const client = createAgentClient({
+      identity: await m.ca.ensureMasterIdentity(),
+      host: { ...host, address: '127.0.0.1', port: agent.port },
+      env: {},
+    });
     cleanup.push(() => client.close());
     await expect(client.health()).resolves.toMatchObject({ status: 'ok' });
   });
@@ -89,14 +104,19 @@ describe('enrollment and the swarm listener', () => {
     const swarm = anonymousSwarm();
     const first = await swarm.enroll(await enrollRequest(token, 'w1'));
     const err = (await swarm.enroll(await enrollRequest(token, 'w2')).catch((e: unknown) => e)) as AppError;
-    expect(err).toMatchObject({ code: 'UNAUTHENTICATED', message: expect.stringMatching(/join token was already used at /) });
+    expect(err).toMatchObject({
+      code: 'UNAUTHENTICATED',
+      message: expect.stringMatching(/join token was already used at /),
+    });
     expect((await m.registry.list()).map((h) => h.uuid)).toEqual([first.hostUuid]);
   });
 
   it('refuses an expired token with 401 and changes nothing', async () => {
     const { token } = await m.enrollment.issueJoinToken({ ttlMs: 60_000 });
     m.advance(61_000);
-    const err = (await anonymousSwarm().enroll(await enrollRequest(token)).catch((e: unknown) => e)) as AppError;
+    const err = (await anonymousSwarm()
+      .enroll(await enrollRequest(token))
+      .catch((e: unknown) => e)) as AppError;
     expect(err).toMatchObject({ code: 'UNAUTHENTICATED', message: expect.stringMatching(/join token expired at /) });
     expect(await m.registry.list()).toEqual([]);
     expect((await m.tokens.get(sha256Hex(token.split('-').slice(2).join('-'))))?.usedAt).toBeNull();
@@ -108,28 +128,49 @@ describe('enrollment and the swarm listener', () => {
     const digest = m.ca.caInfo().fingerprint;
     const unknownSecret = `DECNET1-${digest}-${'A'.repeat(43)}`;
     const otherCa = `DECNET1-${'0'.repeat(64)}-${token.split('-').slice(2).join('-')}`;
-    await expect(swarm.enroll(await enrollRequest(unknownSecret))).rejects.toMatchObject({ code: 'UNAUTHENTICATED', message: 'join token is unknown or was revoked' });
-    await expect(swarm.enroll(await enrollRequest(otherCa))).rejects.toMatchObject({ code: 'UNAUTHENTICATED', message: expect.stringMatching(/not issued by this master/) });
+    await expect(swarm.enroll(await enrollRequest(unknownSecret))).rejects.toMatchObject({
+      code: 'UNAUTHENTICATED',
+      message: 'join token is unknown or was revoked',
+    });
+    await expect(swarm.enroll(await enrollRequest(otherCa))).rejects.toMatchObject({
+      code: 'UNAUTHENTICATED',
+      message: expect.stringMatching(/not issued by this master/),
+    });
     await expect(swarm.enroll(await enrollRequest('not-a-token'))).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     expect(await m.registry.list()).toEqual([]);
-    await expect(swarm.enroll(await enrollRequest(token))).resolves.toMatchObject({ fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    await expect(swarm.enroll(await enrollRequest(token))).resolves.toMatchObject({
+      fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
   });
 
   it('the worker refuses a master whose CA does not match the token digest, before sending the secret', async () => {
     const { token } = await m.enrollment.issueJoinToken();
     const forged = `DECNET1-${'f'.repeat(64)}-${token.split('-').slice(2).join('-')}`;
-    const err = await enrollWithToken({ master: m.url, token: forged, dir: join(tmp.dir, 'w'), name: 'w1', addresses: [] }).catch((e: unknown) => e);
+    const err = await enrollWithToken({
+      master: m.url,
+      token: forged,
+      dir: join(tmp.dir, 'w'),
+      name: 'w1',
+      addresses: [],
+    }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'FINGERPRINT_MISMATCH' });
     expect(await m.registry.list()).toEqual([]);
     // The real token was never presented, so it is still unused.
-    await expect(enrollWithToken({ master: m.url, token, dir: join(tmp.dir, 'w'), name: 'w1', addresses: [] })).resolves.toMatchObject({ name: 'w1' });
+    await expect(
+      enrollWithToken({ master: m.url, token, dir: join(tmp.dir, 'w'), name: 'w1', addresses: [] }),
+    ).resolves.toMatchObject({ name: 'w1' });
   });
 
   it('refuses a heartbeat whose body names another host than its certificate (403)', async () => {
     const a = await enrollInProcess('host-a');
     const b = await enrollInProcess('host-b');
-    const err = (await asWorker(a).heartbeat(heartbeatBody(b.hostUuid)).catch((e: unknown) => e)) as AppError;
-    expect(err).toMatchObject({ code: 'FORBIDDEN', message: `heartbeat names host ${b.hostUuid} but certificate is for ${a.hostUuid}` });
+    const err = (await asWorker(a)
+      .heartbeat(heartbeatBody(b.hostUuid))
+      .catch((e: unknown) => e)) as AppError;
+    expect(err).toMatchObject({
+      code: 'FORBIDDEN',
+      message: `heartbeat names host ${b.hostUuid} but certificate is for ${a.hostUuid}`,
+    });
     expect(m.heartbeats).toEqual([]);
     await expect(asWorker(a).heartbeat(heartbeatBody(a.hostUuid))).resolves.toEqual({ ackedDeltaIds: [] });
   });
@@ -139,7 +180,10 @@ describe('enrollment and the swarm listener', () => {
     await expect(asWorker(a).heartbeat(heartbeatBody(a.hostUuid))).resolves.toEqual({ ackedDeltaIds: [] });
     await m.registry.revoke(a.hostUuid);
     const fresh = asWorker(a);
-    await expect(fresh.heartbeat(heartbeatBody(a.hostUuid))).rejects.toMatchObject({ code: 'FORBIDDEN', message: expect.stringMatching(/not enrolled or was revoked/) });
+    await expect(fresh.heartbeat(heartbeatBody(a.hostUuid))).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+      message: expect.stringMatching(/not enrolled or was revoked/),
+    });
     await expect(fresh.events({ events: [] })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     expect(m.heartbeats).toHaveLength(1);
   });
@@ -150,10 +194,26 @@ describe('enrollment and the swarm listener', () => {
     const rogueWorker = await issueWorker(rogue, { hostUuid: a.hostUuid, name: 'host-a' });
     const notEnrolled = await issueWorker(m.ca, { hostUuid: a.hostUuid, name: 'host-a' });
     const cases: Array<[string, () => Promise<unknown>, RegExp]> = [
-      ['no certificate', () => anonymousSwarm().heartbeat(heartbeatBody(a.hostUuid)), /requires a worker client certificate/],
-      ['rogue CA', () => asWorker({ ...rogueWorker, caPem: m.ca.caInfo().pem }).heartbeat(heartbeatBody(a.hostUuid)), /client certificate was refused/],
-      ['master role', async () => asWorker(await m.ca.ensureMasterIdentity()).heartbeat(heartbeatBody(a.hostUuid)), /role master may not call/],
-      ['same host, unenrolled cert', () => asWorker(notEnrolled).heartbeat(heartbeatBody(a.hostUuid)), /not enrolled or was revoked/],
+      [
+        'no certificate',
+        () => anonymousSwarm().heartbeat(heartbeatBody(a.hostUuid)),
+        /requires a worker client certificate/,
+      ],
+      [
+        'rogue CA',
+        () => asWorker({ ...rogueWorker, caPem: m.ca.caInfo().pem }).heartbeat(heartbeatBody(a.hostUuid)),
+        /client certificate was refused/,
+      ],
+      [
+        'master role',
+        async () => asWorker(await m.ca.ensureMasterIdentity()).heartbeat(heartbeatBody(a.hostUuid)),
+        /role master may not call/,
+      ],
+      [
+        'same host, unenrolled cert',
+        () => asWorker(notEnrolled).heartbeat(heartbeatBody(a.hostUuid)),
+        /not enrolled or was revoked/,
+      ],
     ];
     for (const [what, p, msg] of cases) {
       const err = (await p().catch((e: unknown) => e)) as AppError;
@@ -168,17 +228,30 @@ describe('enrollment and the swarm listener', () => {
     const old = await enrollInProcess('dup');
     await expect(m.enrollment.issueJoinToken({ name: 'dup' })).rejects.toMatchObject({ code: 'CONFLICT' });
     const { token: unbound } = await m.enrollment.issueJoinToken();
-    await expect(anonymousSwarm().enroll(await enrollRequest(unbound, 'dup'))).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/already enrolled/) });
+    await expect(anonymousSwarm().enroll(await enrollRequest(unbound, 'dup'))).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: expect.stringMatching(/already enrolled/),
+    });
     const { token, hostUuid } = await m.enrollment.issueJoinToken({ name: 'dup', replace: true });
     expect(hostUuid).toBe(old.hostUuid);
-    const fresh = await enrollWithToken({ master: m.url, token, dir: join(tmp.dir, 'dup-2'), name: 'dup', addresses: ['127.0.0.1'] });
+    const fresh = await enrollWithToken({
+      master: m.url,
+      token,
+      dir: join(tmp.dir, 'dup-2'),
+      name: 'dup',
+      addresses: ['127.0.0.1'],
+    });
     expect(await m.registry.isActiveFingerprint(old.fingerprint)).toBe(false);
     await expect(asWorker(old).heartbeat(heartbeatBody(old.hostUuid))).rejects.toMatchObject({ code: 'FORBIDDEN' });
     await expect(asWorker(fresh).heartbeat(heartbeatBody(fresh.hostUuid))).resolves.toEqual({ ackedDeltaIds: [] });
   });
 
   it('installs an offline bundle: key 0600, chain checked, heartbeat accepted; a tampered bundle is refused', async () => {
-    const { bundle, hostUuid } = await m.enrollment.exportBundle({ name: 'airgap', addresses: ['127.0.0.1'], masterUrl: m.url });
+    const { bundle, hostUuid } = await m.enrollment.exportBundle({
+      name: 'airgap',
+      addresses: ['127.0.0.1'],
+      masterUrl: m.url,
+    });
     const file = join(tmp.dir, 'airgap.tgz');
     await writeFile(file, bundle);
     const dir = join(tmp.dir, 'airgap');
@@ -189,7 +262,11 @@ describe('enrollment and the swarm listener', () => {
     await expect(enrollWithBundle({ bundle: file, dir })).rejects.toMatchObject({ code: 'CONFLICT' });
 
     const rogue = await openCertificateAuthority({ dataDir: join(tmp.dir, 'rogue') });
-    const rogueEnrollment = createEnrollment({ ca: rogue, tokens: createJoinTokenStore(), registry: createHostRegistry() });
+    const rogueEnrollment = createEnrollment({
+      ca: rogue,
+      tokens: createJoinTokenStore(),
+      registry: createHostRegistry(),
+    });
     const { bundle: rogueBundle } = await rogueEnrollment.exportBundle({ name: 'x', addresses: [], masterUrl: m.url });
     // Splice: our CA with the rogue certificate and key.
     const rogueDir = join(tmp.dir, 'rogue-extract');
@@ -197,8 +274,15 @@ describe('enrollment and the swarm listener', () => {
     await mkdir(rogueDir);
     await extractTar({ file: join(tmp.dir, 'rogue.tgz'), cwd: rogueDir });
     await writeFile(join(rogueDir, 'ca.crt'), m.ca.caInfo().pem);
-    await createTar({ file: join(tmp.dir, 'spliced.tgz'), gzip: true, cwd: rogueDir }, ['ca.crt', 'worker.crt', 'worker.key', 'agent.json']);
-    await expect(enrollWithBundle({ bundle: join(tmp.dir, 'spliced.tgz'), dir: join(tmp.dir, 'spliced') })).rejects.toMatchObject({
+    await createTar({ file: join(tmp.dir, 'spliced.tgz'), gzip: true, cwd: rogueDir }, [
+      'ca.crt',
+      'worker.crt',
+      'worker.key',
+      'agent.json',
+    ]);
+    await expect(
+      enrollWithBundle({ bundle: join(tmp.dir, 'spliced.tgz'), dir: join(tmp.dir, 'spliced') }),
+    ).rejects.toMatchObject({
       code: 'INVALID_INPUT',
       message: expect.stringMatching(/worker\.crt is not signed by ca\.crt/),
     });
@@ -206,7 +290,13 @@ describe('enrollment and the swarm listener', () => {
 
   async function enrollInProcess(name: string) {
     const { token } = await m.enrollment.issueJoinToken({ name });
-    return enrollWithToken({ master: m.url, token, dir: join(tmp.dir, `w-${name}-${Math.random().toString(36).slice(2)}`), name, addresses: ['127.0.0.1'] });
+    return enrollWithToken({
+      master: m.url,
+      token,
+      dir: join(tmp.dir, `w-${name}-${Math.random().toString(36).slice(2)}`),
+      name,
+      addresses: ['127.0.0.1'],
+    });
   }
 });
 

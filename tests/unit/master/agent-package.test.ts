@@ -25,6 +25,9 @@ describe('readAgentPackage', () => {
   it('says how to build the package when there is none', async () => {
     const tmp = await makeTmpDir();
     cleanup = tmp.remove;
-    await expect(readAgentPackage(join(tmp.dir, 'missing'))).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('npm run package:agent') });
+    await expect(readAgentPackage(join(tmp.dir, 'missing'))).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: expect.stringContaining('npm run package:agent'),
+    });
   });
 });

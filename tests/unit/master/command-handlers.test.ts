@@ -11,7 +11,10 @@ describe('master command handlers', () => {
   it('implements every contract command exactly once, and nothing else', async () => {
     const tmp = await makeTmpDir();
     cleanup = tmp.remove;
-    const master = await createMaster({ ...loadConfig({}, { dataDir: tmp.dir, localAgent: false }), consoleApi: false }, { log: silentLogger });
+    const master = await createMaster(
+      { ...loadConfig({}, { dataDir: tmp.dir, localAgent: false }), consoleApi: false },
+      { log: silentLogger },
+    );
     const names = Object.keys(master.handlers).sort();
     expect(names).toEqual(Object.keys(ipcCommands).sort());
     for (const name of names) expect(typeof master.handlers[name as keyof typeof master.handlers]).toBe('function');

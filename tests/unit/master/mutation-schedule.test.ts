@@ -4,7 +4,14 @@ import { findPortClash } from '../../../shared/catalog/services';
 import { DeckyConfig } from '../../../shared/domain/decky';
 import { silentLogger } from '../../../shared/node/logger';
 import { createMutationScheduler, type Timers } from '../../../main/core/deckies/scheduler';
-import { dueAt, intervalOf, isDue, MAX_DRAWS, mutationPool, pickNewServices } from '../../../main/core/deckies/schedule';
+import {
+  dueAt,
+  intervalOf,
+  isDue,
+  MAX_DRAWS,
+  mutationPool,
+  pickNewServices,
+} from '../../../main/core/deckies/schedule';
 import type { HostRecord } from '../../../main/core/store/schema';
 import { makeDecky } from '../../fixtures/decky';
 import { fakeClock, memoryStore } from './helpers';

@@ -64,7 +64,20 @@ describe('last-seen times', () => {
   it('stay in memory until flushed, then cost one write', async () => {
     const clock = fakeClock();
     const store = await memoryStore(clock);
-    store.hosts.add({ uuid: 'h1', name: 'w1', address: '127.0.0.2', agentPort: 8765, fingerprint: 'a'.repeat(64), certExpiresAt: null, enrolledAt: new Date(0).toISOString(), local: false, lastHeartbeatAt: null, lastEventsAt: null, agentVersion: null, topology: null });
+    store.hosts.add({
+      uuid: 'h1',
+      name: 'w1',
+      address: '127.0.0.2',
+      agentPort: 8765,
+      fingerprint: 'a'.repeat(64),
+      certExpiresAt: null,
+      enrolledAt: new Date(0).toISOString(),
+      local: false,
+      lastHeartbeatAt: null,
+      lastEventsAt: null,
+      agentVersion: null,
+      topology: null,
+    });
     await store.flush();
     const before = store.writes();
     for (let i = 0; i < 100; i++) store.hosts.markSeen('h1', 'heartbeat', new Date(clock.now() + i).toISOString());

@@ -47,7 +47,10 @@ describe('certificate authority', () => {
     await openCertificateAuthority({ dataDir: other.dir });
     await writeFile(join(tmp.dir, 'ca', 'ca.key'), await readFile(join(other.dir, 'ca', 'ca.key')));
     await other.remove();
-    await expect(openCertificateAuthority({ dataDir: tmp.dir })).rejects.toMatchObject({ code: 'INTERNAL', message: expect.stringMatching(/does not match/) });
+    await expect(openCertificateAuthority({ dataDir: tmp.dir })).rejects.toMatchObject({
+      code: 'INTERNAL',
+      message: expect.stringMatching(/does not match/),
+    });
   });
 
   it('issues the master identity once (CN decnet-master, role master, clientAuth) and reuses it', async () => {
@@ -68,7 +71,12 @@ describe('certificate authority', () => {
     const csr = await createCsrPem(keys, 'evil-master');
     const issued = await ca.signWorkerCsr(csr, { hostUuid: HOST, name: 'w1', addresses: ['10.0.0.5', 'w1.lan', 'w1'] });
     const cert = new X509Certificate(issued.certPem);
-    expect(certIdentity(cert)).toMatchObject({ role: 'worker', hostUuid: HOST, cn: 'w1', fingerprint: issued.fingerprint });
+    expect(certIdentity(cert)).toMatchObject({
+      role: 'worker',
+      hostUuid: HOST,
+      cn: 'w1',
+      fingerprint: issued.fingerprint,
+    });
     expect(sanEntries(cert.subjectAltName)).toEqual([
       ['URI', 'urn:decnet:role:worker'],
       ['URI', `urn:decnet:host:${HOST}`],
@@ -87,12 +95,19 @@ describe('certificate authority', () => {
     const subject = { hostUuid: HOST, name: 'w1', addresses: [] };
     await expect(ca.signWorkerCsr('nope', subject)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     const rsa = execOpenssl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', '/dev/null', '-subj', '/CN=x']);
-    if (rsa) await expect(ca.signWorkerCsr(rsa, subject)).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/P-256/) });
+    if (rsa)
+      await expect(ca.signWorkerCsr(rsa, subject)).rejects.toMatchObject({
+        code: 'INVALID_INPUT',
+        message: expect.stringMatching(/P-256/),
+      });
     const other = await createCsrPem(await generateKeyPair(), 'w1');
     const signed = await createCsrPem(await generateKeyPair(), 'w1');
     // Same structure, another key's public key: the signature no longer verifies.
     const spliced = spliceCsrKey(signed, other);
-    await expect(ca.signWorkerCsr(spliced, subject)).rejects.toMatchObject({ code: 'INVALID_INPUT', message: 'certificate request signature does not verify' });
+    await expect(ca.signWorkerCsr(spliced, subject)).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: 'certificate request signature does not verify',
+    });
   });
 
   it('re-issues the swarm server certificate only when it does not cover the requested names', async () => {
@@ -118,17 +133,29 @@ describe('certificate authority', () => {
     const certs = [
       (await ca.ensureMasterIdentity()).certPem,
       (await ca.ensureSwarmServerCert(['127.0.0.1'])).certPem,
-      (await ca.signWorkerCsr(await createCsrPem(await generateKeyPair(), 'w'), { hostUuid: HOST, name: 'w', addresses: ['127.0.0.1'] })).certPem,
+      (
+        await ca.signWorkerCsr(await createCsrPem(await generateKeyPair(), 'w'), {
+          hostUuid: HOST,
+          name: 'w',
+          addresses: ['127.0.0.1'],
+        })
+      ).certPem,
       (await ca.issueWorkerBundleIdentity({ hostUuid: HOST, name: 'b', addresses: [] })).certPem,
     ];
-    const paths = await Promise.all(certs.map(async (pem, i) => (await writeFile(join(tmp.dir, `c${i}.pem`), pem), join(tmp.dir, `c${i}.pem`))));
+    const paths = await Promise.all(
+      certs.map(async (pem, i) => (await writeFile(join(tmp.dir, `c${i}.pem`), pem), join(tmp.dir, `c${i}.pem`))),
+    );
     const out = execFileSync('openssl', ['verify', '-CAfile', join(tmp.dir, 'ca', 'ca.crt'), ...paths]).toString();
     expect(out.trim().split('\n')).toEqual(paths.map((p) => `${p}: OK`));
     const rogue = await makeTmpDir('decnet-ca-rogue-');
     const r = await openCertificateAuthority({ dataDir: rogue.dir });
     await writeFile(join(tmp.dir, 'rogue.pem'), (await r.ensureMasterIdentity()).certPem);
     await rogue.remove();
-    expect(() => execFileSync('openssl', ['verify', '-CAfile', join(tmp.dir, 'ca', 'ca.crt'), join(tmp.dir, 'rogue.pem')], { stdio: 'pipe' })).toThrow();
+    expect(() =>
+      execFileSync('openssl', ['verify', '-CAfile', join(tmp.dir, 'ca', 'ca.crt'), join(tmp.dir, 'rogue.pem')], {
+        stdio: 'pipe',
+      }),
+    ).toThrow();
   });
 });
 

@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { Parser, type ReadEntry } from 'tar';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openCertificateAuthority, type CertificateAuthority } from '../../../main/core/ca';
-import { createEnrollment, createHostRegistry, createJoinTokenStore, DEFAULT_TOKEN_TTL_MS, sha256Hex, type Enrollment } from '../../../main/core/enrollment';
+import {
+  createEnrollment,
+  createHostRegistry,
+  createJoinTokenStore,
+  DEFAULT_TOKEN_TTL_MS,
+  sha256Hex,
+  type Enrollment,
+} from '../../../main/core/enrollment';
 import { createCsrPem, generateKeyPair } from '../../../shared/node/pki';
 import { JOIN_TOKEN_PATTERN } from '../../../shared/protocol/swarm-api';
 import { makeTmpDir } from '../../helpers/tmp-dir';
@@ -16,7 +23,13 @@ describe('join tokens and enrollment', () => {
   let enrollment: Enrollment;
   const tokensPath = () => join(tmp.dir, 'tokens.json');
   const hostsPath = () => join(tmp.dir, 'hosts.json');
-  const build = () => createEnrollment({ ca, tokens: createJoinTokenStore({ path: tokensPath() }), registry: createHostRegistry({ path: hostsPath() }), clock: () => new Date(now) });
+  const build = () =>
+    createEnrollment({
+      ca,
+      tokens: createJoinTokenStore({ path: tokensPath() }),
+      registry: createHostRegistry({ path: hostsPath() }),
+      clock: () => new Date(now),
+    });
 
   beforeEach(async () => {
     tmp = await makeTmpDir('decnet-enroll-');
@@ -26,7 +39,12 @@ describe('join tokens and enrollment', () => {
   });
   afterEach(() => tmp.remove());
 
-  const request = async (token: string, name = 'w1') => ({ token, name, addresses: ['10.0.0.7'], csrPem: await createCsrPem(await generateKeyPair(), name) });
+  const request = async (token: string, name = 'w1') => ({
+    token,
+    name,
+    addresses: ['10.0.0.7'],
+    csrPem: await createCsrPem(await generateKeyPair(), name),
+  });
 
   it('issues DECNET1-<ca digest>-<secret> tokens, 15 min by default, stored only as a hash', async () => {
     const { token, expiresAt } = await enrollment.issueJoinToken();
@@ -40,17 +58,25 @@ describe('join tokens and enrollment', () => {
 
   it('bounds the lifetime to 24 h', async () => {
     await expect(enrollment.issueJoinToken({ ttlMs: 24 * 3600_000 })).resolves.toBeDefined();
-    await expect(enrollment.issueJoinToken({ ttlMs: 24 * 3600_000 + 1 })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(enrollment.issueJoinToken({ ttlMs: 24 * 3600_000 + 1 })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
     await expect(enrollment.issueJoinToken({ ttlMs: 0 })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
 
   it('is single-use even when two enrollments race, and survives a restart (file stores)', async () => {
     const { token } = await enrollment.issueJoinToken();
-    const results = await Promise.allSettled([enrollment.enroll(await request(token, 'a')), enrollment.enroll(await request(token, 'b'))]);
+    const results = await Promise.allSettled([
+      enrollment.enroll(await request(token, 'a')),
+      enrollment.enroll(await request(token, 'b')),
+    ]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     expect(results.find((r) => r.status === 'rejected')).toMatchObject({ reason: { code: 'UNAUTHENTICATED' } });
     const restarted = build();
-    await expect(restarted.enroll(await request(token, 'c'))).rejects.toMatchObject({ code: 'UNAUTHENTICATED', message: expect.stringMatching(/already used/) });
+    await expect(restarted.enroll(await request(token, 'c'))).rejects.toMatchObject({
+      code: 'UNAUTHENTICATED',
+      message: expect.stringMatching(/already used/),
+    });
     const hosts = await createHostRegistry({ path: hostsPath() }).list();
     expect(hosts).toHaveLength(1);
     expect(hosts[0]).toMatchObject({ address: '10.0.0.7', revoked: false });
@@ -62,24 +88,38 @@ describe('join tokens and enrollment', () => {
     now += 999;
     await expect(enrollment.enroll(await request(a.token, 'a'))).resolves.toBeDefined();
     now += 1;
-    await expect(enrollment.enroll(await request(b.token, 'b'))).rejects.toMatchObject({ code: 'UNAUTHENTICATED', message: expect.stringMatching(/expired/) });
+    await expect(enrollment.enroll(await request(b.token, 'b'))).rejects.toMatchObject({
+      code: 'UNAUTHENTICATED',
+      message: expect.stringMatching(/expired/),
+    });
   });
 
   it('a token bound to a name refuses another name without being consumed', async () => {
     const { token, hostUuid } = await enrollment.issueJoinToken({ name: 'w1' });
-    await expect(enrollment.enroll(await request(token, 'w2'))).rejects.toMatchObject({ code: 'UNAUTHENTICATED', message: 'join token was issued for host w1, not w2' });
+    await expect(enrollment.enroll(await request(token, 'w2'))).rejects.toMatchObject({
+      code: 'UNAUTHENTICATED',
+      message: 'join token was issued for host w1, not w2',
+    });
     await expect(enrollment.enroll(await request(token, 'w1'))).resolves.toMatchObject({ hostUuid });
   });
 
   it('a bad CSR does not burn the token', async () => {
     const { token } = await enrollment.issueJoinToken();
-    await expect(enrollment.enroll({ ...(await request(token)), csrPem: 'x'.repeat(100) })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(enrollment.enroll({ ...(await request(token)), csrPem: 'x'.repeat(100) })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
     await expect(enrollment.enroll(await request(token))).resolves.toBeDefined();
   });
 
   it('host registry: replace revokes the previous certificate when the uuid changes', async () => {
     const registry = createHostRegistry();
-    const base = { name: 'h', address: null, revoked: false, enrolledAt: new Date().toISOString(), certExpiresAt: new Date().toISOString() };
+    const base = {
+      name: 'h',
+      address: null,
+      revoked: false,
+      enrolledAt: new Date().toISOString(),
+      certExpiresAt: new Date().toISOString(),
+    };
     const old = { ...base, uuid: randomUUID(), fingerprint: 'a'.repeat(64) };
     await registry.upsert(old);
     const e = createEnrollment({ ca, tokens: createJoinTokenStore(), registry });
@@ -92,15 +132,27 @@ describe('join tokens and enrollment', () => {
   });
 
   it('builds a .tar.gz bundle with ca.crt, worker.crt, worker.key (0600) and agent.json', async () => {
-    const { bundle, hostUuid, fingerprint } = await enrollment.exportBundle({ name: 'air', addresses: ['10.1.1.1'], masterUrl: 'https://m:8770' });
+    const { bundle, hostUuid, fingerprint } = await enrollment.exportBundle({
+      name: 'air',
+      addresses: ['10.1.1.1'],
+      masterUrl: 'https://m:8770',
+    });
     const entries = await listTar(bundle);
     expect(entries.map((e) => e.path)).toEqual(['ca.crt', 'worker.crt', 'worker.key', 'agent.json']);
     expect(entries.find((e) => e.path === 'worker.key')?.mode).toBe(0o600);
-    expect(JSON.parse(entries.find((e) => e.path === 'agent.json')!.body)).toEqual({ hostUuid, masterUrl: 'https://m:8770', name: 'air' });
+    expect(JSON.parse(entries.find((e) => e.path === 'agent.json')!.body)).toEqual({
+      hostUuid,
+      masterUrl: 'https://m:8770',
+      name: 'air',
+    });
     expect(entries.find((e) => e.path === 'worker.key')!.body).toMatch(/BEGIN PRIVATE KEY/);
     expect(await createHostRegistry({ path: hostsPath() }).get(hostUuid)).toMatchObject({ fingerprint, name: 'air' });
-    await expect(enrollment.exportBundle({ name: 'air', addresses: [], masterUrl: 'https://m:8770' })).rejects.toMatchObject({ code: 'CONFLICT' });
-    await expect(enrollment.exportBundle({ name: 'bad name!', addresses: [], masterUrl: 'https://m:8770' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(
+      enrollment.exportBundle({ name: 'air', addresses: [], masterUrl: 'https://m:8770' }),
+    ).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(
+      enrollment.exportBundle({ name: 'bad name!', addresses: [], masterUrl: 'https://m:8770' }),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
 });
 
@@ -110,7 +162,9 @@ async function listTar(buf: Buffer): Promise<Array<{ path: string; mode: number;
     onReadEntry: (entry: ReadEntry) => {
       const chunks: Buffer[] = [];
       entry.on('data', (c: Buffer) => chunks.push(c));
-      entry.on('end', () => out.push({ path: entry.path, mode: entry.mode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      entry.on('end', () =>
+        out.push({ path: entry.path, mode: entry.mode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+      );
     },
   });
   await new Promise<void>((resolve, reject) => {

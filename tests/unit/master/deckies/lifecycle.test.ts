@@ -41,7 +41,10 @@ describe('pivot rule', () => {
     const [older] = svc.create([{ deckyName: 'd1', hostUuid: H1, operation: 'deploy' }]);
     clock.advance(1000);
     const [newer] = svc.create([{ deckyName: 'd1', hostUuid: H1, operation: 'deploy' }]);
-    svc.create([{ deckyName: 'd1', hostUuid: H2, operation: 'deploy' }, { deckyName: 'd1', hostUuid: H1, operation: 'mutate' }]);
+    svc.create([
+      { deckyName: 'd1', hostUuid: H2, operation: 'deploy' },
+      { deckyName: 'd1', hostUuid: H1, operation: 'mutate' },
+    ]);
     svc.pivot(H1, delta({ deckyName: 'd1', status: 'failed', error: 'port 22 busy' }));
     const rows = svc.get([older!.id, newer!.id]);
     expect(rows[0]!.status).toBe('pending');
@@ -57,7 +60,9 @@ describe('pivot rule', () => {
     const after = svc.get([row!.id])[0];
     const events = seen.length;
     expect(svc.pivot(H1, d).outcome).toBe('sealed');
-    expect(svc.pivot(H1, { ...delta({ deckyName: 'd1', lifecycleId: row!.id }), status: 'failed', error: 'late' }).outcome).toBe('sealed');
+    expect(
+      svc.pivot(H1, { ...delta({ deckyName: 'd1', lifecycleId: row!.id }), status: 'failed', error: 'late' }).outcome,
+    ).toBe('sealed');
     expect(svc.pivot(H1, delta({ deckyName: 'd1', lifecycleId: randomUUID() })).outcome).toBe('unknown');
     expect(svc.pivot(H1, delta({ deckyName: 'ghost' })).outcome).toBe('unknown');
     expect(svc.get([row!.id])[0]).toEqual(after);

@@ -35,7 +35,12 @@ describe('deploy planner', () => {
   it('spreads over hosts by load and marks local deckies master-resident', () => {
     const plan = planDeploy({ count: 3, archetype: 'linux-server' }, [], [{ ...w1, deckyCount: 1 }, w2]);
     expect(plan.deckies.map((d) => d.placedOn)).toEqual([w2.uuid, w1.uuid, w2.uuid]);
-    expect(plan.deckies[0]!.config).toMatchObject({ hostUuid: w2.uuid, services: ['ssh', 'http'], archetype: 'linux-server', nmapOs: 'linux' });
+    expect(plan.deckies[0]!.config).toMatchObject({
+      hostUuid: w2.uuid,
+      services: ['ssh', 'http'],
+      archetype: 'linux-server',
+      nmapOs: 'linux',
+    });
     const l = planDeploy({ count: 1, services: ['http'] }, [], [local]);
     expect(l.deckies[0]!.config.hostUuid).toBeNull();
     expect(l.deckies[0]!.placedOn).toBe(local.uuid);
@@ -46,21 +51,41 @@ describe('deploy planner', () => {
     expect(code(() => planDeploy({ deckies: [{ name: 'web-1' }], services: ['http'] }, fleet, [w1]))).toBe(
       'CONFLICT: decky name "web-1" is already in the fleet on host w1; choose another name or tear it down first',
     );
-    expect(code(() => planDeploy({ deckies: [{ name: 'web-2', ip: '127.77.0.9' }], services: ['http'] }, fleet, [w1]))).toBe(
-      'CONFLICT: IP 127.77.0.9 is already used by decky "web-1" on host w1',
-    );
+    expect(
+      code(() => planDeploy({ deckies: [{ name: 'web-2', ip: '127.77.0.9' }], services: ['http'] }, fleet, [w1])),
+    ).toBe('CONFLICT: IP 127.77.0.9 is already used by decky "web-1" on host w1');
   });
 
   it('rejects duplicates within the request, a count mismatch, no services and no host', () => {
-    expect(code(() => planDeploy({ deckies: [{ name: 'a' }, { name: 'a' }], services: ['ssh'] }, [], [w1]))).toMatch(/^INVALID_INPUT: decky name "a" appears twice/);
-    expect(code(() => planDeploy({ deckies: [{ name: 'a', ip: '127.1.1.1' }, { name: 'b', ip: '127.1.1.1' }], services: ['ssh'] }, [], [w1]))).toMatch(/IP 127.1.1.1 appears twice/);
-    expect(code(() => planDeploy({ count: 3, deckies: [{ name: 'a' }], services: ['ssh'] }, [], [w1]))).toMatch(/count is 3 but 1 deckies/);
+    expect(code(() => planDeploy({ deckies: [{ name: 'a' }, { name: 'a' }], services: ['ssh'] }, [], [w1]))).toMatch(
+      /^INVALID_INPUT: decky name "a" appears twice/,
+    );
+    expect(
+      code(() =>
+        planDeploy(
+          {
+            deckies: [
+              { name: 'a', ip: '127.1.1.1' },
+              { name: 'b', ip: '127.1.1.1' },
+            ],
+            services: ['ssh'],
+          },
+          [],
+          [w1],
+        ),
+      ),
+    ).toMatch(/IP 127.1.1.1 appears twice/);
+    expect(code(() => planDeploy({ count: 3, deckies: [{ name: 'a' }], services: ['ssh'] }, [], [w1]))).toMatch(
+      /count is 3 but 1 deckies/,
+    );
     expect(code(() => planDeploy({ count: 1 }, [], [w1]))).toMatch(/choose an archetype or a list of services/);
     expect(code(() => planDeploy({ count: 1, services: ['ssh'] }, [], []))).toMatch(/^CONFLICT: no live host/);
   });
 
   it('validates the resulting configs (port clash, persona keys)', () => {
-    expect(code(() => planDeploy({ count: 1, services: ['ssh'], serviceConfig: { ssh: { nope: 'x' } } }, [], [w1]))).toMatch(/INVALID_INPUT: decky decky-01: .*ssh has no persona key "nope"/);
+    expect(
+      code(() => planDeploy({ count: 1, services: ['ssh'], serviceConfig: { ssh: { nope: 'x' } } }, [], [w1])),
+    ).toMatch(/INVALID_INPUT: decky decky-01: .*ssh has no persona key "nope"/);
   });
 
   it('explicit IPs are kept and reserved for the auto-allocated ones', () => {
