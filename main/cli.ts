@@ -311,12 +311,20 @@ async function storeCommand(args: string[]): Promise<number> {
   return restored.ok ? 0 : 2;
 }
 
+/**
+ * Exits once stdout and stderr have drained: a pipe takes writes asynchronously, and exiting at
+ * once cut a large `--json` answer (an agent package, a bundle) short for the reading script.
+ */
+function exitAfterFlush(code: number): void {
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}
+
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exitAfterFlush(code),
   (err: unknown) => {
     const code = (err as { code?: string }).code;
     const usage = err instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'));
     process.stderr.write(`decnet-master: ${usage ? (err as Error).message : toAppError(err).message}\n`);
-    process.exit(usage ? EXIT.usage : EXIT.failed);
+    exitAfterFlush(usage ? EXIT.usage : EXIT.failed);
   },
 );
