@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
 import { AppError } from '../../shared/errors';
 import { ipcCommands } from '../../shared/ipc/contract';
-import { AttackerEvent } from '../../shared/domain/events';
+import type { AttackerEvent } from '../../shared/domain/events';
 import { callConsole, resolveConnection, type Connection } from './console-client';
-import { UsageError } from './flags';
+import { UsageError, validateInput } from './flags';
 
 /**
  * `decnet-master events tail`: follows the captured attacker events of a running console, like
@@ -47,7 +47,7 @@ export async function tailEvents(conn: Connection, o: TailOptions, print: (line:
       limit: PAGE,
     });
     if (!r.ok) throw new AppError(r.error.code, r.error.message);
-    const page = AttackerEvent.array().parse((r.value as { events: unknown }).events);
+    const page = ipcCommands['events.list'].output.parse(r.value).events;
     // The first page marks every event of the lookback window as seen, printing only the newest
     // `lines`; otherwise an older event of that window would come out later as if it were new.
     // events.list answers newest first; a terminal reads oldest first.
@@ -125,11 +125,8 @@ export async function tailCommand(args: string[], out: (line: string) => void): 
     allowPositionals: true,
   });
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]!}"`);
-  const filter = ipcCommands['events.list'].input.safeParse({ decky: values.decky, service: values.service });
-  if (!filter.success) {
-    const issue = filter.error.issues[0];
-    throw new UsageError(`--${String(issue?.path[0] ?? 'decky')} is not valid: ${issue?.message ?? 'bad value'}`);
-  }
+  // The contract's own check of --decky/--service, phrased with the flag names.
+  validateInput(ipcCommands['events.list'].input, { decky: values.decky, service: values.service });
   const lines = numberFlag('lines', values.lines, 10, 0, 5000, true);
   const intervalS = numberFlag('interval', values.interval, 2, 0.2, 60, false);
   const count = values.count === undefined ? undefined : numberFlag('count', values.count, 1, 1, 1_000_000, true);

@@ -96,6 +96,11 @@ function personaValueFits(type: string, value: unknown): boolean {
 export type DeckyConfig = z.output<typeof DeckyConfig>;
 export type DeckyConfigInput = z.input<typeof DeckyConfig>;
 
+/** Minutes between a decky's mutations: its own value, else the fleet default; null = off. */
+export function intervalOf(config: Pick<DeckyConfig, 'mutateInterval'>, fleetDefault: number | null): number | null {
+  return config.mutateInterval === undefined ? fleetDefault : config.mutateInterval;
+}
+
 /**
  * The mutate rule, once (master, agent, and the delta that commits it): the decky with `services`
  * instead of its own, and the persona settings of services that go away gone with them. Not

@@ -41,10 +41,7 @@ export function pickNewServices(
   return null;
 }
 
-/** Minutes between mutations: the decky's own value, else the fleet default; null = off. */
-export function intervalOf(config: Pick<DeckyConfig, 'mutateInterval'>, fleetDefault: number | null): number | null {
-  return config.mutateInterval === undefined ? fleetDefault : config.mutateInterval;
-}
+export { intervalOf } from '../../../shared/domain/decky';
 
 /**
  * When the decky is next due, in ms since the epoch. The base is the last mutation (or when the

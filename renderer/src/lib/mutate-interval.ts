@@ -37,11 +37,3 @@ export function fromMutateInterval(
   if (mutateInterval === null) return { mode: 'off', minutes: clampToRange(fleetDefault ?? intervalRange.initial) };
   return { mode: 'custom', minutes: clampToRange(mutateInterval) };
 }
-
-/** The interval a decky actually rotates on, given its own setting and the fleet default. */
-export function effectiveInterval(
-  mutateInterval: number | null | undefined,
-  fleetDefault: number | null,
-): number | null {
-  return mutateInterval === undefined ? fleetDefault : mutateInterval;
-}

@@ -1,6 +1,6 @@
 import { useDeferredValue, useMemo } from 'react';
 import type { CommandOutput } from '../../../../shared/ipc/types';
-import type { DeckyState } from '../../../../shared/domain/decky';
+import { type DeckyState, intervalOf } from '../../../../shared/domain/decky';
 import { describeError } from '../../api/error-messages';
 import { useCommand, useCommandMutation } from '../../api/use-command';
 import { StateBadge } from '../../components/Badge';
@@ -15,7 +15,7 @@ import { useNow } from '../../lib/use-now';
 import { useFiltersStore } from '../../stores/filters-store';
 import { useOperationsStore } from '../../stores/operations-store';
 import { useUiStore } from '../../stores/ui-store';
-import { describeInterval, effectiveInterval } from '../../lib/mutate-interval';
+import { describeInterval } from '../../lib/mutate-interval';
 
 type Decky = CommandOutput<'deckies.list'>[number];
 
@@ -84,7 +84,7 @@ function Actions({ name, state }: { name: string; state: string }) {
 function MutationCell({ decky, fleetDefault }: { decky: Decky; fleetDefault: number | null }) {
   const openDialog = useUiStore((s) => s.openDialog);
   const own = decky.config.mutateInterval;
-  const text = describeInterval(effectiveInterval(own, fleetDefault));
+  const text = describeInterval(intervalOf(decky.config, fleetDefault));
   return (
     <button
       type="button"

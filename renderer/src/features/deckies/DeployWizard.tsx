@@ -7,7 +7,7 @@ import { ServiceChips } from '../../components/ServiceChips';
 import { useOperationsStore } from '../../stores/operations-store';
 import { type DeployDraft, draftToRequest, emptyDraft } from './deploy-draft';
 import { MutationStep, PersonaStep, ProfileStep, TargetStep } from './DeploySteps';
-import { describeInterval, effectiveInterval } from '../../lib/mutate-interval';
+import { describeInterval } from '../../lib/mutate-interval';
 import { LifecycleProgress } from './LifecycleProgress';
 
 const steps = ['Target', 'Profile', 'Persona', 'Mutation', 'Preview'] as const;
@@ -71,9 +71,7 @@ export function DeployWizard({ onClose }: { onClose: () => void }) {
   const fleetDefault = useCommand('settings.get', {}).data?.mutateInterval ?? null;
   const planned = request?.mutateInterval;
   const mutationSummary =
-    planned === undefined
-      ? `${describeInterval(effectiveInterval(undefined, fleetDefault))} (the fleet default)`
-      : describeInterval(effectiveInterval(planned, fleetDefault));
+    planned === undefined ? `${describeInterval(fleetDefault)} (the fleet default)` : describeInterval(planned);
   const canNext = step === 1 ? (draft.mode === 'archetype' ? draft.archetype !== '' : draft.services.length > 0) : true;
 
   const submit = (e: FormEvent): void => {

@@ -1,15 +1,10 @@
 import { type FormEvent, useState } from 'react';
+import { intervalOf } from '../../../../shared/domain/decky';
 import { useCommand, useCommandMutation } from '../../api/use-command';
 import { Dialog } from '../../components/Dialog';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { MutationChoice } from '../../components/MutationChoice';
-import {
-  describeInterval,
-  effectiveInterval,
-  fromMutateInterval,
-  type MutationValue,
-  toMutateInterval,
-} from '../../lib/mutate-interval';
+import { describeInterval, fromMutateInterval, type MutationValue, toMutateInterval } from '../../lib/mutate-interval';
 
 /**
  * One decky's mutation schedule: follow the fleet default, its own interval, or off. Saving only
@@ -51,7 +46,7 @@ export function MutateIntervalDialog({ deckyName, onClose }: { deckyName: string
         {decky && value && fleetDefault !== undefined && (
           <>
             <div className="muted small">
-              Now: {describeInterval(effectiveInterval(stored, fleetDefault))}
+              Now: {describeInterval(intervalOf(decky.config, fleetDefault))}
               {stored === undefined && ' (the fleet default)'}.
             </div>
             {offGrid && (

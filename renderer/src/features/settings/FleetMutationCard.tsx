@@ -11,9 +11,8 @@ import { describeInterval, fromMutateInterval, type MutationValue, toMutateInter
 export function FleetMutationCard({ mutateInterval }: { mutateInterval: number | null }) {
   const save = useCommandMutation('settings.setMutateInterval', ['settings.get', 'deckies.list']);
   const [edited, setEdited] = useState<MutationValue | null>(null);
-  const current = fromMutateInterval(mutateInterval, null);
-  // The fleet default has no "default" of its own: it is on (an interval) or off.
-  const value = edited ?? (current.mode === 'default' ? { ...current, mode: 'custom' as const } : current);
+  // The fleet default has no "default" of its own: a number is on (custom), null is off.
+  const value = edited ?? fromMutateInterval(mutateInterval, null);
   const next = toMutateInterval(value) ?? null;
   const changed = edited !== null && next !== mutateInterval;
 
