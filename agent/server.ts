@@ -8,6 +8,20 @@ import { peerIdentity, serverTlsOptions, type PeerIdentity, type TlsIdentity } f
 import { AGENT_BODY_LIMIT, agentApi, type AgentApi } from '../shared/protocol/agent-api';
 import type { RouteHandlers } from '../shared/protocol/route';
 import { closeServer, listenOn } from '../shared/node/server-lifecycle';
+import { applyConnectionBounds, serverTimeoutOptions } from '../shared/node/connection-bounds';
+
+/**
+ * Only the master gets past TLS, but anyone who reaches the port can open sockets and stall a
+ * handshake or its headers. The master's pool may open many parallel calls at once (a topology
+ * apply, a teardown burst), hence per-source caps well above its needs and below the total.
+ */
+export const agentBounds = {
+  maxConnections: 512,
+  maxConnectionsPerSource: 256,
+  handshakeTimeoutMs: 10_000,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 60_000,
+} as const;
 
 /** The caller of an agent route: always the master, as its certificate says. */
 export type PeerCtx = PeerIdentity & Readonly<{ role: 'master' }>;
@@ -52,7 +66,11 @@ export function createAgentServer(opts: AgentServerOptions): AgentServer {
     async start() {
       if (server) return;
       const srv = createServer(
-        serverTlsOptions({ ...opts.identity, requireClientCert: true }),
+        {
+          ...serverTlsOptions({ ...opts.identity, requireClientCert: true }),
+          ...serverTimeoutOptions(agentBounds),
+          handshakeTimeout: agentBounds.handshakeTimeoutMs,
+        },
         serveRoutes({
           table: agentApi,
           handlers: opts.handlers,
@@ -64,6 +82,7 @@ export function createAgentServer(opts: AgentServerOptions): AgentServer {
           },
         }),
       );
+      applyConnectionBounds(srv, agentBounds);
       srv.on('tlsClientError', (err, socket) =>
         log.warn('TLS handshake refused', { error: err.message, remote: socket.remoteAddress }),
       );

@@ -6,7 +6,14 @@ import { toAppError } from '../shared/errors';
 import { ipcCommands } from '../shared/ipc/contract';
 import { createLogger } from '../shared/node/logger';
 import { findSubcommand, groups, remoteSubcommands, summaries, type RemoteSubcommand } from './cli/command-table';
-import { callConsole, DEFAULT_CONSOLE_URL, login, resolveConnection, tokenFilePath } from './cli/console-client';
+import {
+  callConsole,
+  DEFAULT_CONSOLE_URL,
+  login,
+  logout,
+  resolveConnection,
+  tokenFilePath,
+} from './cli/console-client';
 import { buildInput, UsageError, validateInput } from './cli/flags';
 import { formatHuman } from './cli/format';
 import { tailCommand, tailHelp } from './cli/events-tail';
@@ -51,6 +58,13 @@ Logs in as admin and writes the session token to ${tokenFilePath({ ...process.en
   --password-file FILE  read the admin password from FILE (default: env DECNET_CONSOLE_PASSWORD, else stdin)
   -h, --help            this help`,
     run: loginCmd,
+  },
+  logout: {
+    summary: 'revoke the saved session token on the console and delete it',
+    help: `usage: decnet-master logout [--console URL] [--token T]
+
+Revokes the session (its event streams end too) and deletes the token file login wrote.`,
+    run: logoutCmd,
   },
   store: {
     summary: 'check the store, or restore its last good copy (master stopped)',
@@ -218,6 +232,21 @@ async function loginCmd(args: string[]): Promise<number> {
     throw new UsageError('login needs the admin password: --password-file FILE, DECNET_CONSOLE_PASSWORD, or on stdin');
   const saved = await login(url, password, process.env);
   out(`logged in to ${url}; token saved in ${saved.path} (expires ${saved.expiresAt})`);
+  return EXIT.ok;
+}
+
+async function logoutCmd(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { console: { type: 'string' }, token: { type: 'string' } },
+    strict: true,
+  });
+  const conn = await resolveConnection(values, process.env);
+  if (!conn.token) throw new UsageError(`no session token for ${conn.url}: nothing to log out`);
+  const r = await logout(conn, process.env);
+  out(
+    `${r.revoked ? 'logged out of' : 'the session was already gone on'} ${conn.url}${r.removed ? `; removed ${r.removed}` : ''}`,
+  );
   return EXIT.ok;
 }
 

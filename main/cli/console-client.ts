@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile, chmod } from 'node:fs/promises';
+import { mkdir, readFile, writeFile, chmod, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
@@ -88,4 +88,17 @@ export async function login(url: string, password: string, env: Env): Promise<{ 
   await writeFile(path, `${JSON.stringify({ console: url, ...ok.data })}\n`, { mode: 0o600 });
   await chmod(path, 0o600); // an existing file keeps its old mode on writeFile
   return { path, expiresAt: ok.data.expiresAt };
+}
+
+/**
+ * Revokes the session on the console and deletes the login file that held it. A token the console
+ * no longer knows (expired, a restart) is already logged out, so only an unreachable console fails.
+ */
+export async function logout(conn: Connection, env: Env): Promise<{ revoked: boolean; removed: string | null }> {
+  const { status } = await post(`${conn.url}/api/v1/auth/logout`, conn.token, {});
+  const path = tokenFilePath(env);
+  const saved = await readTokenFile(path);
+  const removed = saved && saved.token === conn.token ? path : null;
+  if (removed) await rm(removed, { force: true });
+  return { revoked: status === 200, removed };
 }

@@ -59,6 +59,12 @@ export function createSessions(opts: Readonly<{ ttlMs: number; now: () => number
         throw new AppError('UNAUTHENTICATED', 'token expired: log in again');
       }
     },
+    /** Whether `token` is live now; an SSE stream asks this before each write and every second. */
+    isLive(token: string): boolean {
+      const exp = tokens.get(token);
+      return exp !== undefined && exp > opts.now();
+    },
+    /** Logout: the token stops working at once, and streams opened with it are ended by their check. */
     revoke: (token: string) => tokens.delete(token),
   };
 }

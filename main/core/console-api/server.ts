@@ -12,8 +12,20 @@ import type { RateLimiter } from './rate-limiter';
 import { openSse } from './sse';
 import { serveStatic } from './static-files';
 import { closeServer, listenOn } from '../../../shared/node/server-lifecycle';
+import { applyConnectionBounds, serverTimeoutOptions } from '../../../shared/node/connection-bounds';
+import { createHostCheck } from './host-check';
 
 const BODY_LIMIT = 4 * 1024 * 1024;
+/**
+ * A browser holds ~6 connections plus its event stream, the CLI one; everything behind a reverse
+ * proxy shares the proxy's address, hence a per-source cap that is generous but below the total.
+ */
+export const consoleBounds = {
+  maxConnections: 512,
+  maxConnectionsPerSource: 256,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+} as const;
 const Login = z.strictObject({
   username: z.literal('admin', { error: 'username must be "admin"' }),
   password: z.string().min(1).max(1024),
@@ -29,6 +41,8 @@ export type ConsoleApiOptions = Readonly<{
   loginLimiter: RateLimiter;
   rpcLimiter: RateLimiter;
   corsOrigins: readonly string[];
+  /** Host header names served besides the bound address and, on loopback, localhost. */
+  allowedHosts?: readonly string[];
   staticDir: string;
   log: Logger;
 }>;
@@ -42,8 +56,9 @@ export type ConsoleApi = Readonly<{ url: string; port: number; close(): Promise<
 export async function startConsoleApi(opts: ConsoleApiOptions): Promise<ConsoleApi> {
   const { log } = opts;
   const streams = new Set<ServerResponse>();
+  const checkHost = createHostCheck(opts.host, opts.allowedHosts ?? []);
 
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer(serverTimeoutOptions(consoleBounds), (req, res) => {
     handle(req, res).catch((err: unknown) => {
       const e = toAppError(err);
       if (e.code === 'INTERNAL') log.error('console api error', { err, url: req.url });
@@ -54,6 +69,8 @@ export async function startConsoleApi(opts: ConsoleApiOptions): Promise<ConsoleA
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://console.invalid');
     const path = url.pathname;
+    // Before anything else, login and the UI included: a rebound name must reach nothing.
+    checkHost(req.headers.host);
     applyCors(req, res);
     res.setHeader('x-content-type-options', 'nosniff');
     if (req.method === 'OPTIONS') {
@@ -67,9 +84,15 @@ export async function startConsoleApi(opts: ConsoleApiOptions): Promise<ConsoleA
     }
     const peer = req.socket.remoteAddress ?? 'unknown';
     if (path === '/api/v1/auth/login' && req.method === 'POST') return login(req, res, peer);
+    if (path === '/api/v1/auth/logout' && req.method === 'POST') return logout(req, res);
     if (path === '/api/v1/events' && req.method === 'GET') {
-      opts.sessions.check(bearer(req) ?? url.searchParams.get('token'));
-      return void streams.add(openSse(req, res, opts.events, () => streams.delete(res)));
+      // A token in the URL ends up in proxy and access logs and the browser history.
+      if (url.searchParams.has('token'))
+        throw new AppError('INVALID_INPUT', 'send the token in the Authorization header, never in the URL');
+      const token = bearer(req);
+      opts.sessions.check(token);
+      const isLive = () => opts.sessions.isLive(token!);
+      return void streams.add(openSse(req, res, opts.events, isLive, () => streams.delete(res)));
     }
     const m = /^\/api\/v1\/rpc\/([A-Za-z]+\.[A-Za-z]+)$/.exec(path);
     if (m && req.method === 'POST') {
@@ -97,6 +120,15 @@ export async function startConsoleApi(opts: ConsoleApiOptions): Promise<ConsoleA
     sendJson(res, 200, { token, expiresAt: new Date(expiresAt).toISOString() });
   }
 
+  function logout(req: IncomingMessage, res: ServerResponse): void {
+    const token = bearer(req);
+    opts.sessions.check(token);
+    req.resume();
+    opts.sessions.revoke(token!);
+    log.info('console logout', { peer: req.socket.remoteAddress });
+    sendJson(res, 200, { ok: true });
+  }
+
   function limit(limiter: RateLimiter, key: string, what: string): void {
     const r = limiter.take(key);
     if (!r.ok)
@@ -115,6 +147,7 @@ export async function startConsoleApi(opts: ConsoleApiOptions): Promise<ConsoleA
     res.setHeader('access-control-max-age', '600');
   }
 
+  applyConnectionBounds(server, consoleBounds);
   await listenOn(server, opts.host, opts.port, 'console API');
   const port = (server.address() as AddressInfo).port;
   const hostForUrl = opts.host.includes(':') ? `[${opts.host}]` : opts.host;

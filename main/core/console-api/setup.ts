@@ -16,6 +16,7 @@ export async function createConsoleAuth(
   sessions: Sessions;
   loginLimiter: RateLimiter;
   rpcLimiter: RateLimiter;
+  allowedHosts: readonly string[];
 }> {
   const password = await resolveAdminPassword(config.dataDir, config.api.adminPassword);
   const now = () => clock.now();
@@ -25,5 +26,6 @@ export async function createConsoleAuth(
     sessions: createSessions({ ttlMs: config.api.sessionTtlMs, now }),
     loginLimiter: createRateLimiter({ ...LOGIN_LIMIT, now, enabled: config.api.limiterEnabled }),
     rpcLimiter: createRateLimiter({ ...RPC_LIMIT, now, enabled: config.api.limiterEnabled }),
+    allowedHosts: config.api.allowedHosts,
   };
 }

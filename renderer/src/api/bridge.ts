@@ -8,6 +8,7 @@ import type {
   EventPayload,
 } from '../../../shared/ipc/types';
 import { ipcEvents } from '../../../shared/ipc/contract';
+import { openEventStream } from './event-stream';
 
 /**
  * The renderer's only way to the master. In Electron the preload provides `window.decnet`; in a
@@ -17,6 +18,7 @@ import { ipcEvents } from '../../../shared/ipc/contract';
 
 const TOKEN_KEY = 'decnet.token';
 const API = '/api/v1';
+const RECONNECT_MS = 3000;
 
 type AuthListener = () => void;
 const authListeners = new Set<AuthListener>();
@@ -66,38 +68,44 @@ type AnyListener = (payload: unknown) => void;
 
 function createHttpBridge(): DecnetBridge {
   const listeners = new Map<EventName, Set<AnyListener>>();
-  let source: EventSource | null = null;
+  const names = new Set<string>(Object.keys(ipcEvents));
+  let closeStream: (() => void) | null = null;
   let retry: ReturnType<typeof setTimeout> | null = null;
 
   const closeSource = (): void => {
-    source?.close();
-    source = null;
+    closeStream?.();
+    closeStream = null;
     if (retry) clearTimeout(retry);
     retry = null;
   };
 
-  // One EventSource for every subscriber; it follows the token (opened on login, closed on logout).
+  // One stream for every subscriber; it follows the token (opened on login, closed on logout).
   const openSource = (): void => {
     closeSource();
     const token = readToken();
     if (!token || listeners.size === 0) return;
-    const es = new EventSource(`${API}/events?token=${encodeURIComponent(token)}`);
-    for (const name of Object.keys(ipcEvents) as EventName[]) {
-      es.addEventListener(name, (ev) => {
+    const close = openEventStream({
+      url: `${API}/events`,
+      token,
+      onEvent: (name, data) => {
+        if (!names.has(name)) return;
         let payload: unknown;
         try {
-          payload = JSON.parse((ev as MessageEvent<string>).data);
+          payload = JSON.parse(data);
         } catch {
           return;
         }
-        listeners.get(name)?.forEach((l) => l(payload));
-      });
-    }
-    es.onerror = () => {
-      // The browser retries by itself unless the server refused outright (e.g. 401 after a restart).
-      if (es.readyState === EventSource.CLOSED && source === es) retry = setTimeout(openSource, 5000);
-    };
-    source = es;
+        listeners.get(name as EventName)?.forEach((l) => l(payload));
+      },
+      onEnd: ({ status }) => {
+        if (closeStream !== close) return;
+        closeStream = null;
+        // 401: the session expired or was logged out elsewhere; back to the login screen.
+        if (status === 401) return writeToken(null);
+        retry = setTimeout(openSource, RECONNECT_MS);
+      },
+    });
+    closeStream = close;
   };
   authListeners.add(openSource);
 
@@ -118,7 +126,7 @@ function createHttpBridge(): DecnetBridge {
       const set = listeners.get(event) ?? new Set<AnyListener>();
       listeners.set(event, set);
       set.add(listener as AnyListener);
-      if (!source) openSource();
+      if (!closeStream) openSource();
       return () => {
         set.delete(listener as AnyListener);
         if (set.size === 0) listeners.delete(event);
@@ -191,8 +199,11 @@ export async function login(password: string): Promise<void> {
   throw AppError.fromShape(res.status === 401 ? { code: 'UNAUTHENTICATED', message: 'Wrong password.' } : shape);
 }
 
+/** Revokes the session on the master (best effort: the token is forgotten here either way). */
 export function logout(): void {
+  const token = readToken();
   writeToken(null);
+  if (token) void postJson('/auth/logout', {}, token).catch(() => undefined);
 }
 
 /** Whether a Log out action makes sense (browser mode only). */

@@ -4,6 +4,10 @@ import { Readable } from 'node:stream';
 import { Agent as UndiciAgent, request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { swarmBounds } from '../../../main/core/swarm/swarm-listener';
+import { agentBounds } from '../../../agent/server';
+import { clientTlsOptions } from '../../../shared/node/tls';
+import { openCertificateAuthority } from '../../../main/core/ca';
+import { issueWorker, startAgent } from '../../fixtures/pki';
 import { eventually } from '../../helpers/eventually';
 import { makeTmpDir } from '../../helpers/tmp-dir';
 import { freePort, startMaster, type TestMaster } from '../master/harness';
@@ -109,4 +113,43 @@ describe('bounded unauthenticated surface', () => {
     expect(codes.slice(0, swarmBounds.enrollPerMinute).every((c) => c !== 429)).toBe(true);
     expect(codes.slice(swarmBounds.enrollPerMinute)).toEqual(Array(5).fill(429));
   });
+});
+
+describe('bounded agent API', () => {
+  it('one flooding source gets at most its cap, the master still gets through, and silent sockets are cut at the handshake timeout', async () => {
+    const tmp = await makeTmpDir('decnet-hostile-agent-');
+    cleanups.push(tmp.remove);
+    const ca = await openCertificateAuthority({ dataDir: join(tmp.dir, 'master') });
+    const master = await ca.ensureMasterIdentity();
+    const worker = await issueWorker(ca);
+    const agent = await startAgent(worker);
+    cleanups.push(() => agent.server.stop());
+    const sockets: Socket[] = [];
+    cleanups.push(() => Promise.resolve(sockets.forEach((s) => s.destroy())));
+    let closed = 0;
+    const extra = 10;
+    // The flood comes from 127.0.0.2; the master dials from 127.0.0.1.
+    for (let i = 0; i < agentBounds.maxConnectionsPerSource + extra; i++) {
+      const s = tcpConnect({ host: '127.0.0.1', port: agent.port, localAddress: '127.0.0.2' });
+      s.on('error', () => undefined);
+      s.on('close', () => closed++);
+      sockets.push(s);
+    }
+    await eventually(() => closed >= extra, { what: 'connections above the per-source cap closed' });
+    expect(closed).toBeLessThanOrEqual(extra + 2);
+    const t0 = Date.now();
+    // The master's own TLS identity, as its agent client dials (a plain client keeps this test off that API).
+    const asMaster = new UndiciAgent({
+      connect: { ...clientTlsOptions({ ...master, pin: worker.fingerprint }), maxCachedSessions: 0 },
+    });
+    cleanups.push(() => asMaster.close());
+    const health = await request(`https://127.0.0.1:${agent.port}/health`, { dispatcher: asMaster });
+    expect(health.statusCode).toBe(200);
+    expect(await health.body.json()).toMatchObject({ status: 'ok' });
+    await eventually(() => closed === sockets.length, {
+      timeoutMs: agentBounds.handshakeTimeoutMs + 5000,
+      what: 'silent sockets cut by the handshake timeout',
+    });
+    expect(Date.now() - t0).toBeLessThan(agentBounds.handshakeTimeoutMs + 3000);
+  }, 30_000);
 });

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ipcCommands } from '../../../shared/ipc/contract';
@@ -50,6 +50,7 @@ describe('decnet-master --help and argument validation', () => {
       ['-h'],
       ['serve', '--help'],
       ['login', '-h'],
+      ['logout', '-h'],
       ...[...new Set(remoteSubcommands.map((s) => s.group))].map((g) => [g, '--help']),
       ...remoteSubcommands.map((s) => [s.group, s.verb, '--help']),
     ];
@@ -104,6 +105,21 @@ describe('decnet-master console subcommands against a running console', () => {
     expect((await stat(env['DECNET_CONSOLE_TOKEN_FILE']!)).mode & 0o777).toBe(0o600);
   }, 120_000);
 
+  it('logout revokes the saved token on the console and deletes the file', async () => {
+    const own = { ...env, DECNET_CONSOLE_TOKEN_FILE: join(tmp.dir, 'cfg', 'logout-token.json') };
+    expect((await cli(['login'], { ...own, DECNET_CONSOLE_PASSWORD: ADMIN_PASSWORD })).code).toBe(0);
+    expect((await cli(['hosts', 'list'], own)).code).toBe(0);
+    const token = (JSON.parse(await readFile(own.DECNET_CONSOLE_TOKEN_FILE, 'utf8')) as { token: string }).token;
+    const r = await cli(['logout'], own);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(r.stdout).toMatch(/^logged out of http:\/\/127\.0\.0\.1:\d+; removed /);
+    await expect(stat(own.DECNET_CONSOLE_TOKEN_FILE)).rejects.toThrow(/ENOENT/);
+    const stale = await cli(['hosts', 'list', '--token', token], own);
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toMatch(/UNAUTHENTICATED/);
+    expect((await cli(['logout'], own)).code).toBe(2); // no token left: nothing sent
+  }, 120_000);
+
   it('reaches every contract command as a subcommand; --json parses against the output schema', async () => {
     const host = randomUUID();
     // One sample invocation per contract command: a command added to the contract without a
@@ -131,6 +147,9 @@ describe('decnet-master console subcommands against a running console', () => {
       'topologies.teardown': ['nope'],
       'topologies.state': ['nope'],
       'events.list': ['--limit', '10'],
+      'events.histogram': ['--src', '203.0.113.0/24'],
+      'sources.list': ['--limit', '5'],
+      'sources.timeline': ['--src', '203.0.113.9'],
       'catalog.get': [],
       'settings.get': [],
       'settings.setMutateInterval': ['--mutate-interval', '45'],

@@ -6,32 +6,34 @@ const win = window as Window & { decnet?: DecnetBridge };
 
 type Sent = { url: string; init: RequestInit };
 
-class FakeEventSource {
-  static CLOSED = 2;
-  static last: FakeEventSource | null = null;
-  readyState = 1;
-  onerror: (() => void) | null = null;
-  handlers = new Map<string, (ev: MessageEvent<string>) => void>();
-  constructor(readonly url: string) {
-    FakeEventSource.last = this;
-  }
-  addEventListener(name: string, h: (ev: MessageEvent<string>) => void): void {
-    this.handlers.set(name, h);
-  }
-  close(): void {
-    this.readyState = 2;
-  }
-}
+type Stub = { status: number; body: unknown } | { stream: ReadableStream<Uint8Array> };
 
-function stubFetch(responses: Record<string, { status: number; body: unknown }>): Sent[] {
+function stubFetch(responses: Record<string, Stub>): Sent[] {
   const sent: Sent[] = [];
   vi.stubGlobal('fetch', (url: string, init: RequestInit) => {
     sent.push({ url, init });
     const r = responses[url] ?? { status: 404, body: null };
+    if ('stream' in r) return Promise.resolve(new Response(r.stream, { status: 200 }));
     return Promise.resolve(new Response(JSON.stringify(r.body), { status: r.status }));
   });
   return sent;
 }
+
+/** An SSE body the test writes to, as the console API would. */
+function sseStream() {
+  let ctl!: ReadableStreamDefaultController<Uint8Array>;
+  const stream = new ReadableStream<Uint8Array>({ start: (c) => void (ctl = c) });
+  return {
+    stream,
+    write: (text: string) => ctl.enqueue(new TextEncoder().encode(text)),
+    end: () => ctl.close(),
+  };
+}
+
+const until = async (cond: () => boolean) => {
+  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(cond()).toBe(true);
+};
 
 // The module keeps the chosen bridge; each test gets a fresh copy.
 const load = async () => {
@@ -42,7 +44,6 @@ const load = async () => {
 beforeEach(() => {
   sessionStorage.clear();
   delete win.decnet;
-  vi.stubGlobal('EventSource', FakeEventSource);
 });
 afterEach(() => vi.unstubAllGlobals());
 
@@ -85,20 +86,44 @@ describe('HTTP bridge (browser mode)', () => {
     expect(bridge.needsLogin()).toBe(true);
   });
 
-  it('delivers server-sent events by contract name to subscribers', async () => {
-    stubFetch({});
+  it('reads server-sent events with the token in the Authorization header, never in the URL', async () => {
+    const sse = sseStream();
+    const sent = stubFetch({ '/api/v1/events': { stream: sse.stream } });
     sessionStorage.setItem('decnet.token', 'abc');
     const bridge = await load();
     const got: unknown[] = [];
     const off = bridge.getBridge().on('hosts.changed', (p) => got.push(p));
-    const es = FakeEventSource.last!;
-    expect(es.url).toBe('/api/v1/events?token=abc');
-    es.handlers.get('hosts.changed')!(
-      new MessageEvent('hosts.changed', { data: JSON.stringify({ hostUuids: ['x'] }) }),
+    expect(sent[0]!.url).toBe('/api/v1/events');
+    expect((sent[0]!.init.headers as Record<string, string>).authorization).toBe('Bearer abc');
+    // Split across chunks, with a comment, a non-contract name and CRLF line ends.
+    sse.write('retry: 3000\n: connected\n\nevent: hosts.changed\ndata: {"hostUu');
+    sse.write(
+      'ids":["x"]}\n\nevent: not.a.contract.event\ndata: {}\n\r\nevent: hosts.changed\r\ndata: {"hostUuids":[]}\r\n\r\n',
     );
-    expect(got).toEqual([{ hostUuids: ['x'] }]);
+    await until(() => got.length === 2);
+    expect(got).toEqual([{ hostUuids: ['x'] }, { hostUuids: [] }]);
     off();
-    expect(es.readyState).toBe(FakeEventSource.CLOSED);
+    expect((sent[0]!.init.signal as AbortSignal).aborted).toBe(true);
+  });
+
+  it('a stream refused with 401 (session expired or logged out) sends the analyst to the login screen', async () => {
+    stubFetch({ '/api/v1/events': { status: 401, body: { error: { code: 'UNAUTHENTICATED', message: 'x' } } } });
+    sessionStorage.setItem('decnet.token', 'gone');
+    const bridge = await load();
+    bridge.getBridge().on('hosts.changed', () => undefined);
+    await until(() => bridge.needsLogin());
+  });
+
+  it('logout revokes the session on the master and forgets the token', async () => {
+    const sent = stubFetch({ '/api/v1/auth/logout': { status: 200, body: { ok: true } } });
+    sessionStorage.setItem('decnet.token', 't1');
+    const bridge = await load();
+    expect(bridge.needsLogin()).toBe(false);
+    bridge.logout();
+    expect(bridge.needsLogin()).toBe(true);
+    await until(() => sent.length === 1);
+    expect(sent[0]!.url).toBe('/api/v1/auth/logout');
+    expect((sent[0]!.init.headers as Record<string, string>).authorization).toBe('Bearer t1');
   });
 
   it('uses window.decnet when the Electron preload installed it', async () => {
