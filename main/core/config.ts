@@ -68,9 +68,8 @@ const EnvSchema = z.object({
     .string()
     .regex(/^tcp:\/\/[^:/]+:\d{1,5}$/, 'DECNET_LOG_TARGET must look like tcp://host:port')
     .optional(),
-  /** Event store retention: days kept and total size; 0 = no limit. */
-  DECNET_EVENTS_MAX_AGE_DAYS: int('DECNET_EVENTS_MAX_AGE_DAYS', 90, 0, 36_500),
-  DECNET_EVENTS_MAX_MB: int('DECNET_EVENTS_MAX_MB', 10_240, 0, 16 * 1024 * 1024),
+  DECNET_EVENTS_RING: int('DECNET_EVENTS_RING', 10_000, 100, 1_000_000),
+  DECNET_EVENTS_SEGMENT_MB: int('DECNET_EVENTS_SEGMENT_MB', 16, 1, 4096),
   DECNET_LOCAL_AGENT: bool('DECNET_LOCAL_AGENT', true),
   DECNET_SELF_DESTRUCT_TIMEOUT_S: int('DECNET_SELF_DESTRUCT_TIMEOUT_S', 5, 1, 120),
   /** Fleet default until Settings overrides it; 0 = off. */
@@ -99,7 +98,7 @@ export type MasterConfig = Readonly<{
   verifyHostname: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'critical';
   logTarget: string | null;
-  events: Readonly<{ retention: Readonly<{ maxAgeDays: number | null; maxBytes: number | null }> }>;
+  events: Readonly<{ ringSize: number; segmentBytes: number }>;
   localAgent: boolean;
   selfDestructTimeoutMs: number;
   mutate: Readonly<{ defaultInterval: number | null; unitMs: number }>;
@@ -146,12 +145,7 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}): MasterCon
     verifyHostname: e.DECNET_VERIFY_HOSTNAME,
     logLevel: e.DECNET_LOG_LEVEL,
     logTarget: e.DECNET_LOG_TARGET ?? null,
-    events: {
-      retention: {
-        maxAgeDays: e.DECNET_EVENTS_MAX_AGE_DAYS || null,
-        maxBytes: e.DECNET_EVENTS_MAX_MB ? e.DECNET_EVENTS_MAX_MB * 1024 * 1024 : null,
-      },
-    },
+    events: { ringSize: e.DECNET_EVENTS_RING, segmentBytes: e.DECNET_EVENTS_SEGMENT_MB * 1024 * 1024 },
     localAgent: overrides.localAgent ?? e.DECNET_LOCAL_AGENT,
     selfDestructTimeoutMs: e.DECNET_SELF_DESTRUCT_TIMEOUT_S * 1000,
     mutate: {
