@@ -49,7 +49,10 @@ export const summaries: Partial<Record<Command, string>> = {
   'deckies.teardown': 'tear a decky down',
   'lifecycle.get': 'lifecycle rows by id',
   'lifecycle.recent': 'most recent lifecycle rows',
-  'events.list': 'captured attacker events',
+  'events.list': 'captured attacker events, newest first (filters: time range, source or CIDR, decky, text…)',
+  'events.histogram': 'events per service over time, under the same filters',
+  'sources.list': 'attackers: one row per source address, most recently active first',
+  'sources.timeline': "one source's events grouped into sessions, credentials and commands in order",
   'settings.get': 'console settings',
   'settings.setMutateInterval': 'set the fleet default mutation interval (minutes or off)',
 };

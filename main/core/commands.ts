@@ -8,11 +8,12 @@ import type { AlertEngine } from './alerts/alert-engine';
 import type { CaInfo } from './ca';
 import type { DeployService } from './deckies/deploy-service';
 import type { EventLog } from './attacker-events/event-log';
+import { createSourceView } from './attacker-events/source-view';
 import type { HostService } from './hosts/host-service';
 import type { LifecycleService } from './deckies/lifecycle-service';
 import type { createMutator } from './deckies/mutator';
 import type { Store } from './store/store';
-import type { TopologyService } from './topology/topology-service';
+import type { TopologyService } from './deckies/topology-service';
 import { readAgentPackage } from './hosts/agent-package';
 import { MASTER_VERSION } from './version';
 
@@ -31,6 +32,8 @@ export type CommandDeps = Readonly<{
   settings: () => Pick<SettingsView, 'dataDir' | 'apiListen' | 'swarmListen' | 'publicBinding' | 'store' | 'trust'>;
   /** The fleet default for scheduled mutation (Settings), minutes or null = off. */
   mutateDefault: Readonly<{ get(): number | null; set(minutes: number | null): void }>;
+  /** The clock the chart's default range ends at (the master's clock; Date.now when not given). */
+  now?: () => number;
 }>;
 
 /** Analyst settings kept in master.json (store.settings); read by the shell too. */
@@ -57,6 +60,7 @@ const catalog = {
  * console RPC API (both validate input with the contract before calling in).
  */
 export function createCommandHandlers(d: CommandDeps): CommandHandlers {
+  const sources = createSourceView(d.eventLog);
   const settingsView = () => {
     const ca = d.caInfo();
     const closeToTray = d.store.settings.get(CLOSE_TO_TRAY) === true;
@@ -117,6 +121,9 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
     'topologies.teardown': (a) => d.topologies.teardown(a.topologyId),
     'topologies.state': (a) => d.topologies.state(a.topologyId),
     'events.list': (a) => Promise.resolve(d.eventLog.list(a)),
+    'events.histogram': (a) => Promise.resolve(sources.histogram(a, (d.now ?? Date.now)())),
+    'sources.list': (a) => Promise.resolve(sources.sources(a)),
+    'sources.timeline': (a) => Promise.resolve(sources.timeline(a)),
     'catalog.get': () => Promise.resolve(catalog),
     'alerts.get': () => Promise.resolve(d.alerts.config()),
     'alerts.configure': async (a) => {

@@ -49,8 +49,6 @@ const EnvSchema = z.object({
   DECNET_DATA_DIR: z.string().optional(),
   DECNET_API_HOST: z.string().min(1).default('127.0.0.1'),
   DECNET_API_PORT: int('DECNET_API_PORT', 8000, 0, 65535),
-  /** Host header names the console answers besides its address (a reverse proxy's name). */
-  DECNET_API_ALLOWED_HOSTS: list,
   DECNET_SWARM_HOST: z.string().min(1).default('0.0.0.0'),
   DECNET_SWARM_PORT: int('DECNET_SWARM_PORT', SWARM_DEFAULT_PORT, 0, 65535),
   DECNET_SWARM_ADVERTISE: list,
@@ -68,8 +66,9 @@ const EnvSchema = z.object({
     .string()
     .regex(/^tcp:\/\/[^:/]+:\d{1,5}$/, 'DECNET_LOG_TARGET must look like tcp://host:port')
     .optional(),
-  DECNET_EVENTS_RING: int('DECNET_EVENTS_RING', 10_000, 100, 1_000_000),
-  DECNET_EVENTS_SEGMENT_MB: int('DECNET_EVENTS_SEGMENT_MB', 16, 1, 4096),
+  /** Event store retention: days kept and total size; 0 = no limit. */
+  DECNET_EVENTS_MAX_AGE_DAYS: int('DECNET_EVENTS_MAX_AGE_DAYS', 90, 0, 36_500),
+  DECNET_EVENTS_MAX_MB: int('DECNET_EVENTS_MAX_MB', 10_240, 0, 16 * 1024 * 1024),
   DECNET_LOCAL_AGENT: bool('DECNET_LOCAL_AGENT', true),
   DECNET_SELF_DESTRUCT_TIMEOUT_S: int('DECNET_SELF_DESTRUCT_TIMEOUT_S', 5, 1, 120),
   /** Fleet default until Settings overrides it; 0 = off. */
@@ -84,7 +83,6 @@ export type MasterConfig = Readonly<{
     host: string;
     port: number;
     corsOrigins: readonly string[];
-    allowedHosts: readonly string[];
     limiterEnabled: boolean;
     sessionTtlMs: number;
     adminPassword: string | null;
@@ -98,7 +96,7 @@ export type MasterConfig = Readonly<{
   verifyHostname: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'critical';
   logTarget: string | null;
-  events: Readonly<{ ringSize: number; segmentBytes: number }>;
+  events: Readonly<{ retention: Readonly<{ maxAgeDays: number | null; maxBytes: number | null }> }>;
   localAgent: boolean;
   selfDestructTimeoutMs: number;
   mutate: Readonly<{ defaultInterval: number | null; unitMs: number }>;
@@ -132,7 +130,6 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}): MasterCon
       host: e.DECNET_API_HOST,
       port: overrides.apiPort ?? e.DECNET_API_PORT,
       corsOrigins: e.DECNET_CORS_ORIGINS,
-      allowedHosts: e.DECNET_API_ALLOWED_HOSTS,
       limiterEnabled: e.DECNET_LIMITER_ENABLED,
       sessionTtlMs: e.DECNET_SESSION_TTL_S * 1000,
       adminPassword: e.DECNET_ADMIN_PASSWORD ? e.DECNET_ADMIN_PASSWORD : null,
@@ -145,7 +142,12 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}): MasterCon
     verifyHostname: e.DECNET_VERIFY_HOSTNAME,
     logLevel: e.DECNET_LOG_LEVEL,
     logTarget: e.DECNET_LOG_TARGET ?? null,
-    events: { ringSize: e.DECNET_EVENTS_RING, segmentBytes: e.DECNET_EVENTS_SEGMENT_MB * 1024 * 1024 },
+    events: {
+      retention: {
+        maxAgeDays: e.DECNET_EVENTS_MAX_AGE_DAYS || null,
+        maxBytes: e.DECNET_EVENTS_MAX_MB ? e.DECNET_EVENTS_MAX_MB * 1024 * 1024 : null,
+      },
+    },
     localAgent: overrides.localAgent ?? e.DECNET_LOCAL_AGENT,
     selfDestructTimeoutMs: e.DECNET_SELF_DESTRUCT_TIMEOUT_S * 1000,
     mutate: {

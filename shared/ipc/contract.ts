@@ -12,7 +12,16 @@ import {
   ServiceNameSchema,
 } from '../domain/decky';
 import { AlertRule, ChannelStatus, Incident, incidentStates, WebhookChannel } from '../domain/alerts';
-import { AttackerEvent } from '../domain/events';
+import {
+  EventListInput,
+  EventPage,
+  Histogram,
+  HistogramInput,
+  SourceListInput,
+  SourcePage,
+  Timeline,
+  TimelineInput,
+} from '../domain/event-query';
 import { HostAddress, HostName, HostNetworkSettings, HostSummary } from '../domain/host';
 import { LifecycleRow, LifecycleTrigger } from '../domain/lifecycle';
 import { HydratedTopology, TopologyDecky, TopologyEdge, TopologyLan } from '../domain/topology';
@@ -197,15 +206,14 @@ export const ipcCommands = {
     input: z.strictObject({ topologyId: z.string() }),
     output: TopologyState.extend({ expectedHash: z.string() }),
   },
-  'events.list': {
-    input: z.strictObject({
-      since: Iso.optional(),
-      limit: z.number().int().min(1).max(5000).optional(),
-      decky: z.string().max(63).optional(),
-      service: ServiceNameSchema.optional(),
-    }),
-    output: z.strictObject({ events: z.array(AttackerEvent), total: z.number().int() }),
-  },
+  /** Newest first over the whole stored history, keyset-paged (pass nextCursor back as cursor). */
+  'events.list': { input: EventListInput, output: EventPage },
+  /** Events per service in time buckets, under the same filter as events.list (default: last 24 h). */
+  'events.histogram': { input: HistogramInput, output: Histogram },
+  /** The attacker view: one row per source, most recently active first. */
+  'sources.list': { input: SourceListInput, output: SourcePage },
+  /** One source's events as sessions (decky, service, session id), oldest first. */
+  'sources.timeline': { input: TimelineInput, output: Timeline },
   'catalog.get': {
     input: Void,
     output: z.strictObject({
