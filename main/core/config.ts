@@ -49,6 +49,8 @@ const EnvSchema = z.object({
   DECNET_DATA_DIR: z.string().optional(),
   DECNET_API_HOST: z.string().min(1).default('127.0.0.1'),
   DECNET_API_PORT: int('DECNET_API_PORT', 8000, 0, 65535),
+  /** Host header names the console answers besides its address (a reverse proxy's name). */
+  DECNET_API_ALLOWED_HOSTS: list,
   DECNET_SWARM_HOST: z.string().min(1).default('0.0.0.0'),
   DECNET_SWARM_PORT: int('DECNET_SWARM_PORT', SWARM_DEFAULT_PORT, 0, 65535),
   DECNET_SWARM_ADVERTISE: list,
@@ -83,6 +85,7 @@ export type MasterConfig = Readonly<{
     host: string;
     port: number;
     corsOrigins: readonly string[];
+    allowedHosts: readonly string[];
     limiterEnabled: boolean;
     sessionTtlMs: number;
     adminPassword: string | null;
@@ -130,6 +133,7 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}): MasterCon
       host: e.DECNET_API_HOST,
       port: overrides.apiPort ?? e.DECNET_API_PORT,
       corsOrigins: e.DECNET_CORS_ORIGINS,
+      allowedHosts: e.DECNET_API_ALLOWED_HOSTS,
       limiterEnabled: e.DECNET_LIMITER_ENABLED,
       sessionTtlMs: e.DECNET_SESSION_TTL_S * 1000,
       adminPassword: e.DECNET_ADMIN_PASSWORD ? e.DECNET_ADMIN_PASSWORD : null,
