@@ -136,7 +136,8 @@ export function createSourceView(store: EventStore) {
         // from and width are integers computed here, not input: inlined so the filter's params come first.
         (where) => `SELECT (e.ts_ms - ${from}) / ${width} AS b, e.service AS service, count(*) AS n
           FROM events e ${where} GROUP BY b, service`,
-        { ...q, since: iso(from), until: iso(until) },
+        // Buckets align to the width, but the counts keep to the asked range.
+        { ...q, since: iso(since), until: iso(until) },
         [],
       );
       return { width, from, buckets: fill(rows, from, width, count) };
