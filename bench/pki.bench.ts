@@ -8,7 +8,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { enrollWithToken } from '../agent/enroll';
 import { openCertificateAuthority, type CertificateAuthority } from '../main/core/ca';
-import { createEnrollment, createHostRegistry, createJoinTokenStore } from '../main/core/enrollment';
+import { systemClock } from '../main/core/clock';
+import { createEnrollment } from '../main/core/enrollment';
+import { jsonFileAdapter } from '../main/core/store/json-adapter';
+import { openStore } from '../main/core/store/store';
 import { createSwarmListener } from '../main/core/swarm';
 import { silentLogger } from '../shared/node/logger';
 import { createCsrPem, generateKeyPair } from '../shared/node/pki';
@@ -49,18 +52,21 @@ async function certBench(ca: CertificateAuthority, n: number): Promise<Row[]> {
 
 async function enrollBench(dataDir: string, workDir: string, n: number): Promise<Row[]> {
   const ca = await openCertificateAuthority({ dataDir });
-  const registry = createHostRegistry({ path: join(dataDir, 'hosts.json') });
-  const enrollment = createEnrollment({
-    ca,
-    tokens: createJoinTokenStore({ path: join(dataDir, 'tokens.json') }),
-    registry,
+  // The master's own store (master.json, written through its coalescer), as enrollment uses it.
+  const store = await openStore({
+    adapter: jsonFileAdapter(join(dataDir, 'master.json')),
+    clock: systemClock,
+    log: silentLogger,
   });
+  const enrollment = createEnrollment({ ca, store, agentPort: 8771 });
   const listener = createSwarmListener({
     host: '127.0.0.1',
     port: 0,
     ca,
-    registry,
+    hosts: store.hosts,
     enrollment,
+    // Every enrollment comes from 127.0.0.1: the per-source guard (20/min) would measure itself.
+    enrollPerMinute: Number.MAX_SAFE_INTEGER,
     log: silentLogger,
     handlers: {
       heartbeat: () => Promise.resolve({ ackedDeltaIds: [] }),
@@ -88,8 +94,9 @@ async function enrollBench(dataDir: string, workDir: string, n: number): Promise
         ),
       ),
     ];
-    const hosts = await registry.list();
-    if (hosts.length !== 2 * n) throw new Error(`expected ${2 * n} enrolled hosts, registry has ${hosts.length}`);
+    await store.flush();
+    const hosts = store.hosts.list();
+    if (hosts.length !== 2 * n) throw new Error(`expected ${2 * n} enrolled hosts, the store has ${hosts.length}`);
     return rows;
   } finally {
     await listener.stop();

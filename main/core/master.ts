@@ -23,7 +23,6 @@ import { createEventBus, type MasterEventBus } from './bus';
 import { createFleetView } from './deckies/fleet-view';
 import { createSwarmHandlers } from './swarm/heartbeat-handler';
 import { createHostService } from './hosts/host-service';
-import { storeHostRegistry, storeJoinTokens } from './hosts/registry-adapter';
 import { createLifecycleService } from './deckies/lifecycle-service';
 import { createLocalAgent, type LocalAgent } from './agents/local-agent';
 import { createMutator } from './deckies/mutator';
@@ -34,7 +33,7 @@ import { jsonFileAdapter } from './store/json-adapter';
 import type { DbData } from './store/schema';
 import { openStore, type Store } from './store/store';
 import { createSwarmListener } from './swarm';
-import { createTopologyService } from './topology/topology-service';
+import { createTopologyService } from './deckies/topology-service';
 
 // The shell and the CLI reach the core only through this entry.
 export { loadConfig, type ConfigOverrides, type MasterConfig } from './config';
@@ -64,8 +63,6 @@ export type MasterDeps = Readonly<{
   defer?: (fn: () => Promise<void>) => void;
   /** One-shot timers for the mutation scheduler (tests drive it with a fake clock). */
   timers?: Timers;
-  /** Metrics hook: how long each heartbeat took to handle (the benchmark reads it). */
-  observeHeartbeat?: (ms: number) => void;
   /** How alert webhooks are POSTed (default: undici); a unit test injects a recorder. */
   webhookPost?: WebhookPost;
   /** How the local agent is started: process.execPath headless, Electron-as-Node in the desktop app. */
@@ -129,11 +126,11 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
   const identity = await ca.ensureMasterIdentity();
   const eventLog = await openEventLog({ dir: join(config.dataDir, 'events'), ...config.events, log });
   const hostsChanged = (uuid: string) => events.emit('hosts.changed', { hostUuids: [uuid] });
-  const registry = storeHostRegistry(store, { agentPort: config.agentPort, onChange: hostsChanged });
   const enrollment = createEnrollment({
     ca,
-    tokens: storeJoinTokens(store),
-    registry,
+    store,
+    agentPort: config.agentPort,
+    onHostChanged: hostsChanged,
     clock: () => new Date(clock.now()),
     log,
   });
@@ -208,27 +205,13 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
     onEventsStored: (evs) => (syslog?.send(evs), void alerts.ingest(evs)),
     log,
   });
-  const observe = deps.observeHeartbeat;
-  const timedHandlers = observe
-    ? {
-        ...swarmHandlers,
-        heartbeat: async (uuid: string, body: Parameters<typeof swarmHandlers.heartbeat>[1]) => {
-          const t0 = performance.now();
-          try {
-            return await swarmHandlers.heartbeat(uuid, body);
-          } finally {
-            observe(performance.now() - t0);
-          }
-        },
-      }
-    : swarmHandlers;
   const listener = createSwarmListener({
     host: config.swarm.host,
     port: config.swarm.port,
     ca,
-    registry,
+    hosts: store.hosts,
     enrollment,
-    handlers: timedHandlers,
+    handlers: swarmHandlers,
     log,
     advertise: config.swarm.advertise,
     keepAliveMs: 2 * config.heartbeatIntervalMs + 5_000,

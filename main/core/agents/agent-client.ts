@@ -1,10 +1,8 @@
 import { Agent } from 'undici';
-import type { z } from 'zod';
 import { AppError } from '../../../shared/errors';
-import { createRouteClient } from '../../../shared/node/route-client';
+import { createRouteClient, type RouteClient } from '../../../shared/node/route-client';
 import { clientTlsOptions, httpsOrigin, verifyHostnameFromEnv, type TlsIdentity } from '../../../shared/node/tls';
-import { agentApi, type AgentApi, type DeployRequest, type MutateAnswer } from '../../../shared/protocol/agent-api';
-import type { RouteInput, RouteOutput } from '../../../shared/protocol/route';
+import { agentApi, type AgentApi } from '../../../shared/protocol/agent-api';
 
 export type AgentHost = Readonly<{ uuid: string; name: string; address: string; port: number; fingerprint: string }>;
 
@@ -18,24 +16,8 @@ export type AgentClientOptions = Readonly<{
   env?: NodeJS.ProcessEnv;
 }>;
 
-type Out<K extends keyof AgentApi> = Promise<RouteOutput<AgentApi[K]>>;
-
-export type AgentClient = Readonly<{
-  health(): Out<'health'>;
-  status(): Out<'status'>;
-  deploy(req: z.input<typeof DeployRequest>): Out<'deploy'>;
-  mutate(
-    deckyId: string,
-    services: string[],
-    opts?: { dryRun?: boolean; lifecycleId?: string },
-  ): Promise<z.output<typeof MutateAnswer>>;
-  teardown(req?: RouteInput<AgentApi['teardown']>): Out<'teardown'>;
-  selfDestruct(): Out<'selfDestruct'>;
-  applyTopology(hydrated: RouteInput<AgentApi['topologyApply']>['hydrated'], versionHash: string): Out<'topologyApply'>;
-  teardownTopology(topologyId: string): Out<'topologyTeardown'>;
-  getTopologyState(): Out<'topologyState'>;
-  close(): Promise<void>;
-}>;
+/** The agent's route table as a client (the worker side's MasterClient is the same over SwarmApi). */
+export type AgentClient = RouteClient<AgentApi> & Readonly<{ close(): Promise<void> }>;
 
 /**
  * Master → worker RPC. Trusts our CA only, presents the master identity, and pins the worker's
@@ -56,22 +38,8 @@ export function createAgentClient(opts: AgentClientOptions): AgentClient {
       maxCachedSessions: 0,
     },
   });
-  const rpc = createRouteClient(agentApi, { origin: httpsOrigin(host.address, host.port), dispatcher, peer });
   return {
-    health: () => rpc.health({}),
-    status: () => rpc.status({}),
-    deploy: (req) => rpc.deploy(req as RouteInput<AgentApi['deploy']>),
-    mutate: (deckyId, services, o = {}) =>
-      rpc.mutate({ deckyId, services: services as RouteInput<AgentApi['mutate']>['services'], ...definedOnly(o) }),
-    teardown: (req = {}) => rpc.teardown(req),
-    selfDestruct: () => rpc.selfDestruct({}),
-    applyTopology: (hydrated, versionHash) => rpc.topologyApply({ hydrated, versionHash }),
-    teardownTopology: (topologyId) => rpc.topologyTeardown({ topologyId }),
-    getTopologyState: () => rpc.topologyState({}),
+    ...createRouteClient(agentApi, { origin: httpsOrigin(host.address, host.port), dispatcher, peer }),
     close: () => dispatcher.close(),
   };
-}
-
-function definedOnly<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -58,7 +58,7 @@ export function createLocalAgent(opts: LocalAgentOptions): LocalAgent {
   const ensureIdentity = async (): Promise<{ hostUuid: string; port: number }> => {
     const existing = opts.store.hosts.local();
     const certPath = join(dir, 'worker.crt');
-    if (existing?.fingerprint && !opts.store.hosts.isRevoked(existing.fingerprint) && existsSync(certPath)) {
+    if (existing?.fingerprint && opts.store.hosts.isUsable(existing) && existsSync(certPath)) {
       const onDisk = fingerprintOfPem(await readFile(certPath, 'utf8'));
       if (onDisk === existing.fingerprint) {
         await writeMeta(existing.uuid);

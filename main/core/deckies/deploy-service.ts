@@ -30,7 +30,6 @@ export type DeployService = ReturnType<typeof createDeployService>;
 export function createDeployService(deps: Deps) {
   const { store, lifecycle, events, log } = deps;
 
-  const usable = (h: HostRecord) => h.fingerprint !== null && !store.hosts.isRevoked(h.fingerprint);
   const toPlanHost = (h: HostRecord): PlanHost => {
     const lan = lanOf(h);
     return {
@@ -45,14 +44,14 @@ export function createDeployService(deps: Deps) {
   /** The explicit host, or the live workers; the local agent only when no worker is live. */
   const targets = (req: PlanRequest): PlanHost[] => {
     if (req.hostUuid) {
-      const h = store.hosts.get(req.hostUuid);
-      if (!h || !usable(h)) throw new AppError('NOT_FOUND', `no enrolled host ${req.hostUuid}`);
-      return [toPlanHost(h)];
+      return [toPlanHost(store.hosts.requireUsable(req.hostUuid))];
     }
     const now = deps.clock.now();
     const live = store.hosts
       .list()
-      .filter((h) => usable(h) && livenessOf(h.lastHeartbeatAt, now, deps.heartbeatIntervalMs) === 'online');
+      .filter(
+        (h) => store.hosts.isUsable(h) && livenessOf(h.lastHeartbeatAt, now, deps.heartbeatIntervalMs) === 'online',
+      );
     const workers = live.filter((h) => !h.local);
     return (workers.length > 0 ? workers : live.filter((h) => h.local)).map(toPlanHost);
   };
@@ -147,7 +146,7 @@ export function createDeployService(deps: Deps) {
           );
         recs = [rec];
       } else {
-        if (!store.hosts.get(req.hostUuid)) throw new AppError('NOT_FOUND', `no enrolled host ${req.hostUuid}`);
+        store.hosts.require(req.hostUuid);
         recs = store.fleet.onHost(req.hostUuid).filter((r) => redeployable.includes(r.state));
       }
       const busy = recs.filter(

@@ -105,10 +105,7 @@ export function createFleetView(
         // The schedule (interval, last mutation) is the master's: a worker's copy never overrides it.
         if (!existing.pendingMutation)
           patch.config = withSchedule({ ...config, serviceConfig: config.serviceConfig }, existing.config);
-        if (store.fleet.patch(d.name, patch)) {
-          store.fleet.patch(d.name, { updatedAt: at });
-          names.push(d.name);
-        }
+        if (store.fleet.patch(d.name, patch, at)) names.push(d.name);
       }
       for (const rec of store.fleet.onHost(host.uuid)) {
         if (reported.has(rec.config.name) || rec.state === 'pending' || rec.state === 'stopped') continue;

@@ -86,7 +86,7 @@ export function createMutator(
 
       if (args.dryRun) {
         // The worker validates against its own state; nothing changes on either side.
-        const answer = await client.mutate(args.deckyName, args.services, { dryRun: true });
+        const answer = await client.mutate({ deckyId: args.deckyName, services: args.services, dryRun: true });
         return { dryRun: true, deckyName: args.deckyName, before: [...rec.config.services], after: answer.services };
       }
 
@@ -97,7 +97,7 @@ export function createMutator(
       store.fleet.patch(args.deckyName, { pendingMutation: { lifecycleId: id, services: args.services, trigger } });
       deps.defer(async () => {
         try {
-          await client.mutate(args.deckyName, args.services, { lifecycleId: id });
+          await client.mutate({ deckyId: args.deckyName, services: args.services, lifecycleId: id });
           lifecycle.markRunning([id]);
         } catch (err) {
           failDispatch(deps, host, [id], `mutate of ${args.deckyName}`, err);

@@ -58,7 +58,10 @@ export async function redriveUndispatched(deps: Deps): Promise<number> {
     } else if (row.operation === 'mutate') {
       const pm = rec.pendingMutation;
       if (!pm || pm.lifecycleId !== row.id) lost([row.id], 'its mutation is no longer recorded');
-      else send(`mutate of ${row.deckyName}`, () => client.mutate(row.deckyName, pm.services, { lifecycleId: row.id }));
+      else
+        send(`mutate of ${row.deckyName}`, () =>
+          client.mutate({ deckyId: row.deckyName, services: pm.services, lifecycleId: row.id }),
+        );
     } else send(`teardown of ${row.deckyName}`, () => client.teardown({ deckyId: row.deckyName, lifecycleId: row.id }));
   }
   for (const { host, rows } of deploys.values()) {

@@ -5,9 +5,10 @@ import { AppError } from '../../../shared/errors';
 import { silentLogger, type Logger } from '../../../shared/node/logger';
 import { JOIN_TOKEN_PATTERN, type EnrollAnswer, type EnrollRequest } from '../../../shared/protocol/swarm-api';
 import type { CertificateAuthority } from '../ca';
+import type { EnrolledHost } from '../store/hosts-repo';
+import type { HostRecord } from '../store/schema';
+import type { Store } from '../store/store';
 import { buildTarGz } from './bundle';
-import type { HostRecord, HostRegistry } from './host-registry';
-import type { JoinTokenStore } from './token-store';
 
 export const DEFAULT_TOKEN_TTL_MS = 15 * 60_000;
 export const MAX_TOKEN_TTL_MS = 24 * 60 * 60_000;
@@ -39,8 +40,12 @@ export type Enrollment = Readonly<{
 
 export type EnrollmentOptions = Readonly<{
   ca: CertificateAuthority;
-  tokens: JoinTokenStore;
-  registry: HostRegistry;
+  /** Hosts and join tokens live in the master store, like everything else the master knows. */
+  store: Pick<Store, 'hosts' | 'tokens'>;
+  /** The agent port a newly enrolled host is dialled on until its heartbeat reports its own. */
+  agentPort: number;
+  /** Told about every host enrollment added, replaced or revoked (the console's hosts.changed). */
+  onHostChanged?: (uuid: string) => void;
   clock?: () => Date;
   log?: Logger;
 }>;
@@ -52,11 +57,13 @@ export function sha256Hex(text: string): string {
 export function createEnrollment(opts: EnrollmentOptions): Enrollment {
   const clock = opts.clock ?? (() => new Date());
   const log = opts.log ?? silentLogger;
-  const { ca, tokens, registry } = opts;
+  const { ca } = opts;
+  const { hosts, tokens } = opts.store;
+  const changed = opts.onHostChanged ?? (() => undefined);
 
   /** The holder of `name`, or CONFLICT when it exists and the caller did not ask to replace it. */
-  const takeName = async (name: string, replace: boolean): Promise<HostRecord | null> => {
-    const existing = await registry.getByName(name);
+  const takeName = (name: string, replace: boolean): HostRecord | null => {
+    const existing = hosts.usableByName(name) ?? null;
     if (existing && !replace) {
       throw new AppError(
         'CONFLICT',
@@ -67,9 +74,10 @@ export function createEnrollment(opts: EnrollmentOptions): Enrollment {
   };
 
   /** Records the new host; a replaced host under another uuid is revoked so its certificate stops working. */
-  const register = async (record: HostRecord, replaced: HostRecord | null): Promise<void> => {
-    if (replaced && replaced.uuid !== record.uuid) await registry.revoke(replaced.uuid);
-    await registry.upsert(record);
+  const register = (record: EnrolledHost, replaced: HostRecord | null): void => {
+    if (replaced && replaced.uuid !== record.uuid && hosts.revokeHost(replaced.uuid)) changed(replaced.uuid);
+    hosts.enroll(record, { agentPort: opts.agentPort });
+    changed(record.uuid);
     if (replaced)
       log.warn('host re-enrolled; previous certificate revoked', {
         name: record.name,
@@ -78,30 +86,33 @@ export function createEnrollment(opts: EnrollmentOptions): Enrollment {
     log.info('host enrolled', { hostUuid: record.uuid, name: record.name, fingerprint: record.fingerprint });
   };
 
+  const issueJoinToken = (o: Parameters<Enrollment['issueJoinToken']>[0] = {}): IssuedJoinToken => {
+    const ttlMs = o.ttlMs ?? DEFAULT_TOKEN_TTL_MS;
+    if (!Number.isFinite(ttlMs) || ttlMs <= 0 || ttlMs > MAX_TOKEN_TTL_MS) {
+      throw new AppError('INVALID_INPUT', `join token lifetime must be between 1 ms and 24 h, got ${ttlMs} ms`);
+    }
+    const existing = o.name ? takeName(o.name, o.replace ?? false) : null;
+    const now = clock();
+    // Housekeeping: spent tokens stay a day so a reuse still gets "already used", then go.
+    tokens.prune(new Date(now.getTime() - MAX_TOKEN_TTL_MS).toISOString());
+    const secret = randomBytes(32).toString('base64url');
+    const hostUuid = o.hostUuid ?? existing?.uuid ?? randomUUID();
+    const expiresAt = new Date(now.getTime() + ttlMs);
+    tokens.put({
+      id: sha256Hex(secret),
+      hostUuid,
+      name: o.name ?? null,
+      replace: o.replace ?? false,
+      createdAt: now.toISOString(),
+      expiresAt: expiresAt.toISOString(),
+      usedAt: null,
+    });
+    return { token: `DECNET1-${ca.caInfo().fingerprint}-${secret}`, hostUuid, expiresAt };
+  };
+
   return {
-    async issueJoinToken(o = {}) {
-      const ttlMs = o.ttlMs ?? DEFAULT_TOKEN_TTL_MS;
-      if (!Number.isFinite(ttlMs) || ttlMs <= 0 || ttlMs > MAX_TOKEN_TTL_MS) {
-        throw new AppError('INVALID_INPUT', `join token lifetime must be between 1 ms and 24 h, got ${ttlMs} ms`);
-      }
-      const existing = o.name ? await takeName(o.name, o.replace ?? false) : null;
-      const now = clock();
-      // Housekeeping: spent tokens stay a day so a reuse still gets "already used", then go.
-      await tokens.prune(new Date(now.getTime() - MAX_TOKEN_TTL_MS).toISOString());
-      const secret = randomBytes(32).toString('base64url');
-      const hostUuid = o.hostUuid ?? existing?.uuid ?? randomUUID();
-      const expiresAt = new Date(now.getTime() + ttlMs);
-      await tokens.put({
-        secretHash: sha256Hex(secret),
-        hostUuid,
-        name: o.name ?? null,
-        replace: o.replace ?? false,
-        createdAt: now.toISOString(),
-        expiresAt: expiresAt.toISOString(),
-        usedAt: null,
-      });
-      return { token: `DECNET1-${ca.caInfo().fingerprint}-${secret}`, hostUuid, expiresAt };
-    },
+    // The store calls are synchronous; a thrown error still reaches the caller as a rejection.
+    issueJoinToken: (o = {}) => Promise.resolve().then(() => issueJoinToken(o)),
 
     async enroll(req, peer = {}) {
       const match = JOIN_TOKEN_PATTERN.exec(req.token);
@@ -111,7 +122,7 @@ export function createEnrollment(opts: EnrollmentOptions): Enrollment {
         throw new AppError('UNAUTHENTICATED', 'join token was not issued by this master (CA digest does not match)');
       }
       const secretHash = sha256Hex(secret);
-      const rec = await tokens.get(secretHash);
+      const rec = tokens.get(secretHash);
       if (!rec) throw new AppError('UNAUTHENTICATED', 'join token is unknown or was revoked');
       if (rec.usedAt !== null) throw new AppError('UNAUTHENTICATED', `join token was already used at ${rec.usedAt}`);
       const now = clock();
@@ -120,21 +131,20 @@ export function createEnrollment(opts: EnrollmentOptions): Enrollment {
       if (rec.name !== null && rec.name.toLowerCase() !== req.name.toLowerCase()) {
         throw new AppError('UNAUTHENTICATED', `join token was issued for host ${rec.name}, not ${req.name}`);
       }
-      const replaced = await takeName(req.name, rec.replace);
+      const replaced = takeName(req.name, rec.replace);
       // The worker's own address goes into the SANs even when it named none (hostname checks need it).
       const addresses =
         req.addresses.length > 0 ? req.addresses : peer.remoteAddress ? [stripV4Mapped(peer.remoteAddress)] : [];
       const issued = await ca.signWorkerCsr(req.csrPem, { hostUuid: rec.hostUuid, name: req.name, addresses });
       // Signing had no side effect; claiming the token is the commit point, so a racing reuse loses here.
-      if (!(await tokens.markUsed(secretHash, now.toISOString())))
+      if (!tokens.markUsed(secretHash, now.toISOString()))
         throw new AppError('UNAUTHENTICATED', 'join token was already used');
-      await register(
+      register(
         {
           uuid: rec.hostUuid,
           name: req.name,
           address: addresses[0] ?? null,
           fingerprint: issued.fingerprint,
-          revoked: false,
           enrolledAt: now.toISOString(),
           certExpiresAt: issued.expiresAt.toISOString(),
         },
@@ -151,17 +161,16 @@ export function createEnrollment(opts: EnrollmentOptions): Enrollment {
           `bundle host name ${o.name} or its addresses are not valid certificate names`,
         );
       }
-      const replaced = await takeName(o.name, o.replace ?? false);
+      const replaced = takeName(o.name, o.replace ?? false);
       const hostUuid = replaced?.uuid ?? randomUUID();
       const id = await ca.issueWorkerBundleIdentity({ hostUuid, name: o.name, addresses: o.addresses });
       const now = clock();
-      await register(
+      register(
         {
           uuid: hostUuid,
           name: o.name,
           address: o.addresses[0] ?? null,
           fingerprint: id.fingerprint,
-          revoked: false,
           enrolledAt: now.toISOString(),
           certExpiresAt: id.expiresAt.toISOString(),
         },

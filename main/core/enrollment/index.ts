@@ -9,5 +9,3 @@ export {
   type IssuedJoinToken,
   type WorkerBundle,
 } from './enrollment';
-export { createHostRegistry, type HostRecord, type HostRegistry } from './host-registry';
-export { createJoinTokenStore, type JoinTokenRecord, type JoinTokenStore } from './token-store';

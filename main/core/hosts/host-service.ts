@@ -32,7 +32,6 @@ export function createHostService(deps: Deps) {
   const lastLiveness = new Map<string, HostLiveness>();
   let timer: unknown = null;
 
-  const revoked = (h: HostRecord) => h.fingerprint === null || store.hosts.isRevoked(h.fingerprint);
   const summary = (h: HostRecord, counts: Map<string, number>): HostSummary => ({
     uuid: h.uuid,
     name: h.name,
@@ -50,19 +49,13 @@ export function createHostService(deps: Deps) {
     ...(h.network ? { network: h.network } : {}),
   });
 
-  const need = (uuid: string): HostRecord => {
-    const h = store.hosts.get(uuid);
-    if (!h) throw new AppError('NOT_FOUND', `no enrolled host ${uuid}`);
-    return h;
-  };
-
   return {
     list(): HostSummary[] {
       const counts = new Map<string, number>();
       for (const d of store.fleet.list()) if (d.placedOn) counts.set(d.placedOn, (counts.get(d.placedOn) ?? 0) + 1);
       return store.hosts
         .list()
-        .filter((h) => !revoked(h))
+        .filter((h) => store.hosts.isUsable(h))
         .map((h) => summary(h, counts));
     },
 
@@ -88,7 +81,7 @@ export function createHostService(deps: Deps) {
 
     /** The operator's network settings for a worker's deckies (driver, parent interface, decky range). */
     setNetwork(uuid: string, settings: HostNetworkSettings): HostSummary {
-      const host = need(uuid);
+      const host = store.hosts.require(uuid);
       if (host.local && settings.driver && settings.driver !== 'loopback')
         throw new AppError('INVALID_INPUT', 'the embedded local agent runs deckies on loopback only');
       const updated = store.hosts.update(uuid, { network: { reported: host.network?.reported ?? null, settings } })!;
@@ -114,9 +107,9 @@ export function createHostService(deps: Deps) {
     },
 
     async check(uuid: string) {
-      const host = need(uuid);
+      const host = store.hosts.require(uuid);
       try {
-        const h = await deps.agents.for(host).health();
+        const h = await deps.agents.for(host).health({});
         return { reachable: true, version: h.version, error: null };
       } catch (err) {
         return { reachable: false, version: null, error: toAppError(err).message };
@@ -128,7 +121,7 @@ export function createHostService(deps: Deps) {
      * removed and its fingerprint revoked so its heartbeats and uploads are refused from now on.
      */
     async decommission(uuid: string): Promise<{ wiped: boolean; failedRows: number }> {
-      const host = need(uuid);
+      const host = store.hosts.require(uuid);
       if (host.local)
         throw new AppError(
           'INVALID_INPUT',
@@ -137,7 +130,7 @@ export function createHostService(deps: Deps) {
       let wiped = false;
       try {
         await withTimeout(
-          deps.agents.for(host).selfDestruct(),
+          deps.agents.for(host).selfDestruct({}),
           deps.selfDestructTimeoutMs,
           `${host.name} did not accept self-destruct within ${deps.selfDestructTimeoutMs / 1000} s`,
         );

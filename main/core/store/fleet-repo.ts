@@ -39,8 +39,11 @@ export function createFleetRepo(db: Db) {
       }
       db.commit();
     },
-    /** Patches in place without a commit when nothing changed (heartbeats repeat the same view). */
-    patch(name: string, patch: Partial<DeckyRecord>): boolean {
+    /**
+     * Patches in place without a commit when nothing changed (heartbeats repeat the same view).
+     * `touchedAt` becomes `updatedAt` only when something did change, in the same single write.
+     */
+    patch(name: string, patch: Partial<DeckyRecord>, touchedAt?: string): boolean {
       const d = index.get(name);
       if (!d) return false;
       let changed = false;
@@ -51,8 +54,10 @@ export function createFleetRepo(db: Db) {
           changed = true;
         }
       }
-      if (changed) db.commit();
-      return changed;
+      if (!changed) return false;
+      if (touchedAt !== undefined) d.updatedAt = touchedAt;
+      db.commit();
+      return true;
     },
     remove(name: string): boolean {
       const d = index.get(name);

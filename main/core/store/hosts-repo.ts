@@ -1,5 +1,11 @@
+import { AppError } from '../../../shared/errors';
 import type { Db } from './db';
 import type { HostRecord } from './schema';
+
+/** What enrollment knows of a host; the rest of its record is kept or defaulted by `enroll`. */
+export type EnrolledHost = Readonly<
+  Pick<HostRecord, 'uuid' | 'name' | 'address' | 'enrolledAt'> & { fingerprint: string; certExpiresAt: string }
+>;
 
 type Seen = { heartbeatAt?: string; eventsAt?: string; agentVersion?: string };
 
@@ -37,8 +43,82 @@ export function createHostsRepo(db: Db) {
     };
   };
 
+  /** The one rule for "may be used": it holds a certificate and that certificate was not revoked. */
+  const isUsable = (h: Pick<HostRecord, 'fingerprint'>): boolean =>
+    h.fingerprint !== null && !revoked.has(h.fingerprint);
+  const revoke = (fingerprint: string): void => {
+    if (revoked.has(fingerprint)) return;
+    revoked.add(fingerprint);
+    db.data().revokedFingerprints.push(fingerprint);
+    db.commit();
+  };
+
+  const add = (rec: HostRecord): void => {
+    const stored = { ...rec };
+    if (byUuid.has(rec.uuid)) {
+      db.data().hosts = db.data().hosts.map((h) => (h.uuid === rec.uuid ? stored : h));
+      reindex();
+    } else {
+      db.data().hosts.push(stored);
+      byUuid.set(stored.uuid, stored);
+      if (stored.fingerprint) byFingerprint.set(stored.fingerprint, stored.uuid);
+    }
+    db.commit();
+  };
+
   return {
     list: (): HostRecord[] => db.data().hosts.map(overlay),
+    isUsable,
+    /** The host, or NOT_FOUND naming the uuid. */
+    require(uuid: string): HostRecord {
+      const h = byUuid.get(uuid);
+      if (!h) throw new AppError('NOT_FOUND', `no enrolled host ${uuid}`);
+      return overlay(h);
+    },
+    /** The host when it may be used (a revoked host answers like an unknown one). */
+    requireUsable(uuid: string): HostRecord {
+      const h = byUuid.get(uuid);
+      if (!h || !isUsable(h)) throw new AppError('NOT_FOUND', `no enrolled host ${uuid}`);
+      return overlay(h);
+    },
+    /** The usable host holding `name` (names compare case-insensitively; revoked hosts hold none). */
+    usableByName(name: string): HostRecord | undefined {
+      const lower = name.toLowerCase();
+      const h = db.data().hosts.find((x) => isUsable(x) && x.name.toLowerCase() === lower);
+      return h && overlay(h);
+    },
+    /**
+     * Records a (re-)enrolled host. Fields enrollment does not know (port, local, last seen, network)
+     * are kept from the previous record; a previous certificate of the same uuid is revoked.
+     */
+    enroll(rec: EnrolledHost, defaults: Readonly<{ agentPort: number }>): void {
+      const existing = byUuid.get(rec.uuid);
+      const fingerprint = rec.fingerprint.toLowerCase();
+      if (existing?.fingerprint && existing.fingerprint !== fingerprint) revoke(existing.fingerprint);
+      const next: HostRecord = {
+        agentPort: defaults.agentPort,
+        local: false,
+        lastHeartbeatAt: null,
+        lastEventsAt: null,
+        agentVersion: null,
+        topology: null,
+        ...(existing ? overlay(existing) : {}),
+        uuid: rec.uuid,
+        name: rec.name,
+        address: rec.address,
+        fingerprint,
+        certExpiresAt: rec.certExpiresAt,
+        enrolledAt: rec.enrolledAt,
+      };
+      add(next);
+    },
+    /** Revokes the host's certificate for good; false when the uuid is unknown. */
+    revokeHost(uuid: string): boolean {
+      const h = byUuid.get(uuid);
+      if (!h) return false;
+      if (h.fingerprint) revoke(h.fingerprint);
+      return true;
+    },
     get(uuid: string): HostRecord | undefined {
       const h = byUuid.get(uuid);
       return h && overlay(h);
@@ -47,18 +127,7 @@ export function createHostsRepo(db: Db) {
       const h = db.data().hosts.find((x) => x.local);
       return h && overlay(h);
     },
-    add(rec: HostRecord): void {
-      const stored = { ...rec };
-      if (byUuid.has(rec.uuid)) {
-        db.data().hosts = db.data().hosts.map((h) => (h.uuid === rec.uuid ? stored : h));
-        reindex();
-      } else {
-        db.data().hosts.push(stored);
-        byUuid.set(stored.uuid, stored);
-        if (stored.fingerprint) byFingerprint.set(stored.fingerprint, stored.uuid);
-      }
-      db.commit();
-    },
+    add,
     /** True when an enrolled host holds this certificate and it was not revoked (hot path of the listener). */
     hasActiveFingerprint: (fingerprint: string): boolean => byFingerprint.has(fingerprint) && !revoked.has(fingerprint),
     update(uuid: string, patch: Partial<Omit<HostRecord, 'uuid'>>): HostRecord | undefined {
@@ -78,13 +147,7 @@ export function createHostsRepo(db: Db) {
       db.commit();
       return h;
     },
-    revoke(fingerprint: string): void {
-      if (revoked.has(fingerprint)) return;
-      revoked.add(fingerprint);
-      db.data().revokedFingerprints.push(fingerprint);
-      db.commit();
-    },
-    isRevoked: (fingerprint: string): boolean => revoked.has(fingerprint),
+    revoke,
     markSeen(uuid: string, kind: 'heartbeat' | 'events', at: string, agentVersion?: string): void {
       const s = seen.get(uuid) ?? {};
       if (kind === 'heartbeat') s.heartbeatAt = at;

@@ -1,5 +1,5 @@
 import type { Db } from './db';
-import type { TokenRecord, TopologyRecord } from './schema';
+import type { JoinTokenRecord, TopologyRecord } from './schema';
 
 export type TopologyRepo = ReturnType<typeof createTopologyRepo>;
 export type TokenRepo = ReturnType<typeof createTokenRepo>;
@@ -29,36 +29,35 @@ export function createTopologyRepo(db: Db) {
   };
 }
 
-/** Join tokens as opaque records owned by the enrollment module, keyed by `id`. */
+/** Join tokens, keyed by the hash of their secret. */
 export function createTokenRepo(db: Db) {
+  const find = (id: string) => db.data().joinTokens.find((x) => x.id === id);
   return {
-    put(rec: TokenRecord): void {
+    put(rec: JoinTokenRecord): void {
       db.data().joinTokens = db.data().joinTokens.filter((t) => t.id !== rec.id);
-      db.data().joinTokens.push(structuredClone(rec));
+      db.data().joinTokens.push({ ...rec });
       db.commit();
     },
-    get(id: string): TokenRecord | undefined {
-      const t = db.data().joinTokens.find((x) => x.id === id);
-      return t && structuredClone(t);
+    get(id: string): JoinTokenRecord | undefined {
+      const t = find(id);
+      return t && { ...t };
     },
-    /** Read-modify-write of one record in a single synchronous step (no interleaving possible). */
-    update<R>(id: string, fn: (rec: TokenRecord) => { next: TokenRecord | null; result: R }): R | undefined {
-      const t = db.data().joinTokens.find((x) => x.id === id);
-      if (!t) return undefined;
-      const { next, result } = fn(structuredClone(t));
-      if (next) {
-        Object.assign(t, next);
-        db.commit();
-      }
-      return result;
+    /** Marks the token used when it still is not, in one synchronous step: of two racing enrollments one wins. */
+    markUsed(id: string, at: string): boolean {
+      const t = find(id);
+      if (!t || t.usedAt !== null) return false;
+      t.usedAt = at;
+      db.commit();
+      return true;
     },
-    /** Drops records for which `drop` is true; returns how many. */
-    prune(drop: (rec: TokenRecord) => boolean): number {
-      const before = db.data().joinTokens.length;
-      db.data().joinTokens = db.data().joinTokens.filter((t) => !drop(t));
-      const n = before - db.data().joinTokens.length;
-      if (n > 0) db.commit();
-      return n;
+    /** Drops tokens that expired, or were used, before `before`; returns how many. */
+    prune(before: string): number {
+      const keep = (t: JoinTokenRecord) => !(t.expiresAt < before || (t.usedAt !== null && t.usedAt < before));
+      const n = db.data().joinTokens.length;
+      db.data().joinTokens = db.data().joinTokens.filter(keep);
+      const dropped = n - db.data().joinTokens.length;
+      if (dropped > 0) db.commit();
+      return dropped;
     },
   };
 }

@@ -48,8 +48,18 @@ export type TopologyRecord = {
   resyncedForHash: string | null;
 };
 
-/** Opaque records owned by the enrollment module (join tokens); the store only keeps them. */
-export type TokenRecord = { id: string; expiresAt: string } & Record<string, unknown>;
+/** A join token as stored: keyed by the SHA-256 of its secret (`id`), never the secret itself. */
+export type JoinTokenRecord = {
+  id: string;
+  hostUuid: string;
+  /** When set, only a worker enrolling under this name may use the token. */
+  name: string | null;
+  /** Lets the enrollment take over an enrolled name, revoking the old certificate. */
+  replace: boolean;
+  createdAt: string;
+  expiresAt: string;
+  usedAt: string | null;
+};
 
 export type DbData = {
   schemaVersion: number;
@@ -58,7 +68,7 @@ export type DbData = {
   lifecycle: LifecycleRow[];
   topologies: TopologyRecord[];
   settings: Record<string, unknown>;
-  joinTokens: TokenRecord[];
+  joinTokens: JoinTokenRecord[];
   revokedFingerprints: string[];
 };
 

@@ -72,13 +72,8 @@ export function createSwarmHandlers(
     events.emit('security.alerted', { kind, message, hostUuid: host.uuid, at: iso(opts.clock.now()) });
   };
 
-  const hostOf = (hostUuid: string): HostRecord => {
-    const host = store.hosts.get(hostUuid);
-    if (!host) throw new AppError('NOT_FOUND', `unknown host ${hostUuid}`);
-    if (host.fingerprint && store.hosts.isRevoked(host.fingerprint))
-      throw new AppError('FORBIDDEN', `host ${host.name} was revoked`);
-    return host;
-  };
+  // The listener already refused a revoked or unknown certificate; a host removed since then is gone.
+  const hostOf = (hostUuid: string): HostRecord => store.hosts.require(hostUuid);
 
   /** Keeps what the agent reports of its LAN; its real listen port is where the master dials it from now on. */
   const recordNetwork = (host: HostRecord, reported: HostNetworkReport): void => {

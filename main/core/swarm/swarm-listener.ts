@@ -9,7 +9,8 @@ import { peerIdentity, serverTlsOptions, type PeerIdentity } from '../../../shar
 import type { RouteHandlers, RouteInput, RouteOutput } from '../../../shared/protocol/route';
 import { swarmApi, type SwarmApi } from '../../../shared/protocol/swarm-api';
 import type { CertificateAuthority } from '../ca';
-import type { Enrollment, HostRegistry } from '../enrollment';
+import type { Enrollment } from '../enrollment';
+import type { HostsRepo } from '../store/hosts-repo';
 import { closeServer, listenOn } from '../../../shared/node/server-lifecycle';
 import { createRateLimiter } from '../console-api/rate-limiter';
 
@@ -34,16 +35,19 @@ type SwarmCtx =
   | Readonly<{ worker: PeerIdentity & { hostUuid: string }; remoteAddress: string | undefined }>
   | Readonly<{ worker: null; remoteAddress: string | undefined }>;
 
+/** The routes a worker calls with its certificate, derived from the route table: the host comes from that certificate. */
+type OpenRoute = 'caCert' | 'enroll';
+type WorkerRoute = Exclude<keyof SwarmApi, OpenRoute>;
 export type SwarmHandlers = Readonly<{
-  heartbeat(hostUuid: string, body: RouteInput<SwarmApi['heartbeat']>): Promise<RouteOutput<SwarmApi['heartbeat']>>;
-  events(hostUuid: string, body: RouteInput<SwarmApi['events']>): Promise<RouteOutput<SwarmApi['events']>>;
+  [K in WorkerRoute]: (hostUuid: string, body: RouteInput<SwarmApi[K]>) => Promise<RouteOutput<SwarmApi[K]>>;
 }>;
 
 export type SwarmListenerOptions = Readonly<{
   host: string;
   port: number;
   ca: CertificateAuthority;
-  registry: HostRegistry;
+  /** Who is enrolled: a worker is served only while its certificate is the one on record, unrevoked. */
+  hosts: Pick<HostsRepo, 'get' | 'isUsable'>;
   enrollment: Enrollment;
   handlers: SwarmHandlers;
   log: Logger;
@@ -51,6 +55,8 @@ export type SwarmListenerOptions = Readonly<{
   advertise?: readonly string[];
   /** Idle keep-alive of worker connections; the master passes 2 × heartbeat interval + 5 s. */
   keepAliveMs?: number;
+  /** Enroll attempts per source per minute; default `swarmBounds.enrollPerMinute` (the enrollment benchmark raises it). */
+  enrollPerMinute?: number;
 }>;
 
 export type SwarmListener = Readonly<{
@@ -60,7 +66,7 @@ export type SwarmListener = Readonly<{
 }>;
 
 /** Routes open to anyone: the CA certificate is public and enroll is authorised by its token. */
-const openRoutes = new Set<keyof SwarmApi>(['caCert', 'enroll']);
+const openRoutes = new Set<keyof SwarmApi>(['caCert', 'enroll'] satisfies OpenRoute[]);
 
 /**
  * The master's swarm listener. TLS asks every client for a certificate but admits those without one,
@@ -79,13 +85,13 @@ export function createSwarmListener(opts: SwarmListenerOptions): SwarmListener {
   };
 
   const enrollLimiter = createRateLimiter({
-    limit: swarmBounds.enrollPerMinute,
+    limit: opts.enrollPerMinute ?? swarmBounds.enrollPerMinute,
     windowMs: 60_000,
     now: () => Date.now(),
   });
   const perSource = new Map<string, number>();
 
-  const authorize = async (req: IncomingMessage, routeName: keyof SwarmApi): Promise<SwarmCtx> => {
+  const authorize = (req: IncomingMessage, routeName: keyof SwarmApi): SwarmCtx => {
     const socket = req.socket as TLSSocket;
     const remoteAddress = socket.remoteAddress;
     if (openRoutes.has(routeName)) return { worker: null, remoteAddress };
@@ -100,13 +106,8 @@ export function createSwarmListener(opts: SwarmListenerOptions): SwarmListener {
     }
     if (peer.role !== 'worker' || !peer.hostUuid)
       throw new AppError('FORBIDDEN', `certificate role ${peer.role ?? 'none'} may not call ${path}`);
-    const host = await opts.registry.get(peer.hostUuid);
-    if (
-      !host ||
-      host.revoked ||
-      host.fingerprint !== peer.fingerprint ||
-      !(await opts.registry.isActiveFingerprint(peer.fingerprint))
-    ) {
+    const host = opts.hosts.get(peer.hostUuid);
+    if (!host || !opts.hosts.isUsable(host) || host.fingerprint !== peer.fingerprint) {
       throw new AppError('FORBIDDEN', `certificate ${peer.fingerprint.slice(0, 16)}… is not enrolled or was revoked`);
     }
     return { worker: { ...peer, hostUuid: peer.hostUuid }, remoteAddress };

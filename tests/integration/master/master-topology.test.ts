@@ -108,7 +108,7 @@ describe('topologies', () => {
         fingerprint: host.fingerprint!,
       },
     });
-    await direct.teardownTopology(created.id);
+    await direct.topologyTeardown({ topologyId: created.id });
     await direct.close();
     // The next heartbeat reports no topology; the master pushes it again, once.
     const resynced = await eventually(

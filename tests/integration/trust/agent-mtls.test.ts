@@ -57,8 +57,8 @@ describe('agent API over mTLS', () => {
     const worker = await issueWorker(ca);
     const agent = await agentFor(worker);
     const client = clientFor(worker, agent.port);
-    await expect(client.health()).resolves.toEqual({ status: 'ok', version: 'test', protocol: 1 });
-    await expect(client.status()).resolves.toEqual({ deployed: false, deckies: [], runtime: {} });
+    await expect(client.health({})).resolves.toEqual({ status: 'ok', version: 'test', protocol: 1 });
+    await expect(client.status({})).resolves.toEqual({ deployed: false, deckies: [], runtime: {} });
     expect(agent.calls.map((c) => c.route)).toEqual(['health', 'status']);
     expect(agent.calls[0]?.peer).toMatchObject({
       role: 'master',
@@ -73,7 +73,7 @@ describe('agent API over mTLS', () => {
     const rogueCa = await openCertificateAuthority({ dataDir: `${tmp.dir}/rogue` });
     const rogueMaster = await rogueCa.ensureMasterIdentity();
     const client = clientFor(worker, agent.port, { identity: { ...rogueMaster, caPem: master.caPem } });
-    const err = await client.health().catch((e: unknown) => e);
+    const err = await client.health({}).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AppError);
     expect((err as AppError).code).toBe('AGENT_UNREACHABLE');
     expect(agent.calls).toHaveLength(0);
@@ -84,7 +84,7 @@ describe('agent API over mTLS', () => {
     const otherWorker = await issueWorker(ca, { name: 'other-worker' });
     const agent = await agentFor(worker);
     const client = clientFor(worker, agent.port, { identity: otherWorker });
-    for (const call of [() => client.health(), () => client.selfDestruct(), () => client.teardown({})]) {
+    for (const call of [() => client.health({}), () => client.selfDestruct({}), () => client.teardown({})]) {
       const err = (await call().catch((e: unknown) => e)) as AppError;
       expect(err).toBeInstanceOf(AppError);
       expect(err.code).toBe('FORBIDDEN');
@@ -99,7 +99,7 @@ describe('agent API over mTLS', () => {
     const server = await startCountingServer(impostor);
     cleanup.push(() => server.close());
     const client = clientFor(worker, server.port);
-    const err = await client.health().catch((e: unknown) => e);
+    const err = await client.health({}).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(FingerprintMismatchError);
     expect(err).toMatchObject({
       code: 'FINGERPRINT_MISMATCH',
@@ -113,12 +113,12 @@ describe('agent API over mTLS', () => {
     const worker = await issueWorker(ca);
     const real = await startCountingServer(worker);
     const client = clientFor(worker, real.port);
-    await expect(client.health()).resolves.toMatchObject({ status: 'ok' });
+    await expect(client.health({})).resolves.toMatchObject({ status: 'ok' });
     await real.close();
     const impostor = await issueWorker(ca, { name: worker.name, hostUuid: worker.hostUuid });
     const swapped = await startCountingServer(impostor, real.port);
     cleanup.push(() => swapped.close());
-    await expect(client.health()).rejects.toBeInstanceOf(FingerprintMismatchError);
+    await expect(client.health({})).rejects.toBeInstanceOf(FingerprintMismatchError);
     expect(swapped.requests()).toBe(0);
   });
 
@@ -126,17 +126,17 @@ describe('agent API over mTLS', () => {
     const worker = await issueWorker(ca, { addresses: ['127.0.0.9', 'elsewhere.lan'] });
     const agent = await agentFor(worker);
     const strict = clientFor(worker, agent.port, { env: { DECNET_VERIFY_HOSTNAME: 'true' } });
-    const err = (await strict.health().catch((e: unknown) => e)) as AppError;
+    const err = (await strict.health({}).catch((e: unknown) => e)) as AppError;
     expect(err).toBeInstanceOf(AppError);
     expect(err).toMatchObject({
       code: 'AGENT_UNREACHABLE',
       message: expect.stringMatching(/does not name 127\.0\.0\.1/),
     });
     expect(agent.calls).toHaveLength(0);
-    await expect(clientFor(worker, agent.port, { env: {} }).health()).resolves.toMatchObject({ status: 'ok' });
+    await expect(clientFor(worker, agent.port, { env: {} }).health({})).resolves.toMatchObject({ status: 'ok' });
     // An explicit option wins over the environment.
     await expect(
-      clientFor(worker, agent.port, { env: { DECNET_VERIFY_HOSTNAME: 'true' }, verifyHostname: false }).health(),
+      clientFor(worker, agent.port, { env: { DECNET_VERIFY_HOSTNAME: 'true' }, verifyHostname: false }).health({}),
     ).resolves.toMatchObject({ status: 'ok' });
   });
 
@@ -144,7 +144,7 @@ describe('agent API over mTLS', () => {
     const worker = await issueWorker(ca, { addresses: ['127.0.0.1'] });
     const agent = await agentFor(worker);
     await expect(
-      clientFor(worker, agent.port, { env: { DECNET_VERIFY_HOSTNAME: 'true' } }).health(),
+      clientFor(worker, agent.port, { env: { DECNET_VERIFY_HOSTNAME: 'true' } }).health({}),
     ).resolves.toMatchObject({ status: 'ok' });
   });
 
@@ -196,14 +196,14 @@ describe('agent API over mTLS', () => {
     const worker = await issueWorker(present);
     const agent = await agentFor(worker);
     const err = (await clientFor(worker, agent.port, { identity: expiredMaster })
-      .health()
+      .health({})
       .catch((e: unknown) => e)) as AppError;
     expect(err.code).toBe('AGENT_UNREACHABLE');
     expect(agent.calls).toHaveLength(0);
     // The same CA's fresh master identity (re-issued because the stored one expired) works.
     const renewed = await present.ensureMasterIdentity();
     expect(renewed.fingerprint).not.toBe(expiredMaster.fingerprint);
-    await expect(clientFor(worker, agent.port, { identity: renewed }).health()).resolves.toMatchObject({
+    await expect(clientFor(worker, agent.port, { identity: renewed }).health({})).resolves.toMatchObject({
       status: 'ok',
     });
   });
@@ -218,7 +218,7 @@ describe('agent API over mTLS', () => {
     const present = await openCertificateAuthority({ dataDir: pastDir });
     const agent = await agentFor(expiredWorker);
     const err = (await clientFor(expiredWorker, agent.port, { identity: await present.ensureMasterIdentity() })
-      .health()
+      .health({})
       .catch((e: unknown) => e)) as AppError;
     expect(err.code).toBe('AGENT_UNREACHABLE');
     expect(err.message).toMatch(/CERT_HAS_EXPIRED/);

@@ -10,13 +10,20 @@ import { loadIdentity } from '../../../agent/identity';
 import { createMasterClient } from '../../../agent/master-client';
 import { createAgentClient } from '../../../main/core/agents/agent-client';
 import { openCertificateAuthority } from '../../../main/core/ca';
-import { createEnrollment, createHostRegistry, createJoinTokenStore, sha256Hex } from '../../../main/core/enrollment';
+import { createEnrollment, sha256Hex } from '../../../main/core/enrollment';
 import { AppError } from '../../../shared/errors';
 import { createCsrPem, generateKeyPair } from '../../../shared/node/pki';
 import { createRouteClient } from '../../../shared/node/route-client';
 import { clientTlsOptions } from '../../../shared/node/tls';
 import { swarmApi } from '../../../shared/protocol/swarm-api';
-import { heartbeatBody, issueWorker, startAgent, startMasterSide, type MasterSide } from '../../fixtures/pki';
+import {
+  heartbeatBody,
+  issueWorker,
+  openTrustStore,
+  startAgent,
+  startMasterSide,
+  type MasterSide,
+} from '../../fixtures/pki';
 import { makeTmpDir } from '../../helpers/tmp-dir';
 
 const run = promisify(execFile);
@@ -73,12 +80,12 @@ describe('enrollment and the swarm listener', () => {
     const id = await loadIdentity(dir);
     expect(id.fingerprint).toBe(out.fingerprint);
     expect((await stat(join(dir, 'worker.key'))).mode & 0o777).toBe(0o600);
-    expect(await m.registry.get(hostUuid)).toMatchObject({
+    expect(m.store.hosts.get(hostUuid)).toMatchObject({
       name: 'worker-1',
       fingerprint: id.fingerprint,
-      revoked: false,
       address: '127.0.0.1',
     });
+    expect(m.store.hosts.isUsable(m.store.hosts.get(hostUuid)!)).toBe(true);
 
     // The worker's private key never reached the master: no file under its data dir holds it.
     const masterFiles = await listFiles(m.dataDir);
@@ -89,14 +96,14 @@ describe('enrollment and the swarm listener', () => {
     // The master can now drive the new agent, pinned to the fingerprint recorded at enrollment.
     const agent = await startAgent(id);
     cleanup.push(() => agent.server.stop());
-    const host = (await m.registry.get(hostUuid))!;
+    const host = m.store.hosts.get(hostUuid)!;
     const client = createAgentClient({
       identity: await m.ca.ensureMasterIdentity(),
-      host: { ...host, address: '127.0.0.1', port: agent.port },
+      host: { ...host, fingerprint: host.fingerprint ?? '', address: '127.0.0.1', port: agent.port },
       env: {},
     });
     cleanup.push(() => client.close());
-    await expect(client.health()).resolves.toMatchObject({ status: 'ok' });
+    await expect(client.health({})).resolves.toMatchObject({ status: 'ok' });
   });
 
   it('refuses a reused token with 401 and leaves the first enrollment intact', async () => {
@@ -108,7 +115,7 @@ describe('enrollment and the swarm listener', () => {
       code: 'UNAUTHENTICATED',
       message: expect.stringMatching(/join token was already used at /),
     });
-    expect((await m.registry.list()).map((h) => h.uuid)).toEqual([first.hostUuid]);
+    expect(m.store.hosts.list().map((h) => h.uuid)).toEqual([first.hostUuid]);
   });
 
   it('refuses an expired token with 401 and changes nothing', async () => {
@@ -118,8 +125,8 @@ describe('enrollment and the swarm listener', () => {
       .enroll(await enrollRequest(token))
       .catch((e: unknown) => e)) as AppError;
     expect(err).toMatchObject({ code: 'UNAUTHENTICATED', message: expect.stringMatching(/join token expired at /) });
-    expect(await m.registry.list()).toEqual([]);
-    expect((await m.tokens.get(sha256Hex(token.split('-').slice(2).join('-'))))?.usedAt).toBeNull();
+    expect(m.store.hosts.list()).toEqual([]);
+    expect(m.store.tokens.get(sha256Hex(token.split('-').slice(2).join('-')))?.usedAt).toBeNull();
   });
 
   it('refuses forged tokens with 401 and a clear message; a real token still works afterwards', async () => {
@@ -137,7 +144,7 @@ describe('enrollment and the swarm listener', () => {
       message: expect.stringMatching(/not issued by this master/),
     });
     await expect(swarm.enroll(await enrollRequest('not-a-token'))).rejects.toMatchObject({ code: 'INVALID_INPUT' });
-    expect(await m.registry.list()).toEqual([]);
+    expect(m.store.hosts.list()).toEqual([]);
     await expect(swarm.enroll(await enrollRequest(token))).resolves.toMatchObject({
       fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
@@ -154,7 +161,7 @@ describe('enrollment and the swarm listener', () => {
       addresses: [],
     }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'FINGERPRINT_MISMATCH' });
-    expect(await m.registry.list()).toEqual([]);
+    expect(m.store.hosts.list()).toEqual([]);
     // The real token was never presented, so it is still unused.
     await expect(
       enrollWithToken({ master: m.url, token, dir: join(tmp.dir, 'w'), name: 'w1', addresses: [] }),
@@ -178,7 +185,7 @@ describe('enrollment and the swarm listener', () => {
   it('refuses a revoked fingerprint on heartbeat and events', async () => {
     const a = await enrollInProcess('host-a');
     await expect(asWorker(a).heartbeat(heartbeatBody(a.hostUuid))).resolves.toEqual({ ackedDeltaIds: [] });
-    await m.registry.revoke(a.hostUuid);
+    m.store.hosts.revokeHost(a.hostUuid);
     const fresh = asWorker(a);
     await expect(fresh.heartbeat(heartbeatBody(a.hostUuid))).rejects.toMatchObject({
       code: 'FORBIDDEN',
@@ -241,7 +248,7 @@ describe('enrollment and the swarm listener', () => {
       name: 'dup',
       addresses: ['127.0.0.1'],
     });
-    expect(await m.registry.isActiveFingerprint(old.fingerprint)).toBe(false);
+    expect(m.store.hosts.hasActiveFingerprint(old.fingerprint)).toBe(false);
     await expect(asWorker(old).heartbeat(heartbeatBody(old.hostUuid))).rejects.toMatchObject({ code: 'FORBIDDEN' });
     await expect(asWorker(fresh).heartbeat(heartbeatBody(fresh.hostUuid))).resolves.toEqual({ ackedDeltaIds: [] });
   });
@@ -262,11 +269,7 @@ describe('enrollment and the swarm listener', () => {
     await expect(enrollWithBundle({ bundle: file, dir })).rejects.toMatchObject({ code: 'CONFLICT' });
 
     const rogue = await openCertificateAuthority({ dataDir: join(tmp.dir, 'rogue') });
-    const rogueEnrollment = createEnrollment({
-      ca: rogue,
-      tokens: createJoinTokenStore(),
-      registry: createHostRegistry(),
-    });
+    const rogueEnrollment = createEnrollment({ ca: rogue, store: await openTrustStore(), agentPort: 8771 });
     const { bundle: rogueBundle } = await rogueEnrollment.exportBundle({ name: 'x', addresses: [], masterUrl: m.url });
     // Splice: our CA with the rogue certificate and key.
     const rogueDir = join(tmp.dir, 'rogue-extract');

@@ -4,16 +4,11 @@ import { join } from 'node:path';
 import { Parser, type ReadEntry } from 'tar';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openCertificateAuthority, type CertificateAuthority } from '../../../main/core/ca';
-import {
-  createEnrollment,
-  createHostRegistry,
-  createJoinTokenStore,
-  DEFAULT_TOKEN_TTL_MS,
-  sha256Hex,
-  type Enrollment,
-} from '../../../main/core/enrollment';
+import { createEnrollment, DEFAULT_TOKEN_TTL_MS, sha256Hex, type Enrollment } from '../../../main/core/enrollment';
+import type { Store } from '../../../main/core/store/store';
 import { createCsrPem, generateKeyPair } from '../../../shared/node/pki';
 import { JOIN_TOKEN_PATTERN } from '../../../shared/protocol/swarm-api';
+import { openTrustStore } from '../../fixtures/pki';
 import { makeTmpDir } from '../../helpers/tmp-dir';
 
 describe('join tokens and enrollment', () => {
@@ -21,23 +16,30 @@ describe('join tokens and enrollment', () => {
   let ca: CertificateAuthority;
   let now: number;
   let enrollment: Enrollment;
-  const tokensPath = () => join(tmp.dir, 'tokens.json');
-  const hostsPath = () => join(tmp.dir, 'hosts.json');
-  const build = () =>
-    createEnrollment({
-      ca,
-      tokens: createJoinTokenStore({ path: tokensPath() }),
-      registry: createHostRegistry({ path: hostsPath() }),
-      clock: () => new Date(now),
-    });
+  let store: Store | undefined;
+  const storePath = () => join(tmp.dir, 'master.json');
+  /** Hosts and tokens in the real master store, in its file: a reopen is a master restart. */
+  const reopen = async (): Promise<Store> => {
+    if (store) await store.flush();
+    return openTrustStore(storePath());
+  };
+  const build = async () => {
+    const opened = await reopen();
+    store = opened;
+    return createEnrollment({ ca, store: opened, agentPort: 8771, clock: () => new Date(now) });
+  };
 
   beforeEach(async () => {
     tmp = await makeTmpDir('decnet-enroll-');
     ca = await openCertificateAuthority({ dataDir: tmp.dir });
     now = Date.now();
-    enrollment = build();
+    enrollment = await build();
   });
-  afterEach(() => tmp.remove());
+  afterEach(async () => {
+    await store?.flush(); // no write may land in the directory being removed
+    store = undefined;
+    await tmp.remove();
+  });
 
   const request = async (token: string, name = 'w1') => ({
     token,
@@ -51,7 +53,8 @@ describe('join tokens and enrollment', () => {
     const m = JOIN_TOKEN_PATTERN.exec(token);
     expect(m?.[1]).toBe(ca.caInfo().fingerprint);
     expect(expiresAt.getTime() - now).toBe(DEFAULT_TOKEN_TTL_MS);
-    const stored = await readFile(tokensPath(), 'utf8');
+    await store!.flush();
+    const stored = await readFile(storePath(), 'utf8');
     expect(stored).not.toContain(m![2]);
     expect(stored).toContain(sha256Hex(m![2]!));
   });
@@ -72,14 +75,16 @@ describe('join tokens and enrollment', () => {
     ]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     expect(results.find((r) => r.status === 'rejected')).toMatchObject({ reason: { code: 'UNAUTHENTICATED' } });
-    const restarted = build();
+    const restarted = await build();
     await expect(restarted.enroll(await request(token, 'c'))).rejects.toMatchObject({
       code: 'UNAUTHENTICATED',
       message: expect.stringMatching(/already used/),
     });
-    const hosts = await createHostRegistry({ path: hostsPath() }).list();
+    const reopened = await reopen();
+    const hosts = reopened.hosts.list();
     expect(hosts).toHaveLength(1);
-    expect(hosts[0]).toMatchObject({ address: '10.0.0.7', revoked: false });
+    expect(hosts[0]).toMatchObject({ address: '10.0.0.7' });
+    expect(reopened.hosts.isUsable(hosts[0]!)).toBe(true);
   });
 
   it('expires on the clock: valid one millisecond before, 401 at expiry', async () => {
@@ -111,24 +116,32 @@ describe('join tokens and enrollment', () => {
     await expect(enrollment.enroll(await request(token))).resolves.toBeDefined();
   });
 
-  it('host registry: replace revokes the previous certificate when the uuid changes', async () => {
-    const registry = createHostRegistry();
-    const base = {
+  it('host store: replace revokes the previous certificate when the uuid changes', async () => {
+    const hosts = (await openTrustStore()).hosts;
+    const at = new Date().toISOString();
+    const old = {
       name: 'h',
       address: null,
-      revoked: false,
-      enrolledAt: new Date().toISOString(),
-      certExpiresAt: new Date().toISOString(),
+      enrolledAt: at,
+      certExpiresAt: at,
+      uuid: randomUUID(),
+      fingerprint: 'a'.repeat(64),
     };
-    const old = { ...base, uuid: randomUUID(), fingerprint: 'a'.repeat(64) };
-    await registry.upsert(old);
-    const e = createEnrollment({ ca, tokens: createJoinTokenStore(), registry });
+    hosts.enroll(old, { agentPort: 8771 });
+    const changed: string[] = [];
+    const e = createEnrollment({
+      ca,
+      store: { hosts, tokens: store!.tokens },
+      agentPort: 8771,
+      onHostChanged: (u) => changed.push(u),
+    });
     const { token, hostUuid } = await e.issueJoinToken({ name: 'h', replace: true, hostUuid: randomUUID() });
     const answer = await e.enroll(await request(token, 'h'));
-    expect(await registry.get(old.uuid)).toMatchObject({ revoked: true });
-    expect(await registry.isActiveFingerprint(old.fingerprint)).toBe(false);
-    expect(await registry.isActiveFingerprint(answer.fingerprint)).toBe(true);
-    expect((await registry.getByName('h'))?.uuid).toBe(hostUuid);
+    expect(hosts.isUsable(hosts.get(old.uuid)!)).toBe(false);
+    expect(hosts.hasActiveFingerprint(old.fingerprint)).toBe(false);
+    expect(hosts.hasActiveFingerprint(answer.fingerprint)).toBe(true);
+    expect(hosts.usableByName('h')?.uuid).toBe(hostUuid);
+    expect(changed).toEqual([old.uuid, hostUuid]);
   });
 
   it('builds a .tar.gz bundle with ca.crt, worker.crt, worker.key (0600) and agent.json', async () => {
@@ -146,7 +159,7 @@ describe('join tokens and enrollment', () => {
       name: 'air',
     });
     expect(entries.find((e) => e.path === 'worker.key')!.body).toMatch(/BEGIN PRIVATE KEY/);
-    expect(await createHostRegistry({ path: hostsPath() }).get(hostUuid)).toMatchObject({ fingerprint, name: 'air' });
+    expect((await reopen()).hosts.get(hostUuid)).toMatchObject({ fingerprint, name: 'air' });
     await expect(
       enrollment.exportBundle({ name: 'air', addresses: [], masterUrl: 'https://m:8770' }),
     ).rejects.toMatchObject({ code: 'CONFLICT' });

@@ -36,12 +36,7 @@ export function createTopologyService(
     if (!t) throw new AppError('NOT_FOUND', `no topology ${id}`);
     return t;
   };
-  const hostOf = (uuid: string): HostRecord => {
-    const h = store.hosts.get(uuid);
-    if (!h || !h.fingerprint || store.hosts.isRevoked(h.fingerprint))
-      throw new AppError('NOT_FOUND', `no enrolled host ${uuid}`);
-    return h;
-  };
+  const hostOf = (uuid: string): HostRecord => store.hosts.requireUsable(uuid);
   const save = (t: TopologyRecord, patch: Partial<TopologyRecord>, status?: Status) => {
     const next: TopologyRecord = { ...t, ...patch };
     if (status)
@@ -66,7 +61,7 @@ export function createTopologyService(
 
   const push = async (t: TopologyRecord, host: HostRecord): Promise<string> => {
     const hash = canonicalHash(t.hydrated);
-    await deps.agents.for(host).applyTopology(t.hydrated, hash);
+    await deps.agents.for(host).topologyApply({ hydrated: t.hydrated, versionHash: hash });
     return hash;
   };
 
@@ -140,7 +135,7 @@ export function createTopologyService(
       t = save(t, {}, 'tearing_down');
       let tornDown = true;
       try {
-        await deps.agents.for(hostOf(target)).teardownTopology(id);
+        await deps.agents.for(hostOf(target)).topologyTeardown({ topologyId: id });
       } catch (err) {
         // Like the original: a dead worker must not pin the topology; record the failure and move on.
         tornDown = false;
@@ -161,7 +156,7 @@ export function createTopologyService(
       const t = need(id);
       const target = t.hydrated.topology.targetHostUuid;
       if (!target) throw new AppError('CONFLICT', `topology ${t.hydrated.topology.name} is not applied to any host`);
-      const s = await deps.agents.for(hostOf(target)).getTopologyState();
+      const s = await deps.agents.for(hostOf(target)).topologyState({});
       return { ...s, expectedHash: canonicalHash(t.hydrated) };
     },
 
