@@ -84,6 +84,24 @@ export function createDeployService(deps: Deps) {
     }
   };
 
+  /** One deferred dispatch per host, once the rows are on disk; a host removed meanwhile fails its rows. */
+  const dispatchLater = (deckies: PlannedDecky[], rowIds: Map<string, string>, what: string): number => {
+    const byHost = new Map<string, PlannedDecky[]>();
+    for (const d of deckies) byHost.set(d.placedOn, [...(byHost.get(d.placedOn) ?? []), d]);
+    for (const [uuid, planned] of byHost) {
+      deps.defer(async () => {
+        const host = store.hosts.get(uuid);
+        if (!host)
+          return void lifecycle.fail(
+            planned.map((d) => rowIds.get(d.config.name)!),
+            `host ${uuid} was removed before the ${what} was sent`,
+          );
+        await dispatch(host, planned, rowIds);
+      });
+    }
+    return byHost.size;
+  };
+
   return {
     plan(req: PlanRequest): { deckies: PlannedDecky['config'][]; warnings: string[] } {
       const p = plan(req);
@@ -109,20 +127,8 @@ export function createDeployService(deps: Deps) {
         });
       }
       events.emit('deckies.changed', { deckyNames: p.deckies.map((d) => d.config.name) });
-      const byHost = new Map<string, PlannedDecky[]>();
-      for (const d of p.deckies) byHost.set(d.placedOn, [...(byHost.get(d.placedOn) ?? []), d]);
-      for (const [uuid, planned] of byHost) {
-        deps.defer(async () => {
-          const host = store.hosts.get(uuid);
-          if (!host)
-            return void lifecycle.fail(
-              planned.map((d) => rowIds.get(d.config.name)!),
-              `host ${uuid} was removed before the deploy was sent`,
-            );
-          await dispatch(host, planned, rowIds);
-        });
-      }
-      log.info('deploy accepted', { deckies: p.deckies.length, hosts: byHost.size });
+      const hosts = dispatchLater(p.deckies, rowIds, 'deploy');
+      log.info('deploy accepted', { deckies: p.deckies.length, hosts });
       return { lifecycleIds: rows.map((r) => r.id), deckies: p.deckies.map((d) => d.config.name) };
     },
 
@@ -160,22 +166,11 @@ export function createDeployService(deps: Deps) {
         recs.map((r) => ({ deckyName: r.config.name, hostUuid: r.config.hostUuid, operation: 'deploy' as const })),
       );
       const rowIds = new Map(rows.map((r) => [r.deckyName, r.id]));
-      const byHost = new Map<string, PlannedDecky[]>();
-      for (const r of recs) {
-        const uuid = r.placedOn ?? '';
-        byHost.set(uuid, [...(byHost.get(uuid) ?? []), { config: r.config, placedOn: uuid }]);
-      }
-      for (const [uuid, planned] of byHost) {
-        deps.defer(async () => {
-          const host = store.hosts.get(uuid);
-          if (!host)
-            return void lifecycle.fail(
-              planned.map((d) => rowIds.get(d.config.name)!),
-              `host ${uuid} was removed before the redeploy was sent`,
-            );
-          await dispatch(host, planned, rowIds);
-        });
-      }
+      dispatchLater(
+        recs.map((r) => ({ config: r.config, placedOn: r.placedOn ?? '' })),
+        rowIds,
+        'redeploy',
+      );
       log.info('redeploy accepted', { deckies: recs.length });
       return { lifecycleIds: rows.map((r) => r.id), deckies: recs.map((r) => r.config.name) };
     },
