@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { AppError } from '../../../shared/errors';
 import type { Logger } from '../../../shared/node/logger';
@@ -11,6 +11,7 @@ import { swarmApi, type SwarmApi } from '../../../shared/protocol/swarm-api';
 import type { CertificateAuthority } from '../ca';
 import type { Enrollment } from '../enrollment';
 import type { HostsRepo } from '../store/hosts-repo';
+import { applyConnectionBounds, serverTimeoutOptions } from '../../../shared/node/connection-bounds';
 import { closeServer, listenOn } from '../../../shared/node/server-lifecycle';
 import { createRateLimiter } from '../console-api/rate-limiter';
 
@@ -26,6 +27,7 @@ export const swarmBounds = {
   maxConnections: 2048,
   maxConnectionsPerSource: 128,
   handshakeTimeoutMs: 10_000,
+  headersTimeoutMs: 60_000,
   requestTimeoutMs: 60_000,
   /** Enroll attempts per source address per minute (a join token is guessed at this pace at best). */
   enrollPerMinute: 20,
@@ -89,7 +91,6 @@ export function createSwarmListener(opts: SwarmListenerOptions): SwarmListener {
     windowMs: 60_000,
     now: () => Date.now(),
   });
-  const perSource = new Map<string, number>();
 
   const authorize = (req: IncomingMessage, routeName: keyof SwarmApi): SwarmCtx => {
     const socket = req.socket as TLSSocket;
@@ -145,6 +146,7 @@ export function createSwarmListener(opts: SwarmListenerOptions): SwarmListener {
       const srv = createServer(
         {
           ...serverTlsOptions({ ...identity, requireClientCert: false }),
+          ...serverTimeoutOptions(swarmBounds),
           handshakeTimeout: swarmBounds.handshakeTimeoutMs,
         },
         serveRoutes({
@@ -165,29 +167,14 @@ export function createSwarmListener(opts: SwarmListenerOptions): SwarmListener {
           },
         }),
       );
+      // One source cannot hold every slot: raw TCP connections are counted per address before TLS.
+      applyConnectionBounds(srv, swarmBounds);
       // Outlive the heartbeat interval so a worker reuses its TLS session instead of paying a full
       // mTLS handshake per beat (the handshake, not the handler, bounds heartbeats/s).
       if (opts.keepAliveMs) {
         srv.keepAliveTimeout = opts.keepAliveMs;
         srv.headersTimeout = opts.keepAliveMs + 5_000;
       }
-      srv.maxConnections = swarmBounds.maxConnections;
-      srv.requestTimeout = swarmBounds.requestTimeoutMs;
-      // One source cannot hold every slot: count raw TCP connections per address before TLS.
-      srv.on('connection', (socket: Socket) => {
-        const key = socket.remoteAddress ?? '?';
-        const n = (perSource.get(key) ?? 0) + 1;
-        if (n > swarmBounds.maxConnectionsPerSource) {
-          socket.destroy();
-          return;
-        }
-        perSource.set(key, n);
-        socket.once('close', () => {
-          const left = (perSource.get(key) ?? 1) - 1;
-          if (left <= 0) perSource.delete(key);
-          else perSource.set(key, left);
-        });
-      });
       srv.on('tlsClientError', (err, socket) =>
         log.warn('TLS handshake refused', { error: err.message, remote: socket.remoteAddress }),
       );
