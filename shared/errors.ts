@@ -84,10 +84,30 @@ export function codeForStatus(status: number): ErrorCode {
         : 'INTERNAL';
 }
 
+/**
+ * A value quoted for an error message: JSON (so always one line), cut at `max` characters. Never
+ * throws: `String()` does on `{"toString":1}` or a null-prototype object, which any caller can send.
+ */
+export function quoteValue(value: unknown, max = 60): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = Object.prototype.toString.call(value);
+  }
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+/** One line of at most `max` characters: a message must not be split or flooded by its input. */
+export function oneLine(text: string, max = 500): string {
+  const flat = text.replace(/[\r\n\u2028\u2029]+/g, ' ');
+  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+}
+
 /** AppError passes through; anything else becomes INTERNAL (its stack stays in the local log). */
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
-  const message = err instanceof Error ? err.message : String(err);
+  const message = err instanceof Error ? err.message : typeof err === 'string' ? err : quoteValue(err, 500);
   return new AppError('INTERNAL', message || 'Internal error', undefined, { cause: err });
 }
 
@@ -107,7 +127,9 @@ export function unwrap<T>(result: Result<T>): T {
 
 /** Each zod issue as `path: message` (or the message alone at the root), in order. */
 export function zodIssueLines(error: z.ZodError): string[] {
-  return error.issues.map((i) => (i.path.length ? `${i.path.map(String).join('.')}: ${i.message}` : i.message));
+  return error.issues.map((i) =>
+    oneLine(i.path.length ? `${i.path.map((p) => String(p).slice(0, 80)).join('.')}: ${i.message}` : i.message, 300),
+  );
 }
 
 /** A zod error as one line: its issues joined with `; `. */

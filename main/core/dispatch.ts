@@ -1,4 +1,4 @@
-import { AppError, describeZodError, fail, ok, type Result, toAppError } from '../../shared/errors';
+import { AppError, describeZodError, fail, ok, quoteValue, type Result, toAppError } from '../../shared/errors';
 import { ipcCommands } from '../../shared/ipc/contract';
 import type { Command, CommandHandlers } from '../../shared/ipc/types';
 import type { Logger } from '../../shared/node/logger';
@@ -21,11 +21,12 @@ export async function invokeCommand(
   input: unknown,
   log: CommandLog,
 ): Promise<Result<unknown>> {
-  if (!isCommand(command)) return fail(new AppError('NOT_FOUND', `unknown command "${command}"`));
-  // Only a missing body means "no arguments"; an explicit null is refused like any other non-object.
-  const parsed = ipcCommands[command].input.safeParse(input === undefined ? {} : input);
-  if (!parsed.success) return fail(new AppError('INVALID_INPUT', `${command}: ${describeZodError(parsed.error)}`));
+  if (!isCommand(command)) return fail(new AppError('NOT_FOUND', `unknown command ${quoteValue(command)}`));
   try {
+    // Only a missing body means "no arguments"; an explicit null is refused like any other non-object.
+    // Inside the try: a schema's error map that throws must still resolve to a Result.
+    const parsed = ipcCommands[command].input.safeParse(input === undefined ? {} : input);
+    if (!parsed.success) return fail(new AppError('INVALID_INPUT', `${command}: ${describeZodError(parsed.error)}`));
     const handler = handlers[command] as (args: unknown) => Promise<unknown>;
     return ok(await handler(parsed.data));
   } catch (err) {

@@ -3,6 +3,7 @@ import { archetypeNames } from '../catalog/archetypes';
 import { distroNames } from '../catalog/distros';
 import { nmapOsNames } from '../catalog/os-fingerprints';
 import { findPortClash, isServiceName, serviceNames, services } from '../catalog/services';
+import { quoteValue } from '../errors';
 
 /** Safe as a file name, a compose project name and a DNS label. */
 export const DeckyName = z
@@ -15,7 +16,7 @@ export const DeckyName = z
 export const HostUuid = z.uuid({ message: 'host uuid must be a UUID' });
 
 export const ServiceNameSchema = z.enum(serviceNames, {
-  error: (issue) => `unknown service "${String(issue.input)}" (known: ${serviceNames.join(', ')})`,
+  error: (issue) => `unknown service ${quoteValue(issue.input)} (known: ${serviceNames.join(', ')})`,
 });
 
 export const PersonaValue = z.union([z.string().max(1024), z.number().int(), z.boolean()]);
@@ -43,8 +44,8 @@ export const DeckyConfig = z
       .regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/, 'hostname is not a valid host name')
       .optional(),
     services: z.array(ServiceNameSchema).min(1, 'a decky needs at least one service').max(serviceNames.length),
-    distro: z.enum(distroNames, { error: (i) => `unknown distro "${String(i.input)}"` }),
-    archetype: z.enum(archetypeNames, { error: (i) => `unknown archetype "${String(i.input)}"` }).optional(),
+    distro: z.enum(distroNames, { error: (i) => `unknown distro ${quoteValue(i.input)}` }),
+    archetype: z.enum(archetypeNames, { error: (i) => `unknown archetype ${quoteValue(i.input)}` }).optional(),
     nmapOs: z.enum(nmapOsNames).default('linux'),
     hostUuid: HostUuid.nullable().default(null),
     serviceConfig: ServiceConfig.default({}),

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 // The topology rules, once: the master checks a draft before storing it and the agent checks the
 // hydrated topology before materialising it, with the same codes and messages.
 import { isServiceName } from '../catalog/services';
-import { AppError } from '../errors';
+import { AppError, quoteValue } from '../errors';
 import { intToIp, ipToInt } from './ip-range';
 import type { TopologyDecky, TopologyEdge, TopologyLan } from './topology';
 
@@ -70,7 +70,7 @@ export function topologyIssues(d: TopologyShape): TopologyIssue[] {
     deckyNames.add(dk.name);
     deckies.set(dk.uuid, dk.name);
     for (const s of dk.services)
-      if (!isServiceName(s)) add('UNKNOWN_SERVICE', `decky ${dk.name}: unknown service ${String(s)}`);
+      if (!isServiceName(s)) add('UNKNOWN_SERVICE', `decky ${dk.name}: unknown service ${quoteValue(s)}`);
     for (const key of Object.keys(dk.serviceConfig)) {
       if (!(dk.services as string[]).includes(key))
         add('SERVICE_CFG_UNDECLARED', `decky ${dk.name}: serviceConfig names ${key}, which is not among its services`);

@@ -38,8 +38,8 @@ async function post(path: string, body: unknown, headers: Record<string, string>
   });
   const text = await res.body.text();
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers are checked field by field
-  const body: any = text ? JSON.parse(text) : null;
-  return { status: res.statusCode, body };
+  const answer: any = text ? JSON.parse(text) : null;
+  return { status: res.statusCode, body: answer };
 }
 
 async function login(): Promise<string> {

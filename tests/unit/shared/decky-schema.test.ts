@@ -33,6 +33,18 @@ describe('DeckyConfig', () => {
     expect(message({ ...makeDecky(), base_image: 'debian' })).toMatch(/Unrecognized key.*base_image/);
   });
 
+  // Found by the hostile fuzzer: String() threw on these inside zod's error map, so a console RPC
+  // with such a service answered 500 and the dispatcher rejected instead of resolving a Result.
+  it('names a hostile non-string service in one short line instead of throwing', () => {
+    const nullProto = Object.create(null) as object;
+    for (const bad of [{ toString: 1 }, nullProto, 'x\n'.repeat(5000)]) {
+      const text = message(makeDecky({ services: ['ssh', bad as never] }));
+      expect(text).toMatch(/^services\.1: unknown service /);
+      expect(text).not.toMatch(/\n/);
+      expect(text.length).toBeLessThan(400);
+    }
+  });
+
   it('names an unknown service', () => {
     expect(message(makeDecky({ services: ['ssh', 'gopher' as never] }))).toContain(
       'services.1: unknown service "gopher"',
