@@ -1,7 +1,11 @@
+import { ProtocolError } from '../kit/binary-session';
+
 /**
- * Minimal bounded BER/DER reader and DER writer for the ASN.1 the honeypots meet (SNMP PDUs,
- * SPNEGO tokens, CredSSP TSRequests). Single-byte tags only; lengths up to 4 bytes; nesting and
- * sizes are capped so that a crafted packet cannot cost more than its own length to parse.
+ * The one bounded BER/DER codec for the ASN.1 the honeypots meet: SNMP PDUs, SPNEGO tokens and
+ * CredSSP TSRequests read one TLV at a time (`readTlv`, `children`); LDAP messages are framed with
+ * `berElementSize` and decoded whole into a tree (`decodeBerTree`). Single-byte tags only; lengths
+ * up to 4 bytes; nesting, element counts and sizes are capped so that a crafted packet cannot cost
+ * more than its own length to parse. Errors are ProtocolErrors: a session records them as malformed.
  */
 export type BerNode = Readonly<{
   /** Whole identifier octet (class | constructed | number), e.g. 0x30 for SEQUENCE. */
@@ -9,7 +13,7 @@ export type BerNode = Readonly<{
   value: Buffer;
 }>;
 
-export class BerError extends Error {}
+export class BerError extends ProtocolError {}
 
 export const berLimits = { maxDepth: 16, maxChildren: 256 } as const;
 
@@ -86,6 +90,40 @@ export function tlv(tag: number, ...content: Uint8Array[]): Buffer {
   const body = Buffer.concat(content);
   return Buffer.concat([Buffer.from([tag]), encodeLength(body.length), body]);
 }
+
+/**
+ * Active Directory always writes 4-byte long-form lengths (0x84 …); nmap keys its AD match on
+ * that, so AD personas re-encode with this.
+ */
+export function tlvLong(tag: number, ...content: Uint8Array[]): Buffer {
+  const body = Buffer.concat(content);
+  const len = Buffer.alloc(5);
+  len[0] = 0x84;
+  len.writeUInt32BE(body.length, 1);
+  return Buffer.concat([Buffer.from([tag]), len, body]);
+}
+
+/** Two's-complement INTEGER contents in the fewest of 1, 2 or 4 octets. */
+export function berIntBytes(n: number): Buffer {
+  if (n >= 0 && n < 0x80) return Buffer.from([n]);
+  if (n >= -0x8000 && n < 0x8000) {
+    const b = Buffer.alloc(2);
+    b.writeInt16BE(n);
+    return b;
+  }
+  const b = Buffer.alloc(4);
+  b.writeInt32BE(n);
+  return b;
+}
+
+export const berTags = {
+  boolean: 0x01,
+  integer: 0x02,
+  octetString: 0x04,
+  enumerated: 0x0a,
+  sequence: 0x30,
+  set: 0x31,
+} as const;
 
 export const der = {
   seq: (...items: Uint8Array[]) => tlv(0x30, ...items),

@@ -1,4 +1,4 @@
-import type { BerNode } from './ldap-codec';
+import type { BerTree as BerTree } from '../codecs/ber-tree';
 
 /**
  * The two directory personas: Active Directory (windows archetypes) and OpenLDAP (slapd as the
@@ -188,9 +188,9 @@ export function selectAttributes(
 }
 
 /** A readable rendering of a search filter for the capture, e.g. `(&(objectClass=user)(cn=adm*))`. */
-export function renderFilter(node: BerNode, depth = 0): string {
+export function renderFilter(node: BerTree, depth = 0): string {
   if (depth > 8) return '(…)';
-  const s = (n: BerNode | undefined) => (n ? n.value.toString('utf8', 0, Math.min(n.value.length, 128)) : '');
+  const s = (n: BerTree | undefined) => (n ? n.value.toString('utf8', 0, Math.min(n.value.length, 128)) : '');
   switch (node.tag) {
     case 0xa0:
       return `(&${node.children

@@ -3,18 +3,8 @@ import type tls from 'node:tls';
 import { archetypes } from '../../../shared/catalog/archetypes';
 import type { DeckyConfig } from '../../../shared/domain/decky';
 import { ProtocolError, runBinarySession, type BinaryConn } from '../kit/binary-session';
-import {
-  berElementSize,
-  berInt,
-  berIntBytes,
-  berLimits,
-  berString,
-  berTags,
-  decodeBer,
-  tlv,
-  tlvLong,
-  type BerNode,
-} from './ldap-codec';
+import { berIntBytes, berTags, tlv, tlvLong } from '../codecs/ber-codec';
+import { berElementSize, berInt, berString, decodeBerTree, type BerTree } from '../codecs/ber-tree';
 import {
   dnToDomain,
   domainToDn,
@@ -80,7 +70,10 @@ export function ldapPersonaFor(decky: DeckyConfig, persona: ServiceContext['pers
 }
 
 /** Constructed elements in 4-byte long form, as both AD and slapd's liblber write them. */
-const enc = (tag: number, body: Buffer | Buffer[]) => ((tag & 0x20) !== 0 ? tlvLong(tag, body) : tlv(tag, body));
+/** LDAP's BER limits (RFC 4511 §5.1: definite lengths only): a message, its depth and element count. */
+const ldapBer = { maxMessage: 64 * 1024, maxDepth: 12, maxElements: 2048 } as const;
+const enc = (tag: number, body: Buffer | Buffer[]) =>
+  (tag & 0x20) !== 0 ? tlvLong(tag, ...[body].flat()) : tlv(tag, ...[body].flat());
 const str = (s: string) => tlv(berTags.octetString, Buffer.from(s, 'utf8'));
 
 function message(id: number, op: Buffer): Buffer {
@@ -104,7 +97,7 @@ function entry(dn: string, attrs: Attribute[], typesOnly: boolean): Buffer {
  * handshake right behind the response (RFC 4511 §4.14).
  */
 function startTls(
-  op: BerNode,
+  op: BerTree,
   c: BinaryConn,
   p: LdapPersona,
   reply: (b: Buffer) => void,
@@ -118,7 +111,7 @@ function startTls(
   c.startTls(secureContext);
 }
 
-function handle(pdu: BerNode, c: BinaryConn, p: LdapPersona, secureContext: tls.SecureContext): void {
+function handle(pdu: BerTree, c: BinaryConn, p: LdapPersona, secureContext: tls.SecureContext): void {
   if (pdu.tag !== berTags.sequence || pdu.children.length < 2)
     throw new ProtocolError('LDAPMessage is not a SEQUENCE of id and operation');
   const id = berInt(pdu.children[0]);
@@ -241,18 +234,12 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
   const persona = ldapPersonaFor(ctx.decky, ctx.persona);
   const secureContext = await deckySecureContext(ctx);
   const onConnection = (socket: net.Socket, meta: ConnectionMeta) => {
-    runBinarySession(
-      ctx,
-      socket,
-      meta,
-      { maxBufferBytes: berLimits.maxMessage + 16, ...ldapSessionLimits },
-      (buf, c) => {
-        const size = berElementSize(buf);
-        if (size === null) return 0;
-        handle(decodeBer(buf.subarray(0, size)), c, persona, secureContext);
-        return size;
-      },
-    );
+    runBinarySession(ctx, socket, meta, { maxBufferBytes: ldapBer.maxMessage + 16, ...ldapSessionLimits }, (buf, c) => {
+      const size = berElementSize(buf, ldapBer.maxMessage, 'LDAP message');
+      if (size === null) return 0;
+      handle(decodeBerTree(buf.subarray(0, size), ldapBer), c, persona, secureContext);
+      return size;
+    });
   };
   const listener = await listenTcp({
     host: ctx.host,
