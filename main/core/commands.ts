@@ -8,6 +8,7 @@ import type { AlertEngine } from './alerts/alert-engine';
 import type { CaInfo } from './ca';
 import type { DeployService } from './deckies/deploy-service';
 import type { EventLog } from './attacker-events/event-log';
+import { exportPage } from './attacker-events/event-export';
 import { createSourceView } from './attacker-events/source-view';
 import type { HostService } from './hosts/host-service';
 import type { LifecycleService } from './deckies/lifecycle-service';
@@ -61,6 +62,7 @@ const catalog = {
  */
 export function createCommandHandlers(d: CommandDeps): CommandHandlers {
   const sources = createSourceView(d.eventLog);
+  const deckyIp = (name: string) => d.store.fleet.get(name)?.config.ip;
   const settingsView = () => {
     const ca = d.caInfo();
     const closeToTray = d.store.settings.get(CLOSE_TO_TRAY) === true;
@@ -124,6 +126,7 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
     'events.histogram': (a) => Promise.resolve(sources.histogram(a, (d.now ?? Date.now)())),
     'sources.list': (a) => Promise.resolve(sources.sources(a)),
     'sources.timeline': (a) => Promise.resolve(sources.timeline(a)),
+    'events.export': (a) => Promise.resolve(exportPage(d.eventLog, a, deckyIp)),
     'catalog.get': () => Promise.resolve(catalog),
     'alerts.get': () => Promise.resolve(d.alerts.config()),
     'alerts.configure': async (a) => {

@@ -134,3 +134,16 @@ export const Timeline = z.strictObject({
   /** True when more events matched than `limit`: the oldest are shown. */
   truncated: z.boolean(),
 });
+
+/** One page of an export (the console pages through it; the HTTP API streams the same pages). */
+export const ExportInput = EventFilter.extend({
+  format: z.enum(['csv', 'ndjson'], { error: 'format must be csv or ndjson' }),
+  cursor: EventCursor.optional(),
+  /** The sequence ceiling the first page answered: events stored later stay out of the file. */
+  maxSeq: z.number().int().min(0).optional(),
+});
+export const ExportPage = z.strictObject({
+  text: z.string(),
+  nextCursor: EventCursor.nullable(),
+  maxSeq: z.number().int(),
+});

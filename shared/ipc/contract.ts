@@ -15,6 +15,8 @@ import { AlertRule, ChannelStatus, Incident, incidentStates, WebhookChannel } fr
 import {
   EventListInput,
   EventPage,
+  ExportInput,
+  ExportPage,
   Histogram,
   HistogramInput,
   SourceListInput,
@@ -214,6 +216,8 @@ export const ipcCommands = {
   'sources.list': { input: SourceListInput, output: SourcePage },
   /** One source's events as sessions (decky, service, session id), oldest first. */
   'sources.timeline': { input: TimelineInput, output: Timeline },
+  /** One page of the filter's events as CSV or ECS NDJSON (GET /api/v1/events/export streams them all). */
+  'events.export': { input: ExportInput, output: ExportPage },
   'catalog.get': {
     input: Void,
     output: z.strictObject({

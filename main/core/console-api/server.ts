@@ -6,6 +6,7 @@ import type { CommandHandlers } from '../../../shared/ipc/types';
 import type { Logger } from '../../../shared/node/logger';
 import { readJson, sendJson } from '../../../shared/node/route-server';
 import { invokeCommand } from '../dispatch';
+import { streamEventExport } from '../attacker-events/export-stream';
 import type { MasterEventBus } from '../bus';
 import { passwordMatches, type Sessions } from './auth';
 import type { RateLimiter } from './rate-limiter';
@@ -93,6 +94,11 @@ export async function startConsoleApi(opts: ConsoleApiOptions): Promise<ConsoleA
       opts.sessions.check(token);
       const isLive = () => opts.sessions.isLive(token!);
       return void streams.add(openSse(req, res, opts.events, isLive, () => streams.delete(res)));
+    }
+    if (path === '/api/v1/events/export' && req.method === 'GET') {
+      opts.sessions.check(bearer(req));
+      limit(opts.rpcLimiter, peer, 'too many RPC calls');
+      return streamEventExport(opts.handlers, url.searchParams, res, log);
     }
     const m = /^\/api\/v1\/rpc\/([A-Za-z]+\.[A-Za-z]+)$/.exec(path);
     if (m && req.method === 'POST') {

@@ -2,6 +2,7 @@ import { type QueryClient, QueryClientProvider, useQueryClient } from '@tanstack
 import { useEffect, useState } from 'react';
 import { getBridge } from '../api/bridge';
 import { startLiveUpdates } from '../api/live-updates';
+import { AttackersPage } from '../features/attackers/AttackersPage';
 import { DeckiesPage } from '../features/deckies/DeckiesPage';
 import { ProgressTray } from '../features/deckies/ProgressTray';
 import { EventsPage } from '../features/events/EventsPage';
@@ -44,6 +45,8 @@ function CurrentPage() {
       return <TopologiesPage />;
     case 'events':
       return <EventsPage />;
+    case 'attackers':
+      return <AttackersPage />;
     case 'incidents':
       return <IncidentsPage />;
     case 'settings':

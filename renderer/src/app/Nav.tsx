@@ -8,6 +8,7 @@ const items: readonly { page: Page; label: string; icon: IconName }[] = [
   { page: 'deckies', label: 'Deckies', icon: 'deckies' },
   { page: 'topologies', label: 'Topologies', icon: 'topologies' },
   { page: 'events', label: 'Events', icon: 'events' },
+  { page: 'attackers', label: 'Attackers', icon: 'attackers' },
   { page: 'incidents', label: 'Incidents', icon: 'alert' },
   { page: 'settings', label: 'Settings', icon: 'settings' },
 ];

@@ -1,6 +1,6 @@
 import { create } from 'zustand';
 
-export const pages = ['hosts', 'deckies', 'topologies', 'events', 'incidents', 'settings'] as const;
+export const pages = ['hosts', 'deckies', 'topologies', 'events', 'attackers', 'incidents', 'settings'] as const;
 export type Page = (typeof pages)[number];
 
 /** The page named in `#/<page>`, hosts by default. */

@@ -150,6 +150,7 @@ describe('decnet-master console subcommands against a running console', () => {
       'events.histogram': ['--src', '203.0.113.0/24'],
       'sources.list': ['--limit', '5'],
       'sources.timeline': ['--src', '203.0.113.9'],
+      'events.export': ['--format', 'csv', '--src', '203.0.113.9'],
       'catalog.get': [],
       'settings.get': [],
       'settings.setMutateInterval': ['--mutate-interval', '45'],

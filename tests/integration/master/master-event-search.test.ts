@@ -7,7 +7,16 @@ import type { AttackerEvent } from '../../../shared/domain/events';
 import { eventually } from '../../helpers/eventually';
 import { sshPasswordFlags } from '../../helpers/ssh-client';
 import { makeTmpDir } from '../../helpers/tmp-dir';
-import { freePort, loopbackBlock, settled, startAgent, startMaster, type TestAgent, type TestMaster } from './harness';
+import {
+  ADMIN_PASSWORD,
+  freePort,
+  loopbackBlock,
+  settled,
+  startAgent,
+  startMaster,
+  type TestAgent,
+  type TestMaster,
+} from './harness';
 
 // The analyst's questions against the whole stored history, answered from events made by real
 // clients (OpenSSH, raw HTTP) hitting real deckies on a real agent: who, what, since when.
@@ -40,7 +49,11 @@ const all = async (q: Parameters<TestMaster['call']>[1] & object): Promise<Attac
   const out: AttackerEvent[] = [];
   let cursor: string | null = null;
   do {
-    const p = await m.call('events.list', { ...q, limit: 3, ...(cursor ? { cursor } : {}) });
+    const p: { events: AttackerEvent[]; nextCursor: string | null } = await m.call('events.list', {
+      ...q,
+      limit: 3,
+      ...(cursor ? { cursor } : {}),
+    });
     out.push(...p.events);
     cursor = p.nextCursor;
   } while (cursor);
@@ -164,4 +177,134 @@ describe('event search over the stored history', () => {
       /cursor: not a cursor this master issued/,
     );
   });
+
+  it('exports the query as CSV and as ECS NDJSON, streamed over HTTP, holding exactly its events', async () => {
+    const api = m.started.api!.url;
+    const login = await fetch(`${api}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
+    });
+    const { token } = (await login.json()) as { token: string };
+    const get = (q: string) =>
+      fetch(`${api}/api/v1/events/export?${q}`, { headers: { authorization: `Bearer ${token}` } });
+    const expected = await all({ src: ATTACKER });
+
+    const csvRes = await get(`format=csv&src=${ATTACKER}`);
+    expect(csvRes.status).toBe(200);
+    expect(csvRes.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect(csvRes.headers.get('content-disposition')).toMatch(/^attachment; filename="decnet-events-.+\.csv"$/);
+    const csvText = await csvRes.text();
+    const [header, ...rows] = parseCsv(csvText);
+    expect(header).toEqual([
+      'timestamp',
+      'id',
+      'host',
+      'decky',
+      'destination_ip',
+      'service',
+      'source_ip',
+      'kind',
+      'session',
+      'username',
+      'password',
+      'command',
+      'data',
+    ]);
+    const col = (r: string[], name: string) => r[header!.indexOf(name)]!;
+    expect(rows.map((r) => col(r, 'id'))).toEqual(expected.map((e) => e.id));
+    for (const [i, r] of rows.entries()) {
+      const e = expected[i]!;
+      expect([col(r, 'timestamp'), col(r, 'decky'), col(r, 'service'), col(r, 'source_ip'), col(r, 'kind')]).toEqual([
+        e.ts,
+        e.decky,
+        e.service,
+        e.src,
+        e.kind,
+      ]);
+      expect(JSON.parse(col(r, 'data'))).toEqual(e.data);
+      expect(col(r, 'destination_ip')).toBe(e.decky === 'srv-search-web' ? WEB : FILES);
+    }
+    // The contract's pages are the same file (the console's download button joins them).
+    let page = await m.call('events.export', { format: 'csv', src: ATTACKER });
+    let joined = page.text;
+    while (page.nextCursor) {
+      page = await m.call('events.export', {
+        format: 'csv',
+        src: ATTACKER,
+        cursor: page.nextCursor,
+        maxSeq: page.maxSeq,
+      });
+      joined += page.text;
+    }
+    expect(joined).toBe(csvText);
+
+    const ndRes = await get(`format=ndjson&src=${ATTACKER}`);
+    expect(ndRes.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
+    const docs = (await ndRes.text())
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Ecs);
+    expect(docs.map((d) => d.event.id)).toEqual(expected.map((e) => e.id));
+    for (const [i, d] of docs.entries()) {
+      const e = expected[i]!;
+      expect(d['@timestamp']).toBe(e.ts);
+      expect(d.source.ip).toBe(e.src);
+      expect(d.destination.ip).toBe(e.decky === 'srv-search-web' ? WEB : FILES);
+      expect(d.event).toMatchObject({ kind: 'event', action: e.kind, dataset: `decnet.${e.service}` });
+      expect(d.service.name).toBe(e.service);
+      expect(d.decnet.data).toEqual(e.data);
+    }
+    const loginDoc = docs.find((d) => d.event.action === 'auth' && d.event.outcome === 'success')!;
+    expect(loginDoc.user!.name).toBe('root');
+    expect(loginDoc.event.category).toEqual(['authentication']);
+    const cmds = docs.flatMap((d) => (d.process ? [d.process.command_line] : []));
+    expect(cmds.reverse()).toEqual(['uname -a', 'cat /etc/passwd', 'exit']);
+
+    const bad = await get('format=xml');
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toBe(
+      'events export: format: format must be csv or ndjson',
+    );
+    expect((await fetch(`${api}/api/v1/events/export?format=csv`)).status).toBe(401);
+  });
 });
+
+type Ecs = {
+  '@timestamp': string;
+  event: { id: string; kind: string; action: string; dataset: string; category: string[]; outcome?: string };
+  source: { ip: string };
+  destination: { ip?: string };
+  service: { name: string };
+  user?: { name: string };
+  process?: { command_line: string };
+  decnet: { data: unknown };
+};
+
+/** RFC 4180: quoted fields, doubled quotes, CRLF rows (what a spreadsheet reads). */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted && c === '"' && text[i + 1] === '"') {
+      field += '"';
+      i++;
+    } else if (quoted && c === '"') quoted = false;
+    else if (quoted) field += c;
+    else if (c === '"') quoted = true;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\r' && text[i + 1] === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+      i++;
+    } else field += c;
+  }
+  return rows;
+}

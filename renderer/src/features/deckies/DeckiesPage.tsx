@@ -42,8 +42,21 @@ function Actions({ name, state }: { name: string; state: string }) {
   const openDialog = useUiStore((s) => s.openDialog);
   const redeploy = useCommandMutation('deckies.redeploy', ['deckies.list']);
   const track = useOperationsStore((s) => s.track);
+  const setPage = useUiStore((s) => s.setPage);
+  const setFilters = useFiltersStore((s) => s.set);
   return (
     <div className="row-buttons">
+      <button
+        type="button"
+        className="btn btn-sm btn-ghost"
+        aria-label={`Attackers of ${name}`}
+        onClick={() => {
+          setFilters({ attackerDecky: name, attackerSrc: '' });
+          setPage('attackers');
+        }}
+      >
+        Attackers
+      </button>
       {redeployable.has(state) && (
         <button
           type="button"

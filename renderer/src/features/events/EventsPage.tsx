@@ -1,7 +1,5 @@
 import { useMemo } from 'react';
 import type { AttackerEvent } from '../../../../shared/domain/events';
-import type { CommandInput } from '../../../../shared/ipc/types';
-import { isServiceName } from '../../../../shared/catalog/services';
 import { useCommand } from '../../api/use-command';
 import { EmptyState } from '../../components/EmptyState';
 import { ErrorNotice } from '../../components/ErrorNotice';
@@ -10,24 +8,33 @@ import { type Column, VirtualTable } from '../../components/VirtualTable';
 import { formatTimestamp } from '../../lib/time';
 import { useNow } from '../../lib/use-now';
 import { useFiltersStore } from '../../stores/filters-store';
+import { useUiStore } from '../../stores/ui-store';
+import { EventFilters, useEventFilter } from './EventFilters';
 import { EventsChart } from './EventsChart';
-import { bucketEvents, serviceColor, summarize } from './event-buckets';
+import { ExportButtons } from './ExportButtons';
+import { fromHistogram, serviceColor, summarize } from './event-buckets';
+import { useOlderPages } from './use-older-pages';
 
-const LIMIT = 5000;
+const LIMIT = 500;
 
-/** Captured attacker interactions: a per-service chart over time and the raw table, filterable. */
+/**
+ * Captured attacker interactions over the whole stored history: a per-service chart and the table,
+ * both under one filter (range, decky, service, kind, source or CIDR, text), paged by cursor.
+ */
 export function EventsPage() {
-  const { eventDecky, eventService, set } = useFiltersStore();
-  const input: CommandInput<'events.list'> = { limit: LIMIT };
-  if (eventDecky) input.decky = eventDecky;
-  if (eventService && isServiceName(eventService)) input.service = eventService;
-  const events = useCommand('events.list', input, { placeholderData: (prev) => prev });
-  const deckies = useCommand('deckies.list', {});
-  const catalog = useCommand('catalog.get', {}, { staleTime: Infinity });
   const now = useNow(60_000);
-  const list = useMemo(() => events.data?.events ?? [], [events.data]);
-  const chart = useMemo(() => bucketEvents(list, now), [list, now]);
-  const deckyNames = useMemo(() => (deckies.data ?? []).map((d) => d.config.name).sort(), [deckies.data]);
+  const filter = useEventFilter(now);
+  const events = useCommand('events.list', { ...filter, limit: LIMIT }, { placeholderData: (prev) => prev });
+  const histogram = useCommand('events.histogram', filter, { placeholderData: (prev) => prev });
+  const older = useOlderPages(filter, events.data?.nextCursor ?? null);
+  const setFilters = useFiltersStore((s) => s.set);
+  const setPage = useUiStore((s) => s.setPage);
+  const list = useMemo(() => [...(events.data?.events ?? []), ...older.events], [events.data, older.events]);
+  const chart = useMemo(() => fromHistogram(histogram.data ?? { width: 3_600_000, buckets: [] }), [histogram.data]);
+  const openSource = (src: string) => {
+    setFilters({ attackerSrc: src, attackerDecky: '' });
+    setPage('attackers');
+  };
 
   const columns: Column<AttackerEvent>[] = [
     { key: 'ts', header: 'Time', width: '200px', render: (e) => <span className="mono">{formatTimestamp(e.ts)}</span> },
@@ -48,7 +55,19 @@ export function EventsPage() {
         </span>
       ),
     },
-    { key: 'src', header: 'Source', width: '140px', render: (e) => <span className="mono">{e.src}</span> },
+    {
+      key: 'src',
+      header: 'Source',
+      width: '140px',
+      render: (e) =>
+        e.src ? (
+          <button type="button" className="link mono" title="Open in Attackers" onClick={() => openSource(e.src)}>
+            {e.src}
+          </button>
+        ) : (
+          <span className="mono">-</span>
+        ),
+    },
     { key: 'kind', header: 'Kind', width: '120px', render: (e) => e.kind },
     {
       key: 'data',
@@ -62,7 +81,7 @@ export function EventsPage() {
     },
   ];
 
-  const filtered = Boolean(eventDecky || eventService);
+  const filtered = Object.keys(filter).some((k) => k !== 'since');
   const total = events.data?.total ?? 0;
 
   return (
@@ -77,43 +96,19 @@ export function EventsPage() {
             {total > list.length && (
               <>
                 <span className="sep">·</span>
-                <span className="muted">latest {list.length.toLocaleString()} shown</span>
+                <span className="muted">newest {list.length.toLocaleString()} shown</span>
               </>
             )}
           </>
         }
+        actions={<ExportButtons filter={filter} />}
       />
-      <div className="toolbar">
-        <select aria-label="Decky" value={eventDecky} onChange={(e) => set({ eventDecky: e.target.value })}>
-          <option value="">All deckies</option>
-          {deckyNames.map((n) => (
-            <option key={n} value={n}>
-              {n}
-            </option>
-          ))}
-        </select>
-        <select aria-label="Service" value={eventService} onChange={(e) => set({ eventService: e.target.value })}>
-          <option value="">All services</option>
-          {(catalog.data?.services ?? []).map((s) => (
-            <option key={s.name} value={s.name}>
-              {s.label}
-            </option>
-          ))}
-        </select>
-        {filtered && (
-          <button
-            type="button"
-            className="btn btn-sm btn-ghost"
-            onClick={() => set({ eventDecky: '', eventService: '' })}
-          >
-            Clear filters
-          </button>
-        )}
-      </div>
+      <EventFilters />
       {events.error && <ErrorNotice error={events.error} onRetry={() => void events.refetch()} />}
+      {older.error !== null && <ErrorNotice error={older.error} />}
       {events.isPending ? (
         <div className="loading">Loading events…</div>
-      ) : list.length === 0 && !filtered ? (
+      ) : total === 0 && !filtered && !filter.since ? (
         <EmptyState icon="events" title="No attacker activity yet">
           Interactions with any decky — logins, requests, commands — appear here within seconds of happening.
         </EmptyState>
@@ -130,6 +125,13 @@ export function EventsPage() {
             rowHeight={38}
             empty={<div className="muted">No event matches the filters.</div>}
           />
+          {older.nextCursor !== null && (
+            <div className="toolbar">
+              <button type="button" className="btn btn-sm" disabled={older.loading} onClick={older.loadMore}>
+                {older.loading ? 'Loading…' : `Load ${LIMIT} older`}
+              </button>
+            </div>
+          )}
         </>
       )}
     </section>

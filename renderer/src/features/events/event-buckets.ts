@@ -51,7 +51,24 @@ export function bucketEvents(
   return { width, buckets, services, max: Math.max(0, ...buckets.map((b) => b.total)) };
 }
 
-/** Upper bound for the y axis: 1, 2 or 5 times a power of ten, at least `max`. */
+/** The master's histogram (events.histogram) in the chart's shape, busiest service first. */
+export function fromHistogram(h: {
+  width: number;
+  buckets: readonly { start: number; counts: Record<string, number> }[];
+}): Buckets {
+  const perService = new Map<string, number>();
+  const buckets = h.buckets.map((b) => {
+    let total = 0;
+    for (const [service, n] of Object.entries(b.counts)) {
+      total += n;
+      perService.set(service, (perService.get(service) ?? 0) + n);
+    }
+    return { start: b.start, counts: { ...b.counts }, total };
+  });
+  const services = [...perService.entries()].sort((a, b) => b[1] - a[1]).map(([s]) => s);
+  return { width: h.width, buckets, services, max: Math.max(0, ...buckets.map((b) => b.total)) };
+}
+
 /** Axis maximum split into four whole, round steps (1, 2 or 5 × 10^n each): 10 → 0 5 10 15 20. */
 export function niceCeil(max: number): number {
   const raw = Math.max(1, max) / 4;
