@@ -7,7 +7,7 @@ export const invalidationsByEvent = {
   'deckies.changed': ['deckies.list', 'hosts.list'],
   'deckies.mutated': ['deckies.list', 'lifecycle.recent'],
   'lifecycle.changed': ['lifecycle.get', 'lifecycle.recent', 'deckies.list'],
-  'events.captured': ['events.list'],
+  'events.captured': ['events.list', 'events.histogram', 'sources.list', 'sources.timeline'],
   'topologies.changed': ['topologies.list', 'topologies.state'],
   'incidents.changed': ['incidents.list'],
   'security.alerted': [],

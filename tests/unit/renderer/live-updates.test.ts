@@ -28,7 +28,15 @@ describe('live updates', () => {
     expect(spy).not.toHaveBeenCalled();
     vi.advanceTimersByTime(COALESCE_MS);
     const keys = spy.mock.calls.map((c) => (c[0] as { queryKey: string[] }).queryKey[0]).sort();
-    expect(keys).toEqual(['deckies.list', 'events.list', 'lifecycle.get', 'lifecycle.recent']);
+    expect(keys).toEqual([
+      'deckies.list',
+      'events.histogram',
+      'events.list',
+      'lifecycle.get',
+      'lifecycle.recent',
+      'sources.list',
+      'sources.timeline',
+    ]);
 
     stop();
     spy.mockClear();
