@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { killDeckyHostsUnder } from './decky-hosts';
 
@@ -7,6 +8,9 @@ import { killDeckyHostsUnder } from './decky-hosts';
  * second). The renderer is built by the browser tests that need it.
  */
 export function setup(): void {
+  // Names this run's processes: the teardown kills only decky hosts this run started, not those of
+  // another test run or a benchmark going on at the same time on this machine.
+  process.env.DECNET_TEST_RUN ??= randomUUID();
   execFileSync(process.execPath, ['scripts/build.mjs', '--no-renderer'], { stdio: 'inherit' });
 }
 
@@ -16,7 +20,7 @@ export function setup(): void {
  * a test that does not remove its temp dir.
  */
 export function teardown(): void {
-  const leaked = killDeckyHostsUnder(tmpdir());
+  const leaked = killDeckyHostsUnder(tmpdir(), process.env.DECNET_TEST_RUN);
   if (leaked.length)
     console.warn(`global teardown: killed ${leaked.length} decky host(s) left by tests: ${leaked.join(', ')}`);
 }
