@@ -143,6 +143,37 @@ export function pathFor(real: readonly string[]): fc.Arbitrary<string> {
   );
 }
 
+/** Commands that only read: any input, valid or not, may be answered ok. */
+export const readOnly = new Set<string>([
+  'hosts.list',
+  'hosts.check',
+  'deckies.list',
+  'deckies.plan',
+  'lifecycle.get',
+  'lifecycle.recent',
+  'topologies.list',
+  'topologies.get',
+  'topologies.state',
+  'events.list',
+  'events.histogram',
+  'sources.list',
+  'sources.timeline',
+  'catalog.get',
+  'settings.get',
+  'alerts.get',
+  'incidents.list',
+]);
+
+/** The path as the client sends it (undici resolves dot segments through URL), or null if it cannot. */
+export function asSent(base: string, path: string): string | null {
+  try {
+    const u = new URL(`${base}${path}`);
+    return u.pathname + u.search;
+  } catch {
+    return null;
+  }
+}
+
 export type Envelope = 'result' | 'route';
 
 /**

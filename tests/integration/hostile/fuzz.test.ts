@@ -23,6 +23,7 @@ import {
   type TestMaster,
 } from '../master/harness';
 import {
+  asSent,
   type Envelope,
   ipcInput,
   jsonInput,
@@ -31,6 +32,7 @@ import {
   parsedBody,
   pathFor,
   rawBody,
+  readOnly,
   refusalProblem,
   routeOf,
   snapshot,
@@ -44,27 +46,6 @@ import {
 // both processes alive afterwards and no state file changed.
 const RUNS = Number(process.env.DECNET_FUZZ_RUNS ?? 300);
 const ANSWER_MS = 10_000;
-
-/** Commands that only read: any input, valid or not, may be answered ok. */
-const readOnly = new Set<string>([
-  'hosts.list',
-  'hosts.check',
-  'deckies.list',
-  'deckies.plan',
-  'lifecycle.get',
-  'lifecycle.recent',
-  'topologies.list',
-  'topologies.get',
-  'topologies.state',
-  'events.list',
-  'events.histogram',
-  'sources.list',
-  'sources.timeline',
-  'catalog.get',
-  'settings.get',
-  'alerts.get',
-  'incidents.list',
-]);
 
 let tmp: { dir: string; remove: () => Promise<void> };
 let m: TestMaster;
@@ -140,16 +121,6 @@ async function send(base: string, dispatcher: Dispatcher, s: Sent): Promise<{ st
     throw new Error(`no answer to ${s.method} ${s.path}: ${(err as Error).message}`, { cause: err });
   }
   return { status: res.statusCode, text: await res.body.text() };
-}
-
-/** The path as the client sends it (undici resolves dot segments through URL), or null if it cannot. */
-function asSent(base: string, path: string): string | null {
-  try {
-    const u = new URL(`${base}${path}`);
-    return u.pathname + u.search;
-  } catch {
-    return null;
-  }
 }
 
 const method = fc.constantFrom('GET', 'POST', 'POST', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS');

@@ -95,7 +95,15 @@ export type TestAgent = {
 /** Enrolls a real agent through a join token and `decnet-agent enroll`, then runs it on `ip:agentPort`. */
 export async function startAgent(
   m: TestMaster,
-  o: { root: string; name: string; ip: string; agentPort: number; env?: Record<string, string> },
+  o: {
+    root: string;
+    name: string;
+    ip: string;
+    agentPort: number;
+    env?: Record<string, string>;
+    /** The URL the agent enrolls against and keeps as its master (a test proxy in between). */
+    masterUrl?: string;
+  },
 ): Promise<TestAgent> {
   const enrolled = await m.call('hosts.enroll', { name: o.name, address: o.ip });
   const identityDir = join(o.root, o.name, 'identity');
@@ -105,7 +113,7 @@ export async function startAgent(
     AGENT_CLI,
     'enroll',
     '--master',
-    m.started.swarm.url,
+    o.masterUrl ?? m.started.swarm.url,
     '--token',
     enrolled.token,
     '--dir',
