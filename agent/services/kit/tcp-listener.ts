@@ -7,9 +7,27 @@ import type { CapturedInteraction } from './types';
 /**
  * Connection bounds shared by every TCP honeypot. A single source must not be able to exhaust the
  * decky process (file descriptors, memory), yet a scanner's burst of parallel probes must still be
- * answered, hence a per-source cap well above what nmap opens at once.
+ * answered, hence a per-source cap well above what nmap opens at once, and far below the total.
  */
 export const connectionLimits = { perSource: 32, total: 1024 } as const;
+
+/**
+ * The key a source is counted under: its IPv4 address, or its IPv6 /64, since anyone routed a
+ * /64 can spread a flood over 2^64 addresses.
+ */
+export function sourceKey(src: string): string {
+  if (!src.includes(':')) return src;
+  const [head = '', tail = ''] = src.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = src.includes('::')
+    ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right]
+    : left;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.toLowerCase().replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
+}
 
 export type ConnectionMeta = Readonly<{
   src: string;
@@ -74,7 +92,8 @@ export function describeListenError(err: NodeJS.ErrnoException, host: string, po
 export async function listenTcp(opts: TcpListenOptions): Promise<TcpListener> {
   const perSource = opts.perSource ?? connectionLimits.perSource;
   const total = opts.total ?? connectionLimits.total;
-  const bySource = new Map<string, number>();
+  // Per source key, its sockets oldest first: the oldest of the heaviest source is the one evicted.
+  const bySource = new Map<string, Set<net.Socket>>();
   // Sources already reported as refused during their current burst: one event per burst, not per socket.
   const refusedNoted = new Set<string>();
   const sockets = new Set<net.Socket>();
@@ -82,37 +101,54 @@ export async function listenTcp(opts: TcpListenOptions): Promise<TcpListener> {
   let boundPort = opts.port;
 
   const server = opts.server ?? net.createServer();
+  const release = (socket: net.Socket, key: string): void => {
+    if (!sockets.delete(socket)) return;
+    const mine = bySource.get(key);
+    mine?.delete(socket);
+    if (mine?.size === 0) {
+      bySource.delete(key);
+      refusedNoted.delete(key);
+    }
+  };
+  const noteRefused = (src: string, key: string, reason: string, limit: number): void => {
+    if (refusedNoted.has(key)) return;
+    refusedNoted.add(key);
+    opts.capture({ src, kind: 'refused', data: { port: boundPort, reason, limit } });
+  };
+  /** The source holding the most sockets, if it holds more than `than`. */
+  const heaviest = (than: number): [string, Set<net.Socket>] | null => {
+    let best: [string, Set<net.Socket>] | null = null;
+    for (const entry of bySource) if (entry[1].size > (best?.[1].size ?? than)) best = entry;
+    return best;
+  };
+
   server.on('connection', (socket: net.Socket) => {
     const src = normaliseAddress(socket.remoteAddress);
+    const key = sourceKey(src);
     // Errors (ECONNRESET from a scanner) are routine; without a listener they would be thrown.
     socket.on('error', (err) => opts.log.debug('socket error', { src, err }));
-    const held = bySource.get(src) ?? 0;
-    if (held >= perSource || sockets.size >= total) {
-      if (!refusedNoted.has(src)) {
-        refusedNoted.add(src);
-        opts.capture({
-          src,
-          kind: 'refused',
-          data: {
-            port: boundPort,
-            reason: held >= perSource ? 'per-source limit' : 'total limit',
-            limit: held >= perSource ? perSource : total,
-          },
-        });
-      }
-      socket.destroy();
-      return;
+    const held = bySource.get(key)?.size ?? 0;
+    if (held >= perSource) {
+      noteRefused(src, key, 'per-source limit', perSource);
+      return void socket.destroy();
     }
-    bySource.set(src, held + 1);
+    if (sockets.size >= total) {
+      // Full: a flood spread over many addresses must not blind the port for everyone else, so a
+      // source holding more than the newcomer would gives up its oldest connection.
+      const victim = heaviest(held + 1);
+      if (!victim) {
+        noteRefused(src, key, 'total limit', total);
+        return void socket.destroy();
+      }
+      const oldest = victim[1].values().next().value!;
+      noteRefused(normaliseAddress(oldest.remoteAddress), victim[0], 'evicted at the total limit', total);
+      release(oldest, victim[0]);
+      oldest.destroy();
+    }
+    const mine = bySource.get(key) ?? new Set<net.Socket>();
+    bySource.set(key, mine.add(socket));
     sockets.add(socket);
-    socket.once('close', () => {
-      sockets.delete(socket);
-      const left = (bySource.get(src) ?? 1) - 1;
-      if (left <= 0) {
-        bySource.delete(src);
-        refusedNoted.delete(src);
-      } else bySource.set(src, left);
-    });
+    socket.once('close', () => release(socket, key));
     const meta: ConnectionMeta = {
       src,
       srcPort: socket.remotePort ?? 0,
