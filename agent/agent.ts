@@ -177,7 +177,16 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     const server = createAgentServer({
       identity,
       listen: config.listen,
-      handlers: createAgentHandlers({ fleet, topology, selfDestruct, log }),
+      handlers: createAgentHandlers({
+        fleet,
+        topology,
+        selfDestruct,
+        network: () => ({
+          driver: config.network,
+          ...(deckyNetwork ? { interface: deckyNetwork.host.interface } : {}),
+        }),
+        log,
+      }),
       log: log.child({ part: 'server' }),
     });
     await server.start();

@@ -1,5 +1,6 @@
+import type { NetworkConfig, NetworkDriver } from '../shared/domain/decky';
 import type { Logger } from '../shared/node/logger';
-import { toAppError } from '../shared/errors';
+import { AppError, toAppError } from '../shared/errors';
 import type { AgentApi } from '../shared/protocol/agent-api';
 import type { RouteHandlers } from '../shared/protocol/route';
 import type { Fleet } from './fleet';
@@ -11,6 +12,8 @@ export type RouteDeps = Readonly<{
   topology: TopologyManager;
   /** Starts the wipe in the background; called once, later calls are no-ops. */
   selfDestruct: () => void;
+  /** The driver and parent interface this agent runs its deckies on (from agent.env / flags). */
+  network: () => Readonly<{ driver: NetworkDriver; interface?: string }>;
   log: Logger;
 }>;
 
@@ -24,6 +27,7 @@ export function createAgentHandlers(deps: RouteDeps): RouteHandlers<AgentApi, un
     health: () => Promise.resolve({ status: 'ok' as const, version: AGENT_VERSION, protocol: AGENT_PROTOCOL }),
     status: () => fleet.status(),
     deploy: (req) => {
+      checkNetwork(req.config.network, deps.network());
       if (req.dryRun) {
         req.config.deckies.forEach((d) => deps.fleet.checkDeploy(d));
         return Promise.resolve({
@@ -61,4 +65,22 @@ export function createAgentHandlers(deps: RouteDeps): RouteHandlers<AgentApi, un
       return Promise.resolve({ status: 'accepted' as const });
     },
   };
+}
+
+/**
+ * The runtime's network is fixed when the agent starts; a deploy asking for another driver or
+ * parent (the console's Hosts page settings) is refused with the fix instead of being run on
+ * what the agent happens to have.
+ */
+function checkNetwork(asked: NetworkConfig, running: Readonly<{ driver: NetworkDriver; interface?: string }>): void {
+  if (asked.driver !== running.driver)
+    throw new AppError(
+      'CONFLICT',
+      `this worker runs its deckies on the ${running.driver} driver, the console asks for ${asked.driver}: set DECNET_AGENT_NETWORK=${asked.driver} in /etc/decnet/agent.env and restart decnet-agent, or clear the host's driver setting`,
+    );
+  if (asked.interface && running.interface && asked.interface !== running.interface)
+    throw new AppError(
+      'CONFLICT',
+      `this worker's deckies attach to ${running.interface}, the console asks for ${asked.interface}: set DECNET_AGENT_PARENT=${asked.interface} in /etc/decnet/agent.env and restart decnet-agent, or clear the host's interface setting`,
+    );
 }

@@ -219,7 +219,8 @@ export function lanOf(h: HostRecord): PlanHost['lan'] {
   return { range, exclude: [reported.address, reported.gateway].filter((a): a is string => a !== undefined) };
 }
 
-function networkConfigOf(h: HostRecord): NetworkConfig {
+/** The network block of a deploy to `h`: the operator's settings, else what its agent reported. */
+export function networkConfigOf(h: HostRecord): NetworkConfig {
   const reported = h.network?.reported;
   const driver = h.network?.settings.driver ?? reported?.driver ?? 'loopback';
   const iface = h.network?.settings.interface ?? reported?.interface;

@@ -1,4 +1,5 @@
 import type { Logger } from '../../../shared/node/logger';
+import { networkConfigOf } from './deploy-service';
 import type { AgentPool } from '../agents/agent-pool';
 import type { Clock } from '../clock';
 import type { MasterEventBus } from '../bus';
@@ -70,7 +71,7 @@ export async function redriveUndispatched(deps: Deps): Promise<number> {
       deps.agents
         .for(host)
         .deploy({
-          config: { mode: host.local ? 'unihost' : 'swarm', network: { driver: 'loopback' }, deckies: configs },
+          config: { mode: host.local ? 'unihost' : 'swarm', network: networkConfigOf(host), deckies: configs },
           lifecycleIds: Object.fromEntries(rows.map((r) => [r.deckyName, r.id])),
         })
         .then(

@@ -1,5 +1,6 @@
 import { DecommissionDialog } from '../features/hosts/DecommissionDialog';
 import { EnrollDialog } from '../features/hosts/EnrollDialog';
+import { NetworkDialog } from '../features/hosts/NetworkDialog';
 import { DeployWizard } from '../features/deckies/DeployWizard';
 import { MutateDialog } from '../features/deckies/MutateDialog';
 import { MutateIntervalDialog } from '../features/deckies/MutateIntervalDialog';
@@ -18,6 +19,8 @@ export function DialogHost() {
       return <EnrollDialog onClose={close} />;
     case 'decommission':
       return <DecommissionDialog hostUuid={dialog.hostUuid} hostName={dialog.hostName} onClose={close} />;
+    case 'network':
+      return <NetworkDialog hostUuid={dialog.hostUuid} onClose={close} />;
     case 'deploy':
       return <DeployWizard onClose={close} />;
     case 'mutate':

@@ -13,6 +13,7 @@ export function pageFromHash(): Page {
 export type Dialog =
   | { kind: 'enroll' }
   | { kind: 'decommission'; hostUuid: string; hostName: string }
+  | { kind: 'network'; hostUuid: string }
   | { kind: 'deploy' }
   | { kind: 'mutate'; deckyName: string }
   | { kind: 'mutate-interval'; deckyName: string }

@@ -202,6 +202,30 @@ describe('deploy over two real agents', () => {
     });
   });
 
+  it('a deploy for a driver the agent does not run fails with the fix; cleared settings deploy again', async () => {
+    await m.call('hosts.setNetwork', { hostUuid: a1.hostUuid, settings: { driver: 'macvlan' } });
+    const refused = await m.call('deckies.deploy', {
+      hostUuid: a1.hostUuid,
+      services: ['http'],
+      deckies: [{ name: 'net-1', ip: ip(61) }],
+    });
+    const [bad] = await settled(m, refused.lifecycleIds);
+    expect(bad!.status).toBe('failed');
+    expect(bad!.error).toMatch(
+      /runs its deckies on the loopback driver, the console asks for macvlan: set DECNET_AGENT_NETWORK=macvlan in \/etc\/decnet\/agent.env/,
+    );
+    await eventually(async () => !(await m.call('deckies.list', {})).some((d) => d.config.name === 'net-1'));
+
+    await m.call('hosts.setNetwork', { hostUuid: a1.hostUuid, settings: {} });
+    const again = await m.call('deckies.deploy', {
+      hostUuid: a1.hostUuid,
+      services: ['http'],
+      deckies: [{ name: 'net-1', ip: ip(61) }],
+    });
+    const [ok] = await settled(m, again.lifecycleIds);
+    expect(ok, ok?.error ?? '').toMatchObject({ status: 'succeeded' });
+  });
+
   it('teardown removes the decky from the fleet once the agent confirms', async () => {
     const { lifecycleId } = await m.call('deckies.teardown', { deckyName: 'web-3' });
     const [row] = await settled(m, [lifecycleId]);

@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-import { cleanup, fireEvent, screen, within } from '@testing-library/react';
+import { cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFakeBridge, makeHost } from '../../fixtures/fake-bridge';
 import { renderApp } from '../../helpers/render-app';
@@ -74,5 +74,54 @@ describe('Hosts page', () => {
     expect(screen.getByText(/Expires in/).textContent).toMatch(/1[45]:\d\d/);
     fireEvent.keyDown(screen.getByRole('dialog'), { key: 'Escape' });
     expect(screen.queryByRole('dialog')).toBeNull();
+  });
+});
+
+describe('Hosts page network settings', () => {
+  const reported = {
+    driver: 'macvlan' as const,
+    interface: 'eth0',
+    address: '198.51.100.2',
+    subnet: '198.51.100.0/24',
+    gateway: '198.51.100.1',
+  };
+
+  it('shows what the agent reports, refuses a bad range inline, and saves a good one', async () => {
+    const bridge = createFakeBridge({
+      hosts: [makeHost({ name: 'lan-01', liveness: 'online', network: { reported, settings: {} } })],
+    });
+    renderApp(bridge, 'hosts');
+    const row = (await screen.findByText('lan-01')).closest('tr')!;
+    fireEvent.click(within(row).getByRole('button', { name: 'Network…' }));
+    expect((await screen.findByTestId('network-reported')).textContent).toBe(
+      'The agent reports: macvlan on eth0, 198.51.100.2 in 198.51.100.0/24, gateway 198.51.100.1.',
+    );
+    const save = screen.getByRole('button', { name: 'Save' });
+    expect(save.hasAttribute('disabled')).toBe(true);
+
+    const range = screen.getByLabelText('Decky addresses');
+    fireEvent.change(range, { target: { value: '198.51.100.300-198.51.100.310' } });
+    expect(screen.getByText(/^decky range must be FIRST-LAST or a CIDR/)).toBeTruthy();
+    expect(save.hasAttribute('disabled')).toBe(true);
+
+    fireEvent.change(range, { target: { value: '198.51.100.200-198.51.100.220' } });
+    expect(save.hasAttribute('disabled')).toBe(false);
+    fireEvent.click(save);
+    await waitFor(() => expect(screen.queryByTestId('network-reported')).toBeNull());
+    expect(bridge.state.hosts[0]!.network).toEqual({
+      reported,
+      settings: { deckyRange: '198.51.100.200-198.51.100.220' },
+    });
+  });
+
+  it('offers only loopback for the embedded local host', async () => {
+    const bridge = createFakeBridge({ hosts: [makeHost({ name: 'master-local', local: true, liveness: 'online' })] });
+    renderApp(bridge, 'hosts');
+    const row = (await screen.findByText('master-local')).closest('tr')!;
+    fireEvent.click(within(row).getByRole('button', { name: 'Network…' }));
+    const driver = (await screen.findByLabelText('Driver')) as HTMLSelectElement;
+    const enabled = [...driver.options].filter((o) => !o.disabled).map((o) => o.value);
+    expect(enabled).toEqual(['', 'loopback']);
+    expect(screen.getByTestId('network-reported').textContent).toMatch(/has not reported its network yet/);
   });
 });

@@ -5,7 +5,7 @@ import { Icon } from '../../components/Icon';
 import { useOperationsStore } from '../../stores/operations-store';
 import { useUiStore } from '../../stores/ui-store';
 
-/** Per-host actions: a reachability check whose result shows inline, and decommission. */
+/** Per-host actions: a reachability check whose result shows inline, redeploy, network settings, decommission. */
 export function HostActions({ host }: { host: HostSummary }) {
   const check = useCommandMutation('hosts.check', ['hosts.list']);
   const openDialog = useUiStore((s) => s.openDialog);
@@ -45,6 +45,14 @@ export function HostActions({ host }: { host: HostSummary }) {
           }
         >
           {redeploy.isPending ? 'Redeploying…' : 'Redeploy degraded'}
+        </button>
+        <button
+          type="button"
+          className="btn btn-sm btn-ghost"
+          title="Where this host's deckies take their addresses"
+          onClick={() => openDialog({ kind: 'network', hostUuid: host.uuid })}
+        >
+          Network…
         </button>
         <button
           type="button"
