@@ -119,8 +119,10 @@ describe('Hosts page network settings', () => {
     renderApp(bridge, 'hosts');
     const row = (await screen.findByText('master-local')).closest('tr')!;
     fireEvent.click(within(row).getByRole('button', { name: 'Network…' }));
-    const driver = (await screen.findByLabelText('Driver')) as HTMLSelectElement;
-    const enabled = [...driver.options].filter((o) => !o.disabled).map((o) => o.value);
+    const driver = await screen.findByLabelText<HTMLSelectElement>('Driver');
+    const enabled = Array.from(driver.options)
+      .filter((o) => !o.disabled)
+      .map((o) => o.value);
     expect(enabled).toEqual(['', 'loopback']);
     expect(screen.getByTestId('network-reported').textContent).toMatch(/has not reported its network yet/);
   });
