@@ -1,7 +1,7 @@
 import { archetypes } from '../../shared/catalog/archetypes';
 import { distros } from '../../shared/catalog/distros';
 import { services } from '../../shared/catalog/services';
-import type { SettingsView } from '../../shared/ipc/contract';
+import type { LocalDeckiesOnQuit, SettingsView } from '../../shared/ipc/contract';
 import { AppError } from '../../shared/errors';
 import type { CommandHandlers } from '../../shared/ipc/types';
 import type { AlertEngine } from './alerts/alert-engine';
@@ -10,6 +10,7 @@ import type { DeployService } from './deckies/deploy-service';
 import type { EventLog } from './attacker-events/event-log';
 import { exportPage } from './attacker-events/event-export';
 import { createSourceView } from './attacker-events/source-view';
+import type { SyslogForwarder } from './attacker-events/syslog-forwarder';
 import type { HostService } from './hosts/host-service';
 import type { LifecycleService } from './deckies/lifecycle-service';
 import type { createMutator } from './deckies/mutator';
@@ -26,6 +27,8 @@ export type CommandDeps = Readonly<{
   lifecycle: LifecycleService;
   topologies: TopologyService;
   eventLog: EventLog;
+  /** The SIEM output, when DECNET_LOG_TARGET is set. */
+  siem?: SyslogForwarder | null;
   alerts: AlertEngine;
   caInfo: () => CaInfo;
   /** Where `npm run package:agent` leaves the worker tarball. */
@@ -39,6 +42,7 @@ export type CommandDeps = Readonly<{
 
 /** Analyst settings kept in master.json (store.settings); read by the shell too. */
 export const CLOSE_TO_TRAY = 'closeToTray';
+export const LOCAL_DECKIES_ON_QUIT = 'localDeckiesOnQuit';
 
 const catalog = {
   services: Object.entries(services).map(([name, s]) => ({
@@ -66,6 +70,8 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
   const settingsView = () => {
     const ca = d.caInfo();
     const closeToTray = d.store.settings.get(CLOSE_TO_TRAY) === true;
+    const stored = d.store.settings.get(LOCAL_DECKIES_ON_QUIT);
+    const onQuit: LocalDeckiesOnQuit = stored === 'keep' || stored === 'stop' ? stored : 'ask';
     return {
       ...d.settings(),
       caFingerprint: ca.fingerprint,
@@ -73,6 +79,7 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
       version: MASTER_VERSION,
       mutateInterval: d.mutateDefault.get(),
       closeToTray,
+      localDeckiesOnQuit: onQuit,
     };
   };
   const hostNames = () => new Map(d.store.hosts.list().map((h) => [h.uuid, h.name]));
@@ -127,6 +134,9 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
     'sources.list': (a) => Promise.resolve(sources.sources(a)),
     'sources.timeline': (a) => Promise.resolve(sources.timeline(a)),
     'events.export': (a) => Promise.resolve(exportPage(d.eventLog, a, deckyIp)),
+    'siem.status': () => Promise.resolve(d.siem?.status() ?? null),
+    'siem.test': () =>
+      d.siem ? d.siem.test() : Promise.resolve({ ok: false, error: 'no SIEM output: DECNET_LOG_TARGET is not set' }),
     'catalog.get': () => Promise.resolve(catalog),
     'alerts.get': () => Promise.resolve(d.alerts.config()),
     'alerts.configure': async (a) => {
@@ -142,7 +152,8 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
       return Promise.resolve(settingsView());
     },
     'settings.update': (a) => {
-      d.store.settings.set(CLOSE_TO_TRAY, a.closeToTray);
+      if (a.closeToTray !== undefined) d.store.settings.set(CLOSE_TO_TRAY, a.closeToTray);
+      if (a.localDeckiesOnQuit !== undefined) d.store.settings.set(LOCAL_DECKIES_ON_QUIT, a.localDeckiesOnQuit);
       return Promise.resolve(settingsView());
     },
   };

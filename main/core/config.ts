@@ -66,8 +66,16 @@ const EnvSchema = z.object({
   DECNET_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'critical']).default('info'),
   DECNET_LOG_TARGET: z
     .string()
-    .regex(/^tcp:\/\/[^:/]+:\d{1,5}$/, 'DECNET_LOG_TARGET must look like tcp://host:port')
+    .regex(
+      /^(tcp|tls|udp):\/\/[^:/]+:\d{1,5}$/,
+      'DECNET_LOG_TARGET must look like tls://host:port, tcp://host:port or udp://host:port',
+    )
     .optional(),
+  /** SIEM output: message format, and the collector's CA (PEM) to pin instead of the system store. */
+  DECNET_LOG_FORMAT: z
+    .enum(['rfc5424', 'ecs', 'cef'], { error: 'DECNET_LOG_FORMAT must be rfc5424, ecs or cef' })
+    .default('rfc5424'),
+  DECNET_LOG_CA: z.string().optional(),
   /** Event store retention: days kept and total size; 0 = no limit. */
   DECNET_EVENTS_MAX_AGE_DAYS: int('DECNET_EVENTS_MAX_AGE_DAYS', 90, 0, 36_500),
   DECNET_EVENTS_MAX_MB: int('DECNET_EVENTS_MAX_MB', 10_240, 0, 16 * 1024 * 1024),
@@ -99,6 +107,8 @@ export type MasterConfig = Readonly<{
   verifyHostname: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'critical';
   logTarget: string | null;
+  logFormat: 'rfc5424' | 'ecs' | 'cef';
+  logCaFile: string | null;
   events: Readonly<{ retention: Readonly<{ maxAgeDays: number | null; maxBytes: number | null }> }>;
   localAgent: boolean;
   selfDestructTimeoutMs: number;
@@ -146,6 +156,8 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}): MasterCon
     verifyHostname: e.DECNET_VERIFY_HOSTNAME,
     logLevel: e.DECNET_LOG_LEVEL,
     logTarget: e.DECNET_LOG_TARGET ?? null,
+    logFormat: e.DECNET_LOG_FORMAT,
+    logCaFile: e.DECNET_LOG_CA ?? null,
     events: {
       retention: {
         maxAgeDays: e.DECNET_EVENTS_MAX_AGE_DAYS || null,

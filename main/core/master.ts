@@ -192,7 +192,16 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
     fleetDefault: mutateDefault.get,
     retryResyncs: () => topologies.retryFailedResyncs(clock.now(), Math.max(60_000, 2 * config.heartbeatIntervalMs)),
   });
-  const syslog = config.logTarget ? createSyslogForwarder({ target: config.logTarget, log }) : null;
+  const syslog = config.logTarget
+    ? createSyslogForwarder({
+        target: config.logTarget,
+        format: config.logFormat,
+        caFile: config.logCaFile,
+        store: eventLog,
+        deckyIp: (name) => store.fleet.get(name)?.config.ip,
+        log,
+      })
+    : null;
   const swarmHandlers = createSwarmHandlers({
     store,
     lifecycle,
@@ -225,6 +234,7 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
   const handlers = durableHandlers(
     createCommandHandlers({
       store,
+      siem: syslog,
       hosts,
       deploy,
       mutator,

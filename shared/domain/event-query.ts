@@ -147,3 +147,16 @@ export const ExportPage = z.strictObject({
   nextCursor: EventCursor.nullable(),
   maxSeq: z.number().int(),
 });
+
+/** The SIEM output's state (Settings): null when DECNET_LOG_TARGET is not set. */
+export const SiemStatus = z
+  .strictObject({
+    target: z.string(),
+    format: z.enum(['rfc5424', 'ecs', 'cef']),
+    connected: z.boolean(),
+    delivered: z.number().int(),
+    backlog: z.number().int(),
+    lastError: z.string().nullable(),
+    lastDeliveredAt: z.string().nullable(),
+  })
+  .nullable();

@@ -23,6 +23,11 @@ export type EventStore = Readonly<{
   page(q: EventQuery, maxSeq: number): Omit<EventPage, 'total'>;
   /** Rows for the attacker view and the chart: raw SQL over `events e` with a filter applied. */
   select<T>(sql: (where: string) => string, f: EventFilter, tail?: unknown[]): T[];
+  /** Events stored after `seq`, in storage order: the SIEM forwarder's durable queue is the store. */
+  after(seq: number, limit: number): { seq: number; event: AttackerEvent }[];
+  /** A named position in storage order (a forwarder's last delivered seq), kept in the database. */
+  mark(name: string): number;
+  setMark(name: string, seq: number): void;
   /** Deletes what the retention rules no longer keep; returns the number of events removed. */
   prune(nowMs: number, r: Retention): number;
   stats(): { events: number; bytes: number };
@@ -46,6 +51,7 @@ CREATE INDEX IF NOT EXISTS events_service ON events(service, ts_ms);
 CREATE INDEX IF NOT EXISTS events_kind ON events(kind, ts_ms);
 CREATE VIRTUAL TABLE IF NOT EXISTS events_fts USING fts5(body, content='', contentless_delete=1, tokenize='trigram');
 CREATE TABLE IF NOT EXISTS imported_segments (name TEXT PRIMARY KEY, events INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS marks (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
 `;
 
 type Row = {
@@ -180,6 +186,12 @@ export async function openEventStore(opts: Readonly<{ dir: string; log: Logger }
   const deleteBefore = db.prepare('DELETE FROM events WHERE ts_ms < ?');
   const dropBefore = db.transaction((ms: number) => (deleteFts.run(ms), deleteBefore.run(ms).changes));
 
+  const afterStmt = db.prepare(`SELECT ${COLS} FROM events e WHERE e.seq > ? ORDER BY e.seq LIMIT ?`);
+  const getMark = db.prepare('SELECT seq FROM marks WHERE name = ?').pluck();
+  const putMark = db.prepare(
+    'INSERT INTO marks (name, seq) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET seq = excluded.seq',
+  );
+
   let closed = false;
   return {
     append: (events) => {
@@ -194,6 +206,9 @@ export async function openEventStore(opts: Readonly<{ dir: string; log: Logger }
       const w = whereOf(f);
       return db.prepare(sql(w.sql)).all(...w.params, ...tail) as T[];
     },
+    after: (seq, limit) => (afterStmt.all(seq, limit) as Row[]).map((r) => ({ seq: r.seq, event: rowToEvent(r) })),
+    mark: (name) => (getMark.get(name) as number | undefined) ?? 0,
+    setMark: (name, seq) => void putMark.run(name, seq),
     prune(nowMs, r) {
       let removed = 0;
       // Both rules cut the oldest events by their time (the ts index), never by arrival order: a

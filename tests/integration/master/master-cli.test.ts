@@ -151,6 +151,8 @@ describe('decnet-master console subcommands against a running console', () => {
       'sources.list': ['--limit', '5'],
       'sources.timeline': ['--src', '203.0.113.9'],
       'events.export': ['--format', 'csv', '--src', '203.0.113.9'],
+      'siem.status': [],
+      'siem.test': [],
       'catalog.get': [],
       'settings.get': [],
       'settings.setMutateInterval': ['--mutate-interval', '45'],

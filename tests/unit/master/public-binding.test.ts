@@ -100,7 +100,7 @@ describe('loadConfig', () => {
         DECNET_LOG_TARGET: 'udp://x',
       }),
     ).toThrow(
-      /DECNET_HEARTBEAT_INTERVAL_S must be an integer.*DECNET_LIMITER_ENABLED must be true or false.*DECNET_LOG_TARGET must look like tcp:\/\/host:port/,
+      /DECNET_HEARTBEAT_INTERVAL_S must be an integer.*DECNET_LIMITER_ENABLED must be true or false.*DECNET_LOG_TARGET must look like tls:\/\/host:port/,
     );
   });
 

@@ -1,7 +1,14 @@
 import { createServer } from 'node:net';
+import { createSocket } from 'node:dgram';
 import { describe, expect, it } from 'vitest';
+import { openEventStore } from '../../../../main/core/attacker-events/event-store';
+import { makeTmpDir } from '../../../helpers/tmp-dir';
 import { silentLogger } from '../../../../shared/node/logger';
-import { createSyslogForwarder, formatRfc5424 } from '../../../../main/core/attacker-events/syslog-forwarder';
+import {
+  createSyslogForwarder,
+  formatCef,
+  formatRfc5424,
+} from '../../../../main/core/attacker-events/syslog-forwarder';
 import { eventually } from '../../../helpers/eventually';
 
 const event = {
@@ -21,17 +28,57 @@ describe('syslog forwarding', () => {
     );
   });
 
-  it('sends octet-counted frames over TCP', async () => {
+  it('sends octet-counted frames over TCP from the store, starting at the events stored after it began', async () => {
+    const tmp = await makeTmpDir();
+    const store = await openEventStore({ dir: tmp.dir, log: silentLogger });
+    await store.append([{ ...event, id: 'before' }]);
     let received = '';
     const server = createServer((s) => s.on('data', (b: Buffer) => (received += b.toString())));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const port = (server.address() as { port: number }).port;
-    const fwd = createSyslogForwarder({ target: `tcp://127.0.0.1:${port}`, log: silentLogger });
-    fwd.send([event, { ...event, id: 'e-2' }]);
+    const fwd = createSyslogForwarder({
+      target: `tcp://127.0.0.1:${port}`,
+      store,
+      deckyIp: () => undefined,
+      log: silentLogger,
+    });
+    await store.append([event, { ...event, id: 'e-2' }]);
+    fwd.send([]);
     await eventually(() => received.includes('id="e-2"'));
     const first = formatRfc5424(event);
     expect(received.startsWith(`${Buffer.byteLength(first)} ${first}`)).toBe(true);
+    expect(received).not.toContain('id="before"');
+    expect(fwd.status()).toMatchObject({ connected: true, delivered: 2, backlog: 0, lastError: null });
     await fwd.stop();
     await new Promise<void>((r) => server.close(() => r()));
+    await store.close();
+    await tmp.remove();
+  });
+
+  it('sends one CEF message per datagram over UDP (RFC 5426)', async () => {
+    const tmp = await makeTmpDir();
+    const store = await openEventStore({ dir: tmp.dir, log: silentLogger });
+    const got: string[] = [];
+    const sock = createSocket('udp4');
+    sock.on('message', (b) => got.push(b.toString()));
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+    const fwd = createSyslogForwarder({
+      target: `udp://127.0.0.1:${sock.address().port}`,
+      format: 'cef',
+      store,
+      deckyIp: () => '10.0.0.5',
+      log: silentLogger,
+    });
+    await store.append([event]);
+    fwd.send([]);
+    await eventually(() => got.length === 1);
+    expect(got[0]).toBe(formatCef(event, () => '10.0.0.5'));
+    expect(got[0]).toMatch(
+      /^CEF:0\|DECNET\|decnet\|1\|auth\|ssh auth\|5\|rt=\d+ src=203\.0\.113\.9 dst=10\.0\.0\.5 duser=root /,
+    );
+    await fwd.stop();
+    sock.close();
+    await store.close();
+    await tmp.remove();
   });
 });
