@@ -1,7 +1,7 @@
 import { archetypes } from '../../shared/catalog/archetypes';
 import { distros } from '../../shared/catalog/distros';
 import { services } from '../../shared/catalog/services';
-import type { LocalDeckiesOnQuit, SettingsView } from '../../shared/ipc/contract';
+import type { SettingsView } from '../../shared/ipc/contract';
 import { AppError } from '../../shared/errors';
 import type { CommandHandlers } from '../../shared/ipc/types';
 import type { AlertEngine } from './alerts/alert-engine';
@@ -42,7 +42,6 @@ export type CommandDeps = Readonly<{
 
 /** Analyst settings kept in master.json (store.settings); read by the shell too. */
 export const CLOSE_TO_TRAY = 'closeToTray';
-export const LOCAL_DECKIES_ON_QUIT = 'localDeckiesOnQuit';
 
 const catalog = {
   services: Object.entries(services).map(([name, s]) => ({
@@ -70,8 +69,6 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
   const settingsView = () => {
     const ca = d.caInfo();
     const closeToTray = d.store.settings.get(CLOSE_TO_TRAY) === true;
-    const stored = d.store.settings.get(LOCAL_DECKIES_ON_QUIT);
-    const onQuit: LocalDeckiesOnQuit = stored === 'keep' || stored === 'stop' ? stored : 'ask';
     return {
       ...d.settings(),
       caFingerprint: ca.fingerprint,
@@ -79,7 +76,6 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
       version: MASTER_VERSION,
       mutateInterval: d.mutateDefault.get(),
       closeToTray,
-      localDeckiesOnQuit: onQuit,
     };
   };
   const hostNames = () => new Map(d.store.hosts.list().map((h) => [h.uuid, h.name]));
@@ -152,8 +148,7 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
       return Promise.resolve(settingsView());
     },
     'settings.update': (a) => {
-      if (a.closeToTray !== undefined) d.store.settings.set(CLOSE_TO_TRAY, a.closeToTray);
-      if (a.localDeckiesOnQuit !== undefined) d.store.settings.set(LOCAL_DECKIES_ON_QUIT, a.localDeckiesOnQuit);
+      d.store.settings.set(CLOSE_TO_TRAY, a.closeToTray);
       return Promise.resolve(settingsView());
     },
   };

@@ -76,10 +76,6 @@ export const TopologyListItem = z.strictObject({
   lanCount: z.number().int(),
 });
 
-/** Quitting the desktop console: ask each time (until remembered), keep the local deckies serving, or stop them. */
-export const localDeckiesOnQuitChoices = ['ask', 'keep', 'stop'] as const;
-export type LocalDeckiesOnQuit = (typeof localDeckiesOnQuitChoices)[number];
-
 export const SettingsView = z.strictObject({
   dataDir: z.string(),
   apiListen: z.string().nullable(),
@@ -105,20 +101,8 @@ export const SettingsView = z.strictObject({
   mutateInterval: MutateInterval.nullable(),
   /** Desktop only: closing the window keeps the master running in the tray (default: quit). */
   closeToTray: z.boolean(),
-  /** Desktop only: what quitting does with the embedded local agent's deckies (default: ask once). */
-  localDeckiesOnQuit: z.enum(localDeckiesOnQuitChoices),
 });
 export type SettingsView = z.output<typeof SettingsView>;
-
-/** The analyst-level desktop settings `settings.update` changes; at least one is given. */
-export const SettingsUpdate = z
-  .strictObject({
-    closeToTray: z.boolean().optional(),
-    localDeckiesOnQuit: z.enum(localDeckiesOnQuitChoices).optional(),
-  })
-  .refine((u) => u.closeToTray !== undefined || u.localDeckiesOnQuit !== undefined, {
-    message: 'settings.update needs closeToTray or localDeckiesOnQuit',
-  });
 
 /** Renderer → main request/response. Key = channel name (`<domain>.<verb>`). */
 export const ipcCommands = {
@@ -290,7 +274,7 @@ export const ipcCommands = {
     input: z.strictObject({ mutateInterval: MutateInterval.nullable() }),
     output: SettingsView,
   },
-  'settings.update': { input: SettingsUpdate, output: SettingsView },
+  'settings.update': { input: z.strictObject({ closeToTray: z.boolean() }), output: SettingsView },
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 /** Main → renderer pushes. Key = channel name (`<domain>.<pastTense>`). */
