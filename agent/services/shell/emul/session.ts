@@ -1,0 +1,175 @@
+import { builtinCommands } from './commands/builtins';
+import { fileCommands } from './commands/files';
+import { miscCommands } from './commands/misc';
+import { netCommands } from './commands/net';
+import { procCommands } from './commands/procs';
+import { systemCommands } from './commands/system';
+import { textCommands } from './commands/text';
+import { distroFacts, distroOf, machineFacts, userTable, type ShellIdentity, type UserInfo } from './facts';
+import { Shell } from './interp';
+import { shellLimits } from './limits';
+import { buildPersonaBase } from './persona-fs';
+import type { CommandTable, Download } from './types';
+import { SessionFs, type BaseLayer } from './vfs';
+
+/**
+ * One logged-in connection's machine: the copy-on-write filesystem, crontabs and downloads are
+ * shared by all its channels (an scp-style second exec sees what the first wrote); each channel
+ * gets its own shell (cwd, variables, history).
+ */
+export const commandTable: CommandTable = {
+  ...builtinCommands,
+  ...fileCommands,
+  ...textCommands,
+  ...systemCommands,
+  ...procCommands,
+  ...netCommands,
+  ...miscCommands,
+};
+
+/** Builtins and "not installed" names have no file under /usr/bin. */
+const notFiles = new Set([
+  'cd',
+  'export',
+  'unset',
+  'history',
+  'exit',
+  'logout',
+  'type',
+  'set',
+  ':',
+  'source',
+  '.',
+  'alias',
+  'unalias',
+  'umask',
+  'ulimit',
+  'read',
+  'wait',
+  'jobs',
+  'hash',
+  'command',
+  'python',
+  'yum',
+  'dnf',
+  'apk',
+  'apt',
+  'apt-get',
+]);
+
+function binariesFor(id: ShellIdentity): string[] {
+  const pm = distroFacts[distroOf(id)].packageManager;
+  const extra = pm === 'apt' ? ['apt', 'apt-get'] : pm === 'dnf' ? ['dnf', 'yum'] : [pm];
+  return [...Object.keys(commandTable).filter((n) => !notFiles.has(n)), ...extra];
+}
+
+/** Base layers are immutable, so deckies with the same persona share one (bounded cache). */
+const baseCache = new Map<string, BaseLayer>();
+const MAX_CACHED_BASES = 32;
+
+function baseFor(id: ShellIdentity, facts: ReturnType<typeof machineFacts>): BaseLayer {
+  const key = JSON.stringify([
+    id.hostname,
+    id.kernel,
+    id.distro,
+    id.users,
+    id.ip,
+    id.seed,
+    Math.floor(facts.bootMs / 86_400_000),
+  ]);
+  let base = baseCache.get(key);
+  if (!base) {
+    base = buildPersonaBase(id, facts, binariesFor(id));
+    if (baseCache.size >= MAX_CACHED_BASES) baseCache.delete(baseCache.keys().next().value!);
+    baseCache.set(key, base);
+  }
+  return base;
+}
+
+export type ShellOutput = Readonly<{
+  /** stdout and stderr in the order written (a terminal shows them interleaved). */
+  chunks: readonly { fd: 1 | 2; text: string }[];
+  code: number;
+  exit: boolean;
+  /** URLs fetched by this line (wget/curl/tftp), for the command event. */
+  downloads: readonly Download[];
+  truncated: boolean;
+}>;
+
+export type ShellSession = Readonly<{
+  run: (line: string) => ShellOutput;
+  prompt: () => string;
+  user: () => UserInfo;
+  /** Every URL fetched in this session so far. */
+  downloads: () => readonly Download[];
+}>;
+
+export type EmulatedMachine = Readonly<{ open: (mode: 'shell' | 'exec') => ShellSession }>;
+
+export function createMachine(id: ShellIdentity, now: () => number = Date.now): EmulatedMachine {
+  const facts = machineFacts(id, now());
+  const fs = new SessionFs(baseFor(id, facts), now);
+  const users = userTable(id);
+  const user = users.find((u) => u.name === id.user) ?? {
+    name: id.user,
+    uid: 1000,
+    gid: 1000,
+    home: '/tmp',
+    shell: '/bin/bash',
+  };
+  const crontabs = new Map<string, string>();
+  const downloads: Download[] = [];
+  return {
+    open: (mode) => {
+      const sh = new Shell({
+        id,
+        facts,
+        fs,
+        users: users.some((u) => u.name === user.name) ? users : [...users, user],
+        user,
+        commands: commandTable,
+        mode,
+        crontabs,
+        downloads,
+        now,
+      });
+      return {
+        run: (line) => {
+          const chunks: { fd: 1 | 2; text: string }[] = [];
+          let bytes = 0;
+          let truncated = false;
+          const sink = (fd: 1 | 2) => (s: string) => {
+            if (!s) return;
+            if (bytes + s.length > shellLimits.maxOutputBytes) {
+              truncated = true;
+              s = s.slice(0, Math.max(0, shellLimits.maxOutputBytes - bytes));
+              if (!s) return;
+            }
+            bytes += s.length;
+            const last = chunks[chunks.length - 1];
+            if (last?.fd === fd) last.text += s;
+            else chunks.push({ fd, text: s });
+          };
+          const before = downloads.length;
+          let code: number;
+          try {
+            code = sh.runLine(line, { stdin: '', out: sink(1), err: sink(2) });
+          } catch {
+            // A bug in a command must not take the service down; the line just fails, as a crash would.
+            sink(2)(`${sh.errPrefix()}Segmentation fault (core dumped)\n`);
+            code = 139;
+          }
+          return { chunks, code, exit: sh.exited, downloads: downloads.slice(before), truncated };
+        },
+        prompt: () => {
+          const short = id.hostname.split('.')[0] ?? id.hostname;
+          const home = sh.user.home;
+          const cwd = sh.cwd === home ? '~' : sh.cwd.startsWith(`${home}/`) ? `~${sh.cwd.slice(home.length)}` : sh.cwd;
+          return `${sh.user.name}@${short}:${cwd}${sh.user.uid === 0 ? '#' : '$'} `;
+        },
+        user: () => sh.user,
+        downloads: () => downloads,
+      };
+    },
+  };
+}

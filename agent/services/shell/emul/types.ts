@@ -1,0 +1,60 @@
+import type { MachineFacts, ShellIdentity, UserInfo } from './facts';
+import type { SessionFs } from './vfs';
+
+/** A URL a fetch command was asked for: recorded (never fetched) for the payload-capture step. */
+export type Download = Readonly<{ tool: string; url: string; path: string }>;
+
+/** The streams of one command: stdin as text, stdout and stderr as writers. */
+export type Io = Readonly<{ stdin: string; out: (s: string) => void; err: (s: string) => void }>;
+
+/** What every command sees of the session. */
+export interface ShellState {
+  readonly id: ShellIdentity;
+  readonly facts: MachineFacts;
+  readonly fs: SessionFs;
+  readonly users: readonly UserInfo[];
+  readonly env: Map<string, string>;
+  readonly history: string[];
+  readonly downloads: Download[];
+  readonly crontabs: Map<string, string>;
+  /** Processes killed in this session (ps stops listing them). */
+  readonly killed: Set<number>;
+  readonly mode: 'shell' | 'exec';
+  user: UserInfo;
+  cwd: string;
+  lastCode: number;
+  exited: boolean;
+  now(): number;
+  /** Absolute path of `p` from the cwd. */
+  resolve(p: string): string;
+  /** Runs a command line inside this session (sh -c, scripts, `$(…)`); returns its exit code. */
+  runNested(line: string, io: Io): number;
+  /** Is `name` a command (builtin or "binary") this shell has? */
+  hasCommand(name: string): boolean;
+  /** The message prefix bash uses for its own errors (`-bash: `, `bash: line 1: `). */
+  errPrefix(): string;
+}
+
+export type Command = (sh: ShellState, args: readonly string[], io: Io) => number;
+export type CommandTable = Readonly<Record<string, Command>>;
+
+/** The usual "missing operand" family of coreutils messages. */
+export function usage(io: Io, tool: string, message: string): number {
+  io.err(`${tool}: ${message}\nTry '${tool} --help' for more information.\n`);
+  return 1;
+}
+
+/** Splits `-la` style flags from operands (stops at `--`); long options are kept whole. */
+export function splitFlags(args: readonly string[]): { flags: Set<string>; long: string[]; operands: string[] } {
+  const flags = new Set<string>();
+  const long: string[] = [];
+  const operands: string[] = [];
+  let done = false;
+  for (const a of args) {
+    if (done || a === '-' || !a.startsWith('-')) operands.push(a);
+    else if (a === '--') done = true;
+    else if (a.startsWith('--')) long.push(a);
+    else for (const c of a.slice(1)) flags.add(c);
+  }
+  return { flags, long, operands };
+}
