@@ -215,3 +215,56 @@ export async function snapshot(dir: string): Promise<Record<string, string>> {
   await walk(dir);
   return out;
 }
+
+/**
+ * Valid input for the state-changing commands that names nothing that exists (the fuzz world has
+ * no deckies, topologies, incidents or channels): each must be refused and change nothing.
+ */
+export function absentTargets(hostUuid: string): fc.Arbitrary<{ c: string; i: unknown }> {
+  const name = fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,62}$/);
+  const text = fc.oneof(fc.string({ maxLength: 80 }), fc.constantFrom('__proto__', 'constructor', '../x', ''));
+  const service = fc.constantFrom('ssh', 'http', 'ftp', 'redis');
+  return fc.oneof(
+    fc.record({
+      c: fc.constant('deckies.mutate'),
+      i: fc.record({
+        deckyName: name,
+        services: fc.array(service, { minLength: 1, maxLength: 3 }),
+        dryRun: fc.boolean(),
+      }),
+    }),
+    fc.record({
+      c: fc.constant('deckies.setMutateInterval'),
+      i: fc.record({
+        deckyName: name,
+        mutateInterval: fc.oneof(fc.constant(null), fc.integer({ min: 1, max: 10080 })),
+      }),
+    }),
+    fc.record({ c: fc.constant('deckies.teardown'), i: fc.record({ deckyName: name }) }),
+    fc.record({
+      c: fc.constant('deckies.redeploy'),
+      i: fc.oneof(
+        fc.record({ deckyName: name }),
+        fc.record({ hostUuid: fc.uuid({ version: 4 }), degradedOnly: fc.constant(true as const) }),
+      ),
+    }),
+    fc.record({
+      c: fc.constant('hosts.setNetwork'),
+      i: fc.record({ hostUuid: fc.uuid({ version: 4 }), settings: fc.constant({}) }),
+    }),
+    fc.record({ c: fc.constant('hosts.decommission'), i: fc.record({ hostUuid: fc.uuid({ version: 4 }) }) }),
+    fc.record({ c: fc.constantFrom('topologies.delete', 'topologies.teardown'), i: fc.record({ topologyId: text }) }),
+    fc.record({
+      c: fc.constant('topologies.apply'),
+      i: fc.record({ topologyId: text, hostUuid: fc.constant(hostUuid) }),
+    }),
+    fc.record({
+      c: fc.constant('incidents.update'),
+      i: fc.record({ id: fc.uuid({ version: 4 }), state: fc.constantFrom('acknowledged', 'closed') }),
+    }),
+    fc.record({
+      c: fc.constant('alerts.test'),
+      i: fc.record({ channelId: fc.string({ minLength: 1, maxLength: 64 }) }),
+    }),
+  );
+}

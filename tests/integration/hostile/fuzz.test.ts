@@ -23,6 +23,7 @@ import {
   type TestMaster,
 } from '../master/harness';
 import {
+  absentTargets,
   asSent,
   type Envelope,
   ipcInput,
@@ -265,6 +266,23 @@ describe('hostile fuzzer (real master and agent)', () => {
         { numRuns: Math.ceil(RUNS / 3) },
       );
     }
+  }, 120_000);
+
+  it('state-changing commands with valid input naming nothing that exists are refused and change nothing', async () => {
+    const call = absentTargets(agent.hostUuid);
+    await fc.assert(
+      fc.asyncProperty(call, async ({ c, i }) => {
+        const command = c as keyof typeof ipcCommands;
+        if (!ipcCommands[command].input.safeParse(i).success) return;
+        const result = await invokeCommand(m.master.handlers, command, i, silentLogger);
+        expect(result.ok, `${command} ${JSON.stringify(i)}`).toBe(false);
+        if (result.ok) return;
+        const status = errorCodes[result.error.code].status;
+        expect(status, `${command}: ${result.error.code} ${result.error.message}`).toBeGreaterThanOrEqual(400);
+        expect(status, `${command}: ${result.error.code} ${result.error.message}`).toBeLessThan(500);
+      }),
+      { numRuns: RUNS },
+    );
   }, 120_000);
 
   it('afterwards: both processes answer, nothing changed on disk, no prototype was polluted', async () => {
