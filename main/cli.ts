@@ -302,8 +302,10 @@ async function serve(args: string[]): Promise<number> {
     process.once('SIGTERM', () => resolve());
   });
   // DECNET_LOCAL_DECKIES_ON_QUIT=keep leaves the local agent's deckies serving after a stop (a
-  // crash of this process always does; the next serve re-attaches to them).
-  const onQuit = process.env['DECNET_LOCAL_DECKIES_ON_QUIT'] ?? 'stop';
+  // crash of this process always does; the next serve re-attaches to them). Unset, the console's
+  // remembered choice applies; "ask" cannot be asked here, so it stops them.
+  const remembered = (await master.handlers['settings.get']({})).localDeckiesOnQuit;
+  const onQuit = process.env['DECNET_LOCAL_DECKIES_ON_QUIT'] ?? (remembered === 'keep' ? 'keep' : 'stop');
   if (onQuit !== 'keep' && onQuit !== 'stop')
     process.stderr.write(
       `decnet-master: DECNET_LOCAL_DECKIES_ON_QUIT must be keep or stop (got "${onQuit}"); stopping them\n`,

@@ -1,7 +1,7 @@
 import { archetypes } from '../../shared/catalog/archetypes';
 import { distros } from '../../shared/catalog/distros';
 import { services } from '../../shared/catalog/services';
-import type { SettingsView } from '../../shared/ipc/contract';
+import type { LocalDeckiesOnQuit, SettingsView } from '../../shared/ipc/contract';
 import { AppError } from '../../shared/errors';
 import type { CommandHandlers } from '../../shared/ipc/types';
 import type { AlertEngine } from './alerts/alert-engine';
@@ -10,6 +10,7 @@ import type { DeployService } from './deckies/deploy-service';
 import type { EventLog } from './attacker-events/event-log';
 import { exportPage } from './attacker-events/event-export';
 import { createSourceView } from './attacker-events/source-view';
+import { RetentionInput } from '../../shared/domain/event-query';
 import type { SyslogForwarder } from './attacker-events/syslog-forwarder';
 import type { HostService } from './hosts/host-service';
 import type { LifecycleService } from './deckies/lifecycle-service';
@@ -42,6 +43,9 @@ export type CommandDeps = Readonly<{
 
 /** Analyst settings kept in master.json (store.settings); read by the shell too. */
 export const CLOSE_TO_TRAY = 'closeToTray';
+/** Event retention set in Settings (master.json); it overrides DECNET_EVENTS_MAX_AGE_DAYS / _MAX_MB. */
+export const EVENT_RETENTION = 'eventRetention';
+export const LOCAL_DECKIES_ON_QUIT = 'localDeckiesOnQuit';
 
 const catalog = {
   services: Object.entries(services).map(([name, s]) => ({
@@ -65,10 +69,27 @@ const catalog = {
  */
 export function createCommandHandlers(d: CommandDeps): CommandHandlers {
   const sources = createSourceView(d.eventLog);
+  const MiB = 1024 * 1024;
+  const applyRetention = (r: { maxAgeDays: number | null; maxMb: number | null }) =>
+    d.eventLog.setRetention({ maxAgeDays: r.maxAgeDays, maxBytes: r.maxMb === null ? null : r.maxMb * MiB });
+  const saved = RetentionInput.safeParse(d.store.settings.get(EVENT_RETENTION));
+  if (saved.success) applyRetention(saved.data);
+  const retentionView = () => {
+    const r = d.eventLog.retention();
+    const { events, bytes } = d.eventLog.stats();
+    return {
+      maxAgeDays: r.maxAgeDays,
+      maxMb: r.maxBytes === null ? null : Math.round(r.maxBytes / MiB),
+      events,
+      bytes,
+    };
+  };
   const deckyIp = (name: string) => d.store.fleet.get(name)?.config.ip;
   const settingsView = () => {
     const ca = d.caInfo();
     const closeToTray = d.store.settings.get(CLOSE_TO_TRAY) === true;
+    const stored = d.store.settings.get(LOCAL_DECKIES_ON_QUIT);
+    const onQuit: LocalDeckiesOnQuit = stored === 'keep' || stored === 'stop' ? stored : 'ask';
     return {
       ...d.settings(),
       caFingerprint: ca.fingerprint,
@@ -76,6 +97,7 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
       version: MASTER_VERSION,
       mutateInterval: d.mutateDefault.get(),
       closeToTray,
+      localDeckiesOnQuit: onQuit,
     };
   };
   const hostNames = () => new Map(d.store.hosts.list().map((h) => [h.uuid, h.name]));
@@ -130,6 +152,12 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
     'sources.list': (a) => Promise.resolve(sources.sources(a)),
     'sources.timeline': (a) => Promise.resolve(sources.timeline(a)),
     'events.export': (a) => Promise.resolve(exportPage(d.eventLog, a, deckyIp)),
+    'events.retention': () => Promise.resolve(retentionView()),
+    'events.setRetention': (a) => {
+      d.store.settings.set(EVENT_RETENTION, a);
+      applyRetention(a);
+      return Promise.resolve(retentionView());
+    },
     'siem.status': () => Promise.resolve(d.siem?.status() ?? null),
     'siem.test': () =>
       d.siem ? d.siem.test() : Promise.resolve({ ok: false, error: 'no SIEM output: DECNET_LOG_TARGET is not set' }),
@@ -148,7 +176,8 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
       return Promise.resolve(settingsView());
     },
     'settings.update': (a) => {
-      d.store.settings.set(CLOSE_TO_TRAY, a.closeToTray);
+      if (a.closeToTray !== undefined) d.store.settings.set(CLOSE_TO_TRAY, a.closeToTray);
+      if (a.localDeckiesOnQuit !== undefined) d.store.settings.set(LOCAL_DECKIES_ON_QUIT, a.localDeckiesOnQuit);
       return Promise.resolve(settingsView());
     },
   };

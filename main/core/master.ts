@@ -40,7 +40,7 @@ export { loadConfig, type ConfigOverrides, type MasterConfig } from './config';
 export { type CommandLog, invokeCommand } from './dispatch';
 export type { MasterEventBus, MasterEvents } from './bus';
 export { acquireDataDirLock, type DataDirLock } from './data-dir-lock';
-export { CLOSE_TO_TRAY } from './commands';
+export { CLOSE_TO_TRAY, LOCAL_DECKIES_ON_QUIT } from './commands';
 
 export type MasterOptions = MasterConfig &
   Readonly<{

@@ -22,6 +22,7 @@ import {
   acquireDataDirLock,
   CLOSE_TO_TRAY,
   createMaster,
+  LOCAL_DECKIES_ON_QUIT,
   loadConfig,
   type DataDirLock,
   type Master,
@@ -29,6 +30,7 @@ import {
 import { registerIpc, sendEvent } from './ipc';
 import { configureElectronLog, electronLogger } from './log-setup';
 import { aboutPanelOptions, buildMenuTemplate } from './menu';
+import { quitAnswer, quitDialogOptions, quitPlan } from './quit-choice';
 import {
   badgeCount,
   closeAction,
@@ -170,16 +172,38 @@ if (!app.requestSingleInstanceLock()) {
     if (stopping || !master) return;
     stopping = true;
     event.preventDefault();
-    disposeIpc?.();
-    tray?.destroy();
-    void master
-      .stop()
-      .catch((err: unknown) => logger.error('master stop failed', { err }))
-      .finally(() => {
-        lock?.release();
-        app.exit(0);
-      });
+    void quitMaster(master).then((quit) => {
+      if (!quit) stopping = quitting = false;
+    });
   });
+}
+
+/**
+ * Asks once what to do with the local deckies (unless Settings remembers it), then stops the
+ * master. Returns false when the analyst cancelled: the console keeps running.
+ */
+async function quitMaster(m: Master): Promise<boolean> {
+  const { localDeckiesOnQuit: setting } = await m.handlers['settings.get']({});
+  const local = m.store.fleet.list().filter((d) => d.config.hostUuid === null).length;
+  let plan = quitPlan(setting, local);
+  if (plan === 'ask') {
+    const box = quitDialogOptions(local);
+    const r = await (window ? dialog.showMessageBox(window, box) : dialog.showMessageBox(box));
+    const answer = quitAnswer(r.response, r.checkboxChecked);
+    if (answer.choice === 'cancel') return false;
+    if (answer.remember) m.store.settings.set(LOCAL_DECKIES_ON_QUIT, answer.remember);
+    plan = answer.choice;
+  }
+  disposeIpc?.();
+  tray?.destroy();
+  await m
+    .stop({ stopLocalDeckies: plan === 'stop' })
+    .catch((err: unknown) => logger.error('master stop failed', { err }))
+    .finally(() => {
+      lock?.release();
+      app.exit(0);
+    });
+  return true;
 }
 
 /** A start failure (bad DECNET_* knob, data dir locked by another master) is one dialog line, exit 1. */

@@ -19,6 +19,8 @@ import {
   ExportPage,
   Histogram,
   HistogramInput,
+  RetentionInput,
+  RetentionView,
   SiemStatus,
   SourceListInput,
   SourcePage,
@@ -76,6 +78,10 @@ export const TopologyListItem = z.strictObject({
   lanCount: z.number().int(),
 });
 
+/** Quitting the desktop console: ask each time (until remembered), keep the local deckies serving, or stop them. */
+export const localDeckiesOnQuitChoices = ['ask', 'keep', 'stop'] as const;
+export type LocalDeckiesOnQuit = (typeof localDeckiesOnQuitChoices)[number];
+
 export const SettingsView = z.strictObject({
   dataDir: z.string(),
   apiListen: z.string().nullable(),
@@ -101,8 +107,20 @@ export const SettingsView = z.strictObject({
   mutateInterval: MutateInterval.nullable(),
   /** Desktop only: closing the window keeps the master running in the tray (default: quit). */
   closeToTray: z.boolean(),
+  /** Desktop only: what quitting does with the embedded local agent's deckies (default: ask once). */
+  localDeckiesOnQuit: z.enum(localDeckiesOnQuitChoices),
 });
 export type SettingsView = z.output<typeof SettingsView>;
+
+/** The analyst-level desktop settings `settings.update` changes; at least one is given. */
+export const SettingsUpdate = z
+  .strictObject({
+    closeToTray: z.boolean().optional(),
+    localDeckiesOnQuit: z.enum(localDeckiesOnQuitChoices).optional(),
+  })
+  .refine((u) => u.closeToTray !== undefined || u.localDeckiesOnQuit !== undefined, {
+    message: 'settings.update needs closeToTray or localDeckiesOnQuit',
+  });
 
 /** Renderer → main request/response. Key = channel name (`<domain>.<verb>`). */
 export const ipcCommands = {
@@ -220,6 +238,9 @@ export const ipcCommands = {
   /** One page of the filter's events as CSV or ECS NDJSON (GET /api/v1/events/export streams them all). */
   'events.export': { input: ExportInput, output: ExportPage },
   /** The SIEM output (DECNET_LOG_TARGET): delivery counters, backlog and the last error; null when off. */
+  /** Event store retention (Settings): what is kept, how many events and bytes are stored. */
+  'events.retention': { input: Void, output: RetentionView },
+  'events.setRetention': { input: RetentionInput, output: RetentionView },
   'siem.status': { input: Void, output: SiemStatus },
   'siem.test': { input: Void, output: z.strictObject({ ok: z.boolean(), error: z.string().nullable() }) },
   'catalog.get': {
@@ -274,7 +295,7 @@ export const ipcCommands = {
     input: z.strictObject({ mutateInterval: MutateInterval.nullable() }),
     output: SettingsView,
   },
-  'settings.update': { input: z.strictObject({ closeToTray: z.boolean() }), output: SettingsView },
+  'settings.update': { input: SettingsUpdate, output: SettingsView },
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 /** Main → renderer pushes. Key = channel name (`<domain>.<pastTense>`). */

@@ -1,9 +1,11 @@
+import type { LocalDeckiesOnQuit } from '../../../../shared/ipc/contract';
 import { useCommand, useCommandMutation } from '../../api/use-command';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { Icon } from '../../components/Icon';
 import { PageHeader } from '../../components/PageHeader';
 import { formatRelative, formatTimestamp } from '../../lib/time';
 import { useNow } from '../../lib/use-now';
+import { EventStoreCard } from './EventStoreCard';
 import { FleetMutationCard } from './FleetMutationCard';
 
 /** Where the console keeps its data, what it listens on, and whether that binding is safe. */
@@ -82,6 +84,7 @@ export function SettingsPage() {
             )}
           </div>
           <FleetMutationCard mutateInterval={s.mutateInterval} />
+          <EventStoreCard />
           <div className="card">
             <h3>Listeners</h3>
             <dl className="kv-list">
@@ -118,6 +121,19 @@ export function SettingsPage() {
                 onChange={(e) => update.mutate({ closeToTray: e.target.checked })}
               />{' '}
               Closing the desktop window keeps the master running in the tray
+            </label>
+            <label className="check" htmlFor="quit-local">
+              When the console quits, its local deckies{' '}
+              <select
+                id="quit-local"
+                value={s.localDeckiesOnQuit}
+                disabled={update.isPending}
+                onChange={(e) => update.mutate({ localDeckiesOnQuit: e.target.value as LocalDeckiesOnQuit })}
+              >
+                <option value="ask">ask each time</option>
+                <option value="keep">keep answering attackers</option>
+                <option value="stop">stop</option>
+              </select>
             </label>
             {update.error && <ErrorNotice error={update.error} />}
           </div>
