@@ -160,3 +160,19 @@ export const SiemStatus = z
     lastDeliveredAt: z.string().nullable(),
   })
   .nullable();
+
+/** Event store retention as Settings edits it: days kept and size in MiB, null = no limit. */
+export const RetentionInput = z.strictObject({
+  maxAgeDays: z.number().int().min(1, 'maxAgeDays must be at least 1 (or null: no limit)').max(36_500).nullable(),
+  maxMb: z
+    .number()
+    .int()
+    .min(16, 'maxMb must be at least 16 (or null: no limit)')
+    .max(16 * 1024 * 1024)
+    .nullable(),
+});
+export const RetentionView = RetentionInput.extend({
+  /** Stored now, and the database's size in bytes. */
+  events: z.number().int(),
+  bytes: z.number().int(),
+});

@@ -1,7 +1,12 @@
 import type { Logger } from '../../../shared/node/logger';
 import { openEventStore, type EventStore, type Retention } from './event-store';
 
-export type EventLog = EventStore;
+export type EventLog = EventStore &
+  Readonly<{
+    retention(): Retention;
+    /** Applies new limits at once (prunes now) and from then on; the caller persists them. */
+    setRetention(r: Retention): number;
+  }>;
 export type { EventQuery } from './event-store';
 
 const HOUR = 3_600_000;
@@ -15,7 +20,7 @@ export async function openEventLog(
   opts: Readonly<{ dir: string; log: Logger; retention?: Retention; now?: () => number; pruneEveryMs?: number }>,
 ): Promise<EventLog> {
   const store = await openEventStore({ dir: opts.dir, log: opts.log });
-  const retention = opts.retention ?? { maxAgeDays: null, maxBytes: null };
+  let retention = opts.retention ?? { maxAgeDays: null, maxBytes: null };
   const now = opts.now ?? Date.now;
   const prune = () => {
     try {
@@ -25,13 +30,18 @@ export async function openEventLog(
     }
   };
   prune();
-  const timer =
-    retention.maxAgeDays === null && retention.maxBytes === null ? null : setInterval(prune, opts.pruneEveryMs ?? HOUR);
-  timer?.unref();
+  // Always armed (cheap when nothing is due): Settings can set limits after start.
+  const timer = setInterval(prune, opts.pruneEveryMs ?? HOUR);
+  timer.unref();
   return {
     ...store,
+    retention: () => retention,
+    setRetention(r) {
+      retention = r;
+      return store.prune(now(), r);
+    },
     close: () => {
-      if (timer) clearInterval(timer);
+      clearInterval(timer);
       return store.close();
     },
   };
