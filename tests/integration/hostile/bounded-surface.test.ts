@@ -152,4 +152,47 @@ describe('bounded agent API', () => {
     });
     expect(Date.now() - t0).toBeLessThan(agentBounds.handshakeTimeoutMs + 3000);
   }, 30_000);
+
+  it('16 parallel 15 MB bodies with the master certificate get 413 before any handler runs, and barely move RSS', async () => {
+    const tmp = await makeTmpDir('decnet-hostile-agent-body-');
+    cleanups.push(tmp.remove);
+    const ca = await openCertificateAuthority({ dataDir: join(tmp.dir, 'master') });
+    const master = await ca.ensureMasterIdentity();
+    const worker = await issueWorker(ca);
+    const agent = await startAgent(worker);
+    cleanups.push(() => agent.server.stop());
+    const asMaster = new UndiciAgent({
+      connect: { ...clientTlsOptions({ ...master, pin: worker.fingerprint }), maxCachedSessions: 0 },
+      connections: 32,
+    });
+    cleanups.push(() => asMaster.close());
+    global.gc?.();
+    const before = process.memoryUsage().rss;
+    const chunk = Buffer.alloc(1024 * 1024, 0x41);
+    const big = Buffer.alloc(15 * 1024 * 1024, 0x41);
+    const streamed = () =>
+      Readable.from(
+        (function* () {
+          yield Buffer.from('{"deckies":"');
+          for (let i = 0; i < 15; i++) yield chunk;
+        })(),
+      );
+    const results = await Promise.all(
+      Array.from({ length: 16 }, (_, i) =>
+        request(`https://127.0.0.1:${agent.port}/deploy`, {
+          method: 'POST',
+          dispatcher: asMaster,
+          headers: { 'content-type': 'application/json' },
+          body: i % 2 ? streamed() : big,
+        }).then(
+          async (r) => (await r.body.dump(), r.statusCode),
+          () => 'reset',
+        ),
+      ),
+    );
+    for (const r of results) expect([413, 'reset']).toContain(r);
+    expect(results).toContain(413);
+    expect(agent.calls).toEqual([]);
+    expect((process.memoryUsage().rss - before) / 2 ** 20).toBeLessThan(200);
+  }, 60_000);
 });

@@ -1,6 +1,7 @@
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { request } from 'undici';
+import { Readable } from 'node:stream';
+import { Agent as UndiciAgent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEventBus } from '../../../main/core/bus';
 import { createSessions } from '../../../main/core/console-api/auth';
@@ -205,4 +206,48 @@ describe('console API connection bounds', () => {
       sockets.forEach((s) => s.destroy());
     }
   }, 30_000);
+});
+
+// Last: the 15 MB bodies leave sockets draining that would eat into the per-source cap above.
+describe('console API body bounds', () => {
+  it('32 parallel 15 MB bodies, declared or streamed, to login and to an RPC get 413 and barely move RSS', async () => {
+    const token = await login();
+    const dispatcher = new UndiciAgent({ connections: 64 });
+    try {
+      global.gc?.();
+      const before = process.memoryUsage().rss;
+      const chunk = Buffer.alloc(1024 * 1024, 0x41);
+      const big = Buffer.alloc(15 * 1024 * 1024, 0x41); // one buffer for every declared body
+      // Streamed without content-length: the limit must hold while reading, not only on the header.
+      const streamed = () =>
+        Readable.from(
+          (function* () {
+            yield Buffer.from('{"name":"');
+            for (let i = 0; i < 15; i++) yield chunk;
+          })(),
+        );
+      const results = await Promise.all(
+        Array.from({ length: 32 }, (_, i) =>
+          request(`${api}${i % 2 ? '/api/v1/auth/login' : '/api/v1/rpc/hosts.enroll'}`, {
+            method: 'POST',
+            dispatcher,
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+            body: i % 4 < 2 ? streamed() : big,
+          }).then(
+            async (r) => (await r.body.dump(), r.statusCode),
+            () => 'reset',
+          ),
+        ),
+      );
+      // Login is rate-limited before its body is read (429), which bounds it just as well.
+      for (const r of results) expect([413, 429, 'reset']).toContain(r);
+      expect(results.filter((r) => r === 413).length).toBeGreaterThan(0);
+      const grownMb = (process.memoryUsage().rss - before) / 2 ** 20;
+      // 32 buffered bodies would be ~480 MB before parsing.
+      expect(grownMb).toBeLessThan(200);
+      expect((await m.call('hosts.list', {})).length).toBe(0);
+    } finally {
+      await dispatcher.close();
+    }
+  }, 60_000);
 });
