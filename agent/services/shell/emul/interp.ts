@@ -1,7 +1,7 @@
 import { expandString, expandWord } from './expand';
 import { type MachineFacts, type ShellIdentity, type UserInfo } from './facts';
 import { shellLimits } from './limits';
-import { parse, ShellSyntaxError, type Pipeline, type SimpleCommand } from './parser';
+import { parse, ShellSyntaxError, type Pipeline, type Script, type SimpleCommand } from './parser';
 import type { CommandTable, Download, Io, ShellState } from './types';
 import { fsErrorText, resolvePath, type SessionFs } from './vfs';
 
@@ -94,6 +94,11 @@ export class Shell implements ShellState {
   }
 
   errPrefix(): string {
+    // sshd's `bash -c` (bash 5.x) numbers the line: `bash: line 1: foo: command not found`.
+    return this.mode === 'shell' && this.depth === 0 ? '-bash: ' : 'bash: line 1: ';
+  }
+
+  builtinPrefix(): string {
     return this.mode === 'shell' && this.depth === 0 ? '-bash: ' : 'bash: line 1: ';
   }
 
@@ -114,23 +119,34 @@ export class Shell implements ShellState {
       return 1;
     }
     this.depth++;
+    // `exit` in `sh -c`, a script or `$(…)` ends that child shell, not the login session.
+    const exited = this.exited;
     try {
       return this.exec(line, io);
     } finally {
       this.depth--;
+      this.exited = exited;
     }
   }
 
   private exec(line: string, io: Io): number {
-    let script;
+    let script: Script;
     try {
       script = parse(line);
     } catch (e) {
       if (!(e instanceof ShellSyntaxError)) throw e;
-      io.err(`${this.errPrefix()}${e.message}\n`);
+      // `bash -c` names the string and its line; an EOF inside quotes also ends the "file".
+      if (this.mode === 'exec') {
+        io.err(`bash: -c: line 1: ${e.message}\n`);
+        if (e.message.startsWith('unexpected EOF')) io.err('bash: -c: line 2: syntax error: unexpected end of file\n');
+      } else io.err(`${this.errPrefix()}${e.message}\n`);
       this.lastCode = 2;
       return 2;
     }
+    return this.runScript(script, io);
+  }
+
+  private runScript(script: Script, io: Io): number {
     for (const andOr of script) {
       if (this.exited) break;
       let code = this.pipeline(andOr.first, io);
@@ -169,6 +185,7 @@ export class Shell implements ShellState {
       io.err(`${this.errPrefix()}fork: retry: Resource temporarily unavailable\n`);
       return 254;
     }
+    if (cmd.group) return this.withRedirs(cmd, io, (rio) => this.subshell(cmd.group!, rio));
     const words: string[] = [];
     for (const w of cmd.words) {
       words.push(...expandWord(this, w, io));
@@ -193,6 +210,26 @@ export class Shell implements ShellState {
         if (v === undefined) this.env.delete(k);
         else this.env.set(k, v);
       }
+    }
+  }
+
+  /** `( … )`: runs with a copy of cwd, user and variables; `exit` leaves only the subshell. */
+  private subshell(script: Script, io: Io): number {
+    if (this.depth >= shellLimits.maxDepth) {
+      io.err(`${this.errPrefix()}maximum nesting level exceeded\n`);
+      return 1;
+    }
+    const saved = { cwd: this.cwd, user: this.user, env: new Map(this.env), exited: this.exited };
+    this.depth++;
+    try {
+      return this.runScript(script, io);
+    } finally {
+      this.depth--;
+      this.cwd = saved.cwd;
+      this.user = saved.user;
+      this.exited = saved.exited;
+      this.env.clear();
+      for (const [k, v] of saved.env) this.env.set(k, v);
     }
   }
 

@@ -16,6 +16,8 @@ export type SimpleCommand = Readonly<{
   assigns: readonly { name: string; value: Word }[];
   words: Word[];
   redirs: Redir[];
+  /** `( list )`: a subshell; its cwd and variables do not leak out. */
+  group?: Script;
 }>;
 export type Pipeline = Readonly<{ cmds: readonly SimpleCommand[]; bang: boolean }>;
 export type AndOr = Readonly<{ first: Pipeline; rest: readonly { op: '&&' | '||'; p: Pipeline }[] }>;
@@ -189,15 +191,35 @@ export function parse(line: string): Script {
   let pos = 0;
   const peek = () => tokens[pos];
   const unexpected = (t: Token | undefined): never => {
-    const text = t === undefined ? 'newline' : t.k === 'op' ? (t.op === '\n' ? 'newline' : t.op) : 'word';
+    const text =
+      t === undefined
+        ? 'newline'
+        : t.k === 'op'
+          ? t.op === '\n'
+            ? 'newline'
+            : t.op
+          : t.w.map((p) => (p.t === 'lit' ? p.s : p.t === 'var' ? `$${p.name}` : `$(${p.src})`)).join('');
     throw new ShellSyntaxError(`syntax error near unexpected token \`${text}'`);
   };
 
   const simple = (): SimpleCommand => {
-    const cmd = { assigns: [] as { name: string; value: Word }[], words: [] as Word[], redirs: [] as Redir[] };
+    const cmd: { assigns: { name: string; value: Word }[]; words: Word[]; redirs: Redir[]; group?: Script } = {
+      assigns: [],
+      words: [],
+      redirs: [],
+    };
+    const open = peek();
+    if (open?.k === 'op' && open.op === '(') {
+      pos++;
+      cmd.group = list(true);
+      const close = peek();
+      if (close?.k !== 'op' || close.op !== ')') unexpected(close);
+      pos++;
+    }
     for (;;) {
       const t = peek();
       if (t?.k === 'word') {
+        if (cmd.group) unexpected(t);
         pos++;
         const first = t.w[0];
         const eq = first?.t === 'lit' && !first.q ? /^([A-Za-z_][A-Za-z0-9_]*)=/.exec(first.s) : null;
@@ -223,7 +245,7 @@ export function parse(line: string): Script {
         }
       } else break;
     }
-    if (cmd.words.length === 0 && cmd.assigns.length === 0 && cmd.redirs.length === 0) unexpected(peek());
+    if (!cmd.group && cmd.words.length === 0 && cmd.assigns.length === 0 && cmd.redirs.length === 0) unexpected(peek());
     return cmd;
   };
 
@@ -243,26 +265,35 @@ export function parse(line: string): Script {
     return { cmds, bang };
   };
 
-  const script: AndOr[] = [];
-  while (pos < tokens.length) {
-    const t = peek();
-    if (t?.k === 'op' && (t.op === '\n' || t.op === ';') && t.op === '\n') {
-      pos++;
-      continue;
+  /** An and-or list up to the end, or up to the `)` closing a subshell (left for the caller). */
+  function list(inParens: boolean): Script {
+    const script: AndOr[] = [];
+    while (pos < tokens.length) {
+      const t = peek();
+      if (t?.k === 'op' && t.op === '\n') {
+        pos++;
+        continue;
+      }
+      if (inParens && t?.k === 'op' && t.op === ')') break;
+      const first = pipeline();
+      const rest: { op: '&&' | '||'; p: Pipeline }[] = [];
+      while (peek()?.k === 'op' && ['&&', '||'].includes((peek() as { op: string }).op)) {
+        const op = (peek() as { op: '&&' | '||' }).op;
+        pos++;
+        while (peek()?.k === 'op' && (peek() as { op: string }).op === '\n') pos++;
+        rest.push({ op, p: pipeline() });
+      }
+      script.push({ first, rest });
+      const sep = peek();
+      if (sep === undefined) break;
+      if (sep.k === 'op' && (sep.op === ';' || sep.op === '&' || sep.op === '\n')) pos++;
+      else if (!(inParens && sep.k === 'op' && sep.op === ')')) unexpected(sep);
     }
-    const first = pipeline();
-    const rest: { op: '&&' | '||'; p: Pipeline }[] = [];
-    while (peek()?.k === 'op' && ['&&', '||'].includes((peek() as { op: string }).op)) {
-      const op = (peek() as { op: '&&' | '||' }).op;
-      pos++;
-      while (peek()?.k === 'op' && (peek() as { op: string }).op === '\n') pos++;
-      rest.push({ op, p: pipeline() });
-    }
-    script.push({ first, rest });
-    const sep = peek();
-    if (sep === undefined) break;
-    if (sep.k === 'op' && (sep.op === ';' || sep.op === '&' || sep.op === '\n')) pos++;
-    else unexpected(sep);
+    if (inParens && script.length === 0) unexpected(peek());
+    return script;
   }
+
+  const script = list(false);
+  if (pos < tokens.length) unexpected(peek());
   return script;
 }

@@ -31,8 +31,10 @@ export interface ShellState {
   runNested(line: string, io: Io): number;
   /** Is `name` a command (builtin or "binary") this shell has? */
   hasCommand(name: string): boolean;
-  /** The message prefix bash uses for its own errors (`-bash: `, `bash: line 1: `). */
+  /** The message prefix bash uses for its own errors (`-bash: ` on a login pty, `bash: line 1: ` for `bash -c`). */
   errPrefix(): string;
+  /** bash's builtin_error adds the line number when not interactive (`bash: line 1: cd: …`). */
+  builtinPrefix(): string;
 }
 
 export type Command = (sh: ShellState, args: readonly string[], io: Io) => number;

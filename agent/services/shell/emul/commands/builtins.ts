@@ -10,17 +10,17 @@ function cd(sh: ShellState, args: readonly string[], io: Io): number {
         ? (sh.env.get('OLDPWD') ?? sh.cwd)
         : args[0];
   if (args.length > 1) {
-    io.err(`${sh.errPrefix()}cd: too many arguments\n`);
+    io.err(`${sh.builtinPrefix()}cd: too many arguments\n`);
     return 1;
   }
   const path = sh.resolve(target);
   const node = sh.fs.stat(path);
   if (!node || node.kind !== 'dir') {
-    io.err(`${sh.errPrefix()}cd: ${target}: ${node ? 'Not a directory' : 'No such file or directory'}\n`);
+    io.err(`${sh.builtinPrefix()}cd: ${target}: ${node ? 'Not a directory' : 'No such file or directory'}\n`);
     return 1;
   }
   if (sh.user.uid !== 0 && node.uid !== sh.user.uid && (node.mode & 0o001) === 0) {
-    io.err(`${sh.errPrefix()}cd: ${target}: Permission denied\n`);
+    io.err(`${sh.builtinPrefix()}cd: ${target}: Permission denied\n`);
     return 1;
   }
   sh.env.set('OLDPWD', sh.cwd);
@@ -72,7 +72,7 @@ function unescape(s: string): string {
 /** printf: %s %d %i %x %o %c %b %% with widths, the format reused until arguments run out. */
 function printf(sh: ShellState, args: readonly string[], io: Io): number {
   if (!args.length) {
-    io.err(`${sh.errPrefix()}printf: usage: printf [-v var] format [arguments]\n`);
+    io.err('printf: usage: printf [-v var] format [arguments]\n');
     return 2;
   }
   const [format, ...rest] = args as [string, ...string[]];
@@ -91,7 +91,7 @@ function printf(sh: ShellState, args: readonly string[], io: Io): number {
         if ('dixXou'.includes(conv)) {
           const n = arg === '' ? 0 : Number(arg.startsWith("'") ? arg.charCodeAt(1) : arg);
           if (Number.isNaN(n)) {
-            io.err(`${sh.errPrefix()}printf: ${arg}: invalid number\n`);
+            io.err(`${sh.builtinPrefix()}printf: ${arg}: invalid number\n`);
             code = 1;
           }
           const int = Math.trunc(Number.isNaN(n) ? 0 : n);
@@ -129,7 +129,7 @@ function exportCmd(sh: ShellState, args: readonly string[], io: Io): number {
     const eq = a.indexOf('=');
     const name = eq >= 0 ? a.slice(0, eq) : a;
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-      io.err(`${sh.errPrefix()}export: \`${a}': not a valid identifier\n`);
+      io.err(`${sh.builtinPrefix()}export: \`${a}': not a valid identifier\n`);
       code = 1;
     } else if (eq >= 0) sh.env.set(name, a.slice(eq + 1));
     else if (!sh.env.has(name)) sh.env.set(name, '');
@@ -216,7 +216,7 @@ function type(sh: ShellState, args: readonly string[], io: Io): number {
       const where = binPath(sh, a);
       if (where) io.out(`${a} is ${where}\n`);
       else {
-        io.err(`${sh.errPrefix()}type: ${a}: not found\n`);
+        io.err(`${sh.builtinPrefix()}type: ${a}: not found\n`);
         code = 1;
       }
     }
@@ -228,7 +228,7 @@ function exit(sh: ShellState, args: readonly string[], io: Io): number {
   sh.exited = true;
   const n = args[0] === undefined ? sh.lastCode : Number(args[0]);
   if (Number.isNaN(n)) {
-    io.err(`${sh.errPrefix()}exit: ${args[0]}: numeric argument required\n`);
+    io.err(`${sh.builtinPrefix()}exit: ${args[0]}: numeric argument required\n`);
     return 2;
   }
   return n & 0xff;
