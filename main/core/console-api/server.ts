@@ -13,7 +13,11 @@ import type { RateLimiter } from './rate-limiter';
 import { openSse } from './sse';
 import { serveStatic } from './static-files';
 import { closeServer, listenOn } from '../../../shared/node/server-lifecycle';
-import { applyConnectionBounds, serverTimeoutOptions } from '../../../shared/node/connection-bounds';
+import {
+  applyConnectionBounds,
+  type ConnectionBounds,
+  serverTimeoutOptions,
+} from '../../../shared/node/connection-bounds';
 import { createHostCheck } from './host-check';
 
 const BODY_LIMIT = 4 * 1024 * 1024;
@@ -46,6 +50,8 @@ export type ConsoleApiOptions = Readonly<{
   allowedHosts?: readonly string[];
   staticDir: string;
   log: Logger;
+  /** consoleBounds unless a test needs seconds instead of tens of seconds. */
+  bounds?: ConnectionBounds;
 }>;
 
 export type ConsoleApi = Readonly<{ url: string; port: number; close(): Promise<void> }>;
@@ -59,7 +65,8 @@ export async function startConsoleApi(opts: ConsoleApiOptions): Promise<ConsoleA
   const streams = new Set<ServerResponse>();
   const checkHost = createHostCheck(opts.host, opts.allowedHosts ?? []);
 
-  const server: Server = createServer(serverTimeoutOptions(consoleBounds), (req, res) => {
+  const bounds = opts.bounds ?? consoleBounds;
+  const server: Server = createServer(serverTimeoutOptions(bounds), (req, res) => {
     handle(req, res).catch((err: unknown) => {
       const e = toAppError(err);
       if (e.code === 'INTERNAL') log.error('console api error', { err, url: req.url });
@@ -153,7 +160,7 @@ export async function startConsoleApi(opts: ConsoleApiOptions): Promise<ConsoleA
     res.setHeader('access-control-max-age', '600');
   }
 
-  applyConnectionBounds(server, consoleBounds);
+  applyConnectionBounds(server, bounds);
   await listenOn(server, opts.host, opts.port, 'console API');
   const port = (server.address() as AddressInfo).port;
   const hostForUrl = opts.host.includes(':') ? `[${opts.host}]` : opts.host;

@@ -250,4 +250,51 @@ describe('console API body bounds', () => {
       await dispatcher.close();
     }
   }, 60_000);
+
+  it('a body that trickles in is cut at the request timeout (a listener built with short bounds)', async () => {
+    const sessions = createSessions({ ttlMs: 60_000, now: () => Date.now() });
+    const limiter = createRateLimiter({ limit: 1000, windowMs: 1000, now: () => Date.now() });
+    const bounds = { ...consoleBounds, headersTimeoutMs: 1000, requestTimeoutMs: 2000 };
+    const own = await startConsoleApi({
+      host: '127.0.0.1',
+      port: 0,
+      handlers: {} as CommandHandlers,
+      events: createEventBus(),
+      sessions,
+      adminPassword: 'x'.repeat(16),
+      loginLimiter: limiter,
+      rpcLimiter: limiter,
+      corsOrigins: [],
+      staticDir: join(tmp.dir, 'none'),
+      log: silentLogger,
+      bounds,
+    });
+    const slow = tcpConnect({ host: '127.0.0.1', port: Number(new URL(own.url).port) });
+    let drip: NodeJS.Timeout | undefined;
+    try {
+      let answer = '';
+      let closed = false;
+      slow.on('data', (b: Buffer) => (answer += b.toString()));
+      slow.on('close', () => (closed = true));
+      slow.on('error', () => undefined);
+      const head = [
+        'POST /api/v1/rpc/hosts.list HTTP/1.1',
+        'Host: 127.0.0.1',
+        `Authorization: Bearer ${sessions.issue().token}`,
+        'Content-Type: application/json',
+        'Content-Length: 1000',
+      ];
+      slow.write(`${head.join('\r\n')}\r\n\r\n{`);
+      // The attacker's pace, not a wait of the test: a space every 200 ms keeps the socket busy.
+      drip = setInterval(() => slow.write(' '), 200);
+      const t0 = Date.now();
+      await eventually(() => closed, { timeoutMs: 10_000, what: 'trickling client cut' });
+      expect(Date.now() - t0).toBeLessThan(bounds.requestTimeoutMs + 2500);
+      expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    } finally {
+      clearInterval(drip);
+      slow.destroy();
+      await own.close();
+    }
+  });
 });
