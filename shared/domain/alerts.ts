@@ -51,6 +51,37 @@ export const WebhookChannel = z.strictObject({
 });
 export type WebhookChannel = z.output<typeof WebhookChannel>;
 
+const Mailbox = z.email().max(254);
+
+/**
+ * Email over SMTP. `starttls` (the default, port 587) refuses a server that does not offer
+ * STARTTLS; `tls` is implicit TLS (465); `none` is for a local relay only. The server certificate
+ * is checked against `caPem` when given (a private collector), else the system store.
+ */
+export const EmailChannel = z.strictObject({
+  kind: z.literal('email'),
+  id: z.string().min(1).max(64),
+  host: z
+    .string()
+    .min(1)
+    .max(253)
+    .regex(/^[A-Za-z0-9.:-]+$/, 'SMTP host must be an IP address or a DNS name'),
+  port: z.number().int().min(1).max(65535),
+  security: z.enum(['starttls', 'tls', 'none']),
+  user: z.string().max(256).optional(),
+  password: z.string().max(256).optional(),
+  from: Mailbox,
+  to: z.array(Mailbox).min(1).max(16),
+  caPem: z.string().max(16_384).optional(),
+  enabled: z.boolean(),
+});
+export type EmailChannel = z.output<typeof EmailChannel>;
+
+/** A channel an incident is delivered to: a webhook (no `kind`, as stored before email existed) or email. */
+export const AlertChannel = z.union([WebhookChannel, EmailChannel]);
+export type AlertChannel = z.output<typeof AlertChannel>;
+export const isEmailChannel = (c: AlertChannel): c is EmailChannel => 'kind' in c && c.kind === 'email';
+
 export const ChannelStatus = z.strictObject({
   delivered: z.number().int(),
   pending: z.number().int(),

@@ -11,7 +11,7 @@ import {
   ServiceConfig,
   ServiceNameSchema,
 } from '../domain/decky';
-import { AlertRule, ChannelStatus, Incident, incidentStates, WebhookChannel } from '../domain/alerts';
+import { AlertChannel, AlertRule, ChannelStatus, Incident, incidentStates } from '../domain/alerts';
 import {
   EventListInput,
   EventPage,
@@ -265,14 +265,14 @@ export const ipcCommands = {
     input: Void,
     output: z.strictObject({
       rules: z.array(AlertRule),
-      channels: z.array(WebhookChannel),
+      channels: z.array(AlertChannel),
       status: z.record(z.string(), ChannelStatus),
     }),
   },
   'alerts.configure': {
     input: z.strictObject({
       rules: z.array(AlertRule).max(16).optional(),
-      channels: z.array(WebhookChannel).max(16).optional(),
+      channels: z.array(AlertChannel).max(16).optional(),
     }),
     output: z.strictObject({ saved: z.literal(true) }),
   },

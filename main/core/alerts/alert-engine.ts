@@ -1,10 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import type { AlertRule, AlertRuleId, ChannelStatus, Incident, WebhookChannel } from '../../../shared/domain/alerts';
+import {
+  isEmailChannel,
+  type AlertChannel,
+  type AlertRule,
+  type AlertRuleId,
+  type ChannelStatus,
+  type Incident,
+} from '../../../shared/domain/alerts';
 import type { AttackerEvent } from '../../../shared/domain/events';
 import { AppError } from '../../../shared/errors';
 import type { Logger } from '../../../shared/node/logger';
 import type { Clock } from '../clock';
 import { createAlertSaver, loadAlertData, trimAlertData, type AlertData } from './alert-state';
+import { emailMessage, nodemailerSend, type MailMessage, type MailSend } from './email';
 import { backoffMs, webhookBody, webhookHeaders, type WebhookPost } from './webhook';
 
 export type AlertEngine = Readonly<{
@@ -14,8 +22,8 @@ export type AlertEngine = Readonly<{
   certMismatch(hostUuid: string | null, message: string): Promise<void>;
   incidents(q: { state?: Incident['state']; limit?: number }): Incident[];
   setIncidentState(id: string, state: 'acknowledged' | 'closed'): Promise<Incident>;
-  config(): { rules: AlertRule[]; channels: WebhookChannel[]; status: Record<string, ChannelStatus> };
-  configure(c: { rules?: AlertRule[]; channels?: WebhookChannel[] }): Promise<void>;
+  config(): { rules: AlertRule[]; channels: AlertChannel[]; status: Record<string, ChannelStatus> };
+  configure(c: { rules?: AlertRule[]; channels?: AlertChannel[] }): Promise<void>;
   /** Sends a test body to one channel now (not queued) and reports the outcome. */
   test(channelId: string): Promise<{ ok: boolean; error: string | null }>;
   /** Attempts every due delivery once; the pump timer calls it, tests may too. */
@@ -41,8 +49,26 @@ type Match = Readonly<{
  * receiver outage or a master restart loses nothing; the pump never blocks event ingestion.
  */
 export async function createAlertEngine(
-  deps: Readonly<{ path: string; clock: Clock; log: Logger; post: WebhookPost; onChanged?: (ids: string[]) => void }>,
+  deps: Readonly<{
+    path: string;
+    clock: Clock;
+    log: Logger;
+    post: WebhookPost;
+    /** How email is sent (default: nodemailer over SMTP). */
+    mail?: MailSend;
+    onChanged?: (ids: string[]) => void;
+  }>,
 ): Promise<AlertEngine> {
+  const mail = deps.mail ?? nodemailerSend;
+  /** The queued form of a delivery: the webhook body, or the email as JSON. */
+  const bodyFor = (ch: AlertChannel, kind: 'incident.opened' | 'test', inc: Incident): string =>
+    isEmailChannel(ch) ? JSON.stringify(emailMessage(kind, inc)) : webhookBody(ch, kind, inc);
+  /** One attempt; throws with the reason (an HTTP status outside 2xx, or the SMTP server's answer). */
+  const send = async (ch: AlertChannel, body: string, deliveryId: string): Promise<void> => {
+    if (isEmailChannel(ch)) return mail(ch, JSON.parse(body) as MailMessage, deliveryId);
+    const code = await deps.post(ch.url, body, webhookHeaders(ch, body, deliveryId));
+    if (code < 200 || code > 299) throw new Error(`receiver answered HTTP ${code}`);
+  };
   const data: AlertData = await loadAlertData(deps.path);
   const saver = createAlertSaver(
     deps.path,
@@ -99,7 +125,7 @@ export async function createAlertEngine(
         id: randomUUID(),
         channelId: ch.id,
         incidentId: inc.id,
-        body: webhookBody(ch, 'incident.opened', inc),
+        body: bodyFor(ch, 'incident.opened', inc),
         attempts: 0,
         nextAt: 0,
       });
@@ -161,8 +187,7 @@ export async function createAlertEngine(
       }
       let error: string | null = null;
       try {
-        const code = await deps.post(ch.url, item.body, webhookHeaders(ch, item.body, item.id));
-        if (code < 200 || code > 299) error = `receiver answered HTTP ${code}`;
+        await send(ch, item.body, item.id);
       } catch (err) {
         error = (err as Error).message || String(err);
       }
@@ -175,7 +200,7 @@ export async function createAlertEngine(
         item.attempts++;
         item.nextAt = deps.clock.now() + backoffMs(item.attempts);
         st.lastError = error.slice(0, 500);
-        deps.log.warn('webhook delivery failed; will retry', { channel: ch.id, attempts: item.attempts, error });
+        deps.log.warn('alert delivery failed; will retry', { channel: ch.id, attempts: item.attempts, error });
       }
       await saver.save();
     }
@@ -259,11 +284,10 @@ export async function createAlertEngine(
         count: 1,
         state: 'open',
       };
-      const body = webhookBody(ch, 'test', sample);
+      const body = bodyFor(ch, 'test', sample);
       const st = statusOf(ch.id);
       try {
-        const code = await deps.post(ch.url, body, webhookHeaders(ch, body, sample.id));
-        if (code < 200 || code > 299) throw new Error(`receiver answered HTTP ${code}`);
+        await send(ch, body, sample.id);
         st.lastDeliveryAt = at;
         await saver.save();
         return { ok: true, error: null };

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { AlertRule, ChannelStatus, defaultAlertRules, Incident, WebhookChannel } from '../../../shared/domain/alerts';
+import { AlertChannel, AlertRule, ChannelStatus, defaultAlertRules, Incident } from '../../../shared/domain/alerts';
 import { AppError } from '../../../shared/errors';
 import { writeFileAtomic } from '../../../shared/node/atomic-file';
 
@@ -20,7 +20,7 @@ export const ALERT_LIMITS = { incidents: 5_000, sources: 100_000, queue: 10_000 
 
 export const AlertData = z.strictObject({
   rules: z.array(AlertRule),
-  channels: z.array(WebhookChannel),
+  channels: z.array(AlertChannel),
   incidents: z.array(Incident),
   /** Every attacker source ever seen, with when: the memory of the first-contact rule. */
   sources: z.record(z.string(), z.string()),

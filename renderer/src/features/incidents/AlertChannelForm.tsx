@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { alertRuleIds, type AlertRule } from '../../../../shared/domain/alerts';
+import { alertRuleIds, isEmailChannel, type AlertRule, type WebhookChannel } from '../../../../shared/domain/alerts';
 import { useCommand, useCommandMutation } from '../../api/use-command';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { formatTimestamp } from '../../lib/time';
@@ -17,7 +17,8 @@ export function AlertChannelForm() {
   const config = useCommand('alerts.get', {});
   const save = useCommandMutation('alerts.configure', ['alerts.get']);
   const test = useCommandMutation('alerts.test', ['alerts.get']);
-  const hook = config.data?.channels.find((c) => c.id === 'webhook');
+  const channels = config.data?.channels ?? [];
+  const hook = channels.find((c): c is WebhookChannel => c.id === 'webhook' && !isEmailChannel(c));
   const [url, setUrl] = useState('');
   const [secret, setSecret] = useState('');
   const [format, setFormat] = useState<'json' | 'slack'>('json');
@@ -56,7 +57,13 @@ export function AlertChannelForm() {
         className="form-row"
         onSubmit={(e) => {
           e.preventDefault();
-          save.mutate({ channels: [{ id: 'webhook', url, secret, format, enabled: true }] });
+          // Only this channel changes: the others (email) are sent back as they are.
+          save.mutate({
+            channels: [
+              ...channels.filter((c) => c.id !== 'webhook'),
+              { id: 'webhook', url, secret, format, enabled: true },
+            ],
+          });
         }}
       >
         <input

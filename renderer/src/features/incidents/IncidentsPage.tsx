@@ -6,6 +6,7 @@ import { ErrorNotice } from '../../components/ErrorNotice';
 import { PageHeader } from '../../components/PageHeader';
 import { formatTimestamp } from '../../lib/time';
 import { AlertChannelForm } from './AlertChannelForm';
+import { EmailChannelForm } from './EmailChannelForm';
 
 const ruleLabels: Record<Incident['rule'], string> = {
   'first-contact': 'First contact',
@@ -95,6 +96,7 @@ export function IncidentsPage() {
         </table>
       )}
       <AlertChannelForm />
+      <EmailChannelForm />
     </section>
   );
 }
