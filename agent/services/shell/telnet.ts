@@ -1,12 +1,16 @@
 import type net from 'node:net';
-import { deckyHostname, personaString } from '../kit/persona';
+import { deckyHostname, personaFor, personaString } from '../kit/persona';
+import { parseUsers } from './ssh';
+import { createTelnetShell, telnetShellLimits, type TelnetShell } from './telnet-shell';
 import { createIacParser, negotiation, telnetOptions, type TelnetEvent } from './telnet-codec';
 import { listenTcp, type ConnectionMeta } from '../kit/tcp-listener';
 import type { RunningService, ServiceContext, ServiceModule } from '../kit/types';
 
 /**
  * Telnet login honeypot imitating Linux in.telnetd + /bin/login: three tries, then hang up,
- * and login's 60 s timeout. Nothing after the password is ever reachable.
+ * and login's 60 s timeout. The accounts are the decky's ssh persona `users` (one machine, one
+ * /etc/passwd): a right password lands in the same emulated shell ssh uses; with none configured
+ * every login fails.
  */
 export const telnetLimits = {
   maxLineBytes: 256,
@@ -48,6 +52,9 @@ function printable(data: Buffer): string {
 async function start(ctx: ServiceContext): Promise<RunningService> {
   const banner = personaString(ctx.persona, 'banner', '');
   const prompt = personaString(ctx.persona, 'prompt', `${deckyHostname(ctx.decky)} login: `);
+  const sshPersona = personaFor(ctx.decky, 'ssh');
+  const users = parseUsers(personaString(sshPersona, 'users', ''));
+  const kernel = personaString(sshPersona, 'kernel', '6.1.0-26-amd64');
 
   const onConnection = (socket: net.Socket, meta: ConnectionMeta) => {
     const { src, session } = meta;
@@ -55,7 +62,8 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
     const client: { terminal?: string; environ?: string } = {};
     const answered = new Set<string>();
     // 'failing': inside login's FAIL_DELAY, where typed input is dropped as login does.
-    let phase: 'negotiating' | 'user' | 'password' | 'failing' | 'done' = 'negotiating';
+    let phase: 'negotiating' | 'user' | 'password' | 'failing' | 'shell' | 'done' = 'negotiating';
+    let shell: TelnetShell | undefined;
     let echo = true;
     let line: number[] = [];
     let lastWasCr = false;
@@ -63,7 +71,7 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
     let attempts = 0;
     let events = 0;
 
-    const accepting = () => phase === 'user' || phase === 'password';
+    const accepting = () => phase === 'user' || phase === 'password' || phase === 'shell';
     const write = (data: string | Buffer) => {
       if (socket.writable) socket.write(data);
     };
@@ -87,7 +95,10 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
     };
     const negotiationTimer = setTimeout(showLogin, telnetLimits.negotiationWaitMs);
     socket.setTimeout(telnetLimits.loginTimeoutMs, () =>
-      hangUp(`\nLogin timed out after ${telnetLimits.loginTimeoutMs / 1000} seconds.\n`),
+      // Logged in, the idle bound is bash's TMOUT; before, login(1)'s own timeout.
+      phase === 'shell'
+        ? hangUp('\ntimed out waiting for input: auto-logout\n')
+        : hangUp(`\nLogin timed out after ${telnetLimits.loginTimeoutMs / 1000} seconds.\n`),
     );
     socket.once('close', () => clearTimeout(negotiationTimer));
 
@@ -130,11 +141,34 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
       }
       if (phase !== 'password') return;
       attempts += 1;
+      const ok = users.has(username) && users.get(username) === text;
       ctx.capture({
         src,
         kind: 'auth',
-        data: { session, method: 'password', username, password: text, attempt: attempts, success: false, ...client },
+        data: { session, method: 'password', username, password: text, attempt: attempts, success: ok, ...client },
       });
+      if (ok) {
+        phase = 'shell';
+        socket.setTimeout(telnetShellLimits.idleMs);
+        shell = createTelnetShell({
+          src,
+          session,
+          identity: {
+            user: username,
+            hostname: deckyHostname(ctx.decky),
+            kernel,
+            distro: ctx.decky.distro,
+            users: [...users.keys()],
+            ip: ctx.decky.ip,
+            seed: ctx.decky.name,
+            from: src,
+          },
+          write,
+          capture: ctx.capture,
+          end: () => hangUp(''),
+        });
+        return shell.start();
+      }
       phase = 'failing';
       setTimeout(() => {
         if (phase !== 'failing') return;
@@ -145,6 +179,7 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
     };
 
     const onByte = (byte: number) => {
+      if (phase === 'shell') return shell?.onByte(byte);
       if (byte === 0x0d || byte === 0x0a || byte === 0x00) {
         // CR LF, CR NUL and bare LF each end one line; the second byte of a pair is swallowed.
         if (byte !== 0x0d && lastWasCr) {
