@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createFakeBridge, makeHost } from '../../fixtures/fake-bridge';
+import { createFakeBridge, makeDeckyView, makeHost } from '../../fixtures/fake-bridge';
 import { renderApp } from '../../helpers/render-app';
 
 afterEach(cleanup);
@@ -125,5 +125,39 @@ describe('Hosts page network settings', () => {
       .map((o) => o.value);
     expect(enabled).toEqual(['', 'loopback']);
     expect(screen.getByTestId('network-reported').textContent).toMatch(/has not reported its network yet/);
+  });
+});
+
+describe('open incident badges', () => {
+  const incident = (deckies: string[], state: 'open' | 'acknowledged' = 'open') => ({
+    id: crypto.randomUUID(),
+    rule: 'first-contact' as const,
+    source: '198.51.100.9',
+    title: 'New source 198.51.100.9',
+    deckies,
+    services: ['ssh'],
+    firstAt: new Date().toISOString(),
+    lastAt: new Date().toISOString(),
+    count: 1,
+    state,
+  });
+
+  it('counts open incidents per decky and per host; acknowledged ones do not count', async () => {
+    const w1 = makeHost({ name: 'worker-01', liveness: 'online' });
+    const w2 = makeHost({ name: 'worker-02', liveness: 'online' });
+    const bridge = createFakeBridge({
+      hosts: [w1, w2],
+      deckies: [
+        makeDeckyView({ name: 'web-01', hostUuid: w1.uuid }, { hostName: 'worker-01' }),
+        makeDeckyView({ name: 'web-02', hostUuid: w1.uuid, ip: '10.0.0.52' }, { hostName: 'worker-01' }),
+        makeDeckyView({ name: 'db-01', hostUuid: w2.uuid, ip: '10.0.0.53' }, { hostName: 'worker-02' }),
+      ],
+      incidents: [incident(['web-01', 'web-02']), incident(['web-01']), incident(['db-01'], 'acknowledged')],
+    });
+    renderApp(bridge, 'hosts');
+    const row1 = (await screen.findByText('worker-01')).closest('tr')!;
+    expect(await within(row1).findByLabelText('2 open incidents')).toBeTruthy();
+    const row2 = screen.getByText('worker-02').closest('tr')!;
+    expect(within(row2).queryByLabelText(/open incident/)).toBeNull();
   });
 });

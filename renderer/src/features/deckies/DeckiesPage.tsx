@@ -1,4 +1,5 @@
 import { useDeferredValue, useMemo } from 'react';
+import { incidentBadgeText, useIncidentBadges } from '../incidents/use-incident-badges';
 import type { CommandOutput } from '../../../../shared/ipc/types';
 import { type DeckyState, intervalOf } from '../../../../shared/domain/decky';
 import { describeError } from '../../api/error-messages';
@@ -115,6 +116,7 @@ function MutationCell({ decky, fleetDefault }: { decky: Decky; fleetDefault: num
 /** The fleet, every host at once, in a virtualised table; deploy, mutate and tear down from here. */
 export function DeckiesPage() {
   const deckies = useCommand('deckies.list', {});
+  const badges = useIncidentBadges();
   const fleetDefault = useCommand('settings.get', {}).data?.mutateInterval ?? null;
   const openDialog = useUiStore((s) => s.openDialog);
   const { deckySearch, deckyState, set } = useFiltersStore();
@@ -147,7 +149,19 @@ export function DeckiesPage() {
       key: 'name',
       header: 'Name',
       width: 'minmax(150px, 1.2fr)',
-      render: (d) => <span className="mono strong">{d.config.name}</span>,
+      render: (d) => {
+        const badge = incidentBadgeText(badges.byDecky.get(d.config.name));
+        return (
+          <>
+            <span className="mono strong">{d.config.name}</span>
+            {badge && (
+              <span className="badge badge-bad" title={badge} aria-label={badge}>
+                {badges.byDecky.get(d.config.name)}
+              </span>
+            )}
+          </>
+        );
+      },
     },
     {
       key: 'host',

@@ -1,4 +1,5 @@
 import type { HostSummary } from '../../../../shared/domain/host';
+import { incidentBadgeText, useIncidentBadges } from '../incidents/use-incident-badges';
 import { useCommand } from '../../api/use-command';
 import { StateBadge } from '../../components/Badge';
 import { Fingerprint } from '../../components/CodeBox';
@@ -15,6 +16,7 @@ import { HostActions } from './HostActions';
 export function HostsPage() {
   // Liveness ages on the master without necessarily pushing an event, hence the slow fallback poll.
   const hosts = useCommand('hosts.list', {}, { refetchInterval: 15_000 });
+  const badges = useIncidentBadges();
   const openDialog = useUiStore((s) => s.openDialog);
   const now = useNow(5_000);
   const list = hosts.data ?? [];
@@ -93,6 +95,15 @@ export function HostsPage() {
                     <div className="cell-title">
                       {h.name}
                       {h.local && <span className="tag">local</span>}
+                      {incidentBadgeText(badges.byHost.get(h.local ? null : h.name)) && (
+                        <span
+                          className="badge badge-bad"
+                          title={incidentBadgeText(badges.byHost.get(h.local ? null : h.name))!}
+                          aria-label={incidentBadgeText(badges.byHost.get(h.local ? null : h.name))!}
+                        >
+                          {badges.byHost.get(h.local ? null : h.name)}
+                        </span>
+                      )}
                     </div>
                     <div className="cell-sub mono">
                       {h.address ? `${h.address}:${h.agentPort}` : 'waiting for first connect'}
