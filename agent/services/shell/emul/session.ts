@@ -1,4 +1,5 @@
 import { builtinCommands } from './commands/builtins';
+import { extraCommands } from './commands/extra';
 import { fileCommands } from './commands/files';
 import { miscCommands } from './commands/misc';
 import { netCommands } from './commands/net';
@@ -25,6 +26,7 @@ export const commandTable: CommandTable = {
   ...procCommands,
   ...netCommands,
   ...miscCommands,
+  ...extraCommands,
 };
 
 /** Builtins and "not installed" names have no file under /usr/bin. */

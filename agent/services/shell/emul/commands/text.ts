@@ -67,9 +67,14 @@ function grep(sh: ShellState, args: readonly string[], io: Io): number {
   let pattern: string | undefined;
   const files: string[] = [];
   const flags = new Set<string>();
+  let max = Infinity;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a === '-e') pattern = args[++i];
+    const numeric = /^-([mABC])(\d*)$/.exec(a);
+    if (numeric) {
+      const n = Number(numeric[2] || args[++i]);
+      if (numeric[1] === 'm') max = Number.isNaN(n) ? Infinity : n;
+    } else if (a === '-e') pattern = args[++i];
     else if (/^-[a-zA-Z]+$/.test(a)) for (const c of a.slice(1)) flags.add(c);
     else if (a.startsWith('--')) continue;
     else if (pattern === undefined) pattern = a;
@@ -96,7 +101,7 @@ function grep(sh: ShellState, args: readonly string[], io: Io): number {
   for (const s of sources) {
     let count = 0;
     lines(s.text).forEach((l, i) => {
-      if (re.test(l) === flags.has('v')) return;
+      if (count >= max || re.test(l) === flags.has('v')) return;
       found = true;
       count++;
       if (flags.has('c') || flags.has('l') || flags.has('q')) return;

@@ -240,4 +240,38 @@ describe('emulated commands match the real tools', () => {
     expect(run('apt-get install -y nmap').text).toContain('E: Unable to locate package nmap');
     expect(run('sh -c "echo nested; exit 4"; echo $?').text).toBe('nested\n4');
   });
+
+  it('awk, sed, tee, cut and tr in the recon one-liners give the real tools’ answers', () => {
+    const s = session();
+    s('printf "a b c\\nd e f\\n" > /tmp/t; printf "x:1:2\\ny:3:4\\n" > /tmp/p');
+    const same = (mine: string, theirs: string) => expect([mine, s(mine).text]).toEqual([mine, real(theirs)]);
+    real('printf "a b c\\nd e f\\n" > /tmp/decnet-t; printf "x:1:2\\ny:3:4\\n" > /tmp/decnet-p');
+    same("awk '{print $2,$3}' /tmp/t", "awk '{print $2,$3}' /tmp/decnet-t");
+    same("awk -F: '{print $1}' /tmp/p", "awk -F: '{print $1}' /tmp/decnet-p");
+    same("awk 'NR==2' /tmp/t", "awk 'NR==2' /tmp/decnet-t");
+    same("sed 's/a/A/g' /tmp/t", "sed 's/a/A/g' /tmp/decnet-t");
+    same("sed -n '/d/p' /tmp/t", "sed -n '/d/p' /tmp/decnet-t");
+    same('cut -d: -f2 /tmp/p', 'cut -d: -f2 /tmp/decnet-p');
+    same('echo hello | tr a-z A-Z', 'echo hello | tr a-z A-Z');
+    same('echo hi | tee /tmp/tee-out', 'echo hi | tee /tmp/decnet-tee-out');
+    same('yes | head -3', 'yes | head -3');
+    same('tar xf /nonexist.tar', 'tar xf /nonexist.tar');
+    // sed's usage is followed by its whole --help; the first line is what scripts see.
+    expect(s('sed').text.split('\n')[0]).toBe(real('sed').split('\n')[0]);
+    expect(s('cat /tmp/tee-out').text).toBe('hi');
+    const model = s("cat /proc/cpuinfo | grep name | head -n 1 | awk '{print $4,$5,$6,$7,$8,$9;}'").text;
+    expect(s('grep -m1 "model name" /proc/cpuinfo').text).toContain(model);
+  });
+
+  it('dd reports records like coreutils; outbound clients never connect', () => {
+    const s = session();
+    const dd = s('dd if=/dev/zero of=/tmp/z bs=1k count=4').text.split('\n');
+    const theirs = real('dd if=/dev/zero of=/tmp/decnet-z bs=1k count=4').split('\n');
+    expect(dd.slice(0, 2)).toEqual(theirs.slice(0, 2));
+    expect(dd[2]).toMatch(/^4096 bytes \(4\.1 kB, 4\.0 KiB\) copied, [\d.]+ s, [\d.]+ [kMG]B\/s$|^4096 bytes copied/);
+    expect(s('nc -v 203.0.113.1 80').text).toBe('nc: connect to 203.0.113.1 port 80 (tcp) failed: Connection refused');
+    expect(s('ssh root@203.0.113.1; echo $?').text).toBe(
+      'ssh: connect to host 203.0.113.1 port 22: Connection refused\n255',
+    );
+  });
 });
