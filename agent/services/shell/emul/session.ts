@@ -1,4 +1,5 @@
 import { builtinCommands } from './commands/builtins';
+import { clientCommands } from './commands/clients';
 import { extraCommands } from './commands/extra';
 import { fileCommands } from './commands/files';
 import { miscCommands } from './commands/misc';
@@ -27,6 +28,7 @@ export const commandTable: CommandTable = {
   ...netCommands,
   ...miscCommands,
   ...extraCommands,
+  ...clientCommands,
 };
 
 /** Builtins and "not installed" names have no file under /usr/bin. */

@@ -5,7 +5,7 @@ import { readable } from './files';
 
 /**
  * The rest of what scripts pipe through or probe: tee, awk and sed (the subsets one-liners use),
- * dd, du, find, yes, archives, and outbound clients (nc, ssh, scp), which never connect.
+ * dd, du, find, yes. Archives and outbound clients are in clients.ts.
  */
 function fileText(sh: ShellState, tool: string, f: string, io: Io): string | undefined {
   const node = sh.fs.stat(sh.resolve(f));
@@ -220,64 +220,6 @@ function find(sh: ShellState, args: readonly string[], io: Io): number {
   return 0;
 }
 
-const refused =
-  (tool: string) =>
-  (sh: ShellState, args: readonly string[], io: Io): number => {
-    const host = args
-      .filter((a) => !a.startsWith('-') && !/^\d+$/.test(a))[0]
-      ?.replace(/^.*@/, '')
-      .replace(/:.*$/, '');
-    if (!host) {
-      io.err(
-        tool === 'nc'
-          ? 'usage: nc [-46CDdFhklNnrStUuvZz] [-I length] [-i interval] [-M ttl]\n'
-          : `usage: ${tool} [-46AaCfGgKkMNnqsTtVvXxYy] destination [command [argument ...]]\n`,
-      );
-      return 1;
-    }
-    const port = tool === 'nc' ? (args.find((a) => /^\d+$/.test(a)) ?? '0') : '22';
-    io.err(
-      tool === 'nc'
-        ? args.some((a) => a.includes('v'))
-          ? `nc: connect to ${host} port ${port} (tcp) failed: Connection refused\n`
-          : ''
-        : `ssh: connect to host ${host} port 22: Connection refused\n`,
-    );
-    void sh;
-    return tool === 'scp' ? 1 : tool === 'nc' ? 1 : 255;
-  };
-
-function archive(tool: 'tar' | 'unzip') {
-  return (sh: ShellState, args: readonly string[], io: Io): number => {
-    const file =
-      args.filter((a) => !a.startsWith('-') && !/^[xcztvf]+$/.test(a))[0] ??
-      (tool === 'tar' ? args[args.findIndex((a) => /f/.test(a) && !a.includes('/')) + 1] : undefined);
-    if (!file) {
-      io.err(
-        tool === 'tar'
-          ? "tar: You must specify one of the '-Acdtrux', '--delete' or '--test-label' options\nTry 'tar --help' or 'tar --usage' for more information.\n"
-          : 'UnZip 6.00 of 20 April 2009, by Debian. Original by Info-ZIP.\n',
-      );
-      return tool === 'tar' ? 2 : 0;
-    }
-    if (!sh.fs.stat(sh.resolve(file))) {
-      io.err(
-        tool === 'tar'
-          ? `tar: ${file}: Cannot open: No such file or directory\ntar: Error is not recoverable: exiting now\n`
-          : `unzip:  cannot find or open ${file}, ${file}.zip or ${file}.ZIP.\n`,
-      );
-      return tool === 'tar' ? 2 : 9;
-    }
-    // Fake downloads hold no real archive: the tools' answer for a file that is not one.
-    io.err(
-      tool === 'tar'
-        ? 'tar: This does not look like a tar archive\ntar: Exiting with failure status due to previous errors\n'
-        : `Archive:  ${file}\n  End-of-central-directory signature not found.\n`,
-    );
-    return 2;
-  };
-}
-
 export const extraCommands: CommandTable = {
   tee,
   awk,
@@ -300,11 +242,6 @@ export const extraCommands: CommandTable = {
     sh.user.uid === 0
       ? ((sh.exited = true), 0)
       : (io.err('Call to Halt failed: Interactive authentication required.\n'), 1),
-  nc: refused('nc'),
-  ssh: refused('ssh'),
-  scp: refused('scp'),
-  tar: archive('tar'),
-  unzip: archive('unzip'),
   lspci: (_sh, _a, io) => (
     io.out(
       '00:00.0 Host bridge: Intel Corporation 440FX - 82441FX PMC [Natoma] (rev 02)\n00:01.0 ISA bridge: Intel Corporation 82371SB PIIX3 ISA [Natoma/Triton II]\n00:02.0 VGA compatible controller: Cirrus Logic GD 5446\n00:03.0 Ethernet controller: Red Hat, Inc. Virtio network device\n00:04.0 SCSI storage controller: Red Hat, Inc. Virtio block device\n',

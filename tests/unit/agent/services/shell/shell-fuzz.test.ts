@@ -126,48 +126,74 @@ const ops = fc.constantFrom(
   ')',
   '#',
 );
-const line = fc.array(fc.tuple(words, ops), { maxLength: 14 }).map((parts) => parts.map(([w, o]) => w + o).join(''));
+const chaotic = fc.array(fc.tuple(words, ops), { maxLength: 14 }).map((parts) => parts.map(([w, o]) => w + o).join(''));
+// Well-formed lines too, so most input gets past the parser into the commands' argument handling.
+const commandWord = words.filter((w) => /^[a-z./][a-z0-9._/-]*$/.test(w));
+const argWord = fc.oneof(
+  words,
+  words.map((w) => `'${w.replace(/'/g, '')}'`),
+  words.map((w) => `"${w.replace(/["\\$`]/g, '')}"`),
+);
+const simple = fc
+  .tuple(
+    commandWord,
+    fc.array(argWord, { maxLength: 4 }),
+    fc.constantFrom('', '', ' > /tmp/o', ' >> /tmp/o', ' 2>/dev/null', ' < /etc/passwd', ' 2>&1'),
+  )
+  .map(([c, a, r]) => [c, ...a].join(' ') + r);
+const wellFormed = fc
+  .array(fc.tuple(simple, fc.constantFrom(' ; ', ' | ', ' && ', ' || ', '\n')), { minLength: 1, maxLength: 5 })
+  .map((parts) => parts.map(([c, sep], i) => (i === parts.length - 1 ? c : c + sep)).join(''));
+const line = fc.oneof(wellFormed, wellFormed, chaotic);
 
 describe('emulated shell under random input', () => {
-  it('10,000 random lines: no throw, bounded output and bounded memory', () => {
-    const id = {
-      user: 'root',
-      hostname: 'fuzz',
-      kernel: '6.1.0-26-amd64',
-      distro: 'debian',
-      users: ['root', 'deploy'],
-      seed: 'fuzz',
-    } as const;
-    globalThis.gc?.();
-    const before = process.memoryUsage().heapUsed;
-    let machine = createMachine(id);
-    let session = machine.open('shell');
-    let lines = 0;
-    let crashes = 0;
-    fc.assert(
-      fc.property(line, (l) => {
-        const out = session.run(l);
-        lines++;
-        const bytes = out.chunks.reduce((n, c) => n + c.text.length, 0);
-        expect(bytes).toBeLessThanOrEqual(shellLimits.maxOutputBytes);
-        if (out.code === 139) crashes++;
-        // `exit` ends the session: start another on the same machine, as a reconnect would.
-        if (out.exit) session = machine.open('shell');
-        // A fresh machine every 2,000 lines, as connections end: the old one must be collectable.
-        if (lines % 2_000 === 0) {
-          machine = createMachine(id);
-          session = machine.open('shell');
-        }
-      }),
-      { numRuns: 10_000, seed: 22 },
-    );
-    expect(lines).toBe(10_000);
-    expect(crashes).toBe(0);
-    globalThis.gc?.();
-    const grown = process.memoryUsage().heapUsed - before;
-    // One session's layer is capped at 4 MiB of content; a generous bound for the heap growth.
-    expect(grown).toBeLessThan(96 * 1024 * 1024);
-  }, 120_000);
+  it.each(['shell', 'exec'] as const)(
+    '10,000 random lines (%s): no throw, bounded output and memory',
+    (mode) => {
+      const id = {
+        user: 'root',
+        hostname: 'fuzz',
+        kernel: '6.1.0-26-amd64',
+        distro: 'debian',
+        users: ['root', 'deploy'],
+        seed: 'fuzz',
+      } as const;
+      globalThis.gc?.();
+      const before = process.memoryUsage().heapUsed;
+      let machine = createMachine(id);
+      let session = machine.open(mode);
+      let lines = 0;
+      let crashes = 0;
+      let parsed = 0;
+      fc.assert(
+        fc.property(line, (l) => {
+          const out = session.run(l);
+          lines++;
+          const bytes = out.chunks.reduce((n, c) => n + c.text.length, 0);
+          expect(bytes).toBeLessThanOrEqual(shellLimits.maxOutputBytes);
+          if (out.code === 139) crashes++;
+          if (out.code !== 2) parsed++;
+          // `exit` ends the session: start another on the same machine, as a reconnect would.
+          if (out.exit) session = machine.open(mode);
+          // A fresh machine every 2,000 lines, as connections end: the old one must be collectable.
+          if (lines % 2_000 === 0) {
+            machine = createMachine(id);
+            session = machine.open(mode);
+          }
+        }),
+        { numRuns: 10_000, seed: 22 },
+      );
+      expect(lines).toBe(10_000);
+      expect(crashes).toBe(0);
+      // Most lines must reach the commands, not stop at a syntax error.
+      expect(parsed).toBeGreaterThan(5_000);
+      globalThis.gc?.();
+      const grown = process.memoryUsage().heapUsed - before;
+      // One session's layer is capped at 4 MiB of content; a generous bound for the heap growth.
+      expect(grown).toBeLessThan(96 * 1024 * 1024);
+    },
+    120_000,
+  );
 
   it('a session stops growing at its filesystem bound', () => {
     const s = createMachine({ user: 'root', hostname: 'h', kernel: '6.1.0' }).open('exec');
