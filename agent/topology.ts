@@ -11,7 +11,7 @@ import type { TopologyState } from '../shared/protocol/agent-api';
 import type { Clock } from './clock';
 import type { Runtime } from './runtime/types';
 import { assertValidTopology } from '../shared/domain/topology-rules';
-import { createSerial } from './store/serial';
+import { createSerial } from '../shared/node/serial';
 
 export const TOPOLOGY_FILE = 'topology.json';
 const MAX_ERROR = 2000;

@@ -2,7 +2,7 @@ import { appendFile, open, readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../../shared/node/atomic-file';
 import type { Logger } from '../../shared/node/logger';
 import { AppError } from '../../shared/errors';
-import { createSerial } from './serial';
+import { createSerial } from '../../shared/node/serial';
 
 export type DurableLogOptions<T> = Readonly<{
   path: string;

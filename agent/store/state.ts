@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { DeckyConfig } from '../../shared/domain/decky';
 import { writeFileAtomic } from '../../shared/node/atomic-file';
 import { AppError, describeZodError } from '../../shared/errors';
-import { createSerial } from './serial';
+import { createSerial } from '../../shared/node/serial';
 
 export const STATE_FILE = 'state.json';
 

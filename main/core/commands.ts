@@ -1,4 +1,5 @@
 import { archetypes } from '../../shared/catalog/archetypes';
+import type { AuditLog } from './store/audit-log';
 import { distros } from '../../shared/catalog/distros';
 import { services } from '../../shared/catalog/services';
 import type { LocalDeckiesOnQuit, SettingsView } from '../../shared/ipc/contract';
@@ -22,6 +23,8 @@ import { MASTER_VERSION } from './version';
 
 export type CommandDeps = Readonly<{
   store: Store;
+  /** The audit trail `audit.list` reads (entries are written by the dispatcher). */
+  audit: Pick<AuditLog, 'list'>;
   hosts: HostService;
   deploy: DeployService;
   mutator: ReturnType<typeof createMutator>;
@@ -175,6 +178,7 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
       d.mutateDefault.set(a.mutateInterval);
       return Promise.resolve(settingsView());
     },
+    'audit.list': async (a) => ({ entries: await d.audit.list(a.limit ?? 500) }),
     'settings.update': (a) => {
       if (a.closeToTray !== undefined) d.store.settings.set(CLOSE_TO_TRAY, a.closeToTray);
       if (a.localDeckiesOnQuit !== undefined) d.store.settings.set(LOCAL_DECKIES_ON_QUIT, a.localDeckiesOnQuit);

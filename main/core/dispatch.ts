@@ -1,7 +1,12 @@
 import { AppError, describeZodError, fail, ok, quoteValue, type Result, toAppError } from '../../shared/errors';
+import { commandAccess } from '../../shared/ipc/command-access';
 import { ipcCommands } from '../../shared/ipc/contract';
+import type { AuditRecorder } from './store/audit-log';
 import type { Command, CommandHandlers } from '../../shared/ipc/types';
 import type { Logger } from '../../shared/node/logger';
+
+/** Who is calling and where their state-changing commands are recorded (the audit trail). */
+export type CommandAudit = Readonly<{ actor: string; record: AuditRecorder }>;
 
 /** What dispatch logs through: an unexpected failure always, a refusal when the log has debug. */
 export type CommandLog = Pick<Logger, 'error'> & Partial<Pick<Logger, 'debug'>>;
@@ -20,8 +25,31 @@ export async function invokeCommand(
   command: string,
   input: unknown,
   log: CommandLog,
+  audit?: CommandAudit,
 ): Promise<Result<unknown>> {
   if (!isCommand(command)) return fail(new AppError('NOT_FOUND', `unknown command ${quoteValue(command)}`));
+  const result = await run(handlers, command, input, log);
+  if (audit && commandAccess[command] === 'change') {
+    // On disk before the answer leaves; a trail that cannot be written is loud, not silent.
+    await audit
+      .record({
+        actor: audit.actor,
+        command,
+        input: input ?? null,
+        ok: result.ok,
+        error: result.ok ? null : { code: result.error.code, message: result.error.message.slice(0, 500) },
+      })
+      .catch((err: unknown) => log.error('cannot write the audit trail', { command, err }));
+  }
+  return result;
+}
+
+async function run(
+  handlers: CommandHandlers,
+  command: Command,
+  input: unknown,
+  log: CommandLog,
+): Promise<Result<unknown>> {
   try {
     // Only a missing body means "no arguments"; an explicit null is refused like any other non-object.
     // Inside the try: a schema's error map that throws must still resolve to a Result.

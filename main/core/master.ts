@@ -1,4 +1,5 @@
 import type { Adapter } from 'lowdb';
+import { openAuditLog, type AuditLog } from './store/audit-log';
 import { join } from 'node:path';
 import { AppError } from '../../shared/errors';
 import type { CommandHandlers } from '../../shared/ipc/types';
@@ -37,7 +38,7 @@ import { createTopologyService } from './deckies/topology-service';
 
 // The shell and the CLI reach the core only through this entry.
 export { loadConfig, type ConfigOverrides, type MasterConfig } from './config';
-export { type CommandLog, invokeCommand } from './dispatch';
+export { type CommandAudit, type CommandLog, invokeCommand } from './dispatch';
 export type { MasterEventBus, MasterEvents } from './bus';
 export { acquireDataDirLock, type DataDirLock } from './data-dir-lock';
 export { CLOSE_TO_TRAY, LOCAL_DECKIES_ON_QUIT } from './commands';
@@ -77,6 +78,8 @@ export type MasterStarted = Readonly<{
 
 export type Master = Readonly<{
   handlers: CommandHandlers;
+  /** Where the shell's IPC loop records the desktop user's state-changing commands. */
+  audit: Pick<AuditLog, 'record'>;
   events: MasterEventBus;
   store: Store;
   ca: CertificateAuthority;
@@ -124,6 +127,8 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
       ));
   const ca = await openCertificateAuthority({ dataDir: config.dataDir, clock: () => new Date(clock.now()), log });
   const identity = await ca.ensureMasterIdentity();
+  // Who changed what: appended by the dispatcher for IPC and the console API (commandAccess 'change').
+  const audit = openAuditLog(join(config.dataDir, 'audit.jsonl'), () => new Date(clock.now()).toISOString());
   const eventLog = await openEventLog({ dir: join(config.dataDir, 'events'), ...config.events, log });
   const hostsChanged = (uuid: string) => events.emit('hosts.changed', { hostUuids: [uuid] });
   const enrollment = createEnrollment({
@@ -234,6 +239,7 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
   const handlers = durableHandlers(
     createCommandHandlers({
       store,
+      audit,
       siem: syslog,
       hosts,
       deploy,
@@ -259,6 +265,7 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
 
   return {
     handlers,
+    audit,
     events,
     store,
     ca,
@@ -291,6 +298,7 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
           host: config.api.host,
           port: config.api.port,
           handlers,
+          audit: audit.record,
           events,
           corsOrigins: config.api.corsOrigins,
           staticDir: config.staticDir ?? join(process.cwd(), 'out', 'renderer'),

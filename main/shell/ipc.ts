@@ -2,7 +2,7 @@ import type { IpcMain, IpcMainInvokeEvent, WebContents } from 'electron';
 import { AppError, fail } from '../../shared/errors';
 import { ipcCommands, ipcEvents } from '../../shared/ipc/contract';
 import type { Command, CommandHandlers, EventName, EventPayload } from '../../shared/ipc/types';
-import { type CommandLog, invokeCommand } from '../core/master';
+import { type CommandAudit, type CommandLog, invokeCommand } from '../core/master';
 
 export type IpcLog = CommandLog;
 
@@ -20,12 +20,14 @@ export function registerIpc(opts: {
   handlers: CommandHandlers;
   isTrustedSender: (event: IpcMainInvokeEvent) => boolean;
   log: IpcLog;
+  /** The desktop user's state-changing commands go to the audit trail as actor `desktop`. */
+  audit?: CommandAudit;
 }): () => void {
   const commands = Object.keys(ipcCommands) as Command[];
   for (const command of commands) {
     opts.ipcMain.handle(command, (event, raw: unknown) =>
       opts.isTrustedSender(event)
-        ? invokeCommand(opts.handlers, command, raw, opts.log)
+        ? invokeCommand(opts.handlers, command, raw, opts.log, opts.audit)
         : Promise.resolve(fail(new AppError('FORBIDDEN', 'IPC call from an untrusted frame'))),
     );
   }

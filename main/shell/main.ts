@@ -119,7 +119,13 @@ async function boot(): Promise<void> {
   );
   await master.start();
   const m = master;
-  disposeIpc = registerIpc({ ipcMain, handlers: m.handlers, isTrustedSender, log: logger });
+  disposeIpc = registerIpc({
+    ipcMain,
+    handlers: m.handlers,
+    isTrustedSender,
+    log: logger,
+    audit: { actor: 'desktop', record: m.audit.record },
+  });
   app.setAboutPanelOptions(
     aboutPanelOptions({ appName: APP_NAME, version: app.getVersion(), caFingerprint: m.ca.caInfo().fingerprint }),
   );

@@ -78,6 +78,19 @@ export const TopologyListItem = z.strictObject({
   lanCount: z.number().int(),
 });
 
+/** One state-changing command as the audit trail keeps it (secrets in `input` are masked). */
+export const AuditEntry = z.strictObject({
+  at: z.iso.datetime({ offset: true }),
+  /** Who: `desktop` (the console's own user) or `admin@<address>` (console API session). */
+  actor: z.string().max(128),
+  command: z.string().max(64),
+  input: z.unknown(),
+  ok: z.boolean(),
+  /** The error code and message of a refused or failed command. */
+  error: z.strictObject({ code: z.string(), message: z.string().max(500) }).nullable(),
+});
+export type AuditEntry = z.output<typeof AuditEntry>;
+
 /** Quitting the desktop console: ask each time (until remembered), keep the local deckies serving, or stop them. */
 export const localDeckiesOnQuitChoices = ['ask', 'keep', 'stop'] as const;
 export type LocalDeckiesOnQuit = (typeof localDeckiesOnQuitChoices)[number];
@@ -296,6 +309,10 @@ export const ipcCommands = {
     output: SettingsView,
   },
   'settings.update': { input: SettingsUpdate, output: SettingsView },
+  'audit.list': {
+    input: z.strictObject({ limit: z.number().int().min(1).max(5000).optional() }),
+    output: z.strictObject({ entries: z.array(AuditEntry) }),
+  },
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 /** Main → renderer pushes. Key = channel name (`<domain>.<pastTense>`). */

@@ -10,7 +10,7 @@ import type { NodeSpawner } from '../../../shared/node/node-spawner';
 import { hostFiles, type HostRegistryEntry, isAlive, readRegistry, removeHostFiles } from './decky-host-channel';
 import { HostProcess, type HostProcessOptions } from './host-process';
 import type { Runtime, RuntimeContext } from '../types';
-import { createLimiter } from '../../store/serial';
+import { createLimiter } from '../../../shared/node/serial';
 
 /** The decky host bundle sits next to the running agent bundle (out/agent/). */
 export const defaultDeckyHostScript = (): string => fileURLToPath(new URL('./decky-host.js', import.meta.url));

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AuditRecorder } from '../store/audit-log';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { AppError, errorCodes, toAppError } from '../../../shared/errors';
@@ -40,6 +41,8 @@ export type ConsoleApiOptions = Readonly<{
   host: string;
   port: number;
   handlers: CommandHandlers;
+  /** Records each state-changing RPC with the session's actor (`admin@<address>`). */
+  audit?: AuditRecorder;
   events: MasterEventBus;
   sessions: Sessions;
   adminPassword: string;
@@ -113,7 +116,8 @@ export async function startConsoleApi(opts: ConsoleApiOptions): Promise<ConsoleA
       limit(opts.rpcLimiter, peer, 'too many RPC calls');
       requireJson(req);
       const input = await readJson(req, BODY_LIMIT);
-      const result = await invokeCommand(opts.handlers, m[1]!, input, log);
+      const audit = opts.audit ? { actor: `admin@${peer}`, record: opts.audit } : undefined;
+      const result = await invokeCommand(opts.handlers, m[1]!, input, log, audit);
       return sendJson(res, result.ok ? 200 : errorCodes[result.error.code].status, result);
     }
     throw new AppError('NOT_FOUND', `no route ${req.method ?? ''} ${path}`);

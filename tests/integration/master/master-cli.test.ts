@@ -159,6 +159,7 @@ describe('decnet-master console subcommands against a running console', () => {
       'settings.get': [],
       'settings.setMutateInterval': ['--mutate-interval', '45'],
       'settings.update': ['--input', '{"closeToTray":false}'],
+      'audit.list': ['--limit', '20'],
       'hosts.setNetwork': ['--input', JSON.stringify({ hostUuid: host, settings: { driver: 'macvlan' } })],
       'deckies.redeploy': ['--input', '{"deckyName":"nope"}'],
       'alerts.get': [],

@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-import { cleanup, screen } from '@testing-library/react';
+import { cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFakeBridge, makeSettings } from '../../fixtures/fake-bridge';
 import { renderApp } from '../../helpers/render-app';
@@ -24,5 +24,46 @@ describe('Settings page: store health', () => {
     expect(alert.closest('[role="alert"]')).toBeTruthy();
     expect(alert.textContent).toMatch(/4 failed writes/);
     expect(screen.getByText(/20 naming another host's decky, 5 naming an unknown decky/)).toBeTruthy();
+  });
+});
+
+describe('Settings page: audit trail and quit choice', () => {
+  it('lists the recorded changes newest first with who and the outcome', async () => {
+    const bridge = createFakeBridge({ settings: makeSettings() });
+    bridge.state.audit = [
+      {
+        at: new Date().toISOString(),
+        actor: 'admin@127.0.0.1',
+        command: 'deckies.teardown',
+        input: {},
+        ok: false,
+        error: { code: 'NOT_FOUND', message: 'no decky named x' },
+      },
+      {
+        at: new Date().toISOString(),
+        actor: 'desktop',
+        command: 'hosts.enroll',
+        input: { name: 'w1' },
+        ok: true,
+        error: null,
+      },
+    ];
+    renderApp(bridge, 'settings');
+    const card = (await screen.findByText('Audit trail')).closest('.card')!;
+    await within(card as HTMLElement).findByText('hosts.enroll');
+    const rows = card.querySelectorAll('tbody tr');
+    const texts = Array.from(rows, (r) => r.textContent ?? '');
+    expect(texts).toHaveLength(2);
+    expect(texts[0]).toMatch(/admin@127\.0\.0\.1deckies\.teardownNOT_FOUND$/);
+    expect(texts[1]).toMatch(/desktophosts\.enrollok$/);
+  });
+
+  it('changes what quitting does with the local deckies', async () => {
+    const bridge = createFakeBridge({ settings: makeSettings() });
+    renderApp(bridge, 'settings');
+    const select = await screen.findByLabelText<HTMLSelectElement>(/When the console quits/);
+    expect(select.value).toBe('ask');
+    fireEvent.change(select, { target: { value: 'keep' } });
+    await waitFor(() => expect(bridge.state.settings.localDeckiesOnQuit).toBe('keep'));
   });
 });

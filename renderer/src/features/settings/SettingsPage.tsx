@@ -6,6 +6,7 @@ import { PageHeader } from '../../components/PageHeader';
 import { formatRelative, formatTimestamp } from '../../lib/time';
 import { useNow } from '../../lib/use-now';
 import { EventStoreCard } from './EventStoreCard';
+import { AuditTrailCard } from './AuditTrailCard';
 import { FleetMutationCard } from './FleetMutationCard';
 
 /** Where the console keeps its data, what it listens on, and whether that binding is safe. */
@@ -84,6 +85,7 @@ export function SettingsPage() {
             )}
           </div>
           <FleetMutationCard mutateInterval={s.mutateInterval} />
+          <AuditTrailCard />
           <EventStoreCard />
           <div className="card">
             <h3>Listeners</h3>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLimiter, createSerial } from '../../../agent/store/serial';
+import { createLimiter, createSerial } from '../../../shared/node/serial';
 
 /** A task the test finishes by hand, recording when it started. */
 function gate(log: string[], name: string) {
