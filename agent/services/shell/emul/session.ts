@@ -6,6 +6,7 @@ import { miscCommands } from './commands/misc';
 import { netCommands } from './commands/net';
 import { procCommands } from './commands/procs';
 import { systemCommands } from './commands/system';
+import { testCommands } from './commands/test-cmd';
 import { textCommands } from './commands/text';
 import { distroFacts, distroOf, machineFacts, userTable, type ShellIdentity, type UserInfo } from './facts';
 import { Shell } from './interp';
@@ -29,6 +30,7 @@ export const commandTable: CommandTable = {
   ...miscCommands,
   ...extraCommands,
   ...clientCommands,
+  ...testCommands,
 };
 
 /** Builtins and "not installed" names have no file under /usr/bin. */

@@ -157,6 +157,14 @@ describe('emulated commands match the real tools', () => {
       'export 1a',
       'type nosuch',
       'printf',
+      '[ 1 -lt x ]',
+      '[ -q a ]',
+      '[ a',
+      'seq 3',
+      'seq 2 2 6',
+      'seq x',
+      '[ -f /etc/passwd ] && echo yes',
+      'test -d /nonexist || echo no',
     ];
     for (const c of cases) expect([c, run(c).text]).toEqual([c, real(c)]);
     expect(run('nosuchcommand').code).toBe(127);
