@@ -12,7 +12,7 @@ import type { EventLog } from './attacker-events/event-log';
 import { exportPage } from './attacker-events/event-export';
 import { createSourceView } from './attacker-events/source-view';
 import { RetentionInput } from '../../shared/domain/event-query';
-import type { SyslogForwarder } from './attacker-events/syslog-forwarder';
+import type { SiemOutput } from './attacker-events/siem-output';
 import type { HostService } from './hosts/host-service';
 import type { LifecycleService } from './deckies/lifecycle-service';
 import type { createMutator } from './deckies/mutator';
@@ -32,7 +32,7 @@ export type CommandDeps = Readonly<{
   topologies: TopologyService;
   eventLog: EventLog;
   /** The SIEM output, when DECNET_LOG_TARGET is set. */
-  siem?: SyslogForwarder | null;
+  siem?: SiemOutput | null;
   alerts: AlertEngine;
   caInfo: () => CaInfo;
   /** Where `npm run package:agent` leaves the worker tarball. */
@@ -162,6 +162,8 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
       return Promise.resolve(retentionView());
     },
     'siem.status': () => Promise.resolve(d.siem?.status() ?? null),
+    'siem.configure': (a) =>
+      d.siem ? d.siem.configure(a) : Promise.reject(new AppError('INTERNAL', 'no SIEM output in this master')),
     'siem.test': () =>
       d.siem ? d.siem.test() : Promise.resolve({ ok: false, error: 'no SIEM output: DECNET_LOG_TARGET is not set' }),
     'catalog.get': () => Promise.resolve(catalog),

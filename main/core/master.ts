@@ -19,7 +19,7 @@ import { createDeployService } from './deckies/deploy-service';
 import { redriveUndispatched } from './deckies/redrive';
 import { createEnrollment } from './enrollment';
 import { openEventLog } from './attacker-events/event-log';
-import { createSyslogForwarder } from './attacker-events/syslog-forwarder';
+import { createSiemOutput } from './attacker-events/siem-output';
 import { createEventBus, type MasterEventBus } from './bus';
 import { createFleetView } from './deckies/fleet-view';
 import { createSwarmHandlers } from './swarm/heartbeat-handler';
@@ -197,16 +197,13 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
     fleetDefault: mutateDefault.get,
     retryResyncs: () => topologies.retryFailedResyncs(clock.now(), Math.max(60_000, 2 * config.heartbeatIntervalMs)),
   });
-  const syslog = config.logTarget
-    ? createSyslogForwarder({
-        target: config.logTarget,
-        format: config.logFormat,
-        caFile: config.logCaFile,
-        store: eventLog,
-        deckyIp: (name) => store.fleet.get(name)?.config.ip,
-        log,
-      })
-    : null;
+  const syslog = createSiemOutput({
+    env: { target: config.logTarget, format: config.logFormat, caFile: config.logCaFile },
+    settings: store.settings,
+    store: eventLog,
+    deckyIp: (name) => store.fleet.get(name)?.config.ip,
+    log,
+  });
   const swarmHandlers = createSwarmHandlers({
     store,
     lifecycle,

@@ -176,3 +176,14 @@ export const RetentionView = RetentionInput.extend({
   events: z.number().int(),
   bytes: z.number().int(),
 });
+
+/** The SIEM output as Settings sets it; target null turns it off. */
+export const SiemConfigInput = z.strictObject({
+  target: z
+    .string()
+    .regex(/^(tcp|tls|udp):\/\/[^:/]+:\d{1,5}$/, { error: 'target must look like tls://host:port, tcp://… or udp://…' })
+    .nullable(),
+  format: z.enum(['rfc5424', 'ecs', 'cef'], { error: 'format must be rfc5424, ecs or cef' }),
+  /** PEM of the collector's CA (tls:// only); null = the system store. */
+  ca: z.string().max(65_536).nullable().optional(),
+});

@@ -39,6 +39,7 @@ export const commandAccess = {
   'events.retention': 'read',
   'events.setRetention': 'change',
   'siem.status': 'read',
+  'siem.configure': 'change',
   'siem.test': 'change',
   'catalog.get': 'read',
   'settings.get': 'read',

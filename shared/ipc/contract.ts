@@ -21,6 +21,7 @@ import {
   HistogramInput,
   RetentionInput,
   RetentionView,
+  SiemConfigInput,
   SiemStatus,
   SourceListInput,
   SourcePage,
@@ -255,6 +256,8 @@ export const ipcCommands = {
   'events.retention': { input: Void, output: RetentionView },
   'events.setRetention': { input: RetentionInput, output: RetentionView },
   'siem.status': { input: Void, output: SiemStatus },
+  /** Sets the SIEM output from Settings (target null = off); saved, and it overrides the environment. */
+  'siem.configure': { input: SiemConfigInput, output: SiemStatus },
   'siem.test': { input: Void, output: z.strictObject({ ok: z.boolean(), error: z.string().nullable() }) },
   'catalog.get': {
     input: Void,

@@ -76,6 +76,8 @@ export function createSyslogForwarder(
     target: string;
     format?: SiemFormat;
     caFile?: string | null;
+    /** The collector's CA as PEM text (Settings), instead of a file. */
+    ca?: string | null;
     store: EventStore;
     deckyIp: (decky: string) => string | undefined;
     log: Logger;
@@ -86,7 +88,7 @@ export function createSyslogForwarder(
   if (!m) throw new Error(`DECNET_LOG_TARGET must look like tls://host:port, tcp://… or udp://…, got ${opts.target}`);
   const [proto, host, port] = [m[1] as 'tcp' | 'tls' | 'udp', m[2]!, Number(m[3])];
   const format = opts.format ?? 'rfc5424';
-  const ca = opts.caFile ? readFileSync(opts.caFile, 'utf8') : undefined;
+  const ca = opts.ca ?? (opts.caFile ? readFileSync(opts.caFile, 'utf8') : undefined);
   const markName = `siem:${opts.target}`;
   const { store, log } = opts;
   // A new target starts at the events stored from now on, not the whole history.

@@ -152,6 +152,7 @@ describe('decnet-master console subcommands against a running console', () => {
       'sources.timeline': ['--src', '203.0.113.9'],
       'events.export': ['--format', 'csv', '--src', '203.0.113.9'],
       'siem.status': [],
+      'siem.configure': ['--input', '{"target":null,"format":"rfc5424"}'],
       'events.retention': [],
       'events.setRetention': ['--input', '{"maxAgeDays":30,"maxMb":null}'],
       'siem.test': [],

@@ -52,8 +52,9 @@ export function EventStoreCard() {
         </div>
       </form>
       <h3>SIEM output</h3>
+      <SiemForm current={s ?? null} />
       {s === null ? (
-        <p className="muted small">Off. Set DECNET_LOG_TARGET (tls://, tcp:// or udp://host:port) to forward events.</p>
+        <p className="muted small">Off: no events are forwarded.</p>
       ) : s ? (
         <dl className="kv small" aria-label="SIEM output">
           <dt>Target</dt>
@@ -84,5 +85,50 @@ export function EventStoreCard() {
         </div>
       )}
     </div>
+  );
+}
+
+/** Target (tls://, tcp:// or udp://host:port; empty = off), format, and the collector's CA for TLS. */
+function SiemForm({ current }: { current: { target: string; format: 'rfc5424' | 'ecs' | 'cef' } | null }) {
+  const configure = useCommandMutation('siem.configure', ['siem.status']);
+  const [target, setTarget] = useState<string | null>(null);
+  const [format, setFormat] = useState<'rfc5424' | 'ecs' | 'cef' | null>(null);
+  const [ca, setCa] = useState('');
+  const shownTarget = target ?? current?.target ?? '';
+  const shownFormat = format ?? current?.format ?? 'rfc5424';
+  return (
+    <form
+      className="stack"
+      onSubmit={(e) => {
+        e.preventDefault();
+        configure.mutate(
+          { target: shownTarget.trim() || null, format: shownFormat, ca: ca.trim() || null },
+          { onSuccess: () => (setTarget(null), setFormat(null)) },
+        );
+      }}
+    >
+      <label>
+        Collector
+        <input placeholder="tls://siem.example:6514" value={shownTarget} onChange={(e) => setTarget(e.target.value)} />
+      </label>
+      <label>
+        Format
+        <select value={shownFormat} onChange={(e) => setFormat(e.target.value as 'rfc5424' | 'ecs' | 'cef')}>
+          <option value="rfc5424">RFC 5424 with structured data</option>
+          <option value="ecs">ECS JSON</option>
+          <option value="cef">CEF</option>
+        </select>
+      </label>
+      <label>
+        Collector CA (PEM, TLS only; empty = the system store)
+        <textarea rows={3} className="mono" value={ca} onChange={(e) => setCa(e.target.value)} />
+      </label>
+      {configure.error && <ErrorNotice error={configure.error} />}
+      <div className="dialog-inline-foot">
+        <button type="submit" className="btn btn-primary" disabled={configure.isPending}>
+          {configure.isPending ? 'Saving…' : 'Save SIEM output'}
+        </button>
+      </div>
+    </form>
   );
 }
