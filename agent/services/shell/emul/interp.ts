@@ -1,4 +1,6 @@
+import { runCompound } from './compound';
 import { expandString, expandWord } from './expand';
+import { runPath } from './run-path';
 import { type MachineFacts, type ShellIdentity, type UserInfo } from './facts';
 import { shellLimits } from './limits';
 import { parse, ShellSyntaxError, type Pipeline, type Script, type SimpleCommand } from './parser';
@@ -146,7 +148,7 @@ export class Shell implements ShellState {
     return this.runScript(script, io);
   }
 
-  private runScript(script: Script, io: Io): number {
+  runScript(script: Script, io: Io): number {
     for (const andOr of script) {
       if (this.exited) break;
       let code = this.pipeline(andOr.first, io);
@@ -186,6 +188,7 @@ export class Shell implements ShellState {
       return 254;
     }
     if (cmd.group) return this.withRedirs(cmd, io, (rio) => this.subshell(cmd.group!, rio));
+    if (cmd.compound) return this.withRedirs(cmd, io, (rio) => runCompound(this, cmd.compound!, rio));
     const words: string[] = [];
     for (const w of cmd.words) {
       words.push(...expandWord(this, w, io));
@@ -231,6 +234,11 @@ export class Shell implements ShellState {
       this.env.clear();
       for (const [k, v] of saved.env) this.env.set(k, v);
     }
+  }
+
+  /** False once this line has run its quota of simple commands (loops stop there). */
+  budgetLeft(): boolean {
+    return this.ranInLine < shellLimits.maxCommandsPerLine;
   }
 
   setVar(name: string, value: string): void {
@@ -286,41 +294,14 @@ export class Shell implements ShellState {
     }
   }
 
-  private invoke(words: string[], io: Io): number {
+  invoke(words: string[], io: Io): number {
     const [name, ...args] = words as [string, ...string[]];
-    if (name.includes('/')) return this.runPath(name, args, io);
+    if (name.includes('/')) return runPath(this, name, args, io);
     const fn = this.commands[name];
     if (!fn || !Object.hasOwn(this.commands, name)) {
       io.err(`${this.errPrefix()}${name}: command not found\n`);
       return 127;
     }
     return fn(this, args, io);
-  }
-
-  /** `./x.sh`, `/tmp/bot`: what bash says for each kind of file; text scripts run here. */
-  private runPath(name: string, args: string[], io: Io): number {
-    const path = this.resolve(name);
-    const node = this.fs.stat(path);
-    const p = this.errPrefix();
-    if (!node) {
-      io.err(`${p}${name}: No such file or directory\n`);
-      return 127;
-    }
-    if (node.kind === 'dir') {
-      io.err(`${p}${name}: Is a directory\n`);
-      return 126;
-    }
-    if ((node.mode & 0o111) === 0 || (this.user.uid !== 0 && node.uid !== this.user.uid && (node.mode & 0o001) === 0)) {
-      io.err(`${p}${name}: Permission denied\n`);
-      return 126;
-    }
-    const base = name.slice(name.lastIndexOf('/') + 1);
-    if (node.content === undefined) return this.hasCommand(base) ? this.invoke([base, ...args], io) : 0;
-    const content = node.content;
-    if (content.startsWith('\x7fELF') || content.includes('\0')) {
-      io.err(`${p}${name}: cannot execute binary file: Exec format error\n`);
-      return 126;
-    }
-    return this.runNested(content, io);
   }
 }

@@ -14,7 +14,7 @@ export const shellLimits = {
   maxOutputBytes: 256 * 1024,
   /** Commands in one pipeline and simple commands in one line. */
   maxPipeline: 16,
-  maxCommandsPerLine: 64,
+  maxCommandsPerLine: 512,
   /** Words after expansion (globbing can multiply them). */
   maxWords: 2_048,
   /** Lines `history` keeps (bash's HISTSIZE default is 500). */

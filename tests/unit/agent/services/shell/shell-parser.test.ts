@@ -43,7 +43,7 @@ describe('command-line parser', () => {
     expect(() => parse('echo "open')).toThrow(ShellSyntaxError);
     expect(() => parse('| ls')).toThrow("syntax error near unexpected token `|'");
     expect(() => parse('ls ;;')).toThrow("syntax error near unexpected token `;;'");
-    expect(() => parse('for i in 1; do echo; done')).toThrow("syntax error near unexpected token `for'");
+    expect(() => parse('case x in a) ;; esac')).toThrow("syntax error near unexpected token `case'");
     expect(sh('echo "open')).toMatchObject({
       code: 2,
       text: 'bash: -c: line 1: unexpected EOF while looking for matching `"\'\nbash: -c: line 2: syntax error: unexpected end of file',
@@ -91,6 +91,23 @@ describe('command-line parser', () => {
     expect(sh('(echo a; echo b) | wc -l').text).toBe('2');
     expect(sh('(exit 3); echo $?').text).toBe('3');
     expect(sh('(echo a) b').text).toBe("bash: -c: line 1: syntax error near unexpected token `b'");
+  });
+
+  it('for, while, until and if run as bash runs them', () => {
+    expect(sh('for i in 1 2 3; do echo n$i; done').text).toBe('n1\nn2\nn3');
+    expect(sh('for f in /etc/host*; do echo $f; done | wc -l').text).toBe('2');
+    expect(sh('if [ -f /etc/passwd ]; then echo yes; else echo no; fi').text).toBe('yes');
+    expect(sh('if false; then echo a; elif true; then echo b; fi').text).toBe('b');
+    expect(sh('for x in $(seq 1 3); do mkdir /tmp/d$x; done; ls /tmp').text).toBe('d1\nd2\nd3');
+    expect(sh('n=0; until [ -d /tmp/stop ]; do mkdir /tmp/stop; echo once; done').text).toBe('once');
+    expect(sh('if true; then fi').text).toBe("bash: -c: line 1: syntax error near unexpected token `fi'");
+    expect(sh('done').text).toBe("bash: -c: line 1: syntax error near unexpected token `done'");
+  });
+
+  it('an endless loop stops at the per-line command budget instead of hanging', () => {
+    const out = sh('while true; do echo x; done; echo after');
+    expect(out.text.split('\n').filter((l) => l === 'x').length).toBeLessThanOrEqual(512);
+    expect(out.text).toContain('fork: retry: Resource temporarily unavailable');
   });
 
   it('VAR=x cmd sets the variable for that command only; VAR=x alone sets it', () => {
