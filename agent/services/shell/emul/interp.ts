@@ -176,7 +176,7 @@ export class Shell implements ShellState {
         : (s) => {
             if (piped.length < shellLimits.maxOutputBytes) piped += s;
           };
-      code = this.simple(cmd, { stdin, out, err: io.err });
+      code = this.simple(cmd, { stdin, out, err: io.err, tty: last && io.tty === true });
       stdin = piped;
     });
     return p.bang ? (code === 0 ? 1 : 0) : code;
@@ -285,7 +285,7 @@ export class Shell implements ShellState {
       };
     }
     try {
-      return run({ stdin, out: sinks[1]!, err: sinks[2]! });
+      return run({ stdin, out: sinks[1]!, err: sinks[2]!, tty: io.tty === true && sinks[1] === io.out });
     } finally {
       for (const f of files) {
         const err = this.fs.writeFile(f.path, f.text, { append: true, uid: this.user.uid, gid: this.user.gid });

@@ -120,6 +120,10 @@ export function buildPersonaBase(id: ShellIdentity, facts: MachineFacts, binarie
     '/etc/init.d',
   ])
     e.push([p, dir()]);
+  // usrmerge (every persona distro but Alpine): /bin, /sbin, /lib, /lib64 are links into /usr.
+  if (distro !== 'alpine')
+    for (const p of ['bin', 'sbin', 'lib', 'lib64'])
+      e.push([`/${p}`, { ...dir(0o777), link: `usr/${p}` }], [`/usr/${p}`, dir()]);
 
   const passwd = [
     ...users.filter((u) => u.uid === 0).map((u) => `root:x:0:0:root:/root:${u.shell}`),

@@ -77,6 +77,14 @@ export function procFiles(id: ShellIdentity, f: MachineFacts): Record<string, st
     '/proc/mounts': mounts().join('\n') + '\n',
     '/proc/cmdline': `BOOT_IMAGE=/boot/vmlinuz-${id.kernel} root=UUID=3c1e5e1e-8a44-4c2b-9f7e-0b6d2e7c1a90 ro quiet\n`,
     '/proc/sys/kernel/hostname': `${id.hostname}\n`,
+    '/proc/sys/kernel/osrelease': `${id.kernel}\n`,
+    '/proc/sys/kernel/ostype': 'Linux\n',
+    // What container checks read: a VM's PID 1 is systemd in the root cgroup, not a container's.
+    '/proc/1/comm': 'systemd\n',
+    '/proc/1/cgroup': '0::/init.scope\n',
+    '/proc/self/cgroup': '0::/user.slice/user-0.slice/session-3.scope\n',
+    '/sys/class/dmi/id/product_name': 'Standard PC (i440FX + PIIX, 1996)\n',
+    '/sys/class/dmi/id/sys_vendor': 'QEMU\n',
   };
 }
 

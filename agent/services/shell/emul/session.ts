@@ -159,7 +159,7 @@ export function createMachine(id: ShellIdentity, now: () => number = Date.now): 
           const before = downloads.length;
           let code: number;
           try {
-            code = sh.runLine(line, { stdin: '', out: sink(1), err: sink(2) });
+            code = sh.runLine(line, { stdin: '', out: sink(1), err: sink(2), tty: mode === 'shell' });
           } catch {
             // A bug in a command must not take the service down; the line just fails, as a crash would.
             sink(2)(`${sh.errPrefix()}Segmentation fault (core dumped)\n`);

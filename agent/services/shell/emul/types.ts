@@ -5,7 +5,13 @@ import type { SessionFs } from './vfs';
 export type Download = Readonly<{ tool: string; url: string; path: string }>;
 
 /** The streams of one command: stdin as text, stdout and stderr as writers. */
-export type Io = Readonly<{ stdin: string; out: (s: string) => void; err: (s: string) => void }>;
+export type Io = Readonly<{
+  stdin: string;
+  out: (s: string) => void;
+  err: (s: string) => void;
+  /** Is stdout the terminal (a pty, not a pipe or a file)? `ls` lays out columns only then. */
+  tty?: boolean;
+}>;
 
 /** What every command sees of the session. */
 export interface ShellState {

@@ -16,6 +16,11 @@ export type FsNode = Readonly<{
   content?: string;
   /** Size a file claims when its content is not stored (binaries under /usr/bin). */
   size?: number;
+  /**
+   * A usrmerge symlink (`/bin -> usr/bin`): shown as a link by `ls -l`, otherwise behaves as the
+   * directory it names (the base layer gives both paths the same entries).
+   */
+  link?: string;
 }>;
 
 export type BaseLayer = Readonly<{
@@ -24,6 +29,7 @@ export type BaseLayer = Readonly<{
 }>;
 
 export function sizeOf(node: FsNode): number {
+  if (node.link !== undefined) return node.link.length;
   if (node.kind === 'dir') return 4096;
   return node.content !== undefined ? Buffer.byteLength(node.content, 'latin1') : (node.size ?? 0);
 }

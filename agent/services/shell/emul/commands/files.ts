@@ -17,7 +17,7 @@ function ls(sh: ShellState, args: readonly string[], io: Io): number {
   const almost = flags.has('A');
   const long = flags.has('l');
   const human = flags.has('h');
-  const oneLine = flags.has('1') || long || sh.mode !== 'shell';
+  const oneLine = flags.has('1') || long || io.tty !== true;
   const targets = operands.length ? operands : ['.'];
   let code = 0;
   const files: (readonly [string, FsNode, string])[] = [];

@@ -4,6 +4,7 @@ import type { ShellState } from '../types';
 
 /** `ls -l` columns as GNU ls prints them: mode, links, owner, group, size, date, name. */
 export function modeString(node: FsNode): string {
+  if (node.link !== undefined) return 'lrwxrwxrwx';
   const m = node.mode;
   const bit = (mask: number, c: string) => (m & mask ? c : '-');
   let s = node.kind === 'dir' ? 'd' : '-';
@@ -55,7 +56,7 @@ export function longListing(
       n.kind === 'dir'
         ? sh.fs.list(path).filter((k) => sh.fs.stat(`${path === '/' ? '' : path}/${k}`)?.kind === 'dir').length
         : 0;
-    const links = n.kind === 'dir' ? String(2 + subdirs) : '1';
+    const links = n.kind === 'dir' && n.link === undefined ? String(2 + subdirs) : '1';
     return [
       modeString(n),
       links,
@@ -63,7 +64,7 @@ export function longListing(
       groupName(sh, n.gid),
       human ? humanSize(size) : String(size),
       lsDate(n.mtime, now),
-      name,
+      n.link !== undefined ? `${name} -> ${n.link}` : name,
     ] as const;
   });
   const w = [1, 2, 3, 4].map((i) => Math.max(0, ...rows.map((r) => r[i]!.length)));
@@ -75,6 +76,7 @@ export function longListing(
 
 /** Blocks (1K units, 4K allocation) for `total`. */
 export function blocks(n: FsNode): number {
+  if (n.link !== undefined) return 0;
   return Math.ceil(sizeOf(n) / 4096) * 4;
 }
 

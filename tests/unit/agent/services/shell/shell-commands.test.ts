@@ -105,8 +105,16 @@ describe('emulated commands match the real tools', () => {
     expect(new Set(sizeEnds).size).toBe(1);
   });
 
-  it('ls on a pty lays names out in columns; without one, one per line', () => {
-    expect(session('shell')('ls /').text.split('\n')).toHaveLength(2);
+  it('ls on a pty lays names out in columns; into a pipe, a file or without a pty, one per line', () => {
+    const pty = session('shell');
+    expect(pty('ls /').text.split('\n')).toHaveLength(2);
+    expect(pty('ls / | head -2').text).toBe('bin\nboot');
+    expect(pty('ls / > /tmp/l; wc -l < /tmp/l').text).toBe('20');
+    // usrmerge: /bin is a link into /usr, as `ls -l` on Debian 12 shows it.
+    expect(pty('ls -la /').text).toMatch(/\nlrwxrwxrwx +1 root root +7 \w{3} [ \d]\d +[\d:]+ bin -> usr\/bin\n/);
+    expect(pty('cat /proc/1/comm /proc/1/cgroup; ls /.dockerenv').text).toBe(
+      "systemd\n0::/init.scope\nls: cannot access '/.dockerenv': No such file or directory",
+    );
     expect(run('ls /').text.split('\n').length).toBeGreaterThan(15);
   });
 
