@@ -1,4 +1,5 @@
 import { archetypes } from '../../shared/catalog/archetypes';
+import type { Accounts } from './console-api/accounts';
 import type { AuditLog } from './store/audit-log';
 import { distros } from '../../shared/catalog/distros';
 import { services } from '../../shared/catalog/services';
@@ -25,6 +26,7 @@ export type CommandDeps = Readonly<{
   store: Store;
   /** The audit trail `audit.list` reads (entries are written by the dispatcher). */
   audit: Pick<AuditLog, 'list'>;
+  accounts: Accounts;
   hosts: HostService;
   deploy: DeployService;
   mutator: ReturnType<typeof createMutator>;
@@ -181,6 +183,10 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
       return Promise.resolve(settingsView());
     },
     'audit.list': async (a) => ({ entries: await d.audit.list(a.limit ?? 500) }),
+    'accounts.list': () => Promise.resolve(d.accounts.list()),
+    'accounts.create': (a) => d.accounts.create(a.username, a.password, a.role),
+    'accounts.setPassword': async (a) => (await d.accounts.setPassword(a.username, a.password), { ok: true as const }),
+    'accounts.remove': (a) => (d.accounts.remove(a.username), Promise.resolve({ ok: true as const })),
     'settings.update': (a) => {
       if (a.closeToTray !== undefined) d.store.settings.set(CLOSE_TO_TRAY, a.closeToTray);
       if (a.localDeckiesOnQuit !== undefined) d.store.settings.set(LOCAL_DECKIES_ON_QUIT, a.localDeckiesOnQuit);

@@ -1,4 +1,5 @@
 import type { Adapter } from 'lowdb';
+import { createAccounts } from './console-api/accounts';
 import { openAuditLog, type AuditLog } from './store/audit-log';
 import { join } from 'node:path';
 import { AppError } from '../../shared/errors';
@@ -129,6 +130,7 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
   const identity = await ca.ensureMasterIdentity();
   // Who changed what: appended by the dispatcher for IPC and the console API (commandAccess 'change').
   const audit = openAuditLog(join(config.dataDir, 'audit.jsonl'), () => new Date(clock.now()).toISOString());
+  const accounts = createAccounts(store, () => new Date(clock.now()).toISOString());
   const eventLog = await openEventLog({ dir: join(config.dataDir, 'events'), ...config.events, log });
   const hostsChanged = (uuid: string) => events.emit('hosts.changed', { hostUuids: [uuid] });
   const enrollment = createEnrollment({
@@ -237,6 +239,7 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
     createCommandHandlers({
       store,
       audit,
+      accounts,
       siem: syslog,
       hosts,
       deploy,
@@ -296,6 +299,7 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
           port: config.api.port,
           handlers,
           audit: audit.record,
+          accounts,
           events,
           corsOrigins: config.api.corsOrigins,
           staticDir: config.staticDir ?? join(process.cwd(), 'out', 'renderer'),

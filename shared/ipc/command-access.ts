@@ -51,4 +51,8 @@ export const commandAccess = {
   'settings.setMutateInterval': 'change',
   'settings.update': 'change',
   'audit.list': 'read',
+  'accounts.list': 'read',
+  'accounts.create': 'change',
+  'accounts.setPassword': 'change',
+  'accounts.remove': 'change',
 } as const satisfies Record<Command, 'read' | 'change'>;

@@ -79,6 +79,22 @@ export const TopologyListItem = z.strictObject({
   lanCount: z.number().int(),
 });
 
+export const accountRoles = ['admin', 'viewer'] as const;
+export type AccountRole = (typeof accountRoles)[number];
+export const AccountName = z
+  .string()
+  .regex(/^[a-z][a-z0-9._-]{1,31}$/, 'account name must be 2-32 characters: lowercase letters, digits, ".", "_", "-"');
+export const AccountPassword = z.string().min(12, 'password must be at least 12 characters').max(1024);
+/** A console account as the console shows it (never the hash). */
+export const AccountView = z.strictObject({
+  username: z.string(),
+  role: z.enum(accountRoles),
+  createdAt: z.iso.datetime({ offset: true }).nullable(),
+  /** The built-in admin: its password comes from DECNET_ADMIN_PASSWORD or <data>/admin-password. */
+  builtin: z.boolean(),
+});
+export type AccountView = z.output<typeof AccountView>;
+
 /** One state-changing command as the audit trail keeps it (secrets in `input` are masked). */
 export const AuditEntry = z.strictObject({
   at: z.iso.datetime({ offset: true }),
@@ -312,6 +328,19 @@ export const ipcCommands = {
     output: SettingsView,
   },
   'settings.update': { input: SettingsUpdate, output: SettingsView },
+  'accounts.list': { input: Void, output: z.array(AccountView) },
+  'accounts.create': {
+    input: z.strictObject({ username: AccountName, password: AccountPassword, role: z.enum(accountRoles) }),
+    output: AccountView,
+  },
+  'accounts.setPassword': {
+    input: z.strictObject({ username: AccountName, password: AccountPassword }),
+    output: z.strictObject({ ok: z.literal(true) }),
+  },
+  'accounts.remove': {
+    input: z.strictObject({ username: AccountName }),
+    output: z.strictObject({ ok: z.literal(true) }),
+  },
   'audit.list': {
     input: z.strictObject({ limit: z.number().int().min(1).max(5000).optional() }),
     output: z.strictObject({ entries: z.array(AuditEntry) }),

@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { AccountRole } from '../../../shared/ipc/contract';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../../../shared/errors';
@@ -39,30 +40,38 @@ export function passwordMatches(given: string, expected: string): boolean {
 export type Sessions = ReturnType<typeof createSessions>;
 
 /** Random bearer tokens with an expiry, in memory only (a restart logs everyone out, by design). */
+/** Who a session is: the account that logged in and its role. */
+export type SessionUser = Readonly<{ username: string; role: AccountRole }>;
+
 export function createSessions(opts: Readonly<{ ttlMs: number; now: () => number }>) {
-  const tokens = new Map<string, number>();
+  const tokens = new Map<string, { exp: number; user: SessionUser }>();
   return {
-    issue(): { token: string; expiresAt: number } {
+    issue(user: SessionUser = { username: 'admin', role: 'admin' }): { token: string; expiresAt: number } {
       const token = randomBytes(32).toString('base64url');
       const expiresAt = opts.now() + opts.ttlMs;
-      tokens.set(token, expiresAt);
-      if (tokens.size > 10_000) for (const [t, exp] of tokens) if (exp <= opts.now()) tokens.delete(t);
+      tokens.set(token, { exp: expiresAt, user });
+      if (tokens.size > 10_000) for (const [t, s] of tokens) if (s.exp <= opts.now()) tokens.delete(t);
       return { token, expiresAt };
     },
-    /** UNAUTHENTICATED unless `token` is live. */
-    check(token: string | null): void {
+    /** The session's user; UNAUTHENTICATED unless `token` is live. */
+    check(token: string | null): SessionUser {
       if (!token) throw new AppError('UNAUTHENTICATED', 'missing bearer token: log in at POST /api/v1/auth/login');
-      const exp = tokens.get(token);
-      if (exp === undefined) throw new AppError('UNAUTHENTICATED', 'unknown or revoked token: log in again');
-      if (exp <= opts.now()) {
+      const s = tokens.get(token);
+      if (s === undefined) throw new AppError('UNAUTHENTICATED', 'unknown or revoked token: log in again');
+      if (s.exp <= opts.now()) {
         tokens.delete(token);
         throw new AppError('UNAUTHENTICATED', 'token expired: log in again');
       }
+      return s.user;
     },
     /** Whether `token` is live now; an SSE stream asks this before each write and every second. */
     isLive(token: string): boolean {
-      const exp = tokens.get(token);
-      return exp !== undefined && exp > opts.now();
+      const s = tokens.get(token);
+      return s !== undefined && s.exp > opts.now();
+    },
+    /** Ends every session of an account (its password changed or it was removed). */
+    revokeUser(username: string): void {
+      for (const [t, s] of tokens) if (s.user.username === username) tokens.delete(t);
     },
     /** Logout: the token stops working at once, and streams opened with it are ended by their check. */
     revoke: (token: string) => tokens.delete(token),

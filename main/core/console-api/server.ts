@@ -1,4 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { commandAccess } from '../../../shared/ipc/command-access';
+import { BUILTIN_ADMIN, type Accounts } from './accounts';
 import type { AuditRecorder } from '../store/audit-log';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
@@ -6,7 +8,7 @@ import { AppError, errorCodes, toAppError } from '../../../shared/errors';
 import type { CommandHandlers } from '../../../shared/ipc/types';
 import type { Logger } from '../../../shared/node/logger';
 import { readJson, sendJson } from '../../../shared/node/route-server';
-import { invokeCommand } from '../dispatch';
+import { invokeCommand, isCommand } from '../dispatch';
 import { streamEventExport } from '../attacker-events/export-stream';
 import type { MasterEventBus } from '../bus';
 import { passwordMatches, type Sessions } from './auth';
@@ -33,7 +35,7 @@ export const consoleBounds = {
   requestTimeoutMs: 30_000,
 } as const;
 const Login = z.strictObject({
-  username: z.literal('admin', { error: 'username must be "admin"' }),
+  username: z.string().min(1).max(64),
   password: z.string().min(1).max(1024),
 });
 
@@ -41,8 +43,10 @@ export type ConsoleApiOptions = Readonly<{
   host: string;
   port: number;
   handlers: CommandHandlers;
-  /** Records each state-changing RPC with the session's actor (`admin@<address>`). */
+  /** Records each state-changing RPC with the session's actor (`<username>@<address>`). */
   audit?: AuditRecorder;
+  /** Named accounts beside the built-in admin (login, roles); without it only admin can log in. */
+  accounts?: Accounts;
   events: MasterEventBus;
   sessions: Sessions;
   adminPassword: string;
@@ -67,6 +71,8 @@ export async function startConsoleApi(opts: ConsoleApiOptions): Promise<ConsoleA
   const { log } = opts;
   const streams = new Set<ServerResponse>();
   const checkHost = createHostCheck(opts.host, opts.allowedHosts ?? []);
+  // A changed password or a removed account ends that account's sessions (and so its streams).
+  opts.accounts?.onRevoke((username) => opts.sessions.revokeUser(username));
 
   const bounds = opts.bounds ?? consoleBounds;
   const server: Server = createServer(serverTimeoutOptions(bounds), (req, res) => {
@@ -112,12 +118,19 @@ export async function startConsoleApi(opts: ConsoleApiOptions): Promise<ConsoleA
     }
     const m = /^\/api\/v1\/rpc\/([A-Za-z]+\.[A-Za-z]+)$/.exec(path);
     if (m && req.method === 'POST') {
-      opts.sessions.check(bearer(req));
+      const user = opts.sessions.check(bearer(req));
       limit(opts.rpcLimiter, peer, 'too many RPC calls');
       requireJson(req);
+      const command = m[1]!;
+      // The viewer role reads only; checked here, before the body is parsed or the handler runs.
+      if (user.role !== 'admin' && isCommand(command) && commandAccess[command] === 'change')
+        throw new AppError(
+          'FORBIDDEN',
+          `${user.username} has the ${user.role} role: ${command} changes state and needs admin`,
+        );
       const input = await readJson(req, BODY_LIMIT);
-      const audit = opts.audit ? { actor: `admin@${peer}`, record: opts.audit } : undefined;
-      const result = await invokeCommand(opts.handlers, m[1]!, input, log, audit);
+      const audit = opts.audit ? { actor: `${user.username}@${peer}`, record: opts.audit } : undefined;
+      const result = await invokeCommand(opts.handlers, command, input, log, audit);
       return sendJson(res, result.ok ? 200 : errorCodes[result.error.code].status, result);
     }
     throw new AppError('NOT_FOUND', `no route ${req.method ?? ''} ${path}`);
@@ -127,14 +140,21 @@ export async function startConsoleApi(opts: ConsoleApiOptions): Promise<ConsoleA
     limit(opts.loginLimiter, peer, 'too many login attempts');
     requireJson(req);
     const body = Login.safeParse(await readJson(req, 16 * 1024));
-    if (!body.success) throw new AppError('INVALID_INPUT', 'login needs {"username":"admin","password":"…"}');
-    if (!passwordMatches(body.data.password, opts.adminPassword)) {
-      log.warn('console login failed', { peer });
+    if (!body.success) throw new AppError('INVALID_INPUT', 'login needs {"username":"…","password":"…"}');
+    const { username, password } = body.data;
+    const role =
+      username === BUILTIN_ADMIN
+        ? passwordMatches(password, opts.adminPassword)
+          ? ('admin' as const)
+          : null
+        : ((await opts.accounts?.verify(username, password)) ?? null);
+    if (!role) {
+      log.warn('console login failed', { peer, username });
       throw new AppError('UNAUTHENTICATED', 'wrong username or password');
     }
-    const { token, expiresAt } = opts.sessions.issue();
-    log.info('console login', { peer });
-    sendJson(res, 200, { token, expiresAt: new Date(expiresAt).toISOString() });
+    const { token, expiresAt } = opts.sessions.issue({ username, role });
+    log.info('console login', { peer, username, role });
+    sendJson(res, 200, { token, expiresAt: new Date(expiresAt).toISOString(), username, role });
   }
 
   function logout(req: IncomingMessage, res: ServerResponse): void {

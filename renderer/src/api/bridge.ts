@@ -178,11 +178,11 @@ export function subscribeAuth(listener: AuthListener): () => void {
   return () => authListeners.delete(listener);
 }
 
-/** Browser mode: exchanges the admin password for a session token. Throws AppError on refusal. */
-export async function login(password: string): Promise<void> {
+/** Browser mode: exchanges an account's password for a session token. Throws AppError on refusal. */
+export async function login(password: string, username = 'admin'): Promise<void> {
   let res: { status: number; body: unknown };
   try {
-    res = await postJson('/auth/login', { username: 'admin', password }, null);
+    res = await postJson('/auth/login', { username, password }, null);
   } catch (err) {
     throw new AppError(
       'INTERNAL',

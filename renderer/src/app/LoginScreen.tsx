@@ -3,8 +3,12 @@ import { login } from '../api/bridge';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { Icon } from '../components/Icon';
 
-/** Browser mode only: the admin password from DECNET_ADMIN_PASSWORD or `<data>/admin-password`. */
+/**
+ * Browser mode only: `admin` with the password from DECNET_ADMIN_PASSWORD or `<data>/admin-password`,
+ * or a named account an admin created in Settings.
+ */
 export function LoginScreen() {
+  const [username, setUsername] = useState('admin');
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -14,7 +18,7 @@ export function LoginScreen() {
     setBusy(true);
     setError(null);
     try {
-      await login(password);
+      await login(password, username.trim() || 'admin');
     } catch (err) {
       setError(err);
       setBusy(false);
@@ -31,7 +35,13 @@ export function LoginScreen() {
         <p className="muted">Sign in to the deception network console.</p>
         <div className="field">
           <label htmlFor="login-user">User</label>
-          <input id="login-user" value="admin" readOnly />
+          <input
+            id="login-user"
+            autoComplete="username"
+            value={username}
+            onChange={(e) => setUsername(e.target.value)}
+            spellCheck={false}
+          />
         </div>
         <div className="field">
           <label htmlFor="login-password">Password</label>
@@ -44,7 +54,7 @@ export function LoginScreen() {
             onChange={(e) => setPassword(e.target.value)}
           />
           <div className="field-help">
-            Set by DECNET_ADMIN_PASSWORD, or generated on first run into &lt;data&gt;/admin-password.
+            For admin: set by DECNET_ADMIN_PASSWORD, or generated on first run into &lt;data&gt;/admin-password.
           </div>
         </div>
         {error !== null && <ErrorNotice error={error} />}

@@ -82,3 +82,62 @@ describe('audit trail', () => {
     expect(again.value!.entries!.map((e) => e.command)).toEqual(['deckies.teardown', 'alerts.configure']);
   });
 });
+
+describe('analyst accounts and roles', () => {
+  async function loginAs(api: string, username: string, password: string) {
+    const res = await request(`${api}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password }),
+    });
+    return { status: res.statusCode, body: (await res.body.json()) as { token?: string; role?: string } };
+  }
+
+  it('a viewer reads everything and is refused every change with a clear error; its sessions end when it is removed', async () => {
+    const api = m.started.api!.url;
+    const admin = await login(api);
+    const created = await rpc(api, admin, 'accounts.create', {
+      username: 'soc-viewer',
+      password: 'viewer-password-1',
+      role: 'viewer',
+    });
+    expect(created).toMatchObject({ ok: true });
+    expect(await loginAs(api, 'soc-viewer', 'wrong-password-xx')).toMatchObject({ status: 401 });
+    const v = await loginAs(api, 'soc-viewer', 'viewer-password-1');
+    expect(v).toMatchObject({ status: 200, body: { role: 'viewer' } });
+    const viewer = v.body.token!;
+
+    const reads = Object.entries(commandAccess)
+      .filter(([, a]) => a === 'read')
+      .map(([c]) => c);
+    const changes = Object.entries(commandAccess)
+      .filter(([, a]) => a === 'change')
+      .map(([c]) => c);
+    for (const c of changes) {
+      const r = await rpc(api, viewer, c, {});
+      expect({ c, r }).toMatchObject({ c, r: { ok: false, error: { code: 'FORBIDDEN' } } });
+    }
+    const refusal = await request(`${api}/api/v1/rpc/deckies.deploy`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${viewer}` },
+      body: '{}',
+    });
+    expect(refusal.statusCode).toBe(403);
+    expect(((await refusal.body.json()) as { error: { message: string } }).error.message).toBe(
+      'soc-viewer has the viewer role: deckies.deploy changes state and needs admin',
+    );
+    // Every read is let through to the command (it may still refuse its input, never for the role).
+    for (const c of reads) {
+      const r = await rpc(api, viewer, c, {});
+      expect({ c, code: r.ok ? 'ok' : r.error!.code }).not.toMatchObject({ code: 'FORBIDDEN' });
+    }
+    // The trail names the admin for the account change, and none of the viewer's refused attempts ran.
+    const trail = (await rpc(api, admin, 'audit.list', { limit: 5 })).value!.entries!;
+    expect(trail[0]).toMatchObject({ command: 'accounts.create', actor: 'admin@127.0.0.1', ok: true });
+    expect(JSON.stringify(trail[0]!.input)).not.toContain('viewer-password-1');
+
+    expect(await rpc(api, admin, 'accounts.remove', { username: 'soc-viewer' })).toMatchObject({ ok: true });
+    expect(await rpc(api, viewer, 'hosts.list', {})).toMatchObject({ ok: false, error: { code: 'UNAUTHENTICATED' } });
+    expect(await loginAs(api, 'soc-viewer', 'viewer-password-1')).toMatchObject({ status: 401 });
+  });
+});

@@ -67,3 +67,24 @@ describe('Settings page: audit trail and quit choice', () => {
     await waitFor(() => expect(bridge.state.settings.localDeckiesOnQuit).toBe('keep'));
   });
 });
+
+describe('Settings page: accounts', () => {
+  it('adds a viewer account after checking the name and password, and removes it after a confirm', async () => {
+    const bridge = createFakeBridge({ settings: makeSettings() });
+    renderApp(bridge, 'settings');
+    const card = (await screen.findByText('Accounts')).closest('.card') as HTMLElement;
+    expect(await within(card).findByText('admin')).toBeTruthy();
+    fireEvent.change(within(card).getByLabelText('New account name'), { target: { value: 'Bad Name' } });
+    fireEvent.change(within(card).getByLabelText('New account password'), { target: { value: 'long-enough-pw-1' } });
+    fireEvent.click(within(card).getByRole('button', { name: 'Add account' }));
+    expect(within(card).getByText(/account name must be 2-32 characters/)).toBeTruthy();
+    expect(bridge.state.accounts).toEqual([]);
+
+    fireEvent.change(within(card).getByLabelText('New account name'), { target: { value: 'soc-1' } });
+    fireEvent.click(within(card).getByRole('button', { name: 'Add account' }));
+    await waitFor(() => expect(bridge.state.accounts).toEqual([{ username: 'soc-1', role: 'viewer' }]));
+    fireEvent.click(await within(card).findByRole('button', { name: 'Remove…' }));
+    fireEvent.click(within(card).getByRole('button', { name: 'Remove soc-1' }));
+    await waitFor(() => expect(bridge.state.accounts).toEqual([]));
+  });
+});

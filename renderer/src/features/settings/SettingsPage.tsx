@@ -6,6 +6,7 @@ import { PageHeader } from '../../components/PageHeader';
 import { formatRelative, formatTimestamp } from '../../lib/time';
 import { useNow } from '../../lib/use-now';
 import { EventStoreCard } from './EventStoreCard';
+import { AccountsCard } from './AccountsCard';
 import { AuditTrailCard } from './AuditTrailCard';
 import { FleetMutationCard } from './FleetMutationCard';
 
@@ -85,6 +86,7 @@ export function SettingsPage() {
             )}
           </div>
           <FleetMutationCard mutateInterval={s.mutateInterval} />
+          <AccountsCard />
           <AuditTrailCard />
           <EventStoreCard />
           <div className="card">
