@@ -44,6 +44,7 @@ export class Shell implements ShellState {
   exited = false;
   private depth = 0;
   private ranInLine = 0;
+  private lineStart = 0;
   private readonly commands: CommandTable;
   readonly now: () => number;
 
@@ -112,6 +113,7 @@ export class Shell implements ShellState {
       if (this.history.length > shellLimits.maxHistory) this.history.shift();
     }
     this.ranInLine = 0;
+    this.lineStart = performance.now();
     return this.exec(text, io);
   }
 
@@ -183,8 +185,13 @@ export class Shell implements ShellState {
   }
 
   private simple(cmd: SimpleCommand, io: Io): number {
-    if (++this.ranInLine > shellLimits.maxCommandsPerLine) {
-      io.err(`${this.errPrefix()}fork: retry: Resource temporarily unavailable\n`);
+    if (
+      ++this.ranInLine > shellLimits.maxCommandsPerLine ||
+      performance.now() - this.lineStart >= shellLimits.maxLineMs
+    ) {
+      // Said once; every later command of the line fails quietly, as a fork storm's would.
+      if (this.ranInLine !== Infinity) io.err(`${this.errPrefix()}fork: retry: Resource temporarily unavailable\n`);
+      this.ranInLine = Infinity;
       return 254;
     }
     if (cmd.group) return this.withRedirs(cmd, io, (rio) => this.subshell(cmd.group!, rio));
@@ -238,7 +245,9 @@ export class Shell implements ShellState {
 
   /** False once this line has run its quota of simple commands (loops stop there). */
   budgetLeft(): boolean {
-    return this.ranInLine < shellLimits.maxCommandsPerLine;
+    return (
+      this.ranInLine < shellLimits.maxCommandsPerLine && performance.now() - this.lineStart < shellLimits.maxLineMs
+    );
   }
 
   setVar(name: string, value: string): void {

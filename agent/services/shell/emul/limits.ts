@@ -5,7 +5,7 @@
  */
 export const shellLimits = {
   /** Bytes of file content the session may add to the fake filesystem (its copy-on-write layer). */
-  maxFsBytes: 4 * 1024 * 1024,
+  maxFsBytes: 1024 * 1024,
   /** Entries (files, directories, deletions) in the session's copy-on-write layer. */
   maxFsEntries: 2_000,
   /** Longest command line parsed; a longer one is cut there. */
@@ -15,6 +15,11 @@ export const shellLimits = {
   /** Commands in one pipeline and simple commands in one line. */
   maxPipeline: 16,
   maxCommandsPerLine: 512,
+  /**
+   * CPU time one line may take (ms): the shell runs on the service's event loop, so a line that
+   * loops over big files must not stall the other deckies. Checked before each simple command.
+   */
+  maxLineMs: 250,
   /** Words after expansion (globbing can multiply them). */
   maxWords: 2_048,
   /** Lines `history` keeps (bash's HISTSIZE default is 500). */

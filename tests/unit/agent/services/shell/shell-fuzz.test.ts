@@ -189,7 +189,7 @@ describe('emulated shell under random input', () => {
       expect(parsed).toBeGreaterThan(5_000);
       globalThis.gc?.();
       const grown = process.memoryUsage().heapUsed - before;
-      // One session's layer is capped at 4 MiB of content; a generous bound for the heap growth.
+      // One session's layer is capped at 1 MiB of content; a generous bound for the heap growth.
       expect(grown).toBeLessThan(96 * 1024 * 1024);
     },
     120_000,
@@ -197,7 +197,7 @@ describe('emulated shell under random input', () => {
 
   it('a session stops growing at its filesystem bound', () => {
     const s = createMachine({ user: 'root', hostname: 'h', kernel: '6.1.0' }).open('exec');
-    // Lines are capped at 8 KiB, so grow a file by concatenation: 4 KiB → 128 KiB → 4 MiB.
+    // Lines are capped at 8 KiB, so grow a file by concatenation: 4 KiB → 128 KiB → 4 MiB (> 1 MiB).
     s.run(`echo ${'A'.repeat(4095)} > /tmp/a`);
     s.run(`cat ${'/tmp/a '.repeat(32)}> /tmp/b`);
     const last = s.run(`cat ${'/tmp/b '.repeat(32)}> /tmp/c; cp /tmp/c /tmp/d`);
