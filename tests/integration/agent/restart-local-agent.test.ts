@@ -1,5 +1,7 @@
+import Database from 'better-sqlite3';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Agent as UndiciAgent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,14 +56,21 @@ async function listenPort(pid: number): Promise<number> {
 }
 
 /** Every event line the real master stored (its event log segments). */
-async function storedEvents(dataDir: string): Promise<Array<{ id: string; decky: string; data: unknown }>> {
-  const dir = join(dataDir, 'events');
-  const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.jsonl'));
-  const out: Array<{ id: string; decky: string; data: unknown }> = [];
-  for (const f of files)
-    for (const line of (await readFile(join(dir, f), 'utf8')).split('\n'))
-      if (line.trim()) out.push(JSON.parse(line) as { id: string; decky: string; data: unknown });
-  return out;
+function storedEvents(dataDir: string): Array<{ id: string; decky: string; data: unknown }> {
+  // The master's event store (SQLite, WAL): a read-only connection sees what a running master committed.
+  const path = join(dataDir, 'events', 'events.db');
+  if (!existsSync(path)) return [];
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    const rows = db.prepare('SELECT id, decky, data FROM events').all() as Array<{
+      id: string;
+      decky: string;
+      data: string;
+    }>;
+    return rows.map((r) => ({ id: r.id, decky: r.decky, data: JSON.parse(r.data) as unknown }));
+  } finally {
+    db.close();
+  }
 }
 
 /** The console's local deckies outlive a console crash; the next console's local agent re-attaches. */
@@ -187,16 +196,16 @@ describe('console crash: the local agent deckies keep answering', () => {
     });
     expect((await readRegistry(join(stateDir, 'hosts'))).entries.map((e) => e.pid)).toEqual([entry.pid]);
 
-    const downEvents = async () =>
-      (await storedEvents(dataDir)).filter(
+    const downEvents = () =>
+      storedEvents(dataDir).filter(
         (e) => e.decky === 'local-rs' && JSON.stringify(e.data).includes('while-console-down'),
       );
-    await eventually(async () => (await downEvents()).length >= 1, {
+    await eventually(() => downEvents().length >= 1, {
       what: 'the event reaches the master',
       timeoutMs: 30_000,
     });
     await poller.stop();
-    expect(await downEvents()).toHaveLength(1);
+    expect(downEvents()).toHaveLength(1);
     expect(poller.failures).toEqual([]);
   });
 });
