@@ -1,13 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { createMachine, outputText } from '../../../../../agent/services/shell/fake-shell';
+import { createMachine, outputText, type ShellIdentity } from '../../../../../agent/services/shell/fake-shell';
 
 /**
  * Output formats of the emulated commands against the real tools on this (Debian) machine: the
  * same headers, the same column alignment, the same error wording. Values differ per machine, so
  * only layout and wording are compared.
  */
-const id = {
+const id: ShellIdentity = {
   user: 'root',
   hostname: 'web-01',
   kernel: '6.1.0-26-amd64',
@@ -15,7 +15,7 @@ const id = {
   users: ['root', 'deploy'],
   ip: '10.1.2.3',
   seed: 'cmds',
-} as const;
+};
 
 function session(mode: 'exec' | 'shell' = 'exec', who = id) {
   const s = createMachine(who).open(mode);
@@ -204,7 +204,7 @@ describe('emulated commands match the real tools', () => {
   });
 
   it('other distros answer with their own files', () => {
-    const rocky = session('exec', { ...id, distro: 'rocky9', kernel: '5.14.0-427.33.1.el9_4.x86_64' } as never);
+    const rocky = session('exec', { ...id, distro: 'rocky9', kernel: '5.14.0-427.33.1.el9_4.x86_64' });
     expect(rocky('cat /etc/redhat-release').text).toBe('Rocky Linux release 9.4 (Blue Onyx)');
     expect(rocky('apt-get install x').text).toBe('bash: line 1: apt-get: command not found');
     expect(rocky('uname -a').text).toMatch(/x86_64 x86_64 x86_64 GNU\/Linux$/);
