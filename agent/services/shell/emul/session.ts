@@ -2,7 +2,7 @@ import { builtinCommands } from './commands/builtins';
 import { clientCommands } from './commands/clients';
 import { extraCommands } from './commands/extra';
 import { fileCommands } from './commands/files';
-import { miscCommands } from './commands/misc';
+import { interpreters, miscCommands } from './commands/misc';
 import { netCommands } from './commands/net';
 import { procCommands } from './commands/procs';
 import { systemCommands } from './commands/system';
@@ -55,7 +55,6 @@ const notFiles = new Set([
   'jobs',
   'hash',
   'command',
-  'python',
   'yum',
   'dnf',
   'apk',
@@ -66,7 +65,8 @@ const notFiles = new Set([
 function binariesFor(id: ShellIdentity): string[] {
   const pm = distroFacts[distroOf(id)].packageManager;
   const extra = pm === 'apt' ? ['apt', 'apt-get'] : pm === 'dnf' ? ['dnf', 'yum'] : [pm];
-  return [...Object.keys(commandTable).filter((n) => !notFiles.has(n)), ...extra];
+  const missing = Object.entries(interpreters[distroOf(id)] ?? {}).flatMap(([name, v]) => (v === null ? [name] : []));
+  return [...Object.keys(commandTable).filter((n) => !notFiles.has(n) && !missing.includes(n)), ...extra];
 }
 
 /** Base layers are immutable, so deckies with the same persona share one (bounded cache). */

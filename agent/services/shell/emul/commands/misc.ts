@@ -134,7 +134,9 @@ function packageManager(tool: string) {
       io.out('Reading package lists... Done\n');
       if (args[0] === 'update') {
         io.err(
-          `Err:1 http://deb.debian.org/debian bookworm InRelease\n  Temporary failure resolving 'deb.debian.org'\nW: Some index files failed to download. They have been ignored, or old ones used instead.\n`,
+          d.lsbId === 'Ubuntu'
+            ? `Err:1 http://archive.ubuntu.com/ubuntu ${d.lsbCodename} InRelease\n  Temporary failure resolving 'archive.ubuntu.com'\nW: Some index files failed to download. They have been ignored, or old ones used instead.\n`
+            : `Err:1 http://${d.lsbId === 'Kali' ? 'http.kali.org/kali' : 'deb.debian.org/debian'} ${d.lsbCodename} InRelease\n  Temporary failure resolving '${d.lsbId === 'Kali' ? 'http.kali.org' : 'deb.debian.org'}'\nW: Some index files failed to download. They have been ignored, or old ones used instead.\n`,
         );
         return 0;
       }
@@ -157,21 +159,43 @@ function packageManager(tool: string) {
   };
 }
 
-function interpreter(name: string, version: string | null) {
+/**
+ * Interpreter versions a stock server of each distro has (`null`: not installed). CentOS 7's
+ * `python` is 2.7, which prints its version on stderr; perl is part of every base system but Alpine.
+ */
+export const interpreters: Readonly<
+  Record<string, Readonly<{ python: string | null; python3: string | null; perl: string | null }>>
+> = {
+  debian: { python: null, python3: '3.11.2', perl: '5.36.0' },
+  ubuntu22: { python: null, python3: '3.10.12', perl: '5.34.0' },
+  ubuntu20: { python: null, python3: '3.8.10', perl: '5.30.0' },
+  rocky9: { python: null, python3: '3.9.18', perl: '5.32.1' },
+  centos7: { python: '2.7.5', python3: null, perl: '5.16.3' },
+  alpine: { python: null, python3: null, perl: null },
+  fedora: { python: '3.12.7', python3: '3.12.7', perl: '5.38.2' },
+  kali: { python: null, python3: '3.12.7', perl: '5.40.0' },
+  arch: { python: '3.12.7', python3: '3.12.7', perl: '5.40.0' },
+  windows: { python: null, python3: null, perl: null },
+};
+
+function interpreter(name: 'python' | 'python3' | 'perl') {
   return (sh: ShellState, args: readonly string[], io: Io): number => {
+    const version = interpreters[distroOf(sh.id)]?.[name] ?? null;
     if (version === null) {
       io.err(`${sh.errPrefix()}${name}: command not found\n`);
       return 127;
     }
-    if (args.includes('-V') || args.includes('--version') || args.includes('-v')) {
-      (name === 'perl' ? io.out : io.out)(
-        name === 'perl'
-          ? `\nThis is perl 5, version 36, subversion 0 (v5.36.0) built for x86_64-linux-gnu-thread-multi\n`
-          : `Python ${version}\n`,
-      );
+    if (args.includes('-V') || args.includes('--version') || (name === 'perl' && args.includes('-v'))) {
+      const [major, minor, patch] = version.split('.');
+      if (name === 'perl')
+        io.out(
+          `\nThis is perl ${major}, version ${minor}, subversion ${patch} (v${version}) built for x86_64-linux-gnu-thread-multi\n`,
+        );
+      else if (version.startsWith('2.')) io.err(`Python ${version}\n`);
+      else io.out(`Python ${version}\n`);
       return 0;
     }
-    if (args.includes('-c') || args.includes('-e')) return 0;
+    // `-c`/`-e` code and scripts are never run; they exit as a script that did its work quietly.
     return 0;
   };
 }
@@ -206,9 +230,9 @@ export const miscCommands: CommandTable = {
   yum: packageManager('yum'),
   dnf: packageManager('dnf'),
   apk: packageManager('apk'),
-  python: interpreter('python', null),
-  python3: interpreter('python3', '3.11.2'),
-  perl: interpreter('perl', '5.36.0'),
+  python: interpreter('python'),
+  python3: interpreter('python3'),
+  perl: interpreter('perl'),
   busybox,
   chattr: (sh, args, io) => {
     const file = args.find((a) => !/^[-+=]/.test(a));

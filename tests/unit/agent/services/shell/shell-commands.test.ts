@@ -208,6 +208,11 @@ describe('emulated commands match the real tools', () => {
     expect(rocky('cat /etc/redhat-release').text).toBe('Rocky Linux release 9.4 (Blue Onyx)');
     expect(rocky('apt-get install x').text).toBe('bash: line 1: apt-get: command not found');
     expect(rocky('uname -a').text).toMatch(/x86_64 x86_64 x86_64 GNU\/Linux$/);
+    expect(rocky('python3 -V; which python3').text).toBe('Python 3.9.18\n/usr/bin/python3');
+    const alpine = session('exec', { ...id, distro: 'alpine', kernel: '6.6.58-0-lts' });
+    expect(alpine('python3 -V; which python3; echo $?').text).toBe('bash: line 1: python3: command not found\n1');
+    const ubuntu = session('exec', { ...id, distro: 'ubuntu22', kernel: '5.15.0-119-generic' });
+    expect(ubuntu('apt-get update').text).toContain("Temporary failure resolving 'archive.ubuntu.com'");
   });
 
   it('wget prints a transfer, creates the file, and records the URL without fetching', () => {
