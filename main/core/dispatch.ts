@@ -31,14 +31,17 @@ export async function invokeCommand(
   const result = await run(handlers, command, input, log);
   if (audit && commandAccess[command] === 'change') {
     // On disk before the answer leaves; a trail that cannot be written is loud, not silent.
-    await audit
-      .record({
-        actor: audit.actor,
-        command,
-        input: input ?? null,
-        ok: result.ok,
-        error: result.ok ? null : { code: result.error.code, message: result.error.message.slice(0, 500) },
-      })
+    // Called inside a promise chain: a recorder that throws must not make the dispatcher reject.
+    await Promise.resolve()
+      .then(() =>
+        audit.record({
+          actor: audit.actor,
+          command,
+          input: input ?? null,
+          ok: result.ok,
+          error: result.ok ? null : { code: result.error.code, message: result.error.message.slice(0, 500) },
+        }),
+      )
       .catch((err: unknown) => log.error('cannot write the audit trail', { command, err }));
   }
   return result;

@@ -25,6 +25,8 @@ const SECRET = /secret|password|token|key|pem/i;
 export function maskInput(input: unknown): unknown {
   const walk = (v: unknown, depth: number): unknown => {
     if (depth > 8) return '…';
+    // IPC carries structured-clone values JSON cannot: a BigInt would make the line unwritable.
+    if (typeof v === 'bigint') return `${v}n`;
     if (Array.isArray(v)) return v.slice(0, 64).map((x) => walk(x, depth + 1));
     if (v && typeof v === 'object')
       return Object.fromEntries(

@@ -4,6 +4,7 @@ import { join, relative } from 'node:path';
 import fc from 'fast-check';
 import { z } from 'zod';
 import { errorCodes, isErrorCode } from '../../../shared/errors';
+import { commandAccess } from '../../../shared/ipc/command-access';
 import type { RouteTable } from '../../../shared/protocol/route';
 
 // Arbitraries and answer checks of the hostile fuzzer (fuzz.test.ts): values that reach deep into
@@ -143,26 +144,15 @@ export function pathFor(real: readonly string[]): fc.Arbitrary<string> {
   );
 }
 
-/** Commands that only read: any input, valid or not, may be answered ok. */
-export const readOnly = new Set<string>([
-  'hosts.list',
-  'hosts.check',
-  'deckies.list',
-  'deckies.plan',
-  'lifecycle.get',
-  'lifecycle.recent',
-  'topologies.list',
-  'topologies.get',
-  'topologies.state',
-  'events.list',
-  'events.histogram',
-  'sources.list',
-  'sources.timeline',
-  'catalog.get',
-  'settings.get',
-  'alerts.get',
-  'incidents.list',
-]);
+/**
+ * Commands that only read (the contract's own classification): any input, valid or not, may be
+ * answered ok. The worker package is a read too, but it builds a tarball each time: kept out.
+ */
+export const readOnly = new Set<string>(
+  Object.entries(commandAccess)
+    .filter(([c, access]) => access === 'read' && c !== 'hosts.agentPackage')
+    .map(([c]) => c),
+);
 
 /** The path as the client sends it (undici resolves dot segments through URL), or null if it cannot. */
 export function asSent(base: string, path: string): string | null {

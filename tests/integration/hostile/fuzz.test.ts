@@ -56,6 +56,8 @@ let before: { master: Record<string, string>; agent: Record<string, string> };
 let token: string;
 const dispatchers: Dispatcher[] = [];
 const agentState = () => join(tmp.dir, 'fz-a', 'state');
+/** Calls go through the dispatcher as the desktop shell sends them: with the audit trail. */
+const audit = () => ({ actor: 'fuzz', record: m.master.audit.record });
 
 async function quietSnapshot(dir: string) {
   let last = '';
@@ -252,7 +254,7 @@ describe('hostile fuzzer (real master and agent)', () => {
           const valid = schema.safeParse(input === undefined ? {} : input).success;
           if (valid && !readOnly.has(command)) return;
           const result = await Promise.race([
-            invokeCommand(m.master.handlers, command, input, silentLogger),
+            invokeCommand(m.master.handlers, command, input, silentLogger, audit()),
             new Promise<'hang'>((r) => setTimeout(() => r('hang'), ANSWER_MS).unref()),
           ]);
           expect(result, command).not.toBe('hang');
@@ -274,7 +276,7 @@ describe('hostile fuzzer (real master and agent)', () => {
       fc.asyncProperty(call, async ({ c, i }) => {
         const command = c as keyof typeof ipcCommands;
         if (!ipcCommands[command].input.safeParse(i).success) return;
-        const result = await invokeCommand(m.master.handlers, command, i, silentLogger);
+        const result = await invokeCommand(m.master.handlers, command, i, silentLogger, audit());
         expect(result.ok, `${command} ${JSON.stringify(i)}`).toBe(false);
         if (result.ok) return;
         const status = errorCodes[result.error.code].status;
@@ -288,7 +290,13 @@ describe('hostile fuzzer (real master and agent)', () => {
   it('afterwards: both processes answer, nothing changed on disk, no prototype was polluted', async () => {
     expect(agent.child.exitCode).toBeNull();
     expect((await m.call('hosts.check', { hostUuid: agent.hostUuid })).reachable).toBe(true);
-    expect(await snapshot(dataDir)).toEqual(before.master);
+    // The audit trail records every state-changing attempt (by design it grows with refusals too):
+    // apart from it nothing moved, and every attempt it holds was refused.
+    const state = (s: Record<string, string>) => Object.entries(s).filter(([p]) => !p.startsWith('audit.jsonl'));
+    expect(state(await snapshot(dataDir))).toEqual(state(before.master));
+    const trail = (await readFile(join(dataDir, 'audit.jsonl'), 'utf8').catch(() => '')).split('\n').filter(Boolean);
+    expect(trail.length).toBeGreaterThan(0);
+    expect(trail.map((l) => (JSON.parse(l) as { ok: boolean }).ok).filter((ok) => ok)).toEqual([]);
     expect(await snapshot(agentState())).toEqual(before.agent);
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
   });
