@@ -267,6 +267,20 @@ function kernelBuild(kernel: string): string {
   return '#1 SMP PREEMPT_DYNAMIC Tue Oct 22 19:21:13 UTC 2024';
 }
 
+/** The bash each distro ships (`bash --version`, `$BASH_VERSION`). */
+export const bashVersions: Readonly<Record<DistroName, string>> = {
+  debian: '5.2.15(1)-release',
+  ubuntu22: '5.1.16(1)-release',
+  ubuntu20: '5.0.17(1)-release',
+  rocky9: '5.1.8(1)-release',
+  centos7: '4.2.46(2)-release',
+  alpine: '5.2.21(1)-release',
+  fedora: '5.2.26(1)-release',
+  kali: '5.2.32(1)-release',
+  arch: '5.2.37(1)-release',
+  windows: '5.2.15(1)-release',
+};
+
 export function distroOf(id: ShellIdentity): DistroName {
   return id.distro && id.distro in distros ? id.distro : 'debian';
 }

@@ -1,7 +1,7 @@
 import { runCompound } from './compound';
 import { expandString, expandWord } from './expand';
 import { runPath } from './run-path';
-import { type MachineFacts, type ShellIdentity, type UserInfo } from './facts';
+import { bashVersions, distroOf, type MachineFacts, type ShellIdentity, type UserInfo } from './facts';
 import { shellLimits } from './limits';
 import { parse, ShellSyntaxError, type Pipeline, type Script, type SimpleCommand } from './parser';
 import type { CommandTable, Download, Io, ShellState } from './types';
@@ -76,6 +76,7 @@ export class Shell implements ShellState {
       TERM: 'xterm-256color',
       USER: u.name,
       SHLVL: '1',
+      BASH_VERSION: bashVersions[distroOf(this.id)],
       PATH:
         u.uid === 0
           ? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'

@@ -1,4 +1,4 @@
-import { distroFacts, distroOf } from '../facts';
+import { bashVersions, distroFacts, distroOf } from '../facts';
 import { type CommandTable, type Io, type ShellState } from '../types';
 import { quoteWord } from './builtins';
 
@@ -15,8 +15,10 @@ function nestedShell(name: string) {
         ? (io.err(`${name}: -c: option requires an argument\n`), 2)
         : sh.runNested(args[c + 1]!, io);
     if (args.includes('--version') && name === 'bash') {
+      const v = bashVersions[distroOf(sh.id)];
+      const rh = /^(4\.2|5\.1\.8|5\.2\.26)/.test(v);
       io.out(
-        'GNU bash, version 5.2.15(1)-release (x86_64-pc-linux-gnu)\nCopyright (C) 2022 Free Software Foundation, Inc.\n',
+        `GNU bash, version ${v} (x86_64-${rh ? 'redhat' : 'pc'}-linux-gnu)\nCopyright (C) ${v.startsWith('4') ? 2011 : v.startsWith('5.0') ? 2019 : v.startsWith('5.1') ? 2020 : 2022} Free Software Foundation, Inc.\n`,
       );
       return 0;
     }

@@ -188,6 +188,12 @@ describe('emulated commands match the real tools', () => {
     expect(dep('sudo id').text).toContain('sudo: a password is required');
   });
 
+  it('bash --version and $BASH_VERSION match the real bash of the same distro', () => {
+    // This machine is Debian 12, as the default persona.
+    expect(run('bash --version | head -1').text).toBe(real('bash --version | head -1'));
+    expect(run('echo $BASH_VERSION').text).toBe(real('echo $BASH_VERSION'));
+  });
+
   it('/proc, lscpu, nproc, free and uname tell one consistent story', () => {
     const s = session();
     const cpus = Number(s('nproc').text);
