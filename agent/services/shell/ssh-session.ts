@@ -176,6 +176,7 @@ function runShell(
         }
       } else if (byte === CTRL_C) {
         typed = [];
+        shell.cancel();
         write(`^C\n${shell.prompt()}`);
       } else if (byte === CTRL_D) {
         if (typed.length === 0) {

@@ -86,6 +86,7 @@ export function createTelnetShell(ctx: TelnetShellContext): TelnetShell {
       }
       if (byte === 0x03) {
         typed = [];
+        shell.cancel();
         return write(`^C\n${shell.prompt()}`);
       }
       if (byte === 0x04) {

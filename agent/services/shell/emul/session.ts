@@ -10,6 +10,7 @@ import { testCommands } from './commands/test-cmd';
 import { textCommands } from './commands/text';
 import { distroFacts, distroOf, machineFacts, userTable, type ShellIdentity, type UserInfo } from './facts';
 import { Shell } from './interp';
+import { parse, ShellSyntaxError } from './parser';
 import { shellLimits } from './limits';
 import { buildPersonaBase } from './persona-fs';
 import type { CommandTable, Download } from './types';
@@ -92,6 +93,22 @@ function baseFor(id: ShellIdentity, facts: ReturnType<typeof machineFacts>): Bas
   return base;
 }
 
+/**
+ * What a pty line still needs before bash would run it: the text to prepend to the next line, or
+ * null when it is complete (or wrong in a way more input cannot fix).
+ */
+function continuation(line: string): string | null {
+  if (/(^|[^\\])(\\\\)*\\$/.test(line)) return line.slice(0, -1);
+  try {
+    parse(line);
+    return null;
+  } catch (e) {
+    return e instanceof ShellSyntaxError && /unexpected EOF|unexpected end of file/.test(e.message)
+      ? `${line}\n`
+      : null;
+  }
+}
+
 export type ShellOutput = Readonly<{
   /** stdout and stderr in the order written (a terminal shows them interleaved). */
   chunks: readonly { fd: 1 | 2; text: string }[];
@@ -108,6 +125,8 @@ export type ShellSession = Readonly<{
   user: () => UserInfo;
   /** Every URL fetched in this session so far. */
   downloads: () => readonly Download[];
+  /** ^C: drops a command still being continued at the `> ` prompt. */
+  cancel: () => void;
 }>;
 
 export type EmulatedMachine = Readonly<{ open: (mode: 'shell' | 'exec') => ShellSession }>;
@@ -127,6 +146,7 @@ export function createMachine(id: ShellIdentity, now: () => number = Date.now): 
   const downloads: Download[] = [];
   return {
     open: (mode) => {
+      let pending: string | null = null;
       const sh = new Shell({
         id,
         facts,
@@ -140,7 +160,18 @@ export function createMachine(id: ShellIdentity, now: () => number = Date.now): 
         now,
       });
       return {
-        run: (line) => {
+        run: (typed) => {
+          // On a pty, an open quote, a trailing `|`/`&&`, an unfinished `for`… or a final
+          // backslash makes bash ask for more at PS2 (`> `); the pieces run as one command.
+          const line = pending !== null ? pending + typed : typed;
+          pending = null;
+          if (mode === 'shell' && line.length < shellLimits.maxLineBytes) {
+            const more = continuation(line);
+            if (more !== null) {
+              pending = more;
+              return { chunks: [], code: sh.lastCode, exit: false, downloads: [], truncated: false };
+            }
+          }
           const chunks: { fd: 1 | 2; text: string }[] = [];
           let bytes = 0;
           let truncated = false;
@@ -168,12 +199,16 @@ export function createMachine(id: ShellIdentity, now: () => number = Date.now): 
           return { chunks, code, exit: sh.exited, downloads: downloads.slice(before), truncated };
         },
         prompt: () => {
+          if (pending !== null) return '> ';
           const short = id.hostname.split('.')[0] ?? id.hostname;
           const home = sh.user.home;
           const cwd = sh.cwd === home ? '~' : sh.cwd.startsWith(`${home}/`) ? `~${sh.cwd.slice(home.length)}` : sh.cwd;
           return `${sh.user.name}@${short}:${cwd}${sh.user.uid === 0 ? '#' : '$'} `;
         },
         user: () => sh.user,
+        cancel: () => {
+          pending = null;
+        },
         downloads: () => downloads,
       };
     },

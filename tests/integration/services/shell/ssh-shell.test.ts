@@ -100,9 +100,11 @@ describe('emulated shell over a real OpenSSH session', () => {
     await type('(crontab -l 2>/dev/null; echo "* * * * * /tmp/x.sh") | crontab -', 'root@db-02:/tmp# ');
     expect(await type('crontab -l', 'root@db-02:/tmp# ')).toContain('* * * * * /tmp/x.sh');
     expect(await type('nosuchtool', 'root@db-02:/tmp# ')).toContain('-bash: nosuchtool: command not found');
+    await type('echo "multi', '> ');
+    expect(await type('line"', 'root@db-02:/tmp# ')).toContain('multi\r\nline\r\n');
     await type('exit', 'logout');
-    // A bare `exit` returns the last command's status, as bash does (127 from nosuchtool).
-    expect(await exited).toBe(127);
+    // A bare `exit` returns the last command's status, as bash does (0 from the echo).
+    expect(await exited).toBe(0);
 
     expect(payloadRequests).toBe(0);
     const fetched = h.ofKind('command').find((c) => Array.isArray(c.data.downloads));

@@ -110,6 +110,25 @@ describe('command-line parser', () => {
     expect(out.text).toContain('fork: retry: Resource temporarily unavailable');
   });
 
+  it('on a pty an unfinished line continues at PS2 and runs as one command; ^C drops it', () => {
+    const pty = createMachine(id).open('shell');
+    expect(pty.run('echo "a').chunks).toEqual([]);
+    expect(pty.prompt()).toBe('> ');
+    expect(outputText(pty.run('b"'))).toBe('a\nb');
+    expect(pty.prompt()).toBe('root@web-01:~# ');
+    pty.run('for i in 1 2');
+    pty.run('do echo n$i');
+    expect(outputText(pty.run('done'))).toBe('n1\nn2');
+    pty.run('echo one \\');
+    expect(outputText(pty.run('two'))).toBe('one two');
+    pty.run("echo 'never");
+    pty.cancel();
+    expect(pty.prompt()).toBe('root@web-01:~# ');
+    expect(outputText(pty.run('history 4'))).toBe(
+      '    1  echo "a\nb"\n    2  for i in 1 2\ndo echo n$i\ndone\n    3  echo one two\n    4  history 4',
+    );
+  });
+
   it('VAR=x cmd sets the variable for that command only; VAR=x alone sets it', () => {
     expect(sh('A=1 printenv A; echo "[$A]"').text).toBe('1\n[]');
     expect(sh('A=1; echo $A').text).toBe('1');
