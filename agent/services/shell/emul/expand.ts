@@ -44,7 +44,32 @@ function substitute(sh: ShellState, src: string, io: Io): string {
 
 function partText(sh: ShellState, p: Part, io: Io): string {
   if (p.t === 'lit') return p.s;
-  if (p.t === 'var') return varValue(sh, p.name);
+  if (p.t === 'var') {
+    const value = varValue(sh, p.name);
+    if (!p.alt) return value;
+    const set = sh.env.has(p.name) || /^[?$#0]$/.test(p.name);
+    switch (p.alt.op) {
+      case '#':
+        return String(value.length);
+      case ':-':
+        return value === '' ? p.alt.word : value;
+      case '-':
+        return set ? value : p.alt.word;
+      case ':=':
+      case '=':
+        if (value === '' && (p.alt.op === ':=' || !set)) {
+          sh.env.set(p.name, p.alt.word);
+          return p.alt.word;
+        }
+        return value;
+      case ':+':
+        return value === '' ? '' : p.alt.word;
+      case '+':
+        return set ? p.alt.word : '';
+      default:
+        return value;
+    }
+  }
   return substitute(sh, p.src, io);
 }
 

@@ -4,7 +4,7 @@
  */
 export type Part =
   | Readonly<{ t: 'lit'; s: string; q: boolean }>
-  | Readonly<{ t: 'var'; name: string; q: boolean }>
+  | Readonly<{ t: 'var'; name: string; q: boolean; alt?: Readonly<{ op: string; word: string }> }>
   | Readonly<{ t: 'sub'; src: string; q: boolean }>;
 export type Word = readonly Part[];
 export class ShellSyntaxError extends Error {}
@@ -43,9 +43,11 @@ function scanDollar(line: string, i: number, q: boolean): [Part, number] {
     const close = line.indexOf('}', i + 2);
     if (close < 0) throw new ShellSyntaxError("unexpected EOF while looking for matching `}'");
     const inner = line.slice(i + 2, close);
-    const name = /^[A-Za-z_][A-Za-z0-9_]*|^[?$#0-9]/.exec(inner)?.[0];
-    if (!name) throw new ShellSyntaxError(`\${${inner}}: bad substitution`);
-    return [{ t: 'var', name, q }, close + 1];
+    // ${#VAR} (length) and ${VAR:-word} ${VAR-word} ${VAR:=word} ${VAR:+word}, word taken literally.
+    const m = /^(#?)([A-Za-z_][A-Za-z0-9_]*|[?$#0-9])(?:(:?[-=+])(.*))?$/s.exec(inner);
+    if (!m || (m[1] && m[3])) throw new ShellSyntaxError(`\${${inner}}: bad substitution`);
+    const alt = m[1] ? { op: '#', word: '' } : m[3] !== undefined ? { op: m[3], word: m[4] ?? '' } : undefined;
+    return [{ t: 'var', name: m[2]!, q, ...(alt ? { alt } : {}) }, close + 1];
   }
   if (/[?$#!0-9@*-]/.test(c) && c !== '') return [{ t: 'var', name: c, q }, i + 2];
   if (isNameStart(c)) {

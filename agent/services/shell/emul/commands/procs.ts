@@ -75,7 +75,8 @@ function ps(sh: ShellState, args: readonly string[], io: Io): number {
 }
 
 function top(sh: ShellState, args: readonly string[], io: Io): number {
-  if (!args.some((a) => a.includes('b'))) {
+  // On a terminal one screen is drawn (the session has no key input loop); elsewhere procps's error.
+  if (!args.some((a) => a.includes('b')) && io.tty !== true) {
     io.err('top: failed tty get\n');
     return 1;
   }

@@ -188,6 +188,14 @@ describe('emulated commands match the real tools', () => {
     expect(dep('sudo id').text).toContain('sudo: a password is required');
   });
 
+  it('${VAR:-word} and friends expand as bash does', () => {
+    const line =
+      'echo ${X:-def} ${#HOME} ${HOME:+set} ${Y=new} $Y; X=; echo "[${X-unset}]" "[${X:-empty}]" "[${Z+alt}]"';
+    expect(run(line).text).toBe(real(line.replace(/\$\{#HOME\}/, '5')));
+    expect(session('shell')('top').text.split('\n')[0]).toMatch(/^top - \d\d:\d\d:\d\d up /);
+    expect(run('top').text).toBe('top: failed tty get');
+  });
+
   it('bash --version and $BASH_VERSION match the real bash of the same distro', () => {
     // This machine is Debian 12, as the default persona.
     expect(run('bash --version | head -1').text).toBe(real('bash --version | head -1'));
