@@ -24,7 +24,8 @@ function sourceFiles(dir: string): string[] {
 
 // The first string-literal argument of every way the tests start a program: child_process calls and
 // the suites' own `run(cmd, args)` helpers.
-const SPAWN_CALL = /\b(?:spawn|spawnSync|execFile|execFileSync|run)\(\s*'([^']+)'/g;
+// A method call such as `session.run('ls')` (the emulated shell's) starts nothing: only bare calls count.
+const SPAWN_CALL = /(?<![.\w])(?:spawn|spawnSync|execFile|execFileSync|run)\(\s*'([^']+)'/g;
 const ABSOLUTE_PROGRAM = /'(\/usr\/s?bin\/[\w.+-]+)'/g;
 
 function programsTestsStart(): Map<string, string> {

@@ -95,15 +95,6 @@ export function HostsPage() {
                     <div className="cell-title">
                       {h.name}
                       {h.local && <span className="tag">local</span>}
-                      {incidentBadgeText(badges.byHost.get(h.local ? null : h.name)) && (
-                        <span
-                          className="badge badge-bad"
-                          title={incidentBadgeText(badges.byHost.get(h.local ? null : h.name))!}
-                          aria-label={incidentBadgeText(badges.byHost.get(h.local ? null : h.name))!}
-                        >
-                          {badges.byHost.get(h.local ? null : h.name)}
-                        </span>
-                      )}
                     </div>
                     <div className="cell-sub mono">
                       {h.address ? `${h.address}:${h.agentPort}` : 'waiting for first connect'}
@@ -118,7 +109,19 @@ export function HostsPage() {
                   <td title={formatTimestamp(h.lastEventsAt)}>
                     {h.lastEventsAt ? formatRelative(h.lastEventsAt, now) : <span className="muted">no events</span>}
                   </td>
-                  <td className="cell-end num">{h.deckyCount}</td>
+                  <td className="cell-end num">
+                    {h.deckyCount}
+                    {/* Beside the count, not in the name cell: the name stays the host's name alone. */}
+                    {incidentBadgeText(badges.byHost.get(h.local ? null : h.name)) && (
+                      <span
+                        className="badge badge-bad"
+                        title={incidentBadgeText(badges.byHost.get(h.local ? null : h.name))!}
+                        aria-label={incidentBadgeText(badges.byHost.get(h.local ? null : h.name))!}
+                      >
+                        {badges.byHost.get(h.local ? null : h.name)}
+                      </span>
+                    )}
+                  </td>
                   <td className="mono">{h.agentVersion ?? <span className="muted">—</span>}</td>
                   <td>
                     <Fingerprint value={h.fingerprint} />

@@ -31,7 +31,8 @@ function session(mode: 'exec' | 'shell' = 'exec', who = id) {
     };
   };
 }
-const run = (line: string) => session()(line);
+/** One line through a fresh emulated session (nothing is executed; `real()` runs the real tool). */
+const emulate = (line: string) => session()(line);
 
 /** The real tool's output (stdout and stderr), C.UTF-8 like a stock login. */
 function real(script: string): string {
@@ -59,17 +60,17 @@ describe('emulated commands match the real tools', () => {
   it('uname -a has coreutils field order; -r/-m/-n/-s pick fields', () => {
     const shape = /^Linux \S+ \S+ #\S+ .* x86_64 GNU\/Linux$/;
     expect(real('uname -a')).toMatch(shape);
-    expect(run('uname -a').text).toMatch(shape);
-    expect(run('uname -a').text).toContain('Linux web-01 6.1.0-26-amd64 #1 SMP PREEMPT_DYNAMIC Debian');
-    expect(run('uname -r; uname -m; uname -n; uname -s; uname').text).toBe(
+    expect(emulate('uname -a').text).toMatch(shape);
+    expect(emulate('uname -a').text).toContain('Linux web-01 6.1.0-26-amd64 #1 SMP PREEMPT_DYNAMIC Debian');
+    expect(emulate('uname -r; uname -m; uname -n; uname -s; uname').text).toBe(
       '6.1.0-26-amd64\nx86_64\nweb-01\nLinux\nLinux',
     );
-    expect(run('uname -z').text).toBe(real('uname -z'));
+    expect(emulate('uname -z').text).toBe(real('uname -z'));
   });
 
   it('free -m and free -h: the procps header and column edges', () => {
     for (const flag of ['-m', '-h', '']) {
-      const mine = run(`free ${flag}`).text;
+      const mine = emulate(`free ${flag}`).text;
       const theirs = real(`free ${flag}`);
       expect(mine.split('\n')[0]).toBe(theirs.split('\n')[0]);
       expect(alignedRight(theirs, [0, 1, 2])).toBe(true);
@@ -80,7 +81,7 @@ describe('emulated commands match the real tools', () => {
 
   it('df -h and df: coreutils header words and right-aligned numbers', () => {
     for (const flag of ['-h', '']) {
-      const mine = run(`df ${flag}`).text;
+      const mine = emulate(`df ${flag}`).text;
       const theirs = real(`df ${flag}`);
       expect(mine.split('\n')[0]!.split(/\s+/)).toEqual(theirs.split('\n')[0]!.split(/\s+/));
       expect(alignedRight(mine, [1, 2, 3, 4])).toBe(true);
@@ -91,7 +92,7 @@ describe('emulated commands match the real tools', () => {
   it('ls -la lines have GNU ls -l fields, a total line and . / ..', () => {
     const line = /^[d-][rwx-]{8}[rwxtT-] +\d+ \S+ +\S+ +\d+ [A-Z][a-z]{2} [ \d]\d ( \d{4}|\d\d:\d\d) \S.*$/;
     const theirs = real('ls -la /etc/skel').split('\n');
-    const mine = run('ls -la').text.split('\n');
+    const mine = emulate('ls -la').text.split('\n');
     for (const out of [theirs, mine]) {
       expect(out[0]).toMatch(/^total \d+$/);
       expect(out.slice(1).every((l) => line.test(l))).toBe(true);
@@ -115,16 +116,16 @@ describe('emulated commands match the real tools', () => {
     expect(pty('cat /proc/1/comm /proc/1/cgroup; ls /.dockerenv').text).toBe(
       "systemd\n0::/init.scope\nls: cannot access '/.dockerenv': No such file or directory",
     );
-    expect(run('ls /').text.split('\n').length).toBeGreaterThan(15);
+    expect(emulate('ls /').text.split('\n').length).toBeGreaterThan(15);
   });
 
   it('ps aux, ps -ef and top -bn1 use the procps headers', () => {
     const words = (s: string) => s.split('\n')[0]!.trim().split(/\s+/);
-    expect(words(run('ps aux').text)).toEqual(words(real('ps aux')));
-    expect(words(run('ps -ef').text)).toEqual(words(real('ps -ef')));
-    expect(alignedRight(run('ps aux').text, [1, 2, 3, 4, 5])).toBe(true);
-    expect(alignedRight(run('ps -ef').text, [1, 2])).toBe(true);
-    const top = run('top -bn1').text.split('\n');
+    expect(words(emulate('ps aux').text)).toEqual(words(real('ps aux')));
+    expect(words(emulate('ps -ef').text)).toEqual(words(real('ps -ef')));
+    expect(alignedRight(emulate('ps aux').text, [1, 2, 3, 4, 5])).toBe(true);
+    expect(alignedRight(emulate('ps -ef').text, [1, 2])).toBe(true);
+    const top = emulate('top -bn1').text.split('\n');
     const realTop = real('top -bn1').split('\n');
     expect(top[0]).toMatch(/^top - \d\d:\d\d:\d\d up .*, +\d+ users?, +load average: [\d.]+, [\d.]+, [\d.]+$/);
     expect(top[6]!.trim().split(/\s+/)).toEqual(realTop[6]!.trim().split(/\s+/));
@@ -138,8 +139,8 @@ describe('emulated commands match the real tools', () => {
     const shape =
       /^ \d\d:\d\d:\d\d up (\d+ days?, +)?(\d+:\d\d|\d+ min), +\d+ users?, +load average: [\d.]+, [\d.]+, [\d.]+$/;
     expect(real('uptime')).toMatch(shape);
-    expect(run('uptime').text).toMatch(shape);
-    expect(run('w').text.split('\n')[1]).toBe(real('w').split('\n')[1]);
+    expect(emulate('uptime').text).toMatch(shape);
+    expect(emulate('w').text.split('\n')[1]).toBe(real('w').split('\n')[1]);
   });
 
   it('error messages are coreutils and bash wording, word for word', () => {
@@ -174,13 +175,13 @@ describe('emulated commands match the real tools', () => {
       '[ -f /etc/passwd ] && echo yes',
       'test -d /nonexist || echo no',
     ];
-    for (const c of cases) expect([c, run(c).text]).toEqual([c, real(c)]);
-    expect(run('nosuchcommand').code).toBe(127);
+    for (const c of cases) expect([c, emulate(c).text]).toEqual([c, real(c)]);
+    expect(emulate('nosuchcommand').code).toBe(127);
     expect(session('shell')('nosuchcommand').text).toBe('-bash: nosuchcommand: command not found');
   });
 
   it('id, whoami, hostname, groups follow the logged-in user', () => {
-    expect(run('id; whoami; hostname').text).toBe('uid=0(root) gid=0(root) groups=0(root)\nroot\nweb-01');
+    expect(emulate('id; whoami; hostname').text).toBe('uid=0(root) gid=0(root) groups=0(root)\nroot\nweb-01');
     const dep = session('exec', { ...id, user: 'deploy' });
     expect(dep('id').text).toMatch(/^uid=1000\(deploy\) gid=1000\(deploy\) groups=1000\(deploy\),/);
     expect(dep('cat /etc/shadow').text).toBe('cat: /etc/shadow: Permission denied');
@@ -191,15 +192,15 @@ describe('emulated commands match the real tools', () => {
   it('${VAR:-word} and friends expand as bash does', () => {
     const line =
       'echo ${X:-def} ${#HOME} ${HOME:+set} ${Y=new} $Y; X=; echo "[${X-unset}]" "[${X:-empty}]" "[${Z+alt}]"';
-    expect(run(line).text).toBe(real(line.replace(/\$\{#HOME\}/, '5')));
+    expect(emulate(line).text).toBe(real(line.replace(/\$\{#HOME\}/, '5')));
     expect(session('shell')('top').text.split('\n')[0]).toMatch(/^top - \d\d:\d\d:\d\d up /);
-    expect(run('top').text).toBe('top: failed tty get');
+    expect(emulate('top').text).toBe('top: failed tty get');
   });
 
   it('bash --version and $BASH_VERSION match the real bash of the same distro', () => {
     // This machine is Debian 12, as the default persona.
-    expect(run('bash --version | head -1').text).toBe(real('bash --version | head -1'));
-    expect(run('echo $BASH_VERSION').text).toBe(real('echo $BASH_VERSION'));
+    expect(emulate('bash --version | head -1').text).toBe(real('bash --version | head -1'));
+    expect(emulate('echo $BASH_VERSION').text).toBe(real('echo $BASH_VERSION'));
   });
 
   it('/proc, lscpu, nproc, free and uname tell one consistent story', () => {
@@ -268,12 +269,12 @@ describe('emulated commands match the real tools', () => {
   });
 
   it('busybox runs its applets; interpreters and package managers answer plausibly', () => {
-    expect(run('busybox echo hi').text).toBe('hi');
-    expect(run('busybox nosuch').text).toBe('nosuch: applet not found');
-    expect(run('python -V').text).toBe('bash: line 1: python: command not found');
-    expect(run('python3 -V').text).toBe('Python 3.11.2');
-    expect(run('apt-get install -y nmap').text).toContain('E: Unable to locate package nmap');
-    expect(run('sh -c "echo nested; exit 4"; echo $?').text).toBe('nested\n4');
+    expect(emulate('busybox echo hi').text).toBe('hi');
+    expect(emulate('busybox nosuch').text).toBe('nosuch: applet not found');
+    expect(emulate('python -V').text).toBe('bash: line 1: python: command not found');
+    expect(emulate('python3 -V').text).toBe('Python 3.11.2');
+    expect(emulate('apt-get install -y nmap').text).toContain('E: Unable to locate package nmap');
+    expect(emulate('sh -c "echo nested; exit 4"; echo $?').text).toBe('nested\n4');
   });
 
   it('awk, sed, tee, cut and tr in the recon one-liners give the real tools’ answers', () => {
