@@ -10,6 +10,8 @@ export type RouteServerOptions<T extends RouteTable, Ctx> = Readonly<{
   bodyLimit: number;
   /** Tighter limits for some routes (enroll is unauthenticated: ~32 KB), checked before any parsing. */
   routeBodyLimits?: Partial<Record<keyof T & string, number>>;
+  /** Bytes of bodies held at once over all connections (default: 4 × bodyLimit, at least 64 MiB). */
+  bodyBudget?: number;
   onError?: (err: AppError, req: IncomingMessage) => void;
 }>;
 
@@ -25,6 +27,7 @@ export function serveRoutes<T extends RouteTable, Ctx>(opts: RouteServerOptions<
     byKey.set(`${r.method} ${r.path}`, [name, r]);
     paths.add(r.path);
   }
+  const budget = createBodyBudget(opts.bodyBudget ?? Math.max(4 * opts.bodyLimit, 64 * 1024 * 1024));
   return (req, res) => {
     void handle(req, res).catch((err: unknown) => {
       const e = toAppError(err);
@@ -45,7 +48,9 @@ export function serveRoutes<T extends RouteTable, Ctx>(opts: RouteServerOptions<
     const [name, r] = found;
     const ctx = await opts.authorize(req, name);
     const raw =
-      r.method === 'GET' ? {} : await readJson(req, opts.routeBodyLimits?.[name as keyof T & string] ?? opts.bodyLimit);
+      r.method === 'GET'
+        ? {}
+        : await readJson(req, opts.routeBodyLimits?.[name as keyof T & string] ?? opts.bodyLimit, budget);
     const parsed = r.input.safeParse(raw);
     if (!parsed.success) throw new AppError('INVALID_INPUT', describeZodError(parsed.error));
     const handler = opts.handlers[name] as (input: unknown, ctx: Ctx) => Promise<unknown>;
@@ -65,8 +70,19 @@ function isStatusReply(v: unknown): v is { status: number; body: unknown } {
   );
 }
 
-/** Reads a JSON body of at most `limit` bytes; 413 above, 400 when it is not JSON. */
-export async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+/**
+ * Bytes of request bodies a listener holds at once, over all its connections. Without it the bound
+ * is connections × body limit (512 × 4 MiB on the console API); with it a flood of slow bodies
+ * gets 429 once the budget is spent, and memory stays at the budget.
+ */
+export type BodyBudget = { used: number; readonly max: number };
+
+export function createBodyBudget(max: number): BodyBudget {
+  return { used: 0, max };
+}
+
+/** Reads a JSON body of at most `limit` bytes; 413 above, 400 when it is not JSON, 429 when `budget` is spent. */
+export async function readJson(req: IncomingMessage, limit: number, budget?: BodyBudget): Promise<unknown> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limit) {
     req.resume();
@@ -74,11 +90,24 @@ export async function readJson(req: IncomingMessage, limit: number): Promise<unk
   }
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    const buf = chunk as Buffer;
-    size += buf.length;
-    if (size > limit) throw new AppError('PAYLOAD_TOO_LARGE', `request body exceeds ${limit} bytes`);
-    chunks.push(buf);
+  try {
+    for await (const chunk of req) {
+      const buf = chunk as Buffer;
+      size += buf.length;
+      if (size > limit) throw new AppError('PAYLOAD_TOO_LARGE', `request body exceeds ${limit} bytes`);
+      if (budget) {
+        if (budget.used + buf.length > budget.max)
+          throw new AppError('RATE_LIMITED', 'too many request bodies are being received at once; retry shortly');
+        budget.used += buf.length;
+      }
+      chunks.push(buf);
+    }
+  } finally {
+    if (budget)
+      budget.used -= Math.min(
+        size,
+        chunks.reduce((n, c) => n + c.length, 0),
+      );
   }
   if (size === 0) return {};
   try {

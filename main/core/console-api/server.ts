@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { AppError, errorCodes, toAppError } from '../../../shared/errors';
 import type { CommandHandlers } from '../../../shared/ipc/types';
 import type { Logger } from '../../../shared/node/logger';
-import { readJson, sendJson } from '../../../shared/node/route-server';
+import { createBodyBudget, readJson, sendJson } from '../../../shared/node/route-server';
 import { invokeCommand, isCommand } from '../dispatch';
 import { streamEventExport } from '../attacker-events/export-stream';
 import type { MasterEventBus } from '../bus';
@@ -24,6 +24,8 @@ import {
 import { createHostCheck } from './host-check';
 
 const BODY_LIMIT = 4 * 1024 * 1024;
+/** All RPC bodies being received at once share this (see BodyBudget). */
+export const BODY_BUDGET = 32 * 1024 * 1024;
 /**
  * A browser holds ~6 connections plus its event stream, the CLI one; everything behind a reverse
  * proxy shares the proxy's address, hence a per-source cap that is generous but below the total.
@@ -71,6 +73,7 @@ export async function startConsoleApi(opts: ConsoleApiOptions): Promise<ConsoleA
   const { log } = opts;
   const streams = new Set<ServerResponse>();
   const checkHost = createHostCheck(opts.host, opts.allowedHosts ?? []);
+  const bodies = createBodyBudget(BODY_BUDGET);
   // A changed password or a removed account ends that account's sessions (and so its streams).
   opts.accounts?.onRevoke((username) => opts.sessions.revokeUser(username));
 
@@ -128,7 +131,7 @@ export async function startConsoleApi(opts: ConsoleApiOptions): Promise<ConsoleA
           'FORBIDDEN',
           `${user.username} has the ${user.role} role: ${command} changes state and needs admin`,
         );
-      const input = await readJson(req, BODY_LIMIT);
+      const input = await readJson(req, BODY_LIMIT, bodies);
       const audit = opts.audit ? { actor: `${user.username}@${peer}`, record: opts.audit } : undefined;
       const result = await invokeCommand(opts.handlers, command, input, log, audit);
       return sendJson(res, result.ok ? 200 : errorCodes[result.error.code].status, result);
