@@ -47,7 +47,9 @@ export function createSessions(opts: Readonly<{ ttlMs: number; now: () => number
   const tokens = new Map<string, { exp: number; user: SessionUser }>();
   return {
     issue(user: SessionUser = { username: 'admin', role: 'admin' }): { token: string; expiresAt: number } {
-      const token = randomBytes(32).toString('base64url');
+      let token = randomBytes(32).toString('base64url');
+      // One in 64 would start with "-": `decnet-master … --token <it>` would read it as a flag.
+      while (token.startsWith('-')) token = randomBytes(32).toString('base64url');
       const expiresAt = opts.now() + opts.ttlMs;
       tokens.set(token, { exp: expiresAt, user });
       if (tokens.size > 10_000) for (const [t, s] of tokens) if (s.exp <= opts.now()) tokens.delete(t);

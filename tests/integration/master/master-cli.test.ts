@@ -114,7 +114,7 @@ describe('decnet-master console subcommands against a running console', () => {
     expect(r).toMatchObject({ code: 0, stderr: '' });
     expect(r.stdout).toMatch(/^logged out of http:\/\/127\.0\.0\.1:\d+; removed /);
     await expect(stat(own.DECNET_CONSOLE_TOKEN_FILE)).rejects.toThrow(/ENOENT/);
-    const stale = await cli(['hosts', 'list', '--token', token], own);
+    const stale = await cli(['hosts', 'list', `--token=${token}`], own);
     expect(stale.code).toBe(1);
     expect(stale.stderr).toMatch(/UNAUTHENTICATED/);
     expect((await cli(['logout'], own)).code).toBe(2); // no token left: nothing sent
