@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { alertRuleIds, isEmailChannel, type AlertRule, type WebhookChannel } from '../../../../shared/domain/alerts';
 import { useCommand, useCommandMutation } from '../../api/use-command';
 import { ErrorNotice } from '../../components/ErrorNotice';
-import { formatTimestamp } from '../../lib/time';
+import { ChannelOutcome } from './ChannelOutcome';
 
 const ruleNames: Record<AlertRule['id'], string> = {
   'first-contact': 'First interaction of a source with any decky',
@@ -102,18 +102,7 @@ export function AlertChannelForm() {
           Send test
         </button>
       </form>
-      {test.data && (
-        <div className={test.data.ok ? 'notice ok' : 'notice error'}>
-          {test.data.ok ? 'Test delivered.' : `Test failed: ${test.data.error ?? ''}`}
-        </div>
-      )}
-      {status && (
-        <div className="muted small">
-          {status.delivered} delivered · {status.pending} waiting
-          {status.lastDeliveryAt && ` · last ${formatTimestamp(status.lastDeliveryAt)}`}
-          {status.lastError && ` · last error: ${status.lastError}`}
-        </div>
-      )}
+      <ChannelOutcome test={test.data} status={status} delivered="Test delivered." />
     </section>
   );
 }

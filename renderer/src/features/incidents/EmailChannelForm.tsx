@@ -2,7 +2,7 @@ import { type FormEvent, useState } from 'react';
 import { EmailChannel, isEmailChannel } from '../../../../shared/domain/alerts';
 import { useCommand, useCommandMutation } from '../../api/use-command';
 import { ErrorNotice } from '../../components/ErrorNotice';
-import { formatTimestamp } from '../../lib/time';
+import { ChannelOutcome } from './ChannelOutcome';
 
 const ID = 'email';
 type Security = EmailChannel['security'];
@@ -123,18 +123,7 @@ export function EmailChannelForm() {
       </form>
       {problem && <div className="notice error">{problem}</div>}
       {save.error && <ErrorNotice error={save.error} />}
-      {test.data && (
-        <div className={test.data.ok ? 'notice ok' : 'notice error'}>
-          {test.data.ok ? 'Test email sent.' : `Test failed: ${test.data.error ?? ''}`}
-        </div>
-      )}
-      {status && (
-        <div className="muted small">
-          {status.delivered} delivered · {status.pending} waiting
-          {status.lastDeliveryAt && ` · last ${formatTimestamp(status.lastDeliveryAt)}`}
-          {status.lastError && ` · last error: ${status.lastError}`}
-        </div>
-      )}
+      <ChannelOutcome test={test.data} status={status} delivered="Test email sent." />
     </section>
   );
 }
