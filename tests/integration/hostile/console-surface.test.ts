@@ -11,6 +11,7 @@ import type { CommandHandlers } from '../../../shared/ipc/types';
 import { silentLogger } from '../../../shared/node/logger';
 import { eventually } from '../../helpers/eventually';
 import { makeTmpDir } from '../../helpers/tmp-dir';
+import { startBareConsole } from './bare-console';
 import { ADMIN_PASSWORD, freePort, startMaster, type TestMaster } from '../master/harness';
 
 // The console API against hostile browsers and clients: DNS rebinding, tokens in URLs, streams that
@@ -252,24 +253,9 @@ describe('console API body bounds', () => {
   }, 60_000);
 
   it('a body that trickles in is cut at the request timeout (a listener built with short bounds)', async () => {
-    const sessions = createSessions({ ttlMs: 60_000, now: () => Date.now() });
-    const limiter = createRateLimiter({ limit: 1000, windowMs: 1000, now: () => Date.now() });
-    const bounds = { ...consoleBounds, headersTimeoutMs: 1000, requestTimeoutMs: 2000 };
-    const own = await startConsoleApi({
-      host: '127.0.0.1',
-      port: 0,
-      handlers: {} as CommandHandlers,
-      events: createEventBus(),
-      sessions,
-      adminPassword: 'x'.repeat(16),
-      loginLimiter: limiter,
-      rpcLimiter: limiter,
-      corsOrigins: [],
-      staticDir: join(tmp.dir, 'none'),
-      log: silentLogger,
-      bounds,
-    });
-    const slow = tcpConnect({ host: '127.0.0.1', port: Number(new URL(own.url).port) });
+    const bounds = { headersTimeoutMs: 1000, requestTimeoutMs: 2000 };
+    const { api: own, sessions, port: ownPort } = await startBareConsole(tmp.dir, bounds);
+    const slow = tcpConnect({ host: '127.0.0.1', port: ownPort });
     let drip: NodeJS.Timeout | undefined;
     try {
       let answer = '';

@@ -1,13 +1,9 @@
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEventBus } from '../../../main/core/bus';
-import { createSessions } from '../../../main/core/console-api/auth';
-import { createRateLimiter } from '../../../main/core/console-api/rate-limiter';
-import { BODY_BUDGET, consoleBounds, startConsoleApi, type ConsoleApi } from '../../../main/core/console-api/server';
-import type { CommandHandlers } from '../../../shared/ipc/types';
-import { silentLogger } from '../../../shared/node/logger';
+import type { Sessions } from '../../../main/core/console-api/auth';
+import { BODY_BUDGET, type ConsoleApi } from '../../../main/core/console-api/server';
 import { makeTmpDir } from '../../helpers/tmp-dir';
+import { startBareConsole } from './bare-console';
 
 // Slow bodies in bulk: 200 clients (in a child process, so their send buffers are not counted in
 // the listener's memory) each declare a 1 MB JSON body and push it in 64 KiB drips. Unbounded, the
@@ -16,8 +12,8 @@ import { makeTmpDir } from '../../helpers/tmp-dir';
 const CLIENTS = 200;
 let tmp: { dir: string; remove: () => Promise<void> };
 let api: ConsoleApi;
-const sessions = createSessions({ ttlMs: 60_000, now: () => Date.now() });
-const bounds = { ...consoleBounds, headersTimeoutMs: 2000, requestTimeoutMs: 3000 };
+let sessions: Sessions;
+const bounds = { headersTimeoutMs: 2000, requestTimeoutMs: 3000 };
 
 const CLIENT_SCRIPT = `
 import { connect } from 'node:net';
@@ -40,21 +36,7 @@ const t = setInterval(() => { sent += chunk.length; for (const s of socks) if (!
 
 beforeAll(async () => {
   tmp = await makeTmpDir('decnet-slow-bodies-');
-  const limiter = createRateLimiter({ limit: 100_000, windowMs: 1000, now: () => Date.now() });
-  api = await startConsoleApi({
-    host: '127.0.0.1',
-    port: 0,
-    handlers: {} as CommandHandlers,
-    events: createEventBus(),
-    sessions,
-    adminPassword: 'x'.repeat(16),
-    loginLimiter: limiter,
-    rpcLimiter: limiter,
-    corsOrigins: [],
-    staticDir: join(tmp.dir, 'none'),
-    log: silentLogger,
-    bounds,
-  });
+  ({ api, sessions } = await startBareConsole(tmp.dir, { ...bounds, rateLimit: 100_000 }));
 });
 afterAll(async () => {
   await api?.close();
