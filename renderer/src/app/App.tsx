@@ -6,6 +6,7 @@ import { AttackersPage } from '../features/attackers/AttackersPage';
 import { DeckiesPage } from '../features/deckies/DeckiesPage';
 import { ProgressTray } from '../features/deckies/ProgressTray';
 import { EventsPage } from '../features/events/EventsPage';
+import { IncidentNotifier } from '../features/incidents/IncidentNotifications';
 import { IncidentsPage } from '../features/incidents/IncidentsPage';
 import { HostsPage } from '../features/hosts/HostsPage';
 import { SettingsPage } from '../features/settings/SettingsPage';
@@ -66,6 +67,7 @@ export function Shell() {
       <DialogHost />
       <ProgressTray />
       <SecurityAlerts />
+      <IncidentNotifier />
     </div>
   );
 }

@@ -7,6 +7,7 @@ import { PageHeader } from '../../components/PageHeader';
 import { formatTimestamp } from '../../lib/time';
 import { AlertChannelForm } from './AlertChannelForm';
 import { EmailChannelForm } from './EmailChannelForm';
+import { NotificationControl } from './IncidentNotifications';
 
 const ruleLabels: Record<Incident['rule'], string> = {
   'first-contact': 'First contact',
@@ -31,9 +32,13 @@ export function IncidentsPage() {
         title="Incidents"
         summary={<span>{open.toLocaleString()} open</span>}
         actions={
-          <label className="inline-check">
-            <input type="checkbox" checked={showClosed} onChange={(e) => setShowClosed(e.target.checked)} /> Show closed
-          </label>
+          <>
+            <NotificationControl />
+            <label className="inline-check">
+              <input type="checkbox" checked={showClosed} onChange={(e) => setShowClosed(e.target.checked)} /> Show
+              closed
+            </label>
+          </>
         }
       />
       {list.error && <ErrorNotice error={list.error} />}
