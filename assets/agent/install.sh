@@ -36,7 +36,7 @@ cp -R "$here/bin" "$here/lib" "$here/VERSION" "$release/"
 ln -sfn "$release" "$root/opt/decnet/current"
 ln -sfn "$root/opt/decnet/current/bin/decnet-agent" "$root/usr/local/bin/decnet-agent"
 [ -f "$root/etc/decnet/agent.env" ] || cp "$here/etc/agent.env" "$root/etc/decnet/agent.env"
-cp "$here/systemd/decnet-agent.service" "$root/etc/systemd/system/decnet-agent.service"
+cp "$here/systemd/decnet-agent.service" "$here/systemd/decnet-updater.service" "$root/etc/systemd/system/"
 echo "installed decnet-agent $version under ${root:-/}"
 
 export DECNET_INSTALL_ROOT="${root:-/}"
@@ -49,6 +49,6 @@ fi
 
 if [ -z "$root" ] && [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
   systemctl daemon-reload
-  if [ -f /etc/decnet/agent/worker.crt ]; then systemctl enable --now decnet-agent.service; fi
-  echo "systemd unit decnet-agent.service installed"
+  if [ -f /etc/decnet/agent/worker.crt ]; then systemctl enable --now decnet-agent.service decnet-updater.service; fi
+  echo "systemd units decnet-agent.service and decnet-updater.service installed"
 fi

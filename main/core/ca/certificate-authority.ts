@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
-import { X509Certificate } from 'node:crypto';
+import { webcrypto, X509Certificate } from 'node:crypto';
 import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../../../shared/errors';
@@ -16,6 +16,7 @@ import {
   type CryptoKey,
 } from '../../../shared/node/pki';
 import { fingerprintOfPem, sanEntries, type TlsIdentity } from '../../../shared/node/tls';
+import { RELEASE_KEY_CONTEXT } from '../../../shared/protocol/updater-api';
 import { createCaCertificate, DAY_MS, issueLeaf, type LeafSpec, type SigningCa } from './x509-builders';
 
 export const CA_VALIDITY_DAYS = 3650;
@@ -39,6 +40,11 @@ export type CertificateAuthority = Readonly<{
   signWorkerCsr(csrPem: string, subject: WorkerSubject): Promise<IssuedCert>;
   /** Key pair + certificate for an offline bundle; the key is returned, never stored here. */
   issueWorkerBundleIdentity(subject: WorkerSubject): Promise<IssuedIdentity>;
+  /**
+   * Signs (ECDSA P-256, IEEE P1363) `RELEASE_KEY_CONTEXT` + a release key's SPKI DER, so an updater
+   * that trusts only this CA trusts that key's release signatures too (design §6).
+   */
+  endorseReleaseKey(spkiDer: Uint8Array): Promise<Buffer>;
 }>;
 
 export type CaOptions = Readonly<{ dataDir: string; clock?: () => Date; log?: Logger }>;
@@ -121,6 +127,10 @@ export async function openCertificateAuthority(opts: CaOptions): Promise<Certifi
       return { caPem, certPem, fingerprint: fingerprintOfPem(certPem), expiresAt: cert.notAfter };
     },
     issueWorkerBundleIdentity: (subject) => issueWithNewKey(workerSpec(subject)),
+    async endorseReleaseKey(spkiDer) {
+      const data = Buffer.concat([Buffer.from(RELEASE_KEY_CONTEXT, 'utf8'), spkiDer]);
+      return Buffer.from(await webcrypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, ca.key, data));
+    },
   };
 }
 

@@ -51,7 +51,10 @@ describe.skipIf(unavailable !== null)('the agent tarball installed with its defa
   }, 60_000);
 
   it('deploys a decky that a client on the LAN reaches at a LAN address with its own MAC', async () => {
-    const pkg = spawnSync(process.execPath, ['scripts/package-agent.mjs'], { encoding: 'utf8' });
+    const pkg = spawnSync(process.execPath, ['scripts/package-agent.mjs'], {
+      encoding: 'utf8',
+      env: { ...process.env, DECNET_DATA_DIR: join(tmp.dir, 'console') },
+    });
     expect(pkg.status, pkg.stderr).toBe(0);
     const tarball = /^(dist\/\S+\.tar\.gz)/m.exec(pkg.stdout)![1]!;
     expect((await sh('tar', ['-xzf', tarball, '-C', tmp.dir])).code).toBe(0);

@@ -16,7 +16,11 @@ let pkgDir = '';
 
 beforeAll(async () => {
   tmp = await makeTmpDir('decnet-pkg-');
-  const r = spawnSync(process.execPath, ['scripts/package-agent.mjs'], { encoding: 'utf8' });
+  // The release key is made on first use under DECNET_DATA_DIR/ca: a temp dir, never the home dir.
+  const r = spawnSync(process.execPath, ['scripts/package-agent.mjs'], {
+    encoding: 'utf8',
+    env: { ...process.env, DECNET_DATA_DIR: join(tmp.dir, 'console') },
+  });
   expect(r.status, r.stderr).toBe(0);
   const m = /^(dist\/\S+\.tar\.gz)/m.exec(r.stdout);
   tarball = m![1]!;
@@ -48,6 +52,7 @@ describe('agent tarball contents', () => {
       'lib/netns-binder.js',
       'lib/package.json',
       'systemd/decnet-agent.service',
+      'systemd/decnet-updater.service',
       'uninstall.sh',
     ]);
     const bundle = await readFile(join(pkgDir, 'lib', 'cli.js'), 'utf8');
