@@ -17,6 +17,7 @@ commands:
   enroll    enroll this host with a master (token or offline bundle)
   doctor    read-only checks of what run needs
   version   print the version
+  updater   run the updater daemon (decnet-updater.service): signed releases from the master
 
 Run \`decnet-agent <command> --help\` for its options. Exit codes: 0 ok, 1 failed, 2 bad usage.`;
 
@@ -71,6 +72,11 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   if (cmd === 'run') return run(rest, env);
   if (cmd === 'enroll') return enroll(rest, env);
   if (cmd === 'doctor') return doctor(rest, env);
+  if (cmd === 'updater') {
+    // Loaded on demand, like enroll: run and doctor never need the updater's code.
+    const { runUpdater, updaterHelp } = await import('./updater/run');
+    return wantsHelp(rest) ? (process.stdout.write(updaterHelp), 0) : runUpdater(rest, env);
+  }
   throw new UsageError(`unknown command "${cmd}" (run decnet-agent --help)`);
 }
 

@@ -4,7 +4,7 @@ import type { TLSSocket } from 'node:tls';
 import { AppError } from '../shared/errors';
 import type { Logger } from '../shared/node/logger';
 import { serveRoutes } from '../shared/node/route-server';
-import { peerIdentity, serverTlsOptions, type PeerIdentity, type TlsIdentity } from '../shared/node/tls';
+import { certIdentity, peerIdentity, serverTlsOptions, type PeerIdentity, type TlsIdentity } from '../shared/node/tls';
 import { AGENT_BODY_LIMIT, agentApi, type AgentApi } from '../shared/protocol/agent-api';
 import type { RouteHandlers } from '../shared/protocol/route';
 import { closeServer, listenOn } from '../shared/node/server-lifecycle';
@@ -23,8 +23,11 @@ export const agentBounds = {
   requestTimeoutMs: 60_000,
 } as const;
 
-/** The caller of an agent route: always the master, as its certificate says. */
-export type PeerCtx = PeerIdentity & Readonly<{ role: 'master' }>;
+/**
+ * The caller of an agent route: the master, as its certificate says, or (GET /health only) this
+ * host's own certificate, which the updater on the same host presents to watch an update.
+ */
+export type PeerCtx = PeerIdentity & Readonly<{ role: 'master' | 'worker' }>;
 
 export type AgentServerOptions = Readonly<{
   identity: TlsIdentity;
@@ -47,12 +50,16 @@ export type AgentServer = Readonly<{
 export function createAgentServer(opts: AgentServerOptions): AgentServer {
   const log = opts.log.child({ component: 'agent-server' });
   let server: Server | null = null;
+  const self = certIdentity(opts.identity.certPem);
 
   const authorize = (req: { socket: unknown }, routeName: string): PeerCtx => {
     const socket = req.socket as TLSSocket;
     const peer = peerIdentity(socket);
     if (!peer || !socket.authorized)
       throw new AppError('UNAUTHENTICATED', 'a client certificate from this DECNET CA is required');
+    // Only this exact certificate: another worker's certificate is no more welcome here than before.
+    if (routeName === 'health' && peer.role === 'worker' && peer.fingerprint === self.fingerprint)
+      return { ...peer, role: 'worker' };
     if (peer.role !== 'master') {
       throw new AppError(
         'FORBIDDEN',

@@ -1,0 +1,236 @@
+import { randomUUID } from 'node:crypto';
+import { AppError } from '../../shared/errors';
+import type { Logger } from '../../shared/node/logger';
+import type { PushUpdateRequest, UpdateJob } from '../../shared/protocol/updater-api';
+import type { AgentRunner } from './agent-runner';
+import type { HealthProbe } from './health-probe';
+import {
+  installRelease,
+  linkedVersion,
+  listReleases,
+  pruneReleases,
+  releaseLayout,
+  switchBack,
+  switchCurrent,
+} from './release-store';
+import { verifyRelease } from './release-verify';
+
+export type UpdaterTiming = Readonly<{
+  /** The new agent must answer /health with the new version within this (the issue's 60 s). */
+  healthTimeoutMs: number;
+  /** After that, the crash-loop watch (10 min): the job ends succeeded when it passes. */
+  watchMs: number;
+  probeIntervalMs: number;
+  /** Agent exits, or failed probes in a row, that count as a crash loop. */
+  crashLimit: number;
+}>;
+
+export const defaultTiming: UpdaterTiming = {
+  healthTimeoutMs: 60_000,
+  watchMs: 600_000,
+  probeIntervalMs: 2_000,
+  crashLimit: 3,
+};
+
+export type UpdaterOptions = Readonly<{
+  installRoot: string;
+  caPem: string;
+  runner: AgentRunner;
+  probe: HealthProbe;
+  log: Logger;
+  version: string;
+  timing?: Partial<UpdaterTiming>;
+}>;
+
+export type Updater = ReturnType<typeof createUpdater>;
+
+const KEEP_JOBS = 50;
+
+/**
+ * The update flow, one job at a time: verify (nothing on disk on refusal), install side by side,
+ * switch `current`, restart the agent, wait for /health to report the new version, then watch for
+ * a crash loop. A failure at any step switches back, restarts the previous release and ends the
+ * job `rolled_back` with the reason (or `failed` when there is nothing to go back to).
+ */
+export function createUpdater(o: UpdaterOptions) {
+  const t: UpdaterTiming = { ...defaultTiming, ...o.timing };
+  const layout = releaseLayout(o.installRoot);
+  const log = o.log.child({ component: 'updater' });
+  const jobs = new Map<string, UpdateJob>();
+  let active: { job: UpdateJob; cancelWatch: () => void } | null = null;
+  let closed = false;
+
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const set = (job: UpdateJob, patch: Partial<UpdateJob>): UpdateJob => {
+    Object.assign(job, patch);
+    if (patch.state === 'succeeded' || patch.state === 'failed' || patch.state === 'rolled_back') {
+      job.finishedAt = iso(Date.now());
+      if (active?.job === job) active = null;
+      log.info('update job finished', { id: job.id, state: job.state, to: job.toVersion, reason: job.reason });
+    }
+    return job;
+  };
+  const remember = (job: UpdateJob) => {
+    jobs.set(job.id, job);
+    for (const id of jobs.keys()) if (jobs.size > KEEP_JOBS) jobs.delete(id);
+  };
+  const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  /** Probes until /health reports `version`, the deadline passes, or the agent crash-loops. */
+  const waitHealthy = async (version: string, deadline: number, since: number): Promise<string | null> => {
+    let last = 'no answer yet';
+    while (!closed) {
+      const p = await o.probe.probe();
+      if (p.ok && p.version === version) return null;
+      last = p.ok ? `it reports ${p.version}` : p.error;
+      if (o.runner.exitsSince(since) >= t.crashLimit)
+        return `the agent exited ${o.runner.exitsSince(since)} times (crash loop; last probe: ${last})`;
+      if (Date.now() >= deadline)
+        return `the agent did not report ${version} on /health within ${Math.round(t.healthTimeoutMs / 1000)} s (last probe: ${last})`;
+      await pause(Math.min(t.probeIntervalMs, Math.max(0, deadline - Date.now())));
+    }
+    return 'the updater is stopping';
+  };
+
+  /** Healthy on `version`: watch for a crash loop until the window ends; a loop is a reason. */
+  const watch = (job: UpdateJob): { done: Promise<string | null>; cancel: () => void } => {
+    let cancelled = false;
+    const since = Date.now();
+    const end = since + t.watchMs;
+    const done = (async () => {
+      let failures = 0;
+      while (!cancelled && !closed && Date.now() < end) {
+        await pause(Math.min(t.probeIntervalMs, Math.max(0, end - Date.now())));
+        if (cancelled || closed) return null;
+        const p = await o.probe.probe();
+        failures = p.ok && p.version === job.toVersion ? 0 : failures + 1;
+        const exits = o.runner.exitsSince(since);
+        if (failures >= t.crashLimit || exits >= t.crashLimit)
+          return `crash loop after the update: ${exits} agent exits, ${failures} failed probes in a row (last: ${p.ok ? p.version : p.error})`;
+      }
+      return null;
+    })();
+    return { done, cancel: () => (cancelled = true) };
+  };
+
+  const rollBackTo = async (job: UpdateJob, previous: string | null, reason: string): Promise<void> => {
+    if (previous === null) {
+      set(job, { state: 'failed', reason: `${reason}; no previous release to roll back to` });
+      return;
+    }
+    try {
+      await switchBack(layout, previous, job.toVersion);
+      const since = Date.now();
+      await o.runner.restart();
+      const again = await waitHealthy(previous, Date.now() + t.healthTimeoutMs, since);
+      if (again)
+        set(job, { state: 'failed', reason: `${reason}; rolled back to ${previous}, which failed too: ${again}` });
+      else set(job, { state: 'rolled_back', reason: `${reason}; rolled back to ${previous}` });
+    } catch (err) {
+      set(job, { state: 'failed', reason: `${reason}; rollback to ${previous} failed: ${(err as Error).message}` });
+    }
+  };
+
+  const run = async (job: UpdateJob): Promise<void> => {
+    let previous: string | null = null;
+    try {
+      previous = await switchCurrent(layout, job.toVersion);
+      const since = Date.now();
+      await o.runner.restart();
+      const unhealthy = await waitHealthy(job.toVersion, Date.parse(job.deadline), since);
+      if (unhealthy) return await rollBackTo(job, previous, unhealthy);
+      const w = watch(job);
+      set(job, { state: 'watching', deadline: iso(Date.now() + t.watchMs) });
+      if (active?.job === job) active.cancelWatch = w.cancel;
+      const loop = await w.done;
+      if (loop) return await rollBackTo(job, previous, loop);
+      if (job.state === 'watching') set(job, { state: 'succeeded' });
+    } catch (err) {
+      await rollBackTo(job, previous, `update step failed: ${(err as Error).message}`);
+    } finally {
+      // Not while a newer job runs: its release is not current yet and must not be pruned.
+      if (!active)
+        await pruneReleases(layout).catch((e: unknown) => log.warn('prune failed', { error: (e as Error).message }));
+    }
+  };
+
+  const begin = async (kind: UpdateJob['kind'], toVersion: string): Promise<UpdateJob> => {
+    const now = Date.now();
+    const job: UpdateJob = {
+      id: randomUUID(),
+      kind,
+      state: 'running',
+      fromVersion: await linkedVersion(layout.current),
+      toVersion,
+      startedAt: iso(now),
+      deadline: iso(now + t.healthTimeoutMs),
+      finishedAt: null,
+      reason: null,
+    };
+    remember(job);
+    active = { job, cancelWatch: () => undefined };
+    log.info('update job started', { id: job.id, kind, from: job.fromVersion, to: toVersion });
+    void run(job);
+    return { ...job };
+  };
+
+  /** A running job refuses another; a watching one is ended succeeded (the new job supersedes it). */
+  const claim = () => {
+    if (closed) throw new AppError('CONFLICT', 'the updater is stopping');
+    if (active?.job.state === 'running')
+      throw new AppError('CONFLICT', `update job ${active.job.id} to ${active.job.toVersion} is still running`);
+    if (active) {
+      active.cancelWatch();
+      set(active.job, { state: 'succeeded', reason: 'watch ended early by a newer job' });
+    }
+  };
+
+  return {
+    version: o.version,
+    async push(req: PushUpdateRequest): Promise<UpdateJob> {
+      if (active?.job.state === 'running') claim();
+      const release = await verifyRelease({
+        tarball: Buffer.from(req.tarballBase64, 'base64'),
+        sha256: req.sha256,
+        signatureBase64: req.signatureBase64,
+        releaseKeyPem: req.releaseKeyPem,
+        endorsementBase64: req.endorsementBase64,
+        caPem: o.caPem,
+      });
+      claim();
+      await installRelease(layout, release);
+      return begin('update', release.version);
+    },
+    async rollback(): Promise<UpdateJob> {
+      const previous = await linkedVersion(layout.previous);
+      if (!previous) throw new AppError('NOT_FOUND', 'no previous release to roll back to');
+      claim();
+      return begin('rollback', previous);
+    },
+    job(id: string): UpdateJob {
+      const job = jobs.get(id);
+      if (!job) throw new AppError('NOT_FOUND', `no update job ${id}`);
+      return { ...job };
+    },
+    latest: (): UpdateJob | null => {
+      const last = [...jobs.values()].at(-1);
+      return last ? { ...last } : null;
+    },
+    current: () => linkedVersion(layout.current),
+    previous: () => linkedVersion(layout.previous),
+    async releases() {
+      const [cur, prev] = [await linkedVersion(layout.current), await linkedVersion(layout.previous)];
+      return (await listReleases(layout)).map((v) => ({ version: v, current: v === cur, previous: v === prev }));
+    },
+    /** Starts the agent of `current` (supervise mode) when there is one. */
+    async startAgent(): Promise<void> {
+      if (await linkedVersion(layout.current)) await o.runner.restart();
+    },
+    async close(): Promise<void> {
+      closed = true;
+      active?.cancelWatch();
+      await o.runner.close();
+      await o.probe.close();
+    },
+  };
+}
