@@ -1,8 +1,7 @@
-import { Agent } from 'undici';
-import { AppError } from '../../../shared/errors';
 import { createRouteClient, type RouteClient } from '../../../shared/node/route-client';
-import { clientTlsOptions, httpsOrigin, verifyHostnameFromEnv, type TlsIdentity } from '../../../shared/node/tls';
+import { httpsOrigin, type TlsIdentity } from '../../../shared/node/tls';
 import { agentApi, type AgentApi } from '../../../shared/protocol/agent-api';
+import { createPinnedDispatcher } from './pinned-dispatcher';
 
 export type AgentHost = Readonly<{ uuid: string; name: string; address: string; port: number; fingerprint: string }>;
 
@@ -20,26 +19,14 @@ export type AgentClientOptions = Readonly<{
 export type AgentClient = RouteClient<AgentApi> & Readonly<{ close(): Promise<void> }>;
 
 /**
- * Master → worker RPC. Trusts our CA only, presents the master identity, and pins the worker's
- * certificate fingerprint in every handshake (session resumption is off, since a resumed session
- * skips checkServerIdentity), so a wrong worker fails with FingerprintMismatchError before any
- * request byte is sent.
+ * Master → worker RPC over the pinned mTLS dispatcher (pinned-dispatcher.ts): a wrong worker
+ * fails with FingerprintMismatchError before any request byte is sent.
  */
 export function createAgentClient(opts: AgentClientOptions): AgentClient {
   const { host } = opts;
-  if (!/^[0-9a-f]{64}$/i.test(host.fingerprint)) {
-    throw new AppError('INVALID_INPUT', `host ${host.name} has no valid certificate fingerprint to pin`);
-  }
-  const verifyHostname = opts.verifyHostname ?? verifyHostnameFromEnv(opts.env ?? process.env);
-  const peer = `${host.name} (${host.address}:${host.port})`;
-  const dispatcher = new Agent({
-    connect: {
-      ...clientTlsOptions({ ...opts.identity, pin: host.fingerprint, verifyHostname, peerName: peer }),
-      maxCachedSessions: 0,
-    },
-  });
+  const { dispatcher, peerName } = createPinnedDispatcher({ ...opts, peer: host });
   return {
-    ...createRouteClient(agentApi, { origin: httpsOrigin(host.address, host.port), dispatcher, peer }),
+    ...createRouteClient(agentApi, { origin: httpsOrigin(host.address, host.port), dispatcher, peer: peerName }),
     close: () => dispatcher.close(),
   };
 }
