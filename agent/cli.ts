@@ -8,6 +8,7 @@ import { systemClock } from './clock';
 import { agentOptions, loadAgentConfig, optionsHelp } from './config';
 import { createMasterClient } from './master-client';
 import { createNativeRuntime } from './runtime/native/native-runtime';
+import { createDockerRuntime } from './runtime/docker/docker-runtime';
 import { AGENT_VERSION } from './version';
 
 const USAGE = `usage: decnet-agent <command> [options]
@@ -16,6 +17,7 @@ commands:
   run       run the agent (API, heartbeats, deckies)
   enroll    enroll this host with a master (token or offline bundle)
   doctor    read-only checks of what run needs
+  image     build the docker runtime's decky image on this worker (\`image build\`)
   version   print the version
   updater   run the updater daemon (decnet-updater.service): signed releases from the master
 
@@ -77,6 +79,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     const { runUpdater, updaterHelp } = await import('./updater/run');
     return wantsHelp(rest) ? (process.stdout.write(updaterHelp), 0) : runUpdater(rest, env);
   }
+  if (cmd === 'image') return image(rest, env);
   throw new UsageError(`unknown command "${cmd}" (run decnet-agent --help)`);
 }
 
@@ -90,8 +93,6 @@ function parseRunConfig(args: string[], env: NodeJS.ProcessEnv) {
 
 async function run(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const c = parseRunConfig(args, env);
-  if (c.DECNET_AGENT_RUNTIME === 'docker')
-    throw new AppError('INVALID_INPUT', 'the docker runtime is not available yet; run with --runtime native');
   const config: AgentConfig = {
     identityDir: c.DECNET_AGENT_DIR,
     stateDir: c.DECNET_STATE_DIR,
@@ -109,11 +110,13 @@ async function run(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
     // DECNET_DECKY_HOST swaps the decky host bundle (packaging layouts, tests with a stub host);
     // DECNET_DECKIES_PER_PROCESS trades isolation (1) for memory (default 16 per host process).
     runtime: (ctx) =>
-      createNativeRuntime(ctx, {
-        ...(env['DECNET_DECKY_HOST'] ? { hostScript: env['DECNET_DECKY_HOST'] } : {}),
-        ...(perProcess === undefined ? {} : { deckiesPerProcess: perProcess }),
-        spawnNode: nodeSpawnerForProcess(),
-      }),
+      c.DECNET_AGENT_RUNTIME === 'docker'
+        ? createDockerRuntime(ctx, { logLevel: c.DECNET_LOG_LEVEL })
+        : createNativeRuntime(ctx, {
+            ...(env['DECNET_DECKY_HOST'] ? { hostScript: env['DECNET_DECKY_HOST'] } : {}),
+            ...(perProcess === undefined ? {} : { deckiesPerProcess: perProcess }),
+            spawnNode: nodeSpawnerForProcess(),
+          }),
     clock: systemClock,
     log,
     masterClient: (identity) => createMasterClient(identity, identity.masterUrl),
@@ -179,6 +182,28 @@ async function doctor(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   process.stdout.write(formatDoctor(checks) + '\n');
   return checks.some((c) => c.fatal && !c.ok) ? 1 : 0;
 }
+
+/** `image build`: the docker runtime's image from this install (no registry); also built on first deploy. */
+async function image(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  if (args[0] !== 'build' || args.length > 1 || wantsHelp(args)) {
+    if (wantsHelp(args)) return (process.stdout.write(imageHelp), 0);
+    throw new UsageError('usage: decnet-agent image build');
+  }
+  const { createDockerCli } = await import('./runtime/docker/docker-cli');
+  const { buildDeckyImage, defaultImageSource } = await import('./runtime/docker/decky-image');
+  const tag = await buildDeckyImage(createDockerCli({ env }), defaultImageSource(env), (text) =>
+    process.stdout.write(`${text}\n`),
+  );
+  process.stdout.write(`decky image ready: ${tag}\n`);
+  return 0;
+}
+
+const imageHelp = `usage: decnet-agent image build
+
+Builds the image the docker runtime's containers run (decnet-decky:<version>-<hash>) from this
+install: FROM scratch with this worker's node binary and its libraries, or on the image
+DECNET_DOCKER_BASE_IMAGE names. Nothing is pulled. A present image is kept as it is.
+`;
 
 main(process.argv.slice(2), process.env).then(
   (code) => process.exit(code),

@@ -1,15 +1,13 @@
-import { execFile } from 'node:child_process';
 import { constants, existsSync } from 'node:fs';
 import { access, mkdir, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { toAppError } from '../shared/errors';
 import { identityFiles, loadIdentity, type AgentIdentity } from './identity';
 import { createMasterClient } from './master-client';
 import { networkDoctorChecks } from './network/doctor-checks';
-
-const run = promisify(execFile);
+import { detectHostNetwork } from './network/host-network';
+import { dockerDoctorChecks } from './runtime/docker/doctor-checks';
 
 export type DoctorCheck = Readonly<{ name: string; ok: boolean; detail: string; fatal: boolean }>;
 
@@ -91,12 +89,8 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorCheck[]> {
 
   add('node', Number(process.versions.node.split('.')[0]) >= 20, `Node.js ${process.versions.node}`);
   if (opts.runtime === 'docker') {
-    const docker = await tryRun('docker', ['info', '--format', '{{.ServerVersion}}']);
-    add(
-      'docker',
-      docker.ok,
-      docker.ok ? `docker engine ${docker.out}` : `the docker runtime needs a running Docker engine (${docker.out})`,
-    );
+    const host = opts.network === 'loopback' ? null : await detectHostNetwork(opts.parent).catch(() => null);
+    checks.push(...(await dockerDoctorChecks(opts.network, host)));
   }
   if (opts.network === 'macvlan' || opts.network === 'ipvlan')
     checks.push(...(await networkDoctorChecks(opts.network, opts.parent)));
@@ -109,19 +103,6 @@ async function canListen(host: string, port: number): Promise<boolean> {
     srv.once('error', () => resolve(false));
     srv.listen({ host, port, exclusive: true }, () => srv.close(() => resolve(true)));
   });
-}
-
-async function tryRun(cmd: string, args: string[]): Promise<{ ok: boolean; out: string }> {
-  try {
-    const { stdout } = await run(cmd, args, { timeout: 5000 });
-    return { ok: true, out: stdout.trim().split('\n')[0] ?? '' };
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException & { stderr?: string };
-    return {
-      ok: false,
-      out: e.code === 'ENOENT' ? `${cmd} is not installed` : (e.stderr?.trim().split('\n')[0] ?? e.message),
-    };
-  }
 }
 
 /** One line per check, `ok`/`WARN`/`FAIL` first, for the terminal. */

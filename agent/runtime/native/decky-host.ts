@@ -4,11 +4,13 @@
  * spawned it: it speaks the protocol of decky-host-protocol.ts as JSON lines on its control socket
  * `<hosts>/<id>.sock` (one agent at a time; a new connection replaces the old), keeps a registry
  * entry next to it for the next agent, and spools events until an agent acks them. Logs JSON lines
- * on stderr (a file the agent opened for it).
+ * on stderr (a file the agent opened for it). The docker runtime runs the same entry as a service
+ * container's process: DECNET_HOST_START names the start message it boots from on its own (a
+ * container the engine restarts has no agent to ask), and its spool outlives a container stop.
  */
-import { chmod, mkdir, unlink } from 'node:fs/promises';
+import { chmod, mkdir, readFile, unlink } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
-import { createLogger, type LogLevel } from '../../../shared/node/logger';
+import { createLogger, type Logger, type LogLevel } from '../../../shared/node/logger';
 import { describeZodError } from '../../../shared/errors';
 import type { AttackerEvent } from '../../../shared/domain/events';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +18,7 @@ import { hostFiles, type LineChannel, lineChannel, removeHostFiles, writeRegistr
 import { startDecky, type RunningDecky } from './decky-host-core';
 import { openBinder } from '../../network/binder-client';
 import { setSocketSource } from '../../services/kit/socket-source';
-import { ParentMessage, type ChildMessage, type ReadyMessage, type StartMessage } from './decky-host-protocol';
+import { ParentMessage, StartMessage, type ChildMessage, type ReadyMessage } from './decky-host-protocol';
 import { openHostSpool } from './decky-host-spool';
 
 /** The binder bundle sits next to this one (out/agent/); DECNET_NETNS_BINDER overrides it. */
@@ -33,6 +35,8 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const files = hostFiles(hostsDir, id);
+  /** Docker runtime: the container boots its decky from this start message, without waiting for an agent. */
+  const bootFile = process.env.DECNET_HOST_START;
   const startedAt = new Date().toISOString();
   await mkdir(hostsDir, { recursive: true, mode: 0o700 });
 
@@ -134,10 +138,12 @@ async function main(): Promise<void> {
     const names = new Set([...deckies.keys(), ...queues.keys()]);
     await Promise.all([...names].map((name) => enqueue(name, () => stopDecky(name))));
     for (const name of names) send({ type: 'stopped', name });
-    // Stopped for good (teardown, decommission): nothing is left for a later agent to find.
+    // Stopped for good (teardown, decommission): nothing is left for a later agent to find. A
+    // container's stop may be a restart instead (engine or host reboot): its spool stays for the
+    // agent, which salvages it after removing the container.
     await spool.flush();
     server.close();
-    await removeHostFiles(hostsDir, id);
+    if (!bootFile) await removeHostFiles(hostsDir, id);
     if (!conn) process.exit(code);
     conn.end(JSON.stringify({ type: 'stopped' } satisfies ChildMessage) + '\n', () => process.exit(code));
     setTimeout(() => process.exit(code), 1000).unref();
@@ -204,6 +210,7 @@ async function main(): Promise<void> {
   });
   await chmod(files.socket, 0o600);
   await register();
+  if (bootFile) await bootFromFile(bootFile, start, log);
 
   process.on('SIGTERM', () => void shutdown(0));
   process.on('SIGINT', () => void shutdown(0));
@@ -212,6 +219,17 @@ async function main(): Promise<void> {
   // Last line of defence: one connection's bug must not take every decky of this process down.
   process.on('uncaughtException', (err) => log.error('uncaught exception (kept running)', { err, stack: err.stack }));
   process.on('unhandledRejection', (reason) => log.error('unhandled rejection (kept running)', { err: reason }));
+}
+
+/** Starts the decky of a start-message file (docker runtime); a bad file is fatal, as a bad message is. */
+async function bootFromFile(path: string, start: (msg: StartMessage) => Promise<void>, log: Logger): Promise<void> {
+  const raw = await readFile(path, 'utf8');
+  const parsed = StartMessage.safeParse(JSON.parse(raw));
+  if (!parsed.success) {
+    log.critical('bad start file', { path, error: describeZodError(parsed.error) });
+    process.exit(2);
+  }
+  await start(parsed.data);
 }
 
 main().catch((err: unknown) => {

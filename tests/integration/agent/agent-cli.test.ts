@@ -97,11 +97,15 @@ describe('decnet-agent CLI', () => {
     }
   });
 
-  it('rejects the docker runtime clearly for now', async () => {
-    const r = await cli(['run', '--dir', identityDir, '--state-dir', join(tmp.dir, 's4'), '--runtime', 'docker']);
-    expect(r).toMatchObject({
-      code: 1,
-      stderr: 'decnet-agent: the docker runtime is not available yet; run with --runtime native\n',
+  it('doctor --runtime docker names a missing engine in one line and fails; image takes only `build`', async () => {
+    const env = { DOCKER_HOST: `unix://${join(tmp.dir, 'no-such-docker.sock')}` };
+    const r = await cli(['doctor', '--dir', identityDir, '--state-dir', join(tmp.dir, 's4'), '--runtime', 'docker'], env);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^FAIL {2}docker {13}the docker runtime needs a running Docker engine \(.+\)$/m);
+    expect(await cli(['image', 'push'])).toMatchObject({
+      code: 2,
+      stderr: 'decnet-agent: usage: decnet-agent image build\n',
     });
+    expect((await cli(['image', 'build', '--help'])).stdout).toContain('FROM scratch');
   });
 });
