@@ -19,6 +19,8 @@ export const interactionKinds = {
   malformed: 'malformed',
   /** A connection refused because its source already holds too many. */
   refused: 'refused',
+  /** A payload captured into the decky's quarantine (a fetch, an upload, a dropper): its SHA-256. */
+  artifact: 'artifact',
 } as const;
 export type InteractionKind = (typeof interactionKinds)[keyof typeof interactionKinds];
 

@@ -2,6 +2,12 @@ import type ssh2 from 'ssh2';
 import { createMachine, type ShellIdentity, type ShellOutput, type ShellSession } from './fake-shell';
 import { createLineReader } from '../kit/line-reader';
 import type { CapturedInteraction } from '../kit/types';
+import { createPayloadCapture, type PayloadCapture } from './payloads/payload-capture';
+import type { Fetcher } from './payloads/fetcher';
+import type { Quarantine } from './payloads/quarantine';
+import { createLineQueue } from './line-queue';
+import { scpSinkTarget, serveScpSink } from './scp-sink';
+import { serveSftp } from './sftp-server';
 
 /** Bounds of one authenticated SSH connection. */
 export const sshSessionLimits = { maxLineBytes: 4096, maxCommands: 500, maxChannels: 10 } as const;
@@ -13,6 +19,8 @@ export type SshSessionContext = Readonly<{
   capture: (interaction: CapturedInteraction) => void;
   /** Ends the whole connection (limits reached, malformed input). */
   end: () => void;
+  /** The decky's quarantine and, when it really fetches, the fetcher. */
+  payloads: Readonly<{ quarantine: Promise<Quarantine>; fetcher: Fetcher | null }>;
 }>;
 
 const CTRL_C = 0x03;
@@ -21,8 +29,9 @@ const BACKSPACE = 0x08;
 const DEL = 0x7f;
 
 /**
- * Serves the channels of an authenticated connection: shell and exec get fake answers, every
- * forwarding, subsystem (sftp) and agent request is refused, and each request is recorded.
+ * Serves the channels of an authenticated connection: shell and exec get the emulated shell, sftp
+ * and `scp -t` write into its fake filesystem (each upload captured), every forwarding, other
+ * subsystem and agent request is refused, and each request is recorded.
  */
 export function serveAuthenticated(client: ssh2.Connection, ctx: SshSessionContext): void {
   let channels = 0;
@@ -31,6 +40,17 @@ export function serveAuthenticated(client: ssh2.Connection, ctx: SshSessionConte
   const machine = createMachine({ ...ctx.identity, from: ctx.identity.from ?? ctx.src });
   const record = (data: Record<string, unknown>) =>
     ctx.capture({ src: ctx.src, kind: 'command', data: { session: ctx.session, user: ctx.identity.user, ...data } });
+  const payloads = createPayloadCapture({
+    machine,
+    ...ctx.payloads,
+    src: ctx.src,
+    session: ctx.session,
+    user: ctx.identity.user,
+    capture: ctx.capture,
+    onError: (error) => ctx.capture({ src: ctx.src, kind: 'artifact', data: { session: ctx.session, error } }),
+  });
+  // Droppers written with `echo … > f` are swept up when the connection ends.
+  client.once('close', () => void payloads.sessionEnd());
   const countCommand = (): boolean => {
     commands += 1;
     if (commands <= sshSessionLimits.maxCommands) return true;
@@ -70,9 +90,9 @@ export function serveAuthenticated(client: ssh2.Connection, ctx: SshSessionConte
     session.on('signal', (ok) => ok?.());
     session.on('x11', (_ok, no) => no?.());
     session.on('auth-agent', (_ok, no) => no?.());
-    session.on('sftp', (_ok, no) => {
+    session.on('sftp', (ok) => {
       record({ request: 'subsystem', name: 'sftp' });
-      no();
+      serveSftp(ok(), machine, payloads, record);
     });
     session.on('subsystem', (_ok, no, info) => {
       record({ request: 'subsystem', name: info.name });
@@ -82,17 +102,32 @@ export function serveAuthenticated(client: ssh2.Connection, ctx: SshSessionConte
       const stream = ok();
       if (!countCommand()) return;
       const command = info.command.slice(0, sshSessionLimits.maxLineBytes);
-      const reply = machine.open('exec').run(command);
-      record({ mode: 'exec', command, ...outcome(reply) });
-      for (const c of reply.chunks) (c.fd === 2 ? stream.stderr : stream).write(c.text);
-      stream.exit(reply.code);
-      stream.end();
+      const scpTarget = scpSinkTarget(command);
+      if (scpTarget !== null) {
+        record({ mode: 'exec', command, scp: 'sink' });
+        return serveScpSink(stream, scpTarget, machine, payloads);
+      }
+      const shell = machine.open('exec');
+      createLineQueue(payloads, () => {
+        const reply = shell.run(command);
+        record({ mode: 'exec', command, ...outcome(reply) });
+        keep(payloads, reply);
+        for (const c of reply.chunks) (c.fd === 2 ? stream.stderr : stream).write(c.text);
+        stream.exit(reply.code);
+        stream.end();
+        return false;
+      })(command);
     });
     session.on('shell', (ok) => {
       const stream = ok();
-      runShell(stream, pty, machine.open(pty ? 'shell' : 'exec'), ctx, record, countCommand);
+      runShell(stream, pty, machine.open(pty ? 'shell' : 'exec'), ctx, record, countCommand, payloads);
     });
   });
+}
+
+/** Sends what a line's real fetches brought in to the quarantine. */
+function keep(payloads: PayloadCapture, reply: ShellOutput): void {
+  for (const f of reply.files) void payloads.file(f);
 }
 
 /** What the command event adds about the line's result: exit code, fetched URLs. */
@@ -113,6 +148,7 @@ function runShell(
   ctx: SshSessionContext,
   record: (data: Record<string, unknown>) => void,
   countCommand: () => boolean,
+  payloads: PayloadCapture,
 ): void {
   const nl = pty ? '\r\n' : '\n';
   const write = (text: string) => stream.write(text.replace(/\n/g, nl));
@@ -130,6 +166,7 @@ function runShell(
     if (!countCommand()) return false;
     const reply = shell.run(line);
     record({ mode: pty ? 'shell' : 'shell-nopty', command: line, ...outcome(reply) });
+    keep(payloads, reply);
     // A terminal shows stdout and stderr interleaved; without a pty they stay separate streams.
     for (const c of reply.chunks) {
       if (pty) write(c.text);
@@ -145,10 +182,17 @@ function runShell(
     return true;
   };
 
+  let stopped = false;
+  const enqueue = createLineQueue(payloads, (line) => {
+    if (!runLine(line)) stopped = true;
+    return !stopped;
+  });
+
   stream.on('data', (chunk: Buffer) => {
+    if (stopped) return;
     if (!pty) {
       const { lines: got, overflow } = lines.push(chunk);
-      for (const line of got) if (!runLine(line)) return;
+      for (const line of got) enqueue(line);
       if (overflow) malformed(ctx, 'command line too long');
       return;
     }
@@ -163,7 +207,8 @@ function runShell(
         write('\n');
         const line = Buffer.from(typed).toString('utf8');
         typed = [];
-        if (!runLine(line)) return;
+        enqueue(line);
+        if (stopped) return;
         continue;
       }
       lastWasCr = false;
@@ -180,7 +225,7 @@ function runShell(
         write(`^C\n${shell.prompt()}`);
       } else if (byte === CTRL_D) {
         if (typed.length === 0) {
-          runLine('exit');
+          enqueue('exit');
           return;
         }
       } else if (byte >= 0x20) {

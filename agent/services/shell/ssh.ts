@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type net from 'node:net';
 import ssh2 from 'ssh2';
 import { writeFileAtomic } from '../../../shared/node/atomic-file';
-import { deckyHostname, personaString } from '../kit/persona';
+import { fetcherFor, quarantineFor } from './payloads/service-payloads';
+import { deckyHostname, personaBool, personaString } from '../kit/persona';
 import { createSshOffer } from './ssh-kexinit';
 import { serveAuthenticated } from './ssh-session';
 import { listenTcp, type ConnectionMeta } from '../kit/tcp-listener';
@@ -109,6 +110,10 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
   const users = parseUsers(personaString(ctx.persona, 'users', ''));
   const kernel = personaString(ctx.persona, 'kernel', '6.1.0-26-amd64');
   const hostname = deckyHostname(ctx.decky);
+  const payloads = {
+    quarantine: quarantineFor(ctx.dataDir),
+    fetcher: fetcherFor(personaBool(ctx.persona, 'fetch', false)),
+  };
   // ssh2 reports a connection by remote address/port; this finds the listener's socket and meta.
   const conns = new Map<string, { meta: ConnectionMeta; socket: net.Socket; identified: boolean }>();
   const key = (ip: string | undefined, port: number | undefined) => `${ip ?? ''}|${port ?? 0}`;
@@ -205,6 +210,7 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
         },
         capture: ctx.capture,
         end: () => client.end(),
+        payloads,
       });
     });
   });

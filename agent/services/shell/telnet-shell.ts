@@ -1,5 +1,9 @@
 import { createMachine, type ShellIdentity } from './fake-shell';
 import type { CapturedInteraction } from '../kit/types';
+import { createPayloadCapture } from './payloads/payload-capture';
+import type { Fetcher } from './payloads/fetcher';
+import type { Quarantine } from './payloads/quarantine';
+import { createLineQueue } from './line-queue';
 
 /**
  * The shell after a successful telnet login: a terminal line discipline (the server echoes, as
@@ -16,23 +20,40 @@ export type TelnetShellContext = Readonly<{
   capture: (interaction: CapturedInteraction) => void;
   /** Hangs up (exit, limits). */
   end: () => void;
+  payloads: Readonly<{ quarantine: Promise<Quarantine>; fetcher: Fetcher | null }>;
 }>;
 
-export type TelnetShell = Readonly<{ start: () => void; onByte: (byte: number) => void }>;
+export type TelnetShell = Readonly<{
+  start: () => void;
+  onByte: (byte: number) => void;
+  /** The connection closed: sweeps the droppers it wrote into the quarantine. */
+  end: () => void;
+}>;
 
 export function createTelnetShell(ctx: TelnetShellContext): TelnetShell {
-  const shell = createMachine(ctx.identity).open('shell');
+  const machine = createMachine(ctx.identity);
+  const shell = machine.open('shell');
+  const payloads = createPayloadCapture({
+    machine,
+    ...ctx.payloads,
+    src: ctx.src,
+    session: ctx.session,
+    user: ctx.identity.user,
+    capture: ctx.capture,
+    onError: (error) => ctx.capture({ src: ctx.src, kind: 'artifact', data: { session: ctx.session, error } }),
+  });
   let typed: number[] = [];
   let lastWasCr = false;
   let commands = 0;
   let done = false;
   const write = (text: string) => ctx.write(text.replace(/\r?\n/g, '\r\n'));
 
-  const runLine = (line: string) => {
+  const runLine = (line: string): boolean => {
     commands += 1;
     if (commands > telnetShellLimits.maxCommands) {
       done = true;
-      return ctx.end();
+      ctx.end();
+      return false;
     }
     const reply = shell.run(line);
     ctx.capture({
@@ -48,16 +69,21 @@ export function createTelnetShell(ctx: TelnetShellContext): TelnetShell {
         ...(reply.truncated ? { outputTruncated: true } : {}),
       },
     });
+    for (const f of reply.files) void payloads.file(f);
     for (const c of reply.chunks) write(c.text);
     if (reply.exit) {
       done = true;
       write('logout\n');
-      return ctx.end();
+      ctx.end();
+      return false;
     }
     write(shell.prompt());
+    return true;
   };
+  const enqueue = createLineQueue(payloads, runLine);
 
   return {
+    end: () => void payloads.sessionEnd(),
     start: () =>
       write(
         `Linux ${ctx.identity.hostname} ${ctx.identity.kernel} x86_64\n\nLast login: Mon Mar  3 09:14:21 2025 from 10.0.0.23\n${shell.prompt()}`,
@@ -75,7 +101,7 @@ export function createTelnetShell(ctx: TelnetShellContext): TelnetShell {
         write('\n');
         const line = Buffer.from(typed).toString('utf8');
         typed = [];
-        return runLine(line);
+        return enqueue(line);
       }
       lastWasCr = false;
       if (byte === 0x7f || byte === 0x08) {
@@ -90,7 +116,7 @@ export function createTelnetShell(ctx: TelnetShellContext): TelnetShell {
         return write(`^C\n${shell.prompt()}`);
       }
       if (byte === 0x04) {
-        if (typed.length === 0) runLine('exit');
+        if (typed.length === 0) enqueue('exit');
         return;
       }
       if (byte < 0x20) return;

@@ -1,5 +1,6 @@
 import type net from 'node:net';
-import { deckyHostname, personaFor, personaString } from '../kit/persona';
+import { fetcherFor, quarantineFor } from './payloads/service-payloads';
+import { deckyHostname, personaBool, personaFor, personaString } from '../kit/persona';
 import { parseUsers } from './ssh';
 import { createTelnetShell, telnetShellLimits, type TelnetShell } from './telnet-shell';
 import { createIacParser, negotiation, telnetOptions, type TelnetEvent } from './telnet-codec';
@@ -55,6 +56,10 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
   const sshPersona = personaFor(ctx.decky, 'ssh');
   const users = parseUsers(personaString(sshPersona, 'users', ''));
   const kernel = personaString(sshPersona, 'kernel', '6.1.0-26-amd64');
+  const payloads = {
+    quarantine: quarantineFor(ctx.dataDir),
+    fetcher: fetcherFor(personaBool(ctx.persona, 'fetch', false)),
+  };
 
   const onConnection = (socket: net.Socket, meta: ConnectionMeta) => {
     const { src, session } = meta;
@@ -166,7 +171,9 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
           write,
           capture: ctx.capture,
           end: () => hangUp(''),
+          payloads,
         });
+        socket.once('close', () => shell?.end());
         return shell.start();
       }
       phase = 'failing';

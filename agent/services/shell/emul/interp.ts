@@ -4,7 +4,7 @@ import { runPath } from './run-path';
 import { bashVersions, distroOf, type MachineFacts, type ShellIdentity, type UserInfo } from './facts';
 import { shellLimits } from './limits';
 import { parse, ShellSyntaxError, type Pipeline, type Script, type SimpleCommand } from './parser';
-import type { CommandTable, Download, Io, ShellState } from './types';
+import type { CapturedFile, CommandTable, Download, FetchedUrl, Io, ShellState } from './types';
 import { fsErrorText, resolvePath, type SessionFs } from './vfs';
 
 /**
@@ -22,6 +22,8 @@ export type ShellInit = Readonly<{
   mode: 'shell' | 'exec';
   crontabs: Map<string, string>;
   downloads: Download[];
+  fetched: ReadonlyMap<string, FetchedUrl>;
+  captured: CapturedFile[];
   now: () => number;
 }>;
 
@@ -35,6 +37,8 @@ export class Shell implements ShellState {
   readonly env = new Map<string, string>();
   readonly history: string[] = [];
   readonly downloads: Download[];
+  readonly fetched: ReadonlyMap<string, FetchedUrl>;
+  readonly captured: CapturedFile[];
   readonly crontabs: Map<string, string>;
   readonly killed = new Set<number>();
   readonly mode: 'shell' | 'exec';
@@ -58,6 +62,8 @@ export class Shell implements ShellState {
     this.mode = init.mode;
     this.crontabs = init.crontabs;
     this.downloads = init.downloads;
+    this.fetched = init.fetched;
+    this.captured = init.captured;
     this.now = init.now;
     this.cwd = init.user.home;
     this.resetEnv();

@@ -13,7 +13,8 @@ import { Shell } from './interp';
 import { parse, ShellSyntaxError } from './parser';
 import { shellLimits } from './limits';
 import { buildPersonaBase } from './persona-fs';
-import type { CommandTable, Download } from './types';
+import { placeholderScript } from './commands/fetch';
+import type { CapturedFile, CommandTable, Download, FetchedUrl } from './types';
 import { SessionFs, type BaseLayer } from './vfs';
 
 /**
@@ -116,6 +117,8 @@ export type ShellOutput = Readonly<{
   exit: boolean;
   /** URLs fetched by this line (wget/curl/tftp), for the command event. */
   downloads: readonly Download[];
+  /** Payloads real fetches of this line brought in (empty when the decky fakes transfers). */
+  files: readonly CapturedFile[];
   truncated: boolean;
 }>;
 
@@ -129,7 +132,22 @@ export type ShellSession = Readonly<{
   cancel: () => void;
 }>;
 
-export type EmulatedMachine = Readonly<{ open: (mode: 'shell' | 'exec') => ShellSession }>;
+export type EmulatedMachine = Readonly<{
+  open: (mode: 'shell' | 'exec') => ShellSession;
+  /** The connection's filesystem (sftp and scp uploads write here) and its login user. */
+  fs: SessionFs;
+  user: UserInfo;
+  /** Stores the result of a real fetch done before a line runs; wget/curl of that URL use it. */
+  remember: (url: string, result: FetchedUrl) => void;
+  /**
+   * Files this connection created or changed with content of its own (droppers written with
+   * `echo … > f`, uploads), for the capture at session end. Faked downloads are left out.
+   */
+  writtenFiles: () => { path: string; content: string }[];
+}>;
+
+/** Real fetches remembered per connection (the oldest is forgotten past it). */
+const MAX_FETCHED = 64;
 
 export function createMachine(id: ShellIdentity, now: () => number = Date.now): EmulatedMachine {
   const facts = machineFacts(id, now());
@@ -144,7 +162,22 @@ export function createMachine(id: ShellIdentity, now: () => number = Date.now): 
   };
   const crontabs = new Map<string, string>();
   const downloads: Download[] = [];
+  const fetched = new Map<string, FetchedUrl>();
+  const captured: CapturedFile[] = [];
+  const placeholder = placeholderScript();
   return {
+    fs,
+    user,
+    remember: (url, result) => {
+      fetched.delete(url);
+      if (fetched.size >= MAX_FETCHED) fetched.delete(fetched.keys().next().value!);
+      fetched.set(url, result);
+    },
+    writtenFiles: () =>
+      fs
+        .ownFiles()
+        .filter((f) => f.content.length > 0 && f.content !== placeholder)
+        .map((f) => ({ path: f.path, content: f.content })),
     open: (mode) => {
       let pending: string | null = null;
       const sh = new Shell({
@@ -157,6 +190,8 @@ export function createMachine(id: ShellIdentity, now: () => number = Date.now): 
         mode,
         crontabs,
         downloads,
+        fetched,
+        captured,
         now,
       });
       return {
@@ -169,7 +204,7 @@ export function createMachine(id: ShellIdentity, now: () => number = Date.now): 
             const more = continuation(line);
             if (more !== null) {
               pending = more;
-              return { chunks: [], code: sh.lastCode, exit: false, downloads: [], truncated: false };
+              return { chunks: [], code: sh.lastCode, exit: false, downloads: [], files: [], truncated: false };
             }
           }
           const chunks: { fd: 1 | 2; text: string }[] = [];
@@ -188,6 +223,7 @@ export function createMachine(id: ShellIdentity, now: () => number = Date.now): 
             else chunks.push({ fd, text: s });
           };
           const before = downloads.length;
+          const filesBefore = captured.length;
           let code: number;
           try {
             code = sh.runLine(line, { stdin: '', out: sink(1), err: sink(2), tty: mode === 'shell' });
@@ -196,7 +232,14 @@ export function createMachine(id: ShellIdentity, now: () => number = Date.now): 
             sink(2)(`${sh.errPrefix()}Segmentation fault (core dumped)\n`);
             code = 139;
           }
-          return { chunks, code, exit: sh.exited, downloads: downloads.slice(before), truncated };
+          return {
+            chunks,
+            code,
+            exit: sh.exited,
+            downloads: downloads.slice(before),
+            files: captured.slice(filesBefore),
+            truncated,
+          };
         },
         prompt: () => {
           if (pending !== null) return '> ';

@@ -1,8 +1,19 @@
 import type { MachineFacts, ShellIdentity, UserInfo } from './facts';
 import type { SessionFs } from './vfs';
 
-/** A URL a fetch command was asked for: recorded (never fetched) for the payload-capture step. */
+/** A URL a fetch command was asked for (`path` is where it was saved, `-` for stdout). */
 export type Download = Readonly<{ tool: string; url: string; path: string }>;
+
+/**
+ * What a real fetch of a URL gave, done by the service before the line ran (the shell itself is
+ * synchronous and never does I/O). `body` holds bytes as latin1 text, as the fake filesystem does.
+ */
+export type FetchedUrl =
+  | Readonly<{ ok: true; body: string; contentType: string }>
+  | Readonly<{ ok: false; reason: string; status?: number; address?: string }>;
+
+/** A payload a command brought into the session (a real fetch), for the quarantine. */
+export type CapturedFile = Readonly<{ channel: string; source: string; path: string; content: string }>;
 
 /** The streams of one command: stdin as text, stdout and stderr as writers. */
 export type Io = Readonly<{
@@ -22,6 +33,10 @@ export interface ShellState {
   readonly env: Map<string, string>;
   readonly history: string[];
   readonly downloads: Download[];
+  /** Real fetches of this connection by URL (empty when the decky fakes transfers). */
+  readonly fetched: ReadonlyMap<string, FetchedUrl>;
+  /** Payloads brought in by real fetches, in order. */
+  readonly captured: CapturedFile[];
   readonly crontabs: Map<string, string>;
   /** Processes killed in this session (ps stops listing them). */
   readonly killed: Set<number>;

@@ -109,6 +109,15 @@ export class SessionFs {
     return this.layer.size;
   }
 
+  /** Files of the session layer that hold content (what this session wrote), in write order. */
+  ownFiles(): { path: string; content: string }[] {
+    const out: { path: string; content: string }[] = [];
+    for (const [path, node] of this.layer)
+      if (node?.kind === 'file' && node.content !== undefined && node.content !== this.base.nodes.get(path)?.content)
+        out.push({ path, content: node.content });
+    return out;
+  }
+
   stat(path: string): FsNode | undefined {
     const own = this.layer.get(path);
     if (own === null) return undefined;

@@ -1,0 +1,31 @@
+import { createFetcher, fetchLimits, type Fetcher } from './fetcher';
+import { openQuarantine, quarantineDir, quarantineLimits, type Quarantine } from './quarantine';
+
+/**
+ * What an ssh or telnet service needs for payload capture: the decky's quarantine (one per
+ * directory in this process, so both services of a decky share its counters) and the fetcher when
+ * the persona's `fetch` is on.
+ */
+const open = new Map<string, Promise<Quarantine>>();
+
+export function quarantineFor(deckyDataDir: string): Promise<Quarantine> {
+  const dir = quarantineDir(deckyDataDir);
+  let q = open.get(dir);
+  if (!q) {
+    q = openQuarantine(dir);
+    // A failed open is retried by the next session instead of failing every one after it.
+    q.catch(() => open.delete(dir));
+    open.set(dir, q);
+  }
+  return q;
+}
+
+/** Loopback is allowed only for integration tests, by the host process's environment. */
+export function fetcherFor(fetch: boolean): Fetcher | null {
+  if (!fetch) return null;
+  return createFetcher({
+    ...fetchLimits,
+    maxBytes: Math.min(fetchLimits.maxBytes, quarantineLimits.maxFileBytes),
+    allowLoopback: process.env.DECNET_FETCH_ALLOW_LOOPBACK === '1',
+  });
+}
