@@ -25,6 +25,10 @@ const udp = (...ports: number[]): ServicePort[] => ports.map((port) => ({ port, 
 const banner: PersonaKey = { type: 'string', help: 'Greeting or banner line shown to clients' };
 const version: PersonaKey = { type: 'string', help: 'Product version string reported to clients' };
 const hostname: PersonaKey = { type: 'string', help: 'Host name the service announces' };
+const fetch: PersonaKey = {
+  type: 'bool',
+  help: 'wget/curl in the fake shell really fetch the URL (capped; never non-public addresses); default off: a faked transfer',
+};
 
 export const services = {
   ssh: {
@@ -34,6 +38,7 @@ export const services = {
       version: { type: 'string', help: 'SSH identification, e.g. OpenSSH_9.2p1 Debian-2+deb12u3' },
       kernel: { type: 'string', help: 'uname -r shown by the fake shell' },
       users: { type: 'string', help: 'user:password pairs (comma separated) accepted into the fake shell' },
+      fetch,
     },
   },
   http: {
@@ -70,7 +75,11 @@ export const services = {
     },
   },
   rdp: { label: 'RDP', ports: tcp(3389), persona: { nla: { type: 'bool', help: 'Require NLA (CredSSP)' }, hostname } },
-  telnet: { label: 'Telnet', ports: tcp(23), persona: { banner, prompt: { type: 'string', help: 'Login prompt' } } },
+  telnet: {
+    label: 'Telnet',
+    ports: tcp(23),
+    persona: { banner, prompt: { type: 'string', help: 'Login prompt' }, fetch },
+  },
   vnc: {
     label: 'VNC',
     ports: tcp(5900),
