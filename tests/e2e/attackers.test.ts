@@ -2,7 +2,9 @@
 // headless console (`node out/main/cli.js serve` with its embedded local agent); a real OpenSSH
 // client and a raw HTTP client, from one source address, hit two real deckies. The Attackers page
 // shows that source on both deckies, its timeline has the ssh session's login and commands, and
-// the Events page's CSV export downloads exactly the filtered events. Only 127.0.0.0/8 traffic.
+// the Events page's CSV and ECS NDJSON exports download exactly the filtered events, and a SIEM
+// collector whose certificate the pinned CA did not sign is refused with the reason on the Settings
+// page. Only 127.0.0.0/8 traffic.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
@@ -11,6 +13,7 @@ import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually';
+import { mintCollectorPki, startTlsCollector } from '../helpers/tls-collector';
 import { sshPasswordFlags } from '../helpers/ssh-client';
 import { makeTmpDir } from '../helpers/tmp-dir';
 import { freePort, loopbackBlock } from '../integration/master/harness';
@@ -126,8 +129,11 @@ describe.skipIf(!existsSync(CHROMIUM))('attacker view in the browser', () => {
     await page.getByRole('heading', { level: 1, name: 'Hosts' }).waitFor();
   }, 240_000);
 
+  let collector: Awaited<ReturnType<typeof startTlsCollector>> | undefined;
+
   afterAll(async () => {
     await browser?.close().catch(() => undefined);
+    await collector?.stop();
     await master?.stop();
     await tmp?.remove();
   });
@@ -176,5 +182,54 @@ describe.skipIf(!existsSync(CHROMIUM))('attacker view in the browser', () => {
     });
     expect(ids).toEqual(expected.events.map((e) => e.id));
     expect(download.suggestedFilename()).toMatch(/^decnet-events-.+\.csv$/);
+  });
+
+  it("the Events page's NDJSON export downloads the same events in ECS field names", async () => {
+    await goTo(page, 'Events');
+    await page.getByLabel('Source').fill(ATTACKER);
+    await page.getByLabel('Source').press('Enter');
+    await page.getByText(/captured \(filtered\)/).waitFor();
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export NDJSON (ECS)' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/^decnet-events-.+\.ndjson$/);
+    const docs = (await readFile(await download.path(), 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { '@timestamp': string; event: { id: string }; source: { ip: string } });
+    const expected = await rpc<{ events: { id: string; decky: string }[] }>('events.list', {
+      src: ATTACKER,
+      since: new Date(Date.now() - 86_400_000).toISOString(),
+      limit: 5000,
+    });
+    expect(docs.map((d) => d.event.id)).toEqual(expected.events.map((e) => e.id));
+    expect(new Set(expected.events.map((e) => e.decky))).toEqual(new Set(['e2e-att-web', 'e2e-att-files']));
+    for (const d of docs) {
+      expect(d.source.ip).toBe(ATTACKER);
+      expect(Number.isNaN(Date.parse(d['@timestamp']))).toBe(false);
+    }
+  });
+
+  it('a SIEM collector with a certificate from another CA is refused and the error is on the Settings page', async () => {
+    const [served, pinned] = [await mintCollectorPki(tmp.dir, 'served'), await mintCollectorPki(tmp.dir, 'pinned')];
+    collector = await startTlsCollector(served);
+    await goTo(page, 'Settings');
+    await page.getByLabel('Collector', { exact: true }).fill(`tls://127.0.0.1:${collector.port}`);
+    await page.getByLabel(/^Collector CA/).fill(await readFile(pinned.ca, 'utf8'));
+    await page.getByRole('button', { name: 'Save SIEM output' }).click();
+    const kv = page.getByLabel('SIEM output');
+    await kv.getByText(`tls://127.0.0.1:${collector.port}`, { exact: false }).waitFor();
+    // The page re-reads siem.status every 5 s; the forwarder retries the refused handshake meanwhile.
+    await expect
+      .poll(() => kv.locator('dd.bad').textContent(), { timeout: 30_000 })
+      .toMatch(/certificate|self.signed|unable to verify|issuer/i);
+    const shown = await kv.locator('dd.bad').textContent();
+    const siem = await rpc<{ lastError: string | null; connected: boolean; delivered: number }>('siem.status', {});
+    expect(siem).toMatchObject({ connected: false, delivered: 0 });
+    expect(shown).toBe(siem.lastError);
+    await expect(kv.getByText('not connected', { exact: true }).count()).resolves.toBe(1);
+    expect(collector.messages).toEqual([]);
+    await screenshot(page, 'settings-siem-refused');
   });
 });
