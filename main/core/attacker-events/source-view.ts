@@ -36,6 +36,12 @@ const SEP = '\u001f';
  * timeline as sessions, and the per-service chart. All follow the same EventFilter as the list.
  */
 export function createSourceView(store: EventStore) {
+  // min(ts_ms) over the whole store is one step down the time index, whatever the filter.
+  const allTimeSince = (until: number): number => {
+    const [row] = store.select<{ t: number | null }>(() => 'SELECT min(ts_ms) AS t FROM events', {});
+    return row?.t == null ? until - 1440 * MIN : Math.min(row.t, until - 60 * MIN);
+  };
+
   return {
     /** Sources, most recently active first, keyset-paged on (last seen, source). */
     sources(q: z.output<typeof SourceListInput>): z.output<typeof SourcePage> {
@@ -124,10 +130,14 @@ export function createSourceView(store: EventStore) {
       return { src: q.src, sessions: ordered, truncated };
     },
 
-    /** Events per service in equal buckets over [since, until) (default: the last 24 h to `now`). */
+    /**
+     * Events per service in equal buckets over [since, until). Without `since` ("All time") the
+     * range starts at the oldest stored event (at least an hour back; 24 h on an empty store), so
+     * the chart follows the chosen range instead of always showing the last day.
+     */
     histogram(q: EventFilter & { buckets?: number | undefined }, now: number): z.output<typeof Histogram> {
       const until = q.until ? Date.parse(q.until) : now;
-      const since = q.since ? Date.parse(q.since) : until - 1440 * MIN;
+      const since = q.since ? Date.parse(q.since) : allTimeSince(until);
       const max = q.buckets ?? 48;
       const width = WIDTHS.find((w) => (until - since) / w <= max) ?? Math.ceil((until - since) / max / MIN) * MIN;
       const from = Math.floor(since / width) * width;

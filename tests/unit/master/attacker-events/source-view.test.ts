@@ -75,4 +75,24 @@ describe('source view', () => {
       [{ start: T0, counts: { http: 1 } }],
     );
   });
+
+  it('"All time" (no since) starts the chart at the oldest stored event, not 24 h back', async () => {
+    tmp = await makeTmpDir();
+    store = await openEventStore({ dir: tmp.dir, log: silentLogger });
+    const view = createSourceView(store);
+    const now = T0 + 30 * 86_400_000;
+    // An empty store keeps the last day.
+    expect(view.histogram({}, now).from).toBeGreaterThanOrEqual(now - 86_400_000 - 86_400_000 / 48);
+    const old = { ...ev('198.51.100.9', 'web-01', 'connect', {}), ts: new Date(T0 + 5_000).toISOString() };
+    const recent = { ...ev('198.51.100.9', 'web-01', 'connect', {}), ts: new Date(now - 60_000).toISOString() };
+    await store.append([old, recent]);
+    const h = view.histogram({}, now);
+    expect(h.from).toBeLessThanOrEqual(T0 + 5_000);
+    expect(h.buckets.length).toBeLessThanOrEqual(48);
+    const counted = h.buckets.flatMap((b) => Object.values(b.counts)).reduce((a, b) => a + b, 0);
+    expect(counted).toBe(2);
+    // The same filter with a range still keeps to it.
+    const day = view.histogram({ since: new Date(now - 86_400_000).toISOString() }, now);
+    expect(day.buckets.flatMap((b) => Object.values(b.counts)).reduce((a, b) => a + b, 0)).toBe(1);
+  });
 });
