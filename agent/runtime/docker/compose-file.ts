@@ -15,6 +15,13 @@ export const LABEL = {
 
 /** The unprivileged user every container runs as (nobody): no service needs root inside. */
 export const CONTAINER_USER = '65534:65534';
+
+/**
+ * The uid a decky's service containers run as, which owns its run and data directories: nobody on
+ * a LAN driver; root (with no capability but NET_BIND_SERVICE) on the loopback driver, whose low
+ * ports are the engine's own namespace's, where nobody may not bind them.
+ */
+export const serviceUid = (network: ComposeNetwork): number => (network.kind === 'lan' ? 65534 : 0);
 /** Where a service container finds its start message (read-only) and keeps its socket and spool. */
 export const CONF_DIR = '/decnet/conf';
 export const RUN_DIR = '/decnet/run';

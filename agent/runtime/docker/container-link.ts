@@ -24,8 +24,9 @@ export type ContainerLink = Readonly<{
 
 export type ContainerLinkOptions = Readonly<{
   socketPath: string;
-  /** The decky this container hosts (its ready report names it). */
+  /** The decky this container hosts (its ready report names it) and its one service. */
   decky: string;
+  service: string;
   onEvent: (e: AttackerEvent) => void;
   flushEvents: () => Promise<void>;
   clock: Clock;
@@ -130,7 +131,7 @@ export function createContainerLink(o: ContainerLinkOptions): ContainerLink {
             };
             const cancel = o.clock.setTimer(() => {
               waiters.delete(done);
-              reject(new Error(`decky ${o.decky} did not report ready within ${timeoutMs / 1000} s`));
+              reject(new Error(`decky ${o.decky}: ${o.service} did not report ready within ${timeoutMs / 1000} s`));
             }, timeoutMs);
             waiters.add(done);
           }),

@@ -1,13 +1,23 @@
 import { createHash } from 'node:crypto';
 import { chown, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { DeckyRuntimeState } from '../../../shared/domain/agent-status';
 import { DeckyConfig } from '../../../shared/domain/decky';
 import { AttackerEvent } from '../../../shared/domain/events';
 import { AppError, toAppError } from '../../../shared/errors';
+import { createLimiter } from '../../../shared/node/serial';
 import { isLoopbackIp } from '../native/native-runtime';
 import type { Runtime, RuntimeContext } from '../types';
-import { type ComposeNetwork, composeDecky, hostIdFor, LABEL, projectName, startMessageFor } from './compose-file';
+import {
+  type ComposeNetwork,
+  composeDecky,
+  hostIdFor,
+  LABEL,
+  projectName,
+  serviceUid,
+  startMessageFor,
+} from './compose-file';
 import { createContainerLink, type ContainerLink } from './container-link';
 import { createDockerCli, type DockerCli, failureLine, withRetries } from './docker-cli';
 import { buildDeckyImage, defaultImageSource, type ImageSource } from './decky-image';
@@ -18,14 +28,14 @@ export type DockerRuntimeOptions = Readonly<{
   image?: ImageSource;
   /** How long a decky's services have to report ready after `compose up` (default 60 s). */
   readyTimeoutMs?: number;
+  /** Deckies brought up at once (default: the CPU count, at least 2). */
+  maxConcurrentStarts?: number;
   logLevel?: string;
 }>;
 
 export type DockerRuntime = Runtime & Readonly<{ attach: () => Promise<void>; detach: () => Promise<void> }>;
 
 type Decky = { config: DeckyConfig; links: Map<string, ContainerLink>; error?: string };
-
-const NOBODY = 65534;
 
 /**
  * Deckies as docker compose projects (compose-file.ts), one per decky: a deploy that adds
@@ -94,6 +104,7 @@ export function createDockerRuntime(ctx: RuntimeContext, opts: DockerRuntimeOpti
     createContainerLink({
       socketPath: join(paths(name).run, `${hostIdFor(name, service)}.sock`),
       decky: name,
+      service,
       onEvent: ctx.onEvent,
       flushEvents: ctx.flushEvents ?? (() => Promise.resolve()),
       clock: ctx.clock,
@@ -118,7 +129,7 @@ export function createDockerRuntime(ctx: RuntimeContext, opts: DockerRuntimeOpti
     await mkdir(p.conf, { recursive: true, mode: 0o755 });
     for (const dir of [p.run, p.data]) {
       await mkdir(dir, { recursive: true, mode: 0o700 });
-      await chownTree(dir);
+      await chownTree(dir, serviceUid(net));
     }
     await writeFile(join(p.conf, 'decky.json'), JSON.stringify(decky), { mode: 0o644 });
     for (const s of decky.services)
@@ -167,34 +178,40 @@ export function createDockerRuntime(ctx: RuntimeContext, opts: DockerRuntimeOpti
     await rm(p.dir, { recursive: true, force: true });
   };
 
+  // Starting a decky is CPU-bound (compose, node start-up, first-run host keys): a 100-decky deploy
+  // that starts everything at once makes every start slow enough to miss its ready deadline.
+  const startSlot = createLimiter(opts.maxConcurrentStarts ?? Math.max(2, availableParallelism()));
+
   const up = (decky: DeckyConfig) =>
-    serial(decky.name, async () => {
-      validate(decky);
-      const current = deckies.get(decky.name);
-      if (current && sameConfig(current.config, decky) && stateOf(current).running) return;
-      const [img, net] = await Promise.all([ensureImage(), ensureNetwork()]);
-      await writeFiles(decky, net, img);
-      const p = paths(decky.name);
-      const r = await withRetries(() =>
-        cli.compose(projectName(decky.name), p.compose, ['up', '-d', '--remove-orphans'], { timeoutMs: 5 * 60_000 }),
-      );
-      for (const l of current?.links.values() ?? []) l.close();
-      const d: Decky = { config: decky, links: new Map() };
-      deckies.set(decky.name, d);
-      if (r.code !== 0) {
-        await removeProject(decky.name);
-        throw new AppError('INTERNAL', `decky ${decky.name}: compose up failed: ${failureLine(r)}`);
-      }
-      for (const s of decky.services) d.links.set(s, link(decky.name, s));
-      try {
-        const readies = await Promise.all([...d.links.values()].map((l) => l.waitReady(readyTimeoutMs)));
-        const failed = readies.flatMap((rd) => Object.entries(rd.errors).map(([s, e]) => `${s}: ${e}`));
-        if (failed.length) throw new AppError('INTERNAL', `decky ${decky.name}: ${failed.join('; ')}`);
-      } catch (err) {
-        await removeProject(decky.name);
-        throw toAppError(err);
-      }
-    });
+    serial(decky.name, () =>
+      startSlot(async () => {
+        validate(decky);
+        const current = deckies.get(decky.name);
+        if (current && sameConfig(current.config, decky) && stateOf(current).running) return;
+        const [img, net] = await Promise.all([ensureImage(), ensureNetwork()]);
+        await writeFiles(decky, net, img);
+        const p = paths(decky.name);
+        const r = await withRetries(() =>
+          cli.compose(projectName(decky.name), p.compose, ['up', '-d', '--remove-orphans'], { timeoutMs: 5 * 60_000 }),
+        );
+        for (const l of current?.links.values() ?? []) l.close();
+        const d: Decky = { config: decky, links: new Map() };
+        deckies.set(decky.name, d);
+        if (r.code !== 0) {
+          await removeProject(decky.name);
+          throw new AppError('INTERNAL', `decky ${decky.name}: compose up failed: ${failureLine(r)}`);
+        }
+        for (const s of decky.services) d.links.set(s, link(decky.name, s));
+        try {
+          const readies = await Promise.all([...d.links.values()].map((l) => l.waitReady(readyTimeoutMs)));
+          const failed = readies.flatMap((rd) => Object.entries(rd.errors).map(([s, e]) => `${s}: ${e}`));
+          if (failed.length) throw new AppError('INTERNAL', `decky ${decky.name}: ${failed.join('; ')}`);
+        } catch (err) {
+          await removeProject(decky.name);
+          throw toAppError(err);
+        }
+      }),
+    );
 
   const attach = async () => {
     const r = await cli.docker(['ps', '-a', '--filter', `label=${LABEL.managed}=true`, '--format', '{{json .Labels}}']);
@@ -243,11 +260,11 @@ export function createDockerRuntime(ctx: RuntimeContext, opts: DockerRuntimeOpti
   };
 }
 
-/** The decky's directories belong to the containers' unprivileged user (host keys, sockets, spools). */
-async function chownTree(dir: string): Promise<void> {
-  await chown(dir, NOBODY, NOBODY);
+/** The decky's directories belong to the user its service containers run as (host keys, sockets, spools). */
+async function chownTree(dir: string, uid: number): Promise<void> {
+  await chown(dir, uid, uid);
   for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    await chown(join(e.parentPath, e.name), NOBODY, NOBODY).catch(() => undefined);
+    await chown(join(e.parentPath, e.name), uid, uid).catch(() => undefined);
   }
 }
 
