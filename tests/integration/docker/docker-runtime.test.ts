@@ -170,7 +170,23 @@ describe.skipIf(unavailable !== null)('docker runtime on a namespace LAN', () =>
     );
   }, 120_000);
 
-  it('self-destruct removes every decky project, container and network', async () => {
+  it('self-destruct removes every decky project, container and network, the topology’s included', async () => {
+    const gw = `tgw-t${pid}`;
+    const topo = await m.call('topologies.create', {
+      name: `dk-maze-${pid}`,
+      lans: [{ id: 'dmz', name: 'dmz', subnet: '198.51.100.0/24', isDmz: true }],
+      deckies: [{ uuid: 'gw', name: gw, services: ['ssh'], ipsByLan: { dmz: '198.51.100.40' } }],
+      edges: [{ id: 'e1', deckyUuid: 'gw', lanId: 'dmz' }],
+    });
+    await m.call('topologies.apply', { topologyId: topo.id, hostUuid: worker!.hostUuid });
+    await eventually(async () => (await m.call('topologies.state', { topologyId: topo.id })).appliedVersionHash, {
+      timeoutMs: 120_000,
+      what: 'topology applied',
+    });
+    expect(Object.keys(only(await startTimes(), gw)).sort()).toEqual([`decnet-${gw}-base`, `decnet-${gw}-ssh`]);
+    const banner = await inNs(lab.client, 'nc', ['-w', '5', '198.51.100.40', '22'], { timeoutMs: 10_000 });
+    expect(banner.out).toMatch(/^SSH-2\.0-/);
+
     const res = await m.call('hosts.decommission', { hostUuid: worker!.hostUuid });
     expect(res.wiped).toBe(true);
     await eventually(
