@@ -15,6 +15,7 @@ import { createSourceView } from './attacker-events/source-view';
 import { RetentionInput } from '../../shared/domain/event-query';
 import type { SiemOutput } from './attacker-events/siem-output';
 import type { HostService } from './hosts/host-service';
+import type { UpdateService } from './updater/update-service';
 import type { LifecycleService } from './deckies/lifecycle-service';
 import type { createMutator } from './deckies/mutator';
 import type { Store } from './store/store';
@@ -28,6 +29,7 @@ export type CommandDeps = Readonly<{
   audit: Pick<AuditLog, 'list'>;
   accounts: Accounts;
   hosts: HostService;
+  updates: UpdateService;
   deploy: DeployService;
   mutator: ReturnType<typeof createMutator>;
   lifecycle: LifecycleService;
@@ -114,6 +116,9 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
     'hosts.check': (a) => d.hosts.check(a.hostUuid),
     'hosts.setNetwork': (a) => Promise.resolve(d.hosts.setNetwork(a.hostUuid, a.settings)),
     'hosts.decommission': (a) => d.hosts.decommission(a.hostUuid),
+    'hosts.update': async (a) => ({ job: await d.updates.update(a.hostUuid, a.release) }),
+    'hosts.updateAll': (a) => d.updates.updateAll(a),
+    'hosts.updates': () => Promise.resolve(d.updates.status()),
     'deckies.list': () => {
       const names = hostNames();
       return Promise.resolve(

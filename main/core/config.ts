@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { AppError, describeZodError } from '../../shared/errors';
 import { AGENT_DEFAULT_PORT } from '../../shared/protocol/agent-api';
+import { UPDATER_DEFAULT_PORT } from '../../shared/protocol/updater-api';
 import { SWARM_DEFAULT_PORT } from '../../shared/protocol/swarm-api';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -55,6 +56,8 @@ const EnvSchema = z.object({
   DECNET_SWARM_PORT: int('DECNET_SWARM_PORT', SWARM_DEFAULT_PORT, 0, 65535),
   DECNET_SWARM_ADVERTISE: list,
   DECNET_AGENT_PORT: int('DECNET_AGENT_PORT', AGENT_DEFAULT_PORT, 1, 65535),
+  /** Where the master reaches every worker's updater (decnet-updater.service). */
+  DECNET_UPDATER_PORT: int('DECNET_UPDATER_PORT', UPDATER_DEFAULT_PORT, 1, 65535),
   DECNET_HEARTBEAT_INTERVAL_S: int('DECNET_HEARTBEAT_INTERVAL_S', 30, 1, 3600),
   DECNET_LIFECYCLE_DEADLINE_S: int('DECNET_LIFECYCLE_DEADLINE_S', 900, 1, 7 * 24 * 3600),
   DECNET_CORS_ORIGINS: list,
@@ -100,6 +103,7 @@ export type MasterConfig = Readonly<{
   }>;
   swarm: Readonly<{ host: string; port: number; advertise: readonly string[] }>;
   agentPort: number;
+  updaterPort: number;
   heartbeatIntervalMs: number;
   lifecycleDeadlineMs: number;
   /** How often the sweep runs: often enough that a short deadline is honoured promptly. */
@@ -150,6 +154,7 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}): MasterCon
     },
     swarm: { host: swarmHost, port: overrides.swarmPort ?? e.DECNET_SWARM_PORT, advertise },
     agentPort: e.DECNET_AGENT_PORT,
+    updaterPort: e.DECNET_UPDATER_PORT,
     heartbeatIntervalMs: e.DECNET_HEARTBEAT_INTERVAL_S * 1000,
     lifecycleDeadlineMs: deadlineMs,
     sweepEveryMs: Math.max(250, Math.min(30_000, Math.floor(deadlineMs / 4))),

@@ -25,6 +25,7 @@ import { createEventBus, type MasterEventBus } from './bus';
 import { createFleetView } from './deckies/fleet-view';
 import { createSwarmHandlers } from './swarm/heartbeat-handler';
 import { createHostService } from './hosts/host-service';
+import { createUpdateService } from './updater/update-service';
 import { createLifecycleService } from './deckies/lifecycle-service';
 import { createLocalAgent, type LocalAgent } from './agents/local-agent';
 import { createMutator } from './deckies/mutator';
@@ -176,6 +177,16 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
     onOffline: (h) => void alerts.hostOffline(h.uuid, h.name),
   });
   const deploy = createDeployService({ ...svc, heartbeatIntervalMs: config.heartbeatIntervalMs });
+  const agentPackageDir = config.agentPackageDir ?? join(process.cwd(), 'dist');
+  const updates = createUpdateService({
+    ...svc,
+    ca,
+    identity,
+    dataDir: config.dataDir,
+    agentPackageDir,
+    updaterPort: config.updaterPort,
+    verifyHostname: config.verifyHostname,
+  });
   const mutator = createMutator(svc);
   const topologies = createTopologyService(svc);
   const mutateDefault = {
@@ -242,6 +253,7 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
       accounts,
       siem: syslog,
       hosts,
+      updates,
       deploy,
       mutator,
       lifecycle,
@@ -250,7 +262,7 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
       alerts,
       mutateDefault,
       caInfo: () => ca.caInfo(),
-      agentPackageDir: config.agentPackageDir ?? join(process.cwd(), 'dist'),
+      agentPackageDir,
       settings: () => ({
         dataDir: config.dataDir,
         apiListen: api ? api.url : null,

@@ -29,6 +29,8 @@ import {
   TimelineInput,
 } from '../domain/event-query';
 import { HostAddress, HostName, HostNetworkSettings, HostSummary } from '../domain/host';
+import { ChosenReleaseInput, HostUpdateView, Rollout } from '../domain/agent-update';
+import { UpdateJob } from '../protocol/updater-api';
 import { LifecycleRow, LifecycleTrigger } from '../domain/lifecycle';
 import { HydratedTopology, TopologyDecky, TopologyEdge, TopologyLan } from '../domain/topology';
 import { TopologyState } from '../protocol/agent-api';
@@ -188,6 +190,23 @@ export const ipcCommands = {
   'hosts.decommission': {
     input: z.strictObject({ hostUuid: HostUuid }),
     output: z.strictObject({ wiped: z.boolean(), failedRows: z.number().int() }),
+  },
+  /** Pushes the shipped (or a chosen, signed) agent release to one worker's updater. */
+  'hosts.update': {
+    input: z.strictObject({ hostUuid: HostUuid, release: ChosenReleaseInput.optional() }),
+    output: z.strictObject({ job: UpdateJob }),
+  },
+  /** Every worker, `waveSize` at a time; stops at the first failure. */
+  'hosts.updateAll': {
+    input: z.strictObject({
+      waveSize: z.number().int().min(1).max(100).optional(),
+      release: ChosenReleaseInput.optional(),
+    }),
+    output: Rollout,
+  },
+  'hosts.updates': {
+    input: Void,
+    output: z.strictObject({ hosts: z.array(HostUpdateView), rollout: Rollout.nullable() }),
   },
   'deckies.list': { input: Void, output: z.array(DeckyView) },
   'deckies.plan': {

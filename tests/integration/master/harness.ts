@@ -51,6 +51,8 @@ export type MasterOpts = {
   localAgent?: boolean;
   env?: Record<string, string>;
   defer?: MasterDeps['defer'];
+  /** Where the console finds the agent tarball it ships (default: ./dist). */
+  agentPackageDir?: string;
 };
 
 /** A real master in this process: real store on disk, real CA, real swarm listener and console API. */
@@ -69,7 +71,13 @@ export async function startMaster(o: MasterOpts): Promise<TestMaster> {
   );
   const log = process.env.DECNET_TEST_LOG ? createLogger({ level: 'debug' }) : silentLogger;
   const master = await createMaster(
-    { ...config, consoleApi: true, agentCliPath: AGENT_CLI, staticDir: join(o.dataDir, 'no-ui') },
+    {
+      ...config,
+      consoleApi: true,
+      agentCliPath: AGENT_CLI,
+      staticDir: join(o.dataDir, 'no-ui'),
+      ...(o.agentPackageDir ? { agentPackageDir: o.agentPackageDir } : {}),
+    },
     { log, ...(o.defer ? { defer: o.defer } : {}) },
   );
   const started = await master.start();
