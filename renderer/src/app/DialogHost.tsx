@@ -1,6 +1,7 @@
 import { DecommissionDialog } from '../features/hosts/DecommissionDialog';
 import { EnrollDialog } from '../features/hosts/EnrollDialog';
 import { NetworkDialog } from '../features/hosts/NetworkDialog';
+import { UpdateAgentDialog } from '../features/hosts/UpdateAgentDialog';
 import { DeployWizard } from '../features/deckies/DeployWizard';
 import { MutateDialog } from '../features/deckies/MutateDialog';
 import { MutateIntervalDialog } from '../features/deckies/MutateIntervalDialog';
@@ -21,6 +22,8 @@ export function DialogHost() {
       return <DecommissionDialog hostUuid={dialog.hostUuid} hostName={dialog.hostName} onClose={close} />;
     case 'network':
       return <NetworkDialog hostUuid={dialog.hostUuid} onClose={close} />;
+    case 'update-agent':
+      return <UpdateAgentDialog hostUuid={dialog.hostUuid} hostName={dialog.hostName} onClose={close} />;
     case 'deploy':
       return <DeployWizard onClose={close} />;
     case 'mutate':

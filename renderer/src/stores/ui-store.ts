@@ -14,6 +14,8 @@ export type Dialog =
   | { kind: 'enroll' }
   | { kind: 'decommission'; hostUuid: string; hostName: string }
   | { kind: 'network'; hostUuid: string }
+  /** hostUuid null: every worker ("Update all"). */
+  | { kind: 'update-agent'; hostUuid: string | null; hostName: string | null }
   | { kind: 'deploy' }
   | { kind: 'mutate'; deckyName: string }
   | { kind: 'mutate-interval'; deckyName: string }

@@ -56,6 +56,17 @@ export function HostActions({ host }: { host: HostSummary }) {
         </button>
         <button
           type="button"
+          className="btn btn-sm btn-ghost"
+          disabled={host.local}
+          title={
+            host.local ? 'The local agent is updated with the console' : 'Push a signed agent release to this host'
+          }
+          onClick={() => openDialog({ kind: 'update-agent', hostUuid: host.uuid, hostName: host.name })}
+        >
+          Update agent…
+        </button>
+        <button
+          type="button"
           className="btn btn-sm btn-danger-ghost"
           disabled={host.local}
           title={host.local ? 'The embedded local host cannot be decommissioned' : undefined}

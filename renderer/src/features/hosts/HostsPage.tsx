@@ -11,11 +11,15 @@ import { formatRelative, formatTimestamp } from '../../lib/time';
 import { useNow } from '../../lib/use-now';
 import { useUiStore } from '../../stores/ui-store';
 import { HostActions } from './HostActions';
+import { busy, RolloutNotice, UpdateState } from './UpdateState';
 
 /** Enrolled worker hosts: liveness, data flow, agent version, identity; enroll and decommission. */
 export function HostsPage() {
   // Liveness ages on the master without necessarily pushing an event, hence the slow fallback poll.
   const hosts = useCommand('hosts.list', {}, { refetchInterval: 15_000 });
+  // An update under way changes its state on the worker, not on the master: polled while one runs.
+  const updates = useCommand('hosts.updates', {}, { refetchInterval: (q) => (busy(q.state.data) ? 2_000 : 30_000) });
+  const updateOf = new Map((updates.data?.hosts ?? []).map((u) => [u.hostUuid, u]));
   const badges = useIncidentBadges();
   const openDialog = useUiStore((s) => s.openDialog);
   const now = useNow(5_000);
@@ -61,11 +65,20 @@ export function HostsPage() {
             >
               <Icon name="refresh" /> Refresh
             </button>
+            <button
+              type="button"
+              className="btn btn-ghost"
+              disabled={!list.some((h) => !h.local) || updates.data?.rollout?.state === 'running'}
+              onClick={() => openDialog({ kind: 'update-agent', hostUuid: null, hostName: null })}
+            >
+              Update all…
+            </button>
             {enroll}
           </>
         }
       />
       {hosts.error && <ErrorNotice error={hosts.error} onRetry={() => void hosts.refetch()} />}
+      {updates.data?.rollout && <RolloutNotice rollout={updates.data.rollout} names={list} />}
       {hosts.isPending ? (
         <div className="loading">Loading hosts…</div>
       ) : list.length === 0 ? (
@@ -122,7 +135,10 @@ export function HostsPage() {
                       </span>
                     )}
                   </td>
-                  <td className="mono">{h.agentVersion ?? <span className="muted">—</span>}</td>
+                  <td>
+                    <span className="mono">{h.agentVersion ?? <span className="muted">—</span>}</span>
+                    <UpdateState update={updateOf.get(h.uuid)} />
+                  </td>
                   <td>
                     <Fingerprint value={h.fingerprint} />
                   </td>
