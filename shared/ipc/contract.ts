@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { archetypeNames } from '../catalog/archetypes';
+import { NamePattern } from '../catalog/naming';
 import { distroNames } from '../catalog/distros';
 import { serviceNames } from '../catalog/services';
 import {
@@ -45,6 +46,8 @@ export const DeployPlanRequest = z.strictObject({
   services: z.array(ServiceNameSchema).min(1).max(serviceNames.length).optional(),
   distro: z.enum(distroNames).optional(),
   namePrefix: DeckyName.optional(),
+  /** `ws-{dept}-{nnnn}` style (shared/catalog/naming.ts); absent with no prefix: the archetype's own pattern. */
+  namePattern: NamePattern.optional(),
   serviceConfig: ServiceConfig.optional(),
   /** Minutes between scheduled mutations for these deckies; null = off; absent = the fleet default. */
   mutateInterval: MutateInterval.nullable().optional(),

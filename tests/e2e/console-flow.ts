@@ -178,7 +178,7 @@ export async function deployThroughWizard(
     await expect.poll(() => chip.getAttribute('aria-pressed')).toBe('true');
   }
   await d.getByRole('button', { name: 'Next' }).click();
-  await d.getByLabel('Name prefix').fill(o.prefix);
+  await d.getByLabel('Names').fill(o.prefix);
   if (o.sshPassword) {
     await d.locator('details.persona summary', { hasText: 'SSH' }).click();
     await d.getByLabel('users', { exact: true }).fill(`root:${o.sshPassword}`);

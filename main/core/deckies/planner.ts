@@ -7,6 +7,13 @@ import { AppError, describeZodError } from '../../../shared/errors';
 import { intToIp, rangeText, type IpRange } from '../../../shared/domain/ip-range';
 import { createIpAllocator, LOOPBACK_POOL } from './ip-pool';
 import { choosePersona } from './persona-consistency';
+import {
+  defaultNamePatterns,
+  hostnameFor,
+  nameFromPattern,
+  patternIsBounded,
+  servicesNamePattern,
+} from '../../../shared/catalog/naming';
 
 export type PlanRequest = z.output<typeof DeployPlanRequest>;
 
@@ -100,11 +107,21 @@ export function planDeploy(req: PlanRequest, fleet: readonly FleetEntry[], targe
         : `the loopback address pool ${intToIp(LOOPBACK_POOL.base)}/16 is exhausted`,
     );
   };
-  const prefix = req.namePrefix ?? (req.archetype ? req.archetype.replace(/[^a-z0-9-]/g, '') : 'decky');
+  if (req.namePrefix && req.namePattern)
+    throw new AppError('INVALID_INPUT', 'give a name prefix or a name pattern, not both');
+  const pattern =
+    req.namePattern ??
+    (req.namePrefix
+      ? `${req.namePrefix}-{n}`
+      : req.archetype
+        ? defaultNamePatterns[req.archetype]
+        : servicesNamePattern);
+  // A pattern without {n} has finitely many names: once they are taken, `-{n}` is appended.
+  const fallback = patternIsBounded(pattern) ? `${pattern}-{n}` : null;
   let seq = 1;
   const nextName = (): string => {
-    for (; ; seq++) {
-      const candidate = `${prefix}-${String(seq).padStart(2, '0')}`.slice(0, 63);
+    for (let tries = 0; ; seq++, tries++) {
+      const candidate = nameFromPattern(fallback && tries >= 200 ? fallback : pattern, seq);
       if (!byName.has(candidate) && !names.has(candidate)) {
         names.add(candidate);
         seq++;
@@ -131,7 +148,7 @@ export function planDeploy(req: PlanRequest, fleet: readonly FleetEntry[], targe
     const parsed = DeckyConfig.safeParse({
       name,
       ip,
-      hostname: name,
+      hostname: hostnameFor(name, nmapOs),
       services,
       distro,
       ...(req.archetype ? { archetype: req.archetype } : {}),

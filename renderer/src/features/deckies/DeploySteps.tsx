@@ -1,3 +1,4 @@
+import { defaultNamePatterns, servicesNamePattern } from '../../../../shared/catalog/naming';
 import { services as serviceCatalog, isServiceName } from '../../../../shared/catalog/services';
 import { useCommand } from '../../api/use-command';
 import { StateBadge } from '../../components/Badge';
@@ -127,11 +128,20 @@ export function PersonaStep({ draft, update, chosen }: StepProps & { chosen: rea
   const withKeys = chosen.filter(isServiceName).filter((s) => Object.keys(serviceCatalog[s].persona).length > 0);
   return (
     <div className="stack">
-      <Field label="Name prefix" htmlFor="deploy-prefix" help="Deckies are named <prefix>-01, <prefix>-02, …">
+      <Field
+        label="Names"
+        htmlFor="deploy-names"
+        help="Empty: names like the organisation's machines. A prefix gives <prefix>-01, <prefix>-02, …; a pattern uses {n} {nnn} {nnnn} {dept} {role} {site} {floor} {vendor} {env}."
+      >
         <input
-          id="deploy-prefix"
-          value={draft.namePrefix}
-          onChange={(e) => update({ namePrefix: e.target.value.toLowerCase().replace(/\s+/g, '-') })}
+          id="deploy-names"
+          value={draft.names}
+          placeholder={
+            draft.mode === 'archetype' && Object.hasOwn(defaultNamePatterns, draft.archetype)
+              ? defaultNamePatterns[draft.archetype as keyof typeof defaultNamePatterns]
+              : servicesNamePattern
+          }
+          onChange={(e) => update({ names: e.target.value.toLowerCase().replace(/\s+/g, '-') })}
         />
       </Field>
       <p className="muted small">Persona settings are optional; empty fields keep the distro's defaults.</p>

@@ -13,7 +13,8 @@ export type DeployDraft = {
   archetype: string;
   services: string[];
   distro: string;
-  namePrefix: string;
+  /** A prefix (`edge` → edge-01, …) or a pattern with {tokens}; empty: the archetype's own pattern. */
+  names: string;
   /** persona[service][key] as typed; converted by the catalogue's key type on submit. */
   persona: Record<string, Record<string, string>>;
   /** Periodic mutation: the fleet default unless the analyst picks an interval or turns it off. */
@@ -27,7 +28,7 @@ export const emptyDraft: DeployDraft = {
   archetype: 'linux-server',
   services: [],
   distro: '',
-  namePrefix: 'decky',
+  names: '',
   persona: {},
   mutation: { mode: 'default', minutes: intervalRange.initial },
 };
@@ -63,7 +64,7 @@ export function draftToRequest(
     count: draft.count,
     ...(draft.mode === 'archetype' ? { archetype: draft.archetype } : { services: draft.services }),
     ...(draft.distro && { distro: draft.distro }),
-    ...(draft.namePrefix && { namePrefix: draft.namePrefix }),
+    ...(draft.names && (draft.names.includes('{') ? { namePattern: draft.names } : { namePrefix: draft.names })),
     ...(personaFor(draft, chosen) && { serviceConfig: personaFor(draft, chosen) }),
     ...(draft.mutation.mode !== 'default' && { mutateInterval: toMutateInterval(draft.mutation) }),
   };

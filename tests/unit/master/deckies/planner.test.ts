@@ -23,7 +23,7 @@ describe('deploy planner', () => {
       { name: 'decky-01', ip: '127.77.0.1', hostName: 'w1' },
       { name: 'decky-03', ip: '127.77.0.2', hostName: 'w1' },
     ];
-    const plan = planDeploy({ count: 4, services: ['ssh'] }, fleet, [w1]);
+    const plan = planDeploy({ count: 4, services: ['ssh'], namePrefix: 'decky' }, fleet, [w1]);
     const names = plan.deckies.map((d) => d.config.name);
     const ips = plan.deckies.map((d) => d.config.ip);
     expect(names).toEqual(['decky-02', 'decky-04', 'decky-05', 'decky-06']);
@@ -84,7 +84,13 @@ describe('deploy planner', () => {
 
   it('validates the resulting configs (port clash, persona keys)', () => {
     expect(
-      code(() => planDeploy({ count: 1, services: ['ssh'], serviceConfig: { ssh: { nope: 'x' } } }, [], [w1])),
+      code(() =>
+        planDeploy(
+          { count: 1, services: ['ssh'], namePrefix: 'decky', serviceConfig: { ssh: { nope: 'x' } } },
+          [],
+          [w1],
+        ),
+      ),
     ).toMatch(/INVALID_INPUT: decky decky-01: .*ssh has no persona key "nope"/);
   });
 
