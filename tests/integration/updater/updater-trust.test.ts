@@ -10,7 +10,10 @@ import { createUpdater } from '../../../agent/updater/updater';
 import { openCertificateAuthority, type CertificateAuthority, type IssuedIdentity } from '../../../main/core/ca';
 import { ensureReleaseKey, type ReleaseKey } from '../../../main/core/updater/release-key';
 import { createUpdaterClient } from '../../../main/core/updater/updater-client';
+import { request as httpsRequest } from 'node:https';
 import { AppError } from '../../../shared/errors';
+import { clientTlsOptions } from '../../../shared/node/tls';
+import { UPDATER_BODY_LIMIT } from '../../../shared/protocol/updater-api';
 import { silentLogger } from '../../../shared/node/logger';
 import { issueWorker } from '../../fixtures/pki';
 import { rawTarGz, releaseEntries, signedPush } from '../../fixtures/release-tarball';
@@ -153,6 +156,32 @@ describe('updater API: who may call it, and what it refuses', () => {
     const off = client({ env: { DECNET_VERIFY_HOSTNAME: 'true' }, verifyHostname: false });
     await expect(off.health()).resolves.toMatchObject({ status: 'ok' });
     await off.close();
+  });
+
+  it('bounds bodies before reading them: 413 above the push limit, and 64 KiB on the other routes', async () => {
+    // node:https, not undici: undici refuses to send fewer bytes than the content-length it declares.
+    const post = (path: string, declared: number) =>
+      new Promise<number>((resolve, reject) => {
+        const req = httpsRequest(
+          {
+            host: '127.0.0.1',
+            port: server.address().port,
+            path,
+            method: 'POST',
+            ...clientTlsOptions({ ...master, pin: worker.fingerprint }),
+            headers: { 'content-type': 'application/json', 'content-length': declared },
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        req.write('{"tarballBase64":"');
+      });
+    expect(await post('/update', UPDATER_BODY_LIMIT + 1)).toBe(413);
+    expect(await post('/rollback', 64 * 1024 + 1)).toBe(413);
+    expect(restarts).toEqual([]);
   });
 
   it('refuses a wrong SHA-256, a bad or missing signature, a ../ entry: nothing changes on disk, no restart', async () => {
