@@ -8,6 +8,7 @@ import type { SwarmApi } from '../shared/protocol/swarm-api';
 import type { Clock } from './clock';
 import { createDeltaReporter } from './deltas';
 import { openEventSpool } from './store/event-spool';
+import { openArtifactShipper } from './payloads/artifact-shipper';
 import { createFleet } from './fleet';
 import { createHeartbeat } from './heartbeat';
 import { type AgentIdentity, loadIdentity } from './identity';
@@ -44,7 +45,7 @@ export type AgentConfig = Readonly<{
 }>;
 
 /** The two master calls the agent makes; `close` releases its connections on stop. */
-export type MasterCalls = Pick<RouteClient<SwarmApi>, 'heartbeat' | 'events'> &
+export type MasterCalls = Pick<RouteClient<SwarmApi>, 'heartbeat' | 'events' | 'artifact'> &
   Readonly<{ close?: () => Promise<void> }>;
 
 export type AgentDeps = Readonly<{
@@ -90,14 +91,24 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       clock,
       log: log.child({ part: 'events' }),
     });
+    const artifacts = await openArtifactShipper({
+      stateDir: config.stateDir,
+      deckiesDir: join(config.stateDir, 'deckies'),
+      upload: (body) => master.artifact(body),
+      clock,
+      log: log.child({ part: 'artifacts' }),
+    });
     const deckyNetwork = config.network === 'loopback' ? undefined : await openDeckyNetwork(config, deps);
     const runtime = deps.runtime({
       network: config.network,
       ...(deckyNetwork ? { deckyNetwork } : {}),
       dataDir: join(config.stateDir, 'deckies'),
       hostsDir: join(config.stateDir, 'hosts'),
-      onEvent: spool.add,
-      flushEvents: spool.flush,
+      onEvent: (e) => {
+        spool.add(e);
+        artifacts.offer(e);
+      },
+      flushEvents: () => Promise.all([spool.flush(), artifacts.flush()]).then(() => undefined),
       clock,
       log: log.child({ part: 'runtime' }),
     });
@@ -193,12 +204,14 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     listenPort = () => server.address().port;
     heartbeat.start();
     spool.start();
+    artifacts.start();
     stopFns = [
       () => server.stop(),
       () => heartbeat.stop(),
       // Before the spool stops: detaching acks the host processes' last events once they are on disk.
       (o) => (o.stopDeckies || !runtime.detach ? runtime.close() : runtime.detach()),
       () => spool.stop(),
+      () => artifacts.stop(),
       () => master.close?.() ?? Promise.resolve(),
     ];
     const address = server.address();

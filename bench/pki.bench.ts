@@ -71,6 +71,7 @@ async function enrollBench(dataDir: string, workDir: string, n: number): Promise
     handlers: {
       heartbeat: () => Promise.resolve({ ackedDeltaIds: [] }),
       events: () => Promise.resolve({ ackedIds: [] }),
+      artifact: () => Promise.resolve({ stored: false }),
     },
   });
   await listener.start();

@@ -10,6 +10,8 @@ import type { AlertEngine } from './alerts/alert-engine';
 import type { CaInfo } from './ca';
 import type { DeployService } from './deckies/deploy-service';
 import type { EventLog } from './attacker-events/event-log';
+import { artifactCommands } from './payloads/artifact-commands';
+import type { ArtifactStore } from './payloads/artifact-store';
 import { exportPage } from './attacker-events/event-export';
 import { createSourceView } from './attacker-events/source-view';
 import { RetentionInput } from '../../shared/domain/event-query';
@@ -35,6 +37,7 @@ export type CommandDeps = Readonly<{
   lifecycle: LifecycleService;
   topologies: TopologyService;
   eventLog: EventLog;
+  artifacts: ArtifactStore;
   /** The SIEM output, when DECNET_LOG_TARGET is set. */
   siem?: SiemOutput | null;
   alerts: AlertEngine;
@@ -162,6 +165,7 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
     'sources.list': (a) => Promise.resolve(sources.sources(a)),
     'sources.timeline': (a) => Promise.resolve(sources.timeline(a)),
     'events.export': (a) => Promise.resolve(exportPage(d.eventLog, a, deckyIp)),
+    ...artifactCommands(d.artifacts),
     'events.retention': () => Promise.resolve(retentionView()),
     'events.setRetention': (a) => {
       d.store.settings.set(EVENT_RETENTION, a);

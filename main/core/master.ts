@@ -20,6 +20,8 @@ import { createDeployService } from './deckies/deploy-service';
 import { redriveUndispatched } from './deckies/redrive';
 import { createEnrollment } from './enrollment';
 import { openEventLog } from './attacker-events/event-log';
+import { createArtifactIntake } from './payloads/artifact-intake';
+import { openArtifactStore } from './payloads/artifact-store';
 import { createSiemOutput } from './attacker-events/siem-output';
 import { createEventBus, type MasterEventBus } from './bus';
 import { createFleetView } from './deckies/fleet-view';
@@ -133,6 +135,7 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
   const audit = openAuditLog(join(config.dataDir, 'audit.jsonl'), () => new Date(clock.now()).toISOString());
   const accounts = createAccounts(store, () => new Date(clock.now()).toISOString());
   const eventLog = await openEventLog({ dir: join(config.dataDir, 'events'), ...config.events, log });
+  const artifacts = await openArtifactStore({ dir: join(config.dataDir, 'artifacts'), log });
   const hostsChanged = (uuid: string) => events.emit('hosts.changed', { hostUuids: [uuid] });
   const enrollment = createEnrollment({
     ca,
@@ -235,7 +238,10 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
     ca,
     hosts: store.hosts,
     enrollment,
-    handlers: swarmHandlers,
+    handlers: {
+      ...swarmHandlers,
+      artifact: createArtifactIntake({ placedOn: (d) => store.fleet.get(d)?.placedOn, artifacts, log }),
+    },
     log,
     advertise: config.swarm.advertise,
     keepAliveMs: 2 * config.heartbeatIntervalMs + 5_000,
@@ -259,6 +265,7 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
       lifecycle,
       topologies,
       eventLog,
+      artifacts,
       alerts,
       mutateDefault,
       caInfo: () => ca.caInfo(),

@@ -39,6 +39,8 @@ export const commandAccess = {
   'sources.list': 'read',
   'sources.timeline': 'read',
   'events.export': 'read',
+  'artifacts.list': 'read',
+  'artifacts.download': 'read',
   'events.retention': 'read',
   'events.setRetention': 'change',
   'siem.status': 'read',

@@ -13,6 +13,7 @@ import {
   ServiceNameSchema,
 } from '../domain/decky';
 import { AlertChannel, AlertRule, ChannelStatus, Incident, incidentStates } from '../domain/alerts';
+import { ArtifactDownload, ArtifactListInput, ArtifactView, Sha256 } from '../domain/artifact';
 import {
   EventListInput,
   EventPage,
@@ -289,6 +290,10 @@ export const ipcCommands = {
   'sources.timeline': { input: TimelineInput, output: Timeline },
   /** One page of the filter's events as CSV or ECS NDJSON (GET /api/v1/events/export streams them all). */
   'events.export': { input: ExportInput, output: ExportPage },
+  /** Captured payloads (#22), most recently seen first; `sessions` narrows to the attacker view's sessions. */
+  'artifacts.list': { input: ArtifactListInput, output: z.strictObject({ artifacts: z.array(ArtifactView) }) },
+  /** One artifact as a zip protected by the password `infected` (base64; the console saves it as a file). */
+  'artifacts.download': { input: z.strictObject({ sha256: Sha256 }), output: ArtifactDownload },
   /** The SIEM output (DECNET_LOG_TARGET): delivery counters, backlog and the last error; null when off. */
   /** Event store retention (Settings): what is kept, how many events and bytes are stored. */
   'events.retention': { input: Void, output: RetentionView },

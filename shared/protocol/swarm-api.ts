@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { HeartbeatBody } from '../domain/agent-status';
+import { ArtifactUpload } from '../domain/artifact';
 import { AttackerEvent } from '../domain/events';
 import { HostAddress, HostName } from '../domain/host';
 import { route } from './route';
@@ -46,6 +47,13 @@ export const swarmApi = {
     path: '/swarm/events',
     input: z.strictObject({ events: z.array(AttackerEvent).max(5000) }),
     output: z.strictObject({ ackedIds: z.array(z.string()) }),
+  }),
+  /** One quarantined payload (#22); `stored` false when the master already had the hash. */
+  artifact: route({
+    method: 'POST',
+    path: '/swarm/artifacts',
+    input: ArtifactUpload,
+    output: z.strictObject({ stored: z.boolean() }),
   }),
 } as const;
 

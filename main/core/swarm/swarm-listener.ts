@@ -135,6 +135,7 @@ export function createSwarmListener(opts: SwarmListenerOptions): SwarmListener {
     },
     heartbeat: (input, ctx) => opts.handlers.heartbeat(workerOf(ctx, input.hostUuid), input),
     events: (input, ctx) => opts.handlers.events(workerOf(ctx), input),
+    artifact: (input, ctx) => opts.handlers.artifact(workerOf(ctx), input),
   };
 
   return {

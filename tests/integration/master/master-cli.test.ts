@@ -154,6 +154,8 @@ describe('decnet-master console subcommands against a running console', () => {
       'sources.list': ['--limit', '5'],
       'sources.timeline': ['--src', '203.0.113.9'],
       'events.export': ['--format', 'csv', '--src', '203.0.113.9'],
+      'artifacts.list': [],
+      'artifacts.download': ['--sha256', 'a'.repeat(64)],
       'siem.status': [],
       'siem.configure': ['--input', '{"target":null,"format":"rfc5424"}'],
       'events.retention': [],
