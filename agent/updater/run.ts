@@ -103,6 +103,7 @@ export async function runUpdater(args: string[], env: NodeJS.ProcessEnv): Promis
     probe: agentHealthProbe({ identity, address: probeHost, port: a.DECNET_AGENT_LISTEN.port }),
     log,
     version: AGENT_VERSION,
+    jobFile: join(a.DECNET_STATE_DIR, 'updater', 'job.json'),
     timing: {
       healthTimeoutMs: c.DECNET_UPDATER_HEALTH_TIMEOUT_S * 1000,
       watchMs: c.DECNET_UPDATER_WATCH_S * 1000,
@@ -112,7 +113,7 @@ export async function runUpdater(args: string[], env: NodeJS.ProcessEnv): Promis
   });
   const server = createUpdaterServer({ identity, listen: c.DECNET_UPDATER_LISTEN, updater, log });
   await server.start();
-  if (!restart) await updater.startAgent();
+  await updater.start({ startAgent: !restart });
   const addr = server.address();
   process.stdout.write(
     `decnet-updater ${AGENT_VERSION} listening on https://${addr.host}:${addr.port} (agent: ${restart ? `"${restart}"` : `supervised from ${join(installRoot, 'opt/decnet/current')}`})\n`,

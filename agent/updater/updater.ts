@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../../shared/errors';
 import type { Logger } from '../../shared/node/logger';
-import type { PushUpdateRequest, UpdateJob } from '../../shared/protocol/updater-api';
+import { type PushUpdateRequest, UpdateJob } from '../../shared/protocol/updater-api';
+import { writeFileAtomic } from '../../shared/node/atomic-file';
+import { readFile } from 'node:fs/promises';
 import type { AgentRunner } from './agent-runner';
 import type { HealthProbe } from './health-probe';
 import {
@@ -14,6 +16,16 @@ import {
   switchCurrent,
 } from './release-store';
 import { verifyRelease } from './release-verify';
+
+/** The job file's content, or null when there is none or it is not a job (then nothing is resumed). */
+async function readJob(path: string): Promise<UpdateJob | null> {
+  try {
+    const parsed = UpdateJob.safeParse(JSON.parse(await readFile(path, 'utf8')));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
 
 export type UpdaterTiming = Readonly<{
   /** The new agent must answer /health with the new version within this (the issue's 60 s). */
@@ -40,6 +52,8 @@ export type UpdaterOptions = Readonly<{
   log: Logger;
   version: string;
   timing?: Partial<UpdaterTiming>;
+  /** Where the job under way is kept, so an updater restarted mid-update rolls it back (`start`). */
+  jobFile?: string;
 }>;
 
 export type Updater = ReturnType<typeof createUpdater>;
@@ -61,8 +75,19 @@ export function createUpdater(o: UpdaterOptions) {
   let closed = false;
 
   const iso = (ms: number) => new Date(ms).toISOString();
+  // One write at a time, in order: the file always holds the job's latest state.
+  let writes: Promise<void> = Promise.resolve();
+  const persist = (job: UpdateJob) => {
+    const { jobFile } = o;
+    if (!jobFile) return;
+    const text = JSON.stringify(job);
+    writes = writes
+      .then(() => writeFileAtomic(jobFile, text, 0o600))
+      .catch((e: unknown) => log.warn('cannot save the update job', { error: (e as Error).message }));
+  };
   const set = (job: UpdateJob, patch: Partial<UpdateJob>): UpdateJob => {
     Object.assign(job, patch);
+    persist(job);
     if (patch.state === 'succeeded' || patch.state === 'failed' || patch.state === 'rolled_back') {
       job.finishedAt = iso(Date.now());
       if (active?.job === job) active = null;
@@ -138,18 +163,22 @@ export function createUpdater(o: UpdaterOptions) {
       const since = Date.now();
       await o.runner.restart();
       const unhealthy = await waitHealthy(job.toVersion, Date.parse(job.deadline), since);
+      // Stopping mid-job changes nothing more: the job file says it is unconfirmed, and the next
+      // updater's start() rolls it back.
+      if (closed) return;
       if (unhealthy) return await rollBackTo(job, previous, unhealthy);
       const w = watch(job);
       set(job, { state: 'watching', deadline: iso(Date.now() + t.watchMs) });
       if (active?.job === job) active.cancelWatch = w.cancel;
       const loop = await w.done;
+      if (closed) return;
       if (loop) return await rollBackTo(job, previous, loop);
       if (job.state === 'watching') set(job, { state: 'succeeded' });
     } catch (err) {
-      await rollBackTo(job, previous, `update step failed: ${(err as Error).message}`);
+      if (!closed) await rollBackTo(job, previous, `update step failed: ${(err as Error).message}`);
     } finally {
       // Not while a newer job runs: its release is not current yet and must not be pruned.
-      if (!active)
+      if (!active && !closed)
         await pruneReleases(layout).catch((e: unknown) => log.warn('prune failed', { error: (e as Error).message }));
     }
   };
@@ -168,6 +197,7 @@ export function createUpdater(o: UpdaterOptions) {
       reason: null,
     };
     remember(job);
+    persist(job);
     active = { job, cancelWatch: () => undefined };
     log.info('update job started', { id: job.id, kind, from: job.fromVersion, to: toVersion });
     void run(job);
@@ -222,13 +252,27 @@ export function createUpdater(o: UpdaterOptions) {
       const [cur, prev] = [await linkedVersion(layout.current), await linkedVersion(layout.previous)];
       return (await listReleases(layout)).map((v) => ({ version: v, current: v === cur, previous: v === prev }));
     },
-    /** Starts the agent of `current` (supervise mode) when there is one. */
-    async startAgent(): Promise<void> {
-      if (await linkedVersion(layout.current)) await o.runner.restart();
+    /**
+     * At start-up: a job the last updater left running or watching was never confirmed, so it is
+     * rolled back (the previous release restarted, the job ends rolled_back); otherwise the agent of
+     * `current` is started when `startAgent` (supervise mode).
+     */
+    async start(opts: { startAgent: boolean }): Promise<void> {
+      const left = o.jobFile ? await readJob(o.jobFile) : null;
+      if (left && (left.state === 'running' || left.state === 'watching')) {
+        remember(left);
+        const current = await linkedVersion(layout.current);
+        const reason = `the updater stopped before the update to ${left.toVersion} was confirmed`;
+        log.warn('rolling back an interrupted update job', { id: left.id, to: left.toVersion });
+        if (current === left.toVersion) return rollBackTo(left, left.fromVersion, reason);
+        set(left, { state: 'failed', reason: `${reason}; current is ${current ?? 'none'}, left as it is` });
+      }
+      if (opts.startAgent && (await linkedVersion(layout.current))) await o.runner.restart();
     },
     async close(): Promise<void> {
       closed = true;
       active?.cancelWatch();
+      await writes;
       await o.runner.close();
       await o.probe.close();
     },

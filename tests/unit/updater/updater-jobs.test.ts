@@ -138,3 +138,48 @@ describe('update jobs', () => {
     expect(await u.previous()).toBe('2.0.0');
   });
 });
+
+describe('an updater restarted mid-update', () => {
+  it('rolls the unconfirmed job back at start-up and ends it rolled_back', async () => {
+    const tmp = await makeTmpDir('decnet-updater-resume-');
+    try {
+      const jobFile = join(tmp.dir, 'state', 'updater', 'job.json');
+      const make = () => {
+        const agent = fakeAgent();
+        agent.setRoot(tmp.dir);
+        const u = createUpdater({
+          installRoot: tmp.dir,
+          caPem: ca.caInfo().pem,
+          runner: agent.runner,
+          probe: agent.probe,
+          log: silentLogger,
+          version: 'test',
+          jobFile,
+          timing: { healthTimeoutMs: 60_000, watchMs: 50, probeIntervalMs: 20, crashLimit: 3 },
+        });
+        return { agent, u };
+      };
+      const first = make();
+      const a = await first.u.push(await signedPush(ca, key, rawTarGz(releaseEntries('1.0.0'))));
+      await eventually(() => first.u.job(a.id).state === 'succeeded');
+      first.agent.state.healthy = (v) => (v === '2.0.0' ? null : v);
+      const b = await first.u.push(await signedPush(ca, key, rawTarGz(releaseEntries('2.0.0'))));
+      await eventually(() => first.agent.state.running === '2.0.0');
+      await first.u.close();
+      expect(await first.u.current()).toBe('2.0.0');
+
+      const second = make();
+      await second.u.start({ startAgent: true });
+      const job = await eventually(() => {
+        const j = second.u.job(b.id);
+        return j.state === 'rolled_back' ? j : undefined;
+      });
+      expect(job.reason).toMatch(/updater stopped before the update to 2\.0\.0 was confirmed; rolled back to 1\.0\.0/);
+      expect(await second.u.current()).toBe('1.0.0');
+      expect(second.agent.state.running).toBe('1.0.0');
+      await second.u.close();
+    } finally {
+      await tmp.remove();
+    }
+  });
+});
