@@ -5,7 +5,7 @@ import { RELEASE_KEY_CONTEXT, RELEASE_MAX_BYTES, ReleaseVersion } from '../../sh
 
 /** Bounds of an unpacked release (the real one: ~15 files, ~3 MB). */
 export const RELEASE_MAX_ENTRIES = 4096;
-export const RELEASE_MAX_UNPACKED_BYTES = 256 * 1024 * 1024;
+export const RELEASE_MAX_UNPACKED_BYTES = 64 * 1024 * 1024;
 
 export type ReleaseEntry = Readonly<{ path: string; type: 'file' | 'dir'; mode: number; data: Buffer }>;
 export type VerifiedRelease = Readonly<{ version: string; sha256: string; entries: readonly ReleaseEntry[] }>;

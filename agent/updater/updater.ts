@@ -204,39 +204,53 @@ export function createUpdater(o: UpdaterOptions) {
     return { ...job };
   };
 
-  /** A running job refuses another; a watching one is ended succeeded (the new job supersedes it). */
-  const claim = () => {
+  /** A running job (or one being unpacked) refuses another; `starting` covers the await gap before begin. */
+  let starting = false;
+  const refuseIfBusy = () => {
     if (closed) throw new AppError('CONFLICT', 'the updater is stopping');
+    if (starting) throw new AppError('CONFLICT', 'another update is being unpacked');
     if (active?.job.state === 'running')
       throw new AppError('CONFLICT', `update job ${active.job.id} to ${active.job.toVersion} is still running`);
-    if (active) {
-      active.cancelWatch();
-      set(active.job, { state: 'succeeded', reason: 'watch ended early by a newer job' });
+  };
+  /** A watching job is ended succeeded: the new job supersedes it (only once the new one is sound). */
+  const endWatch = () => {
+    if (!active) return;
+    active.cancelWatch();
+    set(active.job, { state: 'succeeded', reason: 'watch ended early by a newer job' });
+  };
+  const exclusively = async (fn: () => Promise<UpdateJob>): Promise<UpdateJob> => {
+    refuseIfBusy();
+    starting = true;
+    try {
+      return await fn();
+    } finally {
+      starting = false;
     }
   };
 
   return {
     version: o.version,
-    async push(req: PushUpdateRequest): Promise<UpdateJob> {
-      if (active?.job.state === 'running') claim();
-      const release = await verifyRelease({
-        tarball: Buffer.from(req.tarballBase64, 'base64'),
-        sha256: req.sha256,
-        signatureBase64: req.signatureBase64,
-        releaseKeyPem: req.releaseKeyPem,
-        endorsementBase64: req.endorsementBase64,
-        caPem: o.caPem,
-      });
-      claim();
-      await installRelease(layout, release);
-      return begin('update', release.version);
-    },
-    async rollback(): Promise<UpdateJob> {
-      const previous = await linkedVersion(layout.previous);
-      if (!previous) throw new AppError('NOT_FOUND', 'no previous release to roll back to');
-      claim();
-      return begin('rollback', previous);
-    },
+    push: (req: PushUpdateRequest): Promise<UpdateJob> =>
+      exclusively(async () => {
+        const release = await verifyRelease({
+          tarball: Buffer.from(req.tarballBase64, 'base64'),
+          sha256: req.sha256,
+          signatureBase64: req.signatureBase64,
+          releaseKeyPem: req.releaseKeyPem,
+          endorsementBase64: req.endorsementBase64,
+          caPem: o.caPem,
+        });
+        await installRelease(layout, release);
+        endWatch();
+        return begin('update', release.version);
+      }),
+    rollback: (): Promise<UpdateJob> =>
+      exclusively(async () => {
+        const previous = await linkedVersion(layout.previous);
+        if (!previous) throw new AppError('NOT_FOUND', 'no previous release to roll back to');
+        endWatch();
+        return begin('rollback', previous);
+      }),
     job(id: string): UpdateJob {
       const job = jobs.get(id);
       if (!job) throw new AppError('NOT_FOUND', `no update job ${id}`);

@@ -94,6 +94,17 @@ describe('update jobs', () => {
     expect((await finished(u, job)).state).toBe('failed');
   });
 
+  it('two pushes at once: one job, the other a CONFLICT, nothing half-installed', async () => {
+    const { u } = await setup();
+    const [a, b] = await Promise.allSettled([push(u, '1.0.0'), push(u, '1.0.1')]);
+    const ok = [a, b].filter((r) => r.status === 'fulfilled');
+    expect(ok).toHaveLength(1);
+    const refused = [a, b].find((r) => r.status === 'rejected');
+    expect(String(refused?.reason)).toMatch(/being unpacked|still running/);
+    await finished(u, ok[0]!.value);
+    expect((await u.releases()).map((r) => r.version)).toEqual([ok[0]!.value.toVersion]);
+  });
+
   it('no /health answer within the deadline and nothing to go back to: failed, with the reason', async () => {
     const { agent, u } = await setup({ healthTimeoutMs: 200 });
     agent.state.healthy = () => null;
