@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomUUID, verify } from 'node:crypto';
 import { join } from 'node:path';
 import type { HostUpdateView, Rollout, UpdateResult } from '../../../shared/domain/agent-update';
 import { AppError, toAppError } from '../../../shared/errors';
@@ -49,6 +49,19 @@ export function createUpdateService(d: Deps) {
   const record = (hostUuid: string, r: UpdateResult) => {
     d.store.settings.set(RESULTS_KEY, { ...results(), [hostUuid]: r });
     d.events.emit('hosts.changed', { hostUuids: [hostUuid] });
+  };
+  /**
+   * The console's own check before any worker is contacted: a package signed with another key (built
+   * with another DECNET_DATA_DIR) would be refused by every updater, so say so here, with the fix.
+   */
+  const checkSigned = async (release: Release) => {
+    const key = await ensureReleaseKey(join(d.dataDir, 'ca'));
+    const signature = Buffer.from(release.signatureBase64, 'base64');
+    if (signature.length === 0 || !verify(null, release.tarball, key.publicKeyPem, signature))
+      throw new AppError(
+        'INVALID_INPUT',
+        `${release.fileName} is not signed with this console's release key: build it with DECNET_DATA_DIR=${d.dataDir} npm run package:agent`,
+      );
   };
   const proof = async () => {
     const key = await ensureReleaseKey(join(d.dataDir, 'ca'));
@@ -156,6 +169,7 @@ export function createUpdateService(d: Deps) {
     async update(hostUuid: string, chosen?: ChosenRelease): Promise<UpdateJob> {
       const h = updatable(hostUuid);
       const release = await releaseToPush(d.agentPackageDir, chosen);
+      await checkSigned(release);
       const { client, job } = await push(h, release);
       void follow(h, client, job, false);
       return job;
@@ -168,6 +182,7 @@ export function createUpdateService(d: Deps) {
         .sort((a, b) => a.name.localeCompare(b.name));
       if (hosts.length === 0) throw new AppError('NOT_FOUND', 'no enrolled worker to update');
       const release = await releaseToPush(d.agentPackageDir, o.release);
+      await checkSigned(release);
       const r: Rollout = {
         id: randomUUID(),
         state: 'running',

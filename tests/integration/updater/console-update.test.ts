@@ -116,6 +116,15 @@ describe('console: hosts.update / hosts.updateAll against a real worker', () => 
     const c = rawTarGz(releaseEntries('0.0.3-c', 'process.exit(3);\n'));
     const sig = signRelease(c, await ensureReleaseKey(join(dataDir, 'ca')));
     const release = { fileName: 'c.tar.gz', tarballBase64: c.toString('base64'), signatureBase64: sig.signatureBase64 };
+    // Signed with another console's key: refused by the console itself, before the worker is contacted.
+    const foreign = signRelease(c, await ensureReleaseKey(join(tmp.dir, 'other-console', 'ca')));
+    await expect(
+      m.call('hosts.update', {
+        hostUuid: enrolled.hostUuid,
+        release: { ...release, signatureBase64: foreign.signatureBase64 },
+      }),
+    ).rejects.toThrow(/not signed with this console's release key: build it with DECNET_DATA_DIR=/);
+    expect((await view()).lastResult?.toVersion).toBe('0.0.2-b');
     await m.call('hosts.update', { hostUuid: enrolled.hostUuid, release });
     const afterC = await eventually(
       async () => {
