@@ -1,0 +1,131 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveHttp } from '../../../agent/services/http/http';
+import { loginPage } from '../../../agent/services/http/http-pages';
+import type { ServiceModule } from '../../../agent/services/kit/types';
+import { makeTmpDir } from '../../helpers/tmp-dir';
+import { startService, type ServiceHarness } from '../services/service-harness';
+import { differences, exchange, type RawAnswer } from './http-exchange';
+import { haveApache, haveNginx, startRealApache, startRealNginx, type RealWeb } from './real-web';
+
+/**
+ * Real Debian apache2 and nginx vs the http decky claiming them, request by raw request: status
+ * line, header names in order and casing, every header value (Date, Last-Modified and ETag by
+ * shape) and the body byte for byte, host names substituted.
+ */
+const headerTimeoutS = 3;
+const title = 'Sign in';
+
+type Probe = Readonly<{ name: string; request: string; head?: boolean; timeoutMs?: number }>;
+
+function probes(host: string, forbidden: string): Probe[] {
+  const get = (path: string, extra = '') => `GET ${path} HTTP/1.1\r\nHost: ${host}\r\n${extra}\r\n`;
+  return [
+    { name: '200 GET /', request: get('/') },
+    { name: '200 GET / HTTP/1.0 (nmap GetRequest)', request: 'GET / HTTP/1.0\r\n\r\n' },
+    { name: 'HEAD /', request: `HEAD / HTTP/1.1\r\nHost: ${host}\r\n\r\n`, head: true },
+    { name: '404 missing path', request: get('/no-such-page.html') },
+    { name: '301 directory without slash', request: get('/images') },
+    { name: '403 forbidden', request: get(forbidden) },
+    { name: 'unknown method FOO', request: `FOO / HTTP/1.1\r\nHost: ${host}\r\n\r\n` },
+    { name: '400 bad version', request: `GET / HTTP/9.9\r\nHost: ${host}\r\n\r\n` },
+    { name: '400 garbage', request: 'NOT HTTP AT ALL\r\n\r\n' },
+    { name: '400 HTTP/1.1 without Host', request: 'GET / HTTP/1.1\r\n\r\n' },
+    {
+      name: '413 Content-Length over the limit',
+      request: `POST / HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100000\r\n\r\n`,
+    },
+    { name: '414 9000-byte URI', request: get(`/${'a'.repeat(9000)}`) },
+    {
+      name: '408 stalled headers',
+      request: `GET / HTTP/1.1\r\nHost: ${host}\r\n`,
+      timeoutMs: (headerTimeoutS + 40) * 1000,
+    },
+  ];
+}
+
+/** The decky's http module with the same header timeout as the real server under comparison. */
+const shortTimeoutHttp: ServiceModule = {
+  name: 'http',
+  start: (ctx) => serveHttp(ctx, { catalogPort: 80, headersTimeoutMs: headerTimeoutS * 1000 }),
+};
+
+async function compare(realIp: string, oursIp: string, forbidden: string): Promise<string[]> {
+  const diffs: string[] = [];
+  const rows: string[] = [];
+  const list = probes('<host>', forbidden);
+  const answers = await Promise.all(
+    list.map((p) => {
+      const opts = { head: p.head, timeoutMs: p.timeoutMs };
+      return Promise.all([
+        exchange(realIp, p.request.split('<host>').join(realIp), opts),
+        exchange(oursIp, p.request.split('<host>').join(oursIp), opts),
+      ]);
+    }),
+  );
+  for (const [i, p] of list.entries()) {
+    const [r, o] = answers[i] as [RawAnswer, RawAnswer];
+    const d = differences(r, o, realIp, oursIp);
+    rows.push(`${d.length ? 'DIFF ' : 'same '} ${p.name}: real ${JSON.stringify(r.status)} ours ${JSON.stringify(o.status)}`);
+    for (const line of d) diffs.push(`${p.name}: ${line}`);
+  }
+  console.log(`${rows.join('\n')}\n${diffs.length ? diffs.join('\n') : 'no differences'}`);
+  return diffs;
+}
+
+if (!haveApache) console.warn('http fidelity (apache) skipped: apache2 missing (Debian package apache2)');
+if (!haveNginx) console.warn('http fidelity (nginx) skipped: nginx missing (Debian package nginx-light)');
+
+describe.skipIf(!haveApache)('http fidelity against a real Debian apache2', () => {
+  const realIp = '127.21.5.11';
+  const oursIp = '127.21.5.12';
+  let tmp: { dir: string; remove: () => Promise<void> } | undefined;
+  let real: RealWeb | undefined;
+  let ours: ServiceHarness | undefined;
+
+  beforeAll(async () => {
+    tmp = await makeTmpDir('decnet-fidelity-apache-');
+    real = await startRealApache(join(tmp.dir, 'real'), realIp, loginPage(title, false), headerTimeoutS);
+    const server = (await exchange(realIp, `HEAD / HTTP/1.1\r\nHost: ${realIp}\r\n\r\n`, { head: true })).headers.find(
+      ([n]) => n === 'Server',
+    )?.[1];
+    ours = await startService(shortTimeoutHttp, { ip: oursIp, serviceConfig: { http: { server, title } } });
+  }, 60_000);
+  afterAll(async () => {
+    await ours?.stop();
+    await real?.stop();
+    await tmp?.remove();
+  });
+
+  it('answers every probe as Apache does', async () => {
+    const diffs = await compare(realIp, oursIp, '/.htaccess');
+    expect(diffs).toEqual([]);
+  }, 120_000);
+});
+
+describe.skipIf(!haveNginx)('http fidelity against a real Debian nginx', () => {
+  const realIp = '127.21.5.21';
+  const oursIp = '127.21.5.22';
+  let tmp: { dir: string; remove: () => Promise<void> } | undefined;
+  let real: RealWeb | undefined;
+  let ours: ServiceHarness | undefined;
+
+  beforeAll(async () => {
+    tmp = await makeTmpDir('decnet-fidelity-nginx-');
+    real = await startRealNginx(join(tmp.dir, 'real'), realIp, loginPage(title, false), headerTimeoutS);
+    const server = (await exchange(realIp, `HEAD / HTTP/1.1\r\nHost: ${realIp}\r\n\r\n`, { head: true })).headers.find(
+      ([n]) => n === 'Server',
+    )?.[1];
+    ours = await startService(shortTimeoutHttp, { ip: oursIp, serviceConfig: { http: { server, title } } });
+  }, 60_000);
+  afterAll(async () => {
+    await ours?.stop();
+    await real?.stop();
+    await tmp?.remove();
+  });
+
+  it('answers every probe as nginx does', async () => {
+    const diffs = await compare(realIp, oursIp, '/images/');
+    expect(diffs).toEqual([]);
+  }, 120_000);
+});
