@@ -27,7 +27,7 @@ type ArtifactRef = z.output<typeof ArtifactRef>;
 const PERMANENT = new Set(['INVALID_INPUT', 'FORBIDDEN', 'NOT_FOUND']);
 
 export type ArtifactShipper = Readonly<{
-  /** Looks at every captured event; an `artifact` event that stored a new file queues its upload. */
+  /** Looks at every captured event; an `artifact` or `recording` event that stored a new file queues its upload. */
   offer: (event: AttackerEvent) => void;
   /** Resolves once every offered upload is on disk (the runtime acks events to deckies after it). */
   flush: () => Promise<void>;
@@ -120,7 +120,9 @@ export async function openArtifactShipper(opts: {
   return {
     offer: (event) => {
       const d = event.data;
-      if (event.kind !== 'artifact' || d.stored !== 'new' || typeof d.sha256 !== 'string') return;
+      // Session recordings travel the same way (fileType asciicast, channel recording).
+      const kind = event.kind;
+      if ((kind !== 'artifact' && kind !== 'recording') || d.stored !== 'new' || typeof d.sha256 !== 'string') return;
       const str = (v: unknown, max: number) => (typeof v === 'string' ? v.slice(0, max) : '');
       const parsed = ArtifactRef.safeParse({
         id: `${event.decky}/${d.sha256}`,
@@ -131,7 +133,7 @@ export async function openArtifactShipper(opts: {
           ts: event.ts,
           src: event.src,
           session: str(d.session, 128),
-          channel: str(d.channel, 32),
+          channel: kind === 'recording' ? 'recording' : str(d.channel, 32),
           source: str(d.source, 2048),
           path: str(d.path, 1024),
         },

@@ -41,6 +41,7 @@ export const commandAccess = {
   'events.export': 'read',
   'artifacts.list': 'read',
   'artifacts.download': 'read',
+  'recordings.get': 'read',
   'events.retention': 'read',
   'events.setRetention': 'change',
   'siem.status': 'read',

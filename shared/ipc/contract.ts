@@ -294,6 +294,8 @@ export const ipcCommands = {
   'artifacts.list': { input: ArtifactListInput, output: z.strictObject({ artifacts: z.array(ArtifactView) }) },
   /** One artifact as a zip protected by the password `infected` (base64; the console saves it as a file). */
   'artifacts.download': { input: z.strictObject({ sha256: Sha256 }), output: ArtifactDownload },
+  /** One session recording (asciinema v2 cast text, ≤ 1 MiB) named by the SHA-256 its recording event carries. */
+  'recordings.get': { input: z.strictObject({ sha256: Sha256 }), output: z.strictObject({ cast: z.string() }) },
   /** The SIEM output (DECNET_LOG_TARGET): delivery counters, backlog and the last error; null when off. */
   /** Event store retention (Settings): what is kept, how many events and bytes are stored. */
   'events.retention': { input: Void, output: RetentionView },

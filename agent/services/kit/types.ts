@@ -21,6 +21,8 @@ export const interactionKinds = {
   refused: 'refused',
   /** A payload captured into the decky's quarantine (a fetch, an upload, a dropper): its SHA-256. */
   artifact: 'artifact',
+  /** An interactive session's asciinema v2 recording, kept like an artifact: its SHA-256. */
+  recording: 'recording',
 } as const;
 export type InteractionKind = (typeof interactionKinds)[keyof typeof interactionKinds];
 

@@ -93,7 +93,7 @@ export function serveSftp(
     const n = h && fs.stat(h.path);
     if (h?.kind === 'write')
       return sftp.attrs(reqId, {
-        ...attrsOf(n ?? ({ kind: 'file', mode: 0o644, uid: user.uid, gid: user.gid, mtime: Date.now() })),
+        ...attrsOf(n ?? { kind: 'file', mode: 0o644, uid: user.uid, gid: user.gid, mtime: Date.now() }),
         size: h.size,
       });
     return n ? sftp.attrs(reqId, attrsOf(n)) : sftp.status(reqId, STATUS_CODE.FAILURE);

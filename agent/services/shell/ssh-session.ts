@@ -5,6 +5,7 @@ import type { CapturedInteraction } from '../kit/types';
 import { createPayloadCapture, type PayloadCapture } from './payloads/payload-capture';
 import type { Fetcher } from './payloads/fetcher';
 import type { Quarantine } from './payloads/quarantine';
+import { createCastRecorder, type CastRecorder } from './cast-recorder';
 import { createLineQueue } from './line-queue';
 import { scpSinkTarget, serveScpSink } from './scp-sink';
 import { serveSftp } from './sftp-server';
@@ -77,8 +78,11 @@ export function serveAuthenticated(client: ssh2.Connection, ctx: SshSessionConte
     if (channels > sshSessionLimits.maxChannels) return reject();
     const session = accept();
     let pty = false;
+    let term = { term: 'xterm', cols: 80, rows: 24 };
+    let recorder: CastRecorder | null = null;
     session.on('pty', (ok, _no, info) => {
       pty = true;
+      term = { term: info.term, cols: info.cols, rows: info.rows };
       record({ request: 'pty', term: info.term, cols: info.cols, rows: info.rows });
       ok?.();
     });
@@ -86,7 +90,10 @@ export function serveAuthenticated(client: ssh2.Connection, ctx: SshSessionConte
       record({ request: 'env', key: info.key, value: info.val });
       ok?.();
     });
-    session.on('window-change', (ok) => ok?.());
+    session.on('window-change', (ok, _no, info) => {
+      recorder?.resize(info.cols, info.rows);
+      ok?.();
+    });
     session.on('signal', (ok) => ok?.());
     session.on('x11', (_ok, no) => no?.());
     session.on('auth-agent', (_ok, no) => no?.());
@@ -120,7 +127,13 @@ export function serveAuthenticated(client: ssh2.Connection, ctx: SshSessionConte
     });
     session.on('shell', (ok) => {
       const stream = ok();
-      runShell(stream, pty, machine.open(pty ? 'shell' : 'exec'), ctx, record, countCommand, payloads);
+      // Every interactive session is recorded for replay (#22 item 3); exec channels are not.
+      const rec = (recorder = createCastRecorder({ ...term, title: `${ctx.identity.user}@${ctx.identity.hostname}` }));
+      stream.once('close', () => {
+        const cast = rec.finish();
+        if (cast) void payloads.recording(cast);
+      });
+      runShell(stream, pty, machine.open(pty ? 'shell' : 'exec'), ctx, record, countCommand, payloads, rec);
     });
   });
 }
@@ -149,9 +162,14 @@ function runShell(
   record: (data: Record<string, unknown>) => void,
   countCommand: () => boolean,
   payloads: PayloadCapture,
+  rec: CastRecorder,
 ): void {
   const nl = pty ? '\r\n' : '\n';
-  const write = (text: string) => stream.write(text.replace(/\n/g, nl));
+  const send = (data: string | Buffer, fd: 1 | 2 = 1) => {
+    rec.output(data);
+    (fd === 2 ? stream.stderr : stream).write(data);
+  };
+  const write = (text: string) => send(text.replace(/\n/g, nl));
   // Without a pty a real bash prints no prompt and does not echo; with one it does both.
   if (pty)
     write(
@@ -170,7 +188,7 @@ function runShell(
     // A terminal shows stdout and stderr interleaved; without a pty they stay separate streams.
     for (const c of reply.chunks) {
       if (pty) write(c.text);
-      else (c.fd === 2 ? stream.stderr : stream).write(c.text);
+      else send(c.text, c.fd);
     }
     if (reply.exit) {
       if (pty) write('logout\n');
@@ -190,6 +208,7 @@ function runShell(
 
   stream.on('data', (chunk: Buffer) => {
     if (stopped) return;
+    rec.input(chunk);
     if (!pty) {
       const { lines: got, overflow } = lines.push(chunk);
       for (const line of got) enqueue(line);
@@ -217,7 +236,7 @@ function runShell(
           // Erase a whole UTF-8 character: drop continuation bytes, then the lead byte.
           while (typed.length && ((typed[typed.length - 1] ?? 0) & 0xc0) === 0x80) typed.pop();
           typed.pop();
-          stream.write('\b \b');
+          send('\b \b');
         }
       } else if (byte === CTRL_C) {
         typed = [];
@@ -230,7 +249,7 @@ function runShell(
         }
       } else if (byte >= 0x20) {
         typed.push(byte);
-        stream.write(Buffer.from([byte]));
+        send(Buffer.from([byte]));
         if (typed.length > sshSessionLimits.maxLineBytes) {
           malformed(ctx, 'command line too long');
           return;

@@ -3,6 +3,7 @@ import type { CapturedInteraction } from '../kit/types';
 import { createPayloadCapture } from './payloads/payload-capture';
 import type { Fetcher } from './payloads/fetcher';
 import type { Quarantine } from './payloads/quarantine';
+import { createCastRecorder } from './cast-recorder';
 import { createLineQueue } from './line-queue';
 
 /**
@@ -46,7 +47,17 @@ export function createTelnetShell(ctx: TelnetShellContext): TelnetShell {
   let lastWasCr = false;
   let commands = 0;
   let done = false;
-  const write = (text: string) => ctx.write(text.replace(/\r?\n/g, '\r\n'));
+  const rec = createCastRecorder({
+    cols: 80,
+    rows: 24,
+    term: 'telnet',
+    title: `${ctx.identity.user}@${ctx.identity.hostname}`,
+  });
+  const send = (data: string | Buffer) => {
+    rec.output(data);
+    ctx.write(data);
+  };
+  const write = (text: string) => send(text.replace(/\r?\n/g, '\r\n'));
 
   const runLine = (line: string): boolean => {
     commands += 1;
@@ -83,13 +94,18 @@ export function createTelnetShell(ctx: TelnetShellContext): TelnetShell {
   const enqueue = createLineQueue(payloads, runLine);
 
   return {
-    end: () => void payloads.sessionEnd(),
+    end: () => {
+      void payloads.sessionEnd();
+      const cast = rec.finish();
+      if (cast) void payloads.recording(cast);
+    },
     start: () =>
       write(
         `Linux ${ctx.identity.hostname} ${ctx.identity.kernel} x86_64\n\nLast login: Mon Mar  3 09:14:21 2025 from 10.0.0.23\n${shell.prompt()}`,
       ),
     onByte: (byte) => {
       if (done) return;
+      rec.input(Buffer.from([byte]));
       if (byte === 0x0d || byte === 0x0a || byte === 0x00) {
         // CR LF, CR NUL and a bare LF each end one line, as in the login phase.
         if (byte !== 0x0d && lastWasCr) {
@@ -108,7 +124,7 @@ export function createTelnetShell(ctx: TelnetShellContext): TelnetShell {
         if (!typed.length) return;
         while (typed.length && ((typed[typed.length - 1] ?? 0) & 0xc0) === 0x80) typed.pop();
         typed.pop();
-        return ctx.write('\b \b');
+        return send('\b \b');
       }
       if (byte === 0x03) {
         typed = [];
@@ -122,7 +138,7 @@ export function createTelnetShell(ctx: TelnetShellContext): TelnetShell {
       if (byte < 0x20) return;
       if (typed.length >= telnetShellLimits.maxLineBytes) return; // bash's readline would beep; drop it
       typed.push(byte);
-      ctx.write(Buffer.from([byte]));
+      send(Buffer.from([byte]));
     },
   };
 }

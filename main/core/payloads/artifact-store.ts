@@ -12,13 +12,18 @@ import { writeFileAtomic } from '../../../shared/node/atomic-file';
 import type { Logger } from '../../../shared/node/logger';
 import { createSerial } from '../../../shared/node/serial';
 
+/** The fileType of session recordings: stored like payloads, listed only by their recording events. */
+export const RECORDING_TYPE = 'asciicast';
+
 /** Sightings kept per artifact (the newest; the events keep every one). */
 export const MAX_SIGHTINGS = 50;
 
 export type ArtifactStore = Readonly<{
   /** Stores a worker's upload once per hash (a known hash only adds the sighting). */
   put: (upload: ArtifactUpload) => Promise<{ stored: boolean }>;
+  /** Payloads only (recordings are reached through their events). */
   list: (opts?: { sessions?: readonly string[]; limit?: number }) => ArtifactView[];
+  get: (sha256: string) => ArtifactView | undefined;
   read: (sha256: string) => Promise<Buffer>;
 }>;
 
@@ -83,10 +88,12 @@ export async function openArtifactStore(opts: { dir: string; log: Logger }): Pro
     list: (q = {}) => {
       const sessions = q.sessions ? new Set(q.sessions) : null;
       return [...index.values()]
+        .filter((v) => v.fileType !== RECORDING_TYPE)
         .filter((v) => !sessions || v.sightings.some((s) => sessions.has(s.session)))
         .sort((a, b) => (a.lastSeen < b.lastSeen ? 1 : a.lastSeen > b.lastSeen ? -1 : 0))
         .slice(0, q.limit ?? 200);
     },
+    get: (sha256) => index.get(sha256),
     read: async (sha256) => {
       if (!index.has(sha256)) throw new AppError('NOT_FOUND', `no artifact ${sha256}`);
       return readFile(join(opts.dir, `${sha256}.bin`));

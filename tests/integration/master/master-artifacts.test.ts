@@ -129,4 +129,33 @@ describe('captured payloads reach the master', () => {
     await expect(run('unzip', ['-P', 'wrong', '-p', file, sha(payload)])).rejects.toThrow();
     await expect(m.call('artifacts.download', { sha256: 'b'.repeat(64) })).rejects.toThrow(/NOT_FOUND|no artifact/);
   });
+
+  it('ships an interactive session’s recording; recordings.get returns the cast, which artifacts.list leaves out', async () => {
+    const r = await client('ssh', ['-tt', `root@${DECKY}`], 'echo replay-me\nexit\n');
+    expect(r.out).toContain('replay-me');
+    const rec = await eventually(
+      async () => (await m.call('events.list', { src: ATTACKER, kind: 'recording', limit: 10 })).events[0],
+      { timeoutMs: 30_000, what: 'recording event on the master' },
+    );
+    const sha256 = String(rec.data.sha256);
+    const { cast } = await eventually(() => m.call('recordings.get', { sha256 }).catch(() => undefined), {
+      timeoutMs: 30_000,
+      what: 'recording stored on the master',
+    });
+    expect(sha(cast)).toBe(sha256);
+    const lines = cast
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as unknown);
+    expect(lines[0]).toMatchObject({ version: 2 });
+    expect(
+      (lines.slice(1) as [number, string, string][])
+        .filter((e) => e[1] === 'i')
+        .map((e) => e[2])
+        .join(''),
+    ).toBe('echo replay-me\nexit\n');
+    const { artifacts } = await m.call('artifacts.list', {});
+    expect(artifacts.some((a) => a.sha256 === sha256)).toBe(false);
+    await expect(m.call('recordings.get', { sha256: sha(payload) })).rejects.toThrow(/no session recording/);
+  }, 60_000);
 });

@@ -156,6 +156,7 @@ describe('decnet-master console subcommands against a running console', () => {
       'events.export': ['--format', 'csv', '--src', '203.0.113.9'],
       'artifacts.list': [],
       'artifacts.download': ['--sha256', 'a'.repeat(64)],
+      'recordings.get': ['--sha256', 'a'.repeat(64)],
       'siem.status': [],
       'siem.configure': ['--input', '{"target":null,"format":"rfc5424"}'],
       'events.retention': [],

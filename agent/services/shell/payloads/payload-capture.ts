@@ -16,6 +16,8 @@ export type PayloadCapture = Readonly<{
   prepare: (line: string) => Promise<void>;
   /** Stores one payload and reports it; `content` is bytes as latin1 text or a Buffer. */
   file: (f: { channel: string; source: string; path: string; content: string | Buffer }) => Promise<void>;
+  /** A finished session recording (asciinema v2 cast): kept in the quarantine and reported. */
+  recording: (r: { cast: string; duration: number; events: number; truncated: boolean }) => Promise<void>;
   /** At session end: every file the connection wrote that was not captured already. */
   sessionEnd: () => Promise<void>;
 }>;
@@ -84,6 +86,26 @@ export function createPayloadCapture(opts: PayloadCaptureOptions): PayloadCaptur
       }
     },
     file,
+    recording: async (r) => {
+      try {
+        const stored = await (await opts.quarantine).put(Buffer.from(r.cast, 'utf8'));
+        opts.capture({
+          src: opts.src,
+          kind: 'recording',
+          data: {
+            session: opts.session,
+            user: opts.user,
+            ...stored,
+            fileType: 'asciicast',
+            duration: Number(r.duration.toFixed(3)),
+            events: r.events,
+            truncated: r.truncated,
+          },
+        });
+      } catch (err) {
+        opts.onError(`recording capture failed: ${(err as Error).message}`);
+      }
+    },
     sessionEnd: async () => {
       if (ended) return;
       ended = true;

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -146,5 +147,58 @@ describe('payload capture over real OpenSSH sessions', () => {
     });
     expect(evs.map((e) => e.data.stored)).toEqual(['new', 'known']);
     expect(evs[0]!.data.sha256).toBe(sha(`${body}\n`));
+  });
+
+  it('records an interactive pty session as an asciinema v2 cast with its keystrokes and timing', async () => {
+    const child = spawn('ssh', ['-tt', ...sshPasswordFlags, `root@${ip}`], {
+      env: { ...process.env, ...env() },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const type = async (line: string, until: string) => {
+      const from = out.length;
+      child.stdin.write(line + '\n');
+      await eventually(() => out.slice(from).includes(until), { what: line });
+    };
+    await eventually(() => out.includes(':~# '), { what: 'prompt' });
+    await type('echo cast-marker-1', 'cast-marker-1\r\n');
+    await type('id', 'uid=0(root)');
+    await type('exit', 'logout');
+    expect(await exited).toBe(0);
+    const ev = await eventually(() => h.ofKind('recording')[0]);
+    expect(ev.data).toMatchObject({ fileType: 'asciicast', stored: 'new', truncated: false, user: 'root' });
+    const cast = await readFile(quarantined(String(ev.data.sha256)), 'utf8');
+    expect(sha(cast)).toBe(ev.data.sha256);
+    const [header, ...lines] = cast
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as unknown);
+    expect(header).toMatchObject({ version: 2, width: expect.any(Number), height: expect.any(Number) });
+    const events = lines as [number, string, string][];
+    // Every keystroke the client sent, in order; what the terminal showed includes the echo and output.
+    expect(
+      events
+        .filter((e) => e[1] === 'i')
+        .map((e) => e[2])
+        .join(''),
+    ).toBe('echo cast-marker-1\nid\nexit\n');
+    const shown = events
+      .filter((e) => e[1] === 'o')
+      .map((e) => e[2])
+      .join('');
+    expect(shown).toContain('root@');
+    expect(shown).toContain('echo cast-marker-1\r\ncast-marker-1\r\n');
+    expect(shown).toContain('uid=0(root) gid=0(root) groups=0(root)');
+    const times = events.map((e) => e[0]);
+    expect([...times].sort((a, b) => a - b)).toEqual(times);
+    expect(times[times.length - 1]).toBe(ev.data.duration);
+    // The command events of the session carry the same session id as its recording.
+    const cmds = h
+      .ofKind('command')
+      .filter((c) => c.data.session === ev.data.session)
+      .map((c) => c.data.command);
+    expect(cmds).toEqual(expect.arrayContaining(['echo cast-marker-1', 'id', 'exit']));
   });
 });
