@@ -125,6 +125,14 @@ try {
   time('events.sources-24h', 'attacker list of the last 24 h (200 most recent sources)', () =>
     view.sources({ since: new Date(END - DAY).toISOString(), limit: 200 }),
   );
+  time('events.sources-all', 'attacker list of all time (200 most recent sources of 20 000)', () =>
+    view.sources({ limit: 200 }),
+  );
+  time(
+    'events.sources-30d',
+    'attacker list of the last 30 days, i.e. every stored event (200 most recent sources)',
+    () => view.sources({ since: new Date(END - SPAN - DAY).toISOString(), limit: 200 }),
+  );
   time('events.timeline', 'one source: its timeline as sessions', (i) =>
     view.timeline({ src: known[i % known.length]! }),
   );

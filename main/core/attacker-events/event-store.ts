@@ -7,6 +7,7 @@ import { AppError } from '../../../shared/errors';
 import type { Logger } from '../../../shared/node/logger';
 import { decodeCursor, encodeCursor, whereOf } from './event-sql';
 import { importJsonlSegments } from './jsonl-import';
+import { openSourceSummary, type SourceSummaryTable, type SummaryRow } from './source-summary';
 
 export type EventQuery = EventFilter & Readonly<{ limit?: number; cursor?: string }>;
 export type EventPage = { events: AttackerEvent[]; total: number; nextCursor: string | null };
@@ -23,6 +24,10 @@ export type EventStore = Readonly<{
   page(q: EventQuery, maxSeq: number): Omit<EventPage, 'total'>;
   /** Rows for the attacker view and the chart: raw SQL over `events e` with a filter applied. */
   select<T>(sql: (where: string) => string, f: EventFilter, tail?: unknown[]): T[];
+  /** The attacker list over every stored event, from the per-source summary the ingest keeps. */
+  sourceSummaries(cursor: readonly [number, string] | null, limit: number): SummaryRow[];
+  /** The oldest stored event's time, null when the store is empty. */
+  oldestMs(): number | null;
   /** Events stored after `seq`, in storage order: the SIEM forwarder's durable queue is the store. */
   after(seq: number, limit: number): { seq: number; event: AttackerEvent }[];
   /** A named position in storage order (a forwarder's last delivered seq), kept in the database. */
@@ -93,6 +98,7 @@ export async function openEventStore(opts: Readonly<{ dir: string; log: Logger }
   mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
   const path = join(opts.dir, 'events.db');
   let db: Database.Database;
+  let summary: SourceSummaryTable;
   try {
     db = new Database(path);
     // auto_vacuum must be set before the first table exists; it lets retention give pages back.
@@ -101,6 +107,7 @@ export async function openEventStore(opts: Readonly<{ dir: string; log: Logger }
     db.pragma('synchronous = FULL');
     db.pragma('busy_timeout = 5000');
     db.exec(SCHEMA);
+    summary = openSourceSummary(db);
   } catch (err) {
     throw new AppError(
       'STORE_UNAVAILABLE',
@@ -121,24 +128,31 @@ export async function openEventStore(opts: Readonly<{ dir: string; log: Logger }
     for (const e of events) {
       const d = e.data;
       const data = JSON.stringify(d);
+      const [tsMs, user, password, command] = [
+        Date.parse(e.ts),
+        str(d.username) ?? str(d.user),
+        str(d.password),
+        str(d.command),
+      ];
       const r = insert.run(
         e.host ?? '',
         e.id,
         e.ts,
-        Date.parse(e.ts),
+        tsMs,
         e.decky,
         e.service,
         e.src,
         ipv4ToInt(e.src),
         e.kind,
         str(d.session),
-        str(d.username) ?? str(d.user),
-        str(d.password),
-        str(d.command),
+        user,
+        password,
+        command,
         data,
       );
       if (r.changes === 0) continue; // a re-sent batch after a lost ack
       insertFts.run(r.lastInsertRowid, data);
+      summary.add({ src: e.src, tsMs, decky: e.decky, service: e.service, kind: e.kind, user, password, command });
       stored.push(e.id);
     }
     return stored;
@@ -184,7 +198,13 @@ export async function openEventStore(opts: Readonly<{ dir: string; log: Logger }
   const bytes = () => ((pageCount.get() as number) - (freeCount.get() as number)) * pageSize;
   const deleteFts = db.prepare('DELETE FROM events_fts WHERE rowid IN (SELECT seq FROM events WHERE ts_ms < ?)');
   const deleteBefore = db.prepare('DELETE FROM events WHERE ts_ms < ?');
-  const dropBefore = db.transaction((ms: number) => (deleteFts.run(ms), deleteBefore.run(ms).changes));
+  const dropBefore = db.transaction((ms: number) => {
+    summary.beforeDrop(ms);
+    deleteFts.run(ms);
+    const removed = deleteBefore.run(ms).changes;
+    summary.afterDrop();
+    return removed;
+  });
 
   const afterStmt = db.prepare(`SELECT ${COLS} FROM events e WHERE e.seq > ? ORDER BY e.seq LIMIT ?`);
   const getMark = db.prepare('SELECT seq FROM marks WHERE name = ?').pluck();
@@ -206,6 +226,8 @@ export async function openEventStore(opts: Readonly<{ dir: string; log: Logger }
       const w = whereOf(f);
       return db.prepare(sql(w.sql)).all(...w.params, ...tail) as T[];
     },
+    sourceSummaries: (cursor, limit) => summary.page(cursor, limit),
+    oldestMs: () => summary.oldestMs(),
     after: (seq, limit) => (afterStmt.all(seq, limit) as Row[]).map((r) => ({ seq: r.seq, event: rowToEvent(r) })),
     mark: (name) => (getMark.get(name) as number | undefined) ?? 0,
     setMark: (name, seq) => void putMark.run(name, seq),

@@ -11,21 +11,13 @@ import type {
 } from '../../../shared/domain/event-query';
 import { decodeCursor, encodeCursor } from './event-sql';
 import { rowToEvent, type EventStore } from './event-store';
+import type { SummaryRow } from './source-summary';
 
 const MIN = 60_000;
 /** Bucket widths a human reads easily; the smallest giving at most the asked number is used. */
 const WIDTHS = [MIN, 5 * MIN, 15 * MIN, 30 * MIN, 60 * MIN, 180 * MIN, 360 * MIN, 720 * MIN, 1440 * MIN] as const;
 
-type SourceRow = {
-  src: string;
-  first_ms: number;
-  last_ms: number;
-  n: number;
-  deckies: string;
-  services: string;
-  creds: number;
-  commands: number;
-};
+type SourceRow = SummaryRow;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 // Joins a session's key parts: a control character no decky, service or session id holds.
@@ -38,8 +30,16 @@ const SEP = '\u001f';
 export function createSourceView(store: EventStore) {
   // min(ts_ms) over the whole store is one step down the time index, whatever the filter.
   const allTimeSince = (until: number): number => {
-    const [row] = store.select<{ t: number | null }>(() => 'SELECT min(ts_ms) AS t FROM events', {});
-    return row?.t == null ? until - 1440 * MIN : Math.min(row.t, until - 60 * MIN);
+    const t = store.oldestMs();
+    return t === null ? until - 1440 * MIN : Math.min(t, until - 60 * MIN);
+  };
+  /** A list whose filter keeps every stored event: the per-source summary answers it as it is. */
+  const coversAll = (q: z.output<typeof SourceListInput>): boolean => {
+    const narrowed = Object.entries(q).some(([k, v]) => v !== undefined && !['limit', 'cursor', 'since'].includes(k));
+    if (narrowed) return false;
+    if (q.since === undefined) return true;
+    const oldest = store.oldestMs();
+    return oldest === null || Date.parse(q.since) <= oldest;
   };
 
   return {
@@ -48,21 +48,23 @@ export function createSourceView(store: EventStore) {
       const limit = q.limit ?? 200;
       const tail: unknown[] = [];
       let having = '';
-      if (q.cursor) {
-        const [ms, src] = decodeCursor(q.cursor, 'ns');
+      const cursor = q.cursor ? decodeCursor(q.cursor, 'ns') : null;
+      if (cursor) {
         having = 'HAVING max(e.ts_ms) < ? OR (max(e.ts_ms) = ? AND e.src > ?)';
-        tail.push(ms, ms, src);
+        tail.push(cursor[0], cursor[0], cursor[1]);
       }
-      const rows = store.select<SourceRow>(
-        (where) => `SELECT e.src AS src, min(e.ts_ms) AS first_ms, max(e.ts_ms) AS last_ms, count(*) AS n,
+      const rows = coversAll(q)
+        ? store.sourceSummaries(cursor, limit + 1)
+        : store.select<SourceRow>(
+            (where) => `SELECT e.src AS src, min(e.ts_ms) AS first_ms, max(e.ts_ms) AS last_ms, count(*) AS n,
             group_concat(DISTINCT e.decky) AS deckies, group_concat(DISTINCT e.service) AS services,
             count(DISTINCT CASE WHEN e.kind = 'auth'
               THEN coalesce(e.user_name, '') || char(31) || coalesce(e.password, '') END) AS creds,
             count(CASE WHEN e.kind = 'command' THEN e.command END) AS commands
           FROM events e ${where} GROUP BY e.src ${having} ORDER BY last_ms DESC, src ASC LIMIT ?`,
-        q,
-        [...tail, limit + 1],
-      );
+            q,
+            [...tail, limit + 1],
+          );
       const more = rows.length > limit;
       const shown = more ? rows.slice(0, limit) : rows;
       const last = shown[shown.length - 1];
