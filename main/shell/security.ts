@@ -6,9 +6,11 @@ import type { WindowBounds } from './window-state';
  * same string is the `<meta>` in renderer/index.html (file:// responses carry no headers, so the
  * meta is what applies in the window) and the header set on the session (tests keep them equal).
  * frame-ancestors is ignored in a meta (Chromium warns), so it is in the header only.
+ * 'wasm-unsafe-eval' lets the session-replay player (asciinema-player) compile its bundled
+ * WebAssembly terminal emulator; it allows no JavaScript eval and no remote code.
  */
 export const CONSOLE_CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
+  "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
 export const CONSOLE_CSP_HEADER = `${CONSOLE_CSP}; frame-ancestors 'none'`;
 
 /** The only permission the console asks for: native notifications for alerts. */

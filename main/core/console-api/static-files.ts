@@ -48,7 +48,7 @@ export async function serveStatic(root: string, urlPath: string, res: ServerResp
     'x-content-type-options': 'nosniff',
     'cache-control': file.endsWith('index.html') ? 'no-cache' : 'public, max-age=3600',
     'content-security-policy':
-      "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'",
+      "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'",
   });
   createReadStream(file).pipe(res);
 }

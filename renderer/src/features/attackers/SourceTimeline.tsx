@@ -5,10 +5,13 @@ import { formatTimestamp } from '../../lib/time';
 import { useFiltersStore } from '../../stores/filters-store';
 import { useUiStore } from '../../stores/ui-store';
 import { summarize } from '../events/event-buckets';
+import { SessionCaptures } from './SessionCaptures';
 
 /** One session: where, when, the credentials tried and the commands typed, in order. */
 function SessionCard({ s }: { s: SessionView }) {
-  const other = s.events.filter((e) => e.kind !== 'auth' && e.kind !== 'command');
+  const other = s.events.filter(
+    (e) => e.kind !== 'auth' && e.kind !== 'command' && e.kind !== 'artifact' && e.kind !== 'recording',
+  );
   return (
     <article className="panel" aria-label={`Session ${s.session || '(none)'} on ${s.decky}`}>
       <header className="toolbar">
@@ -36,6 +39,7 @@ function SessionCard({ s }: { s: SessionView }) {
           ))}
         </ol>
       )}
+      <SessionCaptures s={s} />
       {other.length > 0 && (
         <ul aria-label="Other events" className="mono muted">
           {other.slice(0, 20).map((e) => (
