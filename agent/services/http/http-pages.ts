@@ -16,23 +16,57 @@ export function escapeHtml(text: string): string {
   );
 }
 
-const reasons: Readonly<Record<number, string>> = {
+/** Reason phrases as each product writes them in its status line (they differ from Node's). */
+const apacheReasons: Readonly<Record<number, string>> = {
+  200: 'OK',
+  301: 'Moved Permanently',
   400: 'Bad Request',
+  403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   413: 'Request Entity Too Large',
-  431: 'Request Header Fields Too Large',
+  414: 'Request-URI Too Long',
+  501: 'Not Implemented',
+};
+const nginxReasons: Readonly<Record<number, string>> = {
+  ...apacheReasons,
+  405: 'Not Allowed',
+  414: 'Request-URI Too Large',
+  505: 'HTTP Version Not Supported',
 };
 
-const apacheText: Readonly<Record<number, (method: string) => string>> = {
-  400: () => '<p>Your browser sent a request that this server could not understand.<br />\n</p>',
+export function reasonOf(flavour: ServerFlavour, status: number): string {
+  return (flavour === 'nginx' ? nginxReasons : apacheReasons)[status] ?? 'Error';
+}
+
+/** What the page says; `detail` is the method (405/413/501), the target (301) or the 400 variant. */
+const apacheText: Readonly<Record<number, (detail: string) => string>> = {
+  301: (location) => `<p>The document has moved <a href="${escapeHtml(location)}">here</a>.</p>`,
+  400: (variant) =>
+    variant === 'header-too-large'
+      ? '<p>Your browser sent a request that this server could not understand.<br />\nSize of a request header field exceeds server limit.<br />\n</p>'
+      : '<p>Your browser sent a request that this server could not understand.<br />\n</p>',
+  403: () => "<p>You don't have permission to access this resource.</p>",
   404: () => '<p>The requested URL was not found on this server.</p>',
   405: (method) => `<p>The requested method ${escapeHtml(method)} is not allowed for this URL.</p>`,
+  408: () => '<p>Server timeout waiting for the HTTP request from the client.</p>',
   413: (method) =>
     `The requested resource does not allow request data with ${escapeHtml(method)} requests, or the amount of data provided in\nthe request exceeds the capacity limit.`,
-  431: () =>
-    '<p>Your browser sent a request that this server could not understand.<br />\nSize of a request header field exceeds server limit.<br />\n</p>',
+  414: () => "<p>The requested URL's length exceeds the capacity\nlimit for this server.<br />\n</p>",
+  501: (method) => `<p>${escapeHtml(method)} not supported for current URL.<br />\n</p>`,
 };
+
+/**
+ * Apache's error pages said HTML 2.0 until 2.4.63 and HTML 4.01 Strict from 2.4.64 (measured: 2.4.71
+ * on Debian sends 4.01), so the doctype follows the version the persona claims.
+ */
+function apacheDoctype(server: string): string {
+  const v = /Apache\/2\.4\.(\d+)/.exec(server);
+  return v && Number(v[1]) >= 64
+    ? '<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN" "http://www.w3.org/TR/html4/strict.dtd">'
+    : '<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">';
+}
 
 export type ErrorPage = Readonly<{ status: number; contentType: string; body: string }>;
 
@@ -43,18 +77,18 @@ export function errorPage(opts: {
   server: string;
   host: string;
   port: number;
-  method: string;
+  /** The method for 405/413/501, the Location for 301, 'header-too-large' for that 400. */
+  detail: string;
 }): ErrorPage {
-  const reason = reasons[opts.status] ?? 'Error';
+  const reason = reasonOf(opts.flavour, opts.status);
   if (opts.flavour === 'nginx') {
-    // nginx says "Not Allowed" for 405 in its built-in page and hides the version only when told to.
-    const title = opts.status === 405 ? '405 Not Allowed' : `${opts.status} ${reason}`;
+    const title = `${opts.status} ${reason}`;
     const body = `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n<hr><center>${escapeHtml(opts.server)}</center>\r\n</body>\r\n</html>\r\n`;
     return { status: opts.status, contentType: 'text/html', body };
   }
-  const text = (apacheText[opts.status] ?? (() => ''))(opts.method);
+  const text = (apacheText[opts.status] ?? (() => ''))(opts.detail);
   const body =
-    '<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n<html><head>\n' +
+    `${apacheDoctype(opts.server)}\n<html><head>\n` +
     `<title>${opts.status} ${reason}</title>\n</head><body>\n<h1>${reason}</h1>\n${text}\n<hr>\n` +
     `<address>${escapeHtml(opts.server)} Server at ${escapeHtml(opts.host)} Port ${opts.port}</address>\n</body></html>\n`;
   return { status: opts.status, contentType: 'text/html; charset=iso-8859-1', body };

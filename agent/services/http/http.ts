@@ -1,7 +1,19 @@
 import http from 'node:http';
 import https from 'node:https';
 import type net from 'node:net';
-import { errorPage, flavourOf, loginPage } from './http-pages';
+import {
+  apacheAllowFor,
+  apacheDenied,
+  errorAnswer,
+  maxRequestsPerConnection,
+  optionsAnswer,
+  pageAnswer,
+  rawAnswer,
+  siteDirectories,
+  type Answer,
+  type Asker,
+} from './http-answers';
+import { flavourOf, loginPage } from './http-pages';
 import { personaString } from '../kit/persona';
 import { listenTcp, type ConnectionMeta } from '../kit/tcp-listener';
 import type { RunningService, ServiceContext, ServiceModule } from '../kit/types';
@@ -13,8 +25,8 @@ export const httpLimits = {
   headersTimeoutMs: 20_000,
   requestTimeoutMs: 30_000,
   idleMs: 60_000,
-  maxRequestsPerSocket: 100,
   maxPathChars: 2048,
+  maxRequestLine: 8190,
 } as const;
 
 /** Headers worth keeping for an analyst; the rest is noise or size. */
@@ -78,7 +90,12 @@ export function extractCredentials(
 }
 
 /** Where the web persona listens; `tls` makes it the HTTPS service (same pages, same capture). */
-export type HttpServeOptions = Readonly<{ catalogPort: number; tls?: Readonly<{ key: string; cert: string }> }>;
+export type HttpServeOptions = Readonly<{
+  catalogPort: number;
+  tls?: Readonly<{ key: string; cert: string }>;
+  /** Overrides httpLimits.headersTimeoutMs (the fidelity test matches a real server's short one). */
+  headersTimeoutMs?: number;
+}>;
 
 export async function serveHttp(ctx: ServiceContext, opts: HttpServeOptions): Promise<RunningService> {
   const serverName = personaString(ctx.persona, 'server', 'Apache/2.4.62 (Debian)');
@@ -93,33 +110,55 @@ export async function serveHttp(ctx: ServiceContext, opts: HttpServeOptions): Pr
 
   const serverOptions = {
     maxHeaderSize: httpLimits.maxHeaderBytes,
-    headersTimeout: httpLimits.headersTimeoutMs,
+    headersTimeout: opts.headersTimeoutMs ?? httpLimits.headersTimeoutMs,
     requestTimeout: httpLimits.requestTimeoutMs,
+    // Node's default checks timeouts every 30 s; the real servers time out to the second.
+    connectionsCheckingInterval: 1000,
+    // A missing Host is answered by us with the product's own 400, not by Node's bare one.
+    requireHostHeader: false,
   };
   const server = opts.tls
     ? https.createServer({ ...serverOptions, key: opts.tls.key, cert: opts.tls.cert })
     : http.createServer(serverOptions);
-  server.maxRequestsPerSocket = httpLimits.maxRequestsPerSocket;
+  server.maxRequestsPerSocket = maxRequestsPerConnection;
   server.timeout = httpLimits.idleMs;
+  const served = new WeakMap<net.Socket, number>();
+  const allow = apacheAllowFor(ctx.decky);
 
-  const baseHeaders = (res: http.ServerResponse) => {
-    res.setHeader('Server', serverName);
-    if (poweredBy) res.setHeader('X-Powered-By', poweredBy);
+  const asker = (socket: net.Socket, version: string, headers: http.IncomingHttpHeaders): Asker => {
+    const hostHeader = String(headers.host ?? '').slice(0, 255);
+    return {
+      flavour,
+      server: serverName,
+      poweredBy,
+      host: hostHeader.replace(/:\d+$/, '') || ctx.host,
+      hostHeader: hostHeader || ctx.host,
+      port,
+      version,
+      keepAlive: /(^|,)\s*keep-alive\s*(,|$)/i.test(String(headers.connection ?? '')),
+      served: served.get(socket) ?? 1,
+      allow,
+    };
   };
-  const sendError = (res: http.ServerResponse, status: number, method: string, hostHeader: string | undefined) => {
-    const host = (hostHeader ?? ctx.host).replace(/:\d+$/, '').slice(0, 255);
-    const page = errorPage({ status, flavour, server: serverName, host, port, method });
-    baseHeaders(res);
-    res.writeHead(page.status, { 'Content-Type': page.contentType, 'Content-Length': Buffer.byteLength(page.body) });
-    res.end(page.body);
+  /** Sends an answer through Node's response with exactly its headers, none of Node's own. */
+  const send = (res: http.ServerResponse, ans: Answer, head: boolean) => {
+    res.sendDate = false;
+    const named = new Set(ans.headers.map(([n]) => n.toLowerCase()));
+    for (const n of ['connection', 'transfer-encoding', 'content-length']) if (!named.has(n)) res.removeHeader(n);
+    res.writeHead(ans.status, ans.reason, ans.headers.flat());
+    res.end(head ? undefined : ans.body);
   };
 
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    served.set(req.socket, (served.get(req.socket) ?? 0) + 1);
     const meta = metas.get(peerKey(req.socket));
     const src = meta?.src ?? req.socket.remoteAddress ?? 'unknown';
     const method = (req.method ?? 'GET').slice(0, 32);
-    const rawPath = (req.url ?? '/').slice(0, httpLimits.maxPathChars);
+    const url = req.url ?? '/';
+    const rawPath = url.slice(0, httpLimits.maxPathChars);
     const path = rawPath.split('?')[0] ?? '/';
+    const who = asker(req.socket, req.httpVersion, req.headers);
+    const head = method === 'HEAD';
     const chunks: Buffer[] = [];
     let size = 0;
     let tooLarge = Number(req.headers['content-length'] ?? 0) > httpLimits.maxBodyBytes;
@@ -144,11 +183,13 @@ export async function serveHttp(ctx: ServiceContext, opts: HttpServeOptions): Pr
           ...(credentials ? { credentials } : {}),
         },
       });
-      if (tooLarge) {
-        res.setHeader('Connection', 'close');
-        return sendError(res, 413, method, req.headers.host);
-      }
-      respond(method, path, credentials !== null, req.headers.host, res);
+      // Both products refuse a request line over 8 KiB (LimitRequestLine 8190, large_client_header_buffers 8k).
+      if (method.length + url.length + 10 > httpLimits.maxRequestLine)
+        return send(res, errorAnswer(who, 414, ''), head);
+      if (req.httpVersion === '1.1' && req.headers.host === undefined)
+        return send(res, errorAnswer({ ...who, host: ctx.host }, 400, ''), head);
+      if (tooLarge) return send(res, errorAnswer(who, 413, method), head);
+      send(res, respond(who, method, path, credentials !== null), head);
     };
 
     if (tooLarge) return finish();
@@ -172,31 +213,48 @@ export async function serveHttp(ctx: ServiceContext, opts: HttpServeOptions): Pr
     req.on('error', () => undefined);
   });
 
-  const respond = (
-    method: string,
-    path: string,
-    triedLogin: boolean,
-    host: string | undefined,
-    res: http.ServerResponse,
-  ) => {
+  /** The answer to a well-formed request for `path`. */
+  const respond = (who: Asker, method: string, path: string, triedLogin: boolean): Answer => {
     const isLogin =
       path === '/' || path === '/login' || path === '/index.html' || path === '/index.php' || path === '/login.php';
-    if (!isLogin) return sendError(res, 404, method, host);
-    if (method !== 'GET' && method !== 'HEAD' && method !== 'POST') {
-      res.setHeader('Allow', 'GET,POST,OPTIONS,HEAD');
-      return sendError(res, 405, method, host);
-    }
-    const page = loginPage(title, method === 'POST' && triedLogin);
-    baseHeaders(res);
-    res.writeHead(200, {
-      'Content-Type': 'text/html; charset=UTF-8',
-      'Content-Length': Buffer.byteLength(page),
-      'Cache-Control': 'no-store',
-    });
-    res.end(method === 'HEAD' ? undefined : page);
+    if (siteDirectories.has(path)) return errorAnswer(who, 301, `http://${who.hostHeader}${path}/`);
+    if (siteDirectories.has(path.replace(/\/$/, '')) || (flavour === 'apache' && apacheDenied.test(path)))
+      return errorAnswer(who, 403, method);
+    if (!isLogin) return errorAnswer(who, 404, method);
+    if (method === 'OPTIONS' && flavour === 'apache') return optionsAnswer(who);
+    if (method !== 'GET' && method !== 'HEAD' && method !== 'POST') return errorAnswer(who, 405, method);
+    return pageAnswer(who, ctx.decky, loginPage(title, method === 'POST' && triedLogin));
   };
 
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
+  /**
+   * A request Node's parser refused, answered as the product would from the raw bytes: an unknown
+   * method (Apache 501, nginx 405), an HTTP version Node does not speak (Apache serves it as 1.1,
+   * nginx 505), a header timeout (Apache 408, nginx closes silently), else 400. The connection ends
+   * here either way: Node's parser cannot resume on it.
+   */
+  const malformedAnswer = (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: net.Socket): Answer | null => {
+    const who = asker(socket, '1.1', {});
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return flavour === 'nginx' ? null : errorAnswer(who, 408, '');
+    if (err.code === 'HPE_HEADER_OVERFLOW') return errorAnswer(who, 400, 'header-too-large');
+    const raw = (err.rawPacket ?? Buffer.alloc(0)).toString('latin1');
+    const line = /^(\S+) (\S+) HTTP\/(\d)\.(\d)\r?\n/.exec(raw);
+    if (!line) return errorAnswer(who, 400, '');
+    const [, method = '', target = '/', major = '1', minor = '1'] = line;
+    const hostHeader = /\r?\nHost:[ \t]*([^\r\n]*)/i.exec(raw)?.[1]?.trim();
+    const asked = { ...who, ...(hostHeader ? { host: hostHeader.replace(/:\d+$/, ''), hostHeader } : {}) };
+    if (!http.METHODS.includes(method)) {
+      if (flavour === 'nginx')
+        return /^[A-Z_]+$/.test(method) ? errorAnswer(asked, 405, method) : errorAnswer(who, 400, '');
+      return /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(method) ? errorAnswer(asked, 501, method) : errorAnswer(who, 400, '');
+    }
+    if (`${major}.${minor}` !== '1.0' && `${major}.${minor}` !== '1.1') {
+      if (flavour === 'nginx') return Number(major) > 1 ? errorAnswer(who, 505, '') : errorAnswer(who, 400, '');
+      return hostHeader ? respond(asked, method, target.split('?')[0] ?? '/', false) : errorAnswer(who, 400, '');
+    }
+    return errorAnswer(who, 400, '');
+  };
+
+  server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: net.Socket) => {
     const meta = metas.get(peerKey(socket));
     if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
     ctx.capture({
@@ -204,17 +262,9 @@ export async function serveHttp(ctx: ServiceContext, opts: HttpServeOptions): Pr
       kind: 'malformed',
       data: { session: meta?.session ?? '', reason: err.code ?? err.message.slice(0, 200) },
     });
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    const page = errorPage({
-      status: status === 408 ? 400 : status,
-      flavour,
-      server: serverName,
-      host: ctx.host,
-      port,
-      method: 'GET',
-    });
-    const head = `HTTP/1.1 ${page.status} ${page.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nDate: ${new Date().toUTCString()}\r\nServer: ${serverName}\r\nContent-Length: ${Buffer.byteLength(page.body)}\r\nConnection: close\r\nContent-Type: ${page.contentType}\r\n\r\n`;
-    socket.end(head + page.body);
+    const ans = malformedAnswer(err, socket);
+    if (!ans) return socket.destroy();
+    socket.end(rawAnswer(ans, false));
   });
 
   const listener = await listenTcp({

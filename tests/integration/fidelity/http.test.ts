@@ -5,7 +5,7 @@ import { loginPage } from '../../../agent/services/http/http-pages';
 import type { ServiceModule } from '../../../agent/services/kit/types';
 import { makeTmpDir } from '../../helpers/tmp-dir';
 import { startService, type ServiceHarness } from '../services/service-harness';
-import { differences, exchange, type RawAnswer } from './http-exchange';
+import { differences, exchange, statusLines, type RawAnswer } from './http-exchange';
 import { haveApache, haveNginx, startRealApache, startRealNginx, type RealWeb } from './real-web';
 
 /**
@@ -16,18 +16,32 @@ import { haveApache, haveNginx, startRealApache, startRealNginx, type RealWeb } 
 const headerTimeoutS = 3;
 const title = 'Sign in';
 
-type Probe = Readonly<{ name: string; request: string; head?: boolean; timeoutMs?: number }>;
+/** `pipelined`: a HEAD follows on the same connection; only the status lines of all answers count. */
+type Probe = Readonly<{ name: string; request: string; head?: boolean; timeoutMs?: number; pipelined?: boolean }>;
 
 function probes(host: string, forbidden: string): Probe[] {
   const get = (path: string, extra = '') => `GET ${path} HTTP/1.1\r\nHost: ${host}\r\n${extra}\r\n`;
+  const then = `HEAD / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`;
   return [
     { name: '200 GET /', request: get('/') },
+    { name: 'GET then HEAD pipelined', request: get('/') + then, pipelined: true },
+    { name: 'FOO then HEAD pipelined', request: `FOO / HTTP/1.1\r\nHost: ${host}\r\n\r\n${then}`, pipelined: true },
+    {
+      name: 'HTTP/9.9 then HEAD pipelined',
+      request: `GET / HTTP/9.9\r\nHost: ${host}\r\n\r\n${then}`,
+      pipelined: true,
+    },
     { name: '200 GET / HTTP/1.0 (nmap GetRequest)', request: 'GET / HTTP/1.0\r\n\r\n' },
     { name: 'HEAD /', request: `HEAD / HTTP/1.1\r\nHost: ${host}\r\n\r\n`, head: true },
+    { name: '200 GET / keep-alive', request: get('/', 'Connection: keep-alive\r\n') },
+    { name: '404 missing path, keep-alive', request: get('/nothing-here', 'Connection: keep-alive\r\n') },
     { name: '404 missing path', request: get('/no-such-page.html') },
     { name: '301 directory without slash', request: get('/images') },
     { name: '403 forbidden', request: get(forbidden) },
     { name: 'unknown method FOO', request: `FOO / HTTP/1.1\r\nHost: ${host}\r\n\r\n` },
+    { name: 'PUT /', request: `PUT / HTTP/1.1\r\nHost: ${host}\r\nContent-Length: 0\r\n\r\n` },
+    { name: 'OPTIONS /', request: `OPTIONS / HTTP/1.1\r\nHost: ${host}\r\n\r\n` },
+    { name: 'DELETE /', request: `DELETE / HTTP/1.1\r\nHost: ${host}\r\n\r\n` },
     { name: '400 bad version', request: `GET / HTTP/9.9\r\nHost: ${host}\r\n\r\n` },
     { name: '400 garbage', request: 'NOT HTTP AT ALL\r\n\r\n' },
     { name: '400 HTTP/1.1 without Host', request: 'GET / HTTP/1.1\r\n\r\n' },
@@ -56,7 +70,7 @@ async function compare(realIp: string, oursIp: string, forbidden: string): Promi
   const list = probes('<host>', forbidden);
   const answers = await Promise.all(
     list.map((p) => {
-      const opts = { head: p.head, timeoutMs: p.timeoutMs };
+      const opts = { head: p.head, timeoutMs: p.timeoutMs, untilClose: p.pipelined };
       return Promise.all([
         exchange(realIp, p.request.split('<host>').join(realIp), opts),
         exchange(oursIp, p.request.split('<host>').join(oursIp), opts),
@@ -65,8 +79,11 @@ async function compare(realIp: string, oursIp: string, forbidden: string): Promi
   );
   for (const [i, p] of list.entries()) {
     const [r, o] = answers[i] as [RawAnswer, RawAnswer];
-    const d = differences(r, o, realIp, oursIp);
-    rows.push(`${d.length ? 'DIFF ' : 'same '} ${p.name}: real ${JSON.stringify(r.status)} ours ${JSON.stringify(o.status)}`);
+    const [rl, ol] = [statusLines(r).join(' + '), statusLines(o).join(' + ')];
+    const d = p.pipelined ? (rl === ol ? [] : [`answers: real ${rl} | ours ${ol}`]) : differences(r, o, realIp, oursIp);
+    rows.push(
+      `${d.length ? 'DIFF ' : 'same '} ${p.name}: real ${JSON.stringify(r.status)} ours ${JSON.stringify(o.status)}`,
+    );
     for (const line of d) diffs.push(`${p.name}: ${line}`);
   }
   console.log(`${rows.join('\n')}\n${diffs.length ? diffs.join('\n') : 'no differences'}`);
@@ -76,56 +93,65 @@ async function compare(realIp: string, oursIp: string, forbidden: string): Promi
 if (!haveApache) console.warn('http fidelity (apache) skipped: apache2 missing (Debian package apache2)');
 if (!haveNginx) console.warn('http fidelity (nginx) skipped: nginx missing (Debian package nginx-light)');
 
-describe.skipIf(!haveApache)('http fidelity against a real Debian apache2', () => {
-  const realIp = '127.21.5.11';
-  const oursIp = '127.21.5.12';
-  let tmp: { dir: string; remove: () => Promise<void> } | undefined;
-  let real: RealWeb | undefined;
-  let ours: ServiceHarness | undefined;
+type Product = Readonly<{
+  name: string;
+  present: boolean;
+  ips: readonly [string, string];
+  start: typeof startRealApache;
+  /** A path the stock product refuses with 403. */
+  forbidden: string;
+  /** The differences left, each with its reason in the comment where the product is listed. */
+  remaining: string[];
+}>;
 
-  beforeAll(async () => {
-    tmp = await makeTmpDir('decnet-fidelity-apache-');
-    real = await startRealApache(join(tmp.dir, 'real'), realIp, loginPage(title, false), headerTimeoutS);
-    const server = (await exchange(realIp, `HEAD / HTTP/1.1\r\nHost: ${realIp}\r\n\r\n`, { head: true })).headers.find(
-      ([n]) => n === 'Server',
-    )?.[1];
-    ours = await startService(shortTimeoutHttp, { ip: oursIp, serviceConfig: { http: { server, title } } });
-  }, 60_000);
-  afterAll(async () => {
-    await ours?.stop();
-    await real?.stop();
-    await tmp?.remove();
+const products: Product[] = [
+  {
+    name: 'apache2',
+    present: haveApache,
+    ips: ['127.21.5.11', '127.21.5.12'],
+    start: startRealApache,
+    forbidden: '/.htaccess',
+    // Node's parser rejects HTTP/9.9 before our code sees it; we answer from its raw bytes as Apache
+    // would, but cannot resume parsing that connection, so a request pipelined behind it goes unanswered.
+    remaining: ['HTTP/9.9 then HEAD pipelined: answers: real HTTP/1.1 200 OK + HTTP/1.1 200 OK | ours HTTP/1.1 200 OK'],
+  },
+  {
+    name: 'nginx',
+    present: haveNginx,
+    ips: ['127.21.5.21', '127.21.5.22'],
+    start: startRealNginx,
+    forbidden: '/images/',
+    // Node's parser rejects an unknown method before our code sees it; we send nginx's 405 (with its
+    // `Connection: keep-alive`) from the raw bytes, but the connection cannot be parsed further.
+    remaining: [
+      'FOO then HEAD pipelined: answers: real HTTP/1.1 405 Not Allowed + HTTP/1.1 200 OK | ours HTTP/1.1 405 Not Allowed',
+    ],
+  },
+];
+
+for (const product of products) {
+  describe.skipIf(!product.present)(`http fidelity against a real Debian ${product.name}`, () => {
+    const [realIp, oursIp] = product.ips;
+    let tmp: { dir: string; remove: () => Promise<void> } | undefined;
+    let real: RealWeb | undefined;
+    let ours: ServiceHarness | undefined;
+
+    beforeAll(async () => {
+      tmp = await makeTmpDir(`decnet-fidelity-${product.name}-`);
+      real = await product.start(join(tmp.dir, 'real'), realIp, loginPage(title, false), headerTimeoutS);
+      // The decky claims exactly the real one's Server string.
+      const hello = await exchange(realIp, `HEAD / HTTP/1.1\r\nHost: ${realIp}\r\n\r\n`, { head: true });
+      const server = hello.headers.find(([n]) => n === 'Server')?.[1] ?? 'no Server header';
+      ours = await startService(shortTimeoutHttp, { ip: oursIp, serviceConfig: { http: { server, title } } });
+    }, 60_000);
+    afterAll(async () => {
+      await ours?.stop();
+      await real?.stop();
+      await tmp?.remove();
+    });
+
+    it(`answers every probe as ${product.name} does, but for the listed differences`, async () => {
+      expect(await compare(realIp, oursIp, product.forbidden)).toEqual(product.remaining);
+    }, 120_000);
   });
-
-  it('answers every probe as Apache does', async () => {
-    const diffs = await compare(realIp, oursIp, '/.htaccess');
-    expect(diffs).toEqual([]);
-  }, 120_000);
-});
-
-describe.skipIf(!haveNginx)('http fidelity against a real Debian nginx', () => {
-  const realIp = '127.21.5.21';
-  const oursIp = '127.21.5.22';
-  let tmp: { dir: string; remove: () => Promise<void> } | undefined;
-  let real: RealWeb | undefined;
-  let ours: ServiceHarness | undefined;
-
-  beforeAll(async () => {
-    tmp = await makeTmpDir('decnet-fidelity-nginx-');
-    real = await startRealNginx(join(tmp.dir, 'real'), realIp, loginPage(title, false), headerTimeoutS);
-    const server = (await exchange(realIp, `HEAD / HTTP/1.1\r\nHost: ${realIp}\r\n\r\n`, { head: true })).headers.find(
-      ([n]) => n === 'Server',
-    )?.[1];
-    ours = await startService(shortTimeoutHttp, { ip: oursIp, serviceConfig: { http: { server, title } } });
-  }, 60_000);
-  afterAll(async () => {
-    await ours?.stop();
-    await real?.stop();
-    await tmp?.remove();
-  });
-
-  it('answers every probe as nginx does', async () => {
-    const diffs = await compare(realIp, oursIp, '/images/');
-    expect(diffs).toEqual([]);
-  }, 120_000);
-});
+}

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, utimes, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { join } from 'node:path';
 import { eventually } from '../../helpers/eventually';
@@ -17,6 +17,9 @@ async function docRoot(dir: string, index: string): Promise<string> {
   const root = join(dir, 'www');
   await mkdir(join(root, 'images'), { recursive: true });
   await writeFile(join(root, 'index.html'), index);
+  // A page deployed a while ago: a file changed within the last second gets a weak ETag from Apache.
+  const deployed = new Date('2024-06-01T09:30:00Z');
+  await utimes(join(root, 'index.html'), deployed, deployed);
   // The workers run as www-data: every directory on the way must be searchable.
   for (const d of [join(dir, '..'), dir, root, join(root, 'images')]) await chmod(d, 0o755);
   return root;
@@ -58,7 +61,12 @@ async function foreground(cmd: string, args: string[], env: NodeJS.ProcessEnv, i
  * On, mod_deflate, mod_reqtimeout...) on `ip:80`, with the limits the decky has: 64 KiB bodies and a
  * `headerTimeoutS` header timeout. No systemd: -DFOREGROUND with its own pid file and run dir.
  */
-export async function startRealApache(dir: string, ip: string, index: string, headerTimeoutS: number): Promise<RealWeb> {
+export async function startRealApache(
+  dir: string,
+  ip: string,
+  index: string,
+  headerTimeoutS: number,
+): Promise<RealWeb> {
   const root = await docRoot(dir, index);
   for (const d of ['run', 'lock', 'log']) await mkdir(join(dir, d), { recursive: true });
   const env = {
