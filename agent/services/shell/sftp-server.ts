@@ -6,8 +6,19 @@ import { parentOf, resolvePath, sizeOf, type FsError, type FsNode } from './emul
 
 const { STATUS_CODE, OPEN_MODE } = ssh2.utils.sftp;
 
-/** Bounds of one sftp channel: open handles and bytes uploaded over all its files. */
+/**
+ * Bounds of sftp: open handles and events per channel; bytes uploaded per connection over all its
+ * channels and files (`budget`, shared), charged by how much each file grows, so a sparse write
+ * far into a file costs what it allocates.
+ */
 export const sftpLimits = { maxHandles: 32, maxUploadBytes: 16 * 1024 * 1024, maxEvents: 200 } as const;
+
+/** The connection's upload allowance, shared by its sftp channels. */
+export type UploadBudget = { left: number };
+
+export function newUploadBudget(): UploadBudget {
+  return { left: sftpLimits.maxUploadBytes };
+}
 
 type Handle =
   | { kind: 'read'; path: string; content: Buffer }
@@ -56,12 +67,12 @@ export function serveSftp(
   machine: EmulatedMachine,
   payloads: PayloadCapture,
   record: (data: Record<string, unknown>) => void,
+  budget: UploadBudget,
 ): void {
   const fs = machine.fs;
   const user = machine.user;
   const handles = new Map<number, Handle>();
   let nextHandle = 1;
-  let uploaded = 0;
   let events = 0;
   const resolve = (p: string) => resolvePath(user.home, p || '.', user.home);
   const note = (data: Record<string, unknown>) => {
@@ -122,9 +133,10 @@ export function serveSftp(
     if (h?.kind !== 'write') return sftp.status(reqId, STATUS_CODE.FAILURE);
     const end = offset + data.length;
     // Past the per-file or per-channel bound the upload fails as on a full disk.
-    if (end > quarantineLimits.maxFileBytes || uploaded + data.length > sftpLimits.maxUploadBytes)
+    const growth = Math.max(0, end - h.size);
+    if (end > quarantineLimits.maxFileBytes || growth > budget.left)
       return sftp.status(reqId, STATUS_CODE.FAILURE, 'No space left on device');
-    uploaded += data.length;
+    budget.left -= growth;
     if (end > h.chunks.length) {
       const grown = Buffer.alloc(Math.max(end, Math.min(h.chunks.length * 2, quarantineLimits.maxFileBytes)));
       h.chunks.copy(grown);

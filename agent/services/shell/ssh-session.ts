@@ -8,7 +8,7 @@ import type { Quarantine } from './payloads/quarantine';
 import { createCastRecorder, type CastRecorder } from './cast-recorder';
 import { createLineQueue } from './line-queue';
 import { scpSinkTarget, serveScpSink } from './scp-sink';
-import { serveSftp } from './sftp-server';
+import { newUploadBudget, serveSftp } from './sftp-server';
 
 /** Bounds of one authenticated SSH connection. */
 export const sshSessionLimits = { maxLineBytes: 4096, maxCommands: 500, maxChannels: 10 } as const;
@@ -50,6 +50,7 @@ export function serveAuthenticated(client: ssh2.Connection, ctx: SshSessionConte
     capture: ctx.capture,
     onError: (error) => ctx.capture({ src: ctx.src, kind: 'artifact', data: { session: ctx.session, error } }),
   });
+  const uploads = newUploadBudget();
   // Droppers written with `echo … > f` are swept up when the connection ends.
   client.once('close', () => void payloads.sessionEnd());
   const countCommand = (): boolean => {
@@ -99,7 +100,7 @@ export function serveAuthenticated(client: ssh2.Connection, ctx: SshSessionConte
     session.on('auth-agent', (_ok, no) => no?.());
     session.on('sftp', (ok) => {
       record({ request: 'subsystem', name: 'sftp' });
-      serveSftp(ok(), machine, payloads, record);
+      serveSftp(ok(), machine, payloads, record, uploads);
     });
     session.on('subsystem', (_ok, no, info) => {
       record({ request: 'subsystem', name: info.name });

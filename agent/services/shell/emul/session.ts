@@ -146,8 +146,9 @@ export type EmulatedMachine = Readonly<{
   writtenFiles: () => { path: string; content: string }[];
 }>;
 
-/** Real fetches remembered per connection (the oldest is forgotten past it). */
+/** Real fetches remembered per connection, in count and body bytes (the oldest is forgotten past it). */
 const MAX_FETCHED = 64;
+const MAX_FETCHED_BYTES = 8 * 1024 * 1024;
 
 export function createMachine(id: ShellIdentity, now: () => number = Date.now): EmulatedMachine {
   const facts = machineFacts(id, now());
@@ -170,8 +171,10 @@ export function createMachine(id: ShellIdentity, now: () => number = Date.now): 
     user,
     remember: (url, result) => {
       fetched.delete(url);
-      if (fetched.size >= MAX_FETCHED) fetched.delete(fetched.keys().next().value!);
       fetched.set(url, result);
+      const bytes = () => [...fetched.values()].reduce((n, r) => n + (r.ok ? r.body.length : 0), 0);
+      while (fetched.size > 1 && (fetched.size > MAX_FETCHED || bytes() > MAX_FETCHED_BYTES))
+        fetched.delete(fetched.keys().next().value!);
     },
     writtenFiles: () =>
       fs

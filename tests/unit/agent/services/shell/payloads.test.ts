@@ -6,6 +6,7 @@ import { createFetcher, refusedAddress } from '../../../../../agent/services/she
 import { fileTypeOf } from '../../../../../agent/services/shell/payloads/magic';
 import { openQuarantine, sha256Of } from '../../../../../agent/services/shell/payloads/quarantine';
 import { fetchTargets } from '../../../../../agent/services/shell/emul/fetch-targets';
+import { createMachine } from '../../../../../agent/services/shell/emul/session';
 import { makeTmpDir } from '../../../../helpers/tmp-dir';
 
 describe('fileTypeOf', () => {
@@ -121,4 +122,29 @@ describe('fetchTargets', () => {
     ],
     ["wget 'unterminated", []],
   ])('%s', (line, want) => expect(fetchTargets(line)).toEqual(want));
+});
+
+describe('remembered fetches', () => {
+  it('keep at most 8 MiB of bodies per connection (the oldest are forgotten)', () => {
+    const m = createMachine({
+      user: 'root',
+      hostname: 'h',
+      kernel: '6.1.0-26-amd64',
+      distro: 'debian',
+      users: ['root'],
+    });
+    const big = 'x'.repeat(3 * 1024 * 1024);
+    for (const n of [1, 2, 3, 4]) m.remember(`http://a/${n}`, { ok: true, body: big, contentType: 'text/plain' });
+    const sh = m.open('exec');
+    // The first is gone: its wget falls back to the fake transfer's size; the newest keeps its body.
+    expect(
+      sh
+        .run('wget -q -O /tmp/1 http://a/1; wc -c < /tmp/1')
+        .chunks.map((c) => c.text)
+        .join(''),
+    ).not.toContain(String(big.length));
+    expect(m.writtenFiles()).toEqual([]);
+    sh.run('wget -q -O- http://a/4 > /dev/null');
+    expect(sh.run('echo $?').chunks[0]?.text).toBe('0\n');
+  });
 });
