@@ -13,9 +13,15 @@ import { openEventStore } from '../main/core/attacker-events/event-store';
 import { createSourceView } from '../main/core/attacker-events/source-view';
 import { peakRssMiB, percentile, record, size } from './lib/results';
 
-const TOTAL = size(1_000_000, 2_000);
+// DECNET_BENCH_EVENTS=10000000 is the issue's second size: its figures are recorded as
+// `events-10m.*`. Above 1 million, all but the last 200 000 events are a fill in batches of 20 000
+// (not timed); the ingest figure is the last 200 000 in acked batches of 500 into the full store.
+const TOTAL = Number(process.env.DECNET_BENCH_EVENTS ?? size(1_000_000, 2_000));
 const BATCH = 500;
-const QUERIES = size(50, 5);
+const FILL_BATCH = 20_000;
+const MEASURED = TOTAL > 1_000_000 ? 200_000 : TOTAL;
+const TAG = TOTAL === 1_000_000 || TOTAL < 1_000_000 ? 'events' : `events-${Math.round(TOTAL / 1e6)}m`;
+const QUERIES = TOTAL > 1_000_000 ? 5 : size(50, 5);
 const DAY = 86_400_000;
 const END = Date.UTC(2026, 11, 1);
 const SPAN = 30 * DAY;
@@ -72,8 +78,17 @@ try {
   const batchMs: number[] = [];
   // Sources that exist, for the source and timeline queries.
   const known: string[] = [];
+  const fillEnd = TOTAL - MEASURED;
+  const f0 = performance.now();
+  for (let i = 0; i < fillEnd; i += FILL_BATCH) {
+    const batch = Array.from({ length: Math.min(FILL_BATCH, fillEnd - i) }, (_, k) => event(i + k));
+    if (known.length < QUERIES) known.push(batch[0]!.src);
+    await store.append(batch);
+    if ((i / FILL_BATCH) % 50 === 0) console.log(`fill: ${i.toLocaleString('en')} events stored`);
+  }
+  if (fillEnd > 0) console.log(`fill: ${fillEnd} events in ${((performance.now() - f0) / 1000).toFixed(0)} s`);
   const t0 = performance.now();
-  for (let i = 0; i < TOTAL; i += BATCH) {
+  for (let i = fillEnd; i < TOTAL; i += BATCH) {
     const batch = Array.from({ length: Math.min(BATCH, TOTAL - i) }, (_, k) => event(i + k));
     if (known.length < QUERIES) known.push(batch[0]!.src);
     const b0 = performance.now();
@@ -83,14 +98,14 @@ try {
   const ingestS = (performance.now() - t0) / 1000;
   const workload = `${TOTAL.toLocaleString('en')} events stored`;
   record({
-    name: 'events.ingest',
-    workload: `${workload}, batches of ${BATCH}, each committed and fsynced before it resolves (per-batch ms)`,
+    name: `${TAG}.ingest`,
+    workload: `${workload}, the last ${MEASURED.toLocaleString('en')} in batches of ${BATCH}, each committed and fsynced before it resolves (per-batch ms)`,
     unit: 'ms',
     median: percentile(batchMs, 50),
     p99: percentile(batchMs, 99),
-    throughput: TOTAL / ingestS,
+    throughput: MEASURED / ingestS,
   });
-  console.log(`ingest: ${Math.round(TOTAL / ingestS)} events/s durable (${ingestS.toFixed(1)} s)`);
+  console.log(`ingest: ${Math.round(MEASURED / ingestS)} events/s durable (${ingestS.toFixed(1)} s)`);
 
   const view = createSourceView(store);
   const time = (name: string, what: string, run: (i: number) => unknown) => {
@@ -104,7 +119,13 @@ try {
     }
     // What the queries found, so a figure over an empty answer shows up as one.
     console.log(`${name}: ${Math.round(matched / QUERIES)} matched on average`);
-    record({ name, workload: `${workload}; ${what}`, unit: 'ms', median: percentile(ms, 50), p99: percentile(ms, 99) });
+    record({
+      name: name.replace(/^events\./, `${TAG}.`),
+      workload: `${workload}; ${what}`,
+      unit: 'ms',
+      median: percentile(ms, 50),
+      p99: percentile(ms, 99),
+    });
     console.log(`${name}: p50 ${percentile(ms, 50).toFixed(1)} ms, p99 ${percentile(ms, 99).toFixed(1)} ms`);
   };
   time('events.query-source', 'one source: newest 100 events and the total', (i) =>
@@ -138,9 +159,9 @@ try {
   );
 
   const disk = readdirSync(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
-  record({ name: 'events.disk', workload, unit: 'MiB', median: disk / 2 ** 20 });
+  record({ name: `${TAG}.disk`, workload, unit: 'MiB', median: disk / 2 ** 20 });
   record({
-    name: 'events.memory',
+    name: `${TAG}.memory`,
     workload: `${workload}, ingest then queries`,
     unit: 'MiB',
     // The figure itself is the peak RSS (the results file wants a median or a throughput per record).
