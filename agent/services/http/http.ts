@@ -240,7 +240,7 @@ export async function serveHttp(ctx: ServiceContext, opts: HttpServeOptions): Pr
     const line = /^(\S+) (\S+) HTTP\/(\d)\.(\d)\r?\n/.exec(raw);
     if (!line) return errorAnswer(who, 400, '');
     const [, method = '', target = '/', major = '1', minor = '1'] = line;
-    const hostHeader = /\r?\nHost:[ \t]*([^\r\n]*)/i.exec(raw)?.[1]?.trim();
+    const hostHeader = /\r?\nHost:[ \t]*([^\r\n]*)/i.exec(raw)?.[1]?.trim().slice(0, 255);
     const asked = { ...who, ...(hostHeader ? { host: hostHeader.replace(/:\d+$/, ''), hostHeader } : {}) };
     if (!http.METHODS.includes(method)) {
       if (flavour === 'nginx')
