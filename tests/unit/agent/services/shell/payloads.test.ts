@@ -7,6 +7,7 @@ import { fileTypeOf } from '../../../../../agent/services/shell/payloads/magic';
 import { openQuarantine, sha256Of } from '../../../../../agent/services/shell/payloads/quarantine';
 import { fetchTargets } from '../../../../../agent/services/shell/emul/fetch-targets';
 import { createMachine } from '../../../../../agent/services/shell/emul/session';
+import { createCastRecorder } from '../../../../../agent/services/shell/cast-recorder';
 import { makeTmpDir } from '../../../../helpers/tmp-dir';
 
 describe('fileTypeOf', () => {
@@ -146,5 +147,75 @@ describe('remembered fetches', () => {
     expect(m.writtenFiles()).toEqual([]);
     sh.run('wget -q -O- http://a/4 > /dev/null');
     expect(sh.run('echo $?').chunks[0]?.text).toBe('0\n');
+  });
+});
+
+describe('cast recorder', () => {
+  it('writes an asciinema v2 cast and stops at its byte bound', () => {
+    let t = 1_000_000;
+    const r = createCastRecorder({
+      cols: 100,
+      rows: 30,
+      term: 'xterm',
+      title: 'root@h',
+      now: () => t,
+      maxBytes: 2_000,
+    });
+    r.output('$ ');
+    t += 250;
+    r.input('l');
+    r.input('s'); // same instant: merged
+    t += 1000;
+    r.resize(120, 40);
+    for (let i = 0; i < 100; i++) r.output('x'.repeat(50));
+    const done = r.finish()!;
+    expect(done.truncated).toBe(true);
+    expect(done.cast.length).toBeLessThan(2_600);
+    const [header, ...events] = done.cast
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as unknown);
+    expect(header).toMatchObject({ version: 2, width: 100, height: 30, title: 'root@h (truncated)' });
+    expect(events.slice(0, 3)).toEqual([
+      [0, 'o', '$ '],
+      [0.25, 'i', 'ls'],
+      [1.25, 'r', '120x40'],
+    ]);
+    expect(createCastRecorder({ cols: 80, rows: 24, term: 'x', title: 't' }).finish()).toBeNull();
+  });
+});
+
+describe('fetchTargets on random lines', () => {
+  it('never throws and returns at most four http(s) URLs', () => {
+    const alphabet = [
+      'wget ',
+      'curl ',
+      'http://',
+      'a',
+      '/',
+      ' ',
+      ';',
+      '|',
+      '"',
+      "'",
+      '$',
+      '(',
+      ')',
+      '-O',
+      '\\',
+      '`',
+      '&&',
+    ];
+    let seed = 7;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let i = 0; i < 5_000; i++) {
+      const line = Array.from(
+        { length: 1 + Math.floor(rnd() * 30) },
+        () => alphabet[Math.floor(rnd() * alphabet.length)],
+      ).join('');
+      const urls = fetchTargets(line);
+      expect(urls.length).toBeLessThanOrEqual(4);
+      for (const u of urls) expect(u).toMatch(/^https?:\/\//);
+    }
   });
 });
