@@ -20,6 +20,7 @@ commands:
   image     build the docker runtime's decky image on this worker (\`image build\`)
   version   print the version
   updater   run the updater daemon (decnet-updater.service): signed releases from the master
+  updater-launcher  run the updater from its own release, restarting it on update-self (the unit's)
 
 Run \`decnet-agent <command> --help\` for its options. Exit codes: 0 ok, 1 failed, 2 bad usage.`;
 
@@ -78,6 +79,10 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     // Loaded on demand, like enroll: run and doctor never need the updater's code.
     const { runUpdater, updaterHelp } = await import('./updater/run');
     return wantsHelp(rest) ? (process.stdout.write(updaterHelp), 0) : runUpdater(rest, env);
+  }
+  if (cmd === 'updater-launcher') {
+    const { runUpdaterLauncher, launcherHelp } = await import('./updater/launcher');
+    return wantsHelp(rest) ? (process.stdout.write(launcherHelp), 0) : runUpdaterLauncher(rest, env);
   }
   if (cmd === 'image') return image(rest, env);
   throw new UsageError(`unknown command "${cmd}" (run decnet-agent --help)`);

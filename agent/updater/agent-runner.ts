@@ -24,6 +24,8 @@ export function supervisedAgent(o: {
   env: NodeJS.ProcessEnv;
   log: Logger;
   backoffMs?: { min: number; max: number };
+  /** Told of each exit (the launcher forwards them to the updater's crash-loop watch). */
+  onExit?: (at: number) => void;
 }): AgentRunner {
   const backoff = o.backoffMs ?? { min: 250, max: 30_000 };
   let child: ChildProcess | null = null;
@@ -44,6 +46,7 @@ export function supervisedAgent(o: {
       child = null;
       exits.push(Date.now());
       if (exits.length > 100) exits.shift();
+      o.onExit?.(exits.at(-1)!);
       o.log.warn('agent exited', { code, signal });
       // A run of an hour resets the backoff; a crash loop backs off up to backoff.max.
       delay = Date.now() - startedAt > 60_000 ? backoff.min : Math.min(delay * 2, backoff.max);

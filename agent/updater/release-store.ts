@@ -5,11 +5,26 @@ import { AppError } from '../../shared/errors';
 import type { VerifiedRelease } from './release-verify';
 
 /** Releases side by side under `<installRoot>/opt/decnet/`, as install.sh lays out the first one. */
-export type ReleaseLayout = Readonly<{ base: string; releases: string; current: string; previous: string }>;
+export type ReleaseLayout = Readonly<{
+  base: string;
+  releases: string;
+  current: string;
+  previous: string;
+  /** The updater's own release (update-self); absent until the first one, then `current` is used. */
+  updater: string;
+  updaterPrevious: string;
+}>;
 
 export function releaseLayout(installRoot: string): ReleaseLayout {
   const base = join(installRoot, 'opt', 'decnet');
-  return { base, releases: join(base, 'releases'), current: join(base, 'current'), previous: join(base, 'previous') };
+  return {
+    base,
+    releases: join(base, 'releases'),
+    current: join(base, 'current'),
+    previous: join(base, 'previous'),
+    updater: join(base, 'updater'),
+    updaterPrevious: join(base, 'updater-previous'),
+  };
 }
 
 /** Releases kept on disk besides current and previous (older ones are removed after a switch). */
@@ -66,7 +81,7 @@ export async function installRelease(l: ReleaseLayout, r: VerifiedRelease): Prom
 }
 
 /** Points `link` at `releases/<version>` with a relative symlink replaced by one rename (atomic). */
-async function pointLink(l: ReleaseLayout, link: string, version: string): Promise<void> {
+export async function pointLink(l: ReleaseLayout, link: string, version: string): Promise<void> {
   const tmp = `${link}.${randomBytes(4).toString('hex')}.tmp`;
   await symlink(join('releases', version), tmp);
   await rename(tmp, link);
@@ -88,9 +103,10 @@ export async function switchBack(l: ReleaseLayout, version: string, failed: stri
   if (prev === version || prev === failed) await rm(l.previous, { force: true });
 }
 
-/** Removes releases that are neither current nor previous, keeping the newest KEEP_OTHERS of them. */
+/** Removes releases no link points at (the updater's two included), keeping the newest KEEP_OTHERS others. */
 export async function pruneReleases(l: ReleaseLayout): Promise<void> {
-  const keep = new Set([await linkedVersion(l.current), await linkedVersion(l.previous)]);
+  const links = [l.current, l.previous, l.updater, l.updaterPrevious];
+  const keep = new Set(await Promise.all(links.map((k) => linkedVersion(k))));
   const others = (await listReleases(l)).filter((v) => !keep.has(v));
   for (const v of others.slice(0, Math.max(0, others.length - KEEP_OTHERS)))
     await rm(join(l.releases, v), { recursive: true, force: true });

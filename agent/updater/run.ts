@@ -9,7 +9,9 @@ import { loadIdentity } from '../identity';
 import { AGENT_VERSION } from '../version';
 import { commandAgent, supervisedAgent } from './agent-runner';
 import { agentHealthProbe } from './health-probe';
+import { launcherAgent, parentChannel } from './launcher-ipc';
 import { releaseLayout } from './release-store';
+import { createSelfUpdater, selfJobFile } from './self-update';
 import { createUpdaterServer } from './server';
 import { createUpdater } from './updater';
 
@@ -27,7 +29,11 @@ the agent and rolls back on its own when the new one does not come up.
 
 environment only: DECNET_AGENT_LISTEN (where /health is probed), DECNET_INSTALL_ROOT (/),
 DECNET_UPDATER_HEALTH_TIMEOUT_S (60), DECNET_UPDATER_WATCH_S (600), DECNET_UPDATER_PROBE_MS (2000),
-DECNET_UPDATER_CRASH_LIMIT (3), DECNET_LOG_LEVEL (info)
+DECNET_UPDATER_CRASH_LIMIT (3), DECNET_UPDATER_SELF_TIMEOUT_S (60), DECNET_LOG_LEVEL (info)
+
+update-self (a new updater release) needs the launcher: decnet-agent updater-launcher [same flags]
+runs this updater from <root>/opt/decnet/updater (else current), restarts it into a new release
+and falls back to the previous one when the new one does not answer /health in time.
 `;
 
 const count = (name: string, dflt: number, min: number) =>
@@ -44,7 +50,7 @@ const count = (name: string, dflt: number, min: number) =>
       return n;
     });
 
-const UpdaterEnv = z.object({
+export const UpdaterEnv = z.object({
   DECNET_UPDATER_LISTEN: z
     .string()
     .default(`0.0.0.0:${UPDATER_DEFAULT_PORT}`)
@@ -61,6 +67,8 @@ const UpdaterEnv = z.object({
   DECNET_UPDATER_WATCH_S: count('DECNET_UPDATER_WATCH_S', 600, 0),
   DECNET_UPDATER_PROBE_MS: count('DECNET_UPDATER_PROBE_MS', 2000, 50),
   DECNET_UPDATER_CRASH_LIMIT: count('DECNET_UPDATER_CRASH_LIMIT', 3, 1),
+  /** update-self: the new updater must answer /health with its version within this. */
+  DECNET_UPDATER_SELF_TIMEOUT_S: count('DECNET_UPDATER_SELF_TIMEOUT_S', 60, 1),
 });
 
 /** `decnet-agent updater`: flags over env, then the daemon until SIGINT/SIGTERM. */
@@ -93,9 +101,14 @@ export async function runUpdater(args: string[], env: NodeJS.ProcessEnv): Promis
         ? '::1'
         : a.DECNET_AGENT_LISTEN.host;
   const restart = c.DECNET_UPDATER_RESTART?.trim();
+  // Under the launcher (updater-launcher), it owns the agent in supervise mode, so this process
+  // can be replaced by update-self without the agent noticing.
+  const channel = parentChannel(env);
   const runner = restart
     ? commandAgent({ command: restart, log })
-    : supervisedAgent({ currentDir: releaseLayout(installRoot).current, env: merged, log });
+    : channel
+      ? launcherAgent(channel)
+      : supervisedAgent({ currentDir: releaseLayout(installRoot).current, env: merged, log });
   const updater = createUpdater({
     installRoot,
     caPem: identity.caPem,
@@ -111,18 +124,39 @@ export async function runUpdater(args: string[], env: NodeJS.ProcessEnv): Promis
       crashLimit: c.DECNET_UPDATER_CRASH_LIMIT,
     },
   });
-  const server = createUpdaterServer({ identity, listen: c.DECNET_UPDATER_LISTEN, updater, log });
+  let stopNow: () => void = () => undefined;
+  const self = createSelfUpdater({
+    installRoot,
+    caPem: identity.caPem,
+    version: AGENT_VERSION,
+    jobFile: selfJobFile(a.DECNET_STATE_DIR),
+    healthTimeoutMs: c.DECNET_UPDATER_SELF_TIMEOUT_S * 1000,
+    channel,
+    busy: () => {
+      const j = updater.latest();
+      return j && (j.state === 'running' || j.state === 'watching')
+        ? `agent update job ${j.id} to ${j.toVersion} is still ${j.state}`
+        : null;
+    },
+    exit: () => stopNow(),
+    log,
+  });
+  await self.start();
+  const server = createUpdaterServer({ identity, listen: c.DECNET_UPDATER_LISTEN, updater, self, log });
   await server.start();
-  await updater.start({ startAgent: !restart });
+  await updater.start({ startAgent: !restart && !channel });
   const addr = server.address();
   process.stdout.write(
-    `decnet-updater ${AGENT_VERSION} listening on https://${addr.host}:${addr.port} (agent: ${restart ? `"${restart}"` : `supervised from ${join(installRoot, 'opt/decnet/current')}`})\n`,
+    `decnet-updater ${AGENT_VERSION} listening on https://${addr.host}:${addr.port} (agent: ${restart ? `"${restart}"` : channel ? 'supervised by the launcher' : `supervised from ${join(installRoot, 'opt/decnet/current')}`})\n`,
   );
   await new Promise<void>((resolve) => {
+    stopNow = resolve;
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
   await server.stop();
   await updater.close();
+  // The IPC channel would keep this process alive; the launcher sees it exit.
+  if (channel) process.disconnect?.();
   return 0;
 }

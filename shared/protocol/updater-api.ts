@@ -24,7 +24,8 @@ export const terminalJobStates = ['succeeded', 'failed', 'rolled_back'] as const
 
 export const UpdateJob = z.strictObject({
   id: z.string(),
-  kind: z.enum(['update', 'rollback']),
+  /** update-self: toVersion/fromVersion are the updater's own releases, the agent is left running. */
+  kind: z.enum(['update', 'rollback', 'update-self']),
   /** running: unpacked, switching and waiting for health; watching: healthy, crash-loop watch on. */
   state: z.enum(jobStates),
   fromVersion: z.string().nullable(),
@@ -77,6 +78,18 @@ export const updaterApi = {
   update: route({
     method: 'POST',
     path: '/update',
+    input: PushUpdateRequest,
+    output: z.strictObject({ job: UpdateJob }),
+    status: 202,
+    timeoutMs: 120_000,
+  }),
+  /**
+   * The same verified release, installed for the updater itself: it restarts into it (through its
+   * launcher) while the agent keeps running; the job is followed with `job` across the restart.
+   */
+  updateSelf: route({
+    method: 'POST',
+    path: '/update-self',
     input: PushUpdateRequest,
     output: z.strictObject({ job: UpdateJob }),
     status: 202,

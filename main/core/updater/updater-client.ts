@@ -17,6 +17,12 @@ export type ReleaseProof = Readonly<{ releaseKeyPem: string; endorsementBase64: 
 
 export type UpdaterClient = ReturnType<typeof createUpdaterClient>;
 
+async function pushBody(tarball: Buffer | string, sha256: string, signatureBase64: string, proof: ReleaseProof) {
+  const bytes = typeof tarball === 'string' ? await readFile(tarball) : tarball;
+  const { releaseKeyPem, endorsementBase64 } = proof;
+  return { tarballBase64: bytes.toString('base64'), sha256, signatureBase64, releaseKeyPem, endorsementBase64 };
+}
+
 /**
  * Master → updater RPC with exactly the AgentClient's TLS rules (createPinnedDispatcher: our CA,
  * master identity, fingerprint pin in every handshake, DECNET_VERIFY_HOSTNAME when the caller
@@ -35,16 +41,15 @@ export function createUpdaterClient(opts: UpdaterClientOptions) {
     releases: async () => (await api.releases({})).releases,
     /** Sends the tarball (bytes or a path); the updater verifies it all before writing anything. */
     async pushUpdate(tarball: Buffer | string, sha256: string, signatureBase64: string, proof: ReleaseProof) {
-      const bytes = typeof tarball === 'string' ? await readFile(tarball) : tarball;
-      const { releaseKeyPem, endorsementBase64 } = proof;
-      const body = {
-        tarballBase64: bytes.toString('base64'),
-        sha256,
-        signatureBase64,
-        releaseKeyPem,
-        endorsementBase64,
-      };
-      return (await api.update(body)).job;
+      return (await api.update(await pushBody(tarball, sha256, signatureBase64, proof))).job;
+    },
+    /**
+     * The same signed release for the updater itself (/update-self): it restarts into it while the
+     * agent keeps running, and falls back to its previous release when the new one does not come
+     * up. Follow the job with `job(id)`; the updater is briefly unreachable while it restarts.
+     */
+    async updateSelf(tarball: Buffer | string, sha256: string, signatureBase64: string, proof: ReleaseProof) {
+      return (await api.updateSelf(await pushBody(tarball, sha256, signatureBase64, proof))).job;
     },
     rollback: async (): Promise<UpdateJob> => (await api.rollback({})).job,
     job: async (id: string): Promise<UpdateJob> => (await api.job({ id })).job,

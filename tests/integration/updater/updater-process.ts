@@ -18,9 +18,11 @@ export async function startUpdaterProcess(o: {
   root: string;
   env: Record<string, string>;
   port: number;
+  /** updater-launcher: the launcher runs the updater (and the agent) as its children. */
+  command?: 'updater' | 'updater-launcher';
 }): Promise<UpdaterProcess> {
   const cli = join(o.root, 'opt', 'decnet', 'current', 'lib', 'cli.js');
-  const child = spawn(process.execPath, [cli, 'updater', '--listen', `127.0.0.1:${o.port}`], {
+  const child = spawn(process.execPath, [cli, o.command ?? 'updater', '--listen', `127.0.0.1:${o.port}`], {
     env: { ...process.env, DECNET_LOG_LEVEL: 'warn', DECNET_INSTALL_ROOT: o.root, ...o.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
