@@ -8,6 +8,7 @@ import { procCommands } from './commands/procs';
 import { systemCommands } from './commands/system';
 import { testCommands } from './commands/test-cmd';
 import { textCommands } from './commands/text';
+import { toolCommands } from './commands/tools';
 import { distroFacts, distroOf, machineFacts, userTable, type ShellIdentity, type UserInfo } from './facts';
 import { Shell } from './interp';
 import { parse, ShellSyntaxError } from './parser';
@@ -33,6 +34,7 @@ export const commandTable: CommandTable = {
   ...extraCommands,
   ...clientCommands,
   ...testCommands,
+  ...toolCommands,
 };
 
 /** Builtins and "not installed" names have no file under /usr/bin. */

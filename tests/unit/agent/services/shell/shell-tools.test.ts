@@ -1,0 +1,83 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { createMachine, outputText, type ShellIdentity } from '../../../../../agent/services/shell/fake-shell';
+
+/** The commands of cowrie's list added last (tools.ts), against the real tools where Debian has them. */
+const id: ShellIdentity = {
+  user: 'root',
+  hostname: 'srv-app-03',
+  kernel: '6.1.0-26-amd64',
+  distro: 'debian',
+  users: ['root', 'deploy'],
+  ip: '10.1.2.3',
+  seed: 'tools',
+};
+
+function session() {
+  const s = createMachine(id).open('exec');
+  return (line: string) => {
+    const out = s.run(line);
+    return { text: outputText(out), code: out.code, exited: out.exit, downloads: out.downloads };
+  };
+}
+
+/** The real tool's output (stdout and stderr) in the C.UTF-8 locale of a stock login. */
+function real(script: string): { text: string; code: number } {
+  const r = spawnSync('bash', ['-c', script], {
+    encoding: 'utf8',
+    env: { ...process.env, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' },
+    cwd: '/tmp',
+  });
+  return { text: (r.stdout + r.stderr).replace(/\n$/, ''), code: r.status ?? -1 };
+}
+const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+
+describe('emulated tools', () => {
+  it('gcc answers like the real driver for no input and a missing source, and builds an executable ELF otherwise', () => {
+    const run = session();
+    for (const line of ['gcc', 'gcc nofile.c -o x', 'gcc --version'])
+      if (has('gcc')) expect(run(line).text, line).toBe(real(line).text);
+    expect(run('gcc').code).toBe(1);
+    run("echo 'int main(){return 0;}' > /tmp/e.c");
+    expect(run('gcc /tmp/e.c -o /tmp/e').code).toBe(0);
+    expect(run('ls -l /tmp/e').text).toMatch(/^-rwxr-xr-x 1 root root \d+ /);
+    expect(run('cat /tmp/e').text.startsWith('\x7fELF')).toBe(true);
+  });
+
+  it('git clone fails to reach its remote the way git does, and records the URL', () => {
+    const run = session();
+    const line = 'git clone https://example.invalid/x/y.git';
+    const ours = run(line);
+    expect(ours.code).toBe(128);
+    expect(ours.downloads).toEqual([{ tool: 'git', url: 'https://example.invalid/x/y.git', path: '/root/y' }]);
+    // The real one needs DNS to fail; it does for .invalid names everywhere.
+    if (has('git')) expect(ours.text).toBe(real(`cd $(mktemp -d) && ${line}`).text);
+    expect(run('git --version').text).toMatch(/^git version 2\.\d+\.\d+$/);
+    expect(run('git status').text).toBe('fatal: not a git repository (or any of the parent directories): .git');
+  });
+
+  it('help, chgrp and fgrep say what bash and coreutils say', () => {
+    const run = session();
+    expect(run('help nosuch').text).toBe(real('help nosuch').text);
+    expect(run('help cd').text.split('\n').slice(0, 2)).toEqual(real('help cd').text.split('\n').slice(0, 2));
+    for (const line of ['chgrp', 'chgrp nosuchgroup /tmp', 'chgrp root /nonexist']) {
+      expect(run(line).text, line).toBe(real(line).text);
+      expect(run(line).code, line).toBe(real(line).code);
+    }
+    run('printf "a.b\\naxb\\n" > /tmp/g');
+    expect(run('fgrep a.b /tmp/g').text).toBe('a.b');
+  });
+
+  it('locate finds paths of the session filesystem, the attacker’s files included', () => {
+    const run = session();
+    run('touch /tmp/payload-x');
+    expect(run('locate payload-x').text).toBe('/tmp/payload-x');
+    expect(run('locate passwd').text.split('\n')).toContain('/etc/passwd');
+    expect(run('locate no-such-thing-anywhere').code).toBe(1);
+  });
+
+  it('killall5 -9 as root ends the session, as it kills the shell too', () => {
+    const run = session();
+    expect(run('killall5 -9').exited).toBe(true);
+  });
+});
