@@ -52,9 +52,10 @@ async function agentPid(launcherPid: number): Promise<number> {
 /**
  * update-self with real processes: release A installed by its install.sh, A's launcher running
  * A's updater and A's agent; the updater pushed to B (the agent untouched, same pid), a broken C
- * (its updater exits at start) falling back to B on its own, and a decky answering throughout.
+ * (its updater exits at start) and a hanging D (never answers) falling back to B on its own, the
+ * agent then updated to B through the launcher, and a decky answering throughout.
  */
-describe('updater self-update: A → B, a broken C falls back to B, the agent is never restarted', () => {
+describe('updater self-update: A → B, a broken C and a hanging D fall back to B, the agent is never restarted', () => {
   let tmp: { dir: string; remove: () => Promise<void> };
   let pki: Pki;
   let receiver: Receiver;
@@ -114,7 +115,10 @@ describe('updater self-update: A → B, a broken C falls back to B, the agent is
         DECNET_AGENT_LISTEN: `127.0.0.1:${agentPort}`,
         DECNET_AGENT_NETWORK: 'loopback',
         DECNET_HEARTBEAT_INTERVAL_S: '1',
-        DECNET_UPDATER_SELF_TIMEOUT_S: '20',
+        // The issue's 60 s, shortened so the hanging release D costs seconds.
+        DECNET_UPDATER_SELF_TIMEOUT_S: '8',
+        DECNET_UPDATER_WATCH_S: '2',
+        DECNET_UPDATER_PROBE_MS: '200',
       },
     });
     client = createUpdaterClient({
@@ -196,6 +200,22 @@ describe('updater self-update: A → B, a broken C falls back to B, the agent is
     expect(await readlink(join(opt, 'updater'))).toBe('releases/0.0.2-b');
     expect((await agentHealth()).version).toBe('0.0.1-a');
     expect(await agentPid(launcher.child.pid!)).toBe(pid);
+
+    // D's updater runs but never listens: the deadline passes, the launcher kills it and starts B.
+    const hanging = rawTarGz(releaseEntries('0.0.4-d', 'setInterval(() => undefined, 1000);\n'));
+    const pushD = await signedPush(pki.ca, key, hanging);
+    const doneD = await until(c, await c.updateSelf(hanging, pushD.sha256, pushD.signatureBase64, pushD));
+    expect(doneD.state, doneD.reason ?? '').toBe('rolled_back');
+    expect(doneD.reason).toMatch(/did not report 0\.0\.4-d on \/health within 8 s.*rolled back to 0\.0\.2-b/);
+    expect((await c.health()).version).toBe('0.0.2-b');
+    expect(await agentPid(launcher.child.pid!)).toBe(pid);
+
+    // The agent is still updated by the (new) updater, through the launcher that runs it.
+    const toAgentB = await c.pushUpdate(b.tarball, b.sha256, b.signatureBase64, proof);
+    const doneAgentB = await until(c, toAgentB);
+    expect(doneAgentB, doneAgentB.reason ?? '').toMatchObject({ state: 'succeeded', toVersion: '0.0.2-b' });
+    expect((await agentHealth()).version).toBe('0.0.2-b');
+    expect(await agentPid(launcher.child.pid!)).not.toBe(pid);
 
     const polls = poller.polls();
     await eventually(() => poller.polls() >= polls + 3, { what: 'polls after the fallback' });
