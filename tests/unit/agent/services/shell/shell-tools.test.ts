@@ -42,6 +42,10 @@ describe('emulated tools', () => {
     expect(run('gcc /tmp/e.c -o /tmp/e').code).toBe(0);
     expect(run('ls -l /tmp/e').text).toMatch(/^-rwxr-xr-x 1 root root \d+ /);
     expect(run('cat /tmp/e').text.startsWith('\x7fELF')).toBe(true);
+    // Built for this machine: it starts, and crashes as an exploit for another kernel does.
+    const crash = run('/tmp/e -v');
+    expect(crash.code).toBe(139);
+    expect(crash.text).toMatch(/^bash: line 1: \d+ Segmentation fault {6}\/tmp\/e -v$/);
   });
 
   it('git clone fails to reach its remote the way git does, and records the URL', () => {
