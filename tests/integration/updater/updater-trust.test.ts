@@ -127,11 +127,18 @@ describe('updater API: who may call it, and what it refuses', () => {
     const other = await issueWorker(ca);
     for (const identity of [other, worker]) {
       const c = client({ identity });
-      const err = await failure(c.health());
-      expect(err.code).toBe('FORBIDDEN');
-      expect(err.message).toMatch(/master only/);
+      // This host's own certificate may read /health (the launcher's probe of a new updater), nothing else.
+      const calls = identity === worker ? [c.releases(), c.rollback()] : [c.health(), c.releases()];
+      for (const call of calls) {
+        const err = await failure(call);
+        expect(err.code).toBe('FORBIDDEN');
+        expect(err.message).toMatch(/master only/);
+      }
       await c.close();
     }
+    const own = client({ identity: worker });
+    await expect(own.health()).resolves.toMatchObject({ status: 'ok', current: '1.0.0' });
+    await own.close();
   });
 
   it('drops a certificate of a foreign CA at the handshake', async () => {
