@@ -124,6 +124,7 @@ export async function serveHttp(ctx: ServiceContext, opts: HttpServeOptions): Pr
   server.timeout = httpLimits.idleMs;
   const served = new WeakMap<net.Socket, number>();
   const allow = apacheAllowFor(ctx.decky);
+  const holding = new WeakMap<net.Socket, NodeJS.Timeout>();
 
   const asker = (socket: net.Socket, version: string, headers: http.IncomingHttpHeaders): Asker => {
     const hostHeader = String(headers.host ?? '').slice(0, 255);
@@ -158,6 +159,10 @@ export async function serveHttp(ctx: ServiceContext, opts: HttpServeOptions): Pr
     const rawPath = url.slice(0, httpLimits.maxPathChars);
     const path = rawPath.split('?')[0] ?? '/';
     const who = asker(req.socket, req.httpVersion, req.headers);
+    // llhttp also parses RTSP/1.0 (nmap's RTSPRequest is `OPTIONS / RTSP/1.0`) and says 1.0 either
+    // way; both products refuse it with 400. Only the bytes being parsed tell, so look at them.
+    const parsing = (req.socket as net.Socket & { parser?: { getCurrentBuffer?: () => Buffer } }).parser;
+    const saidRtsp = parsing?.getCurrentBuffer?.().includes(`${method} ${url} RTSP/`, 0, 'latin1') ?? false;
     const head = method === 'HEAD';
     const chunks: Buffer[] = [];
     let size = 0;
@@ -186,7 +191,7 @@ export async function serveHttp(ctx: ServiceContext, opts: HttpServeOptions): Pr
       // Both products refuse a request line over 8 KiB (LimitRequestLine 8190, large_client_header_buffers 8k).
       if (method.length + url.length + 10 > httpLimits.maxRequestLine)
         return send(res, errorAnswer(who, 414, ''), head);
-      if (req.httpVersion === '1.1' && req.headers.host === undefined)
+      if (saidRtsp || (req.httpVersion === '1.1' && req.headers.host === undefined))
         return send(res, errorAnswer({ ...who, host: ctx.host }, 400, ''), head);
       if (tooLarge) return send(res, errorAnswer(who, 413, method), head);
       send(res, respond(who, method, path, credentials !== null), head);
@@ -262,6 +267,18 @@ export async function serveHttp(ctx: ServiceContext, opts: HttpServeOptions): Pr
       kind: 'malformed',
       data: { session: meta?.session ?? '', reason: err.code ?? err.message.slice(0, 200) },
     });
+    const raw = err.rawPacket ?? Buffer.alloc(0);
+    if (flavour === 'apache' && err.code !== 'ERR_HTTP_REQUEST_TIMEOUT' && !raw.includes(0x0a)) {
+      // Apache reads the request line up to its LF before judging it: binary probes without one
+      // get silence, then a silent close at the header timeout.
+      if (!holding.has(socket)) {
+        const timer = setTimeout(() => socket.destroy(), opts.headersTimeoutMs ?? httpLimits.headersTimeoutMs);
+        holding.set(socket, timer);
+        socket.once('close', () => clearTimeout(timer));
+      }
+      return;
+    }
+    clearTimeout(holding.get(socket));
     const ans = malformedAnswer(err, socket);
     if (!ans) return socket.destroy();
     socket.end(rawAnswer(ans, false));

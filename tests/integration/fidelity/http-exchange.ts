@@ -9,7 +9,7 @@ export type RawAnswer = Readonly<{
   raw: Buffer;
 }>;
 
-function parse(raw: Buffer, closed: boolean): RawAnswer {
+export function parse(raw: Buffer, closed: boolean): RawAnswer {
   const end = raw.indexOf('\r\n\r\n');
   const head = (end < 0 ? raw : raw.subarray(0, end)).toString('latin1').split('\r\n');
   const headers = head.slice(1).map((l): [string, string] => {

@@ -4,8 +4,9 @@ import { serveHttp } from '../../../agent/services/http/http';
 import { loginPage } from '../../../agent/services/http/http-pages';
 import type { ServiceModule } from '../../../agent/services/kit/types';
 import { makeTmpDir } from '../../helpers/tmp-dir';
-import { startService, type ServiceHarness } from '../services/service-harness';
-import { differences, exchange, statusLines, type RawAnswer } from './http-exchange';
+import { run, startService, type ServiceHarness } from '../services/service-harness';
+import { portLine, probeAnswer, tcpProbes } from './nmap-probes';
+import { differences, exchange, parse, statusLines, type RawAnswer } from './http-exchange';
 import { haveApache, haveNginx, startRealApache, startRealNginx, type RealWeb } from './real-web';
 
 /**
@@ -153,5 +154,31 @@ for (const product of products) {
     it(`answers every probe as ${product.name} does, but for the listed differences`, async () => {
       expect(await compare(realIp, oursIp, product.forbidden)).toEqual(product.remaining);
     }, 120_000);
+
+    it('answers every nmap probe (intensity 7) as the real one does', async () => {
+      const diffs: string[] = [];
+      for (const probe of tcpProbes(7)) {
+        const [r, o] = await Promise.all([
+          probeAnswer(realIp, 80, probe.payload),
+          probeAnswer(oursIp, 80, probe.payload),
+        ]);
+        for (const d of differences(parse(r, true), parse(o, true), realIp, oursIp)) diffs.push(`${probe.name}: ${d}`);
+      }
+      console.log(`${product.name} nmap probe differences: ${diffs.length ? '\n  ' + diffs.join('\n  ') : 'none'}`);
+      expect(diffs).toEqual([]);
+    }, 120_000);
+
+    it('gets the same nmap -sV line as the real one', async () => {
+      const scan = async (ip: string) =>
+        portLine(
+          (await run('nmap', ['-Pn', '-n', '-sV', '--version-intensity', '7', '-p80', ip], { timeoutMs: 120_000 }))
+            .stdout,
+          80,
+        );
+      const [r, o] = await Promise.all([scan(realIp), scan(oursIp)]);
+      console.log(`nmap -sV: real ${r} | ours ${o}`);
+      expect(r).toMatch(product.name === 'nginx' ? /nginx 1\./ : /Apache httpd 2\.4\.\d+ \(\(Debian\)\)/);
+      expect(o).toBe(r);
+    }, 150_000);
   });
 }
