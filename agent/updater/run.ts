@@ -151,12 +151,14 @@ export async function runUpdater(args: string[], env: NodeJS.ProcessEnv): Promis
   );
   await new Promise<void>((resolve) => {
     stopNow = resolve;
+    // A launcher that died (even SIGKILL) closes the channel: stop, so the next one can listen.
+    if (channel) process.once('disconnect', () => resolve());
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
   await server.stop();
   await updater.close();
   // The IPC channel would keep this process alive; the launcher sees it exit.
-  if (channel) process.disconnect?.();
+  if (channel && process.connected) process.disconnect?.();
   return 0;
 }
