@@ -222,7 +222,8 @@ export async function serveHttp(ctx: ServiceContext, opts: HttpServeOptions): Pr
   const respond = (who: Asker, method: string, path: string, triedLogin: boolean): Answer => {
     const isLogin =
       path === '/' || path === '/login' || path === '/index.html' || path === '/index.php' || path === '/login.php';
-    if (siteDirectories.has(path)) return errorAnswer(who, 301, `http://${who.hostHeader}${path}/`);
+    if (siteDirectories.has(path))
+      return errorAnswer(who, 301, `${opts.tls ? 'https' : 'http'}://${who.hostHeader}${path}/`);
     if (siteDirectories.has(path.replace(/\/$/, '')) || (flavour === 'apache' && apacheDenied.test(path)))
       return errorAnswer(who, 403, method);
     if (!isLogin) return errorAnswer(who, 404, method);
