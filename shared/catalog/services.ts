@@ -99,7 +99,14 @@ export const services = {
   },
   llmnr: { label: 'LLMNR/mDNS', ports: udp(5355, 5353), persona: { hostname } },
   dns: { label: 'DNS', ports: [...udp(53), ...tcp(53)], persona: { version } },
-  mysql: { label: 'MySQL', ports: tcp(3306), persona: { version } },
+  mysql: {
+    label: 'MySQL',
+    ports: tcp(3306),
+    persona: {
+      version,
+      users: { type: 'string', help: 'user:password pairs (comma separated) that log in and get a small fake schema' },
+    },
+  },
   postgres: {
     label: 'PostgreSQL',
     ports: tcp(5432),

@@ -118,6 +118,8 @@ export type HandshakeResponse = {
   attributes: Record<string, string>;
   /** The client asked for TLS (an SSLRequest: the packet stops after the fixed header). */
   sslRequest: boolean;
+  /** MariaDB's extended capabilities (the filler's last 4 bytes when CLIENT_MYSQL is clear), else 0. */
+  mariadbCaps?: number;
 };
 
 class Cursor {
@@ -162,6 +164,7 @@ export function parseHandshakeResponse(payload: Buffer): HandshakeResponse {
   const capabilities = c.take(4).readUInt32LE(0);
   if (!(capabilities & mysqlCaps.protocol41)) throw new ProtocolError('pre-4.1 handshake');
   c.take(4 + 1 + 23);
+  const mariadbCaps = capabilities & 1 ? 0 : payload.readUInt32LE(28);
   const base = {
     capabilities,
     username: '',
@@ -190,7 +193,7 @@ export function parseHandshakeResponse(payload: Buffer): HandshakeResponse {
       attributes[k.slice(0, 64)] = v.slice(0, 256);
     }
   }
-  return { capabilities, username, authResponse, database, plugin, attributes, sslRequest: false };
+  return { capabilities, username, authResponse, database, plugin, attributes, sslRequest: false, mariadbCaps };
 }
 
 export function authSwitchRequest(plugin: string, data: Buffer): Buffer {

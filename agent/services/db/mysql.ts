@@ -1,7 +1,7 @@
 import type net from 'node:net';
-import { randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { distros } from '../../../shared/catalog/distros';
-import { ProtocolError, runBinarySession } from '../kit/binary-session';
+import { type BinaryConn, ProtocolError, runBinarySession } from '../kit/binary-session';
 import {
   accessDenied,
   authSwitchRequest,
@@ -15,9 +15,11 @@ import {
   readMysqlPacket,
   type HandshakeResponse,
 } from './mysql-codec';
-import { personaString } from '../kit/persona';
+import { parseUsers, personaString } from '../kit/persona';
 import { deckySecureContext } from '../kit/tls-cert';
 import { listenTcp, type ConnectionMeta } from '../kit/tcp-listener';
+import { answerQuery, fakeSchema, splitStatements, type SqlSession } from './mysql-sql';
+import { okPacket, resultSetPackets } from './mysql-results';
 import type { RunningService, ServiceContext, ServiceModule } from '../kit/types';
 
 /**
@@ -29,8 +31,20 @@ import type { RunningService, ServiceContext, ServiceModule } from '../kit/types
  * refuses the switch with an unusual error, which would tell them something is off.
  * A client that sends the SSL request gets TLS with the decky's certificate and logs in over it.
  * connect_timeout (10 s) bounds the login like the real server's, TLS handshake included.
+ * The persona's `users` (`user:password,…`) log in, natively or in clear; their session answers
+ * queries from a small fake schema (mysql-sql.ts), each one recorded, within command-phase bounds.
  */
 export const mysqlSessionLimits = { idleMs: 10_000, maxMessages: 4 } as const;
+/** After a login: an idle session is cut after 5 min (the real wait_timeout is 8 h), at most 500 commands. */
+export const mysqlCommandLimits = { idleMs: 300_000, maxMessages: 500 } as const;
+
+/** mysql_native_password: SHA1(pw) XOR SHA1(scramble + SHA1(SHA1(pw))). */
+function nativeToken(password: string, scramble: Buffer): Buffer {
+  const sha1 = (b: Buffer | string) => createHash('sha1').update(b).digest();
+  const p1 = sha1(password);
+  const p3 = sha1(Buffer.concat([scramble.subarray(0, 20), sha1(p1)]));
+  return Buffer.from(p1.map((b, i) => b ^ (p3[i] ?? 0)));
+}
 
 const clearPlugin = 'mysql_clear_password';
 
@@ -44,13 +58,74 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
   const version = personaString(ctx.persona, 'version', distros[ctx.decky.distro].mysqlVersion);
   const flavour = mysqlFlavour(version);
   let nextConnectionId = randomInt(8, 400);
+  const users = parseUsers(personaString(ctx.persona, 'users', ''));
+  const schema = fakeSchema(ctx.decky.name, users);
+  const sqlVersion = version.replace(/^5\.5\.5-/, '');
   const secureContext = await deckySecureContext(ctx);
 
   const onConnection = (socket: net.Socket, meta: ConnectionMeta) => {
     const scramble = newScramble();
     const connectionId = nextConnectionId++;
-    let stage: 'handshake' | 'switched' = 'handshake';
+    let stage: 'handshake' | 'switched' | 'command' = 'handshake';
     let login: HandshakeResponse | null = null;
+    let sql: SqlSession | null = null;
+    /** A persona user logged in: OK, then the command phase. */
+    const accept = (c: BinaryConn, seq: number, user: string, database: string | null) => {
+      stage = 'command';
+      sql = {
+        db: database && schema.has(database) ? database : null,
+        user,
+        src: c.src,
+        version: sqlVersion,
+        mariadb: flavour.mariadb,
+      };
+      c.capture('auth', { method: 'accepted', username: user, success: true });
+      c.setLimits(mysqlCommandLimits);
+      c.send(mysqlPacket(seq, okPacket()));
+    };
+    const command = (c: BinaryConn, payload: Buffer): void => {
+      const s = sql!;
+      const op = payload[0];
+      const arg = payload.subarray(1).toString('utf8').slice(0, 4096);
+      if (op === 0x01) return c.end();
+      if (op === 0x0e) return c.send(mysqlPacket(1, okPacket()));
+      const query = op === 0x02 ? `USE \`${arg}\`` : op === 0x03 ? arg : null;
+      if (query === null) return c.send(mysqlPacket(1, errPacket(1047, '08S01', 'Unknown command')));
+      const caps = {
+        client: (login?.capabilities ?? 0) & flavour.capabilities,
+        mariadb: (login?.mariadbCaps ?? 0) & flavour.mariadbCaps,
+      };
+      const statements = splitStatements(query).slice(0, 50);
+      let seq = 1;
+      const out: Buffer[] = [];
+      // Answered in order; the first error ends the batch, as the server stops there.
+      for (const [i, stmt] of statements.entries()) {
+        const more = i < statements.length - 1;
+        const answer = answerQuery(stmt, s, schema);
+        c.capture('command', {
+          query: stmt,
+          user: s.user,
+          database: s.db,
+          result:
+            answer.kind === 'err'
+              ? `ERROR ${answer.code}`
+              : answer.kind === 'ok'
+                ? 'OK'
+                : `${answer.rs.rows.length} rows`,
+        });
+        if (answer.kind === 'err') {
+          out.push(mysqlPacket(seq++, errPacket(answer.code, answer.state, answer.message)));
+          break;
+        }
+        if (answer.kind === 'ok') out.push(mysqlPacket(seq++, okPacket(answer.affected, 0, more)));
+        else {
+          const r = resultSetPackets(answer.rs, caps, seq, more);
+          out.push(r.bytes);
+          seq = r.next;
+        }
+      }
+      c.send(Buffer.concat(out));
+    };
 
     const conn = runBinarySession(
       ctx,
@@ -67,6 +142,10 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
           throw err;
         }
         if (!pkt) return 0;
+        if (stage === 'command') {
+          command(c, pkt.payload);
+          return pkt.size;
+        }
         if (stage === 'handshake') {
           let resp: HandshakeResponse;
           try {
@@ -95,6 +174,21 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
             attributes: resp.attributes,
             clientCapabilities: resp.capabilities.toString(16),
           });
+          const known = users.get(resp.username);
+          if (known !== undefined) {
+            const given = clear ? resp.authResponse.toString('utf8').replace(/\0+$/, '') : null;
+            const ok =
+              given !== null
+                ? given === known
+                : plugin === 'mysql_native_password' &&
+                  (known === ''
+                    ? resp.authResponse.length === 0
+                    : resp.authResponse.equals(nativeToken(known, scramble)));
+            if (ok) {
+              accept(c, pkt.seq + 1, resp.username, resp.database);
+              return pkt.size;
+            }
+          }
           if (!clear && acceptsClearSwitch(resp)) {
             stage = 'switched';
             c.send(mysqlPacket(pkt.seq + 1, authSwitchRequest(clearPlugin, Buffer.alloc(0))));
@@ -113,6 +207,10 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
           database: login?.database ?? null,
           attributes: login?.attributes ?? {},
         });
+        if (users.get(user) === password) {
+          accept(c, pkt.seq + 1, user, login?.database ?? null);
+          return pkt.size;
+        }
         c.end(mysqlPacket(pkt.seq + 1, accessDenied(user, c.src, password.length > 0)));
         return pkt.size;
       },

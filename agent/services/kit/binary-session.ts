@@ -39,6 +39,8 @@ export type BinaryConn = Readonly<{
    */
   startTls: (context: tls.SecureContext, opts?: { noReply?: boolean }) => void;
   isTls: () => boolean;
+  /** New bounds from here on (a login that succeeded gets the server's command-phase timeouts). */
+  setLimits: (limits: { idleMs: number; maxMessages: number }) => void;
 }>;
 
 export type BinarySessionOptions = Readonly<{
@@ -68,6 +70,7 @@ export function runBinarySession(
   let pending: Buffer = Buffer.alloc(0);
   let open = true;
   let messages = 0;
+  const limits = { idleMs: opts.idleMs, maxMessages: opts.maxMessages };
   // Writes and hang-ups go to the TLS socket once upgraded; the raw socket is only destroyed.
   let stream: net.Socket = socket;
   let secure = false;
@@ -100,6 +103,11 @@ export function runBinarySession(
       upgradeTo = { context, noReply: o?.noReply ?? false };
     },
     isTls: () => secure,
+    setLimits: (l) => {
+      limits.idleMs = l.idleMs;
+      limits.maxMessages = messages + l.maxMessages;
+      stream.setTimeout(l.idleMs);
+    },
   };
 
   const onIdle = () => {
@@ -122,7 +130,7 @@ export function runBinarySession(
       Math.min(opts.idleMs, tlsHandshakeMs),
     );
     handshake.unref();
-    t.setTimeout(opts.idleMs, onIdle);
+    t.setTimeout(limits.idleMs, onIdle);
     t.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(handshake);
       ctx.log.debug('tls error', { src, service: ctx.service, err });
@@ -155,8 +163,8 @@ export function runBinarySession(
         if (used <= 0) break;
         pending = pending.subarray(used);
         messages += 1;
-        if (messages > opts.maxMessages) {
-          conn.malformed(`more than ${opts.maxMessages} messages on one connection`);
+        if (messages > limits.maxMessages) {
+          conn.malformed(`more than ${limits.maxMessages} messages on one connection`);
           return;
         }
         const up = upgradeTo;

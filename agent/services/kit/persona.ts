@@ -78,3 +78,14 @@ export function personaBool(persona: Persona, key: string, fallback: boolean): b
   const v = persona[key];
   return typeof v === 'boolean' ? v : fallback;
 }
+
+/** Persona `users`: `root:toor,admin:admin123` → user → password (the first colon splits). */
+export function parseUsers(spec: string): Map<string, string> {
+  const users = new Map<string, string>();
+  for (const entry of spec.split(',')) {
+    const at = entry.indexOf(':');
+    if (at <= 0) continue;
+    users.set(entry.slice(0, at).trim(), entry.slice(at + 1));
+  }
+  return users;
+}

@@ -5,7 +5,7 @@ import type net from 'node:net';
 import ssh2 from 'ssh2';
 import { writeFileAtomic } from '../../../shared/node/atomic-file';
 import { fetcherFor, quarantineFor } from './payloads/service-payloads';
-import { deckyHostname, personaBool, personaString } from '../kit/persona';
+import { deckyHostname, parseUsers, personaBool, personaString } from '../kit/persona';
 import { createSshOffer } from './ssh-kexinit';
 import { serveAuthenticated } from './ssh-session';
 import { listenTcp, type ConnectionMeta } from '../kit/tcp-listener';
@@ -91,17 +91,6 @@ export async function loadOrCreateHostKeys(dataDir: string): Promise<string[]> {
       return pair.private;
     }),
   );
-}
-
-/** Persona `users`: `root:toor,admin:admin123` → user → password (the first colon splits). */
-export function parseUsers(spec: string): Map<string, string> {
-  const users = new Map<string, string>();
-  for (const entry of spec.split(',')) {
-    const at = entry.indexOf(':');
-    if (at <= 0) continue;
-    users.set(entry.slice(0, at).trim(), entry.slice(at + 1));
-  }
-  return users;
 }
 
 async function start(ctx: ServiceContext): Promise<RunningService> {

@@ -1,7 +1,6 @@
 import type net from 'node:net';
 import { fetcherFor, quarantineFor } from './payloads/service-payloads';
-import { deckyHostname, personaBool, personaFor, personaString } from '../kit/persona';
-import { parseUsers } from './ssh';
+import { deckyHostname, parseUsers, personaBool, personaFor, personaString } from '../kit/persona';
 import { createTelnetShell, telnetShellLimits, type TelnetShell } from './telnet-shell';
 import { createIacParser, negotiation, telnetOptions, type TelnetEvent } from './telnet-codec';
 import { listenTcp, type ConnectionMeta } from '../kit/tcp-listener';
