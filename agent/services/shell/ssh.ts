@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type net from 'node:net';
 import ssh2 from 'ssh2';
 import { writeFileAtomic } from '../../../shared/node/atomic-file';
-import { fetcherFor, quarantineFor } from './payloads/service-payloads';
+import { fetcherFor, quarantineFor, settlePayloads } from './payloads/service-payloads';
 import { deckyHostname, parseUsers, personaBool, personaString } from '../kit/persona';
 import { createSshOffer } from './ssh-kexinit';
 import { serveAuthenticated } from './ssh-session';
@@ -230,7 +230,15 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
     log: ctx.log,
     onConnection: onSocket,
   });
-  return { bound: [listener.bound], close: listener.close };
+  return {
+    bound: [listener.bound],
+    // A session's last captures (its recording, the dropper sweep) are written after its socket
+    // closed: the service is closed once they are on disk.
+    close: async () => {
+      await listener.close();
+      await settlePayloads();
+    },
+  };
 }
 
 export const sshService: ServiceModule = { name: 'ssh', start };

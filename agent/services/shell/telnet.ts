@@ -1,5 +1,5 @@
 import type net from 'node:net';
-import { fetcherFor, quarantineFor } from './payloads/service-payloads';
+import { fetcherFor, quarantineFor, settlePayloads } from './payloads/service-payloads';
 import { deckyHostname, parseUsers, personaBool, personaFor, personaString } from '../kit/persona';
 import { createTelnetShell, telnetShellLimits, type TelnetShell } from './telnet-shell';
 import { createIacParser, negotiation, telnetOptions, type TelnetEvent } from './telnet-codec';
@@ -241,7 +241,15 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
     log: ctx.log,
     onConnection,
   });
-  return { bound: [listener.bound], close: listener.close };
+  return {
+    bound: [listener.bound],
+    // A session's last captures (its recording, the dropper sweep) are written after its socket
+    // closed: the service is closed once they are on disk.
+    close: async () => {
+      await listener.close();
+      await settlePayloads();
+    },
+  };
 }
 
 export const telnetService: ServiceModule = { name: 'telnet', start };

@@ -4,6 +4,7 @@ import { fetchTargets } from '../emul/fetch-targets';
 import type { CapturedInteraction } from '../../kit/types';
 import type { Fetcher } from './fetcher';
 import { sha256Of, type Quarantine } from './quarantine';
+import { trackPayload } from './service-payloads';
 
 /**
  * The bridge from one emulated-shell connection to the quarantine: real fetches before a line
@@ -38,7 +39,8 @@ export function createPayloadCapture(opts: PayloadCaptureOptions): PayloadCaptur
   // path → sha256 captured in this session, so a session-end sweep does not report it twice.
   const seen = new Map<string, string>();
   let ended = false;
-  const file: PayloadCapture['file'] = async (f) => {
+  const file: PayloadCapture['file'] = (f) => trackPayload(fileNow(f));
+  const fileNow: PayloadCapture['file'] = async (f) => {
     const content = typeof f.content === 'string' ? Buffer.from(f.content, 'latin1') : f.content;
     try {
       const q = await opts.quarantine;
@@ -86,35 +88,39 @@ export function createPayloadCapture(opts: PayloadCaptureOptions): PayloadCaptur
       }
     },
     file,
-    recording: async (r) => {
-      try {
-        const stored = await (await opts.quarantine).put(Buffer.from(r.cast, 'utf8'));
-        opts.capture({
-          src: opts.src,
-          kind: 'recording',
-          data: {
-            session: opts.session,
-            user: opts.user,
-            ...stored,
-            fileType: 'asciicast',
-            duration: Number(r.duration.toFixed(3)),
-            events: r.events,
-            truncated: r.truncated,
-          },
-        });
-      } catch (err) {
-        opts.onError(`recording capture failed: ${(err as Error).message}`);
-      }
-    },
-    sessionEnd: async () => {
-      if (ended) return;
-      ended = true;
-      for (const f of opts.machine.writtenFiles()) {
-        const sha = seen.get(f.path);
-        const content = Buffer.from(f.content, 'latin1');
-        if (sha !== undefined && sha === sha256Of(content)) continue;
-        await file({ channel: 'fs', source: 'session', path: f.path, content });
-      }
-    },
+    recording: (r) => trackPayload(recordNow(r)),
+    sessionEnd: () => trackPayload(sweep()),
   };
+
+  async function recordNow(r: { cast: string; duration: number; events: number; truncated: boolean }): Promise<void> {
+    try {
+      const stored = await (await opts.quarantine).put(Buffer.from(r.cast, 'utf8'));
+      opts.capture({
+        src: opts.src,
+        kind: 'recording',
+        data: {
+          session: opts.session,
+          user: opts.user,
+          ...stored,
+          fileType: 'asciicast',
+          duration: Number(r.duration.toFixed(3)),
+          events: r.events,
+          truncated: r.truncated,
+        },
+      });
+    } catch (err) {
+      opts.onError(`recording capture failed: ${(err as Error).message}`);
+    }
+  }
+
+  async function sweep(): Promise<void> {
+    if (ended) return;
+    ended = true;
+    for (const f of opts.machine.writtenFiles()) {
+      const sha = seen.get(f.path);
+      const content = Buffer.from(f.content, 'latin1');
+      if (sha !== undefined && sha === sha256Of(content)) continue;
+      await fileNow({ channel: 'fs', source: 'session', path: f.path, content });
+    }
+  }
 }

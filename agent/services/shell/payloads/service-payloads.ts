@@ -20,6 +20,23 @@ export function quarantineFor(deckyDataDir: string): Promise<Quarantine> {
   return q;
 }
 
+/** Quarantine writes under way in this process (a session's last capture runs after its socket closed). */
+const inflight = new Set<Promise<unknown>>();
+
+export function trackPayload<T>(p: Promise<T>): Promise<T> {
+  inflight.add(p);
+  void p.then(
+    () => inflight.delete(p),
+    () => inflight.delete(p),
+  );
+  return p;
+}
+
+/** Resolves once every capture started so far is on disk: a service's close waits for it. */
+export async function settlePayloads(): Promise<void> {
+  while (inflight.size) await Promise.allSettled([...inflight]);
+}
+
 /** Loopback is allowed only for integration tests, by the host process's environment. */
 export function fetcherFor(fetch: boolean): Fetcher | null {
   if (!fetch) return null;
