@@ -6,7 +6,7 @@ import type { AttackerEvent } from '../../shared/domain/events';
 import { toAppError } from '../../shared/errors';
 import type { Logger } from '../../shared/node/logger';
 import type { Clock } from '../clock';
-import { quarantineDir, SHA256_RE } from '../services/shell/payloads/quarantine';
+import { quarantineDir, recordingsDir, SHA256_RE } from '../services/shell/payloads/quarantine';
 import { openDurableLog } from '../store/durable-log';
 
 export const ARTIFACTS_FILE = 'artifacts.jsonl';
@@ -84,7 +84,9 @@ export async function openArtifactShipper(opts: {
       const ref = queue.list()[0]!;
       let content: Buffer;
       try {
-        content = await readFile(join(quarantineDir(join(opts.deckiesDir, ref.sighting.decky)), ref.sha256));
+        const deckyDir = join(opts.deckiesDir, ref.sighting.decky);
+        const dir = ref.sighting.channel === 'recording' ? recordingsDir(deckyDir) : quarantineDir(deckyDir);
+        content = await readFile(join(dir, ref.sha256));
       } catch (err) {
         opts.log.warn('quarantined artifact is gone; not shipped', { sha256: ref.sha256, err: (err as Error).message });
         await queue.remove([ref.id]);

@@ -21,7 +21,7 @@ export type SshSessionContext = Readonly<{
   /** Ends the whole connection (limits reached, malformed input). */
   end: () => void;
   /** The decky's quarantine and, when it really fetches, the fetcher. */
-  payloads: Readonly<{ quarantine: Promise<Quarantine>; fetcher: Fetcher | null }>;
+  payloads: Readonly<{ quarantine: Promise<Quarantine>; recordings: Promise<Quarantine>; fetcher: Fetcher | null }>;
 }>;
 
 const CTRL_C = 0x03;

@@ -101,6 +101,7 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
   const hostname = deckyHostname(ctx.decky);
   const payloads = {
     quarantine: quarantineFor(ctx.dataDir),
+    recordings: quarantineFor(ctx.dataDir, 'recordings'),
     fetcher: fetcherFor(personaBool(ctx.persona, 'fetch', false)),
   };
   // ssh2 reports a connection by remote address/port; this finds the listener's socket and meta.

@@ -21,7 +21,7 @@ export type TelnetShellContext = Readonly<{
   capture: (interaction: CapturedInteraction) => void;
   /** Hangs up (exit, limits). */
   end: () => void;
-  payloads: Readonly<{ quarantine: Promise<Quarantine>; fetcher: Fetcher | null }>;
+  payloads: Readonly<{ quarantine: Promise<Quarantine>; recordings: Promise<Quarantine>; fetcher: Fetcher | null }>;
 }>;
 
 export type TelnetShell = Readonly<{

@@ -57,6 +57,7 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
   const kernel = personaString(sshPersona, 'kernel', '6.1.0-26-amd64');
   const payloads = {
     quarantine: quarantineFor(ctx.dataDir),
+    recordings: quarantineFor(ctx.dataDir, 'recordings'),
     fetcher: fetcherFor(personaBool(ctx.persona, 'fetch', false)),
   };
 

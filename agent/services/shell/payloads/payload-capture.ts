@@ -26,6 +26,8 @@ export type PayloadCapture = Readonly<{
 export type PayloadCaptureOptions = Readonly<{
   machine: EmulatedMachine;
   quarantine: Promise<Quarantine>;
+  /** Where session recordings go (kept apart from payloads, own caps). */
+  recordings: Promise<Quarantine>;
   /** Null when the decky fakes transfers (the default). */
   fetcher: Fetcher | null;
   src: string;
@@ -94,7 +96,7 @@ export function createPayloadCapture(opts: PayloadCaptureOptions): PayloadCaptur
 
   async function recordNow(r: { cast: string; duration: number; events: number; truncated: boolean }): Promise<void> {
     try {
-      const stored = await (await opts.quarantine).put(Buffer.from(r.cast, 'utf8'));
+      const stored = await (await opts.recordings).put(Buffer.from(r.cast, 'utf8'));
       opts.capture({
         src: opts.src,
         kind: 'recording',

@@ -46,6 +46,20 @@ export function quarantineDir(deckyDataDir: string): string {
 }
 
 /**
+ * Session recordings are kept apart (`<dataDir>/recordings`, same rules, own caps): every bot
+ * login makes one, and they must not use up the room payloads need.
+ */
+export function recordingsDir(deckyDataDir: string): string {
+  return join(deckyDataDir, 'recordings');
+}
+
+export const recordingLimits: QuarantineLimits = {
+  maxFileBytes: 2 * 1024 * 1024,
+  maxTotalBytes: 128 * 1024 * 1024,
+  maxFiles: 5_000,
+};
+
+/**
  * Captured payloads, one file per SHA-256 named by it, mode 0600 in a 0700 directory: never
  * executable and only readable by the worker's own user. Nothing here is ever run or parsed
  * beyond its first bytes.

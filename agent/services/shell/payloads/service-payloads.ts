@@ -1,5 +1,12 @@
 import { createFetcher, fetchLimits, type Fetcher } from './fetcher';
-import { openQuarantine, quarantineDir, quarantineLimits, type Quarantine } from './quarantine';
+import {
+  openQuarantine,
+  quarantineDir,
+  quarantineLimits,
+  recordingLimits,
+  recordingsDir,
+  type Quarantine,
+} from './quarantine';
 
 /**
  * What an ssh or telnet service needs for payload capture: the decky's quarantine (one per
@@ -8,11 +15,11 @@ import { openQuarantine, quarantineDir, quarantineLimits, type Quarantine } from
  */
 const open = new Map<string, Promise<Quarantine>>();
 
-export function quarantineFor(deckyDataDir: string): Promise<Quarantine> {
-  const dir = quarantineDir(deckyDataDir);
+export function quarantineFor(deckyDataDir: string, what: 'payloads' | 'recordings' = 'payloads'): Promise<Quarantine> {
+  const dir = what === 'payloads' ? quarantineDir(deckyDataDir) : recordingsDir(deckyDataDir);
   let q = open.get(dir);
   if (!q) {
-    q = openQuarantine(dir);
+    q = openQuarantine(dir, what === 'payloads' ? quarantineLimits : recordingLimits);
     // A failed open is retried by the next session instead of failing every one after it.
     q.catch(() => open.delete(dir));
     open.set(dir, q);

@@ -169,7 +169,7 @@ describe('payload capture over real OpenSSH sessions', () => {
     expect(await exited).toBe(0);
     const ev = await eventually(() => h.ofKind('recording')[0]);
     expect(ev.data).toMatchObject({ fileType: 'asciicast', stored: 'new', truncated: false, user: 'root' });
-    const cast = await readFile(quarantined(String(ev.data.sha256)), 'utf8');
+    const cast = await readFile(join(h.dataDir, 'recordings', String(ev.data.sha256)), 'utf8');
     expect(sha(cast)).toBe(ev.data.sha256);
     const [header, ...lines] = cast
       .trimEnd()

@@ -47,7 +47,7 @@ describe('telnet payload capture and recording', () => {
     expect(dropper.data).toMatchObject({ path: '/tmp/.b', sha256: sha('bot v2\n'), fileType: 'text', stored: 'new' });
     const rec = await eventually(() => h.ofKind('recording')[0]);
     expect(rec.data.session).toBe(dropper.data.session);
-    const cast = await readFile(join(h.dataDir, 'quarantine', String(rec.data.sha256)), 'utf8');
+    const cast = await readFile(join(h.dataDir, 'recordings', String(rec.data.sha256)), 'utf8');
     const [header, ...events] = cast
       .trimEnd()
       .split('\n')
