@@ -113,6 +113,10 @@ export const services = {
     persona: {
       version,
       auth: { type: 'string', help: "pg_hba method: 'password' (default) or 'md5' (salted challenge)" },
+      users: {
+        type: 'string',
+        help: 'user:password pairs (comma separated) that log in and get a small fake catalogue',
+      },
     },
   },
   mssql: { label: 'MS SQL Server', ports: tcp(1433), persona: { version, hostname } },

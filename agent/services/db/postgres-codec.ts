@@ -63,7 +63,8 @@ export function readPgMessage(buf: Buffer): { tag: string; body: Buffer; size: n
   return { tag: String.fromCharCode(buf[0]!), body: buf.subarray(5, 1 + len), size: 1 + len };
 }
 
-function message(tag: string, body: Buffer): Buffer {
+/** One typed backend message: tag, int32 length (itself included), body. */
+export function pgMessage(tag: string, body: Buffer): Buffer {
   const head = Buffer.alloc(5);
   head.write(tag, 0, 'latin1');
   head.writeInt32BE(body.length + 4, 1);
@@ -73,7 +74,7 @@ function message(tag: string, body: Buffer): Buffer {
 export function authRequest(code: number, extra: Buffer = Buffer.alloc(0)): Buffer {
   const b = Buffer.alloc(4);
   b.writeInt32BE(code, 0);
-  return message('R', Buffer.concat([b, extra]));
+  return pgMessage('R', Buffer.concat([b, extra]));
 }
 
 export const pgAuth = { cleartext: 3, md5: 5 } as const;
@@ -98,7 +99,7 @@ export function errorResponse(f: PgErrorFields): Buffer {
     `L${f.line}`,
     `R${f.routine}`,
   ];
-  return message('E', Buffer.concat([...parts.map((p) => Buffer.from(p + '\0', 'utf8')), Buffer.from([0])]));
+  return pgMessage('E', Buffer.concat([...parts.map((p) => Buffer.from(p + '\0', 'utf8')), Buffer.from([0])]));
 }
 
 /** "14.13 (Ubuntu 14.13-0ubuntu0.22.04.1)" → 14 (9.6 → 9). */
