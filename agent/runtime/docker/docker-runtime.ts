@@ -7,7 +7,7 @@ import { DeckyConfig } from '../../../shared/domain/decky';
 import { AttackerEvent } from '../../../shared/domain/events';
 import { AppError, toAppError } from '../../../shared/errors';
 import { createLimiter } from '../../../shared/node/serial';
-import { isLoopbackIp } from '../native/native-runtime';
+import { isLoopbackIp, safeJson, sameConfig } from '../native/native-runtime';
 import type { Runtime, RuntimeContext } from '../types';
 import {
   type ComposeNetwork,
@@ -153,7 +153,7 @@ export function createDockerRuntime(ctx: RuntimeContext, opts: DockerRuntimeOpti
     for (const f of files) {
       const text = await readFile(join(run, f), 'utf8').catch(() => '');
       for (const line of text.split('\n')) {
-        const e = line.trim() ? AttackerEvent.safeParse(parseJson(line)) : null;
+        const e = line.trim() ? AttackerEvent.safeParse(safeJson(line)) : null;
         if (e?.success) ctx.onEvent(e.data);
       }
     }
@@ -223,7 +223,7 @@ export function createDockerRuntime(ctx: RuntimeContext, opts: DockerRuntimeOpti
     }
     for (const name of names) {
       const text = await readFile(join(paths(name).conf, 'decky.json'), 'utf8').catch(() => null);
-      const parsed = text ? DeckyConfig.safeParse(parseJson(text)) : null;
+      const parsed = text ? DeckyConfig.safeParse(safeJson(text)) : null;
       if (!parsed?.success) {
         ctx.log.warn('a decky container has no readable config; leaving it alone', { decky: name });
         continue;
@@ -266,17 +266,4 @@ async function chownTree(dir: string, uid: number): Promise<void> {
   for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
     await chown(join(e.parentPath, e.name), uid, uid).catch(() => undefined);
   }
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
-}
-
-function sameConfig(a: DeckyConfig, b: DeckyConfig): boolean {
-  const strip = ({ lastMutated: _l, ...rest }: DeckyConfig) => rest;
-  return JSON.stringify(strip(a)) === JSON.stringify(strip(b));
 }

@@ -231,7 +231,8 @@ export function createNativeRuntime(ctx: RuntimeContext, opts: NativeRuntimeOpti
   };
 }
 
-function safeJson(line: string): unknown {
+/** JSON.parse that answers null for a line that is not JSON (registry, spool and config files). */
+export function safeJson(line: string): unknown {
   try {
     return JSON.parse(line);
   } catch {
@@ -239,7 +240,8 @@ function safeJson(line: string): unknown {
   }
 }
 
-function sameConfig(a: DeckyConfig, b: DeckyConfig): boolean {
+/** The same decky apart from when it was last mutated: `up` then changes nothing. */
+export function sameConfig(a: DeckyConfig, b: DeckyConfig): boolean {
   const strip = ({ lastMutated: _l, ...rest }: DeckyConfig) => rest;
   return JSON.stringify(strip(a)) === JSON.stringify(strip(b));
 }
