@@ -21,19 +21,61 @@ export function runCompound(sh: ScriptRunner, c: Compound, io: Io): number {
     for (const clause of c.clauses) if (sh.runScript(clause.cond, io) === 0) return sh.runScript(clause.body, io);
     return c.otherwise ? sh.runScript(c.otherwise, io) : 0;
   }
-  if (c.t === 'for') {
-    const items = c.items === null ? [] : c.items.flatMap((w) => expandWord(sh, w, io));
-    for (const [i, v] of items.entries()) {
-      if (i >= maxLoopIterations || sh.exited || !sh.budgetLeft()) break;
-      sh.setVar(c.name, v);
+  sh.loop.depth++;
+  try {
+    if (c.t === 'for') {
+      const items = c.items === null ? [] : c.items.flatMap((w) => expandWord(sh, w, io));
+      for (const [i, v] of items.entries()) {
+        if (i >= maxLoopIterations || sh.exited || !sh.budgetLeft()) break;
+        sh.setVar(c.name, v);
+        code = sh.runScript(c.body, io);
+        if (leaveLoop(sh)) break;
+      }
+      return code;
+    }
+    for (let i = 0; i < maxLoopIterations && !sh.exited && sh.budgetLeft(); i++) {
+      const cond = sh.runScript(c.cond, io);
+      if (c.until ? cond === 0 : cond !== 0) break;
       code = sh.runScript(c.body, io);
+      if (leaveLoop(sh)) break;
     }
     return code;
+  } finally {
+    sh.loop.depth--;
   }
-  for (let i = 0; i < maxLoopIterations && !sh.exited && sh.budgetLeft(); i++) {
-    const cond = sh.runScript(c.cond, io);
-    if (c.until ? cond === 0 : cond !== 0) break;
-    code = sh.runScript(c.body, io);
+}
+
+/**
+ * After a body ran: does a pending `break`/`continue` end this loop? `break N`/`continue N` count
+ * down one level per loop they leave; the last level's `continue` goes on with the next iteration.
+ */
+function leaveLoop(sh: ScriptRunner): boolean {
+  const ctl = sh.loop.ctl;
+  if (!ctl) return false;
+  if (ctl.n > 1) {
+    ctl.n--;
+    return true;
   }
-  return code;
+  sh.loop.ctl = null;
+  return ctl.kind === 'break';
+}
+
+/** bash's `break [n]` / `continue [n]`. */
+export function loopControl(kind: 'break' | 'continue') {
+  return (sh: ShellState, args: readonly string[], io: Io): number => {
+    const p = sh.builtinPrefix();
+    const n = args[0] === undefined ? 1 : Number(args[0]);
+    if (!Number.isInteger(n) || n < 1) {
+      io.err(`${p}${kind}: ${args[0]}: loop count out of range\n`);
+      // bash then leaves every enclosing loop (`breaking = loop_level` in break.def).
+      if (sh.loop.depth > 0) sh.loop.ctl = { kind: 'break', n: sh.loop.depth };
+      return 1;
+    }
+    if (sh.loop.depth === 0) {
+      io.err(`${p}${kind}: only meaningful in a \`for', \`while', or \`until' loop\n`);
+      return 0;
+    }
+    sh.loop.ctl = { kind, n: Math.min(n, sh.loop.depth) };
+    return 0;
+  };
 }

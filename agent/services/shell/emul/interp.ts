@@ -46,6 +46,7 @@ export class Shell implements ShellState {
   cwd: string;
   lastCode = 0;
   exited = false;
+  readonly loop: ShellState['loop'] = { depth: 0, ctl: null };
   private depth = 0;
   private ranInLine = 0;
   private lineStart = 0;
@@ -159,10 +160,10 @@ export class Shell implements ShellState {
 
   runScript(script: Script, io: Io): number {
     for (const andOr of script) {
-      if (this.exited) break;
+      if (this.exited || this.loop.ctl) break;
       let code = this.pipeline(andOr.first, io);
       for (const { op, p } of andOr.rest) {
-        if (this.exited) break;
+        if (this.exited || this.loop.ctl) break;
         if ((op === '&&' && code === 0) || (op === '||' && code !== 0)) code = this.pipeline(p, io);
       }
       this.lastCode = code;

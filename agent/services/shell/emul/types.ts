@@ -40,6 +40,8 @@ export interface ShellState {
   readonly crontabs: Map<string, string>;
   /** Processes killed in this session (ps stops listing them). */
   readonly killed: Set<number>;
+  /** Loops being run and a pending `break`/`continue` (n levels), which stops the running body. */
+  readonly loop: { depth: number; ctl: { kind: 'break' | 'continue'; n: number } | null };
   readonly mode: 'shell' | 'exec';
   user: UserInfo;
   cwd: string;

@@ -1,6 +1,7 @@
 import type { DistroName } from '../../../../../shared/catalog/distros';
 import { bashVersions, distroOf } from '../facts';
 import { type CommandTable, type Io, type ShellState, usage } from '../types';
+import { loopControl } from '../compound';
 import { clientCommands } from './clients';
 import { textCommands } from './text';
 
@@ -202,4 +203,6 @@ export const toolCommands: CommandTable = {
   killall5,
   fgrep: (sh, args, io) => grepCmd(sh, ['-F', ...args], io),
   netcat: ncCmd,
+  break: loopControl('break'),
+  continue: loopControl('continue'),
 };

@@ -80,6 +80,21 @@ describe('emulated tools', () => {
     expect(run('locate no-such-thing-anywhere').code).toBe(1);
   });
 
+  it('break and continue (with levels) leave loops as bash does; outside a loop they only complain', () => {
+    const run = session();
+    for (const line of [
+      'for i in 1 2 3; do echo $i; break; done; echo after',
+      'for i in 1 2; do for j in a b; do echo $i$j; continue 2; done; done',
+      'while true; do echo x; break; done; echo out',
+      'for i in 1 2 3; do continue; echo no; done; echo end',
+      'for i in 1 2 3; do echo $i; break 5; done; echo after',
+      'break; echo rc=$?',
+      'for i in 1 2; do break 0; done; echo rc=$?',
+    ])
+      // real() puts stderr after stdout; ours interleaves them, so the lines are compared as a set.
+      expect(run(line).text.split('\n').sort(), line).toEqual(real(line).text.split('\n').sort());
+  });
+
   it('killall5 -9 as root ends the session, as it kills the shell too', () => {
     const run = session();
     expect(run('killall5 -9').exited).toBe(true);
