@@ -1,6 +1,7 @@
 import type { Part, Word } from './parser';
 import type { Io, ShellState } from './types';
 import { shellLimits } from './limits';
+import { ArithError, evalArith } from './arith';
 
 /**
  * Word expansion in bash's order: parameters and command substitution, then field splitting and
@@ -68,6 +69,18 @@ function partText(sh: ShellState, p: Part, io: Io): string {
         return set ? p.alt.word : '';
       default:
         return value;
+    }
+  }
+  if (p.t === 'arith') {
+    try {
+      return String(evalArith(p.src, (name) => varValue(sh, name)));
+    } catch (err) {
+      if (!(err instanceof ArithError)) throw err;
+      io.err(`${sh.errPrefix()}${p.src.trim()}: ${err.message}\n`);
+      sh.lastCode = 1;
+      // An expansion error is fatal to a non-interactive shell (`bash -c` exits with 1).
+      if (sh.mode === 'exec') sh.exited = true;
+      return '';
     }
   }
   return substitute(sh, p.src, io);

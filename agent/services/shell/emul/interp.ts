@@ -212,6 +212,8 @@ export class Shell implements ShellState {
         return 126;
       }
     }
+    // A fatal expansion error (`$((1/0))` in `bash -c`) ends the shell before the command runs.
+    if (this.exited) return 1;
     const assigns = cmd.assigns.map(
       (a) => [a.name, expandString(this, a.value, io).slice(0, shellLimits.maxVarBytes)] as const,
     );

@@ -65,7 +65,11 @@ export function parse(line: string): Script {
         ? t.op === '\n'
           ? 'newline'
           : t.op
-        : t.w.map((p: Part) => (p.t === 'lit' ? p.s : p.t === 'var' ? `$${p.name}` : `$(${p.src})`)).join('');
+        : t.w
+            .map((p: Part) =>
+              p.t === 'lit' ? p.s : p.t === 'var' ? `$${p.name}` : p.t === 'arith' ? `$((${p.src}))` : `$(${p.src})`,
+            )
+            .join('');
     throw new ShellSyntaxError(`syntax error near unexpected token \`${text}'`);
   };
   const keyword = (w: string) => {

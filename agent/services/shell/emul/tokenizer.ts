@@ -5,7 +5,8 @@
 export type Part =
   | Readonly<{ t: 'lit'; s: string; q: boolean }>
   | Readonly<{ t: 'var'; name: string; q: boolean; alt?: Readonly<{ op: string; word: string }> }>
-  | Readonly<{ t: 'sub'; src: string; q: boolean }>;
+  | Readonly<{ t: 'sub'; src: string; q: boolean }>
+  | Readonly<{ t: 'arith'; src: string; q: boolean }>;
 export type Word = readonly Part[];
 export class ShellSyntaxError extends Error {}
 
@@ -37,6 +38,8 @@ function scanDollar(line: string, i: number, q: boolean): [Part, number] {
   const c = line[i + 1] ?? '';
   if (c === '(') {
     const [src, end] = scanParen(line, i + 2);
+    // `$(( … ))` is arithmetic: the inner text is `( … )`, its own parens balanced.
+    if (line[i + 2] === '(' && src.endsWith(')')) return [{ t: 'arith', src: src.slice(1, -1), q }, end];
     return [{ t: 'sub', src, q }, end];
   }
   if (c === '{') {

@@ -95,6 +95,18 @@ describe('emulated tools', () => {
       expect(run(line).text.split('\n').sort(), line).toEqual(real(line).text.split('\n').sort());
   });
 
+  it('$(( )) arithmetic gives what bash gives, errors included', () => {
+    for (const line of [
+      'echo $((1+2*3)) $(( (1+2)*3 )) $((7/2)) $((7%3)) $((-5/2)) $((2**10)) $((1<<4)) $((0x1f)) $((010))',
+      'i=0; while [ $i -lt 3 ]; do i=$((i+1)); echo n$i; done',
+      'a=5; b=3; echo $((a>b ? a : b)) $(($a-$b)) $((a==5 && b!=3)) $((!0)) $((~0))',
+      'echo $((nosuch+1)) $((9223372036854775807+1))',
+      'echo $((1/0)); echo rc=$?',
+      'echo "sum: $((2+2))"',
+    ])
+      expect(session()(line).text.split('\n').sort(), line).toEqual(real(line).text.split('\n').sort());
+  });
+
   it('killall5 -9 as root ends the session, as it kills the shell too', () => {
     const run = session();
     expect(run('killall5 -9').exited).toBe(true);
