@@ -1,4 +1,4 @@
-import { expandWord } from './expand';
+import { expandString, expandWord, globToRegExp } from './expand';
 import type { Compound, Script } from './parser';
 import type { Io, ShellState } from './types';
 
@@ -17,6 +17,18 @@ export type ScriptRunner = ShellState &
 
 export function runCompound(sh: ScriptRunner, c: Compound, io: Io): number {
   let code = 0;
+  if (c.t === 'brace') return sh.runScript(c.body, io);
+  if (c.t === 'fundef') {
+    sh.functions.set(c.name, c.body);
+    return 0;
+  }
+  if (c.t === 'case') {
+    const word = expandString(sh, c.word, io);
+    for (const clause of c.clauses)
+      if (clause.patterns.some((p) => globToRegExp(expandString(sh, p, io)).test(word)))
+        return sh.runScript(clause.body, io);
+    return 0;
+  }
   if (c.t === 'if') {
     for (const clause of c.clauses) if (sh.runScript(clause.cond, io) === 0) return sh.runScript(clause.body, io);
     return c.otherwise ? sh.runScript(c.otherwise, io) : 0;
@@ -52,6 +64,8 @@ export function runCompound(sh: ScriptRunner, c: Compound, io: Io): number {
 function leaveLoop(sh: ScriptRunner): boolean {
   const ctl = sh.loop.ctl;
   if (!ctl) return false;
+  // `return` leaves every loop up to its function call, which clears it.
+  if (ctl.kind === 'return') return true;
   if (ctl.n > 1) {
     ctl.n--;
     return true;

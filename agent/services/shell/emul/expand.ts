@@ -16,16 +16,17 @@ export function varValue(sh: ShellState, name: string): string {
     case '$':
       return String(4000 + (sh.facts.mac.charCodeAt(10) % 900));
     case '#':
-      return '0';
+      return String(sh.args.at(-1)?.length ?? 0);
     case '0':
       return sh.mode === 'shell' ? '-bash' : 'bash';
-    case '!':
     case '@':
     case '*':
+      return (sh.args.at(-1) ?? []).join(' ');
+    case '!':
     case '-':
       return name === '-' ? (sh.mode === 'shell' ? 'himBHs' : 'hBc') : '';
     default:
-      return /^\d$/.test(name) ? '' : (sh.env.get(name) ?? '');
+      return /^\d$/.test(name) ? (sh.args.at(-1)?.[Number(name) - 1] ?? '') : (sh.env.get(name) ?? '');
   }
 }
 

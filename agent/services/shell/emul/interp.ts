@@ -47,6 +47,8 @@ export class Shell implements ShellState {
   lastCode = 0;
   exited = false;
   readonly loop: ShellState['loop'] = { depth: 0, ctl: null };
+  readonly functions = new Map<string, unknown>();
+  readonly args: string[][] = [];
   private depth = 0;
   private ranInLine = 0;
   private lineStart = 0;
@@ -233,6 +235,27 @@ export class Shell implements ShellState {
     }
   }
 
+  /** A shell function: its own positional parameters; `return [n]` ends it with n (or the last code). */
+  private call(body: SimpleCommand, args: string[], io: Io): number {
+    if (this.args.length >= shellLimits.maxCallDepth) {
+      io.err(`${this.errPrefix()}maximum function nesting level exceeded\n`);
+      return 1;
+    }
+    this.args.push(args);
+    const loops = this.loop.depth;
+    this.loop.depth = 0;
+    try {
+      const code = this.runScript([{ first: { cmds: [body], bang: false }, rest: [] }], io);
+      const ctl = this.loop.ctl;
+      if (ctl?.kind !== 'return') return code;
+      this.loop.ctl = null;
+      return ctl.n;
+    } finally {
+      this.args.pop();
+      this.loop.depth = loops;
+    }
+  }
+
   /** `( … )`: runs with a copy of cwd, user and variables; `exit` leaves only the subshell. */
   private subshell(script: Script, io: Io): number {
     if (this.depth >= shellLimits.maxDepth) {
@@ -316,6 +339,8 @@ export class Shell implements ShellState {
   invoke(words: string[], io: Io): number {
     const [name, ...args] = words as [string, ...string[]];
     if (name.includes('/')) return runPath(this, name, args, io);
+    const body = this.functions.get(name) as SimpleCommand | undefined;
+    if (body) return this.call(body, args, io);
     const fn = this.commands[name];
     if (!fn || !Object.hasOwn(this.commands, name)) {
       io.err(`${this.errPrefix()}${name}: command not found\n`);

@@ -26,6 +26,8 @@ export const shellLimits = {
   maxHistory: 500,
   /** Nesting of `$(...)`, `sh -c` and scripts run from the fake filesystem. */
   maxDepth: 4,
+  /** Nested shell-function calls (bash's FUNCNEST is unlimited; a runaway recursion stops here). */
+  maxCallDepth: 64,
   /** Environment variables and the size of one value. */
   maxVars: 256,
   maxVarBytes: 4_096,

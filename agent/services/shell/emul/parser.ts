@@ -15,7 +15,11 @@ export type Redir = Readonly<{ fd: number; op: RedirOp; target: Word }>;
 export type Compound =
   | Readonly<{ t: 'for'; name: string; items: readonly Word[] | null; body: Script }>
   | Readonly<{ t: 'if'; clauses: readonly { cond: Script; body: Script }[]; otherwise?: Script }>
-  | Readonly<{ t: 'while'; until: boolean; cond: Script; body: Script }>;
+  | Readonly<{ t: 'while'; until: boolean; cond: Script; body: Script }>
+  | Readonly<{ t: 'brace'; body: Script }>
+  | Readonly<{ t: 'case'; word: Word; clauses: readonly { patterns: readonly Word[]; body: Script }[] }>
+  /** `name() compound` / `function name compound`: defines, runs nothing. */
+  | Readonly<{ t: 'fundef'; name: string; body: SimpleCommand }>;
 export type SimpleCommand = Readonly<{
   assigns: readonly { name: string; value: Word }[];
   words: Word[];
@@ -114,11 +118,53 @@ export function parse(line: string): Script {
       keyword('fi');
       return { t: 'if', clauses, ...(otherwise ? { otherwise } : {}) };
     }
+    if (kw === '{') {
+      const body = list(false, new Set(['}']));
+      keyword('}');
+      return { t: 'brace', body };
+    }
+    if (kw === 'case') {
+      const w = peek();
+      if (w?.k !== 'word') return unexpected(w);
+      pos++;
+      newlines();
+      keyword('in');
+      newlines();
+      const clauses: { patterns: Word[]; body: Script }[] = [];
+      while (bare(peek()) !== 'esac') {
+        if (isOp(peek(), '(')) pos++;
+        const patterns: Word[] = [];
+        for (;;) {
+          const t = peek();
+          if (t?.k !== 'word') return unexpected(t);
+          patterns.push(t.w);
+          pos++;
+          if (!isOp(peek(), '|')) break;
+          pos++;
+        }
+        if (!isOp(peek(), ')')) unexpected(peek());
+        pos++;
+        const body = bare(peek()) === 'esac' || isOp(peek(), ';;') ? [] : list(false, new Set(['esac']), [';;']);
+        clauses.push({ patterns, body });
+        if (isOp(peek(), ';;')) pos++;
+        newlines();
+      }
+      pos++;
+      return { t: 'case', word: w.w, clauses };
+    }
     const cond = list(false, new Set(['do']));
     keyword('do');
     const body = list(false, new Set(['done']));
     keyword('done');
     return { t: 'while', until: kw === 'until', cond, body };
+  };
+
+  /** After `name()` or `function name`: the body is one compound command (a brace group, usually). */
+  const funcBody = (name: string): Compound => {
+    newlines();
+    const body = simple();
+    if (!body.compound && !body.group) unexpected(peek());
+    return { t: 'fundef', name, body };
   };
 
   const simple = (): SimpleCommand => {
@@ -135,9 +181,23 @@ export function parse(line: string): Script {
       cmd.group = list(true);
       if (!isOp(peek(), ')')) unexpected(peek());
       pos++;
-    } else if (kw === 'for' || kw === 'if' || kw === 'while' || kw === 'until') {
+    } else if (kw === 'for' || kw === 'if' || kw === 'while' || kw === 'until' || kw === '{' || kw === 'case') {
       pos++;
       cmd.compound = compound(kw);
+    } else if (kw === 'function' && /^[A-Za-z_][\w-]*$/.test(bare(tokens[pos + 1]) ?? '')) {
+      const name = bare(tokens[pos + 1])!;
+      pos += 2;
+      if (isOp(peek(), '(') && isOp(tokens[pos + 1], ')')) pos += 2;
+      cmd.compound = funcBody(name);
+    } else if (
+      kw &&
+      /^[A-Za-z_][\w-]*$/.test(kw) &&
+      !reserved.has(kw) &&
+      isOp(tokens[pos + 1], '(') &&
+      isOp(tokens[pos + 2], ')')
+    ) {
+      pos += 3;
+      cmd.compound = funcBody(kw);
     }
     for (;;) {
       const t = peek();
@@ -191,7 +251,7 @@ export function parse(line: string): Script {
    * And-or lists up to the end, up to the `)` closing a subshell, or up to one of `stops` in
    * command position (`done`, `fi`, `then`…), which is left for the caller.
    */
-  function list(inParens: boolean, stops?: ReadonlySet<string>): Script {
+  function list(inParens: boolean, stops?: ReadonlySet<string>, stopOps: readonly string[] = []): Script {
     const script: AndOr[] = [];
     while (pos < tokens.length) {
       const t = peek();
@@ -200,6 +260,7 @@ export function parse(line: string): Script {
         continue;
       }
       if (inParens && isOp(t, ')')) break;
+      if (stopOps.length && isOp(t, ...stopOps)) break;
       if (stops?.has(bare(t) ?? '')) break;
       const first = pipeline();
       const rest: { op: '&&' | '||'; p: Pipeline }[] = [];
@@ -213,6 +274,7 @@ export function parse(line: string): Script {
       const sep = peek();
       if (sep === undefined) break;
       if (isOp(sep, ';', '&', '\n')) pos++;
+      else if (stopOps.length && isOp(sep, ...stopOps)) break;
       else if (!(inParens && isOp(sep, ')'))) unexpected(sep);
     }
     if ((inParens || stops) && script.length === 0) unexpected(peek());

@@ -41,7 +41,11 @@ export interface ShellState {
   /** Processes killed in this session (ps stops listing them). */
   readonly killed: Set<number>;
   /** Loops being run and a pending `break`/`continue` (n levels), which stops the running body. */
-  readonly loop: { depth: number; ctl: { kind: 'break' | 'continue'; n: number } | null };
+  readonly loop: { depth: number; ctl: { kind: 'break' | 'continue' | 'return'; n: number } | null };
+  /** Shell functions defined in this session (their bodies, run by `invoke`). */
+  readonly functions: Map<string, unknown>;
+  /** Positional parameters of the running function calls, innermost last (`$1`, `$#`, `$@`). */
+  readonly args: string[][];
   readonly mode: 'shell' | 'exec';
   user: UserInfo;
   cwd: string;

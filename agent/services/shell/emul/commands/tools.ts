@@ -203,6 +203,20 @@ export const toolCommands: CommandTable = {
   killall5,
   fgrep: (sh, args, io) => grepCmd(sh, ['-F', ...args], io),
   netcat: ncCmd,
+  return: (sh, args, io) => {
+    if (sh.args.length === 0) {
+      io.err(`${sh.builtinPrefix()}return: can only \`return' from a function or sourced script\n`);
+      return 2;
+    }
+    const n = args[0] === undefined ? sh.lastCode : Number(args[0]);
+    if (!Number.isInteger(n)) {
+      io.err(`${sh.builtinPrefix()}return: ${args[0]}: numeric argument required\n`);
+      sh.loop.ctl = { kind: 'return', n: 2 };
+      return 2;
+    }
+    sh.loop.ctl = { kind: 'return', n: ((n % 256) + 256) % 256 };
+    return sh.loop.ctl.n;
+  },
   break: loopControl('break'),
   continue: loopControl('continue'),
 };

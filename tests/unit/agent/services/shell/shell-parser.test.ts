@@ -43,7 +43,7 @@ describe('command-line parser', () => {
     expect(() => parse('echo "open')).toThrow(ShellSyntaxError);
     expect(() => parse('| ls')).toThrow("syntax error near unexpected token `|'");
     expect(() => parse('ls ;;')).toThrow("syntax error near unexpected token `;;'");
-    expect(() => parse('case x in a) ;; esac')).toThrow("syntax error near unexpected token `case'");
+    expect(() => parse('esac')).toThrow("syntax error near unexpected token `esac'");
     expect(sh('echo "open')).toMatchObject({
       code: 2,
       text: 'bash: -c: line 1: unexpected EOF while looking for matching `"\'\nbash: -c: line 2: syntax error: unexpected end of file',

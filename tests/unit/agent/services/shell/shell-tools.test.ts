@@ -107,6 +107,26 @@ describe('emulated tools', () => {
       expect(session()(line).text.split('\n').sort(), line).toEqual(real(line).text.split('\n').sort());
   });
 
+  it('functions, case and { } groups run as bash runs them', () => {
+    for (const line of [
+      'f() { echo "in f: $1 $2 ($#)"; }; f a b; f',
+      'function g { echo g:$@; return 3; echo no; }; g x y; echo rc=$?',
+      'h() { for i in 1 2 3; do [ $i = 2 ] && return 7; echo $i; done; }; h; echo rc=$?',
+      'case linux in win*) echo w;; lin*|mac) echo l;; *) echo other;; esac',
+      'x=arm7; case $x in x86) echo intel ;; arm*) echo arm ;; esac; echo done',
+      'case foo in bar) echo no;; esac; echo rc=$?',
+      '{ echo a; echo b; } > /tmp/ab; cat /tmp/ab',
+      'return 3; echo rc=$?',
+      'arch=$(uname -m); case $arch in x86_64) echo 64;; *) echo ?;; esac',
+    ])
+      expect(session()(line).text.split('\n').sort(), line).toEqual(real(line).text.split('\n').sort());
+  });
+
+  it('a function calling itself forever is bounded, not a hang or a stack overflow', () => {
+    const r = session()('f() { f; }; f; echo after');
+    expect(r.text).toContain('maximum function nesting level exceeded');
+  });
+
   it('killall5 -9 as root ends the session, as it kills the shell too', () => {
     const run = session();
     expect(run('killall5 -9').exited).toBe(true);
