@@ -41,6 +41,8 @@ export const summaries: Partial<Record<Command, string>> = {
   'hosts.check': 'probe a host over mTLS',
   'hosts.decommission': 'wipe a host and forget it',
   'hosts.update': "push the console's signed agent release to a worker's updater (rolled back on its own if it fails)",
+  'hosts.updateSelf':
+    "push the console's signed release to a worker's updater itself (falls back to the previous updater)",
   'hosts.updateAll': 'update every worker, --wave-size at a time, stopping at the first failure',
   'hosts.updates': 'per worker: agent version, update under way, last result; and the rollout',
   'deckies.list': 'list deckies',

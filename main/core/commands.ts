@@ -120,6 +120,7 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
     'hosts.setNetwork': (a) => Promise.resolve(d.hosts.setNetwork(a.hostUuid, a.settings)),
     'hosts.decommission': (a) => d.hosts.decommission(a.hostUuid),
     'hosts.update': async (a) => ({ job: await d.updates.update(a.hostUuid, a.release) }),
+    'hosts.updateSelf': async (a) => ({ job: await d.updates.updateSelf(a.hostUuid, a.release) }),
     'hosts.updateAll': (a) => d.updates.updateAll(a),
     'hosts.updates': () => Promise.resolve(d.updates.status()),
     'deckies.list': () => {

@@ -16,6 +16,7 @@ export const commandAccess = {
   'hosts.setNetwork': 'change',
   'hosts.decommission': 'change',
   'hosts.update': 'change',
+  'hosts.updateSelf': 'change',
   'hosts.updateAll': 'change',
   'hosts.updates': 'read',
   'deckies.list': 'read',

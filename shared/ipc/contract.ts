@@ -200,6 +200,14 @@ export const ipcCommands = {
     input: z.strictObject({ hostUuid: HostUuid, release: ChosenReleaseInput.optional() }),
     output: z.strictObject({ job: UpdateJob }),
   },
+  /**
+   * The same release for the worker's updater itself (/update-self): it restarts into it, the agent
+   * untouched, and falls back to its previous release when the new one does not come up.
+   */
+  'hosts.updateSelf': {
+    input: z.strictObject({ hostUuid: HostUuid, release: ChosenReleaseInput.optional() }),
+    output: z.strictObject({ job: UpdateJob }),
+  },
   /** Every worker, `waveSize` at a time; stops at the first failure. */
   'hosts.updateAll': {
     input: z.strictObject({

@@ -95,7 +95,8 @@ export function createUpdateService(d: Deps) {
           failures = 0;
           under.set(h.uuid, { state: last.state === 'watching' ? 'watching' : 'running', job: last });
         } catch (err) {
-          // The updater restarts nothing of its own, so a run of failures past the deadline is lost contact.
+          // The updater is away only while it restarts itself (update-self), so a run of failures past
+          // the deadline is lost contact.
           if (++failures > 3 && Date.now() > giveUp()) {
             last = { ...last, state: 'failed', reason: `lost contact with the updater: ${toAppError(err).message}` };
           }
@@ -119,12 +120,17 @@ export function createUpdateService(d: Deps) {
   };
 
   /** Pushes `release` to one host; resolves with the accepted job (or throws the updater's refusal). */
-  const push = async (h: HostRecord, release: Release): Promise<{ client: UpdaterClient; job: UpdateJob }> => {
+  const push = async (
+    h: HostRecord,
+    release: Release,
+    self = false,
+  ): Promise<{ client: UpdaterClient; job: UpdateJob }> => {
     if (under.has(h.uuid)) throw new AppError('CONFLICT', `${h.name} is already being updated`);
     under.set(h.uuid, { state: 'pushing', job: null });
     const client = clientFor(h);
     try {
-      const job = await client.pushUpdate(release.tarball, release.sha256, release.signatureBase64, await proof());
+      const args = [release.tarball, release.sha256, release.signatureBase64, await proof()] as const;
+      const job = self ? await client.updateSelf(...args) : await client.pushUpdate(...args);
       under.set(h.uuid, { state: job.state === 'watching' ? 'watching' : 'running', job });
       log.info('agent update pushed', { host: h.name, release: release.fileName, job: job.id });
       return { client, job };
@@ -171,6 +177,15 @@ export function createUpdateService(d: Deps) {
       const release = await releaseToPush(d.agentPackageDir, chosen);
       await checkSigned(release);
       const { client, job } = await push(h, release);
+      void follow(h, client, job, false);
+      return job;
+    },
+    /** update-self: the updater restarts into the release; followed like an update (it is away briefly). */
+    async updateSelf(hostUuid: string, chosen?: ChosenRelease): Promise<UpdateJob> {
+      const h = updatable(hostUuid);
+      const release = await releaseToPush(d.agentPackageDir, chosen);
+      await checkSigned(release);
+      const { client, job } = await push(h, release, true);
       void follow(h, client, job, false);
       return job;
     },

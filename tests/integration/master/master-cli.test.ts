@@ -132,6 +132,7 @@ describe('decnet-master console subcommands against a running console', () => {
       'hosts.check': [host],
       'hosts.decommission': [host],
       'hosts.update': [host],
+      'hosts.updateSelf': [host],
       'hosts.updateAll': ['--wave-size', '2'],
       'hosts.updates': [],
       'deckies.list': [],
