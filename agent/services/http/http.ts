@@ -1,3 +1,4 @@
+import type tls from 'node:tls';
 import http from 'node:http';
 import https from 'node:https';
 import type net from 'node:net';
@@ -92,7 +93,9 @@ export function extractCredentials(
 /** Where the web persona listens; `tls` makes it the HTTPS service (same pages, same capture). */
 export type HttpServeOptions = Readonly<{
   catalogPort: number;
-  tls?: Readonly<{ key: string; cert: string }>;
+  tls?: Readonly<
+    { key: string; cert: string } & Pick<tls.TlsOptions, 'ciphers' | 'honorCipherOrder' | 'secureOptions'>
+  >;
   /** Overrides httpLimits.headersTimeoutMs (the fidelity test matches a real server's short one). */
   headersTimeoutMs?: number;
 }>;
@@ -117,9 +120,7 @@ export async function serveHttp(ctx: ServiceContext, opts: HttpServeOptions): Pr
     // A missing Host is answered by us with the product's own 400, not by Node's bare one.
     requireHostHeader: false,
   };
-  const server = opts.tls
-    ? https.createServer({ ...serverOptions, key: opts.tls.key, cert: opts.tls.cert })
-    : http.createServer(serverOptions);
+  const server = opts.tls ? https.createServer({ ...serverOptions, ...opts.tls }) : http.createServer(serverOptions);
   server.maxRequestsPerSocket = maxRequestsPerConnection;
   server.timeout = httpLimits.idleMs;
   const served = new WeakMap<net.Socket, number>();

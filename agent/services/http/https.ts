@@ -1,6 +1,6 @@
 import { serveHttp } from './http';
 import { deckyHostname, personaString } from '../kit/persona';
-import { personaCert } from '../kit/tls-cert';
+import { apacheTlsOptions, personaCert } from '../kit/tls-cert';
 import type { RunningService, ServiceContext, ServiceModule } from '../kit/types';
 
 /**
@@ -10,7 +10,7 @@ import type { RunningService, ServiceContext, ServiceModule } from '../kit/types
 async function start(ctx: ServiceContext): Promise<RunningService> {
   const cn = personaString(ctx.persona, 'certCn', '') || deckyHostname(ctx.decky);
   const pair = await personaCert(ctx.dataDir, { cn });
-  return serveHttp(ctx, { catalogPort: 443, tls: pair });
+  return serveHttp(ctx, { catalogPort: 443, tls: { ...pair, ...apacheTlsOptions } });
 }
 
 export const httpsService: ServiceModule = { name: 'https', start };

@@ -1,7 +1,7 @@
 // reflect-metadata must be evaluated before @peculiar/x509 (its tsyringe dependency throws otherwise).
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
-import { createHash, randomBytes, randomInt, webcrypto, X509Certificate } from 'node:crypto';
+import { constants, createHash, randomBytes, randomInt, webcrypto, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import tls from 'node:tls';
@@ -59,12 +59,19 @@ export async function createPersonaCert(spec: CertSpec, now = Date.now()): Promi
   const cert = await x509.X509CertificateGenerator.createSelfSigned(
     {
       serialNumber: serial.toString('hex'),
-      name: `CN=${name}`,
+      // OpenSSL's req writes the CN as a UTF8String (string_mask utf8only); x509 would pick PrintableString.
+      name: [{ CN: [{ utf8String: name }] }] as unknown as x509.JsonName,
       notBefore,
       notAfter: new Date(notBefore.getTime() + 3650 * dayMs),
       signingAlgorithm: rsa,
       keys,
-      extensions: [new x509.SubjectAlternativeNameExtension(altNames)],
+      // make-ssl-cert's v3_req section, in OpenSSL's order: basicConstraints CA:FALSE (not critical),
+      // the SAN, then the subjectKeyIdentifier (SHA-1 of the key) that OpenSSL 3's req -x509 adds.
+      extensions: [
+        new x509.BasicConstraintsExtension(false, undefined, false),
+        new x509.SubjectAlternativeNameExtension(altNames),
+        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, nodeCrypto),
+      ],
     },
     nodeCrypto,
   );
@@ -119,3 +126,14 @@ export async function deckySecureContext(ctx: Pick<ServiceContext, 'dataDir' | '
   const pair = await personaCert(ctx.dataDir, { cn: deckyHostname(ctx.decky) });
   return tls.createSecureContext({ key: pair.key, cert: pair.cert });
 }
+
+/**
+ * Debian's apache2 mod_ssl defaults (ssl.conf): `SSLCipherSuite HIGH:!aNULL`, the client's cipher
+ * preference (SSLHonorCipherOrder off) and `SSLSessionTickets off`; Node's defaults (its own cipher
+ * order, tickets on) gave a TLS 1.2 ServerHello with another cipher and a session_ticket extension.
+ */
+export const apacheTlsOptions = {
+  ciphers: 'HIGH:!aNULL',
+  honorCipherOrder: false,
+  secureOptions: constants.SSL_OP_NO_TICKET,
+} as const;

@@ -26,7 +26,7 @@ async function docRoot(dir: string, index: string): Promise<string> {
 }
 
 /** Spawns a foreground server, waits until `ip:80` accepts, and kills it (and waits) on stop. */
-async function foreground(cmd: string, args: string[], env: NodeJS.ProcessEnv, ip: string): Promise<RealWeb> {
+export async function foreground(cmd: string, args: string[], env: NodeJS.ProcessEnv, ip: string): Promise<RealWeb> {
   const child: ChildProcess = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
