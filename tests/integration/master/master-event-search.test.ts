@@ -85,6 +85,11 @@ beforeAll(async () => {
     async () => (await m.call('events.list', { src: ATTACKER, kind: 'command' })).total >= 3 || undefined,
     { timeoutMs: 30_000, what: 'ssh commands stored' },
   );
+  // The session's recording is reported when it ends, after the commands: phase one is over only then.
+  await eventually(
+    async () => (await m.call('events.list', { src: ATTACKER, kind: 'recording' })).total >= 1 || undefined,
+    { timeoutMs: 30_000, what: 'ssh session recording stored' },
+  );
   mid = new Date().toISOString();
   // Phase two: web requests on the other decky, from the attacker and from someone else.
   await httpHit(ATTACKER, FILES, '/wp-login.php?marker=qz7-needle');

@@ -34,54 +34,54 @@ const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).stat
 
 describe('emulated tools', () => {
   it('gcc answers like the real driver for no input and a missing source, and builds an executable ELF otherwise', () => {
-    const run = session();
+    const sh = session();
     for (const line of ['gcc', 'gcc nofile.c -o x', 'gcc --version'])
-      if (has('gcc')) expect(run(line).text, line).toBe(real(line).text);
-    expect(run('gcc').code).toBe(1);
-    run("echo 'int main(){return 0;}' > /tmp/e.c");
-    expect(run('gcc /tmp/e.c -o /tmp/e').code).toBe(0);
-    expect(run('ls -l /tmp/e').text).toMatch(/^-rwxr-xr-x 1 root root \d+ /);
-    expect(run('cat /tmp/e').text.startsWith('\x7fELF')).toBe(true);
+      if (has('gcc')) expect(sh(line).text, line).toBe(real(line).text);
+    expect(sh('gcc').code).toBe(1);
+    sh("echo 'int main(){return 0;}' > /tmp/e.c");
+    expect(sh('gcc /tmp/e.c -o /tmp/e').code).toBe(0);
+    expect(sh('ls -l /tmp/e').text).toMatch(/^-rwxr-xr-x 1 root root \d+ /);
+    expect(sh('cat /tmp/e').text.startsWith('\x7fELF')).toBe(true);
     // Built for this machine: it starts, and crashes as an exploit for another kernel does.
-    const crash = run('/tmp/e -v');
+    const crash = sh('/tmp/e -v');
     expect(crash.code).toBe(139);
     expect(crash.text).toMatch(/^bash: line 1: \d+ Segmentation fault {6}\/tmp\/e -v$/);
   });
 
   it('git clone fails to reach its remote the way git does, and records the URL', () => {
-    const run = session();
+    const sh = session();
     const line = 'git clone https://example.invalid/x/y.git';
-    const ours = run(line);
+    const ours = sh(line);
     expect(ours.code).toBe(128);
     expect(ours.downloads).toEqual([{ tool: 'git', url: 'https://example.invalid/x/y.git', path: '/root/y' }]);
     // The real one needs DNS to fail; it does for .invalid names everywhere.
     if (has('git')) expect(ours.text).toBe(real(`cd $(mktemp -d) && ${line}`).text);
-    expect(run('git --version').text).toMatch(/^git version 2\.\d+\.\d+$/);
-    expect(run('git status').text).toBe('fatal: not a git repository (or any of the parent directories): .git');
+    expect(sh('git --version').text).toMatch(/^git version 2\.\d+\.\d+$/);
+    expect(sh('git status').text).toBe('fatal: not a git repository (or any of the parent directories): .git');
   });
 
   it('help, chgrp and fgrep say what bash and coreutils say', () => {
-    const run = session();
-    expect(run('help nosuch').text).toBe(real('help nosuch').text);
-    expect(run('help cd').text.split('\n').slice(0, 2)).toEqual(real('help cd').text.split('\n').slice(0, 2));
+    const sh = session();
+    expect(sh('help nosuch').text).toBe(real('help nosuch').text);
+    expect(sh('help cd').text.split('\n').slice(0, 2)).toEqual(real('help cd').text.split('\n').slice(0, 2));
     for (const line of ['chgrp', 'chgrp nosuchgroup /tmp', 'chgrp root /nonexist']) {
-      expect(run(line).text, line).toBe(real(line).text);
-      expect(run(line).code, line).toBe(real(line).code);
+      expect(sh(line).text, line).toBe(real(line).text);
+      expect(sh(line).code, line).toBe(real(line).code);
     }
-    run('printf "a.b\\naxb\\n" > /tmp/g');
-    expect(run('fgrep a.b /tmp/g').text).toBe('a.b');
+    sh('printf "a.b\\naxb\\n" > /tmp/g');
+    expect(sh('fgrep a.b /tmp/g').text).toBe('a.b');
   });
 
   it('locate finds paths of the session filesystem, the attacker’s files included', () => {
-    const run = session();
-    run('touch /tmp/payload-x');
-    expect(run('locate payload-x').text).toBe('/tmp/payload-x');
-    expect(run('locate passwd').text.split('\n')).toContain('/etc/passwd');
-    expect(run('locate no-such-thing-anywhere').code).toBe(1);
+    const sh = session();
+    sh('touch /tmp/payload-x');
+    expect(sh('locate payload-x').text).toBe('/tmp/payload-x');
+    expect(sh('locate passwd').text.split('\n')).toContain('/etc/passwd');
+    expect(sh('locate no-such-thing-anywhere').code).toBe(1);
   });
 
   it('break and continue (with levels) leave loops as bash does; outside a loop they only complain', () => {
-    const run = session();
+    const sh = session();
     for (const line of [
       'for i in 1 2 3; do echo $i; break; done; echo after',
       'for i in 1 2; do for j in a b; do echo $i$j; continue 2; done; done',
@@ -92,7 +92,7 @@ describe('emulated tools', () => {
       'for i in 1 2; do break 0; done; echo rc=$?',
     ])
       // real() puts stderr after stdout; ours interleaves them, so the lines are compared as a set.
-      expect(run(line).text.split('\n').sort(), line).toEqual(real(line).text.split('\n').sort());
+      expect(sh(line).text.split('\n').sort(), line).toEqual(real(line).text.split('\n').sort());
   });
 
   it('$(( )) arithmetic gives what bash gives, errors included', () => {
@@ -128,7 +128,7 @@ describe('emulated tools', () => {
   });
 
   it('killall5 -9 as root ends the session, as it kills the shell too', () => {
-    const run = session();
-    expect(run('killall5 -9').exited).toBe(true);
+    const sh = session();
+    expect(sh('killall5 -9').exited).toBe(true);
   });
 });
