@@ -99,7 +99,10 @@ describe('decnet-agent CLI', () => {
 
   it('doctor --runtime docker names a missing engine in one line and fails; image takes only `build`', async () => {
     const env = { DOCKER_HOST: `unix://${join(tmp.dir, 'no-such-docker.sock')}` };
-    const r = await cli(['doctor', '--dir', identityDir, '--state-dir', join(tmp.dir, 's4'), '--runtime', 'docker'], env);
+    const r = await cli(
+      ['doctor', '--dir', identityDir, '--state-dir', join(tmp.dir, 's4'), '--runtime', 'docker'],
+      env,
+    );
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^FAIL {2}docker {13}the docker runtime needs a running Docker engine \(.+\)$/m);
     expect(await cli(['image', 'push'])).toMatchObject({

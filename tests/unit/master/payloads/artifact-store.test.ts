@@ -41,7 +41,13 @@ describe('artifact store', () => {
       expect((await stat(join(tmp.dir, `${sha}.bin`))).mode & 0o777).toBe(0o600);
       const again = await openArtifactStore({ dir: tmp.dir, log: silentLogger });
       const [view] = again.list();
-      expect(view).toMatchObject({ sha256: sha, size: 7, fileType: 'elf', firstSeen: '2026-12-04T04:00:00.000Z', lastSeen: '2026-12-04T05:00:00.000Z' });
+      expect(view).toMatchObject({
+        sha256: sha,
+        size: 7,
+        fileType: 'elf',
+        firstSeen: '2026-12-04T04:00:00.000Z',
+        lastSeen: '2026-12-04T05:00:00.000Z',
+      });
       expect(view!.sightings.map((x) => x.session)).toEqual(['s2', 's1']);
       expect(again.list({ sessions: ['s1'] })).toHaveLength(1);
       expect(again.list({ sessions: ['other'] })).toHaveLength(0);
