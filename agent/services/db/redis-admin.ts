@@ -39,10 +39,10 @@ export function clientCommand(a: string[], st: RedisState, env: RedisEnv): Redis
     case 'getname':
       return { reply: st.name };
     case 'id':
-      return { reply: 7 };
+      return { reply: env.clientId };
     case 'list':
     case 'info':
-      return { reply: env.clientLine() + (st.name ? ` name=${st.name}` : '') + '\n' };
+      return { reply: env.clientLine(st.name ?? '') + '\n' };
     default:
       return { reply: ok };
   }

@@ -55,17 +55,38 @@ const arity: Record<string, number> = {
 
 const v = redisMajor;
 
-function unknownCommand(version: string, name: string, rest: string[]): RespValue {
-  const shown = rest.slice(0, 8).map((a) => a.slice(0, 128));
-  if (v(version) >= 7 || /^6\.2/.test(version))
-    return err(`ERR unknown command '${name}', with args beginning with: ${shown.map((a) => `'${a}' `).join('')}`);
-  return err(`ERR unknown command \`${name}\`, with args beginning with: ${shown.map((a) => `\`${a}\`, `).join('')}`);
+/** C-string view of an argument as Redis's %s prints it: raw bytes, cut at the first NUL. */
+function cstr(b: Buffer | undefined): string {
+  const s = (b ?? Buffer.alloc(0)).toString('latin1');
+  const z = s.indexOf('\0');
+  return z < 0 ? s : s.slice(0, z);
+}
+
+/** Redis's wording: the name cut at 128 bytes, then args while the list is under 128 bytes. */
+function unknownCommand(version: string, raw: Buffer[]): RespValue {
+  const modern = v(version) >= 7 || /^6\.2/.test(version);
+  let args = '';
+  for (let i = 1; i < raw.length && args.length < 128; i++) {
+    const a = cstr(raw[i]).slice(0, 128 - args.length);
+    args += modern ? `'${a}' ` : `\`${a}\`, `;
+  }
+  const name = cstr(raw[0]).slice(0, 128);
+  const error = modern
+    ? `ERR unknown command '${name}', with args beginning with: ${args}`
+    : `ERR unknown command \`${name}\`, with args beginning with: ${args}`;
+  // rejectCommandFormat maps CR and LF to spaces so the reply stays one line.
+  return { error: error.replace(/[\r\n]/g, ' '), latin1: true };
 }
 
 function checkAuth(env: RedisEnv, st: RedisState, user: string | null, pass: string): RedisOutcome {
   const modern = v(env.version) >= 6;
   const auth = { username: user ?? 'default', password: pass, success: false };
   if (!env.password) {
+    // With the default user on nopass, AUTH <user> <pass> is an ACL check: default passes, others fail.
+    if (user !== null && modern)
+      return user === 'default'
+        ? { reply: ok, auth: { ...auth, success: true } }
+        : { reply: err('WRONGPASS invalid username-password pair or user is disabled.'), auth };
     return {
       reply: err(
         modern
@@ -92,7 +113,7 @@ export function redisExecute(rawArgs: Buffer[], st: RedisState, env: RedisEnv): 
   const modern = v(env.version) >= 6;
   const known = Object.hasOwn(arity, name) && (modern || !['hello', 'acl'].includes(name));
   // Like processCommand: unknown command and arity errors come before the authentication check.
-  if (!known) return { reply: unknownCommand(env.version, args[0] ?? '', a) };
+  if (!known) return { reply: unknownCommand(env.version, rawArgs) };
   const ar = arity[name]!;
   if ((ar > 0 && args.length !== ar) || (ar < 0 && args.length < -ar))
     return { reply: err(`ERR wrong number of arguments for '${name}' command`) };
@@ -124,7 +145,7 @@ export function redisExecute(rawArgs: Buffer[], st: RedisState, env: RedisEnv): 
         'proto',
         2,
         'id',
-        7,
+        env.clientId,
         'mode',
         'standalone',
         'role',
@@ -303,6 +324,6 @@ export function redisExecute(rawArgs: Buffer[], st: RedisState, env: RedisEnv): 
       return { reply: ok, dangerous: 'acl change' };
     }
     default:
-      return { reply: unknownCommand(env.version, args[0]!, a) };
+      return { reply: unknownCommand(env.version, rawArgs) };
   }
 }

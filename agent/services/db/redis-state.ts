@@ -11,7 +11,9 @@ export type RedisEnv = Readonly<{
   version: string;
   password: string;
   info: (section: string | undefined, keys: number) => string;
-  clientLine: () => string;
+  /** This connection's client id (HELLO, CLIENT ID/LIST): a server-wide counter, as in Redis. */
+  clientId: number;
+  clientLine: (name: string) => string;
 }>;
 
 export type RedisState = {

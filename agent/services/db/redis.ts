@@ -1,10 +1,12 @@
+import { createHash } from 'node:crypto';
 import type net from 'node:net';
 import { distros } from '../../../shared/catalog/distros';
-import { runBinarySession } from '../kit/binary-session';
+import { ProtocolError, runBinarySession } from '../kit/binary-session';
 import { personaString } from '../kit/persona';
 import { newRedisState, redisExecute, type RedisEnv } from './redis-commands';
+import { redisMajor } from './redis-state';
 import { redisInfo } from './redis-info';
-import { encodeResp, readRespRequest, respLimits } from './resp-codec';
+import { encodeResp, err, readRespRequest, respLimits } from './resp-codec';
 import { listenTcp, type ConnectionMeta } from '../kit/tcp-listener';
 import type { RunningService, ServiceContext, ServiceModule } from '../kit/types';
 
@@ -30,12 +32,15 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
   const startedAt = Date.now();
   const port = ctx.port(6379);
   let connections = 0;
+  // A server that has been up a while has handed out some ids already (stable per decky).
+  const firstClientId = 3 + (createHash('sha256').update(ctx.decky.name).digest().readUInt16BE(0) % 4000);
   let open = 0;
   let commands = 0;
 
   const onConnection = (socket: net.Socket, meta: ConnectionMeta) => {
     connections++;
     open++;
+    const clientId = firstClientId + connections;
     socket.once('close', () => open--);
     const env: RedisEnv = {
       version,
@@ -55,13 +60,26 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
           },
           section,
         ),
-      clientLine: () =>
-        `id=7 addr=${meta.src}:${meta.srcPort} laddr=${ctx.host}:6379 fd=8 age=0 idle=0 flags=N db=0 sub=0 psub=0 multi=-1 qbuf=26 qbuf-free=20448 obl=0 oll=0 omem=0 events=r cmd=client`,
+      clientId,
+      // qbuf/argv-mem as for redis-cli's multibulk CLIENT LIST (26 bytes buffered, 10 of argv).
+      clientLine: (name) =>
+        redisMajor(version) >= 7
+          ? `id=${clientId} addr=${meta.src}:${meta.srcPort} laddr=${ctx.host}:6379 fd=8 name=${name} age=0 idle=0 flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=26 qbuf-free=20448 argv-mem=10 multi-mem=0 rbs=16384 rbp=16384 obl=0 oll=0 omem=0 tot-mem=37658 events=r cmd=client|list user=default redir=-1 resp=2`
+          : `id=${clientId} addr=${meta.src}:${meta.srcPort} laddr=${ctx.host}:6379 fd=8 name=${name} age=0 idle=0 flags=N db=0 sub=0 psub=0 multi=-1 qbuf=26 qbuf-free=20448 obl=0 oll=0 omem=0 events=r cmd=client`,
     };
     const st = newRedisState(env, seedKeys(ctx.decky.name));
 
     runBinarySession(ctx, socket, meta, { maxBufferBytes: respLimits.maxRequest, ...redisSessionLimits }, (buf, c) => {
-      const req = readRespRequest(buf);
+      let req: ReturnType<typeof readRespRequest>;
+      try {
+        req = readRespRequest(buf);
+      } catch (e) {
+        if (!(e instanceof ProtocolError)) throw e;
+        // Redis answers a protocol error with "-ERR Protocol error: ..." and then closes.
+        c.capture('malformed', { reason: e.message });
+        c.end(encodeResp(err(`ERR ${e.message}`)));
+        return buf.length;
+      }
       if (!req) return 0;
       if (req.args.length === 0) return req.size;
       commands++;

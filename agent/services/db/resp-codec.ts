@@ -14,8 +14,11 @@ export const respLimits = {
 /** One request at the front of `buf`: its arguments and size, or null while incomplete. */
 export function readRespRequest(buf: Buffer): { args: Buffer[]; size: number } | null {
   if (buf[0] === 0x2a) return readMultibulk(buf);
+  // Redis finds the line end with strchr: a NUL before the newline hides it, so the request never
+  // completes (the connection stays silent until the buffer passes the inline limit).
   const nl = buf.indexOf(0x0a);
-  if (nl < 0) {
+  const nul = buf.indexOf(0x00);
+  if (nl < 0 || (nul >= 0 && nul < nl)) {
     if (buf.length > respLimits.maxInline) throw new ProtocolError('Protocol error: too big inline request');
     return null;
   }
@@ -55,23 +58,61 @@ function readMultibulk(buf: Buffer): { args: Buffer[]; size: number } | null {
   return { args, size: o };
 }
 
-/** sdssplitargs, simplified: whitespace separation with "double" and 'single' quotes. */
+const unbalanced = 'Protocol error: unbalanced quotes in request';
+const quotedEscapes: Record<string, string> = { n: '\n', r: '\r', t: '\t', b: '\b', a: '\x07' };
+const isSpace = (c: string | undefined) => c !== undefined && ' \t\n\v\f\r'.includes(c);
+const isHex = (c: string | undefined) => c !== undefined && /^[0-9a-fA-F]$/.test(c);
+
+/**
+ * sdssplitargs on a latin1 line: whitespace separation, "double" quotes with \n \r \t \b \a \xHH
+ * escapes, 'single' quotes with \' only; a closing quote followed by a non-space, or an unclosed
+ * quote, is Redis's "unbalanced quotes" protocol error.
+ */
 export function splitInline(line: string): string[] {
   const out: string[] = [];
-  const re = /"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g;
-  for (let m = re.exec(line); m; m = re.exec(line)) {
-    const dq = m[1];
-    out.push(
-      dq !== undefined
-        ? dq.replace(/\\(.)/g, (_s, c: string) => ({ n: '\n', r: '\r', t: '\t' })[c] ?? c)
-        : (m[2] ?? m[3] ?? ''),
-    );
+  let i = 0;
+  for (;;) {
+    while (isSpace(line[i])) i++;
+    if (i >= line.length) return out;
+    let cur = '';
+    let inq = false;
+    let insq = false;
+    for (let done = false; !done;) {
+      const c = line[i];
+      if (inq) {
+        if (c === '\\' && line[i + 1] === 'x' && isHex(line[i + 2]) && isHex(line[i + 3])) {
+          cur += String.fromCharCode(parseInt(line.slice(i + 2, i + 4), 16));
+          i += 3;
+        } else if (c === '\\' && i + 1 < line.length) {
+          i++;
+          cur += quotedEscapes[line[i]!] ?? line[i]!;
+        } else if (c === '"') {
+          if (i + 1 < line.length && !isSpace(line[i + 1])) throw new ProtocolError(unbalanced);
+          done = true;
+        } else if (c === undefined) throw new ProtocolError(unbalanced);
+        else cur += c;
+      } else if (insq) {
+        if (c === '\\' && line[i + 1] === "'") {
+          i++;
+          cur += "'";
+        } else if (c === "'") {
+          if (i + 1 < line.length && !isSpace(line[i + 1])) throw new ProtocolError(unbalanced);
+          done = true;
+        } else if (c === undefined) throw new ProtocolError(unbalanced);
+        else cur += c;
+      } else if (c === undefined || c === ' ' || c === '\n' || c === '\r' || c === '\t') done = true;
+      else if (c === '"') inq = true;
+      else if (c === "'") insq = true;
+      else cur += c;
+      if (i < line.length) i++;
+    }
+    out.push(cur);
     if (out.length > respLimits.maxArgs) throw new ProtocolError('Protocol error: too many inline arguments');
   }
-  return out;
 }
 
-export type RespValue = string | number | null | Buffer | RespValue[] | { simple: string } | { error: string };
+export type RespValue =
+  string | number | null | Buffer | RespValue[] | { simple: string } | { error: string; latin1?: boolean };
 
 export function encodeResp(v: RespValue): Buffer {
   if (v === null) return Buffer.from('$-1\r\n');
@@ -80,7 +121,8 @@ export function encodeResp(v: RespValue): Buffer {
   if (Buffer.isBuffer(v)) return Buffer.concat([Buffer.from(`$${v.length}\r\n`), v, Buffer.from('\r\n')]);
   if (Array.isArray(v)) return Buffer.concat([Buffer.from(`*${v.length}\r\n`), ...v.map(encodeResp)]);
   if ('simple' in v) return Buffer.from(`+${v.simple}\r\n`);
-  return Buffer.from(`-${v.error}\r\n`);
+  // An error echoing the client's bytes (unknown command) carries them as latin1, byte for byte.
+  return Buffer.from(`-${v.error}\r\n`, v.latin1 ? 'latin1' : 'utf8');
 }
 
 export const ok: RespValue = { simple: 'OK' };
