@@ -1,12 +1,13 @@
 // PKI throughput: certificates issued per second, and join-token enrollments per second end to end
-// over the real swarm listener on 127.0.0.1 (sequential and 8 concurrent). Not a test.
+// over the real swarm listener on 127.0.0.1 (1, 8 and 32 at a time), the workers' side in its own
+// process (bench/lib/enroll-clients.ts) and the master's CPU per enrollment beside it. Not a test.
 // Run: node --import tsx bench/pki.bench.ts [--certs N] [--enrollments N]
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { enrollWithToken } from '../agent/enroll';
 import { openCertificateAuthority, type CertificateAuthority } from '../main/core/ca';
 import { systemClock } from '../main/core/clock';
 import { createEnrollment } from '../main/core/enrollment';
@@ -17,21 +18,12 @@ import { silentLogger } from '../shared/node/logger';
 import { createCsrPem, generateKeyPair } from '../shared/node/pki';
 import { record, smoke } from './lib/results';
 
-type Row = { what: string; n: number; ms: number };
+type Row = { what: string; n: number; ms: number; note?: string };
 
 async function timed(what: string, n: number, fn: () => Promise<unknown>): Promise<Row> {
   const t0 = performance.now();
   await fn();
   return { what, n, ms: performance.now() - t0 };
-}
-
-async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<unknown>): Promise<void> {
-  const queue = [...items];
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await fn(item);
-    }),
-  );
 }
 
 async function certBench(ca: CertificateAuthority, n: number): Promise<Row[]> {
@@ -48,6 +40,26 @@ async function certBench(ca: CertificateAuthority, n: number): Promise<Row[]> {
         await ca.signWorkerCsr(csr, { hostUuid: randomUUID(), name: `w${i}`, addresses: ['10.0.0.1'] });
     }),
   ];
+}
+
+/** Runs bench/lib/enroll-clients.ts in its own process over `tokens`; resolves with its wall time. */
+async function clients(
+  master: string,
+  tokens: Array<{ token: string; name: string }>,
+  concurrency: number,
+  dir: string,
+) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/lib/enroll-clients.ts'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  child.stdin.end(`${JSON.stringify({ master, tokens, concurrency, dir })}\n`);
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((r) => child.on('exit', r));
+  if (code !== 0) throw new Error(`enroll clients exited ${code}`);
+  const r = JSON.parse(out) as { ms: number; failures: string[] };
+  if (r.failures.length > 0) throw new Error(`${r.failures.length} enrollments failed, e.g. ${r.failures[0]}`);
+  return r.ms;
 }
 
 async function enrollBench(dataDir: string, workDir: string, n: number): Promise<Row[]> {
@@ -77,27 +89,30 @@ async function enrollBench(dataDir: string, workDir: string, n: number): Promise
   await listener.start();
   const master = `https://127.0.0.1:${listener.address().port}`;
   let seq = 0;
-  const enrollOne = async () => {
-    const name = `bench-${seq++}`;
-    const { token } = await enrollment.issueJoinToken({ name });
-    await enrollWithToken({ master, token, dir: join(workDir, name), name, addresses: ['127.0.0.1'] });
-  };
+  const rows: Row[] = [];
   try {
-    const rows = [
-      await timed('enroll end to end, sequential', n, async () => {
-        for (let i = 0; i < n; i++) await enrollOne();
-      }),
-      await timed('enroll end to end, concurrency 8', n, () =>
-        pool(
-          Array.from({ length: n }, (_, i) => i),
-          8,
-          enrollOne,
-        ),
-      ),
-    ];
+    for (const concurrency of [1, 8, 32]) {
+      // The operator's side (join tokens, as hosts.enroll issues them) is not timed.
+      const tokens = [];
+      for (let i = 0; i < n; i++) {
+        const name = `bench-${seq++}`;
+        tokens.push({ token: (await enrollment.issueJoinToken({ name })).token, name });
+      }
+      await store.flush();
+      const cpu0 = process.cpuUsage();
+      const ms = await clients(master, tokens, concurrency, workDir);
+      const cpu = process.cpuUsage(cpu0);
+      const masterCpuMs = (cpu.user + cpu.system) / 1000 / n;
+      rows.push({
+        what: `enroll end to end, concurrency ${concurrency}`,
+        n,
+        ms,
+        note: `master CPU ${masterCpuMs.toFixed(1)} ms/enrollment, ${store.writes()} store writes so far`,
+      });
+    }
     await store.flush();
     const hosts = store.hosts.list();
-    if (hosts.length !== 2 * n) throw new Error(`expected ${2 * n} enrolled hosts, the store has ${hosts.length}`);
+    if (hosts.length !== seq) throw new Error(`expected ${seq} enrolled hosts, the store has ${hosts.length}`);
     return rows;
   } finally {
     await listener.stop();
@@ -107,7 +122,7 @@ async function enrollBench(dataDir: string, workDir: string, n: number): Promise
 const { values } = parseArgs({
   options: {
     certs: { type: 'string', default: smoke ? '3' : '200' },
-    enrollments: { type: 'string', default: smoke ? '2' : '40' },
+    enrollments: { type: 'string', default: smoke ? '2' : '200' },
   },
 });
 const root = await mkdtemp(join(tmpdir(), 'decnet-pki-bench-'));
@@ -128,9 +143,10 @@ try {
       .trim()
       .replace(/[^a-z0-9]+/gi, '-')
       .toLowerCase()}`;
-    record({ name, workload: `${r.n} × ${r.what}`, unit: 'ms', median: r.ms / r.n, throughput: (r.n * 1000) / r.ms });
+    const workload = `${r.n} × ${r.what}${r.note ? ` (${r.note})` : ''}`;
+    record({ name, workload, unit: 'ms', median: r.ms / r.n, throughput: (r.n * 1000) / r.ms });
     process.stdout.write(
-      `${r.what.padEnd(w)}  ${String(r.n).padStart(5)}  ${r.ms.toFixed(0).padStart(9)}  ${(r.ms / r.n).toFixed(2).padStart(7)}  ${((r.n * 1000) / r.ms).toFixed(1).padStart(7)}\n`,
+      `${r.what.padEnd(w)}  ${String(r.n).padStart(5)}  ${r.ms.toFixed(0).padStart(9)}  ${(r.ms / r.n).toFixed(2).padStart(7)}  ${((r.n * 1000) / r.ms).toFixed(1).padStart(7)}${r.note ? `  ${r.note}` : ''}\n`,
     );
   }
 } finally {

@@ -41,7 +41,7 @@ export type Enrollment = Readonly<{
 export type EnrollmentOptions = Readonly<{
   ca: CertificateAuthority;
   /** Hosts and join tokens live in the master store, like everything else the master knows. */
-  store: Pick<Store, 'hosts' | 'tokens'>;
+  store: Pick<Store, 'hosts' | 'tokens' | 'flush'>;
   /** The agent port a newly enrolled host is dialled on until its heartbeat reports its own. */
   agentPort: number;
   /** Told about every host enrollment added, replaced or revoked (the console's hosts.changed). */
@@ -150,6 +150,11 @@ export function createEnrollment(opts: EnrollmentOptions): Enrollment {
         },
         replaced,
       );
+      // The certificate leaves only once the spent token and the host are on disk: a crash must not
+      // hand out a second certificate for the token, nor leave a worker holding one the master
+      // forgot. Concurrent enrollments share one write (the store's coalescer), which is what lets
+      // the swarm listener take a burst of workers at once.
+      await opts.store.flush();
       return { hostUuid: rec.hostUuid, certPem: issued.certPem, caPem: issued.caPem, fingerprint: issued.fingerprint };
     },
 

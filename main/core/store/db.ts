@@ -33,18 +33,35 @@ export async function openDb(adapter: Adapter<DbData>, log: Logger): Promise<Db>
     throw new Error(`refusing to open the store: ${(err as Error).message}`, { cause: err });
   }
   let writes = 0;
+  // Changes are numbered: `changed` counts commits, `durable` is the newest count a finished write
+  // had snapshotted, `writing` the count the write in flight snapshotted. A flush waits only for
+  // the changes made before it, so under a steady stream of commits (heartbeats, enrollments) it
+  // is not held until the store is idle.
+  let changed = 0;
+  let durable = 0;
+  let writing = -1;
   const health: StoreHealth = { ok: true, lastError: null, lastWriteAt: null, failedWrites: 0 };
   const coalescer = createWriteCoalescer(async () => {
     writes++;
+    const seq = changed;
+    writing = seq;
     try {
       await low.write();
     } catch (err) {
       if (health.ok) log.error('store write failed; requests that need it are refused until a write succeeds', { err });
       Object.assign(health, { ok: false, lastError: (err as Error).message, failedWrites: health.failedWrites + 1 });
       throw err;
+    } finally {
+      writing = -1;
     }
+    durable = Math.max(durable, seq);
     Object.assign(health, { ok: true, lastError: null, lastWriteAt: new Date().toISOString() });
   });
+  /** A write whose snapshot holds change `target`: the pending one, the one in flight if it started after it, or a new one. */
+  const writeHolding = (target: number): Promise<void> => {
+    const current = coalescer.current();
+    return current && (current.pending || writing >= target) ? current.done : coalescer.request();
+  };
   if (before !== low.data.schemaVersion) {
     log.info('store migrated', { from: before ?? null, to: low.data.schemaVersion });
     await coalescer.request();
@@ -52,14 +69,17 @@ export async function openDb(adapter: Adapter<DbData>, log: Logger): Promise<Db>
   return {
     data: () => low.data,
     commit() {
+      changed++;
       coalescer.request().catch(() => undefined); // logged and recorded in `health` by the write above
     },
     async flush() {
+      const target = changed;
+      if (durable >= target && health.ok) return;
       try {
-        await coalescer.idle();
-        return;
+        await writeHolding(target);
+        if (durable >= target) return;
       } catch {
-        // The last write failed, so memory is ahead of the disk: retry now (space may be back).
+        // That write failed, so memory is ahead of the disk: retry now (space may be back).
       }
       try {
         await coalescer.request();

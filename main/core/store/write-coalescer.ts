@@ -11,6 +11,12 @@ export type WriteCoalescer = Readonly<{
    * failed: the document in memory is then not on disk, so nothing may be acknowledged.
    */
   idle(): Promise<void>;
+  /**
+   * The write a caller can wait on without asking for another: the pending one (it snapshots the
+   * data when it starts, so it will hold every change made before now), else the one in flight
+   * (which may have started before the caller's change: the caller decides), else none.
+   */
+  current(): { pending: boolean; done: Promise<void> } | undefined;
 }>;
 
 export function createWriteCoalescer(write: () => Promise<void>): WriteCoalescer {
@@ -47,6 +53,10 @@ export function createWriteCoalescer(write: () => Promise<void>): WriteCoalescer
           return start();
         });
       return pending;
+    },
+    current() {
+      if (pending) return { pending: true, done: pending };
+      return inFlight ? { pending: false, done: inFlight } : undefined;
     },
     async idle() {
       while (pending ?? inFlight) await (pending ?? inFlight)?.catch(() => undefined);

@@ -41,6 +41,38 @@ describe('write coalescing', () => {
     expect(Object.keys((JSON.parse(g.writes.at(-1)!) as DbData).settings)).toHaveLength(1000);
   });
 
+  it('a flush waits for the write holding its changes, not for writes of changes made after it', async () => {
+    const g = gatedAdapter();
+    const db = await openDb(g.adapter, silentLogger);
+    g.release();
+    await db.flush();
+    db.data().settings.a = 1;
+    db.commit(); // write 1 (holds a) starts
+    let flushed = false;
+    const f = db.flush().then(() => (flushed = true));
+    db.data().settings.b = 2;
+    db.commit(); // pending write 2 (holds b)
+    g.release(); // write 1 done; write 2 starts and stays open
+    await f;
+    expect(flushed).toBe(true);
+    expect(JSON.parse(g.writes.at(-1)!) as DbData).toMatchObject({ settings: { a: 1, b: 2 } });
+    // A steady stream of commits (heartbeats) never holds a flush until the store is idle.
+    db.data().settings.c = 3;
+    db.commit();
+    const f2 = db.flush();
+    for (let i = 0; i < 5; i++) {
+      g.release();
+      await new Promise((r) => setImmediate(r));
+      db.data().settings[`more${i}`] = i;
+      db.commit();
+    }
+    await f2;
+    // Drain: release each write as it starts until the last commit is on disk.
+    const f3 = db.flush().then(() => true);
+    const tick = () => new Promise<false>((r) => setImmediate(() => r(false)));
+    while (!(await Promise.race([f3, tick()]))) g.release();
+  });
+
   it('a failed write does not wedge the queue', async () => {
     let n = 0;
     const c = createWriteCoalescer(() => (++n === 1 ? Promise.reject(new Error('disk full')) : Promise.resolve()));

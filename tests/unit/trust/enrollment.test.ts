@@ -5,10 +5,13 @@ import { Parser, type ReadEntry } from 'tar';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openCertificateAuthority, type CertificateAuthority } from '../../../main/core/ca';
 import { createEnrollment, DEFAULT_TOKEN_TTL_MS, sha256Hex, type Enrollment } from '../../../main/core/enrollment';
-import type { Store } from '../../../main/core/store/store';
+import { openStore, type Store } from '../../../main/core/store/store';
+import { systemClock } from '../../../main/core/clock';
+import { silentLogger } from '../../../shared/node/logger';
 import { createCsrPem, generateKeyPair } from '../../../shared/node/pki';
 import { JOIN_TOKEN_PATTERN } from '../../../shared/protocol/swarm-api';
 import { openTrustStore } from '../../fixtures/pki';
+import { eventually } from '../../helpers/eventually';
 import { makeTmpDir } from '../../helpers/tmp-dir';
 
 describe('join tokens and enrollment', () => {
@@ -116,6 +119,38 @@ describe('join tokens and enrollment', () => {
     await expect(enrollment.enroll(await request(token))).resolves.toBeDefined();
   });
 
+  it('answers only once the spent token and the host are on disk', async () => {
+    // A store whose writes finish when the test says: the answer must wait for the one holding the enrollment.
+    const written: string[] = [];
+    const gates: Array<() => void> = [];
+    const gated = await openStore({
+      adapter: {
+        read: () => Promise.resolve(null),
+        write: (d) => {
+          written.push(JSON.stringify(d));
+          return new Promise<void>((r) => gates.push(r));
+        },
+      },
+      clock: systemClock,
+      log: silentLogger,
+    });
+    const release = () => gates.splice(0).forEach((g) => g());
+    const e = createEnrollment({ ca, store: gated, agentPort: 8771 });
+    const { token, hostUuid } = await e.issueJoinToken({ name: 'w9' });
+    release();
+    let answered = false;
+    const answer = e.enroll(await request(token, 'w9')).then((a) => ((answered = true), a));
+    const holding = await eventually(() => written.find((w) => w.includes(hostUuid) && /"usedAt":"/.test(w)), {
+      what: 'a store write with the spent token and the host',
+    });
+    expect(holding).toContain('"name":"w9"');
+    expect(answered).toBe(false);
+    // Release each write as it starts (the token's own write may still be ahead of it) until the answer comes.
+    const tick = () => new Promise<false>((r) => setImmediate(() => r(false)));
+    while (!(await Promise.race([answer.then(() => true), tick()]))) release();
+    expect((await answer).hostUuid).toBe(hostUuid);
+  });
+
   it('host store: replace revokes the previous certificate when the uuid changes', async () => {
     const hosts = (await openTrustStore()).hosts;
     const at = new Date().toISOString();
@@ -131,7 +166,7 @@ describe('join tokens and enrollment', () => {
     const changed: string[] = [];
     const e = createEnrollment({
       ca,
-      store: { hosts, tokens: store!.tokens },
+      store: { hosts, tokens: store!.tokens, flush: () => store!.flush() },
       agentPort: 8771,
       onHostChanged: (u) => changed.push(u),
     });
