@@ -1,4 +1,5 @@
 import { ProtocolError } from '../kit/binary-session';
+import { pgVersionParts, type PgSites } from './postgres-sites';
 
 /** PostgreSQL frontend/backend protocol 3.0 pieces (pure; unit-testable). */
 
@@ -9,19 +10,25 @@ export const pgCodes = {
   cancelRequest: 80877102,
 } as const;
 
-/** postmaster's MAX_STARTUP_PACKET_LENGTH; regular messages after it are small during login. */
-export const pgLimits = { maxStartup: 10_000, maxMessage: 8_192, maxParams: 64 } as const;
+/**
+ * postmaster's MAX_STARTUP_PACKET_LENGTH; regular messages after it are small during login; a
+ * GSSAPI packet may be 64 KiB less its length word (be-secure-gssapi.c, measured).
+ */
+export const pgLimits = { maxStartup: 10_000, maxMessage: 8_192, maxParams: 64, maxGssToken: 65_532 } as const;
 
 export type StartupPacket =
   | { kind: 'ssl' }
   | { kind: 'gssenc' }
   | { kind: 'cancel' }
-  | { kind: 'startup'; params: Record<string, string> }
-  | { kind: 'unsupported'; major: number; minor: number };
+  | { kind: 'startup'; minor: number; params: Record<string, string>; unrecognized: string[] }
+  | { kind: 'unsupported'; major: number; minor: number }
+  | { kind: 'layout' };
 
 /**
  * The untyped first packet (length, code, body), or null while incomplete. A bad length is what
- * postmaster logs as "invalid length of startup packet" and closes on without a reply.
+ * postmaster logs as "invalid length of startup packet" and closes on without a reply. The
+ * protocol version is judged before the parameters, and the parameters as ProcessStartupPacket
+ * walks them: name, value, ..., and the terminator must be the packet's last byte ('layout').
  */
 export function readStartupPacket(buf: Buffer): { packet: StartupPacket; size: number } | null {
   if (buf.length < 4) return null;
@@ -36,22 +43,29 @@ export function readStartupPacket(buf: Buffer): { packet: StartupPacket; size: n
   const major = code >>> 16;
   const minor = code & 0xffff;
   if (major !== 3) return { packet: { kind: 'unsupported', major, minor }, size };
+  const body = buf.subarray(0, len);
+  // postmaster reads the packet into a buffer with one NUL appended, so a string runs at most to len.
+  const end0 = (from: number) => {
+    const i = body.indexOf(0, from);
+    return i < 0 ? len : i;
+  };
   const params: Record<string, string> = Object.create(null) as Record<string, string>;
+  const unrecognized: string[] = [];
   let o = 8;
   let n = 0;
   while (o < len) {
-    const kEnd = buf.indexOf(0, o);
-    if (kEnd < 0 || kEnd >= len)
-      throw new ProtocolError('invalid startup packet layout: expected terminator as last byte');
-    if (kEnd === o) break;
-    const vEnd = buf.indexOf(0, kEnd + 1);
-    if (vEnd < 0 || vEnd >= len)
-      throw new ProtocolError('invalid startup packet layout: expected terminator as last byte');
+    if (body[o] === 0) break;
+    const kEnd = end0(o);
+    if (kEnd + 1 >= len) break;
+    const vEnd = end0(kEnd + 1);
     if (++n > pgLimits.maxParams) throw new ProtocolError('too many startup parameters');
-    params[buf.toString('utf8', o, kEnd).slice(0, 64)] = buf.toString('utf8', kEnd + 1, vEnd).slice(0, 256);
+    const name = body.toString('utf8', o, kEnd).slice(0, 64);
+    if (name.startsWith('_pq_.')) unrecognized.push(name);
+    else params[name] = body.toString('utf8', kEnd + 1, vEnd).slice(0, 256);
     o = vEnd + 1;
   }
-  return { packet: { kind: 'startup', params }, size };
+  if (o !== len - 1) return { packet: { kind: 'layout' }, size };
+  return { packet: { kind: 'startup', minor, params, unrecognized }, size };
 }
 
 /** A typed message (tag, int32 length incl. itself, body), or null while incomplete. */
@@ -77,7 +91,7 @@ export function authRequest(code: number, extra: Buffer = Buffer.alloc(0)): Buff
   return pgMessage('R', Buffer.concat([b, extra]));
 }
 
-export const pgAuth = { cleartext: 3, md5: 5 } as const;
+export const pgAuth = { ok: 0, cleartext: 3, md5: 5 } as const;
 
 export type PgErrorFields = Readonly<{
   severity: string;
@@ -104,52 +118,76 @@ export function errorResponse(f: PgErrorFields): Buffer {
 
 /** "14.13 (Ubuntu 14.13-0ubuntu0.22.04.1)" → 14 (9.6 → 9). */
 export function pgMajor(version: string): number {
-  return Number.parseInt(version, 10) || 15;
+  return pgVersionParts(version).major;
 }
+
+const fatal = (sites: PgSites, code: string, message: string, line: number, routine: string, file?: string) =>
+  errorResponse({ severity: 'FATAL', code, message, file: file ?? sites.startupFile, line, routine });
 
 /**
- * Where ProcessStartupPacket rejects an unknown protocol, per major release: nmap fingerprints
- * the version by this file and line, so a persona's error carries the line nmap associates with
- * its release (9.6–15 from nmap's table; 16 and 17 are not in it, so any line reads as "9.6.0 or
- * later", which is what a real 16/17 gets too).
+ * An unsupported protocol. The error goes out in the protocol the client asked for (FrontendProtocol
+ * is set first), so a major below 3 gets the old format: 'E', "FATAL:  message\n", NUL.
  */
-export function unsupportedProtocolSite(major: number): { file: string; line: number } {
-  const lines: Record<number, number> = {
-    9: 2063,
-    10: 2099,
-    11: 2050,
-    12: 2119,
-    13: 2133,
-    14: 2138,
-    15: 2194,
-    16: 2226,
-  };
-  if (major >= 17) return { file: 'backend_startup.c', line: 681 };
-  return { file: 'postmaster.c', line: lines[major] ?? 2194 };
-}
-
-export function unsupportedProtocol(major: number, reqMajor: number, reqMinor: number): Buffer {
-  const site = unsupportedProtocolSite(major);
+export function unsupportedProtocol(sites: PgSites, major: number, reqMajor: number, reqMinor: number): Buffer {
   // 14 removed protocol 2.0, so newer servers say "3.0 to 3.0".
   const earliest = major >= 14 ? '3.0' : '2.0';
-  return errorResponse({
-    severity: 'FATAL',
-    code: '0A000',
-    message: `unsupported frontend protocol ${reqMajor}.${reqMinor}: server supports ${earliest} to 3.0`,
-    ...site,
-    routine: 'ProcessStartupPacket',
-  });
+  const message = `unsupported frontend protocol ${reqMajor}.${reqMinor}: server supports ${earliest} to 3.0`;
+  if (reqMajor < 3) return Buffer.from(`EFATAL:  ${message}\n\0`, 'utf8');
+  return fatal(sites, '0A000', message, sites.unsupported, 'ProcessStartupPacket');
 }
 
-export function passwordFailed(major: number, user: string): Buffer {
-  // auth_failed() in auth.c; its line moves a little between releases.
-  const line = major >= 16 ? 323 : major >= 14 ? 335 : 333;
-  return errorResponse({
-    severity: 'FATAL',
-    code: '28P01',
-    message: `password authentication failed for user "${user}"`,
-    file: 'auth.c',
-    line,
-    routine: 'auth_failed',
-  });
+export const layoutError = (sites: PgSites) =>
+  fatal(
+    sites,
+    '08P01',
+    'invalid startup packet layout: expected terminator as last byte',
+    sites.layout,
+    'ProcessStartupPacket',
+  );
+
+export const noUserError = (sites: PgSites) =>
+  fatal(sites, '28000', 'no PostgreSQL user name specified in startup packet', sites.noUser, 'ProcessStartupPacket');
+
+export function passwordFailed(sites: PgSites, user: string): Buffer {
+  return fatal(
+    sites,
+    '28P01',
+    `password authentication failed for user "${user}"`,
+    sites.authFailed,
+    'auth_failed',
+    'auth.c',
+  );
+}
+
+/** Anything but a PasswordMessage where the password is expected (the type as a decimal byte). */
+export const notPassword = (sites: PgSites, type: number) =>
+  fatal(
+    sites,
+    '08P01',
+    `expected password response, got message type ${type}`,
+    sites.recvPassword,
+    'recv_password_packet',
+    'auth.c',
+  );
+
+/** After a right password, InitPostgres looks the database up. */
+export const noDatabase = (sites: PgSites, db: string) =>
+  fatal(sites, '3D000', `database "${db}" does not exist`, sites.noDatabase, 'InitPostgres', 'postinit.c');
+
+export const notAccepting = (sites: PgSites, db: string) =>
+  fatal(
+    sites,
+    '55000',
+    `database "${db}" is not currently accepting connections`,
+    sites.notAccepting,
+    'CheckMyDatabase',
+    'postinit.c',
+  );
+
+/** NegotiateProtocolVersion: newest minor supported (0) and the _pq_ options not recognised. */
+export function negotiateProtocolVersion(unrecognized: readonly string[]): Buffer {
+  const head = Buffer.alloc(8);
+  head.writeInt32BE(0x30000, 0);
+  head.writeInt32BE(unrecognized.length, 4);
+  return pgMessage('v', Buffer.concat([head, ...unrecognized.map((n) => Buffer.from(`${n}\0`, 'utf8'))]));
 }

@@ -90,6 +90,11 @@ export function answerMessages(a: PgAnswer): Buffer {
 
 const databases = ['postgres', 'template0', 'template1'] as const;
 
+/** The databases a login may name: the stock three and the decky's application database. */
+export function pgDatabases(decky: string): string[] {
+  return [...databases, appDatabase(decky).name];
+}
+
 /** The application database each decky has besides the stock three, and its tables. */
 export function appDatabase(decky: string): { name: string; tables: Record<string, string[][]> } {
   const h = createHash('sha256').update(decky).digest('hex');

@@ -1,3 +1,4 @@
+import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresService } from '../../../../agent/services/db/postgres';
 import { eventually } from '../../../helpers/eventually';
@@ -69,26 +70,47 @@ describe('postgres honeypot', () => {
     junk.send('GET / HTTP/1.0\r\n\r\n');
     await eventually(() => junk.closed());
     await eventually(() => h.ofKind('malformed').some((e) => String(e.data.reason).startsWith('TLS handshake failed')));
-    const g = await connectRaw(ip, 5432);
-    g.send(Buffer.from('0000000804d21630', 'hex'));
-    await eventually(() => g.text() === 'N');
-    g.send(Buffer.from('0000000804d21630', 'hex'));
-    await eventually(() => g.closed());
-    expect(g.text()).toContain('unsupported frontend protocol 1234.5680: server supports 3.0 to 3.0');
+    // Inside TLS a GSSENCRequest is a second negotiation (SSL's 'S' ends both): protocol 1234.5680.
+    const raw = await connectRaw(ip, 5432);
+    raw.send(Buffer.from('0000000804d2162f', 'hex'));
+    await eventually(() => raw.text() === 'S');
+    const t = tls.connect({ socket: raw.socket, rejectUnauthorized: false });
+    let inside = '';
+    t.on('data', (d: Buffer) => (inside += d.toString('latin1')));
+    t.on('error', () => undefined);
+    await new Promise((r) => t.once('secureConnect', r));
+    t.write(Buffer.from('0000000804d21630', 'hex'));
+    await eventually(() => inside.includes('unsupported frontend protocol 1234.5680: server supports 3.0 to 3.0'));
+    t.destroy();
   });
 
-  it('sends nothing before authentication and answers GSSENCRequest with N', async () => {
+  it('answers GSSENCRequest with G as the Debian build (with GSSAPI) does, then drops the token it cannot accept', async () => {
     const c = await connectRaw(ip, 5432);
     c.send(Buffer.from('0000000804d21630', 'hex'));
-    await eventually(() => c.text() === 'N');
+    await eventually(() => c.text() === 'G');
+    // A client without Kerberos that sends its startup packet anyway: read as a token, then a silent close.
+    const params = Buffer.from('user\0bob\0database\0app\0\0', 'latin1');
+    const head = Buffer.alloc(8);
+    head.writeInt32BE(8 + params.length, 0);
+    head.writeInt32BE(196608, 4);
+    c.send(Buffer.concat([head, params, Buffer.from('pad!')]));
+    await eventually(() => c.closed());
+    expect(c.text()).toBe('G');
+    await eventually(() =>
+      h.ofKind('request').some((e) => e.data.type === 'GSSAPI token' && e.data.bytes === 8 + params.length),
+    );
+  });
+
+  it('sends nothing before authentication', async () => {
+    const c = await connectRaw(ip, 5432);
     const params = Buffer.from('user\0bob\0database\0app\0application_name\0scanner\0\0', 'latin1');
     const head = Buffer.alloc(8);
     head.writeInt32BE(8 + params.length, 0);
     head.writeInt32BE(196608, 4);
     c.send(Buffer.concat([head, params]));
     // AuthenticationCleartextPassword and nothing else (no ParameterStatus before auth).
-    await eventually(() => c.received().length >= 10);
-    expect(c.received().subarray(1).toString('hex')).toBe('52000000080000000' + '3');
+    await eventually(() => c.received().length >= 9);
+    expect(c.received().toString('hex')).toBe('52000000080000000' + '3');
     c.socket.destroy();
   });
 

@@ -1,0 +1,228 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postgresService } from '../../../agent/services/db/postgres';
+import { appDatabase } from '../../../agent/services/db/postgres-session';
+import { makeTmpDir } from '../../helpers/tmp-dir';
+import { run, startService, type ServiceHarness } from '../services/service-harness';
+import { portLine, probeAnswer, tcpProbes } from './nmap-probes';
+import { exchange, showExchange } from './raw-exchange';
+import { havePostgres, startRealPostgres, type RealPostgres } from './real-postgres';
+import { clientHello, parseServerHello, type ShapeOrError } from './tls-hello';
+import net from 'node:net';
+
+/**
+ * Debian 12's PostgreSQL 15 vs the postgres decky with the same version, user and database: every
+ * nmap probe, nmap -sV, the startup-phase exchanges (SSLRequest, GSSENCRequest, bad protocols, bad
+ * layouts, logins) and the TLS ServerHello after SSLRequest.
+ */
+const realIp = '127.21.5.21';
+const oursIp = '127.21.5.22';
+const decky = 'srv-db-01';
+const login = { user: 'app', password: 'Spring2024', db: appDatabase(decky).name, method: 'password' } as const;
+
+const u32 = (...n: number[]) =>
+  Buffer.concat(n.map((v) => Buffer.from([v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255])));
+function startup(params: [string, string][], version = 0x30000): Buffer {
+  const body = Buffer.concat([u32(version), ...params.map(([k, v]) => Buffer.from(`${k}\0${v}\0`)), Buffer.from([0])]);
+  return Buffer.concat([u32(body.length + 4), body]);
+}
+const typed = (tag: string, body: string) =>
+  Buffer.concat([Buffer.from(tag), u32(body.length + 5), Buffer.from(`${body}\0`)]);
+const ssl = u32(8, 80877103);
+const gss = u32(8, 80877104);
+
+/** Each case: the packets one connection sends, step by step. */
+const cases: Record<string, Buffer[]> = {
+  SSLRequest: [ssl],
+  GSSENCRequest: [gss],
+  'GSSENCRequest, then a startup packet read as the token': [gss, startup([['user', 'app']]), Buffer.from('xyzw')],
+  'GSSENCRequest, then an empty token': [gss, u32(0)],
+  'GSSENCRequest, then a token of 5 bytes': [gss, Buffer.concat([u32(5), Buffer.from('hello')])],
+  'protocol 1.0': [startup([['user', 'app']], 0x10000)],
+  'protocol 2.0': [u32(8, 0x20000)],
+  'protocol 3.1': [startup([['user', 'nobody']], 0x30001)],
+  'protocol 3.0 with _pq_ options': [
+    startup([
+      ['user', 'nobody'],
+      ['_pq_.a', '1'],
+      ['_pq_.b', '2'],
+    ]),
+  ],
+  'protocol 4.0': [startup([['user', 'app']], 0x40000)],
+  'no user name': [startup([['database', 'postgres']])],
+  'no user name, protocol 3.1': [startup([['database', 'postgres']], 0x30001)],
+  'layout: no terminator': [u32(8, 0x30000)],
+  'layout: name without value': [Buffer.concat([u32(13, 0x30000), Buffer.from('user\0')])],
+  'layout: bytes after the terminator': [Buffer.concat([u32(16, 0x30000), Buffer.from('user\0x\0\0\0')])],
+  'bad startup length': [u32(4, 0)],
+  CancelRequest: [u32(16, 80877102, 1234, 5678)],
+  'unknown user': [
+    startup([
+      ['user', 'nobody'],
+      ['database', 'nodb'],
+    ]),
+    typed('p', 'guess'),
+  ],
+  'a query instead of the password': [startup([['user', 'nobody']]), typed('Q', 'select 1')],
+  'Terminate instead of the password': [startup([['user', 'app']]), Buffer.from('X\0\0\0\x04', 'latin1')],
+  'right user, wrong password': [
+    startup([
+      ['user', 'app'],
+      ['database', login.db],
+    ]),
+    typed('p', 'wrong'),
+  ],
+  'right password, unknown database': [
+    startup([
+      ['user', 'app'],
+      ['database', 'nodb'],
+    ]),
+    typed('p', login.password),
+  ],
+  'right password, no database (defaults to the user name)': [startup([['user', 'app']]), typed('p', login.password)],
+  'right password, template0': [
+    startup([
+      ['user', 'app'],
+      ['database', 'template0'],
+    ]),
+    typed('p', login.password),
+  ],
+  'right password, the app database': [
+    startup([
+      ['user', 'app'],
+      ['database', login.db],
+      ['application_name', 'psql'],
+      ['client_encoding', 'UTF8'],
+    ]),
+    typed('p', login.password),
+  ],
+};
+
+/** BackendKeyData's process id and secret key (8 bytes after `K\0\0\0\x0c`) are per connection. */
+function maskKey(b: Buffer): Buffer {
+  const out = Buffer.from(b);
+  for (let i = out.indexOf('K\0\0\0\x0c', 0, 'latin1'); i >= 0; i = out.indexOf('K\0\0\0\x0c', i + 1, 'latin1'))
+    out.fill(0x2a, i + 5, i + 13);
+  return out;
+}
+
+/** SSLRequest, then the ClientHello once 'S' arrives; the ServerHello shape back. */
+function helloAfterSsl(host: string, hello: Buffer): Promise<ShapeOrError> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port: 5432 }, () => s.write(ssl));
+    let buf = Buffer.alloc(0);
+    let started = false;
+    const done = () => {
+      s.destroy();
+      try {
+        resolve(parseServerHello(buf));
+      } catch (err) {
+        resolve({ error: String(err) });
+      }
+    };
+    s.on('data', (d: Buffer) => {
+      if (!started) {
+        started = d.toString('latin1') === 'S';
+        if (!started) return done();
+        return void s.write(hello);
+      }
+      buf = Buffer.concat([buf, d]);
+      // TLS 1.2 ends its first flight with ServerHelloDone; in 1.3 the first record (a ServerHello
+      // or HelloRetryRequest) is all the shape there is in clear.
+      const first = buf.length >= 5 && buf.length >= 5 + buf.readUInt16BE(3);
+      if (
+        buf.toString('hex').includes('0e000000') ||
+        (first && buf.subarray(0, 200).toString('hex').includes('002b00020304'))
+      )
+        done();
+    });
+    s.on('error', done);
+    s.on('close', done);
+  });
+}
+
+if (!havePostgres)
+  console.warn('postgres fidelity skipped: /usr/lib/postgresql/15/bin missing (Debian package postgresql-15)');
+
+describe.skipIf(!havePostgres)('postgres fidelity against Debian 12 PostgreSQL 15', () => {
+  let tmp: { dir: string; remove: () => Promise<void> };
+  let real: RealPostgres | undefined;
+  let ours: ServiceHarness | undefined;
+
+  beforeAll(async () => {
+    tmp = await makeTmpDir('decnet-fidelity-pg-');
+    real = await startRealPostgres(join(tmp.dir, 'real'), realIp, login);
+    // The persona claims the real server's version, so both name the same release.
+    const version = real.version; // e.g. "15.18 (Debian 15.18-0+deb12u1)"
+    ours = await startService(
+      postgresService,
+      {
+        ip: oursIp,
+        name: decky,
+        distro: 'debian',
+        serviceConfig: { postgres: { version, users: `${login.user}:${login.password}` } },
+      },
+      { dataDir: join(tmp.dir, 'ours') },
+    );
+  }, 90_000);
+  afterAll(async () => {
+    await ours?.stop();
+    await real?.stop();
+    await tmp?.remove();
+  });
+
+  it('answers every nmap probe (intensity 7) byte for byte like PostgreSQL 15', async () => {
+    const diffs: string[] = [];
+    for (const p of tcpProbes(7)) {
+      const [r, o] = await Promise.all([probeAnswer(realIp, 5432, p.payload), probeAnswer(oursIp, 5432, p.payload)]);
+      if (!r.equals(o))
+        diffs.push(
+          `${p.name}: real ${JSON.stringify(r.toString('latin1'))} | ours ${JSON.stringify(o.toString('latin1'))}`,
+        );
+    }
+    console.log(`postgres probe differences: ${diffs.length ? '\n  ' + diffs.join('\n  ') : 'none'}`);
+    expect(diffs).toEqual([]);
+  }, 180_000);
+
+  it('is named by nmap -sV as the real one is', async () => {
+    const scan = async (ip: string) =>
+      portLine(
+        (await run('nmap', ['-Pn', '-n', '-sV', '--version-intensity', '7', '-p5432', ip], { timeoutMs: 120_000 }))
+          .stdout,
+        5432,
+      );
+    const [r, o] = await Promise.all([scan(realIp), scan(oursIp)]);
+    expect(r).toContain('PostgreSQL DB');
+    expect(o).toBe(r);
+  }, 150_000);
+
+  it('answers each startup-phase exchange as the real one does (BackendKeyData masked)', async () => {
+    const diffs: string[] = [];
+    const seen: string[] = [];
+    for (const [name, steps] of Object.entries(cases)) {
+      const [r, o] = await Promise.all([exchange(realIp, 5432, steps), exchange(oursIp, 5432, steps)]);
+      const [rs, os] = [showExchange(r, maskKey), showExchange(o, maskKey)];
+      seen.push(`${name}: ${rs}`);
+      if (rs !== os) diffs.push(`${name}:\n    real ${rs}\n    ours ${os}`);
+    }
+    console.log(`postgres startup exchanges (real):\n  ${seen.join('\n  ')}`);
+    console.log(`postgres startup differences: ${diffs.length ? '\n  ' + diffs.join('\n  ') : 'none'}`);
+    // Guards that the comparison saw what it should: the real server's own answers.
+    expect(seen.find((s) => s.startsWith('GSSENCRequest:'))).toBe('GSSENCRequest: "G"');
+    expect(seen.find((s) => s.startsWith('unknown user:'))).toContain('C28P01');
+    // ReadyForQuery (idle) ends a login that worked.
+    expect(seen.find((s) => s.startsWith('right password, the app database:'))).toContain(
+      'Z\\u0000\\u0000\\u0000\\u0005I',
+    );
+    expect(diffs).toEqual([]);
+  }, 120_000);
+
+  it('sends the same TLS ServerHello after SSLRequest (TLS 1.2 and 1.3)', async () => {
+    for (const v of ['1.2', '1.3'] as const) {
+      const hello = clientHello(v, 'db', []);
+      const [r, o] = await Promise.all([helloAfterSsl(realIp, hello), helloAfterSsl(oursIp, hello)]);
+      expect('error' in r ? r.error : r.ja3s).toMatch(/^[0-9a-f]{32}$/);
+      expect(o).toEqual(r);
+    }
+  }, 30_000);
+});
