@@ -18,14 +18,15 @@ export const ftpLimits = {
   failedLoginDelayMs: 1_000,
 } as const;
 
-/** vsftpd's verbs: these get "530 Please login" before login; anything else is "500 Unknown command." */
+/** vsftpd's verbs after login; anything else is "500 Unknown command." (before login, all are 530). */
 const knownVerbs = new Set(
   'ABOR ACCT ALLO APPE AUTH CDUP CWD DELE EPRT EPSV FEAT HELP LIST MDTM MKD MLSD MODE NLST NOOP OPTS PASS PASV PBSZ PORT PROT PWD QUIT REIN REST RETR RMD RNFR RNTO SITE SIZE SMNT STAT STOR STOU STRU SYST TYPE USER XCUP XCWD XMKD XPWD XRMD'.split(
     ' ',
   ),
 );
 
-const feat = '211-Features:\r\n EPRT\r\n EPSV\r\n MDTM\r\n PASV\r\n REST STREAM\r\n SIZE\r\n TVFS\r\n UTF8\r\n211 End';
+// No UTF8 line: vsftpd lists it only with utf8_filesystem=YES, which Debian's config leaves off.
+const feat = '211-Features:\r\n EPRT\r\n EPSV\r\n MDTM\r\n PASV\r\n REST STREAM\r\n SIZE\r\n TVFS\r\n211 End';
 
 /** `(vsFTPd 3.0.3)` and `220 (vsFTPd 3.0.3)` both become a valid 220 greeting line. */
 export function normaliseFtpBanner(banner: string): string {
@@ -39,7 +40,45 @@ export type FtpSessionState = {
   user: string | null;
   loggedIn: boolean;
   loginFails: number;
+  /** TYPE I (else ASCII), shown by STAT. */
+  binary?: boolean;
+  /** A PORT was accepted (we never connect out: the transfer then fails as to a closed port). */
+  port?: boolean;
+  epsvAll?: boolean;
 };
+
+/** vsftpd's PORT check: six bytes, the client's own address (port_promiscuous=NO), port >= 1024. */
+function portOk(arg: string, peer: string): boolean {
+  const n = arg.split(',').map((x) => (/^\d{1,3}$/.test(x) ? Number(x) : NaN));
+  if (n.length !== 6 || n.some((x) => !(x <= 255))) return false;
+  return n.slice(0, 4).join('.') === peer && n[4]! * 256 + n[5]! >= 1024;
+}
+
+const help = [
+  '214-The following commands are recognized.',
+  ' ABOR ACCT ALLO APPE CDUP CWD  DELE EPRT EPSV FEAT HELP LIST MDTM MKD',
+  ' MODE NLST NOOP OPTS PASS PASV PORT PWD  QUIT REIN REST RETR RMD  RNFR',
+  ' RNTO SITE SIZE SMNT STAT STOR STOU STRU SYST TYPE USER XCUP XCWD XMKD',
+  ' XPWD XRMD',
+  '214 Help OK.',
+].join('\r\n');
+
+/** STAT without an argument, as vsftpd 3.0.3 prints it for a plain-text anonymous session. */
+function status(st: FtpSessionState, peer: string, clients: number): string {
+  return [
+    '211-FTP server status:',
+    `     Connected to ${peer}`,
+    '     Logged in as ftp',
+    `     TYPE: ${st.binary ? 'BINARY' : 'ASCII'}`,
+    '     No session bandwidth limit',
+    '     Session timeout in seconds is 300',
+    '     Control connection is plain text',
+    '     Data connections will be plain text',
+    `     At session startup, client count was ${clients}`,
+    '     vsFTPd 3.0.3 - secure, fast, stable',
+    '211 End of status',
+  ].join('\r\n');
+}
 
 /**
  * The protocol state machine, separate from the socket so that it can be unit tested: given one
@@ -48,27 +87,30 @@ export type FtpSessionState = {
 export function ftpAnswer(
   line: string,
   st: FtpSessionState,
-  opts: { anonymous: boolean; onAuth: (user: string, password: string, ok: boolean) => void },
+  opts: {
+    anonymous: boolean;
+    onAuth: (user: string, password: string, ok: boolean) => void;
+    /** The client's address and the server's client count at connect, for STAT. */
+    peer?: string;
+    clientCount?: number;
+  },
 ): FtpReply {
   const space = line.indexOf(' ');
   const verb = (space < 0 ? line : line.slice(0, space)).toUpperCase();
   const arg = space < 0 ? '' : line.slice(space + 1);
   const say = (reply: string, close = false): FtpReply => ({ reply, close });
-  // vsftpd ignores empty lines (some NAT devices send them).
-  if (verb === '') return { reply: null, close: false };
+  // vsftpd ignores empty lines (some NAT devices send them); a line of one space is not empty.
+  if (line === '') return { reply: null, close: false };
   switch (verb) {
     case 'QUIT':
       return say('221 Goodbye.', true);
     case 'FEAT':
       return say(feat);
-    case 'SYST':
-      return say('215 UNIX Type: L8');
-    case 'NOOP':
-      return say('200 NOOP ok.');
     case 'OPTS':
       return say(/^utf8 on$/i.test(arg.trim()) ? '200 Always in UTF8 mode.' : '501 Option not understood.');
     case 'USER':
-      if (st.loggedIn) return say("530 Can't change to another user.");
+      // Only anonymous ever logs in, and vsftpd calls that session a guest.
+      if (st.loggedIn) return say("530 Can't change from guest user.");
       st.user = arg.slice(0, 256);
       return say('331 Please specify the password.');
     case 'PASS': {
@@ -85,10 +127,15 @@ export function ftpAnswer(
       return say('530 Login incorrect.', st.loginFails >= ftpLimits.maxLoginFails);
     }
   }
-  if (!knownVerbs.has(verb)) return say('500 Unknown command.');
+  // prelogin.c knows only USER, PASS, QUIT, FEAT and OPTS (and AUTH/PBSZ/PROT with ssl_enable).
   if (!st.loggedIn) return say('530 Please login with USER and PASS.');
+  if (!knownVerbs.has(verb)) return say('500 Unknown command.');
   // Anonymous session: a read-only, empty root. No data connection is ever opened.
   switch (verb) {
+    case 'SYST':
+      return say('215 UNIX Type: L8');
+    case 'NOOP':
+      return say('200 NOOP ok.');
     case 'PWD':
     case 'XPWD':
       return say('257 "/" is the current directory');
@@ -99,13 +146,49 @@ export function ftpAnswer(
       return arg === '' || arg === '/' || verb.endsWith('UP')
         ? say('250 Directory successfully changed.')
         : say('550 Failed to change directory.');
-    case 'TYPE':
-      return say(/^i/i.test(arg) ? '200 Switching to Binary mode.' : '200 Switching to ASCII mode.');
+    case 'TYPE': {
+      const t = arg.toUpperCase();
+      if (t === 'I' || t === 'L8' || t === 'L 8') st.binary = true;
+      else if (t === 'A' || t === 'A N') st.binary = false;
+      else return say('500 Unrecognised TYPE command.');
+      return say(st.binary ? '200 Switching to Binary mode.' : '200 Switching to ASCII mode.');
+    }
+    case 'HELP':
+      return say(help);
+    case 'STAT':
+      return arg === ''
+        ? say(status(st, opts.peer ?? '127.0.0.1', opts.clientCount ?? 1))
+        : say('550 Permission denied.');
+    case 'SIZE':
+      return say('550 Could not get file size.');
+    case 'MDTM':
+      return say('550 Could not get file modification time.');
+    case 'MODE':
+      return say(/^s$/i.test(arg) ? '200 Mode set to S.' : '504 Bad MODE command.');
+    case 'STRU':
+      return say(/^f$/i.test(arg) ? '200 Structure set to F.' : '504 Bad STRU command.');
+    case 'REST':
+      // vsf_sysutil_a_to_filesize_t: up to 15 digits and nothing else, or 0.
+      return say(`350 Restart position accepted (${/^\d{1,15}$/.test(arg) ? BigInt(arg).toString() : '0'}).`);
+    case 'ABOR':
+      return say('225 No transfer to ABOR.');
+    case 'ALLO':
+      return say('202 ALLO command ignored.');
     case 'LIST':
     case 'NLST':
     case 'MLSD':
     case 'RETR':
-      return say('425 Use PORT or PASV first.');
+      if (!st.port) return say('425 Use PORT or PASV first.');
+      st.port = false;
+      return say('425 Failed to establish connection.');
+    case 'PORT':
+      if (st.epsvAll) return say('550 Permission denied.');
+      st.port = portOk(arg, opts.peer ?? '127.0.0.1');
+      return say(st.port ? '200 PORT command successful. Consider using PASV.' : '500 Illegal PORT command.');
+    case 'EPSV':
+      if (!/^all$/i.test(arg)) return say('550 Permission denied.');
+      st.epsvAll = true;
+      return say('200 EPSV ALL ok.');
     default:
       return say('550 Permission denied.');
   }
@@ -115,8 +198,18 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
   const banner = normaliseFtpBanner(personaString(ctx.persona, 'banner', '220 (vsFTPd 3.0.3)'));
   const anonymous = personaBool(ctx.persona, 'anonymous', false);
 
+  let clients = 0;
   const onConnection = (socket: net.Socket, meta: ConnectionMeta) => {
     const { src, session } = meta;
+    const clientCount = ++clients;
+    // A client that hung up no longer counts, even before our side has finished closing.
+    let counted = true;
+    const leave = () => {
+      if (counted) clients--;
+      counted = false;
+    };
+    socket.once('end', leave);
+    socket.once('close', leave);
     const st: FtpSessionState = { user: null, loggedIn: false, loginFails: 0 };
     const lines = createLineReader({ maxLineBytes: ftpLimits.maxLineBytes });
     let commands = 0;
@@ -158,6 +251,8 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
           });
         const answer = ftpAnswer(line, st, {
           anonymous,
+          peer: src,
+          clientCount,
           onAuth: (username, password, ok) =>
             ctx.capture({ src, kind: 'auth', data: { session, method: 'password', username, password, success: ok } }),
         });

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { probeAnswer, tcpProbes } from './nmap-probes';
 
 export type ProbeDiff = Readonly<{ probe: string; real: string; ours: string }>;
@@ -27,4 +28,40 @@ export async function probeDiffs(
 export function describeDiffs(what: string, diffs: readonly ProbeDiff[]): string {
   const lines = diffs.map((d) => `${d.probe}: real ${JSON.stringify(d.real)} | ours ${JSON.stringify(d.ours)}`);
   return `${what} probe differences: ${lines.length ? '\n  ' + lines.join('\n  ') : 'none'}`;
+}
+
+/** Sends `data` and collects everything until the server closes (or `timeoutMs`: then null). */
+export function untilClose(host: string, port: number, data: string, timeoutMs = 15_000): Promise<string | null> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port }, () => s.write(Buffer.from(data, 'latin1')));
+    let buf = Buffer.alloc(0);
+    const timer = setTimeout(() => {
+      s.destroy();
+      resolve(null);
+    }, timeoutMs);
+    s.on('data', (d: Buffer) => (buf = Buffer.concat([buf, d])));
+    s.on('error', () => undefined);
+    s.on('close', () => {
+      clearTimeout(timer);
+      resolve(buf.toString('latin1'));
+    });
+  });
+}
+
+/** Each request (one connection each) whose answer differs, as "request: real | ours" lines. */
+export async function exchangeDiffs(
+  real: string,
+  ours: string,
+  port: number,
+  requests: readonly string[],
+  normalize: (answer: string) => string = (s) => s,
+): Promise<string[]> {
+  const diffs: string[] = [];
+  for (const q of requests) {
+    const b = Buffer.from(q, 'latin1');
+    const [r, o] = await Promise.all([probeAnswer(real, port, b), probeAnswer(ours, port, b)]);
+    const [rs, os] = [normalize(r.toString('latin1')), normalize(o.toString('latin1'))];
+    if (rs !== os) diffs.push(`${JSON.stringify(q)}: real ${JSON.stringify(rs)} | ours ${JSON.stringify(os)}`);
+  }
+  return diffs;
 }

@@ -57,10 +57,12 @@ describe('ftp honeypot', () => {
   it('answers like vsftpd before login', async () => {
     const c = await connectRaw(ip, 21);
     await eventually(() => c.text() === '220 (vsFTPd 3.0.2)\r\n', { what: 'banner' });
-    expect(await command(c, 'SYST')).toBe('215 UNIX Type: L8\r\n');
+    // vsftpd's prelogin knows only USER, PASS, QUIT, FEAT and OPTS (checked against the real one
+    // in tests/integration/fidelity/ftp.test.ts).
+    expect(await command(c, 'SYST')).toBe('530 Please login with USER and PASS.\r\n');
     expect(await command(c, 'FEAT')).toMatch(/^211-Features:\r\n( [A-Z0-9 ]+\r\n)+211 End\r\n$/);
     expect(await command(c, 'PWD')).toBe('530 Please login with USER and PASS.\r\n');
-    expect(await command(c, 'XYZZY plugh')).toBe('500 Unknown command.\r\n');
+    expect(await command(c, 'XYZZY plugh')).toBe('530 Please login with USER and PASS.\r\n');
     expect(await command(c, 'PASS early')).toBe('503 Login with USER first.\r\n');
     expect(await command(c, 'USER root')).toBe('331 Please specify the password.\r\n');
     expect(await command(c, 'PASS toor')).toBe('530 Login incorrect.\r\n');
