@@ -1,3 +1,4 @@
+import { slapdSaslMechanisms } from './slapd-sasl';
 import type { BerTree as BerTree } from '../codecs/ber-tree';
 
 /**
@@ -83,7 +84,11 @@ const adPolicies =
   );
 
 /** Every root DSE attribute, in the order the server lists them, and which are "operational". */
-export function rootDse(p: LdapPersona, now = new Date()): { user: Attribute[]; operational: Attribute[] } {
+export function rootDse(
+  p: LdapPersona,
+  tls = false,
+  now = new Date(),
+): { user: Attribute[]; operational: Attribute[] } {
   if (p.ad) {
     const config = `CN=Configuration,${p.baseDn}`;
     const site = `CN=${p.host},CN=Servers,CN=Default-First-Site-Name,CN=Sites,${config}`;
@@ -153,7 +158,15 @@ export function rootDse(p: LdapPersona, now = new Date()): { user: Attribute[]; 
       // slapd lists StartTLS first once TLS is configured (olcTLSCertificateFile set).
       [
         'supportedExtension',
-        ['1.3.6.1.4.1.1466.20037', '1.3.6.1.4.1.4203.1.11.1', '1.3.6.1.4.1.4203.1.11.3', '1.3.6.1.1.8'],
+        // back_mdb adds the LDAP transaction extensions (RFC 5805, End then Start).
+        [
+          '1.3.6.1.4.1.1466.20037',
+          '1.3.6.1.4.1.4203.1.11.1',
+          '1.3.6.1.4.1.4203.1.11.3',
+          '1.3.6.1.1.8',
+          '1.3.6.1.1.21.3',
+          '1.3.6.1.1.21.1',
+        ],
       ],
       [
         'supportedFeatures',
@@ -167,6 +180,8 @@ export function rootDse(p: LdapPersona, now = new Date()): { user: Attribute[]; 
         ],
       ],
       ['supportedLDAPVersion', ['3']],
+      // Cyrus' mechanisms with libsasl2-modules (which libsasl2-2 recommends) under slapd's secprops.
+      ['supportedSASLMechanisms', slapdSaslMechanisms(tls)],
       ['entryDN', ['']],
       ['subschemaSubentry', ['cn=Subschema']],
     ],

@@ -3,7 +3,7 @@ import type tls from 'node:tls';
 import { archetypes } from '../../../shared/catalog/archetypes';
 import type { DeckyConfig } from '../../../shared/domain/decky';
 import { ProtocolError, runBinarySession, type BinaryConn } from '../kit/binary-session';
-import { berIntBytes, berTags, tlv, tlvLong } from '../codecs/ber-codec';
+import { BerError, berTags, tlv } from '../codecs/ber-codec';
 import { berElementSize, berInt, berString, decodeBerTree, type BerTree } from '../codecs/ber-tree';
 import {
   dnToDomain,
@@ -15,36 +15,29 @@ import {
   type LdapPersona,
 } from './ldap-dse';
 import { deckyHostname, personaString } from '../kit/persona';
+import {
+  slapdCompare,
+  slapdMessageSize,
+  slapdSearch,
+  slapdUpdate,
+  suffixEntry,
+  validDn,
+  type SuffixEntry,
+} from './slapd-directory';
+import { slapdSaslBind, type SaslState } from './slapd-sasl';
 import { listenTcp, type ConnectionMeta } from '../kit/tcp-listener';
 import { deckySecureContext } from '../kit/tls-cert';
+import { adDiag, entry, message, result, resultCodes, slapdNotice } from './ldap-messages';
 import type { RunningService, ServiceContext, ServiceModule } from '../kit/types';
 
 /**
  * LDAPv3 directory that lets anyone read its root DSE and bind anonymously, refuses every
  * password (capturing DN and password) and shows nothing else. It speaks as Active Directory on
- * windows personas, as slapd otherwise. StartTLS upgrades to TLS with the decky's certificate;
+ * windows personas, as Debian's stock slapd otherwise (which also shows its suffix entry and
+ * answers SASL, see slapd-directory.ts and slapd-sasl.ts). StartTLS upgrades to TLS with the decky's certificate;
  * 636 (LDAPS) is not served. Idle limit: AD's MaxConnIdleTime (900 s).
  */
 export const ldapSessionLimits = { idleMs: 900_000, maxMessages: 500 } as const;
-
-const resultCodes = {
-  success: 0,
-  operationsError: 1,
-  protocolError: 2,
-  authMethodNotSupported: 7,
-  strongerAuthRequired: 8,
-  noSuchObject: 32,
-  invalidCredentials: 49,
-  unavailable: 52,
-} as const;
-
-const adDiag = {
-  invalidCredentials: '80090308: LdapErr: DSID-0C09044E, comment: AcceptSecurityContext error, data 52e, v4563\0',
-  needBind:
-    '000004DC: LdapErr: DSID-0C090A5C, comment: In order to perform this operation a successful bind must be completed on the connection., data 0, v4563\0',
-  unknownMech:
-    '00002027: LdapErr: DSID-0C090A5B, comment: The server does not support the requested SASL mechanism, data 0, v4563\0',
-};
 
 const whoAmIOid = '1.3.6.1.4.1.4203.1.11.3';
 const startTlsOid = '1.3.6.1.4.1.1466.20037';
@@ -69,129 +62,142 @@ export function ldapPersonaFor(decky: DeckyConfig, persona: ServiceContext['pers
   };
 }
 
-/** Constructed elements in 4-byte long form, as both AD and slapd's liblber write them. */
 /** LDAP's BER limits (RFC 4511 §5.1: definite lengths only): a message, its depth and element count. */
 const ldapBer = { maxMessage: 64 * 1024, maxDepth: 12, maxElements: 2048 } as const;
-const enc = (tag: number, body: Buffer | Buffer[]) =>
-  (tag & 0x20) !== 0 ? tlvLong(tag, ...[body].flat()) : tlv(tag, ...[body].flat());
-const str = (s: string) => tlv(berTags.octetString, Buffer.from(s, 'utf8'));
+/** The result reply builders of one connection's persona (length form chosen once). */
+type Replier = Readonly<{
+  result: (appTag: number, code: number, diag?: string, matched?: string, extra?: Buffer[]) => void;
+  entry: (dn: string, attrs: Attribute[], typesOnly: boolean) => void;
+}>;
 
-function message(id: number, op: Buffer): Buffer {
-  return enc(berTags.sequence, [tlv(berTags.integer, berIntBytes(id)), op]);
-}
-
-function result(appTag: number, code: number, diag = '', matched = '', extra: Buffer[] = []): Buffer {
-  return enc(appTag, [tlv(berTags.enumerated, Buffer.from([code])), str(matched), str(diag), ...extra]);
-}
-
-function entry(dn: string, attrs: Attribute[], typesOnly: boolean): Buffer {
-  const list = attrs.map(([name, vals]) =>
-    enc(berTags.sequence, [str(name), enc(berTags.set, typesOnly ? [] : vals.map(str))]),
-  );
-  return enc(0x64, [str(dn), enc(berTags.sequence, list)]);
-}
+/** Per connection: a SASL bind in progress (slapd continues it with the next BindRequest). */
+type ConnState = { sasl: SaslState };
 
 /**
  * StartTLS as slapd's starttls_extop answers it: a request value is a protocolError ("no request
  * data expected", measured), a second StartTLS an operationsError, else success and the TLS
  * handshake right behind the response (RFC 4511 §4.14).
  */
-function startTls(
-  op: BerTree,
-  c: BinaryConn,
-  p: LdapPersona,
-  reply: (b: Buffer) => void,
-  secureContext: tls.SecureContext,
-): void {
+function startTls(op: BerTree, c: BinaryConn, p: LdapPersona, r: Replier, secureContext: tls.SecureContext): void {
   if (op.children.some((n) => n.tag === 0x81))
-    return reply(result(0x78, resultCodes.protocolError, p.ad ? '' : 'no request data expected'));
-  if (c.isTls()) return reply(result(0x78, resultCodes.operationsError, p.ad ? '' : 'TLS already started'));
+    return r.result(0x78, resultCodes.protocolError, p.ad ? '' : 'no request data expected');
+  if (c.isTls()) return r.result(0x78, resultCodes.operationsError, p.ad ? '' : 'TLS already started');
   // No responseName: slapd 2.5 answers a bare success (measured), which RFC 4511 §4.14.2 allows.
-  reply(result(0x78, resultCodes.success));
+  r.result(0x78, resultCodes.success);
   c.startTls(secureContext);
 }
 
-function handle(pdu: BerTree, c: BinaryConn, p: LdapPersona, secureContext: tls.SecureContext): void {
-  if (pdu.tag !== berTags.sequence || pdu.children.length < 2)
-    throw new ProtocolError('LDAPMessage is not a SEQUENCE of id and operation');
-  const id = berInt(pdu.children[0]);
-  const op = pdu.children[1]!;
-  const reply = (b: Buffer) => c.send(message(id, b));
+function bind(op: BerTree, c: BinaryConn, p: LdapPersona, r: Replier, state: ConnState): void {
+  const version = berInt(op.children[0]);
+  const dn = berString(op.children[1]);
+  const auth = op.children[2];
+  if (!auth) throw new BerError('BindRequest without authentication choice');
+  const sasl = state.sasl;
+  state.sasl = null;
+  if (version !== 3 && !(p.ad && version === 2)) {
+    c.capture('auth', { method: 'simple', username: dn, version, success: false });
+    return r.result(
+      0x61,
+      resultCodes.protocolError,
+      version === 2
+        ? 'historical protocol version requested, use LDAPv3 instead'
+        : p.ad
+          ? 'requested protocol version not allowed'
+          : 'requested protocol version not supported',
+    );
+  }
+  if (!p.ad && !validDn(dn)) return r.result(0x61, resultCodes.invalidDnSyntax, 'invalid DN');
+  if (auth.tag === 0xa3) {
+    const mechanism = berString(auth.children[0], 64);
+    const creds = auth.children[1]?.value;
+    c.capture('auth', {
+      method: 'sasl',
+      mechanism,
+      username: dn || null,
+      credentials: creds ? creds.subarray(0, 256).toString('hex') : null,
+      success: false,
+    });
+    if (p.ad) return r.result(0x61, resultCodes.authMethodNotSupported, adDiag.unknownMech);
+    const { answer, next } = slapdSaslBind(mechanism, creds, p.dnsHostName, sasl, c.isTls());
+    state.sasl = next;
+    return r.result(0x61, answer.code, answer.diag, '', answer.serverCreds ? [tlv(0x87, answer.serverCreds)] : []);
+  }
+  if (auth.tag !== 0x80) {
+    if (!p.ad) return r.result(0x61, resultCodes.authMethodNotSupported, 'unknown authentication method');
+    throw new ProtocolError(`bind authentication choice 0x${auth.tag.toString(16)}`);
+  }
+  const password = auth.value.toString('utf8', 0, Math.min(auth.value.length, 256));
+  if (password === '') {
+    // Anonymous (or AD's "unauthenticated", DN without password) binds succeed; slapd refuses the latter.
+    const ok = dn === '' || p.ad;
+    c.capture('auth', { method: dn === '' ? 'anonymous' : 'unauthenticated', username: dn, success: ok });
+    return ok
+      ? r.result(0x61, resultCodes.success)
+      : r.result(0x61, 53, 'unauthenticated bind (DN with no password) disallowed');
+  }
+  c.capture('auth', { method: 'simple', username: dn, password, success: false });
+  r.result(0x61, resultCodes.invalidCredentials, p.ad ? adDiag.invalidCredentials : '');
+}
+
+function search(op: BerTree, c: BinaryConn, p: LdapPersona, r: Replier, suffix: SuffixEntry): void {
+  const base = berString(op.children[0]);
+  const scope = berInt(op.children[1]);
+  const typesOnly = (op.children[5]?.value[0] ?? 0) !== 0;
+  const filterNode = op.children[6];
+  if (!filterNode || !op.children[7]) throw new BerError('SearchRequest without filter or attributes');
+  const filter = renderFilter(filterNode);
+  const attributes = op.children[7].children.slice(0, 64).map((a) => berString(a, 128));
+  c.capture('request', { op: 'search', base, scope, filter, attributes });
+  if (!p.ad && (scope < 0 || scope > 2)) return r.result(0x65, resultCodes.protocolError, 'invalid scope');
+  if (base === '' && scope === 0) {
+    r.entry('', selectAttributes(rootDse(p, c.isTls()), attributes), typesOnly);
+    return r.result(0x65, resultCodes.success);
+  }
+  if (p.ad) return r.result(0x65, resultCodes.operationsError, adDiag.needBind);
+  const a = slapdSearch(suffix, base, scope, filterNode);
+  for (const e of a.entries) r.entry(e.dn, selectAttributes(e, attributes), typesOnly);
+  r.result(0x65, a.code, a.diag, a.matched);
+}
+
+function update(op: BerTree, c: BinaryConn, p: LdapPersona, r: Replier, suffix: SuffixEntry): void {
+  const dn = op.constructed ? berString(op.children[0]) : op.value.toString('utf8', 0, Math.min(op.value.length, 512));
+  c.capture('command', { op: updateOps[op.tag], dn });
+  const tag = responseTag(op.tag);
+  if (p.ad) return r.result(tag, resultCodes.operationsError, adDiag.needBind);
+  if (op.tag === 0x6e) {
+    const ava = op.children[1];
+    const a = slapdCompare(suffix, dn, berString(ava?.children[0]), berString(ava?.children[1]));
+    return r.result(tag, a.code, a.diag, a.matched);
+  }
+  const a = slapdUpdate(suffix, op.tag, dn, op.tag !== 0x68 || (op.children[1]?.children.length ?? 0) > 0);
+  r.result(tag, a.code, a.diag);
+}
+
+const updateOps: Record<number, string> = {
+  0x66: 'modify',
+  0x68: 'add',
+  0x4a: 'delete',
+  0x6c: 'modifyDN',
+  0x6e: 'compare',
+};
+/** The response's [APPLICATION n] for a request (DelRequest is primitive, its response constructed). */
+const responseTag = (t: number) => ({ 0x60: 0x61, 0x63: 0x65, 0x4a: 0x6b, 0x77: 0x78 })[t] ?? t + 1;
+
+function operation(op: BerTree, c: BinaryConn, p: LdapPersona, r: Replier, ctx: Session): void {
   switch (op.tag) {
-    case 0x60: {
-      const version = berInt(op.children[0]);
-      const dn = berString(op.children[1]);
-      const auth = op.children[2];
-      if (!auth) throw new ProtocolError('BindRequest without authentication choice');
-      if (version !== 3 && !(p.ad && version === 2)) {
-        c.capture('auth', { method: 'simple', username: dn, version, success: false });
-        return reply(
-          result(
-            0x61,
-            resultCodes.protocolError,
-            version === 2
-              ? 'historical protocol version requested, use LDAPv3 instead'
-              : 'requested protocol version not allowed',
-          ),
-        );
-      }
-      if (auth.tag === 0xa3) {
-        const mechanism = berString(auth.children[0], 64);
-        const creds = auth.children[1]?.value;
-        c.capture('auth', {
-          method: 'sasl',
-          mechanism,
-          username: dn || null,
-          credentials: creds ? creds.subarray(0, 256).toString('hex') : null,
-          success: false,
-        });
-        return reply(
-          result(
-            0x61,
-            resultCodes.authMethodNotSupported,
-            p.ad ? adDiag.unknownMech : 'SASL(-4): no mechanism available: ',
-          ),
-        );
-      }
-      if (auth.tag !== 0x80) throw new ProtocolError(`bind authentication choice 0x${auth.tag.toString(16)}`);
-      const password = auth.value.toString('utf8', 0, Math.min(auth.value.length, 256));
-      if (password === '') {
-        // Anonymous (or AD's "unauthenticated", DN without password) binds succeed; slapd refuses the latter.
-        const ok = dn === '' || p.ad;
-        c.capture('auth', { method: dn === '' ? 'anonymous' : 'unauthenticated', username: dn, success: ok });
-        return reply(
-          ok
-            ? result(0x61, resultCodes.success)
-            : result(0x61, 53, 'unauthenticated bind (DN with no password) disallowed'),
-        );
-      }
-      c.capture('auth', { method: 'simple', username: dn, password, success: false });
-      return reply(result(0x61, resultCodes.invalidCredentials, p.ad ? adDiag.invalidCredentials : ''));
-    }
+    case 0x60:
+      return bind(op, c, p, r, ctx.state);
     case 0x42:
       c.capture('command', { op: 'unbind' });
       return c.end();
-    case 0x63: {
-      const base = berString(op.children[0]);
-      const scope = berInt(op.children[1]);
-      const typesOnly = (op.children[5]?.value[0] ?? 0) !== 0;
-      const filter = op.children[6] ? renderFilter(op.children[6]) : '';
-      const attributes = (op.children[7]?.children ?? []).slice(0, 64).map((a) => berString(a, 128));
-      c.capture('request', { op: 'search', base, scope, filter, attributes });
-      if (base === '' && scope === 0) {
-        reply(entry('', selectAttributes(rootDse(p), attributes), typesOnly));
-        return reply(result(0x65, resultCodes.success));
-      }
-      if (p.ad) return reply(result(0x65, resultCodes.operationsError, adDiag.needBind));
-      const inTree = base.toLowerCase().endsWith(p.baseDn.toLowerCase()) || base.toLowerCase() === 'cn=subschema';
-      return reply(result(0x65, inTree ? resultCodes.success : resultCodes.noSuchObject, '', inTree ? '' : ''));
-    }
+    case 0x63:
+      return search(op, c, p, r, ctx.suffix);
     case 0x77: {
       const oid = op.children.find((n) => n.tag === 0x80)?.value.toString('latin1', 0, 128) ?? '';
       c.capture('command', { op: 'extended', oid });
-      if (oid === whoAmIOid) return reply(result(0x78, resultCodes.success, '', '', [tlv(0x8b, Buffer.alloc(0))]));
-      if (oid === startTlsOid) return startTls(op, c, p, reply, secureContext);
-      return reply(result(0x78, resultCodes.protocolError, p.ad ? '' : 'unsupported extended operation', '', []));
+      if (oid === whoAmIOid) return r.result(0x78, resultCodes.success, '', '', [tlv(0x8b, Buffer.alloc(0))]);
+      if (oid === startTlsOid) return startTls(op, c, p, r, ctx.secureContext);
+      return r.result(0x78, resultCodes.protocolError, p.ad ? '' : 'unsupported extended operation');
     }
     case 0x50:
       c.capture('command', { op: 'abandon' });
@@ -200,44 +206,68 @@ function handle(pdu: BerTree, c: BinaryConn, p: LdapPersona, secureContext: tls.
     case 0x68:
     case 0x4a:
     case 0x6c:
-    case 0x6e: {
-      const names: Record<number, string> = {
-        0x66: 'modify',
-        0x68: 'add',
-        0x4a: 'delete',
-        0x6c: 'modifyDN',
-        0x6e: 'compare',
-      };
-      const dn = op.constructed
-        ? berString(op.children[0])
-        : op.value.toString('utf8', 0, Math.min(op.value.length, 512));
-      c.capture('command', { op: names[op.tag], dn });
-      const code = p.ad
-        ? resultCodes.operationsError
-        : op.tag === 0x6e
-          ? resultCodes.noSuchObject
-          : resultCodes.strongerAuthRequired;
-      return reply(
-        result(
-          op.tag + 1,
-          code,
-          p.ad ? adDiag.needBind : op.tag === 0x6e ? '' : 'modifications require authentication',
-        ),
-      );
-    }
+    case 0x6e:
+      return update(op, c, p, r, ctx.suffix);
     default:
+      if (!p.ad) {
+        c.send(slapdNotice('unknown LDAP request'));
+        throw new ProtocolError(`unknown LDAP operation 0x${op.tag.toString(16)}`);
+      }
       throw new ProtocolError(`unknown LDAP operation 0x${op.tag.toString(16)}`);
+  }
+}
+
+type Session = Readonly<{ state: ConnState; suffix: SuffixEntry; secureContext: tls.SecureContext }>;
+
+/** slapd refuses a request carrying a critical control it does not implement. */
+function unknownCriticalControl(pdu: BerTree, p: LdapPersona): boolean {
+  const controls = pdu.children[2];
+  if (p.ad || controls?.tag !== 0xa0) return false;
+  const supported = rootDse(p).operational.find(([n]) => n === 'supportedControl')?.[1] ?? [];
+  return controls.children.some(
+    (ctl) =>
+      ctl.children[1]?.tag === berTags.boolean &&
+      (ctl.children[1].value[0] ?? 0) !== 0 &&
+      !supported.includes(berString(ctl.children[0], 128)),
+  );
+}
+
+function handle(pdu: BerTree, c: BinaryConn, p: LdapPersona, ctx: Session): void {
+  if (pdu.tag !== berTags.sequence || pdu.children.length < 2)
+    throw new ProtocolError('LDAPMessage is not a SEQUENCE of id and operation');
+  const id = berInt(pdu.children[0]);
+  const op = pdu.children[1]!;
+  const send = (b: Buffer) => c.send(message(p.ad, id, b));
+  const r: Replier = {
+    result: (tag, code, diag = '', matched = '', extra = []) => send(result(p.ad, tag, code, diag, matched, extra)),
+    entry: (dn, attrs, typesOnly) => send(entry(p.ad, dn, attrs, typesOnly)),
+  };
+  if (op.tag !== 0x42 && op.tag !== 0x50 && unknownCriticalControl(pdu, p))
+    return r.result(responseTag(op.tag), 12, 'critical extension is not recognized');
+  // While a SASL bind is in progress slapd answers anything but a bind with operationsError.
+  if (ctx.state.sasl && ![0x60, 0x42, 0x50].includes(op.tag))
+    return r.result(responseTag(op.tag), resultCodes.operationsError, 'SASL bind in progress');
+  try {
+    operation(op, c, p, r, ctx);
+  } catch (err) {
+    // An operation slapd cannot decode ends the connection with a Notice of Disconnection.
+    if (!p.ad && err instanceof BerError) c.send(slapdNotice('decoding error'));
+    throw err;
   }
 }
 
 async function start(ctx: ServiceContext): Promise<RunningService> {
   const persona = ldapPersonaFor(ctx.decky, ctx.persona);
   const secureContext = await deckySecureContext(ctx);
+  const suffix = suffixEntry(persona, ctx.decky);
   const onConnection = (socket: net.Socket, meta: ConnectionMeta) => {
+    const state: ConnState = { sasl: null };
     runBinarySession(ctx, socket, meta, { maxBufferBytes: ldapBer.maxMessage + 16, ...ldapSessionLimits }, (buf, c) => {
-      const size = berElementSize(buf, ldapBer.maxMessage, 'LDAP message');
+      const size = persona.ad
+        ? berElementSize(buf, ldapBer.maxMessage, 'LDAP message')
+        : slapdMessageSize(buf, ldapBer.maxMessage);
       if (size === null) return 0;
-      handle(decodeBerTree(buf.subarray(0, size), ldapBer), c, persona, secureContext);
+      handle(decodeBerTree(buf.subarray(0, size), ldapBer), c, persona, { state, suffix, secureContext });
       return size;
     });
   };
