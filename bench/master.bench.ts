@@ -2,13 +2,10 @@
 // certificate from the real CA, speaking the real heartbeat protocol over real mTLS to the real swarm
 // listener of a real master (a child process, so its RSS is its own). Not a test.
 // Run: node --import tsx bench/master.bench.ts [--hosts 1000,10000] [--deckies 10] [--seconds 15] [--concurrency 128] [--fresh]
-// BENCH_SERVER_KEEPALIVE_S=65 makes the listener keep idle connections 65 s (experiment, see serve()).
 // Certificates are issued once into <tmp>/decnet-master-bench/ and reused by later runs (--fresh re-issues).
 import { subscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage } from 'node:http';
 import { fork } from 'node:child_process';
-import https from 'node:https';
-import { syncBuiltinESMExports } from 'node:module';
 import { randomUUID } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -53,19 +50,6 @@ else await main();
 
 // ---------------------------------------------------------------- master side (child process)
 async function serve(dataDir: string): Promise<void> {
-  const keepAliveS = Number(process.env.BENCH_SERVER_KEEPALIVE_S ?? 0);
-  if (keepAliveS > 0) {
-    // Experiment only: what the listener would absorb if it kept idle connections longer than the
-    // heartbeat interval (Node's default is 5 s, so every 30 s beat costs a fresh mTLS handshake).
-    const orig = https.createServer;
-    (https as { createServer: unknown }).createServer = (...args: Parameters<typeof orig>) => {
-      const srv = orig(...args);
-      srv.keepAliveTimeout = keepAliveS * 1000;
-      srv.headersTimeout = keepAliveS * 1000 + 1000;
-      return srv;
-    };
-    syncBuiltinESMExports();
-  }
   const config = loadConfig(
     { DECNET_SWARM_HOST: '127.0.0.1', DECNET_SWARM_PORT: '0', DECNET_HEARTBEAT_INTERVAL_S: '30' },
     { dataDir, localAgent: false },
@@ -199,22 +183,21 @@ async function scenario(
     child.once('exit', (code) => reject(new Error(`master exited (${code})`)));
   });
   const url = `https://127.0.0.1:${port}/swarm/heartbeat`;
-  const serverKeepAliveS = Number(process.env.BENCH_SERVER_KEEPALIVE_S ?? 0);
-  const clientKeepAliveMs = serverKeepAliveS > 0 ? (serverKeepAliveS - 1) * 1000 : 4_000;
-  // Each host has its own certificate, so its own dispatcher with one keep-alive connection. The
-  // client gives up idle connections (4 s) before Node's server does (5 s), avoiding the reuse race.
-  // One prebuilt SecureContext per host, as a long-lived agent has: no PEM parsing per handshake.
+  // Each host has its own certificate, so its own dispatcher with one keep-alive connection, kept
+  // as long as the listener's Keep-Alive hint says (2 × interval + 5 s, less undici's 1 s margin),
+  // as an agent does: a beat costs no handshake. One prebuilt SecureContext per host, as a
+  // long-lived agent has: no PEM parsing per handshake.
   const hosts = ids.map((id, i) => ({
     dispatcher: new Agent({
       connect: {
         ...clientTlsOptions({ caPem }),
         secureContext: createSecureContext({ ca: caPem, cert: id.certPem, key: id.keyPem }),
-        // Each host from its own 127.x address, as real workers are: from one address the listener's
-        // per-source cap (128) resets the rest, which the bench used to count as failures.
-        localAddress: `127.44.${(i + 1) >> 8}.${(i + 1) & 255}`,
       },
+      // Each host from its own 127.x address, as real workers are: from one address the listener's
+      // per-source cap (128) resets the rest. An Agent option: undici's connector overrides a
+      // `connect.localAddress` with this one (undefined), which had every host dial from 127.0.0.1.
+      localAddress: `127.44.${(i + 1) >> 8}.${(i + 1) & 255}`,
       connections: 1,
-      keepAliveTimeout: clientKeepAliveMs,
     }),
     body: JSON.stringify(heartbeat(id.hostUuid, i, deckiesPerHost)),
   }));

@@ -68,6 +68,8 @@ export function createHostsRepo(db: Db) {
 
   return {
     list: (): HostRecord[] => db.data().hosts.map(overlay),
+    /** How many host records there are (revoked ones included): cheap, for sizing per-host resources. */
+    count: (): number => db.data().hosts.length,
     isUsable,
     /** The host, or NOT_FOUND naming the uuid. */
     require(uuid: string): HostRecord {

@@ -49,7 +49,7 @@ export type SwarmListenerOptions = Readonly<{
   port: number;
   ca: CertificateAuthority;
   /** Who is enrolled: a worker is served only while its certificate is the one on record, unrevoked. */
-  hosts: Pick<HostsRepo, 'get' | 'isUsable'>;
+  hosts: Pick<HostsRepo, 'get' | 'isUsable' | 'count'>;
   enrollment: Enrollment;
   handlers: SwarmHandlers;
   log: Logger;
@@ -65,6 +65,8 @@ export type SwarmListener = Readonly<{
   start(): Promise<void>;
   stop(): Promise<void>;
   address(): { host: string; port: number };
+  /** The current connection cap (fixed share + 2 per enrolled host), for diagnostics and tests. */
+  maxConnections(): number;
 }>;
 
 /** Routes open to anyone: the CA certificate is public and enroll is authorised by its token. */
@@ -122,6 +124,13 @@ export function createSwarmListener(opts: SwarmListenerOptions): SwarmListener {
     return ctx.worker.hostUuid;
   };
 
+  // Every worker keeps its connection open between beats (the keep-alive outlives the interval, so
+  // a beat costs no handshake) and may open a second one for an upload: the cap grows with the
+  // fleet, and the fixed share stays for strangers (enrollment, reconnect churn, scans). A fixed
+  // 2,048 dropped most of a 10,000-worker fleet's beats (bench/master.bench.ts, design §10).
+  const connectionCap = () => swarmBounds.maxConnections + 2 * opts.hosts.count();
+  let lastDropWarning = 0;
+
   const handlers: RouteHandlers<SwarmApi, SwarmCtx> = {
     caCert: () => Promise.resolve({ caPem: opts.ca.caInfo().pem }),
     enroll: (input, ctx) => {
@@ -131,7 +140,10 @@ export function createSwarmListener(opts: SwarmListenerOptions): SwarmListener {
           'RATE_LIMITED',
           `too many enrollment attempts from ${ctx.remoteAddress ?? '?'}; retry in ${Math.ceil(taken.retryAfterMs / 1000)} s`,
         );
-      return opts.enrollment.enroll(input, { remoteAddress: ctx.remoteAddress });
+      return opts.enrollment.enroll(input, { remoteAddress: ctx.remoteAddress }).then((answer) => {
+        if (server) server.maxConnections = connectionCap();
+        return answer;
+      });
     },
     heartbeat: (input, ctx) => opts.handlers.heartbeat(workerOf(ctx, input.hostUuid), input),
     events: (input, ctx) => opts.handlers.events(workerOf(ctx), input),
@@ -169,7 +181,17 @@ export function createSwarmListener(opts: SwarmListenerOptions): SwarmListener {
         }),
       );
       // One source cannot hold every slot: raw TCP connections are counted per address before TLS.
-      applyConnectionBounds(srv, swarmBounds);
+      applyConnectionBounds(srv, { ...swarmBounds, maxConnections: connectionCap() });
+      srv.on('drop', () => {
+        // At the cap: hosts enrolled since (an offline bundle does not pass through here) may have
+        // raised it. Checked only when a connection is dropped, so it costs nothing otherwise.
+        const cap = connectionCap();
+        if (cap > srv.maxConnections) srv.maxConnections = cap;
+        else if (Date.now() - lastDropWarning > 60_000) {
+          lastDropWarning = Date.now();
+          log.warn('swarm listener at its connection cap; new connections are dropped', { cap });
+        }
+      });
       // Outlive the heartbeat interval so a worker reuses its TLS session instead of paying a full
       // mTLS handshake per beat (the handshake, not the handler, bounds heartbeats/s).
       if (opts.keepAliveMs) {
@@ -189,6 +211,7 @@ export function createSwarmListener(opts: SwarmListenerOptions): SwarmListener {
       server = null;
       await closeServer(srv);
     },
+    maxConnections: () => server?.maxConnections ?? connectionCap(),
     address() {
       const a = server?.address() as AddressInfo | null | undefined;
       return { host: a?.address ?? opts.host, port: a?.port ?? opts.port };

@@ -11,6 +11,7 @@ import { createMasterClient } from '../../../agent/master-client';
 import { createAgentClient } from '../../../main/core/agents/agent-client';
 import { openCertificateAuthority } from '../../../main/core/ca';
 import { createEnrollment, sha256Hex } from '../../../main/core/enrollment';
+import { swarmBounds } from '../../../main/core/swarm/swarm-listener';
 import { AppError } from '../../../shared/errors';
 import { createCsrPem, generateKeyPair } from '../../../shared/node/pki';
 import { createRouteClient } from '../../../shared/node/route-client';
@@ -116,6 +117,21 @@ describe('enrollment and the swarm listener', () => {
       message: expect.stringMatching(/join token was already used at /),
     });
     expect(m.store.hosts.list().map((h) => h.uuid)).toEqual([first.hostUuid]);
+  });
+
+  it('sizes its connection cap to the fleet: the fixed share for strangers plus two per enrolled host', async () => {
+    // Workers keep their connection between beats; a fixed cap dropped most of a large fleet's beats.
+    expect(m.listener.maxConnections()).toBe(swarmBounds.maxConnections);
+    const swarm = anonymousSwarm();
+    for (const name of ['w1', 'w2', 'w3']) {
+      const { token } = await m.enrollment.issueJoinToken({ name });
+      await swarm.enroll(await enrollRequest(token, name));
+    }
+    expect(m.listener.maxConnections()).toBe(swarmBounds.maxConnections + 6);
+    // A master restarted with those hosts in its store starts with the same cap.
+    await m.stop();
+    m = await startMasterSide(join(tmp.dir, 'master'));
+    expect(m.listener.maxConnections()).toBe(swarmBounds.maxConnections + 6);
   });
 
   it('refuses an expired token with 401 and changes nothing', async () => {
