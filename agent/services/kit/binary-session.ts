@@ -35,9 +35,14 @@ export type BinaryConn = Readonly<{
    * peer sent behind that message are its ClientHello when `noReply` (MySQL's SSL request gets no
    * answer, so clients start the handshake at once); otherwise they are plaintext pipelined past
    * a request that needs our reply first, refused as malformed the way PostgreSQL refuses them
-   * ("received unencrypted data after SSL request").
+   * ("received unencrypted data after SSL request"). `onFailure` is written in clear when the
+   * handshake fails on garbage (MariaDB answers a non-TLS reply to its SSL request with "Bad handshake").
+   * `requestCert` asks for an optional client certificate (a CertificateRequest), as MariaDB does.
    */
-  startTls: (context: tls.SecureContext, opts?: { noReply?: boolean }) => void;
+  startTls: (
+    context: tls.SecureContext,
+    opts?: { noReply?: boolean; onFailure?: Buffer; requestCert?: boolean },
+  ) => void;
   isTls: () => boolean;
   /** New bounds from here on (a login that succeeded gets the server's command-phase timeouts). */
   setLimits: (limits: { idleMs: number; maxMessages: number }) => void;
@@ -74,7 +79,8 @@ export function runBinarySession(
   // Writes and hang-ups go to the TLS socket once upgraded; the raw socket is only destroyed.
   let stream: net.Socket = socket;
   let secure = false;
-  let upgradeTo: { context: tls.SecureContext; noReply: boolean } | null = null;
+  type Upgrade = { context: tls.SecureContext; noReply: boolean; onFailure?: Buffer; requestCert?: boolean };
+  let upgradeTo: Upgrade | null = null;
 
   const end = (data?: Uint8Array | string) => {
     if (!open) return;
@@ -100,7 +106,7 @@ export function runBinarySession(
     capture: (kind, data) => ctx.capture({ src, kind, data: { session, ...data, ...(secure ? { tls: true } : {}) } }),
     isOpen: () => open,
     startTls: (context, o) => {
-      upgradeTo = { context, noReply: o?.noReply ?? false };
+      upgradeTo = { ...o, context, noReply: o?.noReply ?? false };
     },
     isTls: () => secure,
     setLimits: (l) => {
@@ -115,13 +121,17 @@ export function runBinarySession(
     end();
   };
 
-  const upgrade = (context: tls.SecureContext, early: Buffer) => {
+  const upgrade = ({ context, onFailure, requestCert }: Upgrade, early: Buffer) => {
     socket.removeListener('data', onData);
     socket.pause();
     socket.setTimeout(0);
     // TLSSocket feeds what the raw socket still has buffered into the handshake (node's initRead).
     if (early.length) socket.unshift(early);
-    const t = new tls.TLSSocket(socket, { isServer: true, secureContext: context });
+    const t = new tls.TLSSocket(socket, {
+      isServer: true,
+      secureContext: context,
+      ...(requestCert ? { requestCert: true, rejectUnauthorized: false } : {}),
+    });
     stream = t;
     const handshake = setTimeout(
       () => {
@@ -136,7 +146,10 @@ export function runBinarySession(
       ctx.log.debug('tls error', { src, service: ctx.service, err });
       // A peer that hangs up mid-handshake is no protocol error; TLS garbage (an OpenSSL error) is.
       const code = err.code ?? '';
-      if (!secure && code.startsWith('ERR_SSL')) conn.malformed(`TLS handshake failed: ${err.message.slice(0, 120)}`);
+      if (!secure && code.startsWith('ERR_SSL')) {
+        if (onFailure && socket.writable) socket.write(onFailure);
+        conn.malformed(`TLS handshake failed: ${err.message.slice(0, 120)}`);
+      }
       socket.destroy();
     });
     t.on('close', () => {
@@ -176,7 +189,7 @@ export function runBinarySession(
           }
           const early = Buffer.from(pending);
           pending = Buffer.alloc(0);
-          if (open) upgrade(up.context, early);
+          if (open) upgrade(up, early);
           return;
         }
       }
