@@ -5,7 +5,11 @@ import { type BinaryConn, ProtocolError, runBinarySession } from '../kit/binary-
 import {
   accessDenied,
   authSwitchRequest,
+  dbAccessDenied,
   errPacket,
+  headerError,
+  isOldClient,
+  oldClientError,
   handshakeV10,
   mysqlFlavour,
   mysqlLimits,
@@ -47,6 +51,7 @@ function nativeToken(password: string, scramble: Buffer): Buffer {
 }
 
 const clearPlugin = 'mysql_clear_password';
+const nativePlugin = 'mysql_native_password';
 
 /** Clients whose library sends the clear password when asked, without an opt-in flag. */
 function acceptsClearSwitch(resp: HandshakeResponse): boolean {
@@ -64,13 +69,20 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
   const secureContext = await deckySecureContext(ctx);
 
   const onConnection = (socket: net.Socket, meta: ConnectionMeta) => {
-    const scramble = newScramble();
+    const scramble = newScramble(flavour.mariadb);
     const connectionId = nextConnectionId++;
-    let stage: 'handshake' | 'switched' | 'command' = 'handshake';
+    let stage: 'handshake' | 'switched' | 'native-switch' | 'command' = 'handshake';
+    /** The sequence number of our AuthSwitchRequest; the client's answer carries the next one. */
+    let switchSeq = 0;
     let login: HandshakeResponse | null = null;
     let sql: SqlSession | null = null;
     /** A persona user logged in: OK, then the command phase. */
     const accept = (c: BinaryConn, seq: number, user: string, database: string | null) => {
+      if (database && !schema.has(database)) {
+        c.capture('auth', { method: 'accepted', username: user, success: true, database, error: 'no database' });
+        c.end(mysqlPacket(seq, dbAccessDenied(user, database)));
+        return;
+      }
       stage = 'command';
       sql = {
         db: database && schema.has(database) ? database : null,
@@ -133,11 +145,23 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
       meta,
       { maxBufferBytes: mysqlLimits.maxPacket + 4, ...mysqlSessionLimits },
       (buf, c) => {
+        if (stage !== 'command') {
+          if (buf.length < 4) return 0;
+          const expected = stage === 'handshake' ? (c.isTls() ? 2 : 1) : switchSeq + 1;
+          const bad = headerError(buf, expected, stage === 'handshake' && !c.isTls(), c.src);
+          if (bad) {
+            c.capture('request', { type: 'bad packet header', head: buf.subarray(0, 4).toString('hex') });
+            c.end(bad);
+            return buf.length;
+          }
+        }
         let pkt;
         try {
           pkt = readMysqlPacket(buf);
         } catch (err) {
-          // The server answers an oversized or garbled login with "Bad handshake" before hanging up.
+          // A login packet longer than we buffer: the server waits for it, and so do we until the
+          // buffer bound or connect_timeout ends the connection.
+          if (stage !== 'command') return 0;
           c.send(mysqlPacket(2, errPacket(1043, '08S01', 'Bad handshake')));
           throw err;
         }
@@ -147,6 +171,11 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
           return pkt.size;
         }
         if (stage === 'handshake') {
+          if (isOldClient(pkt.payload)) {
+            c.capture('request', { type: 'pre-4.1 handshake', head: pkt.payload.subarray(0, 32).toString('hex') });
+            c.end(mysqlPacket(pkt.seq + 1, oldClientError(flavour.mariadb)));
+            return pkt.size;
+          }
           let resp: HandshakeResponse;
           try {
             resp = parseHandshakeResponse(pkt.payload);
@@ -158,7 +187,12 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
             // The 32-byte SSL request: TLS first, then the real HandshakeResponse (seq 2) inside it.
             if (c.isTls()) throw new ProtocolError('second SSL request inside TLS');
             c.capture('request', { type: 'SSLRequest', clientCapabilities: resp.capabilities.toString(16) });
-            c.startTls(secureContext, { noReply: true });
+            // A client that then speaks no TLS is told "Bad handshake" in clear, as MariaDB does.
+            c.startTls(secureContext, {
+              noReply: true,
+              requestCert: true,
+              onFailure: mysqlPacket(2, errPacket(1043, '08S01', 'Bad handshake')),
+            });
             return pkt.size;
           }
           login = resp;
@@ -174,6 +208,16 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
             attributes: resp.attributes,
             clientCapabilities: resp.capabilities.toString(16),
           });
+          // A client announcing another plugin (MySQL 8's caching_sha2_password) is switched to the
+          // account's mysql_native_password with the same scramble, as the server does.
+          if (!clear && plugin !== flavour.defaultPlugin && flavour.defaultPlugin === nativePlugin) {
+            stage = 'native-switch';
+            switchSeq = pkt.seq + 1;
+            c.send(
+              mysqlPacket(switchSeq, authSwitchRequest(nativePlugin, Buffer.concat([scramble, Buffer.from([0])]))),
+            );
+            return pkt.size;
+          }
           const known = users.get(resp.username);
           if (known !== undefined) {
             const given = clear ? resp.authResponse.toString('utf8').replace(/\0+$/, '') : null;
@@ -191,13 +235,33 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
           }
           if (!clear && acceptsClearSwitch(resp)) {
             stage = 'switched';
-            c.send(mysqlPacket(pkt.seq + 1, authSwitchRequest(clearPlugin, Buffer.alloc(0))));
+            switchSeq = pkt.seq + 1;
+            c.send(mysqlPacket(switchSeq, authSwitchRequest(clearPlugin, Buffer.alloc(0))));
             return pkt.size;
           }
           c.end(mysqlPacket(pkt.seq + 1, accessDenied(resp.username, c.src, resp.authResponse.length > 0)));
           return pkt.size;
         }
-        // The answer to our switch: the password, NUL-terminated.
+        if (stage === 'native-switch') {
+          // The answer to the native switch: the 20-byte token for our scramble (empty: no password).
+          const token = Buffer.from(pkt.payload.subarray(0, 64));
+          const user = login?.username ?? '';
+          c.capture('auth', {
+            method: nativePlugin,
+            username: user,
+            authResponse: token.toString('hex'),
+            scramble: scramble.toString('hex'),
+            database: login?.database ?? null,
+          });
+          const known = users.get(user);
+          if (known !== undefined && (known === '' ? token.length === 0 : token.equals(nativeToken(known, scramble)))) {
+            accept(c, pkt.seq + 1, user, login?.database ?? null);
+            return pkt.size;
+          }
+          c.end(mysqlPacket(pkt.seq + 1, accessDenied(user, c.src, token.length > 0)));
+          return pkt.size;
+        }
+        // The answer to our clear-password switch: the password, NUL-terminated.
         const password = pkt.payload.toString('utf8').replace(/\0+$/, '').slice(0, 256);
         const user = login?.username ?? '';
         c.capture('auth', {

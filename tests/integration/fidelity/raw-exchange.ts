@@ -1,5 +1,8 @@
 import net from 'node:net';
 
+/** Bytes to send, or a function of the answers received so far. */
+export type Step = Buffer | ((answers: readonly Buffer[]) => Buffer);
+
 /** What one step of an exchange got back; `closed` once the server hung up. */
 export type StepAnswer = Readonly<{ bytes: Buffer; closed: boolean }>;
 
@@ -8,9 +11,10 @@ const quietMs = 500;
 /**
  * Sends `steps` on one connection, one after the other, and collects what each got back: all bytes
  * until the server closes or says nothing more for a short while (the same rule as nmap's probe
- * wait). An empty step only listens (a greeting). Steps after the close are not sent.
+ * wait). An empty step only listens (a greeting); a function step is built from the answers so far
+ * (a login answering the greeting's scramble). Steps after the close are not sent.
  */
-export function exchange(host: string, port: number, steps: readonly Buffer[]): Promise<StepAnswer[]> {
+export function exchange(host: string, port: number, steps: readonly Step[]): Promise<StepAnswer[]> {
   return new Promise((resolve) => {
     const s = net.connect({ host, port });
     const out: StepAnswer[] = [];
@@ -36,7 +40,9 @@ export function exchange(host: string, port: number, steps: readonly Buffer[]): 
       idle = setTimeout(next, quietMs);
     };
     const send = () => {
-      if (steps[i]!.length) s.write(steps[i]!);
+      const step = steps[i]!;
+      const bytes = typeof step === 'function' ? step(out.map((a) => a.bytes)) : step;
+      if (bytes.length) s.write(bytes);
       arm();
     };
     s.on('connect', send);
