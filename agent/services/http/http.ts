@@ -17,6 +17,7 @@ import {
 import { flavourOf, loginPage } from './http-pages';
 import { personaString } from '../kit/persona';
 import { listenTcp, type ConnectionMeta } from '../kit/tcp-listener';
+import { attachSessionCache, type SessionCacheLimits } from '../kit/tls-session-cache';
 import type { RunningService, ServiceContext, ServiceModule } from '../kit/types';
 
 /** Request bounds: a login form never needs more than a few KiB, headers stay under Apache's 8 KiB per field. */
@@ -94,8 +95,13 @@ export function extractCredentials(
 export type HttpServeOptions = Readonly<{
   catalogPort: number;
   tls?: Readonly<
-    { key: string; cert: string } & Pick<tls.TlsOptions, 'ciphers' | 'honorCipherOrder' | 'secureOptions'>
+    { key: string; cert: string } & Pick<
+      tls.TlsOptions,
+      'ciphers' | 'honorCipherOrder' | 'secureOptions' | 'sessionTimeout'
+    >
   >;
+  /** A server-side session cache (resumption by session ID), as the product's TLS layer keeps one. */
+  sessionCache?: SessionCacheLimits;
   /** Overrides httpLimits.headersTimeoutMs (the fidelity test matches a real server's short one). */
   headersTimeoutMs?: number;
 }>;
@@ -121,6 +127,7 @@ export async function serveHttp(ctx: ServiceContext, opts: HttpServeOptions): Pr
     requireHostHeader: false,
   };
   const server = opts.tls ? https.createServer({ ...serverOptions, ...opts.tls }) : http.createServer(serverOptions);
+  if (opts.tls && opts.sessionCache) attachSessionCache(server as https.Server, opts.sessionCache);
   server.maxRequestsPerSocket = maxRequestsPerConnection;
   server.timeout = httpLimits.idleMs;
   const served = new WeakMap<net.Socket, number>();

@@ -131,9 +131,12 @@ export async function deckySecureContext(ctx: Pick<ServiceContext, 'dataDir' | '
  * Debian's apache2 mod_ssl defaults (ssl.conf): `SSLCipherSuite HIGH:!aNULL`, the client's cipher
  * preference (SSLHonorCipherOrder off) and `SSLSessionTickets off`; Node's defaults (its own cipher
  * order, tickets on) gave a TLS 1.2 ServerHello with another cipher and a session_ticket extension.
+ * `SSLSessionCacheTimeout 300` is also the lifetime hint of its TLS 1.3 (stateful) tickets, where
+ * Node's default said 7200; the cache itself is kit/tls-session-cache.ts (modSslSessionCache).
  */
 export const apacheTlsOptions = {
   ciphers: 'HIGH:!aNULL',
   honorCipherOrder: false,
   secureOptions: constants.SSL_OP_NO_TICKET,
+  sessionTimeout: 300,
 } as const;

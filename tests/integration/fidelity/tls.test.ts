@@ -1,81 +1,20 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpsService } from '../../../agent/services/http/https';
 import { imapService } from '../../../agent/services/mail/imap';
 import { makeTmpDir } from '../../helpers/tmp-dir';
-import { run, startService, type ServiceHarness } from '../services/service-harness';
+import { startService, type ServiceHarness } from '../services/service-harness';
+import { haveModSsl, startApacheSsl } from './real-apache-ssl';
 import { haveDovecot, startRealDovecot } from './real-dovecot';
-import { apachePath, foreground, haveApache, type RealWeb } from './real-web';
 import { clientHello, serverHello, type ShapeOrError } from './tls-hello';
+import { resumption } from './tls-resume';
 
 /** The TLS ServerHello and certificate shape: Debian's apache2+mod_ssl and Dovecot vs our https and imap. */
 const ip = { apache: '127.21.4.11', https: '127.21.4.12', dovecot: '127.21.4.13', imap: '127.21.4.14' };
 const host = 'srv-web-01';
-const haveModSsl = haveApache && (await import('node:fs')).existsSync('/usr/lib/apache2/modules/mod_ssl.so');
-
-/** Apache with Debian's stock ssl.conf (SSLCipherSuite HIGH:!aNULL, SSLSessionTickets off) and a make-ssl-cert snakeoil. */
-async function startApacheSsl(dir: string): Promise<RealWeb> {
-  for (const d of ['run', 'lock', 'log']) await mkdir(join(dir, d), { recursive: true });
-  const cnf = join(dir, 'ssleay.cnf');
-  const tpl = await readFile('/usr/share/ssl-cert/ssleay.cnf', 'utf8');
-  await writeFile(cnf, tpl.replace('@HostName@', host).replace('@SubjectAltName@', `DNS:${host}`));
-  const [cert, key] = [join(dir, 'snakeoil.pem'), join(dir, 'snakeoil.key')];
-  const gen = await run('openssl', [
-    'req',
-    '-config',
-    cnf,
-    '-new',
-    '-x509',
-    '-days',
-    '3650',
-    '-nodes',
-    '-sha256',
-    '-out',
-    cert,
-    '-keyout',
-    key,
-  ]);
-  if (gen.code !== 0) throw new Error(`openssl req: ${gen.stderr}`);
-  const env = {
-    ...process.env,
-    APACHE_RUN_DIR: join(dir, 'run'),
-    APACHE_LOCK_DIR: join(dir, 'lock'),
-    APACHE_LOG_DIR: join(dir, 'log'),
-    APACHE_RUN_USER: 'www-data',
-    APACHE_RUN_GROUP: 'www-data',
-    APACHE_PID_FILE: join(dir, 'run', 'pid'),
-    LANG: 'C',
-  };
-  const config = join(dir, 'apache2.conf');
-  await writeFile(
-    config,
-    `ServerRoot /etc/apache2
-ServerName ${host}
-DefaultRuntimeDir \${APACHE_RUN_DIR}
-PidFile \${APACHE_PID_FILE}
-User \${APACHE_RUN_USER}
-Group \${APACHE_RUN_GROUP}
-ErrorLog \${APACHE_LOG_DIR}/error.log
-IncludeOptional mods-enabled/*.load
-IncludeOptional mods-enabled/*.conf
-LoadModule socache_shmcb_module /usr/lib/apache2/modules/mod_socache_shmcb.so
-LoadModule ssl_module /usr/lib/apache2/modules/mod_ssl.so
-Include mods-available/ssl.conf
-Listen ${ip.apache}:80
-Listen ${ip.apache}:443
-<VirtualHost ${ip.apache}:443>
-	SSLEngine on
-	SSLCertificateFile ${cert}
-	SSLCertificateKeyFile ${key}
-</VirtualHost>
-`,
-  );
-  return foreground(apachePath, ['-f', config, '-DFOREGROUND'], env, ip.apache);
-}
 
 type CertShape = Record<string, string>;
 async function certShape(addr: string, port: number): Promise<CertShape> {
@@ -126,7 +65,7 @@ describe.skipIf(!haveModSsl || !haveDovecot)('TLS fidelity: ServerHello and cert
 
   beforeAll(async () => {
     tmp = await makeTmpDir('decnet-fidelity-tls-');
-    stops.push((await startApacheSsl(join(tmp.dir, 'apache'))).stop);
+    stops.push((await startApacheSsl(join(tmp.dir, 'apache'), ip.apache, host)).stop);
     stops.push((await startRealDovecot(join(tmp.dir, 'dovecot'), ip.dovecot)).stop);
     https = await startService(
       httpsService,
@@ -177,6 +116,37 @@ describe.skipIf(!haveModSsl || !haveDovecot)('TLS fidelity: ServerHello and cert
       'tls1.2 ja3s',
     ]);
   }, 60_000);
+
+  it('https and imap: a returning client resumes (or not) as with the real server', async () => {
+    const web = { sni: host, port: 443, input: 'GET / HTTP/1.0\r\n\r\n' };
+    const mail = { sni: host, port: 143, starttls: 'imap', input: 'a LOGOUT\r\n' };
+    const rows: [string, unknown, unknown][] = [];
+    for (const v of ['1.2', '1.3'] as const) {
+      const [ra, oa] = [
+        await resumption({ ...web, ip: ip.apache }, v, tmp.dir),
+        await resumption({ ...web, ip: ip.https }, v, tmp.dir),
+      ];
+      for (const k of Object.keys(ra) as (keyof typeof ra)[]) rows.push([`https tls${v} ${k}`, ra[k], oa[k]]);
+      const [rd, od] = [
+        await resumption({ ...mail, ip: ip.dovecot }, v, tmp.dir),
+        await resumption({ ...mail, ip: ip.imap }, v, tmp.dir),
+      ];
+      for (const k of Object.keys(rd) as (keyof typeof rd)[]) rows.push([`imap tls${v} ${k}`, rd[k], od[k]]);
+    }
+    console.log(`session resumption, real vs ours:\n${table(rows)}`);
+    // mod_ssl resumes TLS 1.2 by session ID from its shmcb cache and sends no ticket extension; ours too.
+    expect(rows.find(([k]) => k === 'https tls1.2 resumed')?.slice(1)).toEqual([true, true]);
+    expect(rows.find(([k]) => k === 'https tls1.2 sessionTicketExt')?.slice(1)).toEqual([false, false]);
+    // Remaining: mod_ssl also resumes TLS 1.3 from its (stateful) tickets; Node looks a session up only
+    // by the ClientHello's legacy session ID, never by the PSK identity, so ours issues the same
+    // 300 s tickets but cannot honour them. Dovecot's imap-login is one process per connection
+    // (service_count = 1), so its tickets never resume; ours resume from the shared context's key.
+    expect(rows.filter(([, r, o]) => JSON.stringify(r) !== JSON.stringify(o)).map(([k]) => k)).toEqual([
+      'imap tls1.2 resumed',
+      'https tls1.3 resumed',
+      'imap tls1.3 resumed',
+    ]);
+  }, 120_000);
 
   it("https: the certificate has the shape of Debian's make-ssl-cert snakeoil", async () => {
     const [r, o] = await Promise.all([certShape(ip.apache, 443), certShape(ip.https, 443)]);
