@@ -151,6 +151,7 @@ describe.skipIf(!haveMariadb)('mysql fidelity against Debian 12 MariaDB 10.11', 
         3306,
       );
     const [r, o] = await Promise.all([scan(realIp), scan(oursIp)]);
+    console.log(`nmap -sV: real "${r}" | ours "${o}"`);
     expect(r).toContain('MariaDB');
     expect(o).toBe(r);
   }, 150_000);

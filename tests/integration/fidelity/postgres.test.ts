@@ -5,6 +5,7 @@ import { appDatabase } from '../../../agent/services/db/postgres-session';
 import { makeTmpDir } from '../../helpers/tmp-dir';
 import { run, startService, type ServiceHarness } from '../services/service-harness';
 import { portLine, probeAnswer, tcpProbes } from './nmap-probes';
+import { maskKey, startup, typed, u32 } from './pg-wire';
 import { exchange, showExchange } from './raw-exchange';
 import { havePostgres, startRealPostgres, type RealPostgres } from './real-postgres';
 import { clientHello, parseServerHello, type ShapeOrError } from './tls-hello';
@@ -20,14 +21,6 @@ const oursIp = '127.21.5.22';
 const decky = 'srv-db-01';
 const login = { user: 'app', password: 'Spring2024', db: appDatabase(decky).name, method: 'password' } as const;
 
-const u32 = (...n: number[]) =>
-  Buffer.concat(n.map((v) => Buffer.from([v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255])));
-function startup(params: [string, string][], version = 0x30000): Buffer {
-  const body = Buffer.concat([u32(version), ...params.map(([k, v]) => Buffer.from(`${k}\0${v}\0`)), Buffer.from([0])]);
-  return Buffer.concat([u32(body.length + 4), body]);
-}
-const typed = (tag: string, body: string) =>
-  Buffer.concat([Buffer.from(tag), u32(body.length + 5), Buffer.from(`${body}\0`)]);
 const ssl = u32(8, 80877103);
 const gss = u32(8, 80877104);
 
@@ -97,14 +90,6 @@ const cases: Record<string, Buffer[]> = {
     typed('p', login.password),
   ],
 };
-
-/** BackendKeyData's process id and secret key (8 bytes after `K\0\0\0\x0c`) are per connection. */
-function maskKey(b: Buffer): Buffer {
-  const out = Buffer.from(b);
-  for (let i = out.indexOf('K\0\0\0\x0c', 0, 'latin1'); i >= 0; i = out.indexOf('K\0\0\0\x0c', i + 1, 'latin1'))
-    out.fill(0x2a, i + 5, i + 13);
-  return out;
-}
 
 /** SSLRequest, then the ClientHello once 'S' arrives; the ServerHello shape back. */
 function helloAfterSsl(host: string, hello: Buffer): Promise<ShapeOrError> {
@@ -192,6 +177,7 @@ describe.skipIf(!havePostgres)('postgres fidelity against Debian 12 PostgreSQL 1
         5432,
       );
     const [r, o] = await Promise.all([scan(realIp), scan(oursIp)]);
+    console.log(`nmap -sV: real "${r}" | ours "${o}"`);
     expect(r).toContain('PostgreSQL DB');
     expect(o).toBe(r);
   }, 150_000);
