@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSecureContext } from 'node:tls';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
 import { openCertificateAuthority } from '../main/core/ca';
@@ -41,6 +42,10 @@ type Stats = {
   rssMb: number;
   heapMb: number;
   storeWrites: number;
+  /** Longest event-loop stall in the phase (monitorEventLoopDelay max), longest GC pause, time in store writes. */
+  loopMaxMs: number;
+  gcMaxMs: number;
+  writeMs: number;
 };
 
 const self = fileURLToPath(import.meta.url);
@@ -66,7 +71,25 @@ async function serve(dataDir: string): Promise<void> {
     const t0 = started0.get((m as { request: IncomingMessage }).request);
     if (t0 !== undefined) durations.push(performance.now() - t0);
   });
-  const master = await createMaster({ ...config, consoleApi: false }, { log: silentLogger });
+  // What stalls the loop, per phase: event-loop delay, GC pauses, and the store's write path (the
+  // lowdb adapter's write, timed through a wrapper around the real JSON file adapter).
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  let gcMaxMs = 0;
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcMaxMs = Math.max(gcMaxMs, e.duration);
+  }).observe({ entryTypes: ['gc'] });
+  let writeMs = 0;
+  const file = jsonFileAdapter(join(dataDir, 'master.json'));
+  const adapter: typeof file = {
+    read: () => file.read(),
+    write: async (data) => {
+      const w0 = performance.now();
+      await file.write(data);
+      writeMs += performance.now() - w0;
+    },
+  };
+  const master = await createMaster({ ...config, consoleApi: false }, { log: silentLogger, adapter });
   const started = await master.start();
   process.send!({ type: 'ready', port: started.swarm.port });
   process.on('message', (msg: { type: string }) => {
@@ -82,7 +105,13 @@ async function serve(dataDir: string): Promise<void> {
         rssMb: mem.rss / 2 ** 20,
         heapMb: mem.heapUsed / 2 ** 20,
         storeWrites: master.store.writes(),
+        loopMaxMs: loop.max / 1e6,
+        gcMaxMs,
+        writeMs,
       };
+      loop.reset();
+      gcMaxMs = 0;
+      writeMs = 0;
       process.send!({ type: 'stats', stats });
     } else if (msg.type === 'stop') {
       void master.stop().then(() => process.exit(0));
@@ -125,6 +154,9 @@ async function main(): Promise<void> {
     'master RSS MB',
     'heap MB',
     'store writes',
+    'loop max ms',
+    'GC max ms',
+    'write ms',
   ];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
@@ -230,7 +262,7 @@ async function scenario(
   const row = (phase: string, rate: number, lat: number[], s: Stats) => {
     lat.sort((a, b) => a - b);
     log(
-      `  ${phase}: ${rate.toFixed(0)} hb/s, client p99 ${pct(lat, 0.99).toFixed(1)} ms, handler p99 ${s.p99.toFixed(2)} ms, RSS ${s.rssMb.toFixed(0)} MB, failures ${failures}`,
+      `  ${phase}: ${rate.toFixed(0)} hb/s, client p99 ${pct(lat, 0.99).toFixed(1)} ms, handler p99 ${s.p99.toFixed(2)} ms, RSS ${s.rssMb.toFixed(0)} MB, loop max ${s.loopMaxMs.toFixed(0)} ms, GC max ${s.gcMaxMs.toFixed(0)} ms, writes ${s.writeMs.toFixed(0)} ms, failures ${failures}`,
     );
     failures = 0;
     const key = phase.startsWith('first') ? 'first-beat' : phase.startsWith('saturation') ? 'saturation' : 'nominal';
@@ -255,6 +287,9 @@ async function scenario(
       s.rssMb.toFixed(0),
       s.heapMb.toFixed(0),
       String(s.storeWrites),
+      s.loopMaxMs.toFixed(0),
+      s.gcMaxMs.toFixed(0),
+      s.writeMs.toFixed(0),
     ]);
   };
 

@@ -35,6 +35,7 @@ import { createMutationScheduler, type MutationScheduler, type Timers } from './
 import { validatePublicBinding, type BindingCheck } from './public-binding';
 import { durableHandlers } from './store/durable-commands';
 import { jsonFileAdapter } from './store/json-adapter';
+import { seenFile } from './store/seen-file';
 import type { DbData } from './store/schema';
 import { openStore, type Store } from './store/store';
 import { createSwarmListener } from './swarm';
@@ -114,6 +115,7 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
   const events = createEventBus((err) => log.error('event listener failed', { err }));
   const store = await openStore({
     adapter: deps.adapter ?? jsonFileAdapter(join(config.dataDir, 'master.json')),
+    seen: seenFile(join(config.dataDir, 'hosts-seen.json'), log),
     clock,
     log,
   });
@@ -308,7 +310,7 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
       defer(async () => void (await redriveUndispatched(svc)));
       hosts.start(Math.max(1000, Math.floor(config.heartbeatIntervalMs / 2)));
       scheduler.start();
-      flushTimer = clock.setInterval(() => store.hosts.flushSeen(), Math.max(1000, config.heartbeatIntervalMs));
+      flushTimer = clock.setInterval(() => void store.flushSeen(), Math.max(1000, config.heartbeatIntervalMs));
       let apiInfo: MasterStarted['api'] = null;
       if (config.consoleApi) {
         const auth = await createConsoleAuth(config, clock);

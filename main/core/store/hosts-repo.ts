@@ -1,22 +1,31 @@
 import { AppError } from '../../../shared/errors';
 import type { Db } from './db';
 import type { HostRecord } from './schema';
+import type { SeenTimes } from './seen-file';
+import { createWriteCoalescer } from './write-coalescer';
 
 /** What enrollment knows of a host; the rest of its record is kept or defaulted by `enroll`. */
 export type EnrolledHost = Readonly<
   Pick<HostRecord, 'uuid' | 'name' | 'address' | 'enrolledAt'> & { fingerprint: string; certExpiresAt: string }
 >;
 
-type Seen = { heartbeatAt?: string; eventsAt?: string; agentVersion?: string };
+type Seen = SeenTimes;
+
+/** Where last-seen times persist when not in the document (the master's hosts-seen.json). */
+export type SeenStore = Readonly<{
+  initial: ReadonlyMap<string, Seen>;
+  save(seen: ReadonlyMap<string, Seen>): Promise<void>;
+}>;
 
 export type HostsRepo = ReturnType<typeof createHostsRepo>;
 
 /**
  * Hosts and revoked fingerprints. Last-seen times change on every heartbeat, so they live in
- * memory and reach the document only through `flushSeen()` (periodic), keeping store writes
- * independent of the heartbeat rate.
+ * memory and persist only through `flushSeen()` (periodic), keeping store writes independent of
+ * the heartbeat rate: into their own small file when a `SeenStore` is given (the master), else
+ * into the document.
  */
-export function createHostsRepo(db: Db) {
+export function createHostsRepo(db: Db, seenStore?: SeenStore) {
   const seen = new Map<string, Seen>();
   const revoked = new Set(db.data().revokedFingerprints);
   // Heartbeats look hosts up by uuid at high rate: keep an index instead of scanning the array.
@@ -31,6 +40,10 @@ export function createHostsRepo(db: Db) {
     }
   };
   reindex();
+  for (const [uuid, s] of seenStore?.initial ?? []) if (byUuid.has(uuid)) seen.set(uuid, { ...s });
+  let seenDirty = false;
+  // The write snapshots the map when it starts; marks made during it go into the next one.
+  const seenWriter = seenStore && createWriteCoalescer(() => seenStore.save(new Map(seen)));
 
   const overlay = (h: HostRecord): HostRecord => {
     const s = seen.get(h.uuid);
@@ -146,6 +159,7 @@ export function createHostsRepo(db: Db) {
       db.data().hosts = db.data().hosts.filter((x) => x.uuid !== uuid);
       reindex();
       seen.delete(uuid);
+      seenDirty = true;
       db.commit();
       return h;
     },
@@ -156,27 +170,44 @@ export function createHostsRepo(db: Db) {
       else s.eventsAt = at;
       if (agentVersion) s.agentVersion = agentVersion;
       seen.set(uuid, s);
+      seenDirty = true;
     },
-    /** Copies in-memory last-seen times into the document; one commit however many hosts. */
-    flushSeen(): void {
-      if (seen.size === 0) return;
-      let changed = false;
-      for (const h of db.data().hosts) {
-        const s = seen.get(h.uuid);
-        if (!s) continue;
-        const next = overlay(h);
-        if (
-          next.lastHeartbeatAt !== h.lastHeartbeatAt ||
-          next.lastEventsAt !== h.lastEventsAt ||
-          next.agentVersion !== h.agentVersion
-        ) {
-          h.lastHeartbeatAt = next.lastHeartbeatAt;
-          h.lastEventsAt = next.lastEventsAt;
-          h.agentVersion = next.agentVersion;
-          changed = true;
-        }
+    /**
+     * Persists in-memory last-seen times: one write of the last-seen file, or (without one) one
+     * commit of the document, however many hosts.
+     */
+    flushSeen(): Promise<void> {
+      if (seenWriter) {
+        if (!seenDirty) return seenWriter.idle().catch(() => undefined);
+        seenDirty = false;
+        return seenWriter.request().catch((err: unknown) => {
+          seenDirty = true; // try again at the next flush
+          throw err;
+        });
       }
-      if (changed) db.commit();
+      flushSeenIntoDocument();
+      return Promise.resolve();
     },
   };
+
+  function flushSeenIntoDocument(): void {
+    if (seen.size === 0) return;
+    let changed = false;
+    for (const h of db.data().hosts) {
+      const s = seen.get(h.uuid);
+      if (!s) continue;
+      const next = overlay(h);
+      if (
+        next.lastHeartbeatAt !== h.lastHeartbeatAt ||
+        next.lastEventsAt !== h.lastEventsAt ||
+        next.agentVersion !== h.agentVersion
+      ) {
+        h.lastHeartbeatAt = next.lastHeartbeatAt;
+        h.lastEventsAt = next.lastEventsAt;
+        h.agentVersion = next.agentVersion;
+        changed = true;
+      }
+    }
+    if (changed) db.commit();
+  }
 }

@@ -7,14 +7,26 @@ import { createHostsRepo } from './hosts-repo';
 import { createLifecycleRepo } from './lifecycle-repo';
 import { createSettingsRepo, createTokenRepo, createTopologyRepo } from './misc-repos';
 import type { DbData } from './schema';
+import type { SeenFile } from './seen-file';
 
 export type Store = Awaited<ReturnType<typeof openStore>>;
 
-/** Opens the lowdb store (migrating it) and builds its repositories. */
-export async function openStore(opts: Readonly<{ adapter: Adapter<DbData>; clock: Clock; log: Logger }>) {
+/**
+ * Opens the lowdb store (migrating it) and builds its repositories. With `seen`, hosts' last-seen
+ * times persist in that file instead of the document (seen-file.ts says why).
+ */
+export async function openStore(
+  opts: Readonly<{ adapter: Adapter<DbData>; clock: Clock; log: Logger; seen?: SeenFile }>,
+) {
   const db = await openDb(opts.adapter, opts.log);
   const now = () => iso(opts.clock.now());
-  const hosts = createHostsRepo(db);
+  const seen = opts.seen;
+  const hosts = createHostsRepo(db, seen && { initial: await seen.read(), save: (m) => seen.write(m) });
+  /** Last-seen times are display data: a failed write is logged, and retried at the next flush. */
+  const flushSeen = () =>
+    hosts
+      .flushSeen()
+      .catch((err: unknown) => opts.log.warn('hosts last-seen times not saved', { error: (err as Error).message }));
   return {
     hosts,
     fleet: createFleetRepo(db),
@@ -24,10 +36,10 @@ export async function openStore(opts: Readonly<{ adapter: Adapter<DbData>; clock
     settings: createSettingsRepo(db),
     writes: () => db.writes(),
     health: () => db.health(),
-    /** Flushes in-memory last-seen times and waits for the pending write. */
+    flushSeen,
+    /** Flushes in-memory last-seen times and waits for the write holding every change made so far. */
     async flush(): Promise<void> {
-      hosts.flushSeen();
-      await db.flush();
+      await Promise.all([flushSeen(), db.flush()]);
     },
   };
 }

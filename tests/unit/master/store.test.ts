@@ -1,6 +1,12 @@
 import type { Adapter } from 'lowdb';
 import { describe, expect, it } from 'vitest';
-import { silentLogger } from '../../../shared/node/logger';
+import { Memory } from 'lowdb';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger, type Logger } from '../../../shared/node/logger';
+import { seenFile } from '../../../main/core/store/seen-file';
+import { openStore } from '../../../main/core/store/store';
 import { openDb } from '../../../main/core/store/db';
 import { migrate, SCHEMA_VERSION, type DbData } from '../../../main/core/store/schema';
 import { createWriteCoalescer } from '../../../main/core/store/write-coalescer';
@@ -118,4 +124,69 @@ describe('last-seen times', () => {
     await store.flush();
     expect(store.writes()).toBe(before + 1);
   });
+
+  it('with a last-seen file, persist there and never rewrite the document; a reopen restores them', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'decnet-seen-'));
+    try {
+      const path = join(dir, 'hosts-seen.json');
+      const memory = new Memory<DbData>(); // master.json: its content survives a reopen
+      const open = (log: Logger = silentLogger, adapter = memory) =>
+        openStore({ adapter, clock: fakeClock(), log, seen: seenFile(path, log) });
+      const store = await open();
+      store.hosts.add(hostRecord('h1'));
+      store.hosts.add(hostRecord('h2'));
+      await store.flush();
+      const before = store.writes();
+      store.hosts.markSeen('h1', 'heartbeat', '2026-12-01T00:00:01.000Z', '1.2.3');
+      store.hosts.markSeen('h2', 'events', '2026-12-01T00:00:02.000Z');
+      await store.flush();
+      expect(store.writes()).toBe(before); // master.json (the whole fleet) is not rewritten for them
+      expect(JSON.parse(await readFile(path, 'utf8'))).toEqual({
+        version: 1,
+        hosts: {
+          h1: { heartbeatAt: '2026-12-01T00:00:01.000Z', agentVersion: '1.2.3' },
+          h2: { eventsAt: '2026-12-01T00:00:02.000Z' },
+        },
+      });
+      // Nothing new: no write of the file either.
+      const mtime = (await stat(path)).mtimeMs;
+      await store.flush();
+      expect((await stat(path)).mtimeMs).toBe(mtime);
+
+      // A restart: the same hosts in the document, the times from the file.
+      const again = await open();
+      expect(again.hosts.get('h1')).toMatchObject({
+        lastHeartbeatAt: '2026-12-01T00:00:01.000Z',
+        agentVersion: '1.2.3',
+      });
+      expect(again.hosts.get('h2')?.lastEventsAt).toBe('2026-12-01T00:00:02.000Z');
+
+      // A damaged file is display data: the store opens without it and says so.
+      await writeFile(path, '{"version":1,"hosts":{"h1":{"heartbeatAt":');
+      const warnings: string[] = [];
+      const log: Logger = { ...silentLogger, warn: (msg) => void warnings.push(msg) };
+      const damaged = await open(log);
+      expect(damaged.hosts.get('h1')).toMatchObject({ lastHeartbeatAt: null, agentVersion: null });
+      expect(warnings).toEqual(['hosts last-seen file is damaged; starting without it']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
+
+function hostRecord(uuid: string) {
+  return {
+    uuid,
+    name: `w-${uuid}`,
+    address: '127.0.0.2',
+    agentPort: 8765,
+    fingerprint: uuid.padEnd(64, 'a'),
+    certExpiresAt: null,
+    enrolledAt: new Date(0).toISOString(),
+    local: false,
+    lastHeartbeatAt: null,
+    lastEventsAt: null,
+    agentVersion: null,
+    topology: null,
+  };
+}
