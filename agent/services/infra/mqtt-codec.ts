@@ -123,6 +123,8 @@ export function parseConnect(body: Buffer): ConnectPacket {
   const level = r.u8();
   const flags = r.u8();
   if (flags & 0x01) throw new MqttError('reserved connect flag set');
+  if (!(flags & 0x04) && flags & 0x38) throw new MqttError('will QoS or retain without a will');
+  if ((flags & 0x18) === 0x18) throw new MqttError('will QoS 3');
   const keepAlive = r.u16();
   if (level === 5) r.skipProperties();
   const clientId = r.str();
@@ -140,6 +142,8 @@ export function parseConnect(body: Buffer): ConnectPacket {
   }
   const username = flags & 0x80 ? r.str() : null;
   const password = flags & 0x40 ? r.binary().toString('utf8') : null;
+  // Mosquitto drops a CONNECT with bytes after its payload.
+  if (r.left > 0) throw new MqttError('trailing bytes in CONNECT');
   return {
     protocolName,
     level,
@@ -170,14 +174,22 @@ export function parsePublish(flags: number, body: Buffer, level: number): Publis
   return { topic, qos, retain: (flags & 0x01) !== 0, packetId, payload: r.rest() };
 }
 
-export type SubscribePacket = Readonly<{ packetId: number; topics: Array<{ filter: string; qos: number }> }>;
+export type SubscribePacket = Readonly<{
+  packetId: number;
+  /** `options`: the raw subscription options byte (v3/v4: just the QoS). */
+  topics: Array<{ filter: string; qos: number; options: number }>;
+}>;
 
 export function parseSubscribe(body: Buffer, level: number): SubscribePacket {
   const r = new Reader(body);
   const packetId = r.u16();
   if (level === 5) r.skipProperties();
-  const topics: Array<{ filter: string; qos: number }> = [];
-  while (r.left > 0 && topics.length < 64) topics.push({ filter: r.str(), qos: r.u8() & 0x03 });
+  const topics: Array<{ filter: string; qos: number; options: number }> = [];
+  while (r.left > 0 && topics.length < 64) {
+    const filter = r.str();
+    const options = r.u8();
+    topics.push({ filter, qos: options & 0x03, options });
+  }
   if (topics.length === 0) throw new MqttError('subscribe without topics');
   return { packetId, topics };
 }
