@@ -9,29 +9,38 @@ export const haveModSsl = haveApache && existsSync('/usr/lib/apache2/modules/mod
 /**
  * Debian's apache2 with its stock ssl.conf (SSLCipherSuite HIGH:!aNULL, SSLSessionTickets off,
  * SSLSessionCache shmcb 512000 bytes, SSLSessionCacheTimeout 300) and a make-ssl-cert snakeoil for
- * `host`, on `ip:80` and `ip:443`. Shared by the TLS fidelity test and bench/tls.bench.ts.
+ * `host`, on `ip:80` and `ip:443`. Shared by the TLS fidelity test and bench/tls.bench.ts, which
+ * passes its own `pair` (PEM) to measure an ECDSA certificate no Debian package would make.
  */
-export async function startApacheSsl(dir: string, ip: string, host: string): Promise<RealWeb> {
+export async function startApacheSsl(
+  dir: string,
+  ip: string,
+  host: string,
+  pair?: Readonly<{ cert: string; key: string }>,
+): Promise<RealWeb> {
   for (const d of ['run', 'lock', 'log']) await mkdir(join(dir, d), { recursive: true });
   const cnf = join(dir, 'ssleay.cnf');
   const tpl = await readFile('/usr/share/ssl-cert/ssleay.cnf', 'utf8');
   await writeFile(cnf, tpl.replace('@HostName@', host).replace('@SubjectAltName@', `DNS:${host}`));
   const [cert, key] = [join(dir, 'snakeoil.pem'), join(dir, 'snakeoil.key')];
-  const gen = await run('openssl', [
-    'req',
-    '-config',
-    cnf,
-    '-new',
-    '-x509',
-    '-days',
-    '3650',
-    '-nodes',
-    '-sha256',
-    '-out',
-    cert,
-    '-keyout',
-    key,
-  ]);
+  if (pair) await Promise.all([writeFile(cert, pair.cert), writeFile(key, pair.key)]);
+  const gen = pair
+    ? { code: 0, stderr: '' }
+    : await run('openssl', [
+        'req',
+        '-config',
+        cnf,
+        '-new',
+        '-x509',
+        '-days',
+        '3650',
+        '-nodes',
+        '-sha256',
+        '-out',
+        cert,
+        '-keyout',
+        key,
+      ]);
   if (gen.code !== 0) throw new Error(`openssl req: ${gen.stderr}`);
   const env = {
     ...process.env,
