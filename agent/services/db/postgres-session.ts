@@ -1,5 +1,6 @@
 import { createHash, randomInt } from 'node:crypto';
 import { pgMessage } from './postgres-codec';
+import { pgSites, type PgSites } from './postgres-sites';
 
 /**
  * A logged-in PostgreSQL session over the simple query protocol: the backend's start-up messages,
@@ -9,11 +10,24 @@ import { pgMessage } from './postgres-codec';
  * route to a shell, is refused as it is for a role that is not superuser, and recorded.
  */
 
-export type PgSession = { user: string; db: string; version: string; superuser: boolean };
+/** `tx` is ReadyForQuery's status: I idle, T in a transaction block, E in a failed one. */
+export type PgSession = { user: string; db: string; version: string; superuser: boolean; tx?: 'I' | 'T' | 'E' };
+/** Column types as RowDescription gives them: oid and typlen. */
+export const pgTypes = { text: [25, -1], int4: [23, 4], name: [19, 64], inet: [869, -1] } as const;
+export type PgType = keyof typeof pgTypes;
+/** Where a real backend raises the error: its F/L (a PgSites key), and the token P points at. */
+export type PgErrorSite = Readonly<{ file: string; site: keyof PgSites; at?: string }>;
 export type PgAnswer =
-  | Readonly<{ kind: 'rows'; columns: readonly string[]; rows: readonly (readonly (string | null)[])[] }>
+  | Readonly<{
+      kind: 'rows';
+      columns: readonly string[];
+      rows: readonly (readonly (string | null)[])[];
+      types?: readonly PgType[];
+      tag?: string;
+    }>
   | Readonly<{ kind: 'tag'; tag: string }>
-  | Readonly<{ kind: 'err'; code: string; message: string; routine: string }>;
+  | Readonly<{ kind: 'empty' }>
+  | Readonly<{ kind: 'err'; code: string; message: string; routine: string; where?: PgErrorSite }>;
 
 const cstr = (s: string) => Buffer.from(`${s}\0`, 'utf8');
 const i32 = (n: number) => {
@@ -65,16 +79,27 @@ export function loginMessages(s: PgSession, application: string): Buffer {
   ]);
 }
 
-/** RowDescription (all text, type 25), DataRows, CommandComplete; or the tag; or ErrorResponse. */
-export function answerMessages(a: PgAnswer): Buffer {
+/**
+ * RowDescription (each column's type, text by default), DataRows, CommandComplete; or the tag; or
+ * EmptyQueryResponse; or ErrorResponse with P (1-based, within the whole query string, where
+ * `at` is found from `offset` on) and the F/L of the real backend's error site.
+ */
+export function answerMessages(a: PgAnswer, sites?: PgSites, query = '', offset = 0): Buffer {
   if (a.kind === 'tag') return pgMessage('C', cstr(a.tag));
+  if (a.kind === 'empty') return pgMessage('I', Buffer.alloc(0));
   if (a.kind === 'err') {
-    const fields = [`SERROR`, `VERROR`, `C${a.code}`, `M${a.message}`, 'Fpostgres.c', 'L1', `R${a.routine}`];
-    return pgMessage('E', Buffer.concat([...fields.map(cstr), Buffer.from([0])]));
+    const w = a.where;
+    const at = w?.at ? query.toLowerCase().indexOf(w.at.toLowerCase(), offset) : -1;
+    const site = w && sites ? [`F${w.file}`, `L${String(sites[w.site])}`] : ['Fpostgres.c', 'L1'];
+    const fields = ['SERROR', 'VERROR', `C${a.code}`, `M${a.message}`, ...(at >= 0 ? [`P${at + 1}`] : []), ...site];
+    return pgMessage('E', Buffer.concat([...[...fields, `R${a.routine}`].map(cstr), Buffer.from([0])]));
   }
   const desc = Buffer.concat([
     i16(a.columns.length),
-    ...a.columns.map((c) => Buffer.concat([cstr(c), i32(0), i16(0), i32(25), i16(-1), i32(-1), i16(0)])),
+    ...a.columns.map((c, i) => {
+      const [oid, len] = pgTypes[a.types?.[i] ?? 'text'];
+      return Buffer.concat([cstr(c), i32(0), i16(0), i32(oid), i16(len), i32(-1), i16(0)]);
+    }),
   ]);
   const rows = a.rows.map((r) =>
     pgMessage(
@@ -85,7 +110,8 @@ export function answerMessages(a: PgAnswer): Buffer {
       ]),
     ),
   );
-  return Buffer.concat([pgMessage('T', desc), ...rows, pgMessage('C', cstr(`SELECT ${a.rows.length}`))]);
+  const tag = a.tag ?? `SELECT ${a.rows.length}`;
+  return Buffer.concat([pgMessage('T', desc), ...rows, pgMessage('C', cstr(tag))]);
 }
 
 const databases = ['postgres', 'template0', 'template1'] as const;
@@ -129,7 +155,7 @@ export function answerPgQuery(raw: string, s: PgSession, decky: string): PgAnswe
     columns: aliases,
     rows: values.map((v) => aliases.map((a) => v[a] ?? '')),
   });
-  if (!sql) return { kind: 'tag', tag: 'EMPTY' };
+  if (!sql) return { kind: 'empty' };
   if (/from pg_catalog\.pg_database/.test(low))
     return byAlias(
       [...databases, app.name].sort().map((name) => ({
@@ -166,7 +192,7 @@ export function answerPgQuery(raw: string, s: PgSession, decky: string): PgAnswe
     const k = fn[1]!;
     const value =
       k === 'version()'
-        ? `PostgreSQL ${s.version} on x86_64-pc-linux-gnu, compiled by gcc (Debian 12.2.0-14) 12.2.0, 64-bit`
+        ? `PostgreSQL ${s.version} on x86_64-pc-linux-gnu, compiled by ${pgSites(s.version).compiledBy}, 64-bit`
         : k === 'current_database()'
           ? s.db
           : /^\d+$/.test(k)
@@ -175,9 +201,17 @@ export function answerPgQuery(raw: string, s: PgSession, decky: string): PgAnswe
               ? null
               : s.user;
     const col = k.replace(/\(\)$/, '').replace(/^\d+$/, '?column?');
-    return { kind: 'rows', columns: [col], rows: [[value]] };
+    const type: PgType = /^\d+$/.test(k)
+      ? 'int4'
+      : k === 'version()'
+        ? 'text'
+        : k === 'inet_server_addr()'
+          ? 'inet'
+          : 'name';
+    return { kind: 'rows', columns: [col], rows: [[value]], types: [type] };
   }
-  if (/^show server_version$/.test(low)) return { kind: 'rows', columns: ['server_version'], rows: [[s.version]] };
+  if (/^show server_version$/.test(low))
+    return { kind: 'rows', columns: ['server_version'], rows: [[s.version]], tag: 'SHOW' };
   if (/^copy .* (from|to) program /.test(low))
     return {
       kind: 'err',
@@ -194,16 +228,44 @@ export function answerPgQuery(raw: string, s: PgSession, decky: string): PgAnswe
     const table = sel[2]!;
     const rows = s.db === app.name ? app.tables[table] : undefined;
     if (!rows)
-      return { kind: 'err', code: '42P01', message: `relation "${table}" does not exist`, routine: 'parserOpenTable' };
+      return {
+        kind: 'err',
+        code: '42P01',
+        message: `relation "${table}" does not exist`,
+        routine: 'parserOpenTable',
+        where: { file: 'parse_relation.c', site: 'noRelation', at: table },
+      };
     const names = columnsOf[table]!;
     const limited = sel[3] ? rows.slice(0, Number(sel[3])) : rows;
     if (/^count\(\*\)$/.test(sel[1]!)) return { kind: 'rows', columns: ['count'], rows: [[String(limited.length)]] };
     const cols = sel[1] === '*' ? names : sel[1]!.split(',').map((c) => c.trim());
     const bad = cols.find((c) => !names.includes(c));
     if (bad)
-      return { kind: 'err', code: '42703', message: `column "${bad}" does not exist`, routine: 'errorMissingColumn' };
+      return {
+        kind: 'err',
+        code: '42703',
+        message: `column "${bad}" does not exist`,
+        routine: 'errorMissingColumn',
+        where: { file: 'parse_relation.c', site: 'noColumn', at: bad },
+      };
     return { kind: 'rows', columns: cols, rows: limited.map((r) => cols.map((c) => r[names.indexOf(c)] ?? null)) };
   }
   const word = sql.split(/\s+/)[0] ?? sql;
-  return { kind: 'err', code: '42601', message: `syntax error at or near "${word}"`, routine: 'scanner_yyerror' };
+  // A bare identifier list without FROM parses; its names are unknown columns.
+  const bare = /^select ([a-z_][a-z0-9_]*)$/.exec(low);
+  if (bare)
+    return {
+      kind: 'err',
+      code: '42703',
+      message: `column "${bare[1]!}" does not exist`,
+      routine: 'errorMissingColumn',
+      where: { file: 'parse_relation.c', site: 'noColumn', at: bare[1]! },
+    };
+  return {
+    kind: 'err',
+    code: '42601',
+    message: `syntax error at or near "${word}"`,
+    routine: 'scanner_yyerror',
+    where: { file: 'scan.l', site: 'syntaxError', at: word },
+  };
 }

@@ -20,6 +20,18 @@ export type PgSites = Readonly<{
   noDatabase: number;
   /** postinit.c CheckMyDatabase: database is not currently accepting connections. */
   notAccepting: number;
+  /** After login: scan.l scanner_yyerror, parse_relation.c parserOpenTable and errorMissingColumn. */
+  syntaxError: number;
+  noRelation: number;
+  noColumn: number;
+  /** postgres.c exec_simple_query: current transaction is aborted. */
+  abortedTx: number;
+  /** xact.c warnings: BeginTransactionBlock, EndTransactionBlock, UserAbortTransactionBlock. */
+  alreadyInTx: number;
+  noTxCommit: number;
+  noTxRollback: number;
+  /** version()'s compiler. */
+  compiledBy: string;
 }>;
 
 /** Measured on Debian 12's postgresql-15 15.18-0+deb12u1 (tests/integration/fidelity/postgres.test.ts). */
@@ -32,6 +44,14 @@ const measured15_18: PgSites = {
   recvPassword: 718,
   noDatabase: 948,
   notAccepting: 350,
+  syntaxError: 1188,
+  noRelation: 1392,
+  noColumn: 3665,
+  abortedTx: 1081,
+  alreadyInTx: 3789,
+  noTxCommit: 3987,
+  noTxRollback: 4110,
+  compiledBy: 'gcc (Debian 12.2.0-14+deb12u1) 12.2.0',
 };
 
 /**
@@ -76,5 +96,6 @@ export function pgSites(version: string): PgSites {
     unsupported: unsupportedByMajor[major] ?? 2194,
     noUser: 2281,
     authFailed: major >= 16 ? 323 : major >= 14 ? 335 : 333,
+    compiledBy: 'gcc (Debian 12.2.0-14) 12.2.0',
   };
 }

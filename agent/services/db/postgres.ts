@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { distros } from '../../../shared/catalog/distros';
 import { ProtocolError, runBinarySession } from '../kit/binary-session';
 import { parseUsers, personaString } from '../kit/persona';
-import { answerMessages, answerPgQuery, loginMessages, pgDatabases, pgMd5, type PgSession } from './postgres-session';
+import { answerMessages, loginMessages, pgDatabases, pgMd5, type PgSession } from './postgres-session';
+import { runPgQuery } from './postgres-query';
 import { splitStatements } from './mysql-sql';
 import tls from 'node:tls';
 import { constants } from 'node:crypto';
@@ -163,7 +164,7 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
       if (stage === 'query') {
         const s = session!;
         if (msg.tag === 'X') return (c.end(), msg.size);
-        if (msg.tag === 'S') return (c.send(pgReady), msg.size);
+        if (msg.tag === 'S') return (c.send(Buffer.from([0x5a, 0, 0, 0, 5, (s.tx ?? 'I').charCodeAt(0)])), msg.size);
         if (msg.tag !== 'Q') {
           // The extended protocol (Parse/Bind/Execute) is not answered; the client is told so.
           if (msg.tag === 'P')
@@ -178,19 +179,22 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
           return msg.size;
         }
         const query = msg.body.toString('utf8', 0, Math.max(0, msg.body.indexOf(0))).slice(0, 4096);
-        const out: Buffer[] = [];
-        for (const stmt of splitStatements(query).slice(0, 50)) {
-          const a = answerPgQuery(stmt, s, ctx.decky.name);
+        const run = runPgQuery(query, s, ctx.decky.name, sites, splitStatements(query).slice(0, 50));
+        for (const { stmt, answer: a } of run.answered)
           c.capture('command', {
             query: stmt,
             user: s.user,
             database: s.db,
-            result: a.kind === 'err' ? `ERROR ${a.code}` : a.kind === 'tag' ? a.tag : `${a.rows.length} rows`,
+            result:
+              a.kind === 'err'
+                ? `ERROR ${a.code}`
+                : a.kind === 'tag'
+                  ? a.tag
+                  : a.kind === 'empty'
+                    ? 'EMPTY'
+                    : `${a.rows.length} rows`,
           });
-          out.push(answerMessages(a));
-          if (a.kind === 'err') break;
-        }
-        c.send(Buffer.concat([...out, pgReady]));
+        c.send(run.bytes);
         return msg.size;
       }
       const nul = msg.body.indexOf(0);
@@ -218,7 +222,7 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
           return msg.size;
         }
         stage = 'query';
-        session = { user, db, version, superuser: false };
+        session = { user, db, version, superuser: false, tx: 'I' };
         c.capture('auth', { method: 'accepted', username: user, success: true, database: session.db });
         c.setLimits(postgresQueryLimits);
         c.send(loginMessages(session, params.application_name ?? ''));
@@ -251,7 +255,5 @@ const postgresTlsOptions = {
   minVersion: 'TLSv1.2',
   secureOptions: constants.SSL_OP_NO_TICKET,
 } as const;
-
-const pgReady = Buffer.from([0x5a, 0, 0, 0, 5, 0x49]); // ReadyForQuery, idle
 
 export const postgresService: ServiceModule = { name: 'postgres', start };

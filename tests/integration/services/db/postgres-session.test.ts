@@ -59,7 +59,10 @@ describe('postgres honeypot: a logged-in session', () => {
       'ERROR:  must be superuser or a member of the pg_execute_server_program role to COPY to or from an external program',
     );
     await eventually(() => pg.ofKind('command').some((e) => String(e.data.query).includes('from program')));
-    expect((await psql(ip, ['-c', 'select * from nope'])).stderr.trim()).toBe('ERROR:  relation "nope" does not exist');
+    // The error's P position makes psql point at the name, as with a real server.
+    expect((await psql(ip, ['-c', 'select * from nope'])).stderr.trim()).toBe(
+      'ERROR:  relation "nope" does not exist\nLINE 1: select * from nope\n                      ^',
+    );
   });
 
   it('md5 logins are checked against the salted hash; a wrong password still fails with 28P01', async () => {
