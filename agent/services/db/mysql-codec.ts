@@ -125,9 +125,12 @@ export function isOldClient(payload: Buffer): boolean {
   return payload.length >= 6 && (payload.readUInt16LE(0) & mysqlCaps.protocol41) === 0;
 }
 
-/** After a right password, a database the account may not use (the persona users are user@'%'). */
-export function dbAccessDenied(user: string, db: string): Buffer {
-  return errPacket(1044, '42000', `Access denied for user '${user}'@'%' to database '${db}'`);
+/**
+ * After a right password, a database not in the fake schema. The persona users are privileged
+ * (they read mysql.user), and for such an account the server says the database does not exist.
+ */
+export function unknownDatabase(db: string): Buffer {
+  return errPacket(1049, '42000', `Unknown database '${db}'`);
 }
 
 export function handshakeV10(f: MysqlFlavour, connectionId: number, scramble: Buffer): Buffer {

@@ -94,6 +94,11 @@ const rows = (columns: string[], data: Cell[][], extra: { table?: string; db?: s
   kind: 'rows',
   rs: { columns, rows: data, ...extra },
 });
+const statementKeywords = new Set(
+  'select insert update delete replace create drop alter show set use grant revoke describe desc explain call load lock unlock truncate rename begin commit rollback start flush kill with'.split(
+    ' ',
+  ),
+);
 const unquote = (s: string) => s.replace(/^[`'"]|[`'"]$/g, '');
 
 export function answerQuery(raw: string, s: SqlSession, schema: Schema): SqlAnswer {
@@ -103,11 +108,15 @@ export function answerQuery(raw: string, s: SqlSession, schema: Schema): SqlAnsw
     .replace(/\s+/g, ' ');
   const low = sql.toLowerCase();
   const product = s.mariadb ? 'MariaDB' : 'MySQL';
+  // The parser quotes the query from the token it stopped at: the first word when that is no
+  // statement keyword (measured: "selec x" is near 'selec x'), else what follows it.
+  const keyword = statementKeywords.has(low.split(' ')[0] ?? '');
+  const near = keyword ? sql.slice(sql.indexOf(' ') + 1, sql.indexOf(' ') + 81) : sql.slice(0, 80);
   const syntax = () =>
     err(
       1064,
       '42000',
-      `You have an error in your SQL syntax; check the manual that corresponds to your ${product} server version for the right syntax to use near '${sql.slice(sql.indexOf(' ') + 1, sql.indexOf(' ') + 81)}' at line 1`,
+      `You have an error in your SQL syntax; check the manual that corresponds to your ${product} server version for the right syntax to use near '${near}' at line 1`,
     );
   const noDb = () => err(1046, '3D000', 'No database selected');
   const tableOf = (name: string): { db: string; table: string; t: Table } | SqlAnswer => {

@@ -5,7 +5,6 @@ import { type BinaryConn, ProtocolError, runBinarySession } from '../kit/binary-
 import {
   accessDenied,
   authSwitchRequest,
-  dbAccessDenied,
   errPacket,
   headerError,
   isOldClient,
@@ -17,6 +16,7 @@ import {
   newScramble,
   parseHandshakeResponse,
   readMysqlPacket,
+  unknownDatabase,
   type HandshakeResponse,
 } from './mysql-codec';
 import { parseUsers, personaString } from '../kit/persona';
@@ -80,7 +80,7 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
     const accept = (c: BinaryConn, seq: number, user: string, database: string | null) => {
       if (database && !schema.has(database)) {
         c.capture('auth', { method: 'accepted', username: user, success: true, database, error: 'no database' });
-        c.end(mysqlPacket(seq, dbAccessDenied(user, database)));
+        c.end(mysqlPacket(seq, unknownDatabase(database)));
         return;
       }
       stage = 'command';

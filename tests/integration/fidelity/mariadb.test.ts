@@ -64,6 +64,14 @@ const cases: Record<string, Step[]> = {
   ],
   'a query before the login': [greet, packet(0, Buffer.from('\x03select 1', 'latin1'))],
   'SSL request, then plaintext': [greet, sslRequest(), (a) => handshakeResponse({ user: 'x', seq: 2 }, a[0]!)],
+  'query errors after the login': [
+    greet,
+    reply({ ...login }),
+    packet(0, Buffer.from('\x03selec x', 'latin1')),
+    packet(0, Buffer.from('\x03use nosuch', 'latin1')),
+    packet(0, Buffer.from('\x03select * from nosuch', 'latin1')),
+    packet(0, Buffer.from('\x03', 'latin1')),
+  ],
   'PROXY v1 header': [greet, Buffer.from('PROXY TCP4 198.51.100.7 127.21.5.11 40000 3306\r\n')],
   'a login packet longer than it says': [greet, packet(1, Buffer.alloc(40, 0x41)).subarray(0, 20)],
 };

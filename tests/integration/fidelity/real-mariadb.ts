@@ -16,7 +16,8 @@ export type RealMariadb = Readonly<{ stop: () => Promise<void>; version: string 
  * Debian 12's MariaDB 10.11 with a private datadir: Debian's 50-server.cnf settings (utf8mb4,
  * utf8mb4_general_ci), its commented-out ssl-cert/ssl-key enabled with a throwaway pair (our decky
  * advertises TLS), skip-name-resolve so errors name the client by address as ours do, listening on
- * `ip:3306`. `user`@'%' with `password` (mysql_native_password) is created, as a persona user is.
+ * `ip:3306`. `user`@'%' with `password` (mysql_native_password) and all privileges is created, as a persona user
+ * is (ours lets it read mysql.user).
  */
 export async function startRealMariadb(
   dir: string,
@@ -88,7 +89,7 @@ export async function startRealMariadb(
       { timeoutMs: 30_000, what: `mariadbd listening on ${ip}:3306` },
     );
     const made = await sql(
-      `CREATE USER '${login.user}'@'%' IDENTIFIED BY '${login.password}'; CREATE DATABASE ${login.db}; GRANT ALL ON ${login.db}.* TO '${login.user}'@'%'`,
+      `CREATE USER '${login.user}'@'%' IDENTIFIED BY '${login.password}'; CREATE DATABASE ${login.db}; GRANT ALL ON *.* TO '${login.user}'@'%'`,
     );
     const version = await sql('SELECT VERSION()');
     if (made.code || version.code) throw new Error(`mariadb: ${made.stderr}${version.stderr}`);
