@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSecureContext } from 'node:tls';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { Session } from 'node:inspector';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
 import { openCertificateAuthority } from '../main/core/ca';
@@ -91,9 +92,28 @@ async function serve(dataDir: string): Promise<void> {
   };
   const master = await createMaster({ ...config, consoleApi: false }, { log: silentLogger, adapter });
   const started = await master.start();
+  // BENCH_PROF=<dir>: one CPU profile of the master per phase (phase-1.cpuprofile …), so the
+  // steady state is not drowned by the first beats' handshakes.
+  const profDir = process.env.BENCH_PROF;
+  const inspector = profDir ? new Session() : null;
+  const post = (method: string) =>
+    new Promise<{ profile?: unknown }>((resolve, reject) =>
+      inspector!.post(method, (err, r) => (err ? reject(err) : resolve(r as { profile?: unknown }))),
+    );
+  let phase = 0;
+  if (inspector) {
+    inspector.connect();
+    await post('Profiler.enable');
+    await post('Profiler.start');
+  }
   process.send!({ type: 'ready', port: started.swarm.port });
-  process.on('message', (msg: { type: string }) => {
+  const onMessage = async (msg: { type: string }) => {
     if (msg.type === 'stats') {
+      if (inspector && profDir) {
+        const { profile } = await post('Profiler.stop');
+        await writeFile(join(profDir, `phase-${++phase}.cpuprofile`), JSON.stringify(profile));
+        await post('Profiler.start');
+      }
       const d = durations.sort((a, b) => a - b);
       durations = [];
       const mem = process.memoryUsage();
@@ -116,7 +136,8 @@ async function serve(dataDir: string): Promise<void> {
     } else if (msg.type === 'stop') {
       void master.stop().then(() => process.exit(0));
     }
-  });
+  };
+  process.on('message', (msg: { type: string }) => void onMessage(msg));
 }
 
 // ---------------------------------------------------------------- simulator side
@@ -203,11 +224,7 @@ async function scenario(
   await store.flush();
 
   const child = fork(self, ['--serve', dataDir], {
-    execArgv: [
-      '--import',
-      'tsx',
-      ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROF] : []),
-    ],
+    execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const port = await new Promise<number>((resolve, reject) => {

@@ -58,7 +58,7 @@ export function createMutationScheduler(
     const report: TickReport = { mutated: [], skippedOffline: [], exhausted: [], nextInMs: MAX_SLEEP_MS };
     const seen = new Set<string>();
     const fleetDefault = deps.fleetDefault();
-    for (const rec of store.fleet.list()) {
+    for (const rec of store.fleet.scan()) {
       const name = rec.config.name;
       seen.add(name);
       if (!firstSeen.has(name)) firstSeen.set(name, now);

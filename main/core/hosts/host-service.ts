@@ -52,7 +52,7 @@ export function createHostService(deps: Deps) {
   return {
     list(): HostSummary[] {
       const counts = new Map<string, number>();
-      for (const d of store.fleet.list()) if (d.placedOn) counts.set(d.placedOn, (counts.get(d.placedOn) ?? 0) + 1);
+      for (const d of store.fleet.scan()) if (d.placedOn) counts.set(d.placedOn, (counts.get(d.placedOn) ?? 0) + 1);
       return store.hosts
         .list()
         .filter((h) => store.hosts.isUsable(h))

@@ -22,6 +22,11 @@ export function createFleetRepo(db: Db) {
 
   return {
     list: (): DeckyRecord[] => db.data().deckies.map(copy),
+    /**
+     * The stored records themselves, for read-only scans on hot paths (the scheduler's tick): no
+     * copies, which at 100,000 deckies cost ~0.2 s of event loop per call. Never mutate or keep them.
+     */
+    scan: (): ReadonlyArray<Readonly<DeckyRecord>> => db.data().deckies,
     get(name: string): DeckyRecord | undefined {
       const d = index.get(name);
       return d && copy(d);
