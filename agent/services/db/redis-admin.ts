@@ -8,7 +8,7 @@ export function configCommand(a: string[], st: RedisState, env: RedisEnv): Redis
     if (a.length < 2) return { reply: err(`ERR wrong number of arguments for 'config|get' command`) };
     const out: string[] = [];
     for (const [k, val] of st.config) if (a.slice(1).some((p) => globMatch(p.toLowerCase(), k))) out.push(k, val);
-    return { reply: out };
+    return { reply: { map: out } };
   }
   if (sub === 'set') {
     if (a.length < 3 || a.length % 2 === 0)
@@ -42,7 +42,7 @@ export function clientCommand(a: string[], st: RedisState, env: RedisEnv): Redis
       return { reply: env.clientId };
     case 'list':
     case 'info':
-      return { reply: env.clientLine(st.name ?? '') + '\n' };
+      return { reply: { verbatim: env.clientLine(st.name ?? '', a[0]!.toLowerCase(), st.proto) + '\n' } };
     default:
       return { reply: ok };
   }

@@ -124,7 +124,10 @@ export function redisExecute(rawArgs: Buffer[], st: RedisState, env: RedisEnv): 
   }
   if (name === 'quit') return { reply: ok, close: true };
   if (name === 'hello') {
-    if (a[0] && a[0] !== '2') return { reply: err('NOPROTO unsupported protocol version') };
+    if (a[0] !== undefined && !/^-?\d+$/.test(a[0]))
+      return { reply: err('ERR Protocol version is not an integer or out of range') };
+    if (a[0] !== undefined && a[0] !== '2' && a[0] !== '3')
+      return { reply: err('NOPROTO unsupported protocol version') };
     const ai = a.findIndex((x) => x.toLowerCase() === 'auth');
     if (ai >= 0) {
       const out = checkAuth(env, st, a[ai + 1] ?? '', a[ai + 2] ?? '');
@@ -136,23 +139,28 @@ export function redisExecute(rawArgs: Buffer[], st: RedisState, env: RedisEnv): 
           'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
         ),
       };
+    if (a[0] === '2' || a[0] === '3') st.proto = a[0] === '3' ? 3 : 2;
+    const si = a.findIndex((x) => x.toLowerCase() === 'setname');
+    if (si >= 0) st.name = (a[si + 1] ?? '').slice(0, 128);
     return {
-      reply: [
-        'server',
-        'redis',
-        'version',
-        env.version,
-        'proto',
-        2,
-        'id',
-        env.clientId,
-        'mode',
-        'standalone',
-        'role',
-        'master',
-        'modules',
-        [],
-      ],
+      reply: {
+        map: [
+          'server',
+          'redis',
+          'version',
+          env.version,
+          'proto',
+          st.proto,
+          'id',
+          env.clientId,
+          'mode',
+          'standalone',
+          'role',
+          'master',
+          'modules',
+          [],
+        ],
+      },
     };
   }
   if (!st.authed) return { reply: err('NOAUTH Authentication required.') };
@@ -235,7 +243,7 @@ export function redisExecute(rawArgs: Buffer[], st: RedisState, env: RedisEnv): 
       st.bytes = st.dbs.reduce((s, d) => s + [...d].reduce((t, [k, x]) => t + k.length + x.length, 0), 0);
       return { reply: ok, dangerous: 'wipes the keyspace' };
     case 'info':
-      return { reply: env.info(a[0], db.size) };
+      return { reply: { verbatim: env.info(a[0], db.size) } };
     case 'config':
       return configCommand(a, st, env);
     case 'slaveof':

@@ -13,11 +13,14 @@ export type RedisEnv = Readonly<{
   info: (section: string | undefined, keys: number) => string;
   /** This connection's client id (HELLO, CLIENT ID/LIST): a server-wide counter, as in Redis. */
   clientId: number;
-  clientLine: (name: string) => string;
+  /** One CLIENT LIST/INFO line; `sub` is the subcommand (list|info), `proto` the connection's RESP. */
+  clientLine: (name: string, sub: string, proto: 2 | 3) => string;
 }>;
 
 export type RedisState = {
   authed: boolean;
+  /** RESP version of the replies: 2 until HELLO 3. */
+  proto: 2 | 3;
   db: number;
   dbs: Map<string, Buffer>[];
   bytes: number;
@@ -71,6 +74,7 @@ export function newRedisState(env: RedisEnv, seed: Map<string, Buffer>): RedisSt
   }
   return {
     authed: env.password === '',
+    proto: 2,
     db: 0,
     dbs,
     bytes,

@@ -62,9 +62,9 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
         ),
       clientId,
       // qbuf/argv-mem as for redis-cli's multibulk CLIENT LIST (26 bytes buffered, 10 of argv).
-      clientLine: (name) =>
+      clientLine: (name, sub, proto) =>
         redisMajor(version) >= 7
-          ? `id=${clientId} addr=${meta.src}:${meta.srcPort} laddr=${ctx.host}:6379 fd=8 name=${name} age=0 idle=0 flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=26 qbuf-free=20448 argv-mem=10 multi-mem=0 rbs=16384 rbp=16384 obl=0 oll=0 omem=0 tot-mem=37658 events=r cmd=client|list user=default redir=-1 resp=2`
+          ? `id=${clientId} addr=${meta.src}:${meta.srcPort} laddr=${ctx.host}:6379 fd=8 name=${name} age=0 idle=0 flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=26 qbuf-free=20448 argv-mem=10 multi-mem=0 rbs=16384 rbp=16384 obl=0 oll=0 omem=0 tot-mem=37658 events=r cmd=client|${sub} user=default redir=-1 resp=${proto}`
           : `id=${clientId} addr=${meta.src}:${meta.srcPort} laddr=${ctx.host}:6379 fd=8 name=${name} age=0 idle=0 flags=N db=0 sub=0 psub=0 multi=-1 qbuf=26 qbuf-free=20448 obl=0 oll=0 omem=0 events=r cmd=client`,
     };
     const st = newRedisState(env, seedKeys(ctx.decky.name));
@@ -105,7 +105,7 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
           ...(out.dangerous ? { dangerous: out.dangerous } : {}),
         });
       }
-      const reply = encodeResp(out.reply);
+      const reply = encodeResp(out.reply, st.proto);
       if (out.close) c.end(reply);
       else c.send(reply);
       return req.size;

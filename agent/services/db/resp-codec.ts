@@ -112,14 +112,34 @@ export function splitInline(line: string): string[] {
 }
 
 export type RespValue =
-  string | number | null | Buffer | RespValue[] | { simple: string } | { error: string; latin1?: boolean };
+  | string
+  | number
+  | null
+  | Buffer
+  | RespValue[]
+  | { simple: string }
+  | { error: string; latin1?: boolean }
+  /** Flat key/value pairs: a RESP3 map, an array under RESP2. */
+  | { map: RespValue[] }
+  /** Text for humans (INFO, CLIENT LIST): a RESP3 verbatim string `txt:`, a bulk under RESP2. */
+  | { verbatim: string };
 
-export function encodeResp(v: RespValue): Buffer {
-  if (v === null) return Buffer.from('$-1\r\n');
+/** Encodes a reply in the connection's protocol (HELLO 3 switches it to RESP3). */
+export function encodeResp(v: RespValue, proto: 2 | 3 = 2): Buffer {
+  if (v === null) return Buffer.from(proto === 3 ? '_\r\n' : '$-1\r\n');
   if (typeof v === 'number') return Buffer.from(`:${v}\r\n`);
-  if (typeof v === 'string') return encodeResp(Buffer.from(v, 'utf8'));
+  if (typeof v === 'string') return encodeResp(Buffer.from(v, 'utf8'), proto);
   if (Buffer.isBuffer(v)) return Buffer.concat([Buffer.from(`$${v.length}\r\n`), v, Buffer.from('\r\n')]);
-  if (Array.isArray(v)) return Buffer.concat([Buffer.from(`*${v.length}\r\n`), ...v.map(encodeResp)]);
+  if (Array.isArray(v)) return Buffer.concat([Buffer.from(`*${v.length}\r\n`), ...v.map((x) => encodeResp(x, proto))]);
+  if ('map' in v) {
+    const head = proto === 3 ? `%${v.map.length / 2}\r\n` : `*${v.map.length}\r\n`;
+    return Buffer.concat([Buffer.from(head), ...v.map.map((x) => encodeResp(x, proto))]);
+  }
+  if ('verbatim' in v) {
+    const body = Buffer.from(v.verbatim, 'utf8');
+    if (proto === 2) return encodeResp(body);
+    return Buffer.concat([Buffer.from(`=${body.length + 4}\r\ntxt:`), body, Buffer.from('\r\n')]);
+  }
   if ('simple' in v) return Buffer.from(`+${v.simple}\r\n`);
   // An error echoing the client's bytes (unknown command) carries them as latin1, byte for byte.
   return Buffer.from(`-${v.error}\r\n`, v.latin1 ? 'latin1' : 'utf8');

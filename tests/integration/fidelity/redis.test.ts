@@ -4,7 +4,7 @@ import { redisService } from '../../../agent/services/db/redis';
 import { makeTmpDir } from '../../helpers/tmp-dir';
 import { run, startService, type ServiceHarness } from '../services/service-harness';
 import { portLine, probeAnswer } from './nmap-probes';
-import { describeDiffs, probeDiffs } from './probe-diff';
+import { describeDiffs, exchangeDiffs, probeDiffs } from './probe-diff';
 import type { RealDaemon } from './real-daemon';
 import { haveRedisServer, startRealRedis } from './real-redis';
 
@@ -102,6 +102,26 @@ describe.skipIf(!haveRedisServer)('redis fidelity against a real Debian redis-se
     }
     expect(diffs).toEqual([]);
   }, 120_000);
+
+  it('speaks RESP3 after HELLO 3 like redis-server (nulls, maps, verbatim text)', async () => {
+    const cmds = ['PING', 'ECHO x', 'GET nokey', 'MGET a b', 'KEYS nomatch*', 'CONFIG GET databases', 'CONFIG GET x'];
+    cmds.push('CLIENT GETNAME', 'HELLO 2\r\nGET nokey', 'HELLO 4', 'HELLO abc', 'HELLO 3 SETNAME n\r\nCLIENT GETNAME');
+    // HELLO's id is the server's connection counter.
+    const norm = (s: string) => s.replace(/(\$2\r\nid\r\n:)\d+/g, '$1N');
+    const diffs = await exchangeDiffs(
+      realIp,
+      oursIp,
+      6379,
+      cmds.map((c) => `HELLO 3\r\n${c}\r\n`),
+      norm,
+    );
+    expect(diffs).toEqual([]);
+    const cli = async (ip: string, ...args: string[]) => (await run('redis-cli', ['-3', '-h', ip, ...args])).stdout;
+    const [ri, oi] = await Promise.all([cli(realIp, 'INFO', 'server'), cli(oursIp, 'INFO', 'server')]);
+    expect(infoShape(oi)).toEqual(infoShape(ri));
+    const [rc, oc] = await Promise.all([cli(realIp, 'CLIENT', 'INFO'), cli(oursIp, 'CLIENT', 'INFO')]);
+    expect(clientLine(oc)).toBe(clientLine(rc));
+  }, 60_000);
 
   it('gives redis-cli the same INFO server shape, CLIENT LIST line and errors', async () => {
     const cli = async (ip: string, ...args: string[]) => (await run('redis-cli', ['-h', ip, ...args])).stdout;
