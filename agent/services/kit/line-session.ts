@@ -37,6 +37,8 @@ export type LineSessionOptions = Readonly<{
   overflowReply: string;
   secureContext: tls.SecureContext | null;
   implicitTls: boolean;
+  /** Called as each TLS handshake (STARTTLS or implicit) begins, e.g. to retire a ticket key. */
+  beforeTls?: () => void;
   onLine: (line: string, conn: LineConn) => void;
   /** Called with the bytes of an unfinished line after each read (optional). */
   onPartial?: (pending: Buffer, conn: LineConn) => void;
@@ -120,6 +122,7 @@ export function serveLineSession(socket: net.Socket, opts: LineSessionOptions): 
   };
 
   const wrap = (raw: net.Socket): tls.TLSSocket => {
+    opts.beforeTls?.();
     const t = new tls.TLSSocket(raw, { isServer: true, secureContext: opts.secureContext ?? undefined });
     t.on('error', (err) => {
       ctx.log.debug('tls error', { src: meta.src, err });

@@ -1,5 +1,5 @@
 import { listenAll } from '../kit/listen-all';
-import { dovecotGreeting, mailSecureContext } from './mail-common';
+import { dovecotGreeting, dovecotRetireTicketKey, mailSecureContext } from './mail-common';
 import {
   imapGreeting,
   imapLimits,
@@ -19,6 +19,7 @@ import type { RunningService, ServiceContext, ServiceModule } from '../kit/types
 async function start(ctx: ServiceContext): Promise<RunningService> {
   const cfg: ImapConfig = { greetingText: dovecotGreeting(ctx), startTls: true };
   const secureContext = await mailSecureContext(ctx);
+  const beforeTls = dovecotRetireTicketKey(secureContext);
   const handler = (catalogPort: number, implicitTls: boolean) => ({
     catalogPort,
     onConnection: (socket: net.Socket, meta: ConnectionMeta) => {
@@ -35,6 +36,7 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
         overflowReply: '* BYE Input buffer full, aborting',
         secureContext,
         implicitTls,
+        beforeTls,
         onPartial: (pending, conn) => {
           if (skipLine || !imapTagRejected(pending, st)) return;
           skipLine = true;

@@ -1,6 +1,6 @@
 import type net from 'node:net';
 import { listenAll } from '../kit/listen-all';
-import { dovecotGreeting, mailSecureContext } from './mail-common';
+import { dovecotGreeting, dovecotRetireTicketKey, mailSecureContext } from './mail-common';
 import { newPop3State, pop3Limits, pop3Line, type Pop3Config } from './pop3-session';
 import { serveLineSession } from '../kit/line-session';
 import type { ConnectionMeta } from '../kit/tcp-listener';
@@ -11,6 +11,7 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
   const cfg: Pop3Config = { startTls: true };
   const greeting = `+OK ${dovecotGreeting(ctx)}`;
   const secureContext = await mailSecureContext(ctx);
+  const beforeTls = dovecotRetireTicketKey(secureContext);
   const handler = (catalogPort: number, implicitTls: boolean) => ({
     catalogPort,
     onConnection: (socket: net.Socket, meta: ConnectionMeta) => {
@@ -26,6 +27,7 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
         overflowReply: '-ERR Input buffer full, aborting',
         secureContext,
         implicitTls,
+        beforeTls,
         onLine: (line, conn) => {
           if ((commands += 1) > pop3Limits.maxCommands) {
             ctx.capture({
