@@ -6,7 +6,7 @@
 // persona ships one). The load comes from a separate process (bench/lib/tls-load.ts), in rounds
 // that alternate which server goes first; the figure is the median over rounds.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,7 +57,38 @@ async function ecdsaPair(dir: string): Promise<{ cert: string; key: string }> {
   return { cert: await readFile(cert, 'utf8'), key: await readFile(key, 'utf8') };
 }
 
-type Side = { ours: Load[]; apache: Load[] };
+/**
+ * CPU seconds used so far by the apache2 processes started with `config` (parent, workers, and the
+ * reaped workers through the parent's cutime/cstime): on a host shared with other work, the rate
+ * depends on how much CPU the scheduler gives each server, the CPU per handshake much less.
+ */
+async function apacheCpuS(config: string): Promise<number> {
+  let ticks = 0;
+  for (const pid of (await readdir('/proc')).filter((d) => /^\d+$/.test(d))) {
+    const [cmd, stat] = await Promise.all([
+      readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => ''),
+      readFile(`/proc/${pid}/stat`, 'utf8').catch(() => ''),
+    ]);
+    if (!cmd.includes(config)) continue;
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += [11, 12, 13, 14].reduce((n, i) => n + Number(f[i] ?? 0), 0);
+  }
+  return ticks / 100;
+}
+const oursCpuS = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+/** One load run and the CPU its server spent on it, ms per handshake. */
+async function measure(addr: string, mode: 'full' | 'resume', cpu: () => number | Promise<number>) {
+  const before = await cpu();
+  const l = await load(addr, mode);
+  return { ...l, cpuMsPerHs: (((await cpu()) - before) * 1000) / Math.max(1, l.handshakes) };
+}
+
+type Measured = Load & { cpuMsPerHs: number };
+type Side = { ours: Measured[]; apache: Measured[] };
 const cases = [
   { name: 'rsa2048-full', what: 'RSA-2048 full handshakes', mode: 'full', ours: ip.oursRsa, apache: ip.apacheRsa },
   {
@@ -70,6 +101,7 @@ const cases = [
   { name: 'ecdsa-p256-full', what: 'ECDSA P-256 full handshakes', mode: 'full', ours: ip.oursEc, apache: ip.apacheEc },
 ] as const;
 
+const apacheDir = { [ip.apacheRsa]: 'apache-rsa', [ip.apacheEc]: 'apache-ec' };
 const tmp = await makeTmpDir('decnet-bench-tls-');
 const stops: (() => Promise<void>)[] = [];
 try {
@@ -87,8 +119,8 @@ try {
     stops.push(() => h.stop());
   }
   if (haveModSsl) {
-    stops.push((await startApacheSsl(join(tmp.dir, 'apache-rsa'), ip.apacheRsa, host)).stop);
-    stops.push((await startApacheSsl(join(tmp.dir, 'apache-ec'), ip.apacheEc, host, ec)).stop);
+    stops.push((await startApacheSsl(join(tmp.dir, apacheDir[ip.apacheRsa]!), ip.apacheRsa, host)).stop);
+    stops.push((await startApacheSsl(join(tmp.dir, apacheDir[ip.apacheEc]!), ip.apacheEc, host, ec)).stop);
   }
   const loadBefore = os.loadavg()[0] ?? NaN;
   const results = new Map<string, Side>(cases.map((c) => [c.name, { ours: [], apache: [] }]));
@@ -97,7 +129,11 @@ try {
       const side = results.get(c.name)!;
       // Alternating who goes first spreads the other engineers' load drift over both servers.
       const order = r % 2 === 0 ? (['ours', 'apache'] as const) : (['apache', 'ours'] as const);
-      for (const who of order) if (who === 'ours' || haveModSsl) side[who].push(await load(c[who], c.mode));
+      for (const who of order) {
+        if (who === 'apache' && !haveModSsl) continue;
+        const cpu = who === 'ours' ? oursCpuS : () => apacheCpuS(join(tmp.dir, apacheDir[c.apache]!, 'apache2.conf'));
+        side[who].push(await measure(c[who], c.mode, cpu));
+      }
     }
   const loadAfter = os.loadavg()[0] ?? NaN;
   const rate = (l: Load) => l.handshakes / l.elapsed;
@@ -105,6 +141,16 @@ try {
   for (const c of cases) {
     const { ours, apache } = results.get(c.name)!;
     const [o, a] = [percentile(ours.map(rate), 50), percentile(apache.map(rate), 50)];
+    const [oc, ac] = [
+      percentile(
+        ours.map((l) => l.cpuMsPerHs),
+        50,
+      ),
+      percentile(
+        apache.map((l) => l.cpuMsPerHs),
+        50,
+      ),
+    ];
     const reusedPct = (ls: Load[]) =>
       Math.round(
         (100 * ls.reduce((n, l) => n + l.reused, 0)) /
@@ -133,11 +179,20 @@ try {
       throughput: o,
       ...(apache.length ? { peer: { name: 'apache2 2.4 mod_ssl', value: a }, ratio: o / a } : {}),
     });
+    record({
+      name: `tls.https-${c.name}-cpu`,
+      workload: `server CPU time per handshake (user + system) in the runs of tls.https-${c.name}, median of rounds`,
+      unit: 'ms',
+      median: oc,
+      ...(apache.length ? { peer: { name: 'apache2 2.4 mod_ssl', value: ac }, ratio: oc / ac } : {}),
+    });
     rows.push({
       case: c.what,
       'ours hs/s': Math.round(o),
       'apache hs/s': apache.length ? Math.round(a) : '-',
       'ours/apache': apache.length ? Number((o / a).toFixed(2)) : '-',
+      'CPU ms/hs ours': Number(oc.toFixed(3)),
+      'CPU ms/hs apache': apache.length ? Number(ac.toFixed(3)) : '-',
       'reused % ours/apache': `${reusedPct(ours)}/${apache.length ? reusedPct(apache) : '-'}`,
       errors,
     });
