@@ -18,11 +18,14 @@ const SERVER_MORE_RESULTS_EXISTS = 0x0008;
 const TYPE = { longlong: 0x08, varString: 0xfd } as const;
 
 export type Cell = string | number | null;
+/** An expression column's own definition (empty org_name); table columns are derived from their cells. */
+export type ColumnMeta = Readonly<{ charset: number; length: number; type: number; flags: number; decimals: number }>;
 export type ResultSet = Readonly<{
   columns: readonly string[];
   rows: readonly (readonly Cell[])[];
   table?: string;
   db?: string;
+  meta?: readonly (ColumnMeta | undefined)[];
 }>;
 
 export function lenencInt(n: number): Buffer {
@@ -55,21 +58,21 @@ function eofPacket(more = false): Buffer {
   return Buffer.from([0xfe, 0, 0, status(more), 0]);
 }
 
-function columnDef(rs: ResultSet, name: string, numeric: boolean, extended: boolean): Buffer {
+function columnDef(rs: ResultSet, name: string, numeric: boolean, extended: boolean, meta?: ColumnMeta): Buffer {
   const fixed = Buffer.alloc(13);
   fixed[0] = 0x0c;
-  fixed.writeUInt16LE(numeric ? 63 : 45, 1); // binary for numbers, utf8mb4_general_ci for text
-  fixed.writeUInt32LE(numeric ? 21 : 1020, 3);
-  fixed[7] = numeric ? TYPE.longlong : TYPE.varString;
-  fixed.writeUInt16LE(numeric ? 0x0081 : 0, 8); // NOT_NULL | BINARY for numbers
-  fixed[10] = 0;
+  fixed.writeUInt16LE(meta?.charset ?? (numeric ? 63 : 45), 1); // binary for numbers, utf8mb4_general_ci for text
+  fixed.writeUInt32LE(meta?.length ?? (numeric ? 21 : 1020), 3);
+  fixed[7] = meta?.type ?? (numeric ? TYPE.longlong : TYPE.varString);
+  fixed.writeUInt16LE(meta?.flags ?? (numeric ? 0x0081 : 0), 8); // NOT_NULL | BINARY for numbers
+  fixed[10] = meta?.decimals ?? 0;
   return Buffer.concat([
     lenencString('def'),
     lenencString(rs.db ?? ''),
     lenencString(rs.table ?? ''),
     lenencString(rs.table ?? ''),
     lenencString(name),
-    lenencString(name),
+    lenencString(meta ? '' : name),
     // MariaDB's extended type info: none for these columns (an empty key/value list).
     ...(extended ? [lenencInt(0)] : []),
     fixed,
@@ -91,7 +94,7 @@ export function resultSetPackets(
   const out: Buffer[] = [mysqlPacket(seq++, cacheMeta ? Buffer.concat([count, Buffer.from([1])]) : count)];
   rs.columns.forEach((c, i) => {
     const numeric = rs.rows.length > 0 && rs.rows.every((r) => typeof r[i] === 'number');
-    out.push(mysqlPacket(seq++, columnDef(rs, c, numeric, extended)));
+    out.push(mysqlPacket(seq++, columnDef(rs, c, numeric, extended, rs.meta?.[i])));
   });
   const deprecateEof = (caps.client & CLIENT_DEPRECATE_EOF) !== 0;
   if (!deprecateEof) out.push(mysqlPacket(seq++, eofPacket(more)));

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Cell, ResultSet } from './mysql-results';
+import type { Cell, ColumnMeta, ResultSet } from './mysql-results';
 
 /**
  * The small fake schema a logged-in attacker explores, and the statements they run on it: version
@@ -99,6 +99,20 @@ const statementKeywords = new Set(
     ' ',
   ),
 );
+/**
+ * What MariaDB 10.11 says about a select-list expression (measured): strings are utf8mb4 with
+ * 4 bytes a character, NOT_FIXED_DEC (39) decimals; integer literals LONG of their digit count.
+ */
+function mariadbMeta(k: string, v: Cell): ColumnMeta {
+  const str = (length: number, flags = 0): ColumnMeta => ({ charset: 45, length, type: 0xfd, flags, decimals: 39 });
+  if (/^\d+$/.test(k))
+    return { charset: 63, length: k.length, type: k.length > 9 ? 0x08 : 0x03, flags: 0x81, decimals: 0 };
+  if (k === 'now()') return { charset: 63, length: 19, type: 0x0c, flags: 0x81, decimals: 0 };
+  if (k === 'database()' || k === 'schema()') return str(256);
+  if (k.endsWith('user()')) return str(1536);
+  return str(v === null ? 0 : String(v).length * 4, k === 'version()' ? 1 : 0);
+}
+
 const unquote = (s: string) => s.replace(/^[`'"]|[`'"]$/g, '');
 
 export function answerQuery(raw: string, s: SqlSession, schema: Schema): SqlAnswer {
@@ -130,7 +144,16 @@ export function answerQuery(raw: string, s: SqlSession, schema: Schema): SqlAnsw
 
   if (!sql) return err(1065, '42000', 'Query was empty');
   if (/^select @@version_comment( limit 1)?$/.test(low))
-    return rows(['@@version_comment'], [[s.mariadb ? 'Debian 12' : '(Ubuntu)']]);
+    return s.mariadb
+      ? {
+          kind: 'rows',
+          rs: {
+            columns: ['@@version_comment'],
+            rows: [['Debian 12']],
+            meta: [mariadbMeta('@@version_comment', 'Debian 12')],
+          },
+        }
+      : rows(['@@version_comment'], [['(Ubuntu)']]);
   const fn =
     /^select (version\(\)|@@version|database\(\)|schema\(\)|user\(\)|current_user\(\)|system_user\(\)|@@hostname|@@datadir|@@secure_file_priv|now\(\)|\d+)$/.exec(
       low,
@@ -149,13 +172,17 @@ export function answerQuery(raw: string, s: SqlSession, schema: Schema): SqlAnsw
               : k === '@@datadir'
                 ? '/var/lib/mysql/'
                 : k === '@@secure_file_priv'
-                  ? '/var/lib/mysql-files/'
+                  ? s.mariadb
+                    ? null // MariaDB's default is unset
+                    : '/var/lib/mysql-files/'
                   : k === 'now()'
                     ? new Date().toISOString().slice(0, 19).replace('T', ' ')
                     : /^\d+$/.test(k)
                       ? Number(k)
                       : null;
-    return rows([sql.slice(7)], [[v]]);
+    const name = sql.slice(7);
+    if (s.mariadb) return { kind: 'rows', rs: { columns: [name], rows: [[v]], meta: [mariadbMeta(k, v)] } };
+    return rows([name], [[v]]);
   }
   if (/^show (databases|schemas)$/.test(low))
     return rows(

@@ -72,6 +72,13 @@ const cases: Record<string, Step[]> = {
     packet(0, Buffer.from('\x03select * from nosuch', 'latin1')),
     packet(0, Buffer.from('\x03', 'latin1')),
   ],
+  'expression queries after the login': [
+    greet,
+    reply({ ...login }),
+    ...['select 1', 'select 12345', 'SELECT VERSION()', 'select @@version', 'select database()', 'select user()']
+      .concat(['select current_user()', 'select @@version_comment limit 1', 'select @@secure_file_priv'])
+      .map((q) => packet(0, Buffer.from(`\x03${q}`, 'latin1'))),
+  ],
   'PROXY v1 header': [greet, Buffer.from('PROXY TCP4 198.51.100.7 127.21.5.11 40000 3306\r\n')],
   'a login packet longer than it says': [greet, packet(1, Buffer.alloc(40, 0x41)).subarray(0, 20)],
 };
