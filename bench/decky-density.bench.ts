@@ -1,7 +1,10 @@
-// Decky density of the native runtime: brings up 32 idle linux-server deckies (ssh + http) on
-// 127.x addresses through createNativeRuntime with 1 and with 16 deckies per host process, then
-// sums the RSS of the host processes (/proc) and divides by the deckies.
+// Decky density of the native runtime (issue #23 item 5): brings up idle linux-server deckies with
+// ssh + http + ftp on 127.x addresses through createNativeRuntime at several deckies per host
+// process, sums the RSS of the host processes (/proc) and divides by the deckies; then, for the
+// failure domain, SIGKILLs one host process and times until every decky it hosted answers ssh
+// again (the supervisor's crash restart), counting how many had to restart.
 // Run: node --import tsx bench/decky-density.bench.ts (as root: real ports).
+// DECNET_BENCH_DECKIES=1000 DECNET_BENCH_LAYOUTS=16,64,250 for the issue's 1,000-decky figure.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,10 +14,12 @@ import { createNativeRuntime } from '../agent/runtime/native/native-runtime';
 import { archetypes } from '../shared/catalog/archetypes';
 import { DeckyConfig } from '../shared/domain/decky';
 import { createLogger } from '../shared/node/logger';
-import { record, size } from './lib/results';
+import { connect } from 'node:net';
+import { record, size, smoke } from './lib/results';
 
-const deckyCount = Number(process.env.DECNET_BENCH_DECKIES ?? size(32, 2));
-const layouts = [1, size(16, 2)];
+const deckyCount = Number(process.env.DECNET_BENCH_DECKIES ?? size(64, 2));
+const layouts = (process.env.DECNET_BENCH_LAYOUTS ?? (smoke ? '1,2' : '1,16,64')).split(',').map(Number);
+const services = ['ssh', 'http', 'ftp'] as const;
 // The host processes inherit this environment; per-decky "ready" lines would bury the table.
 process.env.DECNET_LOG_LEVEL ??= 'warn';
 
@@ -29,7 +34,7 @@ function rssMiB(pid: number): number {
 async function measure(
   perProcess: number,
   round: number,
-): Promise<{ processes: number; totalMiB: number; upMs: number }> {
+): Promise<{ processes: number; totalMiB: number; upMs: number; crash: { restarted: number; backMs: number } }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'decnet-density-'));
   const rt = createNativeRuntime(
     {
@@ -46,8 +51,8 @@ async function measure(
   const deckies = Array.from({ length: deckyCount }, (_, i) =>
     DeckyConfig.parse({
       name: `dense-${i}`,
-      ip: `127.68.${round}.${i + 10}`,
-      services: [...a.services],
+      ip: `127.${68 + round}.${(i + 10) >> 8}.${(i + 10) & 255}`,
+      services: [...services],
       distro: a.distros[0],
       archetype: 'linux-server',
       nmapOs: a.nmapOs,
@@ -61,27 +66,60 @@ async function measure(
     await new Promise((r) => setTimeout(r, size(2000, 100)));
     const pids = new Set(deckies.map((d) => rt.hostPid(d.name)).filter((p): p is number => p !== undefined));
     const totalMiB = [...pids].reduce((sum, pid) => sum + rssMiB(pid), 0);
-    return { processes: pids.size, totalMiB, upMs };
+    // Failure domain: kill the first decky's host process; its deckies restart with it.
+    const victim = rt.hostPid(deckies[0]!.name)!;
+    const hosted = deckies.filter((d) => rt.hostPid(d.name) === victim);
+    const k0 = Date.now();
+    process.kill(victim, 'SIGKILL');
+    await Promise.all(hosted.map((d) => answersAgain(d.ip, 22, 60_000)));
+    return { processes: pids.size, totalMiB, upMs, crash: { restarted: hosted.length, backMs: Date.now() - k0 } };
   } finally {
     await rt.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
-console.log(`${deckyCount} idle linux-server deckies (ssh + http)`);
-console.log('| deckies/process | processes | total RSS MiB | RSS MiB/decky | bring-up ms');
-console.log('|-----------------|-----------|---------------|---------------|------------');
+/** Polls until a TCP connect to ip:port succeeds and the peer speaks first (an SSH banner). */
+async function answersAgain(ip: string, port: number, deadlineMs: number): Promise<void> {
+  const end = Date.now() + deadlineMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect({ host: ip, port });
+      s.setTimeout(2000, () => s.destroy());
+      s.once('data', () => (s.destroy(), resolve(true)));
+      s.once('error', () => resolve(false));
+      s.once('close', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > end) throw new Error(`${ip}:${port} did not answer within ${deadlineMs} ms of the crash`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+console.log(`${deckyCount} idle linux-server deckies (${services.join(' + ')})`);
+console.log(
+  '| deckies/process | processes | total RSS MiB | RSS MiB/decky | bring-up ms | crash: deckies restarted | crash: back after ms',
+);
+console.log(
+  '|-----------------|-----------|---------------|---------------|-------------|--------------------------|---------------------',
+);
 for (const [round, n] of layouts.entries()) {
   const r = await measure(n, round);
   record({
     name: `density.per-process-${n}`,
-    workload: `${deckyCount} idle linux-server deckies (ssh+http), ${n} per host process`,
+    workload: `${deckyCount} idle linux-server deckies (${services.join('+')}), ${n} per host process; median = RSS MiB per decky, throughput = deckies brought up per s`,
     unit: 'MiB',
     median: r.totalMiB / deckyCount,
     peakRssMiB: r.totalMiB,
     throughput: deckyCount / (r.upMs / 1000),
   });
+  record({
+    name: `density.crash-${n}`,
+    workload: `SIGKILL of one host process holding ${r.crash.restarted} of ${deckyCount} deckies: ms until all of them answer ssh again`,
+    unit: 'ms',
+    median: r.crash.backMs,
+  });
   console.log(
-    `| ${String(n).padStart(15)} | ${String(r.processes).padStart(9)} | ${r.totalMiB.toFixed(0).padStart(13)} | ${(r.totalMiB / deckyCount).toFixed(1).padStart(13)} | ${String(r.upMs).padStart(10)}`,
+    `| ${String(n).padStart(15)} | ${String(r.processes).padStart(9)} | ${r.totalMiB.toFixed(0).padStart(13)} | ${(r.totalMiB / deckyCount).toFixed(1).padStart(13)} | ${String(r.upMs).padStart(11)} | ${String(r.crash.restarted).padStart(24)} | ${String(r.crash.backMs).padStart(20)}`,
   );
 }
