@@ -1,83 +1,28 @@
-import { randomBytes } from 'node:crypto';
-import { decodeSaslPlain, decodeSaslText, loginChallenges } from './sasl';
+import { loginChallenges } from './sasl';
+import {
+  badUtf8,
+  bdatSyntax,
+  forbiddenCommand,
+  forbiddenReply,
+  parseBdat,
+  splitCommand,
+  unsupportedMailParam,
+  vrfyAddress,
+} from './postfix-commands';
+import { authLine, bdatDone, bdatLine, dataLine, fail, resetTransaction } from './smtp-transaction';
+import { smtpLimits, type SmtpConfig, type SmtpState, type SmtpStep } from './smtp-state';
 
 /**
- * The SMTP dialogue of a Debian-packaged Postfix (smtpd), as a pure state machine: one input line
- * in, replies and capture events out. The socket side (smtp.ts) owns buffering and TLS.
+ * The SMTP dialogue of a Debian-packaged Postfix (smtpd) with Dovecot SASL, as a pure state
+ * machine: one input line in, replies and capture events out (smtp.ts owns the socket and TLS).
  */
-export const smtpLimits = {
-  /** Postfix's line_length_limit is 2048; longer command lines are refused here. */
-  maxCommandBytes: 2048,
-  /** Longest line accepted while reading DATA before the connection is dropped as malformed. */
-  maxLineBytes: 64 * 1024,
-  /** Bytes of one message kept for the analyst. */
-  maxRecordedBytes: 1024 * 1024,
-  /** Advertised SIZE (Postfix default message_size_limit). */
-  messageSizeLimit: 10_240_000,
-  /** smtpd_hard_error_limit */
-  maxErrors: 20,
-  /** smtpd_recipient_limit */
-  maxRecipients: 1000,
-  maxRecordedRecipients: 100,
-  maxMessages: 50,
-  maxCommands: 500,
-  /** smtpd_timeout */
-  idleMs: 300_000,
-} as const;
-
-export type SmtpConfig = Readonly<{
-  hostname: string;
-  /** Open relay: every recipient is accepted. */
-  relay: boolean;
-  /** STARTTLS is offered (a certificate exists). */
-  startTls: boolean;
-}>;
-
-type AuthStep = { mech: 'PLAIN' | 'LOGIN'; username: string | null };
-
-export type SmtpState = {
-  helo: string | null;
-  tls: boolean;
-  mailFrom: string | null;
-  rcpts: string[];
-  inData: boolean;
-  dataChunks: Buffer[];
-  dataBytes: number;
-  auth: AuthStep | null;
-  errors: number;
-  messages: number;
-};
-
-export function newSmtpState(tls = false): SmtpState {
-  return {
-    helo: null,
-    tls,
-    mailFrom: null,
-    rcpts: [],
-    inData: false,
-    dataChunks: [],
-    dataBytes: 0,
-    auth: null,
-    errors: 0,
-    messages: 0,
-  };
-}
-
-export type SmtpEvent = Readonly<{ kind: 'command' | 'auth'; data: Record<string, unknown> }>;
-export type SmtpStep = { replies: string[]; close: boolean; startTls: boolean; events: SmtpEvent[] };
-
-/** Postfix's short queue id: 10 to 12 upper-case hex digits. */
-export function postfixQueueId(): string {
-  return randomBytes(6)
-    .toString('hex')
-    .toUpperCase()
-    .slice(0, 10 + ((randomBytes(1)[0] ?? 0) % 3));
-}
+export { newSmtpState, postfixQueueId, smtpLimits } from './smtp-state';
+export type { SmtpConfig, SmtpEvent, SmtpState, SmtpStep } from './smtp-state';
 
 export function ehloLines(cfg: SmtpConfig, st: SmtpState): string[] {
   const caps = ['PIPELINING', `SIZE ${smtpLimits.messageSizeLimit}`, 'VRFY', 'ETRN'];
   if (cfg.startTls && !st.tls) caps.push('STARTTLS');
-  caps.push('AUTH PLAIN LOGIN', 'ENHANCEDSTATUSCODES', '8BITMIME', 'DSN', 'SMTPUTF8');
+  caps.push('AUTH PLAIN LOGIN', 'ENHANCEDSTATUSCODES', '8BITMIME', 'DSN', 'SMTPUTF8', 'CHUNKING');
   return [cfg.hostname, ...caps].map((c, i, all) => `250${i === all.length - 1 ? ' ' : '-'}${c}`);
 }
 
@@ -96,101 +41,14 @@ function isLocal(address: string, hostname: string): boolean {
   return domain === host || domain === parent || domain === 'localhost' || domain === `localhost.${parent}`;
 }
 
-function resetTransaction(st: SmtpState): void {
-  st.mailFrom = null;
-  st.rcpts = [];
-  st.inData = false;
-  st.dataChunks = [];
-  st.dataBytes = 0;
-}
-
-/** The recorded message event once the lone dot arrives. */
-function finishData(st: SmtpState, step: SmtpStep): void {
-  const tooBig = st.dataBytes > smtpLimits.messageSizeLimit;
-  const queueId = postfixQueueId();
-  const message = Buffer.concat(st.dataChunks).toString('utf8');
-  const subject = /^subject:[ \t]*(.*)$/im.exec(message.slice(0, 64 * 1024))?.[1]?.slice(0, 512) ?? '';
-  step.events.push({
-    kind: 'command',
-    data: {
-      verb: 'MESSAGE',
-      mailFrom: st.mailFrom ?? '',
-      rcptTo: st.rcpts.slice(0, smtpLimits.maxRecordedRecipients),
-      rcptCount: st.rcpts.length,
-      bytes: st.dataBytes,
-      subject,
-      message,
-      truncated: st.dataBytes > smtpLimits.maxRecordedBytes,
-      ...(tooBig ? {} : { queueId }),
-    },
-  });
-  st.messages += 1;
-  resetTransaction(st);
-  step.replies.push(tooBig ? '552 5.3.4 Error: message file too big' : `250 2.0.0 Ok: queued as ${queueId}`);
-}
-
-function dataLine(line: string, st: SmtpState, step: SmtpStep): void {
-  if (line === '.') return finishData(st, step);
-  // Dot-stuffing (RFC 5321 4.5.2): a leading dot was doubled by the client.
-  const text = (line.startsWith('.') ? line.slice(1) : line) + '\r\n';
-  const bytes = Buffer.byteLength(text);
-  const room = smtpLimits.maxRecordedBytes - st.dataBytes;
-  if (room > 0) st.dataChunks.push(Buffer.from(text).subarray(0, room));
-  st.dataBytes += bytes;
-}
-
-function authLine(line: string, st: SmtpState, step: SmtpStep): void {
-  const auth = st.auth;
-  if (!auth) return;
-  if (line.trim() === '*') {
-    st.auth = null;
-    step.replies.push('501 5.7.0 Authentication aborted');
-    return;
-  }
-  if (auth.mech === 'PLAIN') {
-    st.auth = null;
-    const creds = decodeSaslPlain(line);
-    if (!creds) return fail(st, step, '501 5.5.2 Cannot decode response');
-    step.events.push({
-      kind: 'auth',
-      data: {
-        method: 'AUTH PLAIN',
-        username: creds.username,
-        password: creds.password,
-        ...(creds.authzid ? { authzid: creds.authzid } : {}),
-      },
-    });
-    return fail(st, step, '535 5.7.8 Error: authentication failed: authentication failure');
-  }
-  const text = decodeSaslText(line);
-  if (text === null) {
-    st.auth = null;
-    return fail(st, step, '501 5.5.2 Cannot decode response');
-  }
-  if (auth.username === null) {
-    auth.username = text;
-    step.replies.push(`334 ${loginChallenges.password}`);
-    return;
-  }
-  st.auth = null;
-  step.events.push({ kind: 'auth', data: { method: 'AUTH LOGIN', username: auth.username, password: text } });
-  fail(st, step, '535 5.7.8 Error: authentication failed: authentication failure');
-}
-
-/** An error reply; Postfix hangs up once the hard error limit is reached. */
-function fail(st: SmtpState, step: SmtpStep, reply: string, hostname?: string): void {
-  st.errors += 1;
-  step.replies.push(reply);
-  if (st.errors >= smtpLimits.maxErrors && hostname !== undefined) {
-    step.replies.push(`421 4.7.0 ${hostname} Error: too many errors`);
-    step.close = true;
-  }
-}
-
 export function smtpLine(line: string, st: SmtpState, cfg: SmtpConfig): SmtpStep {
   const step: SmtpStep = { replies: [], close: false, startTls: false, events: [] };
   if (st.inData) {
     dataLine(line, st, step);
+    return step;
+  }
+  if (st.bdat) {
+    bdatLine(line, st, step);
     return step;
   }
   if (st.auth) {
@@ -209,10 +67,8 @@ export function smtpLine(line: string, st: SmtpState, cfg: SmtpConfig): SmtpStep
     step.replies.push(...replies);
     return step;
   };
-  if (Buffer.byteLength(line) > smtpLimits.maxCommandBytes) return bad('500 5.5.2 Error: command not recognized');
-  const space = line.search(/\s/);
-  const verb = (space < 0 ? line : line.slice(0, space)).toUpperCase();
-  const arg = space < 0 ? '' : line.slice(space + 1).trim();
+  if (badUtf8(line)) return bad('500 5.5.2 Error: bad UTF-8 syntax');
+  const { verb, arg, word } = splitCommand(line);
   if (verb !== 'AUTH' && verb !== '')
     step.events.push({ kind: 'command', data: { verb: verb.slice(0, 16), arg: arg.slice(0, 512) } });
 
@@ -224,12 +80,13 @@ export function smtpLine(line: string, st: SmtpState, cfg: SmtpConfig): SmtpStep
       st.helo = arg.slice(0, 255);
       return verb === 'EHLO' ? ok(...ehloLines(cfg, st)) : ok(`250 ${cfg.hostname}`);
     case 'STARTTLS':
-      if (!cfg.startTls || st.tls) return bad('502 5.5.1 Error: command not implemented');
+      if (st.tls) return bad('554 5.5.1 Error: TLS already active');
+      if (!cfg.startTls) return bad('502 5.5.1 Error: command not implemented');
       if (arg) return bad('501 5.5.4 Syntax: STARTTLS');
       step.startTls = true;
       return ok('220 2.0.0 Ready to start TLS');
     case 'AUTH': {
-      if (!st.helo) return bad('503 5.5.1 Error: send HELO/EHLO first');
+      // smtpd_helo_required = no (the default): AUTH and MAIL need no HELO first.
       if (st.mailFrom !== null) return bad('503 5.5.1 Error: MAIL transaction in progress');
       const [mechRaw = '', initial] = arg.split(/\s+/, 2);
       const mech = mechRaw.toUpperCase();
@@ -241,18 +98,20 @@ export function smtpLine(line: string, st: SmtpState, cfg: SmtpConfig): SmtpStep
       st.auth = { mech, username: null };
       if (initial === undefined) return ok(mech === 'PLAIN' ? '334 ' : `334 ${loginChallenges.username}`);
       // "=" is the RFC 4954 spelling of an empty initial response.
-      authLine(initial === '=' ? '' : initial, st, step);
+      authLine(initial === '=' ? '' : initial, st, step, true);
       return step;
     }
     case 'MAIL': {
-      if (!st.helo) return bad('503 5.5.1 Error: send HELO/EHLO first');
       if (st.mailFrom !== null) return bad('503 5.5.1 Error: nested MAIL command');
       if (st.messages >= smtpLimits.maxMessages) return bad('452 4.3.1 Insufficient system storage');
       const m = /^FROM:\s*(.*)$/i.exec(arg);
       if (!m) return bad('501 5.5.4 Syntax: MAIL FROM:<address>');
       const from = parsePath(m[1] ?? '');
       if (from === null) return bad('501 5.1.7 Bad sender address syntax');
-      const size = /\bSIZE=(\d+)/i.exec(m[1] ?? '');
+      const params = (m[1] ?? '').replace(/^\s*(<[^>]*>|\S+)/, '');
+      const unsupported = unsupportedMailParam(params);
+      if (unsupported) return bad(`555 5.5.4 Unsupported option: ${unsupported}`);
+      const size = /\bSIZE=(\d+)/i.exec(params);
       if (size && Number(size[1]) > smtpLimits.messageSizeLimit)
         return bad('552 5.3.4 Message size exceeds fixed limit');
       st.mailFrom = from;
@@ -275,17 +134,37 @@ export function smtpLine(line: string, st: SmtpState, cfg: SmtpConfig): SmtpStep
       if (arg) return bad('501 5.5.4 Syntax: DATA');
       st.inData = true;
       return ok('354 End data with <CR><LF>.<CR><LF>');
+    case 'BDAT': {
+      const b = parseBdat(arg);
+      if (!b) {
+        step.close = true;
+        return ok(bdatSyntax);
+      }
+      st.bdat = { remaining: b.count, last: b.last, size: b.count };
+      if (b.count === 0) bdatDone(st, step);
+      return step;
+    }
     case 'RSET':
+      if (arg) return bad('501 5.5.4 Syntax: RSET');
       resetTransaction(st);
       return ok('250 2.0.0 Ok');
     case 'NOOP':
       return ok('250 2.0.0 Ok');
-    case 'VRFY':
-      if (!arg) return bad('501 5.5.4 Syntax: VRFY address');
-      return ok(`252 2.0.0 ${arg.replace(/^<|>$/g, '').slice(0, 256)}`);
+    case 'VRFY': {
+      if (!arg) return bad('501 5.5.4 Syntax: VRFY address [SMTPUTF8]');
+      // smtpd runs the recipient checks: a foreign domain is a relay attempt.
+      const addr = vrfyAddress(arg);
+      if (addr === null) return bad('501 5.1.3 Bad recipient address syntax');
+      if (!cfg.relay && !isLocal(addr, cfg.hostname)) return bad(`454 4.7.1 <${addr}>: Relay access denied`);
+      return ok(`252 2.0.0 ${arg.slice(0, 256)}`);
+    }
     case 'ETRN':
-      if (!st.helo) return bad('503 Error: send HELO/EHLO first');
-      return bad('458 Unable to queue messages');
+      if (!arg) return bad('500 Syntax: ETRN domain');
+      // fast_flush_domains is $relay_domains, empty at compatibility level 3.6.
+      return bad(`459 <${arg.slice(0, 256)}>: service unavailable`);
+    case 'XCLIENT':
+    case 'XFORWARD':
+      return bad('550 5.7.0 Error: insufficient authorization');
     case 'QUIT':
       step.close = true;
       return ok('221 2.0.0 Bye');
@@ -294,10 +173,14 @@ export function smtpLine(line: string, st: SmtpState, cfg: SmtpConfig): SmtpStep
     case 'POST':
       // smtpd_forbidden_commands: a web client or proxy probe talking to the mail port.
       step.close = true;
-      return ok('221 2.7.0 Error: I can break rules, too. Goodbye.');
+      return ok(forbiddenReply);
     case '':
       return bad('500 5.5.2 Error: bad syntax');
     default:
-      return bad('502 5.5.2 Error: command not recognized');
+      if (forbiddenCommand(word)) {
+        step.close = true;
+        return ok(forbiddenReply);
+      }
+      return bad('500 5.5.2 Error: command not recognized');
   }
 }

@@ -62,6 +62,7 @@ export function createSmtpModule(name: 'smtp' | 'smtp_relay', relay: boolean): S
                 kind: ev.kind,
                 data: { session: meta.session, port: catalogPort, ...ev.data },
               });
+            if (step.delayMs) conn.delay(step.delayMs);
             const last = step.replies.length - 1;
             step.replies.forEach((r, i) => (i === last && step.close ? conn.hangUp(r) : conn.send(r)));
             if (step.startTls) {

@@ -93,7 +93,7 @@ const targets: Target[] = [
       'VRFY root\r\n',
       'QUIT\r\n',
     ].map(b),
-    probe: (ip) => lineProbe(ip, 25, /^220 .*ESMTP Postfix/, 'EHLO probe\r\n', /250 SMTPUTF8\r\n/),
+    probe: (ip) => lineProbe(ip, 25, /^220 .*ESMTP Postfix/, 'EHLO probe\r\n', /250 CHUNKING\r\n/),
   },
   {
     name: 'smtp_relay',
