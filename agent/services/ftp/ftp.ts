@@ -20,7 +20,7 @@ export const ftpLimits = {
 
 /** vsftpd's verbs after login; anything else is "500 Unknown command." (before login, all are 530). */
 const knownVerbs = new Set(
-  'ABOR ACCT ALLO APPE AUTH CDUP CWD DELE EPRT EPSV FEAT HELP LIST MDTM MKD MLSD MODE NLST NOOP OPTS PASS PASV PBSZ PORT PROT PWD QUIT REIN REST RETR RMD RNFR RNTO SITE SIZE SMNT STAT STOR STOU STRU SYST TYPE USER XCUP XCWD XMKD XPWD XRMD'.split(
+  'ABOR ACCT ALLO APPE CDUP CWD DELE EPRT EPSV FEAT HELP LIST MDTM MKD MODE NLST NOOP OPTS PASS PASV PBSZ PORT PROT PWD QUIT REIN REST RETR RMD RNFR RNTO SITE SIZE SMNT STAT STOR STOU STRU SYST TYPE USER XCUP XCWD XMKD XPWD XRMD'.split(
     ' ',
   ),
 );
@@ -46,6 +46,19 @@ export type FtpSessionState = {
   port?: boolean;
   epsvAll?: boolean;
 };
+
+/** handle_eprt: `|1|a.b.c.d|port|`, judged like PORT (IPv6 is a "bad protocol" on an IPv4 listener). */
+function eprtReply(arg: string, peer: string, st: FtpSessionState): string {
+  const [before = '', proto = '', addr = '', port = '', after = ''] = arg.split('|');
+  if (before !== '') return '500 Bad EPRT command.';
+  if (!/^\d/.test(proto) || parseInt(proto, 10) !== 1) return '500 Bad EPRT protocol.';
+  const quad = addr.split('.');
+  const okAddr = quad.length === 4 && quad.every((q) => /^\d{1,3}$/.test(q) && Number(q) <= 255);
+  if (!okAddr || after !== '' || port === '' || !/^\d/.test(port) || parseInt(port, 10) > 65535)
+    return '500 Bad EPRT command.';
+  st.port = addr === peer && parseInt(port, 10) >= 1024;
+  return st.port ? '200 EPRT command successful. Consider using EPSV.' : '500 Illegal EPRT command.';
+}
 
 /** vsftpd's PORT check: six bytes, the client's own address (port_promiscuous=NO), port >= 1024. */
 function portOk(arg: string, peer: string): boolean {
@@ -181,6 +194,13 @@ export function ftpAnswer(
       if (!st.port) return say('425 Use PORT or PASV first.');
       st.port = false;
       return say('425 Failed to establish connection.');
+    case 'REIN':
+    case 'ACCT':
+    case 'SMNT':
+      return say(`502 ${verb} not implemented.`);
+    case 'EPRT':
+      // Unlike PORT, vsftpd takes EPRT even after EPSV ALL.
+      return say(eprtReply(arg, opts.peer ?? '127.0.0.1', st));
     case 'PORT':
       if (st.epsvAll) return say('550 Permission denied.');
       st.port = portOk(arg, opts.peer ?? '127.0.0.1');

@@ -136,6 +136,17 @@ describe.skipIf(!haveVsftpd)('ftp fidelity against a real Debian vsftpd', () => 
       'PORT 127,0,0,1,0,21',
       'PORT 127,0,0,1,200,7\r\nLIST\r\nLIST',
       'EPSV ALL\r\nPORT 127,0,0,1,200,7\r\nEPSV ALL',
+      'AUTH TLS',
+      'PBSZ 0',
+      'MLSD',
+      'REIN',
+      'ACCT x',
+      'EPRT |1|127.0.0.2|5000|',
+      'EPRT |2|::1|5000|',
+      'EPRT x',
+      'EPRT |1|127.0.0.1|80|',
+      'EPRT |1|127.0.0.1|5000\r\nLIST',
+      'EPSV ALL\r\nEPRT |1|127.0.0.1|5000|',
     ];
     // STAT reports how many clients were connected when the session began: the test's own load.
     const norm = (s: string) => s.replace(/client count was \d+/, 'client count was N');
