@@ -148,7 +148,8 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
         if (stage !== 'command') {
           if (buf.length < 4) return 0;
           const expected = stage === 'handshake' ? (c.isTls() ? 2 : 1) : switchSeq + 1;
-          const bad = headerError(buf, expected, stage === 'handshake' && !c.isTls(), c.src);
+          // PROXY headers are MariaDB's (proxy_protocol_networks); MySQL has no such check.
+          const bad = headerError(buf, expected, stage === 'handshake' && !c.isTls() && flavour.mariadb, c.src);
           if (bad) {
             c.capture('request', { type: 'bad packet header', head: buf.subarray(0, 4).toString('hex') });
             c.end(bad);
