@@ -54,8 +54,10 @@ export async function createPersonaCert(spec: CertSpec, now = Date.now()): Promi
   const keys = await webcrypto.subtle.generateKey(rsa, true, ['sign', 'verify']);
   // Backdated by weeks to months: a certificate issued the minute the decky came up is a tell.
   const notBefore = new Date(now - randomInt(20, 400) * dayMs);
+  // OpenSSL's req -x509 draws a random 159-bit positive serial. The top byte stays in 1..0x7f: a
+  // zero one would need a shorter (minimal DER) encoding, which the generator does not do for us.
   const serial = randomBytes(20);
-  serial[0] = (serial[0] ?? 0) & 0x7f;
+  serial[0] = 1 + ((serial[0] ?? 0) % 0x7f);
   const cert = await x509.X509CertificateGenerator.createSelfSigned(
     {
       serialNumber: serial.toString('hex'),

@@ -40,10 +40,15 @@ async function certShape(addr: string, port: number): Promise<CertShape> {
     validityDays: String(days),
     key: `${alg.name}-${alg.modulusLength}`,
     signature: `${c.signatureAlgorithm.name}/${(c.signatureAlgorithm as RsaHashedKeyAlgorithm).hash?.name}`,
-    serialBytes: String(c.serialNumber.length / 2),
+    // OpenSSL draws 159 random bits, so the real serial is 20 bytes long except when its top 7 bits
+    // happen to be 0 (1 in 128): compare the range of one draw's bit length, not its byte length.
+    serialBits: bitRange(BigInt(`0x${c.serialNumber}`).toString(2).length),
     extensions: c.extensions.map((e) => `${e.type}${e.critical ? '!' : ''}`).join(','),
   };
 }
+
+/** 145–159 bits holds a random 159-bit draw except 1 time in 16,384; anything else is named. */
+const bitRange = (bits: number) => (bits > 144 && bits <= 159 ? '145–159' : String(bits));
 
 const table = (rows: [string, unknown, unknown][]) =>
   rows
