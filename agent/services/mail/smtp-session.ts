@@ -51,16 +51,18 @@ export function smtpLine(line: string, st: SmtpState, cfg: SmtpConfig): SmtpStep
     bdatLine(line, st, step);
     return step;
   }
+  // smtpd checks the hard error limit when the next command arrives, not with the last error.
+  if (st.errors >= smtpLimits.maxErrors) {
+    step.replies.push(`421 4.7.0 ${cfg.hostname} Error: too many errors`);
+    step.close = true;
+    return step;
+  }
   if (st.auth) {
     authLine(line, st, step);
-    if (st.errors >= smtpLimits.maxErrors) {
-      step.replies.push(`421 4.7.0 ${cfg.hostname} Error: too many errors`);
-      step.close = true;
-    }
     return step;
   }
   const bad = (reply: string) => {
-    fail(st, step, reply, cfg.hostname);
+    fail(st, step, reply);
     return step;
   };
   const ok = (...replies: string[]) => {

@@ -98,14 +98,10 @@ export function authLine(line: string, st: SmtpState, step: SmtpStep, initial = 
   refuse();
 }
 
-/** An error reply; Postfix hangs up once the hard error limit is reached. */
-export function fail(st: SmtpState, step: SmtpStep, reply: string, hostname?: string): void {
+/** An error reply, counted towards smtpd_hard_error_limit (checked before the next command). */
+export function fail(st: SmtpState, step: SmtpStep, reply: string): void {
   st.errors += 1;
   step.replies.push(reply);
-  if (st.errors >= smtpLimits.maxErrors && hostname !== undefined) {
-    step.replies.push(`421 4.7.0 ${hostname} Error: too many errors`);
-    step.close = true;
-  }
 }
 
 /** One line of a BDAT chunk (with its CR LF); the reply once the chunk's bytes are in. */

@@ -30,7 +30,7 @@ const searchOp = (base: string, scope: number, attrs: string[], filter = present
     filter,
     tlv(0x30, ...attrs.map((a) => tlv(4, b(a)))),
   );
-const search = (id: number, base: string, scope: number, attrs: string[], filter?: Buffer) =>
+export const search = (id: number, base: string, scope: number, attrs: string[], filter?: Buffer) =>
   msg(id, searchOp(base, scope, attrs, filter));
 const ext = (id: number, oid: string, value?: string) =>
   msg(id, tlv(0x77, tlv(0x80, b(oid)), ...(value === undefined ? [] : [tlv(0x81, b(value))])));

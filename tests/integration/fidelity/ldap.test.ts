@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ldapService } from '../../../agent/services/ldap/ldap';
 import { makeTmpDir } from '../../helpers/tmp-dir';
 import { run, startService, type ServiceHarness } from '../services/service-harness';
-import { converse, ldapExchanges, ldapTlsExchanges, maskLdap } from './ldap-exchanges';
+import { converse, ldapExchanges, ldapTlsExchanges, maskLdap, search } from './ldap-exchanges';
 import { portLine, probeAnswer, tcpProbes } from './nmap-probes';
 import { haveSlapd, startRealSlapd } from './real-slapd';
 
@@ -108,4 +108,16 @@ describe.skipIf(!haveSlapd)('ldap fidelity against a real Debian slapd', () => {
     expect(cram.real).toContain(`<R.C@${fqdn}>`);
     expect(answers.find((a) => a.name === 'sasl: NTLM negotiate as initial response')!.real).toContain('CCCCCCCC');
   }, 120_000);
+
+  // Left open: ours serves the subschema entry's user attributes only, not slapd's schema
+  // (attributeTypes, objectClasses, ldapSyntaxes, matchingRules ... of core/cosine/nis/inetorgperson).
+  it('differs only in the schema under cn=Subschema (asserted as it is)', async () => {
+    const requests = [search(2, 'cn=Subschema', 0, ['+'])];
+    const [r, o] = await Promise.all([converse(realIp, requests), converse(oursIp, requests)]);
+    expect(r).toContain('attributeTypes');
+    expect(r).toContain('objectClasses');
+    expect(o).toBe(
+      '0\x15\x02\x01\x02d\x10\x04\x0ccn=Subschema0\x000\x0c\x02\x01\x02e\x07\n\x01\x00\x04\x00\x04\x00 [open]',
+    );
+  }, 30_000);
 });

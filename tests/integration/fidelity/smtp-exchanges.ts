@@ -74,6 +74,7 @@ export function smtpExchanges(fqdn: string): Record<string, SmtpStepInput[]> {
     'AUTH aborted': ['AUTH LOGIN\r\n', '*\r\n'],
     'AUTH during MAIL': [...mail, `AUTH PLAIN ${b64('\0a\0b')}\r\n`],
     'command line over 2048 bytes': [`NOOP ${long(3000)}\r\n`, `${long(3000)}\r\n`],
+    'hard error limit (20)': Array.from({ length: 21 }, () => 'FOO\r\n'),
     'STARTTLS with argument': ['STARTTLS x\r\n'],
     'STARTTLS, then EHLO inside TLS': [
       'EHLO client.example.net\r\n',

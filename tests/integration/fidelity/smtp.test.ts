@@ -73,4 +73,13 @@ describe.skipIf(!havePostfix)('smtp fidelity against a real Debian Postfix', () 
     console.log(`smtp exchange differences: ${diffs.length ? '\n  ' + diffs.join('\n  ') : 'none'}`);
     expect(diffs).toEqual([]);
   }, 300_000);
+
+  // The one difference left: the shared line reader bounds a line at 64 KiB and hangs up (memory per
+  // connection); smtpd cuts any line at 2048 bytes and skips the rest however long it is.
+  it('differs only on a command line over 64 KiB (asserted as it is)', async () => {
+    const steps = [`NOOP ${'A'.repeat(70_000)}\r\n`, 'NOOP\r\n'];
+    const [r, o] = await Promise.all([smtpConverse(realIp, steps), smtpConverse(oursIp, steps)]);
+    expect(r.slice(1)).toEqual(['250 2.0.0 Ok\r\n', '250 2.0.0 Ok\r\n']);
+    expect(o.slice(1)).toEqual([`421 4.4.2 ${fqdn} Error: line too long\r\n[closed]`]);
+  }, 60_000);
 });
