@@ -64,6 +64,10 @@ export function ldapPersonaFor(decky: DeckyConfig, persona: ServiceContext['pers
 
 /** LDAP's BER limits (RFC 4511 §5.1: definite lengths only): a message, its depth and element count. */
 const ldapBer = { maxMessage: 64 * 1024, maxDepth: 12, maxElements: 2048 } as const;
+/** DNs are read far enough to see slapd's 8192-byte limit; captures keep their first 1024 characters. */
+const maxDnBytes = 8194;
+/** slapd's sockbuf_max_incoming for anonymous sessions: a longer PDU closes the connection. */
+const slapdMaxMessage = 262_143;
 /** The result reply builders of one connection's persona (length form chosen once). */
 type Replier = Readonly<{
   result: (appTag: number, code: number, diag?: string, matched?: string, extra?: Buffer[]) => void;
@@ -89,13 +93,14 @@ function startTls(op: BerTree, c: BinaryConn, p: LdapPersona, r: Replier, secure
 
 function bind(op: BerTree, c: BinaryConn, p: LdapPersona, r: Replier, state: ConnState): void {
   const version = berInt(op.children[0]);
-  const dn = berString(op.children[1]);
+  const dn = berString(op.children[1], maxDnBytes);
+  const user = dn.slice(0, 1024);
   const auth = op.children[2];
   if (!auth) throw new BerError('BindRequest without authentication choice');
   const sasl = state.sasl;
   state.sasl = null;
   if (version !== 3 && !(p.ad && version === 2)) {
-    c.capture('auth', { method: 'simple', username: dn, version, success: false });
+    c.capture('auth', { method: 'simple', username: user, version, success: false });
     return r.result(
       0x61,
       resultCodes.protocolError,
@@ -113,7 +118,7 @@ function bind(op: BerTree, c: BinaryConn, p: LdapPersona, r: Replier, state: Con
     c.capture('auth', {
       method: 'sasl',
       mechanism,
-      username: dn || null,
+      username: user || null,
       credentials: creds ? creds.subarray(0, 256).toString('hex') : null,
       success: false,
     });
@@ -130,24 +135,24 @@ function bind(op: BerTree, c: BinaryConn, p: LdapPersona, r: Replier, state: Con
   if (password === '') {
     // Anonymous (or AD's "unauthenticated", DN without password) binds succeed; slapd refuses the latter.
     const ok = dn === '' || p.ad;
-    c.capture('auth', { method: dn === '' ? 'anonymous' : 'unauthenticated', username: dn, success: ok });
+    c.capture('auth', { method: dn === '' ? 'anonymous' : 'unauthenticated', username: user, success: ok });
     return ok
       ? r.result(0x61, resultCodes.success)
       : r.result(0x61, 53, 'unauthenticated bind (DN with no password) disallowed');
   }
-  c.capture('auth', { method: 'simple', username: dn, password, success: false });
+  c.capture('auth', { method: 'simple', username: user, password, success: false });
   r.result(0x61, resultCodes.invalidCredentials, p.ad ? adDiag.invalidCredentials : '');
 }
 
 function search(op: BerTree, c: BinaryConn, p: LdapPersona, r: Replier, suffix: SuffixEntry): void {
-  const base = berString(op.children[0]);
+  const base = berString(op.children[0], maxDnBytes);
   const scope = berInt(op.children[1]);
   const typesOnly = (op.children[5]?.value[0] ?? 0) !== 0;
   const filterNode = op.children[6];
   if (!filterNode || !op.children[7]) throw new BerError('SearchRequest without filter or attributes');
   const filter = renderFilter(filterNode);
   const attributes = op.children[7].children.slice(0, 64).map((a) => berString(a, 128));
-  c.capture('request', { op: 'search', base, scope, filter, attributes });
+  c.capture('request', { op: 'search', base: base.slice(0, 1024), scope, filter, attributes });
   if (!p.ad && (scope < 0 || scope > 2)) return r.result(0x65, resultCodes.protocolError, 'invalid scope');
   if (base === '' && scope === 0) {
     r.entry('', selectAttributes(rootDse(p, c.isTls()), attributes), typesOnly);
@@ -160,8 +165,10 @@ function search(op: BerTree, c: BinaryConn, p: LdapPersona, r: Replier, suffix: 
 }
 
 function update(op: BerTree, c: BinaryConn, p: LdapPersona, r: Replier, suffix: SuffixEntry): void {
-  const dn = op.constructed ? berString(op.children[0]) : op.value.toString('utf8', 0, Math.min(op.value.length, 512));
-  c.capture('command', { op: updateOps[op.tag], dn });
+  const dn = op.constructed
+    ? berString(op.children[0], maxDnBytes)
+    : op.value.toString('utf8', 0, Math.min(op.value.length, maxDnBytes));
+  c.capture('command', { op: updateOps[op.tag], dn: dn.slice(0, 1024) });
   const tag = responseTag(op.tag);
   if (p.ad) return r.result(tag, resultCodes.operationsError, adDiag.needBind);
   if (op.tag === 0x6e) {
@@ -262,10 +269,11 @@ async function start(ctx: ServiceContext): Promise<RunningService> {
   const suffix = suffixEntry(persona, ctx.decky);
   const onConnection = (socket: net.Socket, meta: ConnectionMeta) => {
     const state: ConnState = { sasl: null };
-    runBinarySession(ctx, socket, meta, { maxBufferBytes: ldapBer.maxMessage + 16, ...ldapSessionLimits }, (buf, c) => {
+    const maxMessage = persona.ad ? ldapBer.maxMessage : slapdMaxMessage;
+    runBinarySession(ctx, socket, meta, { maxBufferBytes: maxMessage + 16, ...ldapSessionLimits }, (buf, c) => {
       const size = persona.ad
         ? berElementSize(buf, ldapBer.maxMessage, 'LDAP message')
-        : slapdMessageSize(buf, ldapBer.maxMessage);
+        : slapdMessageSize(buf, slapdMaxMessage);
       if (size === null) return 0;
       handle(decodeBerTree(buf.subarray(0, size), ldapBer), c, persona, { state, suffix, secureContext });
       return size;

@@ -32,8 +32,12 @@ export function normalizeDn(dn: string): string {
     .join(',');
 }
 
-/** slapd's dnNormalize refuses RDNs without `type=` and types its schema does not define. */
+/**
+ * slapd's dnNormalize refuses RDNs without `type=`, types its schema does not define, and DNs
+ * over SLAP_LDAPDN_MAXLEN (8192 bytes, measured).
+ */
 export function validDn(dn: string): boolean {
+  if (Buffer.byteLength(dn) > 8192) return false;
   if (dn.trim() === '') return true;
   return dn.split(',').every((rdn) => {
     const m = /^\s*([A-Za-z][\w-]*|\d+(?:\.\d+)+)\s*=/.exec(rdn);

@@ -5,7 +5,14 @@ import tls from 'node:tls';
 function tlv(tag: number, ...parts: Buffer[]): Buffer {
   const body = Buffer.concat(parts);
   const n = body.length;
-  const len = n < 128 ? [n] : n < 256 ? [0x81, n] : [0x82, n >> 8, n & 255];
+  const len =
+    n < 128
+      ? [n]
+      : n < 256
+        ? [0x81, n]
+        : n < 65536
+          ? [0x82, n >> 8, n & 255]
+          : [0x83, n >> 16, (n >> 8) & 255, n & 255];
   return Buffer.concat([Buffer.from([tag, ...len]), body]);
 }
 const b = (s: string) => Buffer.from(s, 'latin1');
@@ -121,6 +128,9 @@ export function ldapExchanges(suffix: string): Record<string, LdapRequest[]> {
     'search: cn=config': [search(2, 'cn=config', 0, [])],
     'search: root DSE subtree': [search(2, '', 2, [])],
     'search: invalid scope': [search(2, '', 5, [])],
+    'search: DN of 8192 bytes': [search(2, `cn=${'x'.repeat(8192 - 4 - suffix.length)},${suffix}`, 0, ['1.1'])],
+    'search: DN of 8193 bytes': [search(2, `cn=${'x'.repeat(8193 - 4 - suffix.length)},${suffix}`, 0, ['1.1'])],
+    'ber: a 200 kB message': [search(2, `cn=${'x'.repeat(200_000)},${suffix}`, 0, ['1.1'])],
     'search: critical unknown control': [
       msg(2, searchOp('', 0, ['1.1']), tlv(0xa0, tlv(0x30, tlv(4, b('1.2.3.4.5')), tlv(1, h('ff'))))),
     ],
