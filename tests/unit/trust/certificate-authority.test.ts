@@ -4,7 +4,9 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openCertificateAuthority } from '../../../main/core/ca';
-import { createCsrPem, generateKeyPair, keyMatchesCert } from '../../../shared/node/pki';
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
+import { createCsrPem, generateKeyPair, keyMatchesCert, nodeCrypto } from '../../../shared/node/pki';
 import { certIdentity, fingerprintOfPem, sanEntries } from '../../../shared/node/tls';
 import { makeTmpDir } from '../../helpers/tmp-dir';
 
@@ -88,6 +90,15 @@ describe('certificate authority', () => {
     const days = (issued.expiresAt.getTime() - Date.now()) / 86_400_000;
     expect(days).toBeGreaterThan(720);
     expect(days).toBeLessThan(740);
+    // Key identifiers as RFC 5280 method 1 (SHA-1 of the key bits), issued by our CA, chained to it.
+    const x = new x509.X509Certificate(issued.certPem);
+    const want = await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, nodeCrypto);
+    expect(x.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId).toBe(want.keyId);
+    const caCert = new x509.X509Certificate(ca.caInfo().pem);
+    expect(x.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId).toBe(
+      caCert.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId,
+    );
+    expect(await x.verify({ publicKey: caCert }, nodeCrypto)).toBe(true);
   });
 
   it('rejects a CSR that is garbage, tampered, or not P-256', async () => {
@@ -105,6 +116,14 @@ describe('certificate authority', () => {
     // Same structure, another key's public key: the signature no longer verifies.
     const spliced = spliceCsrKey(signed, other);
     await expect(ca.signWorkerCsr(spliced, subject)).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: 'certificate request signature does not verify',
+    });
+    // One bit of the signature flipped.
+    const der = Buffer.from(signed.replace(/-----[^-]+-----|\s/g, ''), 'base64');
+    der[der.length - 3]! ^= 0x01;
+    const flipped = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`;
+    await expect(ca.signWorkerCsr(flipped, subject)).rejects.toMatchObject({
       code: 'INVALID_INPUT',
       message: 'certificate request signature does not verify',
     });
