@@ -2,7 +2,7 @@ import { Memory } from 'lowdb';
 import { silentLogger } from '../../../shared/node/logger';
 import type { Clock } from '../../../main/core/clock';
 import { createEventBus, type MasterEventBus, type MasterEvents } from '../../../main/core/bus';
-import type { DbData } from '../../../main/core/store/schema';
+import type { DbData, HostRecord } from '../../../main/core/store/schema';
 import { openStore } from '../../../main/core/store/store';
 
 /** A clock that only moves when told; intervals fire on advance(). */
@@ -34,6 +34,24 @@ export function fakeClock(start = Date.parse('2026-01-01T00:00:00Z')) {
 
 export async function memoryStore(clock: Clock = fakeClock()) {
   return openStore({ adapter: new Memory<DbData>(), clock, log: silentLogger });
+}
+
+/** An enrolled, never-seen remote host record with the given uuid. */
+export function hostRecord(uuid: string): HostRecord {
+  return {
+    uuid,
+    name: `w-${uuid}`,
+    address: '127.0.0.2',
+    agentPort: 8765,
+    fingerprint: uuid.padEnd(64, 'a'),
+    certExpiresAt: null,
+    enrolledAt: new Date(0).toISOString(),
+    local: false,
+    lastHeartbeatAt: null,
+    lastEventsAt: null,
+    agentVersion: null,
+    topology: null,
+  };
 }
 
 /** Records every event emitted on a bus. */

@@ -10,7 +10,7 @@ import { openStore } from '../../../main/core/store/store';
 import { openDb } from '../../../main/core/store/db';
 import { migrate, SCHEMA_VERSION, type DbData } from '../../../main/core/store/schema';
 import { createWriteCoalescer } from '../../../main/core/store/write-coalescer';
-import { fakeClock, memoryStore } from './helpers';
+import { fakeClock, hostRecord, memoryStore } from './helpers';
 
 /** An adapter whose writes finish only when the test releases them. */
 function gatedAdapter(initial: unknown = null) {
@@ -102,20 +102,7 @@ describe('last-seen times', () => {
   it('stay in memory until flushed, then cost one write', async () => {
     const clock = fakeClock();
     const store = await memoryStore(clock);
-    store.hosts.add({
-      uuid: 'h1',
-      name: 'w1',
-      address: '127.0.0.2',
-      agentPort: 8765,
-      fingerprint: 'a'.repeat(64),
-      certExpiresAt: null,
-      enrolledAt: new Date(0).toISOString(),
-      local: false,
-      lastHeartbeatAt: null,
-      lastEventsAt: null,
-      agentVersion: null,
-      topology: null,
-    });
+    store.hosts.add(hostRecord('h1'));
     await store.flush();
     const before = store.writes();
     for (let i = 0; i < 100; i++) store.hosts.markSeen('h1', 'heartbeat', new Date(clock.now() + i).toISOString());
@@ -173,20 +160,3 @@ describe('last-seen times', () => {
     }
   });
 });
-
-function hostRecord(uuid: string) {
-  return {
-    uuid,
-    name: `w-${uuid}`,
-    address: '127.0.0.2',
-    agentPort: 8765,
-    fingerprint: uuid.padEnd(64, 'a'),
-    certExpiresAt: null,
-    enrolledAt: new Date(0).toISOString(),
-    local: false,
-    lastHeartbeatAt: null,
-    lastEventsAt: null,
-    agentVersion: null,
-    topology: null,
-  };
-}
