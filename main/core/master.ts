@@ -365,6 +365,7 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
       await syslog?.stop();
       await alerts.stop();
       await eventLog.close();
+      await store.flushSeen();
       await store.flush();
     },
   };

@@ -36,10 +36,16 @@ export async function openStore(
     settings: createSettingsRepo(db),
     writes: () => db.writes(),
     health: () => db.health(),
+    /** Persists last-seen times now (the master's interval timer and its stop call this). */
     flushSeen,
-    /** Flushes in-memory last-seen times and waits for the write holding every change made so far. */
+    /**
+     * Waits for the write holding every change made so far. Without a last-seen file the times go
+     * into that write too; with one they do not: a heartbeat's ack waits for its deltas, not for
+     * everyone's last-seen times (those go out on the interval and at stop).
+     */
     async flush(): Promise<void> {
-      await Promise.all([flushSeen(), db.flush()]);
+      if (!seen) await flushSeen();
+      await db.flush();
     },
   };
 }

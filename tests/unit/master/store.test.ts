@@ -126,7 +126,9 @@ describe('last-seen times', () => {
       const before = store.writes();
       store.hosts.markSeen('h1', 'heartbeat', '2026-12-01T00:00:01.000Z', '1.2.3');
       store.hosts.markSeen('h2', 'events', '2026-12-01T00:00:02.000Z');
-      await store.flush();
+      await store.flush(); // an ack's flush: the document's changes only
+      await expect(readFile(path, 'utf8')).rejects.toThrow(/ENOENT/);
+      await store.flushSeen(); // the interval's
       expect(store.writes()).toBe(before); // master.json (the whole fleet) is not rewritten for them
       expect(JSON.parse(await readFile(path, 'utf8'))).toEqual({
         version: 1,
@@ -137,7 +139,7 @@ describe('last-seen times', () => {
       });
       // Nothing new: no write of the file either.
       const mtime = (await stat(path)).mtimeMs;
-      await store.flush();
+      await store.flushSeen();
       expect((await stat(path)).mtimeMs).toBe(mtime);
 
       // A restart: the same hosts in the document, the times from the file.
