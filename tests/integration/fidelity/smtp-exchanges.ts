@@ -113,9 +113,13 @@ export async function smtpConverse(host: string, steps: SmtpStepInput[], opts = 
     let last = buf.length;
     let lastAt = start;
     for (;;) {
-      if (closed || (buf && complete(buf))) break;
+      // A 421/221 reply is followed by the server's hang-up: wait for it, so whether the close was
+      // seen does not depend on how fast this loop polled (it differed between runs).
+      const closing = /(^|\n)(421|221) [^\n]*\r\n$/.test(buf);
+      if (closed || (buf && complete(buf) && !closing)) break;
       if (buf.length !== last) [last, lastAt] = [buf.length, Date.now()];
-      if (Date.now() - start > opts.waitMs || (buf && Date.now() - lastAt > opts.quietMs)) break;
+      const quietFor = closing ? 5_000 : opts.quietMs;
+      if (Date.now() - start > opts.waitMs || (buf && Date.now() - lastAt > quietFor)) break;
       await new Promise((r) => setTimeout(r, 20));
     }
     const out = buf + (closed ? '[closed]' : '');
