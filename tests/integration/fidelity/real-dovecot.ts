@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { eventually } from '../../helpers/eventually';
-import { run } from '../services/service-harness';
+import { selfSignedCert } from './self-signed';
+
 import { probeAnswer } from './nmap-probes';
 
 export const dovecotPath = '/usr/sbin/dovecot';
@@ -21,22 +22,7 @@ export async function startRealDovecot(dir: string, ip: string): Promise<{ stop:
   for (const d of ['run', 'state', 'home']) await mkdir(join(dir, d), { recursive: true, mode: 0o777 });
   const cert = join(dir, 'cert.pem');
   const key = join(dir, 'key.pem');
-  const gen = await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    key,
-    '-out',
-    cert,
-    '-days',
-    '30',
-    '-subj',
-    '/CN=mail',
-  ]);
-  if (gen.code !== 0) throw new Error(`openssl req: ${gen.stderr}`);
+  await selfSignedCert(cert, key, 'mail');
   const config = join(dir, 'dovecot.conf');
   await writeFile(
     config,

@@ -4,6 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import net from 'node:net';
 import { join } from 'node:path';
 import { eventually } from '../../helpers/eventually';
+import { selfSignedCert } from './self-signed';
 import { run } from '../services/service-harness';
 
 export const mariadbdPath = '/usr/sbin/mariadbd';
@@ -32,22 +33,7 @@ export async function startRealMariadb(
   });
   if (init.code !== 0) throw new Error(`mariadb-install-db: ${init.stderr}`);
   const [cert, key] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
-  const gen = await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    key,
-    '-out',
-    cert,
-    '-days',
-    '30',
-    '-subj',
-    '/CN=db',
-  ]);
-  if (gen.code !== 0) throw new Error(`openssl req: ${gen.stderr}`);
+  await selfSignedCert(cert, key, 'db');
   const socket = join(dir, 'sock');
   const args = [
     '--no-defaults',

@@ -5,6 +5,7 @@ import { userInfo } from 'node:os';
 import net from 'node:net';
 import { join } from 'node:path';
 import { eventually } from '../../helpers/eventually';
+import { selfSignedCert } from './self-signed';
 import { run } from '../services/service-harness';
 
 export const postfixPath = '/usr/sbin/postfix';
@@ -37,22 +38,7 @@ export async function startRealPostfix(dir: string, ip: string, fqdn: string): P
   const postfixUid = /^postfix:[^:]*:(\d+):/m.exec(await readFile('/etc/passwd', 'utf8'))?.[1];
   if (!postfixUid) throw new Error('no postfix user in /etc/passwd');
   await chown(data, Number(postfixUid), 0);
-  const gen = await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    join(conf, 'key.pem'),
-    '-out',
-    join(conf, 'cert.pem'),
-    '-days',
-    '30',
-    '-subj',
-    `/CN=${fqdn}`,
-  ]);
-  if (gen.code !== 0) throw new Error(`openssl req: ${gen.stderr}`);
+  await selfSignedCert(join(conf, 'cert.pem'), join(conf, 'key.pem'), fqdn);
   await writeFile(
     join(conf, 'main.cf'),
     `smtpd_banner = $myhostname ESMTP $mail_name (Debian/GNU)

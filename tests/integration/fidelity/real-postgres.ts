@@ -4,7 +4,8 @@ import { chmod, chown, mkdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { join } from 'node:path';
 import { eventually } from '../../helpers/eventually';
-import { run, type RunResult } from '../services/service-harness';
+import { selfSignedCert } from './self-signed';
+import type { RunResult } from '../services/service-harness';
 
 export const pgBin = '/usr/lib/postgresql/15/bin';
 export const havePostgres = existsSync(join(pgBin, 'postgres')) && existsSync(join(pgBin, 'initdb'));
@@ -59,22 +60,7 @@ export async function startRealPostgres(
   if (init.code !== 0) throw new Error(`initdb: ${init.stderr}`);
   await writeFile(join(data, 'pg_hba.conf'), `local all all trust\nhost all all 127.0.0.0/8 ${login.method}\n`);
   const [cert, key] = [join(data, 'server.crt'), join(data, 'server.key')];
-  const gen = await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    key,
-    '-out',
-    cert,
-    '-days',
-    '30',
-    '-subj',
-    '/CN=db',
-  ]);
-  if (gen.code !== 0) throw new Error(`openssl req: ${gen.stderr}`);
+  await selfSignedCert(cert, key, 'db');
   if (ids) for (const f of [cert, key, join(data, 'pg_hba.conf')]) await chown(f, ids.uid, ids.gid);
   // -c overrides of initdb's postgresql.conf; everything else stays the stock default.
   const settings = [

@@ -4,6 +4,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { join } from 'node:path';
 import { eventually } from '../../helpers/eventually';
+import { selfSignedCert } from './self-signed';
 import { run } from '../services/service-harness';
 
 export const slapdPath = '/usr/sbin/slapd';
@@ -30,22 +31,7 @@ export async function startRealSlapd(
   for (const d of ['slapd.d', 'db', 'run']) await mkdir(join(dir, d), { recursive: true });
   const cert = join(dir, 'cert.pem');
   const key = join(dir, 'key.pem');
-  const gen = await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    key,
-    '-out',
-    cert,
-    '-days',
-    '30',
-    '-subj',
-    `/CN=${fqdn}`,
-  ]);
-  if (gen.code !== 0) throw new Error(`openssl req: ${gen.stderr}`);
+  await selfSignedCert(cert, key, fqdn);
   const ldif = (await readFile(initLdif, 'utf8'))
     .replaceAll('@SUFFIX@', suffix)
     .replaceAll('@PASSWORD@', `{SSHA}unused-${process.pid}`)
