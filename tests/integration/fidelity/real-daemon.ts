@@ -8,7 +8,13 @@ export type RealDaemon = Readonly<{ stop: () => Promise<void>; stderr: () => str
  * Runs a real product in the foreground (so the test owns the process and its pipes) and waits
  * until `ip:port` accepts a connection; on failure the process is killed and its stderr reported.
  */
-export async function startDaemon(cmd: string, args: string[], ip: string, port: number): Promise<RealDaemon> {
+export async function startDaemon(
+  cmd: string,
+  args: string[],
+  ip: string,
+  port: number,
+  timeoutMs = 10_000,
+): Promise<RealDaemon> {
   // A leftover listener would answer for a product that failed to bind.
   if (await accepts(ip, port)) throw new Error(`${ip}:${port} is already in use; not starting ${cmd}`);
   const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -32,7 +38,7 @@ export async function startDaemon(cmd: string, args: string[], ip: string, port:
           });
           s.on('error', reject);
         }),
-      { timeoutMs: 10_000, what: `${cmd} listening on ${ip}:${port}` },
+      { timeoutMs, what: `${cmd} listening on ${ip}:${port}` },
     );
   } catch (err) {
     await stop();

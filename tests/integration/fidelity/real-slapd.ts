@@ -1,9 +1,7 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import { join } from 'node:path';
-import { eventually } from '../../helpers/eventually';
+import { startDaemon } from './real-daemon';
 import { selfSignedCert } from './self-signed';
 import { run } from '../services/service-harness';
 
@@ -55,34 +53,5 @@ export async function startRealSlapd(
     if (r.code !== 0) throw new Error(`slapadd ${args.join(' ')}: ${r.stderr}`);
   }
   // -d 0: in the foreground (the test owns the process), no debug output.
-  const child = spawn(slapdPath, ['-d', '0', '-h', `ldap://${ip}:389/`, '-F', join(dir, 'slapd.d')], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.on('error', (err) => (stderr += String(err)));
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
-  };
-  try {
-    await eventually(
-      () =>
-        new Promise<boolean>((resolve, reject) => {
-          if (child.exitCode !== null) return reject(new Error(`slapd exited ${child.exitCode}`));
-          const s = net.connect({ host: ip, port: 389 }, () => {
-            s.destroy();
-            resolve(true);
-          });
-          s.on('error', reject);
-        }),
-      { timeoutMs: 15_000, what: `slapd listening on ${ip}:389` },
-    );
-  } catch (err) {
-    await stop();
-    throw new Error(`slapd did not start: ${String(err)}; stderr: ${stderr}`);
-  }
-  return { stop, stderr: () => stderr };
+  return startDaemon(slapdPath, ['-d', '0', '-h', `ldap://${ip}:389/`, '-F', join(dir, 'slapd.d')], ip, 389, 15_000);
 }
