@@ -24,6 +24,7 @@ import { openStore } from '../main/core/store/store';
 import { systemClock } from '../main/core/clock';
 import type { HeartbeatBody } from '../shared/domain/agent-status';
 import { silentLogger } from '../shared/node/logger';
+import { sessionKeepingConnector } from '../shared/node/session-connector';
 import { clientTlsOptions } from '../shared/node/tls';
 import { record, smoke } from './lib/results';
 
@@ -42,6 +43,10 @@ type Stats = {
   max: number;
   rssMb: number;
   heapMb: number;
+  /** V8's reserved heap and Node's native allocations it knows of; open TCP sockets. */
+  heapTotalMb: number;
+  externalMb: number;
+  sockets: number;
   storeWrites: number;
   /** Longest event-loop stall in the phase (monitorEventLoopDelay max), longest GC pause, time in store writes. */
   loopMaxMs: number;
@@ -116,6 +121,7 @@ async function serve(dataDir: string): Promise<void> {
       }
       const d = durations.sort((a, b) => a - b);
       durations = [];
+      (globalThis as { gc?: () => void }).gc?.();
       const mem = process.memoryUsage();
       const stats: Stats = {
         count: d.length,
@@ -124,6 +130,9 @@ async function serve(dataDir: string): Promise<void> {
         max: d.at(-1) ?? 0,
         rssMb: mem.rss / 2 ** 20,
         heapMb: mem.heapUsed / 2 ** 20,
+        heapTotalMb: mem.heapTotal / 2 ** 20,
+        externalMb: mem.external / 2 ** 20,
+        sockets: process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length,
         storeWrites: master.store.writes(),
         loopMaxMs: loop.max / 1e6,
         gcMaxMs,
@@ -224,7 +233,14 @@ async function scenario(
   await store.flush();
 
   const child = fork(self, ['--serve', dataDir], {
-    execArgv: ['--import', 'tsx'],
+    // BENCH_GC=1: a full collection before each phase's memory reading, so heap = live objects.
+    // BENCH_MASTER_FLAGS: V8 flags for the master (e.g. --max-old-space-size=384) to weigh heap policy.
+    execArgv: [
+      '--import',
+      'tsx',
+      ...(process.env.BENCH_GC ? ['--expose-gc'] : []),
+      ...(process.env.BENCH_MASTER_FLAGS?.split(' ').filter(Boolean) ?? []),
+    ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const port = await new Promise<number>((resolve, reject) => {
@@ -238,10 +254,11 @@ async function scenario(
   // long-lived agent has: no PEM parsing per handshake.
   const hosts = ids.map((id, i) => ({
     dispatcher: new Agent({
-      connect: {
+      // The agent's connector: its TLS session outlives garbage collections between beats.
+      connect: sessionKeepingConnector({
         ...clientTlsOptions({ caPem }),
         secureContext: createSecureContext({ ca: caPem, cert: id.certPem, key: id.keyPem }),
-      },
+      }),
       // Each host from its own 127.x address, as real workers are: from one address the listener's
       // per-source cap (128) resets the rest. An Agent option: undici's connector overrides a
       // `connect.localAddress` with this one (undefined), which had every host dial from 127.0.0.1.
@@ -279,7 +296,7 @@ async function scenario(
   const row = (phase: string, rate: number, lat: number[], s: Stats) => {
     lat.sort((a, b) => a - b);
     log(
-      `  ${phase}: ${rate.toFixed(0)} hb/s, client p99 ${pct(lat, 0.99).toFixed(1)} ms, handler p99 ${s.p99.toFixed(2)} ms, RSS ${s.rssMb.toFixed(0)} MB, loop max ${s.loopMaxMs.toFixed(0)} ms, GC max ${s.gcMaxMs.toFixed(0)} ms, writes ${s.writeMs.toFixed(0)} ms, failures ${failures}`,
+      `  ${phase}: ${rate.toFixed(0)} hb/s, client p99 ${pct(lat, 0.99).toFixed(1)} ms, handler p99 ${s.p99.toFixed(2)} ms, RSS ${s.rssMb.toFixed(0)} MB (heap ${s.heapMb.toFixed(0)}/${s.heapTotalMb.toFixed(0)}, external ${s.externalMb.toFixed(0)}, ${s.sockets} sockets), loop max ${s.loopMaxMs.toFixed(0)} ms, GC max ${s.gcMaxMs.toFixed(0)} ms, writes ${s.writeMs.toFixed(0)} ms, failures ${failures}`,
     );
     failures = 0;
     const key = phase.startsWith('first') ? 'first-beat' : phase.startsWith('saturation') ? 'saturation' : 'nominal';

@@ -13,6 +13,7 @@ import { openStore } from '../../main/core/store/store';
 import type { HeartbeatBody } from '../../shared/domain/agent-status';
 import type { AttackerEvent } from '../../shared/domain/events';
 import { silentLogger } from '../../shared/node/logger';
+import { sessionKeepingConnector } from '../../shared/node/session-connector';
 import { clientTlsOptions } from '../../shared/node/tls';
 
 export type SimIdentity = {
@@ -96,10 +97,11 @@ export function simWorker(base: string, caPem: string, id: SimIdentity, index: n
   // worker connects from its own 127.x address, as real workers have their own: the listener caps
   // connections per source address (128), which one shared address would hit at once.
   const dispatcher = new Agent({
-    connect: {
+    // The agent's connector: its TLS session outlives garbage collections between beats.
+    connect: sessionKeepingConnector({
       ...clientTlsOptions({ caPem }),
       secureContext: createSecureContext({ ca: caPem, cert: id.certPem, key: id.keyPem }),
-    },
+    }),
     // undici's connector takes the source address from the client option, not from `connect`.
     localAddress: `127.43.${(index + 1) >> 8}.${(index + 1) & 255}`,
     connections: 1,

@@ -246,7 +246,7 @@ export async function createMaster(config: MasterOptions, deps: MasterDeps = {})
     },
     log,
     advertise: config.swarm.advertise,
-    keepAliveMs: 2 * config.heartbeatIntervalMs + 5_000,
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
   });
 
   let binding: BindingCheck = { ok: true, messages: [] };

@@ -31,7 +31,31 @@ export const swarmBounds = {
   requestTimeoutMs: 60_000,
   /** Enroll attempts per source address per minute (a join token is guessed at this pace at best). */
   enrollPerMinute: 20,
+  /**
+   * Idle worker connections the keep-alive aims to hold. An idle mTLS connection costs the master
+   * ~87 KB (OpenSSL keeps its record buffers, Node cannot release them), so 10,000 kept-alive
+   * workers were 1.3 GB; 2,000 are ~175 MB.
+   */
+  keptAliveConnections: 2_000,
+  /**
+   * The keep-alive beyond that: under undici's 2 s margin, so an agent closes its connection after
+   * each request instead of leaving it idle, and the listener closes any other client's after 1 s.
+   */
+  briefKeepAliveMs: 1_000,
 } as const;
+
+/**
+ * The idle keep-alive for a fleet of `hosts` beating every `intervalMs`. Up to
+ * `keptAliveConnections` hosts every worker keeps its connection between beats (2 × interval + 5 s:
+ * a beat costs no handshake). A larger fleet would hold one idle connection per host, and any
+ * keep-alive shorter than the interval makes every beat reconnect anyway while still holding
+ * connections (and promoting their objects to the old heap), so its workers connect per request
+ * (`briefKeepAliveMs`) and resume their TLS session: ~0.9 ms of master CPU instead of ~1.6 ms for
+ * a full handshake, ~0.3 of a core at 10,000 workers every 30 s.
+ */
+export function swarmKeepAliveMs(hosts: number, intervalMs: number): number {
+  return hosts <= swarmBounds.keptAliveConnections ? 2 * intervalMs + 5_000 : swarmBounds.briefKeepAliveMs;
+}
 
 type SwarmCtx =
   | Readonly<{ worker: PeerIdentity & { hostUuid: string }; remoteAddress: string | undefined }>
@@ -55,8 +79,8 @@ export type SwarmListenerOptions = Readonly<{
   log: Logger;
   /** Names workers dial the listener by (DECNET_SWARM_ADVERTISE); loopback names are always added. */
   advertise?: readonly string[];
-  /** Idle keep-alive of worker connections; the master passes 2 × heartbeat interval + 5 s. */
-  keepAliveMs?: number;
+  /** The workers' heartbeat interval: the idle keep-alive follows it and the fleet's size (`swarmKeepAliveMs`). */
+  heartbeatIntervalMs?: number;
   /** Enroll attempts per source per minute; default `swarmBounds.enrollPerMinute` (the enrollment benchmark raises it). */
   enrollPerMinute?: number;
 }>;
@@ -124,12 +148,12 @@ export function createSwarmListener(opts: SwarmListenerOptions): SwarmListener {
     return ctx.worker.hostUuid;
   };
 
-  // Every worker keeps its connection open between beats (the keep-alive outlives the interval, so
-  // a beat costs no handshake) and may open a second one for an upload: the cap grows with the
-  // fleet, and the fixed share stays for strangers (enrollment, reconnect churn, scans). A fixed
+  // A worker may keep its connection open between beats (swarmKeepAliveMs) and open a second one
+  // for an upload: the cap grows with the fleet, and the fixed share stays for strangers (enrollment, reconnect churn, scans). A fixed
   // 2,048 dropped most of a 10,000-worker fleet's beats (bench/master.bench.ts, design §10).
   const connectionCap = () => swarmBounds.maxConnections + 2 * opts.hosts.count();
   let lastDropWarning = 0;
+  let tuneKeepAlive = () => {};
 
   const handlers: RouteHandlers<SwarmApi, SwarmCtx> = {
     caCert: () => Promise.resolve({ caPem: opts.ca.caInfo().pem }),
@@ -145,7 +169,10 @@ export function createSwarmListener(opts: SwarmListenerOptions): SwarmListener {
         return answer;
       });
     },
-    heartbeat: (input, ctx) => opts.handlers.heartbeat(workerOf(ctx, input.hostUuid), input),
+    heartbeat: (input, ctx) => {
+      tuneKeepAlive();
+      return opts.handlers.heartbeat(workerOf(ctx, input.hostUuid), input);
+    },
     events: (input, ctx) => opts.handlers.events(workerOf(ctx), input),
     artifact: (input, ctx) => opts.handlers.artifact(workerOf(ctx), input),
   };
@@ -192,11 +219,17 @@ export function createSwarmListener(opts: SwarmListenerOptions): SwarmListener {
           log.warn('swarm listener at its connection cap; new connections are dropped', { cap });
         }
       });
-      // Outlive the heartbeat interval so a worker reuses its TLS session instead of paying a full
-      // mTLS handshake per beat (the handshake, not the handler, bounds heartbeats/s).
-      if (opts.keepAliveMs) {
-        srv.keepAliveTimeout = opts.keepAliveMs;
-        srv.headersTimeout = opts.keepAliveMs + 5_000;
+      // Node copies keepAliveTimeout into each response as its request arrives (and sends it as
+      // the Keep-Alive hint workers follow), so it is retuned as a connection opens and on every
+      // beat, taking effect from the next request: the fleet's size is an O(1) count.
+      if (opts.heartbeatIntervalMs) {
+        const intervalMs = opts.heartbeatIntervalMs;
+        tuneKeepAlive = () => {
+          srv.keepAliveTimeout = swarmKeepAliveMs(opts.hosts.count(), intervalMs);
+        };
+        tuneKeepAlive();
+        srv.on('secureConnection', () => tuneKeepAlive());
+        srv.headersTimeout = 2 * intervalMs + 10_000;
       }
       srv.on('tlsClientError', (err, socket) =>
         log.warn('TLS handshake refused', { error: err.message, remote: socket.remoteAddress }),
