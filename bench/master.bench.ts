@@ -234,12 +234,13 @@ async function scenario(
 
   const child = fork(self, ['--serve', dataDir], {
     // BENCH_GC=1: a full collection before each phase's memory reading, so heap = live objects.
-    // BENCH_MASTER_FLAGS: V8 flags for the master (e.g. --max-old-space-size=384) to weigh heap policy.
+    // The master runs with the heap cap bin/decnet-master.js and scripts/start.mjs give it;
+    // BENCH_MASTER_FLAGS replaces it (e.g. an empty string for V8's default) to weigh heap policy.
     execArgv: [
       '--import',
       'tsx',
       ...(process.env.BENCH_GC ? ['--expose-gc'] : []),
-      ...(process.env.BENCH_MASTER_FLAGS?.split(' ').filter(Boolean) ?? []),
+      ...(process.env.BENCH_MASTER_FLAGS ?? '--max-old-space-size=1024').split(' ').filter(Boolean),
     ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

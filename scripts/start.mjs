@@ -4,17 +4,21 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 
+// The process that embeds the master gets bin/decnet-master.js's heap cap (why: there, design §10);
+// Electron applies --js-flags to its main process only when given at launch.
+const MASTER_HEAP = '--max-old-space-size=1024';
+
 execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
 
 const reason = electronUnavailable();
 const child = reason
   ? (console.log(`Electron is not available here (${reason}): starting the console headless.`),
     // Quiet by default: the console prints its URL and the admin password's location itself.
-    spawn(process.execPath, ['out/main/cli.js', 'serve', ...process.argv.slice(2)], {
+    spawn(process.execPath, [MASTER_HEAP, 'out/main/cli.js', 'serve', ...process.argv.slice(2)], {
       stdio: 'inherit',
       env: { DECNET_LOG_LEVEL: 'warn', ...process.env },
     }))
-  : spawn(createRequire(import.meta.url)('electron'), ['.'], { stdio: 'inherit' });
+  : spawn(createRequire(import.meta.url)('electron'), [`--js-flags=${MASTER_HEAP}`, '.'], { stdio: 'inherit' });
 
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 0 : 1)));
