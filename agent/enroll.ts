@@ -2,11 +2,19 @@ import { lstat, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { x as extractTar } from 'tar';
-import { Agent } from 'undici';
+import { X509Certificate } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
+import { Agent, buildConnector } from 'undici';
 import { AppError } from '../shared/errors';
 import { exportPrivateKeyPem, createCsrPem, generateKeyPair } from '../shared/node/pki';
 import { createRouteClient } from '../shared/node/route-client';
-import { clientTlsOptions, fingerprintOfPem, FingerprintMismatchError, TLS_MIN_VERSION } from '../shared/node/tls';
+import {
+  certIdentity,
+  clientTlsOptions,
+  fingerprintOfPem,
+  FingerprintMismatchError,
+  TLS_MIN_VERSION,
+} from '../shared/node/tls';
 import { JOIN_TOKEN_PATTERN, swarmApi } from '../shared/protocol/swarm-api';
 import { AgentMeta, identityFiles, writeIdentity, type AgentIdentity } from './identity';
 
@@ -35,24 +43,21 @@ export async function enrollWithToken(opts: TokenEnrollOptions): Promise<AgentId
   const master = parseMasterUrl(opts.master);
   await refuseExisting(opts.dir, opts.force);
 
-  const caPem = await fetchCaUntrusted(master);
-  const actual = safeFingerprint(caPem);
-  if (actual !== digest) throw new FingerprintMismatchError(`CA of ${master}`, digest, actual);
-
-  const keys = await generateKeyPair();
-  const csrPem = await createCsrPem(keys, opts.name);
-  const dispatcher = new Agent({
-    connect: { ...clientTlsOptions({ caPem, requireRole: 'swarm', peerName: master }), maxCachedSessions: 0 },
-  });
+  const swarm = swarmConnection(master);
   try {
-    const swarm = createRouteClient(swarmApi, { origin: master, dispatcher, peer: master });
-    const answer = await swarm.enroll({
+    const caPem = await swarm.fetchCaUntrusted();
+    const actual = safeFingerprint(caPem);
+    if (actual !== digest) throw new FingerprintMismatchError(`CA of ${master}`, digest, actual);
+
+    const keys = await generateKeyPair();
+    const csrPem = await createCsrPem(keys, opts.name);
+    const answer = await swarm.trusting(caPem).enroll({
       token: opts.token.trim(),
       name: opts.name,
       addresses: [...opts.addresses],
       csrPem,
     });
-    if (safeFingerprint(answer.caPem) !== digest)
+    if (answer.caPem !== caPem && safeFingerprint(answer.caPem) !== digest)
       throw new FingerprintMismatchError(`CA returned by ${master}`, digest, safeFingerprint(answer.caPem));
     const meta = { hostUuid: answer.hostUuid, masterUrl: master, name: opts.name };
     return await writeIdentity(
@@ -61,9 +66,76 @@ export async function enrollWithToken(opts: TokenEnrollOptions): Promise<AgentId
       meta,
     );
   } finally {
-    await dispatcher.close();
+    await swarm.close();
   }
 }
+
+/**
+ * The connection an enrollment uses for both its calls. `GET /swarm/ca` goes out with certificate
+ * checks off (nothing is trusted yet). Once that CA matches the token, `trusting(caPem)` checks the
+ * same connection's server certificate as `clientTlsOptions` would have in the handshake (issued
+ * and signed by that CA, both in their validity, server auth, role swarm; the handshake already
+ * proved the server holds its key), and the token goes out on that connection only if it passes.
+ * Otherwise, and for any connection opened later, a fresh dispatcher runs those checks in the
+ * handshake itself, so a failing server gets the usual refusal and never the token. One handshake
+ * per enrollment instead of two, on both sides (bench/pki.bench.ts).
+ */
+function swarmConnection(master: string) {
+  let probeSocket: TLSSocket | null = null;
+  let checked: buildConnector.connector | null = null;
+  const untrusted = buildConnector({ rejectUnauthorized: false, minVersion: TLS_MIN_VERSION, maxCachedSessions: 0 });
+  const probe = new Agent({
+    connections: 1,
+    connect: (o, cb) => {
+      // After the check, a reconnect (the server closed the probe connection) is verified by TLS.
+      if (checked) return checked(o, cb);
+      untrusted(o, (...args) => {
+        if (!args[0]) probeSocket = args[1] as TLSSocket;
+        cb(...args);
+      });
+    },
+  });
+  const dispatchers: Agent[] = [probe];
+  const client = (dispatcher: Agent) => createRouteClient(swarmApi, { origin: master, dispatcher, peer: master });
+  return {
+    fetchCaUntrusted: async () => (await client(probe).caCert({})).caPem,
+    trusting(caPem: string) {
+      const tls = { ...clientTlsOptions({ caPem, requireRole: 'swarm', peerName: master }), maxCachedSessions: 0 };
+      if (probeSocket && !probeSocket.destroyed && serverCertPasses(probeSocket, caPem)) {
+        checked = buildConnector(tls);
+        return client(probe);
+      }
+      const fresh = new Agent({ connect: tls });
+      dispatchers.push(fresh);
+      return client(fresh);
+    },
+    close: () => Promise.all(dispatchers.map((d) => d.close())).then(() => undefined),
+  };
+}
+
+/** The checks `clientTlsOptions({ caPem, requireRole: 'swarm' })` runs in a handshake, on a finished one. */
+function serverCertPasses(socket: TLSSocket, caPem: string): boolean {
+  try {
+    const cert = socket.getPeerX509Certificate();
+    const ca = new X509Certificate(caPem);
+    const now = Date.now();
+    const valid = (c: X509Certificate) => Date.parse(c.validFrom) <= now && now <= Date.parse(c.validTo);
+    return (
+      cert !== undefined &&
+      ca.ca &&
+      valid(ca) &&
+      valid(cert) &&
+      cert.checkIssued(ca) &&
+      cert.verify(ca.publicKey) &&
+      (cert.keyUsage === undefined || cert.keyUsage.includes(SERVER_AUTH_OID)) &&
+      certIdentity(cert).role === 'swarm'
+    );
+  } catch {
+    return false;
+  }
+}
+
+const SERVER_AUTH_OID = '1.3.6.1.5.5.7.3.1';
 
 export type BundleEnrollOptions = Readonly<{ bundle: string; dir: string; force?: boolean }>;
 
@@ -111,19 +183,6 @@ export async function enrollWithBundle(opts: BundleEnrollOptions): Promise<Agent
     return await writeIdentity(opts.dir, id, meta.data);
   } finally {
     await rm(staging, { recursive: true, force: true });
-  }
-}
-
-/** GET /swarm/ca with certificate checks off: the answer is verified against the token digest instead. */
-async function fetchCaUntrusted(master: string): Promise<string> {
-  const dispatcher = new Agent({
-    connect: { rejectUnauthorized: false, minVersion: TLS_MIN_VERSION, maxCachedSessions: 0 },
-  });
-  try {
-    const { caPem } = await createRouteClient(swarmApi, { origin: master, dispatcher, peer: master }).caCert({});
-    return caPem;
-  } finally {
-    await dispatcher.close();
   }
 }
 

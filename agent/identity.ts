@@ -56,20 +56,21 @@ export async function loadIdentity(dir: string): Promise<AgentIdentity> {
 /** Verifies chain, key and host uuid of an identity before it is trusted or written. */
 export function checkIdentity(id: TlsIdentity, meta: AgentMeta, where: string): Omit<AgentIdentity, 'dir'> {
   let cert: X509Certificate;
+  let ca: X509Certificate;
   try {
     cert = new X509Certificate(id.certPem);
-    new X509Certificate(id.caPem);
+    ca = new X509Certificate(id.caPem);
   } catch {
     throw new AppError(
       'INVALID_INPUT',
       `${where}: ${identityFiles.cert} or ${identityFiles.ca} is not a PEM certificate`,
     );
   }
-  if (!chainsTo(id.certPem, id.caPem))
+  if (!chainsTo(cert, ca))
     throw new AppError('INVALID_INPUT', `${where}: ${identityFiles.cert} is not signed by ${identityFiles.ca}`);
   let matches = false;
   try {
-    matches = keyMatchesCert(id.keyPem, id.certPem);
+    matches = keyMatchesCert(id.keyPem, cert);
   } catch {
     throw new AppError('INVALID_INPUT', `${where}: ${identityFiles.key} is not a PEM private key`);
   }

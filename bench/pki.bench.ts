@@ -49,7 +49,9 @@ async function clients(
   concurrency: number,
   dir: string,
 ) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/lib/enroll-clients.ts'], {
+  // BENCH_PROF=<dir>: a CPU profile of the clients' process (the workers' side of enrollment).
+  const prof = process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : [];
+  const child = spawn(process.execPath, [...prof, '--import', 'tsx', 'bench/lib/enroll-clients.ts'], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   child.stdin.end(`${JSON.stringify({ master, tokens, concurrency, dir })}\n`);

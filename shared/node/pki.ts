@@ -39,19 +39,23 @@ export async function createCsrPem(keys: CryptoKeyPair, cn: string): Promise<str
   return csr.toString('pem');
 }
 
+/** A certificate given as PEM, or already parsed (each parse is ~0.2 ms; enrollment checks several). */
+type CertInput = string | X509Certificate;
+const parsed = (c: CertInput) => (typeof c === 'string' ? new X509Certificate(c) : c);
+
 /** True when the private key PEM belongs to the certificate. */
-export function keyMatchesCert(keyPem: string, certPem: string): boolean {
+export function keyMatchesCert(keyPem: string, cert: CertInput): boolean {
   const fromKey = createPublicKey(createPrivateKey(keyPem)).export({ type: 'spki', format: 'der' });
-  const fromCert = new X509Certificate(certPem).publicKey.export({ type: 'spki', format: 'der' });
+  const fromCert = parsed(cert).publicKey.export({ type: 'spki', format: 'der' });
   return fromKey.equals(fromCert);
 }
 
-/** True when `certPem` was signed by `caPem` (signature and issuer name; validity is checked by TLS). */
-export function chainsTo(certPem: string, caPem: string): boolean {
+/** True when `cert` was signed by `ca` (signature and issuer name; validity is checked by TLS). */
+export function chainsTo(cert: CertInput, ca: CertInput): boolean {
   try {
-    const cert = new X509Certificate(certPem);
-    const ca = new X509Certificate(caPem);
-    return cert.checkIssued(ca) && cert.verify(ca.publicKey);
+    const c = parsed(cert);
+    const issuer = parsed(ca);
+    return c.checkIssued(issuer) && c.verify(issuer.publicKey);
   } catch {
     return false;
   }

@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,7 +17,7 @@ import { swarmBounds } from '../../../main/core/swarm/swarm-listener';
 import { AppError } from '../../../shared/errors';
 import { createCsrPem, generateKeyPair } from '../../../shared/node/pki';
 import { createRouteClient } from '../../../shared/node/route-client';
-import { clientTlsOptions } from '../../../shared/node/tls';
+import { clientTlsOptions, serverTlsOptions } from '../../../shared/node/tls';
 import { swarmApi } from '../../../shared/protocol/swarm-api';
 import {
   heartbeatBody,
@@ -25,6 +27,7 @@ import {
   startMasterSide,
   type MasterSide,
 } from '../../fixtures/pki';
+import { startTcpProxy } from '../../helpers/tcp-proxy';
 import { makeTmpDir } from '../../helpers/tmp-dir';
 
 const run = promisify(execFile);
@@ -182,6 +185,45 @@ describe('enrollment and the swarm listener', () => {
     await expect(
       enrollWithToken({ master: m.url, token, dir: join(tmp.dir, 'w'), name: 'w1', addresses: [] }),
     ).resolves.toMatchObject({ name: 'w1' });
+  });
+
+  it('fetches the CA and enrolls over one connection, checked before the token goes out', async () => {
+    const proxy = await startTcpProxy({ host: '127.0.0.1', port: m.listener.address().port });
+    cleanup.push(() => proxy.close());
+    const { token } = await m.enrollment.issueJoinToken();
+    const id = await enrollWithToken({
+      master: proxy.url('https'),
+      token,
+      dir: join(tmp.dir, 'w'),
+      name: 'w1',
+      addresses: [],
+    });
+    expect(id.name).toBe('w1');
+    expect(proxy.accepted()).toBe(1);
+  });
+
+  it('a server with our CA but no swarm certificate gets no token, though it serves the right CA', async () => {
+    // A worker posing as the master: its certificate is genuine (our CA) but has role worker. The CA
+    // it serves is the real one, so the token's digest matches and only the role check stands.
+    const impostor = await issueWorker(m.ca);
+    const paths: string[] = [];
+    const server = createHttpsServer(serverTlsOptions({ ...impostor, requireClientCert: false }), (req, res) => {
+      paths.push(req.url ?? '');
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ caPem: m.ca.caInfo().pem }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanup.push(() => new Promise((resolve) => server.close(resolve)));
+    const { token } = await m.enrollment.issueJoinToken();
+    const err = await enrollWithToken({
+      master: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      token,
+      dir: join(tmp.dir, 'w'),
+      name: 'w1',
+      addresses: [],
+    }).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/has role worker, expected swarm/);
+    expect(paths).toEqual(['/swarm/ca']);
   });
 
   it('refuses a heartbeat whose body names another host than its certificate (403)', async () => {
