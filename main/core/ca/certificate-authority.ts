@@ -8,12 +8,10 @@ import { writeFileAtomic } from '../../../shared/node/atomic-file';
 import { silentLogger, type Logger } from '../../../shared/node/logger';
 import {
   chainsTo,
-  EC_ALGORITHM,
   exportPrivateKeyPem,
   generateKeyPair,
   importPrivateKeyPem,
   keyMatchesCert,
-  type CryptoKey,
 } from '../../../shared/node/pki';
 import { fingerprintOfDer, fingerprintOfPem, sanEntries, type TlsIdentity } from '../../../shared/node/tls';
 import { RELEASE_KEY_CONTEXT } from '../../../shared/protocol/updater-api';
@@ -65,13 +63,13 @@ export async function openCertificateAuthority(opts: CaOptions): Promise<Certifi
 
   const issueWithNewKey = async (spec: Omit<LeafSpec, 'now' | 'validityDays'>): Promise<IssuedIdentity> => {
     const keys = await generateKeyPair();
-    const cert = await issueLeaf(ca, keys.publicKey, { ...spec, now: clock(), validityDays: LEAF_VALIDITY_DAYS });
-    const certPem = cert.toString('pem');
+    const spki = new Uint8Array(await webcrypto.subtle.exportKey('spki', keys.publicKey));
+    const cert = await issueLeaf(ca, spki, { ...spec, now: clock(), validityDays: LEAF_VALIDITY_DAYS });
     return {
       caPem,
-      certPem,
+      certPem: cert.pem,
       keyPem: await exportPrivateKeyPem(keys.privateKey),
-      fingerprint: fingerprintOfPem(certPem),
+      fingerprint: fingerprintOfDer(cert.der),
       expiresAt: cert.notAfter,
     };
   };
@@ -117,15 +115,13 @@ export async function openCertificateAuthority(opts: CaOptions): Promise<Certifi
         usages: ['serverAuth'],
       }),
     async signWorkerCsr(csrPem, subject) {
-      const { key, spki } = await csrPublicKey(csrPem);
-      const cert = await issueLeaf(
-        ca,
-        key,
-        { ...workerSpec(subject), now: clock(), validityDays: LEAF_VALIDITY_DAYS },
-        { spki },
-      );
-      const certPem = cert.toString('pem');
-      return { caPem, certPem, fingerprint: fingerprintOfDer(new Uint8Array(cert.rawData)), expiresAt: cert.notAfter };
+      const spki = csrPublicKey(csrPem);
+      const cert = await issueLeaf(ca, spki, {
+        ...workerSpec(subject),
+        now: clock(),
+        validityDays: LEAF_VALIDITY_DAYS,
+      });
+      return { caPem, certPem: cert.pem, fingerprint: fingerprintOfDer(cert.der), expiresAt: cert.notAfter };
     },
     issueWorkerBundleIdentity: (subject) => issueWithNewKey(workerSpec(subject)),
     async endorseReleaseKey(spkiDer) {
@@ -202,12 +198,12 @@ function isReusable(s: Stored, caPem: string, names: readonly string[], now: Dat
 
 /** Public key of a verified P-256 CSR; anything else is INVALID_INPUT. */
 /**
- * The CSR's public key after checking it is P-256 and that the CSR is signed by it. The signature
- * is checked and the key imported by Node's native crypto from the CSR's own bytes: @peculiar's
+ * The CSR's public key (SPKI DER) after checking it is P-256 and that the CSR is signed by it. The
+ * signature is checked by Node's native crypto from the CSR's own bytes: @peculiar's
  * `verify()` and `export()` convert the key through WebCrypto twice, which was a third of the
  * CA's time per enrollment (bench/pki.bench.ts).
  */
-async function csrPublicKey(csrPem: string): Promise<{ key: CryptoKey; spki: Buffer }> {
+function csrPublicKey(csrPem: string): Buffer {
   let csr: x509.Pkcs10CertificateRequest;
   try {
     csr = new x509.Pkcs10CertificateRequest(csrPem);
@@ -239,7 +235,7 @@ async function csrPublicKey(csrPem: string): Promise<{ key: CryptoKey; spki: Buf
     ok = false;
   }
   if (!ok) throw new AppError('INVALID_INPUT', 'certificate request signature does not verify');
-  return { key: await webcrypto.subtle.importKey('spki', spki, EC_ALGORITHM, true, ['verify']), spki };
+  return spki;
 }
 
 /**
