@@ -34,8 +34,8 @@ ${optionsHelp()}
 ${
   cmd === 'run'
     ? `
-environment only: DECNET_HEARTBEAT_INTERVAL_S (30), DECNET_DECKIES_PER_PROCESS (16), DECNET_LOG_LEVEL (info),
-DECNET_INSTALL_ROOT (/)
+environment only: DECNET_HEARTBEAT_INTERVAL_S (30), DECNET_DECKIES_PER_PROCESS (16),
+DECNET_MAX_HOST_PROCESSES (8), DECNET_LOG_LEVEL (info), DECNET_INSTALL_ROOT (/)
 `
     : ''
 }`;
@@ -110,16 +110,19 @@ async function run(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
     ...(c.DECNET_AGENT_DECKY_RANGE ? { deckyRange: c.DECNET_AGENT_DECKY_RANGE } : {}),
   };
   const perProcess = env['DECNET_DECKIES_PER_PROCESS'] ? c.DECNET_DECKIES_PER_PROCESS : undefined;
+  const maxProcesses = env['DECNET_MAX_HOST_PROCESSES'] ? c.DECNET_MAX_HOST_PROCESSES : undefined;
   const log = createLogger({ level: c.DECNET_LOG_LEVEL, bindings: { app: 'decnet-agent' } });
   const agent = createAgent(config, {
     // DECNET_DECKY_HOST swaps the decky host bundle (packaging layouts, tests with a stub host);
-    // DECNET_DECKIES_PER_PROCESS trades isolation (1) for memory (default 16 per host process).
+    // DECNET_DECKIES_PER_PROCESS trades isolation (1) for memory (default 16 per host process), and
+    // DECNET_MAX_HOST_PROCESSES bounds the processes (default 8) before deckies are packed further.
     runtime: (ctx) =>
       c.DECNET_AGENT_RUNTIME === 'docker'
         ? createDockerRuntime(ctx, { logLevel: c.DECNET_LOG_LEVEL })
         : createNativeRuntime(ctx, {
             ...(env['DECNET_DECKY_HOST'] ? { hostScript: env['DECNET_DECKY_HOST'] } : {}),
             ...(perProcess === undefined ? {} : { deckiesPerProcess: perProcess }),
+            ...(maxProcesses === undefined ? {} : { maxHostProcesses: maxProcesses }),
             spawnNode: nodeSpawnerForProcess(),
           }),
     clock: systemClock,

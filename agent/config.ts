@@ -102,6 +102,7 @@ const AgentEnv = z.object({
     .default('loopback'),
   DECNET_HEARTBEAT_INTERVAL_S: positiveInt('DECNET_HEARTBEAT_INTERVAL_S', 30, 1),
   DECNET_DECKIES_PER_PROCESS: positiveInt('DECNET_DECKIES_PER_PROCESS', 16, 1),
+  DECNET_MAX_HOST_PROCESSES: positiveInt('DECNET_MAX_HOST_PROCESSES', 8, 1),
   DECNET_LOG_LEVEL: z
     .enum(['debug', 'info', 'warn', 'error', 'critical'], {
       error: (i) => `DECNET_LOG_LEVEL must be debug, info, warn, error or critical, got "${String(i.input)}"`,

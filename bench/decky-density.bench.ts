@@ -4,7 +4,9 @@
 // failure domain, SIGKILLs one host process and times until every decky it hosted answers ssh
 // again (the supervisor's crash restart), counting how many had to restart.
 // Run: node --import tsx bench/decky-density.bench.ts (as root: real ports).
-// DECNET_BENCH_DECKIES=1000 DECNET_BENCH_LAYOUTS=16,64,250 for the issue's 1,000-decky figure.
+// DECNET_BENCH_DECKIES=1000 DECNET_BENCH_LAYOUTS=default,64,250 for the issue's 1,000-decky figure:
+// a number is that many deckies per process with no process cap, `default` the agent's defaults
+// (16 per process, at most 8 processes, then packed).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +20,7 @@ import { connect } from 'node:net';
 import { record, size, smoke } from './lib/results';
 
 const deckyCount = Number(process.env.DECNET_BENCH_DECKIES ?? size(64, 2));
-const layouts = (process.env.DECNET_BENCH_LAYOUTS ?? (smoke ? '1,2' : '1,16,64')).split(',').map(Number);
+const layouts = (process.env.DECNET_BENCH_LAYOUTS ?? (smoke ? '1,default' : '1,16,default')).split(',');
 const services = ['ssh', 'http', 'ftp'] as const;
 // The host processes inherit this environment; per-decky "ready" lines would bury the table.
 process.env.DECNET_LOG_LEVEL ??= 'warn';
@@ -32,7 +34,7 @@ function rssMiB(pid: number): number {
 }
 
 async function measure(
-  perProcess: number,
+  layout: string,
   round: number,
 ): Promise<{ processes: number; totalMiB: number; upMs: number; crash: { restarted: number; backMs: number } }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'decnet-density-'));
@@ -44,7 +46,9 @@ async function measure(
       clock: systemClock,
       log: createLogger({ level: 'critical' }),
     },
-    { hostScript, deckiesPerProcess: perProcess },
+    layout === 'default'
+      ? { hostScript }
+      : { hostScript, deckiesPerProcess: Number(layout), maxHostProcesses: Number.MAX_SAFE_INTEGER },
   );
   const a = archetypes['linux-server'];
   // A fresh address block per round, so a previous round's sockets in TIME_WAIT never matter.
@@ -105,9 +109,10 @@ console.log(
 );
 for (const [round, n] of layouts.entries()) {
   const r = await measure(n, round);
+  const per = n === 'default' ? `default (${(deckyCount / r.processes).toFixed(0)})` : n;
   record({
     name: `density.per-process-${n}`,
-    workload: `${deckyCount} idle linux-server deckies (${services.join('+')}), ${n} per host process; median = RSS MiB per decky, throughput = deckies brought up per s`,
+    workload: `${deckyCount} idle linux-server deckies (${services.join('+')}), ${per} per host process in ${r.processes}; median = RSS MiB per decky, throughput = deckies brought up per s`,
     unit: 'MiB',
     median: r.totalMiB / deckyCount,
     peakRssMiB: r.totalMiB,
@@ -120,6 +125,6 @@ for (const [round, n] of layouts.entries()) {
     median: r.crash.backMs,
   });
   console.log(
-    `| ${String(n).padStart(15)} | ${String(r.processes).padStart(9)} | ${r.totalMiB.toFixed(0).padStart(13)} | ${(r.totalMiB / deckyCount).toFixed(1).padStart(13)} | ${String(r.upMs).padStart(11)} | ${String(r.crash.restarted).padStart(24)} | ${String(r.crash.backMs).padStart(20)}`,
+    `| ${per.padStart(15)} | ${String(r.processes).padStart(9)} | ${r.totalMiB.toFixed(0).padStart(13)} | ${(r.totalMiB / deckyCount).toFixed(1).padStart(13)} | ${String(r.upMs).padStart(11)} | ${String(r.crash.restarted).padStart(24)} | ${String(r.crash.backMs).padStart(20)}`,
   );
 }

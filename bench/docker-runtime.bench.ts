@@ -99,7 +99,11 @@ try {
 
   const hostScript = join(process.cwd(), 'out/agent/decky-host.js');
   for (const [i, per] of [1, 16].entries()) {
-    const rt = createNativeRuntime(ctx(`native-${per}`), { hostScript, deckiesPerProcess: per });
+    const rt = createNativeRuntime(ctx(`native-${per}`), {
+      hostScript,
+      deckiesPerProcess: per,
+      maxHostProcesses: Number.MAX_SAFE_INTEGER,
+    });
     const list = deckies(2 + i);
     const pids = () =>
       Promise.resolve([...new Set(list.map((d) => rt.hostPid(d.name)).filter((p) => p !== undefined))]);

@@ -23,11 +23,21 @@ export function isLoopbackIp(ip: string): boolean {
 /** Deckies one host process carries by default: amortises its ~70 MiB baseline (1 = one process per decky). */
 export const defaultDeckiesPerProcess = 16;
 
+/**
+ * Host processes a worker opens by default before it packs further deckies into the least loaded
+ * one: 16 a process up to 128 deckies, then 8 processes sharing them (1,000 deckies ≈ 125 each).
+ * Each process is a ~70 MiB baseline, so at 16 a process 1,000 deckies were ~4.4 GB; capped, the
+ * baselines stay ~560 MiB and a crash restarts an eighth of the worker (bench/decky-density.bench.ts).
+ */
+export const defaultMaxHostProcesses = 8;
+
 export type NativeRuntimeOptions = {
   hostScript?: string;
   spawnNode?: NodeSpawner;
   maxConcurrentStarts?: number;
   deckiesPerProcess?: number;
+  /** Host processes opened before deckies are packed past `deckiesPerProcess`; default `defaultMaxHostProcesses`. */
+  maxHostProcesses?: number;
 };
 
 /** The native runtime plus what tests and benches need to see its process layout. */
@@ -47,6 +57,7 @@ export type NativeRuntime = Runtime &
 export function createNativeRuntime(ctx: RuntimeContext, opts: NativeRuntimeOptions = {}): NativeRuntime {
   const hostScript = opts.hostScript ?? defaultDeckyHostScript();
   const perProcess = Math.max(1, opts.deckiesPerProcess ?? defaultDeckiesPerProcess);
+  const maxProcesses = Math.max(1, opts.maxHostProcesses ?? defaultMaxHostProcesses);
   const hostsDir = ctx.hostsDir ?? join(ctx.dataDir, '.hosts');
   const flushEvents = ctx.flushEvents ?? (() => Promise.resolve());
   const hosts = new Set<HostProcess>();
@@ -75,9 +86,20 @@ export function createNativeRuntime(ctx: RuntimeContext, opts: NativeRuntimeOpti
   /** The config each decky was asked for (its address may differ once re-localised). */
   const requested = new Map<string, DeckyConfig>();
 
-  /** A process with room, or a new one: fills processes before opening another. */
+  /**
+   * A process with room, or a new one: fills processes before opening another; at the process cap,
+   * the least loaded one takes the decky past `perProcess`.
+   */
   const place = (): HostProcess => {
-    for (const h of hosts) if (h.accepting && h.size < perProcess) return h;
+    let least: HostProcess | undefined;
+    let open = 0;
+    for (const h of hosts) {
+      if (!h.accepting) continue;
+      if (h.size < perProcess) return h;
+      open++;
+      if (!least || h.size < least.size) least = h;
+    }
+    if (least && open >= maxProcesses) return least;
     const h: HostProcess = new HostProcess(hostOptions(() => hosts.delete(h)));
     hosts.add(h);
     return h;

@@ -29,7 +29,7 @@ describe('native runtime process pool', () => {
   let tmp: { dir: string; remove: () => Promise<void> };
   let rt: NativeRuntime | null = null;
   const events: AttackerEvent[] = [];
-  const make = (deckiesPerProcess: number) =>
+  const make = (deckiesPerProcess: number, maxHostProcesses?: number) =>
     createNativeRuntime(
       {
         network: 'loopback',
@@ -38,7 +38,7 @@ describe('native runtime process pool', () => {
         clock: systemClock,
         log: createLogger({ level: 'critical' }),
       },
-      { hostScript, deckiesPerProcess },
+      { hostScript, deckiesPerProcess, ...(maxHostProcesses ? { maxHostProcesses } : {}) },
     );
   beforeEach(async () => {
     tmp = await makeTmpDir('decnet-pool-test-');
@@ -47,6 +47,18 @@ describe('native runtime process pool', () => {
     await rt?.close();
     rt = null;
     await tmp.remove();
+  });
+
+  it('at the process cap packs further deckies into the least loaded process', async () => {
+    rt = make(1, 2);
+    const ds = [0, 1, 2, 3, 4].map((i) => decky(`cap-${i}`, `127.92.1.${10 + i}`));
+    for (const d of ds) await rt.up(d);
+    const pids = ds.map((d) => rt!.hostPid(d.name));
+    // One each for the first two (the per-process count), then the cap: the rest share them evenly.
+    expect(new Set(pids).size).toBe(2);
+    const per = [...new Set(pids)].map((p) => pids.filter((q) => q === p).length).sort();
+    expect(per).toEqual([2, 3]);
+    for (const d of ds) expect(await sshBanner(d.ip)).toMatch(/^SSH-2\.0-/);
   });
 
   it('puts two deckies in one process; a crash of it restarts both, each counting one restart', async () => {
