@@ -36,6 +36,9 @@ const listening = (ip: string, port: number): Promise<boolean> =>
     s.on('error', () => r(false));
   });
 
+/** The last line a started daemon wrote to stderr, to say why it is gone. */
+const stderrOf = new WeakMap<ChildProcess, () => string>();
+
 async function daemon(cmd: string, args: string[], ip: string, port: number): Promise<ChildProcess> {
   // Something already on the peer's address (a daemon left by a killed run) would pass the
   // port-open check below and be measured instead of the fresh one.
@@ -44,6 +47,7 @@ async function daemon(cmd: string, args: string[], ip: string, port: number): Pr
   started.add(child);
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
+  stderrOf.set(child, () => err.trim().split('\n').at(-1) ?? '');
   const deadline = Date.now() + 15_000;
   for (;;) {
     if (child.exitCode !== null)
@@ -164,8 +168,16 @@ async function load(ip: string, port: number, x: Exchange): Promise<{ rate: numb
 
 const rssMiB = (pid: number): number => {
   // The daemon and its direct children (nginx workers), from /proc.
-  const kib = (p: number | string) =>
-    Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
+  // A child can be gone by the time it is read (sshd's per-connection child of the port probe).
+  const kib = (p: number | string) => {
+    let status = '';
+    try {
+      status = readFileSync(`/proc/${p}/status`, 'utf8');
+    } catch {
+      if (String(p) === String(pid)) throw new Error(`process ${pid} is gone`);
+    }
+    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  };
   const kids = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
     .stdout.split('\n')
     .filter(Boolean);
@@ -228,7 +240,13 @@ try {
       mkdirSync(dir, { recursive: true });
       try {
         const proc = await peer.start(ip, dir);
-        running.push({ peer, ip, proc, rss: rssMiB(proc.pid!) });
+        let rss: number;
+        try {
+          rss = rssMiB(proc.pid!);
+        } catch {
+          throw new Error(`exited right after opening its port (${proc.exitCode}): ${stderrOf.get(proc)?.() ?? ''}`);
+        }
+        running.push({ peer, ip, proc, rss });
       } catch (err) {
         console.log(`${c.service}: peer ${peer.name} skipped: ${(err as Error).message}`);
       }

@@ -16,11 +16,17 @@ export async function startBenchHost(
   timeoutMs = 60_000,
 ): Promise<BenchHost> {
   const id = randomBytes(8).toString('hex');
-  const child = spawn(process.execPath, [join(process.cwd(), 'out/agent/decky-host.js')], {
-    stdio: 'ignore',
-    env: { ...process.env, DECNET_LOG_LEVEL: 'critical', DECNET_HOST_ID: id, DECNET_HOSTS_DIR: hostsDir },
-  });
-  const stop = () => void child.kill('SIGKILL');
+  // BENCH_HOST_PROF=<dir>: a CPU profile of each host, written as it exits (SIGTERM, not SIGKILL).
+  const prof = process.env.BENCH_HOST_PROF;
+  const child = spawn(
+    process.execPath,
+    [...(prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : []), join(process.cwd(), 'out/agent/decky-host.js')],
+    {
+      stdio: 'ignore',
+      env: { ...process.env, DECNET_LOG_LEVEL: 'critical', DECNET_HOST_ID: id, DECNET_HOSTS_DIR: hostsDir },
+    },
+  );
+  const stop = () => void child.kill(prof ? 'SIGTERM' : 'SIGKILL');
   try {
     const deadline = Date.now() + timeoutMs;
     let socket;

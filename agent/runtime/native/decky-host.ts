@@ -47,9 +47,13 @@ async function main(): Promise<void> {
   const send = (msg: ChildMessage): void => void channel?.send(msg);
   const pump = (): void => {
     if (!channel) return;
-    for (const e of spool.list()) {
+    // Events go out in spool order and acks remove only sent ones, so the unsent are its tail: find
+    // where that starts rather than look up all 20,000 an unacked spool can hold on every flush.
+    const all = spool.list();
+    let from = all.length;
+    while (from > 0 && !sent.has(all[from - 1]!.id)) from--;
+    for (const e of all.slice(from)) {
       if (!channel.writable()) return;
-      if (sent.has(e.id)) continue;
       sent.add(e.id);
       channel.send({ type: 'event', event: e } satisfies ChildMessage);
     }

@@ -62,7 +62,7 @@ export type Receiver = {
 export async function startReceiver(
   pki: Pki,
   timeline: string[] = [],
-  opts: { onDelta?: (deckyName: string, status: string) => void } = {},
+  opts: { onDelta?: (deckyName: string, status: string, completedAt: string) => void } = {},
 ): Promise<Receiver> {
   const heartbeats: HeartbeatBody[] = [];
   const events: AttackerEvent[] = [];
@@ -82,7 +82,7 @@ export async function startReceiver(
         heartbeats.push(body);
         for (const d of body.lifecycle) {
           timeline.push(`delta:${d.deckyName}:${d.operation}:${d.status}`);
-          opts.onDelta?.(d.deckyName, d.status);
+          opts.onDelta?.(d.deckyName, d.status, d.completedAt);
         }
         return Promise.resolve({ ackedDeltaIds: body.lifecycle.map((d) => d.deltaId) });
       },
