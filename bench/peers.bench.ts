@@ -88,8 +88,9 @@ const vsftpd: Peer = {
     return daemon('/usr/sbin/vsftpd', [cfg], ip, 21);
   },
 };
-const nginx: Peer = {
-  name: 'nginx (Debian)',
+/** nginx as Debian ships it (`worker_processes auto`: one per core), or with `workers` of them. */
+const nginxPeer = (workers?: number): Peer => ({
+  name: workers ? `nginx (Debian, ${workers} worker)` : 'nginx (Debian)',
   start: async (ip, dir) => {
     if (!existsSync('/usr/sbin/nginx')) throw new Error('nginx is not installed (apt-get install nginx-light)');
     mkdirSync(join(dir, 'logs'), { recursive: true });
@@ -97,13 +98,13 @@ const nginx: Peer = {
     const cfg = join(dir, 'nginx.conf');
     writeFileSync(
       cfg,
-      `worker_processes auto; pid ${dir}/nginx.pid; error_log ${dir}/logs/error.log;\n` +
+      `worker_processes ${workers ?? 'auto'}; pid ${dir}/nginx.pid; error_log ${dir}/logs/error.log;\n` +
         `events { worker_connections 4096; }\n` +
         `http { access_log off; server { listen ${ip}:80; root ${dir}; } }\n`,
     );
     return daemon('/usr/sbin/nginx', ['-p', dir, '-c', cfg, '-g', 'daemon off;'], ip, 80);
   },
-};
+});
 const redis: Peer = {
   name: 'redis-server (Debian)',
   start: async (ip) => {
@@ -128,7 +129,8 @@ const cases: Case[] = [
       until: /<\/html>/i,
       what: 'GET / → page',
     },
-    peers: [nginx],
+    // One worker too: the same one core our decky host process has.
+    peers: [nginxPeer(), nginxPeer(1)],
   },
   { service: 'redis', port: 6379, exchange: { send: 'PING\r\n', until: /\r\n/, what: 'PING → reply' }, peers: [redis] },
 ];
@@ -287,7 +289,14 @@ try {
         `| ${c.service} | ${c.exchange.what} | ${r.peer.name} | ${peerRate.toFixed(0)} | ${percentile(s.lat, 50).toFixed(2)} | ${percentile(s.lat, 99).toFixed(2)} | ${r.rss.toFixed(1)} | ${(ourRate / peerRate).toFixed(2)} |`,
       );
       record({
-        name: `peers.${c.service}`,
+        // A second peer of a service gets its own figure name.
+        name:
+          r === running[0]
+            ? `peers.${c.service}`
+            : `peers.${c.service}.${r.peer.name
+                .toLowerCase()
+                .replace(/[^a-z0-9]+/g, '-')
+                .replace(/^-|-$/g, '')}`,
         workload: `${workload}; idle RSS ours ${ourRss.toFixed(1)} MiB (a whole decky host process), peer ${r.rss.toFixed(1)} MiB`,
         peakRssMiB: ourRss,
         unit: 'ms',
