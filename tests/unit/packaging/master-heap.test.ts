@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
 const FLAG = /--max-old-space-size=(\d+)/;
+/** The project's own CLI, started through its shebang (a project file, not a Debian program). */
+const BIN = 'bin/decnet-master.js';
 const capIn = (text: string, where: string): string => {
   const m = FLAG.exec(text);
   if (!m) throw new Error(`${where} passes no --max-old-space-size`);
@@ -13,7 +15,7 @@ const capIn = (text: string, where: string): string => {
 };
 
 describe('master heap cap', () => {
-  const bin = readFileSync('bin/decnet-master.js', 'utf8');
+  const bin = readFileSync(BIN, 'utf8');
   const builder = parse(readFileSync('electron-builder.yml', 'utf8')) as { linux: { executableArgs?: string[] } };
 
   it('is the same in the CLI shebang, npm start and the packaged desktop entry', () => {
@@ -23,7 +25,7 @@ describe('master heap cap', () => {
   });
 
   it('reaches V8: the shebang line, run as the kernel runs it, gives node that heap limit', () => {
-    const out = execFileSync('bin/decnet-master.js', ['--version'], { encoding: 'utf8' });
+    const out = execFileSync(BIN, ['--version'], { encoding: 'utf8' });
     expect(out).toMatch(/^decnet-master \d/);
     // Linux passes everything after the interpreter as one argument; env -S splits it.
     const line = bin.split('\n')[0]!.slice(2);
