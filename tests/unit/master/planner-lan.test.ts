@@ -4,20 +4,12 @@ import { lanOf } from '../../../main/core/deckies/deploy-service';
 import { planDeploy, type PlanHost } from '../../../main/core/deckies/planner';
 import type { HostRecord } from '../../../main/core/store/schema';
 import { tryParseRange } from '../../../shared/domain/ip-range';
+import { hostRecord } from './helpers';
 
 const record = (network: HostRecord['network']): HostRecord => ({
-  uuid: randomUUID(),
+  ...hostRecord(randomUUID()),
   name: 'lan-w',
   address: '198.51.100.2',
-  agentPort: 8765,
-  fingerprint: 'a'.repeat(64),
-  certExpiresAt: null,
-  enrolledAt: new Date(0).toISOString(),
-  local: false,
-  lastHeartbeatAt: null,
-  lastEventsAt: null,
-  agentVersion: null,
-  topology: null,
   ...(network ? { network } : {}),
 });
 const reported = {
