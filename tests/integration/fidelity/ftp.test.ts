@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ftpService } from '../../../agent/services/ftp/ftp';
 import { makeTmpDir } from '../../helpers/tmp-dir';
-import { run, startService, type ServiceHarness } from '../services/service-harness';
-import { portLine } from './nmap-probes';
+import { startService, type ServiceHarness } from '../services/service-harness';
+import { nmapServiceLine } from './nmap-probes';
 import { describeDiffs, exchangeDiffs, probeDiffs, untilClose } from './probe-diff';
 import type { RealDaemon } from './real-daemon';
 import { haveVsftpd, startRealVsftpd } from './real-vsftpd';
@@ -52,12 +52,7 @@ describe.skipIf(!haveVsftpd)('ftp fidelity against a real Debian vsftpd', () => 
   }, 120_000);
 
   it('is named "vsftpd 3.0.3" by nmap -sV, as the real one is', async () => {
-    const scan = async (ip: string) =>
-      portLine(
-        (await run('nmap', ['-Pn', '-n', '-sV', '--version-intensity', '7', '-p21', ip], { timeoutMs: 120_000 }))
-          .stdout,
-        21,
-      );
+    const scan = (ip: string) => nmapServiceLine(ip, 21);
     const [r, o] = await Promise.all([scan(realIp), scan(oursIp)]);
     expect(r).toContain('vsftpd 3.0.3');
     expect(o).toBe(r);

@@ -4,8 +4,8 @@ import { serveHttp } from '../../../agent/services/http/http';
 import { loginPage } from '../../../agent/services/http/http-pages';
 import type { ServiceModule } from '../../../agent/services/kit/types';
 import { makeTmpDir } from '../../helpers/tmp-dir';
-import { run, startService, type ServiceHarness } from '../services/service-harness';
-import { portLine, probeAnswer, tcpProbes } from './nmap-probes';
+import { startService, type ServiceHarness } from '../services/service-harness';
+import { nmapServiceLine, probeAnswer, tcpProbes } from './nmap-probes';
 import { differences, exchange, parse, statusLines, type RawAnswer } from './http-exchange';
 import { haveApache, haveNginx, startRealApache, startRealNginx, type RealWeb } from './real-web';
 
@@ -169,12 +169,7 @@ for (const product of products) {
     }, 120_000);
 
     it('gets the same nmap -sV line as the real one', async () => {
-      const scan = async (ip: string) =>
-        portLine(
-          (await run('nmap', ['-Pn', '-n', '-sV', '--version-intensity', '7', '-p80', ip], { timeoutMs: 120_000 }))
-            .stdout,
-          80,
-        );
+      const scan = (ip: string) => nmapServiceLine(ip, 80);
       const [r, o] = await Promise.all([scan(realIp), scan(oursIp)]);
       console.log(`nmap -sV: real ${r} | ours ${o}`);
       expect(r).toMatch(product.name === 'nginx' ? /nginx 1\./ : /Apache httpd 2\.4\.\d+ \(\(Debian\)\)/);

@@ -2,8 +2,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imapService } from '../../../agent/services/mail/imap';
 import { makeTmpDir } from '../../helpers/tmp-dir';
-import { run, startService, type ServiceHarness } from '../services/service-harness';
-import { portLine, probeAnswer, tcpProbes } from './nmap-probes';
+import { startService, type ServiceHarness } from '../services/service-harness';
+import { nmapServiceLine } from './nmap-probes';
+import { describeDiffs, probeDiffs } from './probe-diff';
 import { haveDovecot, startRealDovecot } from './real-dovecot';
 
 /** Real Debian Dovecot vs the imap decky: nmap -sV and the answer to every probe nmap may send. */
@@ -30,28 +31,15 @@ describe.skipIf(!haveDovecot)('imap fidelity against a real Debian Dovecot', () 
   });
 
   it('answers every nmap probe (intensity 7) byte for byte like Dovecot', async () => {
-    const diffs: string[] = [];
-    for (const p of tcpProbes(7)) {
-      const [raw, o] = await Promise.all([probeAnswer(realIp, 143, p.payload), probeAnswer(oursIp, 143, p.payload)]);
-      // A fresh imap-login process (one per connection by default) sometimes greets before its
-      // auth connection is up and says so first; that line is timing, not protocol.
-      const r = Buffer.from(raw.toString('latin1').replace(waitingLine, ''), 'latin1');
-      if (!r.equals(o))
-        diffs.push(
-          `${p.name}: real ${JSON.stringify(r.toString('latin1'))} | ours ${JSON.stringify(o.toString('latin1'))}`,
-        );
-    }
-    console.log(`imap probe differences: ${diffs.length ? '\n  ' + diffs.join('\n  ') : 'none'}`);
+    // A fresh imap-login process (one per connection by default) sometimes greets before its auth
+    // connection is up and says so first; that line is timing, not protocol (ours never sends it).
+    const diffs = await probeDiffs(realIp, oursIp, 143, { normalize: (s) => s.replace(waitingLine, '') });
+    console.log(describeDiffs('imap', diffs));
     expect(diffs).toEqual([]);
   }, 120_000);
 
   it('is named "Dovecot imapd" by nmap -sV, as the real one is', async () => {
-    const scan = async (ip: string) =>
-      portLine(
-        (await run('nmap', ['-Pn', '-n', '-sV', '--version-intensity', '7', '-p143', ip], { timeoutMs: 120_000 }))
-          .stdout,
-        143,
-      );
+    const scan = (ip: string) => nmapServiceLine(ip, 143);
     const [r, o] = await Promise.all([scan(realIp), scan(oursIp)]);
     expect(r).toContain('Dovecot imapd');
     expect(o).toBe(r);

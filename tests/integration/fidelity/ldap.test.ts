@@ -4,7 +4,8 @@ import { ldapService } from '../../../agent/services/ldap/ldap';
 import { makeTmpDir } from '../../helpers/tmp-dir';
 import { run, startService, type ServiceHarness } from '../services/service-harness';
 import { converse, ldapExchanges, ldapTlsExchanges, maskLdap, search } from './ldap-exchanges';
-import { portLine, probeAnswer, tcpProbes } from './nmap-probes';
+import { nmapServiceLine } from './nmap-probes';
+import { describeDiffs, probeDiffs } from './probe-diff';
 import { haveSlapd, startRealSlapd } from './real-slapd';
 
 /** Real Debian slapd 2.5 vs the ldap decky (OpenLDAP persona): nmap, ldapsearch and raw PDUs. */
@@ -38,22 +39,13 @@ describe.skipIf(!haveSlapd)('ldap fidelity against a real Debian slapd', () => {
   });
 
   it('answers every nmap probe (intensity 7) byte for byte like slapd', async () => {
-    const diffs: string[] = [];
-    for (const p of tcpProbes(7)) {
-      const [r, o] = await Promise.all([probeAnswer(realIp, 389, p.payload), probeAnswer(oursIp, 389, p.payload)]);
-      if (!r.equals(o)) diffs.push(`${p.name}: real ${r.toString('hex')} | ours ${o.toString('hex')}`);
-    }
-    console.log(`ldap probe differences: ${diffs.length ? '\n  ' + diffs.join('\n  ') : 'none'}`);
+    const diffs = await probeDiffs(realIp, oursIp, 389);
+    console.log(describeDiffs('ldap', diffs));
     expect(diffs).toEqual([]);
   }, 120_000);
 
   it('is named like the real one by nmap -sV', async () => {
-    const scan = async (ip: string) =>
-      portLine(
-        (await run('nmap', ['-Pn', '-n', '-sV', '--version-intensity', '7', '-p389', ip], { timeoutMs: 120_000 }))
-          .stdout,
-        389,
-      );
+    const scan = (ip: string) => nmapServiceLine(ip, 389);
     const [r, o] = await Promise.all([scan(realIp), scan(oursIp)]);
     // nmap 7.93 keys "2.2.X - 2.3.X" on the short-form BER of the LDAPv2 bind refusal.
     expect(r).toContain('OpenLDAP');

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mysqlService } from '../../../agent/services/db/mysql';
 import { makeTmpDir } from '../../helpers/tmp-dir';
-import { run, startService, type ServiceHarness } from '../services/service-harness';
+import { startService, type ServiceHarness } from '../services/service-harness';
 import net from 'node:net';
 import {
   greetingFields,
@@ -13,7 +13,8 @@ import {
   sslRequest,
   switchAnswer,
 } from './mysql-wire';
-import { portLine, probeAnswer, tcpProbes } from './nmap-probes';
+import { nmapServiceLine, probeAnswer } from './nmap-probes';
+import { describeDiffs, probeDiffs } from './probe-diff';
 import { exchange, showExchange, type Step } from './raw-exchange';
 import { haveMariadb, startRealMariadb, type RealMariadb } from './real-mariadb';
 import { clientHello, parseServerHello, type ShapeOrError } from './tls-hello';
@@ -148,23 +149,15 @@ describe.skipIf(!haveMariadb)('mysql fidelity against Debian 12 MariaDB 10.11', 
   });
 
   it('answers every nmap probe (intensity 7) like MariaDB, thread id and scramble masked', async () => {
-    const diffs: string[] = [];
-    for (const p of tcpProbes(7)) {
-      const [r, o] = await Promise.all([probeAnswer(realIp, 3306, p.payload), probeAnswer(oursIp, 3306, p.payload)]);
-      const [rs, os] = [maskRandom(r).toString('latin1'), maskRandom(o).toString('latin1')];
-      if (rs !== os) diffs.push(`${p.name}: real ${JSON.stringify(rs)} | ours ${JSON.stringify(os)}`);
-    }
-    console.log(`mariadb probe differences: ${diffs.length ? '\n  ' + diffs.join('\n  ') : 'none'}`);
+    const diffs = await probeDiffs(realIp, oursIp, 3306, {
+      normalize: (s) => maskRandom(Buffer.from(s, 'latin1')).toString('latin1'),
+    });
+    console.log(describeDiffs('mariadb', diffs));
     expect(diffs).toEqual([]);
   }, 240_000);
 
   it('is named by nmap -sV as the real one is', async () => {
-    const scan = async (ip: string) =>
-      portLine(
-        (await run('nmap', ['-Pn', '-n', '-sV', '--version-intensity', '7', '-p3306', ip], { timeoutMs: 120_000 }))
-          .stdout,
-        3306,
-      );
+    const scan = (ip: string) => nmapServiceLine(ip, 3306);
     const [r, o] = await Promise.all([scan(realIp), scan(oursIp)]);
     console.log(`nmap -sV: real "${r}" | ours "${o}"`);
     expect(r).toContain('MariaDB');

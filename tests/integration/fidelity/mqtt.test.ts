@@ -4,7 +4,7 @@ import { mqttService } from '../../../agent/services/infra/mqtt';
 import { makeTmpDir } from '../../helpers/tmp-dir';
 import { run, startService, type ServiceHarness } from '../services/service-harness';
 import { connect, pkt, publish, str, subscribe, u16, unsubscribe } from './mqtt-packets';
-import { portLine, probeAnswer } from './nmap-probes';
+import { nmapServiceLine, probeAnswer } from './nmap-probes';
 import { describeDiffs, exchangeDiffs, probeDiffs } from './probe-diff';
 import type { RealDaemon } from './real-daemon';
 import { haveMosquitto, startRealMosquitto } from './real-mosquitto';
@@ -164,12 +164,7 @@ describe.skipIf(!haveMosquitto)('mqtt fidelity against a real Debian mosquitto',
   // on the real broker (clean session off), which changes later answers there (v5 PUBACK loses
   // "no matching subscribers"); ours keeps nothing across connections.
   it('is named the same by nmap -sV', async () => {
-    const scan = async (ip: string) =>
-      portLine(
-        (await run('nmap', ['-Pn', '-n', '-sV', '--version-intensity', '7', '-p1883', ip], { timeoutMs: 120_000 }))
-          .stdout,
-        1883,
-      );
+    const scan = (ip: string) => nmapServiceLine(ip, 1883);
     const lines = await Promise.all([realIp, oursIp, realAnonIp, oursAnonIp].map(scan));
     expect(lines[0]).toMatch(/^1883\/tcp open mqtt/);
     expect(lines[1]).toBe(lines[0]);

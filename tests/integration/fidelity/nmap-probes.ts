@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import { run } from '../services/service-harness';
 
 export const serviceProbesPath = '/usr/share/nmap/nmap-service-probes';
 
@@ -74,4 +75,12 @@ export function probeAnswer(host: string, port: number, payload: Buffer): Promis
 /** The `-sV` line for one port, e.g. `143/tcp open  imap    Dovecot imapd`. */
 export function portLine(nmapOut: string, port: number): string {
   return (nmapOut.split('\n').find((l) => l.startsWith(`${port}/tcp`)) ?? '').replace(/\s+/g, ' ').trim();
+}
+
+/** `nmap -sV` (intensity 7) of one TCP port of `ip`: its `portLine`. */
+export async function nmapServiceLine(ip: string, port: number): Promise<string> {
+  const out = await run('nmap', ['-Pn', '-n', '-sV', '--version-intensity', '7', `-p${port}`, ip], {
+    timeoutMs: 120_000,
+  });
+  return portLine(out.stdout, port);
 }

@@ -3,8 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresService } from '../../../agent/services/db/postgres';
 import { appDatabase } from '../../../agent/services/db/postgres-session';
 import { makeTmpDir } from '../../helpers/tmp-dir';
-import { run, startService, type ServiceHarness } from '../services/service-harness';
-import { portLine, probeAnswer, tcpProbes } from './nmap-probes';
+import { startService, type ServiceHarness } from '../services/service-harness';
+import { nmapServiceLine } from './nmap-probes';
+import { describeDiffs, probeDiffs } from './probe-diff';
 import { maskKey, startup, typed, u32 } from './pg-wire';
 import { exchange, showExchange } from './raw-exchange';
 import { havePostgres, startRealPostgres, type RealPostgres } from './real-postgres';
@@ -164,25 +165,13 @@ describe.skipIf(!havePostgres)('postgres fidelity against Debian 12 PostgreSQL 1
   });
 
   it('answers every nmap probe (intensity 7) byte for byte like PostgreSQL 15', async () => {
-    const diffs: string[] = [];
-    for (const p of tcpProbes(7)) {
-      const [r, o] = await Promise.all([probeAnswer(realIp, 5432, p.payload), probeAnswer(oursIp, 5432, p.payload)]);
-      if (!r.equals(o))
-        diffs.push(
-          `${p.name}: real ${JSON.stringify(r.toString('latin1'))} | ours ${JSON.stringify(o.toString('latin1'))}`,
-        );
-    }
-    console.log(`postgres probe differences: ${diffs.length ? '\n  ' + diffs.join('\n  ') : 'none'}`);
+    const diffs = await probeDiffs(realIp, oursIp, 5432);
+    console.log(describeDiffs('postgres', diffs));
     expect(diffs).toEqual([]);
   }, 180_000);
 
   it('is named by nmap -sV as the real one is', async () => {
-    const scan = async (ip: string) =>
-      portLine(
-        (await run('nmap', ['-Pn', '-n', '-sV', '--version-intensity', '7', '-p5432', ip], { timeoutMs: 120_000 }))
-          .stdout,
-        5432,
-      );
+    const scan = (ip: string) => nmapServiceLine(ip, 5432);
     const [r, o] = await Promise.all([scan(realIp), scan(oursIp)]);
     console.log(`nmap -sV: real "${r}" | ours "${o}"`);
     expect(r).toContain('PostgreSQL DB');

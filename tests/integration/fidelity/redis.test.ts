@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisService } from '../../../agent/services/db/redis';
 import { makeTmpDir } from '../../helpers/tmp-dir';
 import { run, startService, type ServiceHarness } from '../services/service-harness';
-import { portLine, probeAnswer } from './nmap-probes';
+import { nmapServiceLine, probeAnswer } from './nmap-probes';
 import { describeDiffs, exchangeDiffs, probeDiffs } from './probe-diff';
 import type { RealDaemon } from './real-daemon';
 import { haveRedisServer, startRealRedis } from './real-redis';
@@ -61,12 +61,7 @@ describe.skipIf(!haveRedisServer)('redis fidelity against a real Debian redis-se
   }, 120_000);
 
   it('is named the same by nmap -sV', async () => {
-    const scan = async (ip: string) =>
-      portLine(
-        (await run('nmap', ['-Pn', '-n', '-sV', '--version-intensity', '7', '-p6379', ip], { timeoutMs: 120_000 }))
-          .stdout,
-        6379,
-      );
+    const scan = (ip: string) => nmapServiceLine(ip, 6379);
     const [r, o] = await Promise.all([scan(realIp), scan(oursIp)]);
     expect(r).toContain('Redis key-value store 7.0.15');
     expect(o).toBe(r);

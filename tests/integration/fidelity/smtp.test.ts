@@ -2,8 +2,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { smtpService } from '../../../agent/services/mail/smtp';
 import { makeTmpDir } from '../../helpers/tmp-dir';
-import { run, startService, type ServiceHarness } from '../services/service-harness';
-import { portLine, probeAnswer, tcpProbes } from './nmap-probes';
+import { startService, type ServiceHarness } from '../services/service-harness';
+import { nmapServiceLine } from './nmap-probes';
+import { describeDiffs, probeDiffs } from './probe-diff';
 import { havePostfix, startRealPostfix } from './real-postfix';
 import { smtpConverse, smtpExchanges } from './smtp-exchanges';
 
@@ -31,25 +32,13 @@ describe.skipIf(!havePostfix)('smtp fidelity against a real Debian Postfix', () 
   });
 
   it('answers every nmap probe (intensity 7) byte for byte like Postfix', async () => {
-    const diffs: string[] = [];
-    for (const p of tcpProbes(7)) {
-      const [r, o] = await Promise.all([probeAnswer(realIp, 25, p.payload), probeAnswer(oursIp, 25, p.payload)]);
-      if (!r.equals(o))
-        diffs.push(
-          `${p.name}: real ${JSON.stringify(r.toString('latin1'))} | ours ${JSON.stringify(o.toString('latin1'))}`,
-        );
-    }
-    console.log(`smtp probe differences: ${diffs.length ? '\n  ' + diffs.join('\n  ') : 'none'}`);
+    const diffs = await probeDiffs(realIp, oursIp, 25);
+    console.log(describeDiffs('smtp', diffs));
     expect(diffs).toEqual([]);
   }, 180_000);
 
   it('is named "Postfix smtpd" by nmap -sV, as the real one is', async () => {
-    const scan = async (ip: string) =>
-      portLine(
-        (await run('nmap', ['-Pn', '-n', '-sV', '--version-intensity', '7', '-p25', ip], { timeoutMs: 120_000 }))
-          .stdout,
-        25,
-      );
+    const scan = (ip: string) => nmapServiceLine(ip, 25);
     const [r, o] = await Promise.all([scan(realIp), scan(oursIp)]);
     expect(r).toContain('Postfix smtpd');
     expect(o).toBe(r);
